@@ -1,0 +1,31 @@
+"""Errors the collection raises, and how AWS errors are recognised (by code, never by message text)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class HippolyteError(Exception):
+    """Something went wrong that the user must hear about; the message says what and what to do."""
+
+
+class InputError(HippolyteError):
+    """Bad input, found before anything in AWS changed. Names the field and the fix."""
+
+    def __init__(self, field: str, problem: str, fix: str = "") -> None:
+        self.field = field
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{field}: {problem}" + (f"; {fix}" if fix else ""))
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ClientError ("" for anything else)."""
+    response: Any = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def is_error(exc: BaseException, *codes: str) -> bool:
+    return error_code(exc) in codes
