@@ -1,0 +1,253 @@
+"""Where backups live: `s3://bucket/prefix` or `file:///dir`, behind one small interface.
+
+Writers stream: an S3 object is sent as a multipart upload in fixed-size parts, a local file is
+written as it goes, so memory stays flat whatever the size of the table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+from urllib.parse import unquote, urlparse
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError, is_error
+
+S3_PART_BYTES = 8 * 1024 * 1024  # above S3's 5 MiB minimum part; bounds a writer's memory
+
+
+class ObjectWriter(Protocol):
+    def write(self, data: bytes) -> int: ...
+    def close(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+class BackupStore(Protocol):
+    url: str
+
+    def check_writable(self) -> None: ...
+    def open_writer(self, key: str) -> ObjectWriter: ...
+    def put_bytes(self, key: str, data: bytes) -> None: ...
+    def open_reader(self, key: str) -> BinaryIO: ...
+    def read_bytes(self, key: str) -> bytes: ...
+    def exists(self, key: str) -> bool: ...
+    def list_children(self, key: str) -> list[str]: ...
+    def list_files(self, key: str) -> list[str]: ...
+    def delete_tree(self, key: str) -> None: ...
+
+
+def join(*parts: str) -> str:
+    return "/".join(p.strip("/") for p in parts if p.strip("/"))
+
+
+class HashingWriter:
+    """Wraps a writer, counting bytes and computing the sha256 the manifest records."""
+
+    def __init__(self, inner: ObjectWriter) -> None:
+        self.inner = inner
+        self.size = 0
+        self._sha = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self._sha.update(data)
+        self.size += len(data)
+        return self.inner.write(data)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def abort(self) -> None:
+        self.inner.abort()
+
+    @property
+    def sha256(self) -> str:
+        return self._sha.hexdigest()
+
+
+# ---------------------------------------------------------------- local folders
+
+class _FileWriter:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._fh = open(path, "wb")  # noqa: SIM115 - closed by close()/abort()
+
+    def write(self, data: bytes) -> int:
+        return self._fh.write(data)
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def abort(self) -> None:
+        self._fh.close()
+        self.path.unlink(missing_ok=True)
+
+
+class FileStore:
+    def __init__(self, root: Path, url: str) -> None:
+        self.root = root
+        self.url = url
+
+    def _path(self, key: str) -> Path:
+        return self.root / key if key else self.root
+
+    def check_writable(self) -> None:
+        # Root may write anywhere, so check what would really stop a write: the nearest existing
+        # ancestor must be a writable directory.
+        probe = self.root
+        while not probe.exists():
+            probe = probe.parent
+        if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+            raise InputError("destination", f"{self.url} is not writable ({probe} is not a writable directory)",
+                             "point it at a folder this user can create and write")
+
+    def open_writer(self, key: str) -> ObjectWriter:
+        return _FileWriter(self._path(key))
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)  # a reader never sees half a manifest
+
+    def open_reader(self, key: str) -> BinaryIO:
+        return open(self._path(key), "rb")
+
+    def read_bytes(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list_children(self, key: str) -> list[str]:
+        path = self._path(key)
+        return sorted(p.name for p in path.iterdir() if p.is_dir()) if path.is_dir() else []
+
+    def list_files(self, key: str) -> list[str]:
+        base = self._path(key)
+        if not base.is_dir():
+            return []
+        return sorted(str(p.relative_to(self.root)) for p in base.rglob("*") if p.is_file())
+
+    def delete_tree(self, key: str) -> None:
+        shutil.rmtree(self._path(key), ignore_errors=True)
+
+
+# ---------------------------------------------------------------- S3
+
+class _S3Writer:
+    def __init__(self, client: Any, bucket: str, key: str, part_bytes: int) -> None:
+        self.client, self.bucket, self.key, self.part_bytes = client, bucket, key, part_bytes
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        if len(self._buffer) >= self.part_bytes:
+            self._send_part()
+        return len(data)
+
+    def _send_part(self) -> None:
+        if self._upload_id is None:
+            self._upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key)["UploadId"]
+        number = len(self._parts) + 1
+        etag = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
+                                       PartNumber=number, Body=bytes(self._buffer))["ETag"]
+        self._parts.append({"PartNumber": number, "ETag": etag})
+        self._buffer.clear()
+
+    def close(self) -> None:
+        if self._upload_id is None:  # small object: one PUT
+            self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer))
+            return
+        if self._buffer:
+            self._send_part()
+        self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
+                                              MultipartUpload={"Parts": self._parts})
+
+    def abort(self) -> None:
+        if self._upload_id is not None:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id)
+
+
+class S3Store:
+    def __init__(self, client: Any, bucket: str, prefix: str, url: str, part_bytes: int = S3_PART_BYTES) -> None:
+        self.client, self.bucket, self.prefix, self.url = client, bucket, prefix.strip("/"), url
+        self.part_bytes = part_bytes
+
+    def _key(self, key: str) -> str:
+        return join(self.prefix, key)
+
+    def check_writable(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except Exception as exc:
+            if is_error(exc, "404", "NoSuchBucket", "NotFound"):
+                raise InputError("destination", f"bucket {self.bucket!r} of {self.url} does not exist",
+                                 "create it first (the setup playbook does) or correct the bucket name") from exc
+            if is_error(exc, "403", "AccessDenied", "Forbidden"):
+                raise InputError("destination", f"access to bucket {self.bucket!r} is denied",
+                                 "grant s3:PutObject and s3:ListBucket on it to the backup role") from exc
+            raise
+
+    def open_writer(self, key: str) -> ObjectWriter:
+        return _S3Writer(self.client, self.bucket, self._key(key), self.part_bytes)
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def open_reader(self, key: str) -> BinaryIO:
+        return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+
+    def read_bytes(self, key: str) -> bytes:
+        with self.open_reader(key) as body:
+            return body.read()
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return True
+        except Exception as exc:
+            if is_error(exc, "404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    def _pages(self, key: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        prefix = self._key(key) + "/" if self._key(key) else ""
+        yield from self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix, **kwargs)
+
+    def list_children(self, key: str) -> list[str]:
+        names = [cp["Prefix"].rstrip("/").rsplit("/", 1)[-1]
+                 for page in self._pages(key, Delimiter="/") for cp in page.get("CommonPrefixes", [])]
+        return sorted(names)
+
+    def list_files(self, key: str) -> list[str]:
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        return sorted(obj["Key"][strip:] for page in self._pages(key) for obj in page.get("Contents", []))
+
+    def delete_tree(self, key: str) -> None:
+        keys = [{"Key": self._key(k)} for k in self.list_files(key)]
+        for start in range(0, len(keys), 1000):
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start:start + 1000]})
+
+
+def open_store(url: str, s3_client: Any = None) -> BackupStore:
+    """The store for a destination URL; `s3_client` is only needed (and only called for) s3:// URLs."""
+    parsed = urlparse(url)
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise InputError("destination", f"{url} names no bucket", "write it as s3://bucket/prefix")
+        if s3_client is None:
+            raise InputError("destination", "an s3:// destination needs an S3 client", "pass s3 connection settings")
+        return S3Store(s3_client, parsed.netloc, parsed.path, url)
+    if parsed.scheme == "file":
+        if parsed.netloc not in ("", "localhost") or not parsed.path.startswith("/"):
+            raise InputError("destination", f"{url} is not an absolute file URL", "write it as file:///absolute/dir")
+        return FileStore(Path(unquote(parsed.path)), url)
+    raise InputError("destination", f"{url!r} is neither s3:// nor file://",
+                     "use s3://bucket/prefix or file:///absolute/dir")

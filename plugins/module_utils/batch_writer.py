@@ -1,0 +1,133 @@
+"""Parallel BatchWriteItem that never drops an item.
+
+Producers put batches of up to 25 items on a bounded queue (so memory stays flat); writer threads
+send them and put back whatever DynamoDB leaves unprocessed, with exponential backoff and jitter,
+until it is written. Only when no item at all could be written for `stall_timeout_s` does it give
+up, and then it says exactly how many items are missing.
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, is_error
+
+BATCH_SIZE = 25  # BatchWriteItem's limit
+THROTTLE_CODES = ("ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+                  "InternalServerError", "ServiceUnavailable")
+
+Item = dict[str, Any]
+
+
+@dataclass
+class WriteStats:
+    written: int = 0
+    retried_items: int = 0
+    throttled_calls: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, written: int, retried: int, throttled: int = 0) -> None:
+        with self.lock:
+            self.written += written
+            self.retried_items += retried
+            self.throttled_calls += throttled
+
+
+class StalledError(HippolyteError):
+    pass
+
+
+class BatchWriter:
+    def __init__(self, ddb: Any, table: str, workers: int = 8, stall_timeout_s: float = 300.0,
+                 base_delay_s: float = 0.05, max_delay_s: float = 5.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.ddb, self.table, self.workers = ddb, table, workers
+        self.stall_timeout_s, self.base_delay_s, self.max_delay_s = stall_timeout_s, base_delay_s, max_delay_s
+        self._sleep = sleep
+        self.stats = WriteStats()
+        self._queue: queue.Queue[list[Item] | None] = queue.Queue(maxsize=workers * 4)
+        self._failure: list[BaseException] = []
+        self._threads = [threading.Thread(target=self._run, name=f"write-{table}-{n}", daemon=True)
+                         for n in range(workers)]
+
+    def __enter__(self) -> BatchWriter:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def put_items(self, items: Iterable[Item]) -> None:
+        """Queue items (blocks while writers are behind); call from any number of producer threads."""
+        batch: list[Item] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) == BATCH_SIZE:
+                self._put(batch)
+                batch = []
+        if batch:
+            self._put(batch)
+
+    def _put(self, batch: list[Item]) -> None:
+        while not self._failure:
+            try:
+                self._queue.put(batch, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+        raise self._failure[0]
+
+    def close(self) -> None:
+        """Wait for every queued item to be written; raises if any writer failed."""
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
+        if self._failure:
+            raise self._failure[0]
+
+    def _run(self) -> None:
+        while True:
+            batch = self._queue.get()
+            if batch is None:
+                return
+            if self._failure:
+                continue  # drain so producers are never blocked; the failure is already reported
+            try:
+                self._write(batch)
+            except BaseException as exc:
+                self._failure.append(exc)
+
+    def _write(self, batch: list[Item]) -> None:
+        requests = [{"PutRequest": {"Item": item}} for item in batch]
+        attempt = 0
+        last_progress = time.monotonic()
+        while requests:
+            try:
+                response = self.ddb.batch_write_item(RequestItems={self.table: requests})
+                left = response.get("UnprocessedItems", {}).get(self.table, [])
+                throttled = 0
+            except Exception as exc:
+                if not is_error(exc, *THROTTLE_CODES):
+                    raise
+                left, throttled = requests, 1
+            done = len(requests) - len(left)
+            self.stats.add(done, len(left), throttled)
+            if not left:
+                return
+            now = time.monotonic()
+            if done:
+                attempt, last_progress = 0, now
+            elif now - last_progress > self.stall_timeout_s:
+                raise StalledError(f"DynamoDB accepted none of {len(left)} items for {self.stall_timeout_s:.0f} s")
+            requests = left
+            attempt += 1
+            # Full jitter keeps many writers from retrying in lockstep against the same partition.
+            self._sleep(random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt)))

@@ -1,0 +1,84 @@
+"""The `dynamodb-json` item format: one `{"Item": {...}}` per line, upper-case type keys, binary as base64.
+
+This is what a native DynamoDB export writes, so a backup's `data/` can be fed to ImportTable.
+Items arrive from botocore in wire form (binary already decoded to bytes, numbers as strings);
+numbers stay strings end to end so 38-digit precision is never lost to a float.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
+
+Item = dict[str, dict[str, Any]]
+
+SCALAR_TYPES = frozenset(("S", "N", "SS", "NS", "BOOL", "NULL"))
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class CodecError(HippolyteError):
+    """A stored item that is not valid DynamoDB JSON; says where."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _to_json_value(value: dict[str, Any]) -> dict[str, Any]:
+    # Only binary and containers need rewriting; scalars are already JSON-safe and are reused as-is.
+    (kind, inner), = value.items()
+    if kind in SCALAR_TYPES:
+        return value
+    if kind == "B":
+        return {"B": _b64(inner)}
+    if kind == "BS":
+        return {"BS": [_b64(v) for v in inner]}
+    if kind == "M":
+        return {"M": {k: _to_json_value(v) for k, v in inner.items()}}
+    if kind == "L":
+        return {"L": [_to_json_value(v) for v in inner]}
+    raise CodecError(f"unknown attribute type {kind!r}")
+
+
+def _from_json_value(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or len(value) != 1:
+        raise CodecError(f"an attribute value must be an object with one type key, got {value!r:.80}")
+    (kind, inner), = value.items()
+    if kind in SCALAR_TYPES:
+        return value
+    if kind == "B":
+        return {"B": base64.b64decode(inner, validate=True)}
+    if kind == "BS":
+        return {"BS": [base64.b64decode(v, validate=True) for v in inner]}
+    if kind == "M":
+        return {"M": {k: _from_json_value(v) for k, v in inner.items()}}
+    if kind == "L":
+        return {"L": [_from_json_value(v) for v in inner]}
+    raise CodecError(f"unknown attribute type {kind!r}")
+
+
+def to_json_item(item: Item) -> dict[str, Any]:
+    return {name: _to_json_value(value) for name, value in item.items()}
+
+
+def from_json_item(doc: dict[str, Any]) -> Item:
+    return {name: _from_json_value(value) for name, value in doc.items()}
+
+
+def encode_line(item: Item) -> str:
+    """One item as a dynamodb-json line (no trailing newline)."""
+    return _dumps({"Item": to_json_item(item)})
+
+
+def decode_line(line: str | bytes) -> Item:
+    """One dynamodb-json line back to a wire item ready for PutItem/BatchWriteItem."""
+    try:
+        doc = json.loads(line)
+    except ValueError as exc:
+        raise CodecError(f"not a JSON line: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("Item"), dict):
+        raise CodecError('a dynamodb-json line must be {"Item": {...}}')
+    return from_json_item(doc["Item"])

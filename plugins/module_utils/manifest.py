@@ -1,0 +1,69 @@
+"""`hippolyte-manifest.json`: what a backup holds, written last, so its presence means "complete"."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
+
+MANIFEST_NAME = "hippolyte-manifest.json"
+FORMAT_VERSION = 1
+DATA_FORMATS = ("dynamodb-json", "emr-connector", "native-export")
+CONSISTENCIES = ("fuzzy-scan", "point-in-time")
+_REQUIRED = ("format_version", "table", "account", "region", "engine", "data_format", "consistency",
+             "started", "finished", "item_count", "byte_count", "files", "schema")
+
+
+@dataclass(frozen=True)
+class DataFile:
+    path: str  # relative to the backup folder, e.g. data/part-00000.json.gz
+    items: int
+    bytes: int
+    sha256: str
+
+
+def build_manifest(*, schema: dict[str, Any], account: str, region: str, engine: str, data_format: str,
+                   consistency: str, started: str, finished: str, files: list[DataFile]) -> dict[str, Any]:
+    if data_format not in DATA_FORMATS or consistency not in CONSISTENCIES:
+        raise ValueError(f"unknown data format {data_format!r} or consistency {consistency!r}")
+    return {
+        "format_version": FORMAT_VERSION,
+        "table": schema["TableName"],
+        "table_arn": schema.get("TableArn"),
+        "account": account,
+        "region": region,
+        "engine": engine,
+        "data_format": data_format,
+        "consistency": consistency,
+        "started": started,
+        "finished": finished,
+        "item_count": sum(f.items for f in files),
+        "byte_count": sum(f.bytes for f in files),
+        "files": [asdict(f) for f in sorted(files, key=lambda f: f.path)],
+        "schema": schema,
+    }
+
+
+def dumps(manifest: dict[str, Any]) -> bytes:
+    return json.dumps(manifest, indent=2, sort_keys=True, default=str).encode()
+
+
+def loads(raw: bytes, where: str) -> dict[str, Any]:
+    """Parse and check a manifest; a damaged or unknown one is an error, never a partial restore."""
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        raise HippolyteError(f"{where}: manifest is not JSON ({exc})") from exc
+    missing = [k for k in _REQUIRED if k not in doc]
+    if missing:
+        raise HippolyteError(f"{where}: manifest lacks {', '.join(missing)}")
+    if doc["format_version"] > FORMAT_VERSION:
+        raise HippolyteError(f"{where}: manifest format {doc['format_version']} is newer than this collection "
+                             f"reads ({FORMAT_VERSION}); upgrade hippolyte.dynamodb")
+    return doc
+
+
+def data_files(doc: dict[str, Any]) -> list[DataFile]:
+    return [DataFile(**f) for f in doc["files"]]

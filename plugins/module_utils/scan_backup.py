@@ -1,0 +1,269 @@
+"""The in-process ("local") backup engine: a rate-limited parallel Scan streamed into gzip parts.
+
+Workers take Scan segments from a queue; each worker streams the items it reads into its own
+gzip part (`data/part-NNNNN.json.gz`, a new one every `part_max_bytes` of JSON), so memory holds
+one page and one upload buffer per worker whatever the table's size. Every page's consumed
+capacity is paid into one token bucket shared by all workers. The manifest is written last,
+only when every segment finished; on any failure the partial folder is removed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import (
+    BackupStore,
+    HashingWriter,
+    join,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import encode_line
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.rate_limiter import TokenBucket, Unlimited
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema
+
+SEGMENT_TARGET_BYTES = 1024**3  # more segments than workers only for big tables, to spread hot segments
+MAX_SEGMENTS = 1_000_000  # DynamoDB's limit on TotalSegments
+BYTES_PER_READ_UNIT = 8192  # an eventually consistent read unit covers 8 KB (4 KB when consistent)
+# Share of one second's budget that all workers' pages in flight may hold, and the bucket's burst:
+# together they bound how far consumption can run over the target in any interval.
+PAGE_BUDGET_SHARE = 0.2
+BURST_SHARE = 0.2
+
+
+@dataclass
+class ScanSettings:
+    workers: int = 4
+    segments: int | None = None
+    read_percentage: float = 0.5
+    on_demand_read_units: float = 100.0
+    read_units_per_second: float | None = None  # explicit cap; overrides both of the above
+    part_max_bytes: int = 64 * 1024**2
+    compression_level: int = 1
+    consistent_read: bool = False
+    account_id: str | None = None
+
+    def validate(self) -> None:
+        if self.workers < 1:
+            raise InputError("workers", f"must be at least 1, got {self.workers}", "use 1 to 64")
+        if self.segments is not None and not 1 <= self.segments <= MAX_SEGMENTS:
+            raise InputError("segments", f"must be 1 to {MAX_SEGMENTS}, got {self.segments}", "or leave it unset")
+        if not 0 < self.read_percentage <= 1:
+            raise InputError("read_percentage", f"must be in (0, 1], got {self.read_percentage}",
+                             "0.5 lets the backup use half the provisioned read capacity")
+        if self.on_demand_read_units <= 0:
+            raise InputError("on_demand_read_units", f"must be positive, got {self.on_demand_read_units}", "")
+        if self.read_units_per_second is not None and self.read_units_per_second < 0:
+            raise InputError("read_units_per_second", "must be positive, or 0 for no limit", "")
+        if self.part_max_bytes < 1024**2:
+            raise InputError("part_size_mb", "must be at least 1 MiB", "64 is a good size")
+        if not 0 <= self.compression_level <= 9:
+            raise InputError("compression_level", f"must be 0 to 9, got {self.compression_level}", "")
+
+
+@dataclass
+class BackupResult:
+    table: str
+    url: str
+    folder: str
+    manifest: dict[str, Any]
+    duration_s: float
+    segments: int
+    read_units_limit: float | None
+    read_units_consumed: float
+
+    @property
+    def items_per_second(self) -> float:
+        return self.manifest["item_count"] / self.duration_s if self.duration_s else 0.0
+
+
+def read_rate(table: dict[str, Any], settings: ScanSettings) -> float | None:
+    """Read units per second the backup may consume (None: unlimited)."""
+    if settings.read_units_per_second is not None:
+        return settings.read_units_per_second or None
+    if table["BillingMode"] == "PAY_PER_REQUEST":
+        return settings.on_demand_read_units
+    rcu = (table.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits", 0)
+    return rcu * settings.read_percentage if rcu else settings.on_demand_read_units
+
+
+def segment_count(size_bytes: int, settings: ScanSettings) -> int:
+    if settings.segments:
+        return settings.segments
+    return min(MAX_SEGMENTS, max(settings.workers, math.ceil(size_bytes / SEGMENT_TARGET_BYTES)))
+
+
+def account_of(arn: str | None, override: str | None) -> str:
+    if override:
+        return override
+    parts = (arn or "").split(":")
+    if len(parts) > 4 and parts[4]:
+        return parts[4]
+    raise InputError("account_id", "the table ARN carries no account id", "set account_id explicitly")
+
+
+class _PartWriter:
+    """One gzip part being streamed to the store."""
+
+    def __init__(self, store: BackupStore, key: str, path: str, level: int) -> None:
+        self.path = path
+        self.raw = HashingWriter(store.open_writer(key))
+        self.gz = gzip.GzipFile(fileobj=self.raw, mode="wb", compresslevel=level, mtime=0)
+        self.items = 0
+        self.json_bytes = 0
+
+    def add(self, lines: list[str]) -> None:
+        data = ("\n".join(lines) + "\n").encode()
+        self.gz.write(data)
+        self.items += len(lines)
+        self.json_bytes += len(data)
+
+    def finish(self) -> manifest_file.DataFile:
+        self.gz.close()
+        self.raw.close()
+        return manifest_file.DataFile(self.path, self.items, self.raw.size, self.raw.sha256)
+
+    def abort(self) -> None:
+        self.raw.abort()
+
+
+@dataclass
+class _Run:
+    """State shared by the workers of one backup."""
+
+    ddb: Any
+    store: BackupStore
+    table: str
+    folder: str
+    settings: ScanSettings
+    limiter: TokenBucket | Unlimited
+    page_units: float | None
+    units_per_item: float
+    segments: queue.Queue[int]
+    total_segments: int
+    part_numbers: itertools.count[int] = field(default_factory=itertools.count)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    files: list[manifest_file.DataFile] = field(default_factory=list)
+    failure: list[BaseException] = field(default_factory=list)
+    progress: Callable[[int], None] | None = None
+
+    def new_part(self) -> _PartWriter:
+        with self.lock:
+            number = next(self.part_numbers)
+        path = f"data/part-{number:05d}.json.gz"
+        return _PartWriter(self.store, join(self.folder, path), path, self.settings.compression_level)
+
+    def page_limit(self) -> int | None:
+        if self.page_units is None:
+            return None  # unlimited: let DynamoDB fill 1 MB pages
+        return max(1, int(self.page_units / max(self.units_per_item, 1e-6)))
+
+    def worker(self) -> None:
+        part: _PartWriter | None = None
+        try:
+            while not self.failure:
+                try:
+                    segment = self.segments.get_nowait()
+                except queue.Empty:
+                    break
+                part = self._scan_segment(segment, part)
+            if part is not None and not self.failure:
+                self._keep(part.finish())
+                part = None
+        except BaseException as exc:
+            self.failure.append(exc)
+        finally:
+            if part is not None:
+                part.abort()
+
+    def _keep(self, data_file: manifest_file.DataFile) -> None:
+        with self.lock:
+            self.files.append(data_file)
+
+    def _scan_segment(self, segment: int, part: _PartWriter | None) -> _PartWriter | None:
+        kwargs: dict[str, Any] = {"TableName": self.table, "ReturnConsumedCapacity": "TOTAL",
+                                  "ConsistentRead": self.settings.consistent_read}
+        if self.total_segments > 1:
+            kwargs.update(Segment=segment, TotalSegments=self.total_segments)
+        while not self.failure:
+            limit = self.page_limit()
+            if limit is not None:
+                kwargs["Limit"] = limit
+            self.limiter.wait()
+            page = self.ddb.scan(**kwargs)
+            units = float(page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
+            self.limiter.pay(units)
+            items = page.get("Items", [])
+            if items:
+                # Page sizes follow the observed cost per item, so pages stay near their budget.
+                self.units_per_item = 0.7 * self.units_per_item + 0.3 * (units / len(items))
+                if part is None:
+                    part = self.new_part()
+                part.add([encode_line(item) for item in items])
+                if self.progress:
+                    self.progress(len(items))
+                if part.json_bytes >= self.settings.part_max_bytes:
+                    self._keep(part.finish())
+                    part = None
+            if "LastEvaluatedKey" not in page:
+                return part
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return part
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings: ScanSettings,
+                 started: datetime | None = None, progress: Callable[[int], None] | None = None) -> BackupResult:
+    """Back up one table into `<store>/<account>/<region>/<table>/<started>/`; returns what was written."""
+    settings.validate()
+    schema = capture_schema(ddb, table)  # fails on an unknown table before anything is written
+    store.check_writable()
+    account = account_of(schema.get("TableArn"), settings.account_id)
+    started = started or utc_now()
+    folder = backup_folder(account, region, table, started)
+    rate = read_rate(schema, settings)
+    size = int(schema.get("TableSizeBytes") or 0)
+    count = int(schema.get("ItemCount") or 0)
+    total_segments = segment_count(size, settings)
+    per_unit = BYTES_PER_READ_UNIT / (2 if settings.consistent_read else 1)
+    run = _Run(
+        ddb=ddb, store=store, table=table, folder=folder, settings=settings,
+        limiter=TokenBucket(rate, burst=rate * BURST_SHARE) if rate else Unlimited(),
+        page_units=rate * PAGE_BUDGET_SHARE / settings.workers if rate else None,
+        # First guess from the table's average item size; corrected by every page.
+        units_per_item=(size / count / per_unit) if count else 0.5,
+        segments=queue.Queue(), total_segments=total_segments, progress=progress,
+    )
+    for segment in range(total_segments):
+        run.segments.put(segment)
+    clock = time.monotonic()
+    threads = [threading.Thread(target=run.worker, name=f"scan-{table}-{n}", daemon=True)
+               for n in range(min(settings.workers, total_segments))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if run.failure:
+        store.delete_tree(folder)  # never leave something that looks like data without a manifest
+        raise run.failure[0]
+    finished = utc_now()
+    doc = manifest_file.build_manifest(
+        schema=schema, account=account, region=region, engine="local", data_format="dynamodb-json",
+        consistency="fuzzy-scan", started=started.isoformat(), finished=finished.isoformat(), files=run.files)
+    store.put_bytes(join(folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc))  # last: marks complete
+    return BackupResult(table=table, url=f"{store.url.rstrip('/')}/{folder}", folder=folder, manifest=doc,
+                        duration_s=time.monotonic() - clock, segments=total_segments, read_units_limit=rate,
+                        read_units_consumed=run.limiter.consumed)

@@ -1,0 +1,158 @@
+"""A table's full schema as captured at backup time, and the CreateTable request that rebuilds it.
+
+Captured: keys, attribute definitions, LSIs, GSIs with projections and capacities, billing mode,
+capacities, TTL, streams, SSE, table class, deletion protection, tags, PITR status. Calls that an
+endpoint does not offer (UnknownOperationException, e.g. a local emulator) are recorded as
+unavailable rather than failing the backup; any other error fails it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
+
+# Tags of ours (e.g. the capacity record of a boosted table) describe a run, not the table.
+OWN_TAG_PREFIX = "hippolyte:"
+_UNSUPPORTED = ("UnknownOperationException", "UnrecognizedClientException", "InvalidAction", "NotImplemented")
+
+
+def describe_table(ddb: Any, name: str, field: str = "table") -> dict[str, Any]:
+    try:
+        return ddb.describe_table(TableName=name)["Table"]
+    except Exception as exc:
+        if is_error(exc, "ResourceNotFoundException"):
+            raise InputError(field, f"table {name!r} does not exist in this account and region",
+                             "check the name, region and endpoint") from exc
+        raise
+
+
+def _optional(call: Any, **kwargs: Any) -> dict[str, Any] | None:
+    try:
+        return call(**kwargs)
+    except Exception as exc:
+        if is_error(exc, *_UNSUPPORTED):
+            return None
+        raise
+
+
+def _capacity(throughput: dict[str, Any] | None) -> dict[str, int] | None:
+    if not throughput:
+        return None
+    return {"ReadCapacityUnits": int(throughput.get("ReadCapacityUnits", 0)),
+            "WriteCapacityUnits": int(throughput.get("WriteCapacityUnits", 0))}
+
+
+def _index(index: dict[str, Any], with_capacity: bool) -> dict[str, Any]:
+    out = {"IndexName": index["IndexName"], "KeySchema": index["KeySchema"], "Projection": index["Projection"]}
+    if with_capacity and _capacity(index.get("ProvisionedThroughput")):
+        out["ProvisionedThroughput"] = _capacity(index["ProvisionedThroughput"])
+    return out
+
+
+def billing_mode(table: dict[str, Any]) -> str:
+    return table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
+
+
+def capture_schema(ddb: Any, name: str) -> dict[str, Any]:
+    """Everything needed to recreate the table, in CreateTable's own vocabulary."""
+    table = describe_table(ddb, name)
+    mode = billing_mode(table)
+    schema: dict[str, Any] = {
+        "TableName": table["TableName"],
+        "TableArn": table.get("TableArn"),
+        "KeySchema": table["KeySchema"],
+        "AttributeDefinitions": table["AttributeDefinitions"],
+        "BillingMode": mode,
+        "ProvisionedThroughput": _capacity(table.get("ProvisionedThroughput")) if mode == "PROVISIONED" else None,
+        "LocalSecondaryIndexes": [_index(i, False) for i in table.get("LocalSecondaryIndexes", [])],
+        "GlobalSecondaryIndexes": [_index(i, mode == "PROVISIONED") for i in table.get("GlobalSecondaryIndexes", [])],
+        "StreamSpecification": table.get("StreamSpecification"),
+        "SSEDescription": table.get("SSEDescription"),
+        "TableClass": table.get("TableClassSummary", {}).get("TableClass", "STANDARD"),
+        "DeletionProtectionEnabled": bool(table.get("DeletionProtectionEnabled", False)),
+        "ItemCount": table.get("ItemCount"),
+        "TableSizeBytes": table.get("TableSizeBytes"),
+    }
+    ttl = _optional(ddb.describe_time_to_live, TableName=name)
+    schema["TimeToLive"] = ttl.get("TimeToLiveDescription") if ttl else None
+    pitr = _optional(ddb.describe_continuous_backups, TableName=name)
+    schema["PointInTimeRecovery"] = (
+        pitr["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus")
+        if pitr else None)
+    schema["Tags"] = list_tags(ddb, table["TableArn"]) if table.get("TableArn") else []
+    return schema
+
+
+def list_tags(ddb: Any, arn: str) -> list[dict[str, str]]:
+    tags: list[dict[str, str]] = []
+    kwargs: dict[str, Any] = {"ResourceArn": arn}
+    while True:
+        page = _optional(ddb.list_tags_of_resource, **kwargs)
+        if page is None:
+            return tags
+        tags.extend(page.get("Tags", []))
+        if not page.get("NextToken"):
+            return tags
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def create_table_request(schema: dict[str, Any], target: str) -> dict[str, Any]:
+    """CreateTable arguments rebuilding the captured table under the name `target` (tags come after)."""
+    request: dict[str, Any] = {
+        "TableName": target,
+        "KeySchema": schema["KeySchema"],
+        "AttributeDefinitions": schema["AttributeDefinitions"],
+        "BillingMode": schema["BillingMode"],
+    }
+    if schema["BillingMode"] == "PROVISIONED":
+        request["ProvisionedThroughput"] = schema["ProvisionedThroughput"]
+    if schema.get("LocalSecondaryIndexes"):
+        request["LocalSecondaryIndexes"] = schema["LocalSecondaryIndexes"]
+    if schema.get("GlobalSecondaryIndexes"):
+        request["GlobalSecondaryIndexes"] = schema["GlobalSecondaryIndexes"]
+    stream = schema.get("StreamSpecification")
+    if stream and stream.get("StreamEnabled"):
+        request["StreamSpecification"] = stream
+    sse = schema.get("SSEDescription")
+    if sse and sse.get("SSEType") == "KMS":
+        request["SSESpecification"] = {"Enabled": True, "SSEType": "KMS",
+                                       "KMSMasterKeyId": sse.get("KMSMasterKeyArn", "")}
+    if schema.get("TableClass", "STANDARD") != "STANDARD":
+        request["TableClass"] = schema["TableClass"]
+    if schema.get("DeletionProtectionEnabled"):
+        request["DeletionProtectionEnabled"] = True
+    return request
+
+
+def restorable_tags(schema: dict[str, Any]) -> list[dict[str, str]]:
+    return [t for t in schema.get("Tags", []) if not t["Key"].startswith(OWN_TAG_PREFIX)]
+
+
+def wait_active(ddb: Any, name: str, timeout_s: float = 600, poll_s: float = 0.5) -> dict[str, Any]:
+    """Wait until the table and all its GSIs are ACTIVE."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        table = ddb.describe_table(TableName=name)["Table"]
+        if table["TableStatus"] == "ACTIVE" and all(
+                g.get("IndexStatus", "ACTIVE") == "ACTIVE" for g in table.get("GlobalSecondaryIndexes", [])):
+            return table
+        if time.monotonic() > deadline:
+            raise HippolyteError(f"table {name} is still {table['TableStatus']} after {timeout_s:.0f} s; "
+                                 "raise wait_timeout or look at the table in the console")
+        time.sleep(poll_s)
+
+
+def recreate_table(ddb: Any, schema: dict[str, Any], target: str, timeout_s: float = 600) -> dict[str, Any]:
+    """Create `target` from the schema, wait for it, then apply TTL and tags (CreateTable cannot carry TTL)."""
+    ddb.create_table(**create_table_request(schema, target))
+    table = wait_active(ddb, target, timeout_s)
+    ttl = schema.get("TimeToLive") or {}
+    if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and ttl.get("AttributeName"):
+        ddb.update_time_to_live(TableName=target,
+                                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]})
+    tags = restorable_tags(schema)
+    if tags:
+        ddb.tag_resource(ResourceArn=table["TableArn"], Tags=tags)
+    return table
