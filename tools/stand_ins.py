@@ -11,6 +11,7 @@ the modules only ever see an ``endpoint_url``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -101,10 +102,8 @@ def stop_pid(pid: int, timeout: float = 10.0) -> None:
         if done:
             return
         time.sleep(0.05)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _alive(pid: int) -> bool:
