@@ -1,0 +1,202 @@
+#!/usr/bin/python
+# Copyright: Hippolyte for Ansible developers
+# Apache License 2.0 (see LICENSE)
+
+DOCUMENTATION = r"""
+module: backup_restore
+short_description: Restore a DynamoDB backup into a new or empty table
+version_added: 0.1.0
+description:
+  - Finds the newest complete backup of O(table) under O(destination) (or the newest at or before
+    O(at)), recreates the table under a new name from the schema captured at backup time (keys,
+    attribute definitions, LSIs, GSIs, billing mode, capacities, streams, SSE, table class, deletion
+    protection, TTL and tags), loads every item with parallel BatchWriteItem, and verifies the count.
+  - Items DynamoDB leaves unprocessed are retried with backoff until written. If no item at all can
+    be written for O(stall_timeout) seconds the task fails and says how many items are missing.
+  - Refuses a target table that exists and holds items unless O(force=true).
+  - Each data file's size and sha256 are checked against the manifest while it is read.
+  - Reads backups in the C(dynamodb-json) format (the local engine's).
+author:
+  - Hippolyte for Ansible developers
+options:
+  destination:
+    description: Root of the backups, C(s3://bucket/prefix) or C(file:///absolute/dir).
+    type: str
+    required: true
+  table:
+    description: Name of the backed-up table.
+    type: str
+    required: true
+  at:
+    description:
+      - Restore the newest complete backup taken at or before this time. A date (C(2026-11-20) means
+        the end of that day), an ISO 8601 time, or a backup folder name (C(2026-11-20-01-00-00)).
+        Times without a zone are UTC.
+    type: str
+  account_id:
+    description:
+      - Account whose backup to restore. Needed only when backups of O(table) exist for several accounts
+        under O(destination).
+    type: str
+  target:
+    description:
+      - Name of the table to restore into. Default C(<table>-restored-<YYYYMMDD-HHMMSS of the backup>).
+    type: str
+  force:
+    description: Load into an existing table even if it holds items (existing items with the same keys are replaced).
+    type: bool
+    default: false
+  workers:
+    description: Threads sending BatchWriteItem calls.
+    type: int
+    default: 8
+  readers:
+    description: Data files read and decoded at the same time.
+    type: int
+    default: 4
+  verify:
+    description: Count the restored table's items with a parallel Scan and fail if it differs from the backup.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for the new table to become ACTIVE.
+    type: int
+    default: 600
+  stall_timeout:
+    description: Seconds without a single item accepted before the restore gives up.
+    type: int
+    default: 300
+  s3_endpoint_url:
+    description: Endpoint for S3 when it differs from O(endpoint_url).
+    type: str
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+    details: Finds the backup and checks the target; creates and writes nothing.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    details: >-
+      A finished restore tags its table with the backup it came from; restoring the same backup into
+      the same target again changes nothing.
+notes:
+  - The restored table is a new table; point applications at it, or rename by your own procedure.
+"""
+
+EXAMPLES = r"""
+- name: Restore the newest backup of orders into a new table
+  hippolyte.dynamodb.backup_restore:
+    destination: s3://acme-ddb-backups/dynamodb
+    table: orders
+    region: eu-west-1
+  register: restored
+
+- name: Restore orders as it was at the end of 20 November into orders-20nov
+  hippolyte.dynamodb.backup_restore:
+    destination: s3://acme-ddb-backups/dynamodb
+    table: orders
+    at: "2026-11-20"
+    target: orders-20nov
+"""
+
+RETURN = r"""
+backup_url:
+  description: Folder of the backup restored.
+  returned: always
+  type: str
+  sample: s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-20-01-00-00
+target:
+  description: Name of the table restored into.
+  returned: always
+  type: str
+  sample: orders-restored-20261120-010000
+created:
+  description: Whether the target table was created.
+  returned: always
+  type: bool
+  sample: true
+expected_items:
+  description: Items in the backup, from its manifest.
+  returned: always
+  type: int
+  sample: 200000
+written_items:
+  description: Items written by this run.
+  returned: always
+  type: int
+  sample: 200000
+counted_items:
+  description: Items counted in the target after the restore (null when O(verify=false) or nothing was done).
+  returned: always
+  type: int
+  sample: 200000
+retried_items:
+  description: Items DynamoDB left unprocessed at least once and that were sent again.
+  returned: always
+  type: int
+  sample: 0
+duration_s:
+  description: Wall-clock seconds of the restore.
+  returned: always
+  type: float
+  sample: 31.2
+"""
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
+    S3_ENDPOINT_OPTION,
+    AnsibleAWSModule,
+    aws_client,
+    run_or_fail,
+    s3_client,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import find_backup, parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import RestoreSettings, restore_backup
+
+ARGUMENT_SPEC = dict(
+    destination=dict(type="str", required=True),
+    table=dict(type="str", required=True),
+    at=dict(type="str"),
+    account_id=dict(type="str"),
+    target=dict(type="str"),
+    force=dict(type="bool", default=False),
+    workers=dict(type="int", default=8),
+    readers=dict(type="int", default=4),
+    verify=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=600),
+    stall_timeout=dict(type="int", default=300),
+    **S3_ENDPOINT_OPTION,
+)
+
+
+def main():
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    p = module.params
+    settings = RestoreSettings(workers=p["workers"], readers=p["readers"], force=p["force"], verify=p["verify"],
+                               wait_timeout_s=p["wait_timeout"], stall_timeout_s=p["stall_timeout"])
+    ddb = aws_client(module, "dynamodb", pool_size=p["workers"] + p["readers"])
+
+    def restore():
+        settings.validate()
+        at = parse_time(p["at"]) if p["at"] else None
+        store = open_store(p["destination"], s3_client(module, p["readers"])
+                           if p["destination"].startswith("s3://") else None)
+        ref = find_backup(store, p["table"], module.region, p["account_id"], at)
+        target = p["target"] or f"{p['table']}-restored-{ref.taken_at:%Y%m%d-%H%M%S}"
+        return store, restore_backup(ddb, store, ref.folder, target, settings, check_mode=module.check_mode)
+
+    store, result = run_or_fail(module, restore)
+    module.exit_json(
+        changed=result.changed, backup_url=f"{store.url.rstrip('/')}/{result.source}", target=result.target,
+        created=result.created, expected_items=result.expected_items, written_items=result.written_items,
+        counted_items=result.counted_items, retried_items=result.retried_items,
+        duration_s=round(result.duration_s, 3), msg=result.msg)
+
+
+if __name__ == "__main__":
+    main()
