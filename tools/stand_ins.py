@@ -73,7 +73,7 @@ def start(kind: str, log_dir: Path, dynalite_update_ms: int = 500, timeout: floa
     port = free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{kind}-{port}.log"
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="stand-in-secret-key")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(_command(kind, port, dynalite_update_ms), stdout=log, stderr=subprocess.STDOUT,
                                 env=env, start_new_session=True)

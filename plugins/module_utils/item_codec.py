@@ -8,6 +8,7 @@ numbers stay strings end to end so 38-digit precision is never lost to a float.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from typing import Any
 
@@ -43,6 +44,13 @@ def _to_json_value(value: dict[str, Any]) -> dict[str, Any]:
     raise CodecError(f"unknown attribute type {kind!r}")
 
 
+def _unb64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, TypeError) as exc:
+        raise CodecError(f"binary value {text!r:.40} is not base64") from exc
+
+
 def _from_json_value(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or len(value) != 1:
         raise CodecError(f"an attribute value must be an object with one type key, got {value!r:.80}")
@@ -50,9 +58,9 @@ def _from_json_value(value: Any) -> dict[str, Any]:
     if kind in SCALAR_TYPES:
         return value
     if kind == "B":
-        return {"B": base64.b64decode(inner, validate=True)}
+        return {"B": _unb64(inner)}
     if kind == "BS":
-        return {"BS": [base64.b64decode(v, validate=True) for v in inner]}
+        return {"BS": [_unb64(v) for v in inner]}
     if kind == "M":
         return {"M": {k: _from_json_value(v) for k, v in inner.items()}}
     if kind == "L":
