@@ -1,0 +1,157 @@
+"""Restore against real stand-ins; unprocessed items and stalls are injected (no emulator returns them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import find_backup, list_backups, parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import RestoreSettings, restore_backup
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, backup_table
+from tests.conftest import REGION, client
+from tests.integration.test_scan_backup import INDEXED
+from tests.support.items import every_type_item
+from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items
+
+NIGHT_1 = datetime(2026, 11, 20, 1, 0, 0, tzinfo=UTC)
+NIGHT_2 = datetime(2026, 11, 21, 1, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def dynalite_backup(dynalite_server: Any, unique_name: str, tmp_path: Path) -> tuple[Any, Any, str]:
+    """A 2,000-item on-demand table on dynalite with a complete backup in a local folder."""
+    ddb = client("dynamodb", dynalite_server.url)
+    create_table(ddb, unique_name, rcu=None)
+    put_items(ddb, unique_name, simple_items(2000))
+    store = open_store(f"file://{tmp_path}/backups")
+    folder = backup_table(ddb, store, unique_name, REGION, ScanSettings(read_units_per_second=0), NIGHT_1).folder
+    return ddb, store, folder
+
+
+def test_restore_from_s3_rebuilds_schema_and_items(moto_server: Any, unique_name: str) -> None:
+    ddb, s3 = client("dynamodb", moto_server.url), client("s3", moto_server.url)
+    s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    ddb.create_table(TableName=unique_name, ProvisionedThroughput={"ReadCapacityUnits": 40, "WriteCapacityUnits": 5},
+                     Tags=[{"Key": "team", "Value": "payments"}], **INDEXED)
+    ddb.update_time_to_live(TableName=unique_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
+    put_items(ddb, unique_name, [dict(every_type_item(f"k{n}"), sk={"N": str(n)}, city={"S": "Leeds"},
+                                      when={"S": "2026"}) for n in range(80)])
+    store = open_store(f"s3://{unique_name}/dynamodb", s3)
+    folder = backup_table(ddb, store, unique_name, REGION, ScanSettings(read_units_per_second=0)).folder
+    target = f"{unique_name}-copy"
+
+    result = restore_backup(ddb, store, folder, target, RestoreSettings(workers=4))
+
+    assert result.changed and result.created and result.written_items == result.counted_items == 80
+    assert canonical(scan_all(ddb, target)) == canonical(scan_all(ddb, unique_name))
+    source, copy = (ddb.describe_table(TableName=n)["Table"] for n in (unique_name, target))
+    for key in ("KeySchema", "AttributeDefinitions"):
+        assert sorted(map(str, copy[key])) == sorted(map(str, source[key]))
+    assert copy["ProvisionedThroughput"]["ReadCapacityUnits"] == 40
+    assert copy["LocalSecondaryIndexes"][0]["IndexName"] == "by-when"
+    assert copy["GlobalSecondaryIndexes"][0]["Projection"] == INDEXED["GlobalSecondaryIndexes"][0]["Projection"]
+    assert copy["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]["ReadCapacityUnits"] == 7
+    assert ddb.describe_time_to_live(TableName=target)["TimeToLiveDescription"]["AttributeName"] == "ttl"
+    tags = ddb.list_tags_of_resource(ResourceArn=copy["TableArn"])["Tags"]
+    assert {"Key": "team", "Value": "payments"} in tags
+
+
+def test_same_restore_twice_changes_nothing(dynalite_backup: tuple[Any, Any, str], unique_name: str) -> None:
+    ddb, store, folder = dynalite_backup
+    first = restore_backup(ddb, store, folder, f"{unique_name}-r", RestoreSettings())
+    again = restore_backup(ddb, store, folder, f"{unique_name}-r", RestoreSettings())
+    assert first.changed and first.counted_items == 2000
+    assert not again.changed and again.written_items == 0 and "already holds" in again.msg
+
+
+def test_refuses_a_non_empty_target_unless_forced(dynalite_backup: tuple[Any, Any, str], unique_name: str) -> None:
+    ddb, store, folder = dynalite_backup
+    target = f"{unique_name}-busy"
+    create_table(ddb, target, rcu=None)
+    put_items(ddb, target, [{"pk": {"S": "someone-elses"}}])
+    with pytest.raises(InputError, match="already exists and holds items") as err:
+        restore_backup(ddb, store, folder, target, RestoreSettings())
+    assert err.value.field == "target"
+    assert [i["pk"]["S"] for i in scan_all(ddb, target)] == ["someone-elses"]  # nothing was written
+
+    forced = restore_backup(ddb, store, folder, target, RestoreSettings(force=True))
+    assert forced.written_items == 2000 and len(scan_all(ddb, target)) == 2001
+
+
+def test_check_mode_writes_nothing(dynalite_backup: tuple[Any, Any, str], unique_name: str) -> None:
+    ddb, store, folder = dynalite_backup
+    result = restore_backup(ddb, store, folder, f"{unique_name}-dry", RestoreSettings(), check_mode=True)
+    assert result.changed and "would create" in result.msg
+    assert f"{unique_name}-dry" not in ddb.list_tables()["TableNames"]
+
+
+def test_at_picks_the_newest_backup_at_or_before(dynalite_backup: tuple[Any, Any, str], unique_name: str) -> None:
+    ddb, store, _ = dynalite_backup
+    put_items(ddb, unique_name, [{"pk": {"S": "added-on-day-2"}}])
+    backup_table(ddb, store, unique_name, REGION, ScanSettings(read_units_per_second=0), NIGHT_2)
+    assert find_backup(store, unique_name, REGION).taken_at == NIGHT_2
+    assert find_backup(store, unique_name, REGION, at=parse_time("2026-11-20")).taken_at == NIGHT_1
+    assert find_backup(store, unique_name, REGION, at=parse_time("2026-11-21T00:59:59Z")).taken_at == NIGHT_1
+    with pytest.raises(HippolyteError, match="no complete backup"):
+        find_backup(store, unique_name, REGION, at=parse_time("2026-11-19"))
+
+
+def test_incomplete_backup_is_never_chosen(dynalite_backup: tuple[Any, Any, str], unique_name: str,
+                                           tmp_path: Path) -> None:
+    _ddb, store, folder = dynalite_backup
+    later = tmp_path / "backups" / folder.replace("2026-11-20-01-00-00", "2026-11-23-01-00-00") / "data"
+    later.mkdir(parents=True)
+    (later / "part-00000.json.gz").write_bytes(b"half a file")
+    refs = list_backups(store, unique_name, REGION)
+    assert [r.complete for r in refs] == [True, False]
+    assert find_backup(store, unique_name, REGION).taken_at == NIGHT_1
+
+
+def test_damaged_data_file_fails_the_restore(dynalite_backup: tuple[Any, Any, str], unique_name: str,
+                                             tmp_path: Path) -> None:
+    ddb, store, folder = dynalite_backup
+    part = next((tmp_path / "backups" / folder / "data").glob("part-*.json.gz"))
+    part.write_bytes(part.read_bytes()[:-9] + b"\x00" * 9)  # corrupt the gzip trailer
+    with pytest.raises(HippolyteError, match="not written"):
+        restore_backup(ddb, store, folder, f"{unique_name}-bad", RestoreSettings())
+
+
+class Unprocessing:
+    """Wraps a real client; BatchWriteItem leaves part of each batch unprocessed for the first `times` calls,
+    as DynamoDB does under throttling (injected: no emulator does it)."""
+
+    def __init__(self, inner: Any, times: int, keep: int = 10) -> None:
+        self.inner, self.times, self.keep, self.calls = inner, times, keep, 0
+
+    def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        self.calls += 1
+        (table, requests), = RequestItems.items()
+        if self.calls > self.times:
+            return self.inner.batch_write_item(RequestItems=RequestItems)
+        self.inner.batch_write_item(RequestItems={table: requests[: self.keep]})
+        return {"UnprocessedItems": {table: requests[self.keep:]}}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_unprocessed_items_are_retried_until_written(dynalite_backup: tuple[Any, Any, str], unique_name: str) -> None:
+    ddb, store, folder = dynalite_backup
+    flaky = Unprocessing(ddb, times=60)
+    result = restore_backup(flaky, store, folder, f"{unique_name}-flaky", RestoreSettings(workers=4))
+    assert result.retried_items > 0
+    assert result.written_items == result.counted_items == 2000
+    assert canonical(scan_all(ddb, f"{unique_name}-flaky")) == canonical(scan_all(ddb, unique_name))
+
+
+def test_a_stalled_restore_says_how_many_items_are_missing(dynalite_backup: tuple[Any, Any, str],
+                                                           unique_name: str) -> None:
+    ddb, store, folder = dynalite_backup
+    stuck = Unprocessing(ddb, times=10**9, keep=0)  # DynamoDB never accepts anything
+    with pytest.raises(HippolyteError, match=r"failed with 2000 of 2000 items not written"):
+        restore_backup(stuck, store, folder, f"{unique_name}-stuck", RestoreSettings(workers=2, stall_timeout_s=1))
