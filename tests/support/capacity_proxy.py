@@ -1,0 +1,76 @@
+"""An HTTP proxy in front of dynalite that records, per response, when it came and the capacity it consumed.
+
+It measures what the backup really drew from the table, independently of the limiter's own bookkeeping.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class CapacityProxy:
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.samples: list[tuple[float, float]] = []  # (monotonic time, capacity units)
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                request = urllib.request.Request(proxy.upstream + self.path, data=body, method="POST",
+                                                 headers={k: v for k, v in self.headers.items() if k != "Host"})
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as response:
+                        status, headers, payload = response.status, response.headers, response.read()
+                except urllib.error.HTTPError as err:
+                    status, headers, payload = err.code, err.headers, err.read()
+                proxy._record(payload)
+                self.send_response(status)
+                for key, value in headers.items():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _record(self, payload: bytes) -> None:
+        try:
+            consumed = json.loads(payload).get("ConsumedCapacity")
+        except ValueError:
+            return
+        if isinstance(consumed, dict):
+            with self._lock:
+                self.samples.append((time.monotonic(), float(consumed.get("CapacityUnits", 0))))
+
+    def __enter__(self) -> CapacityProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def worst_window(self, seconds: float) -> float:
+        """The most capacity consumed in any `seconds`-long window (sliding over every sample)."""
+        samples = sorted(self.samples)
+        worst, total, start = 0.0, 0.0, 0
+        for end_time, units in samples:
+            total += units
+            while samples[start][0] < end_time - seconds:
+                total -= samples[start][1]
+                start += 1
+            worst = max(worst, total)
+        return worst
