@@ -1,0 +1,430 @@
+"""Boost, restore and reconcile a table's capacity through boto3 clients, following the rules in `throughput`.
+
+Order of work, so that a run killed at any moment leaves something reconcile can repair:
+  1. read the table (and its Application Auto Scaling targets), validate the request;
+  2. write the record of the originals as a tag and read it back;
+  3. only then change capacity (scalable targets for autoscaled dimensions, UpdateTable for the rest,
+     one resource per call, each after the table and every GSI are ACTIVE);
+  4. on restore, remove the tag only once every recorded dimension is back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
+    HippolyteError,
+    InputError,
+    error_code,
+    is_error,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import billing_mode, describe_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import (
+    DEFAULT_TABLE_MAX_CAPACITY,
+    DEFAULT_TAG_KEY,
+    DIMENSIONS,
+    Change,
+    DecreaseState,
+    Dimension,
+    Resource,
+    ResourceKey,
+    Snapshot,
+    Targets,
+    apply_changes,
+    check_targets,
+    group_by_resource,
+    iso,
+    next_decrease_slot,
+    parse_record,
+    plan_boost,
+    plan_restore,
+    record_for,
+    record_tag_keys,
+    record_tags,
+    resource_label,
+    unrestorable_today,
+    validate_tag_key,
+)
+
+_THROTTLED = ("ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException")
+_UNSUPPORTED = ("UnknownOperationException", "InvalidAction", "NotImplemented")
+_MAX_POLL_S = 10.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Settings:
+    tag_key: str = DEFAULT_TAG_KEY
+    run_id: str | None = None
+    force: bool = False
+    wait_timeout: float = 600.0
+    check_mode: bool = False
+    poll_s: float = 0.5
+    workers: int = 4
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], datetime] = utc_now
+
+
+class _Deadline:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.end = time.monotonic() + settings.wait_timeout
+        self.delay = settings.poll_s
+
+    def pause(self, what: str) -> None:
+        """Sleep before the next try (growing up to 10 s), or give up once wait_timeout has passed."""
+        if time.monotonic() + self.delay > self.end:
+            raise HippolyteError(f"gave up after wait_timeout={self.settings.wait_timeout:g}s {what}; "
+                                 "raise wait_timeout or run again later")
+        self.settings.sleep(self.delay)
+        self.delay = min(self.delay * 2, _MAX_POLL_S)
+
+
+# ------------------------------------------------------------------------------------------- reading
+
+def _scalable_dimension(resource_id: str, dimension: str) -> str:
+    kind = "index" if "/index/" in resource_id else "table"
+    return f"dynamodb:{kind}:{dimension.capitalize()}CapacityUnits"
+
+
+def _resource_id(table: str, key: ResourceKey) -> str:
+    return f"table/{table}" if key is None else f"table/{table}/index/{key}"
+
+
+def scalable_targets(aas: Any, table: str, keys: list[ResourceKey]) -> dict[tuple[ResourceKey, str], tuple[int, int]]:
+    """(resource, dimension) -> (MinCapacity, MaxCapacity) of every Application Auto Scaling target on the table."""
+    by_id = {_resource_id(table, k): k for k in keys}
+    found: dict[tuple[ResourceKey, str], tuple[int, int]] = {}
+    ids = list(by_id)
+    for start in range(0, len(ids), 50):  # the API takes at most 50 resource ids per call
+        kwargs: dict[str, Any] = {"ServiceNamespace": "dynamodb", "ResourceIds": ids[start:start + 50]}
+        while True:
+            page = aas.describe_scalable_targets(**kwargs)
+            for target in page.get("ScalableTargets", []):
+                for dim in DIMENSIONS:
+                    if target["ScalableDimension"] == _scalable_dimension(target["ResourceId"], dim):
+                        found[(by_id[target["ResourceId"]], dim)] = (int(target["MinCapacity"]),
+                                                                      int(target["MaxCapacity"]))
+            if not page.get("NextToken"):
+                break
+            kwargs["NextToken"] = page["NextToken"]
+    return found
+
+
+def _decreases(throughput: dict[str, Any]) -> DecreaseState:
+    last = throughput.get("LastDecreaseDateTime")
+    return DecreaseState(int(throughput.get("NumberOfDecreasesToday", 0)), last if isinstance(last, datetime) else None)
+
+
+def snapshot_of(desc: dict[str, Any], scaling: dict[tuple[ResourceKey, str], tuple[int, int]]) -> Snapshot:
+    def resource(key: ResourceKey, throughput: dict[str, Any]) -> Resource:
+        dims = {d: Dimension(int(throughput.get(f"{d.capitalize()}CapacityUnits", 0)), scaling.get((key, d)))
+                for d in DIMENSIONS}
+        return Resource(read=dims["read"], write=dims["write"], decreases=_decreases(throughput))
+
+    resources: dict[ResourceKey, Resource] = {None: resource(None, desc.get("ProvisionedThroughput", {}))}
+    for index in desc.get("GlobalSecondaryIndexes", []):
+        resources[index["IndexName"]] = resource(index["IndexName"], index.get("ProvisionedThroughput", {}))
+    return Snapshot(name=desc["TableName"], billing_mode=billing_mode(desc), resources=resources)
+
+
+def read_snapshot(ddb: Any, aas: Any | None, name: str) -> tuple[dict[str, Any], Snapshot]:
+    desc = describe_table(ddb, name)
+    keys: list[ResourceKey] = [None, *(i["IndexName"] for i in desc.get("GlobalSecondaryIndexes", []))]
+    scaling = scalable_targets(aas, name, keys) if aas is not None and billing_mode(desc) != "PAY_PER_REQUEST" else {}
+    return desc, snapshot_of(desc, scaling)
+
+
+def table_limits(ddb: Any) -> dict[str, int]:
+    try:
+        limits = ddb.describe_limits()
+    except Exception as exc:
+        if is_error(exc, *_UNSUPPORTED):
+            return {"read": DEFAULT_TABLE_MAX_CAPACITY, "write": DEFAULT_TABLE_MAX_CAPACITY}
+        raise
+    return {"read": int(limits["TableMaxReadCapacityUnits"]), "write": int(limits["TableMaxWriteCapacityUnits"])}
+
+
+def list_tags(ddb: Any, arn: str) -> list[dict[str, str]]:
+    """All tags of the table; unlike a best-effort read, any error propagates (a missed record is not an option)."""
+    tags: list[dict[str, str]] = []
+    kwargs: dict[str, Any] = {"ResourceArn": arn}
+    while True:
+        page = ddb.list_tags_of_resource(**kwargs)
+        tags.extend(page.get("Tags", []))
+        if not page.get("NextToken"):
+            return tags
+        kwargs["NextToken"] = page["NextToken"]
+
+
+# ------------------------------------------------------------------------------------------- writing
+
+def write_record(ddb: Any, arn: str, tags: list[dict[str, str]], record: Any, settings: Settings) -> None:
+    """Tag the table with the record, drop chunks a shorter record no longer uses, and read it back."""
+    new_tags = record_tags(record, settings.tag_key)
+    ddb.tag_resource(ResourceArn=arn, Tags=new_tags)
+    stale = sorted(set(record_tag_keys(tags, settings.tag_key)) - {t["Key"] for t in new_tags})
+    if stale:
+        ddb.untag_resource(ResourceArn=arn, TagKeys=stale)
+    # Tags are applied asynchronously; capacity changes only once the record is readable.
+    deadline = _Deadline(settings)
+    while parse_record(list_tags(ddb, arn), settings.tag_key) != record:
+        deadline.pause(f"waiting for tag {settings.tag_key} to read back")
+
+
+def wait_active(ddb: Any, name: str, deadline: _Deadline) -> dict[str, Any]:
+    while True:
+        desc = describe_table(ddb, name)
+        busy = [] if desc["TableStatus"] == "ACTIVE" else ["table"]
+        busy += [f"index {i['IndexName']}" for i in desc.get("GlobalSecondaryIndexes", [])
+                 if i.get("IndexStatus", "ACTIVE") != "ACTIVE"]
+        if not busy:
+            return desc
+        deadline.pause(f"waiting for {', '.join(busy)} of {name} to be ACTIVE")
+
+
+def _throughput(desc: dict[str, Any], key: ResourceKey) -> dict[str, Any]:
+    if key is None:
+        return desc.get("ProvisionedThroughput", {})
+    for index in desc.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] == key:
+            return index.get("ProvisionedThroughput", {})
+    raise HippolyteError(f"index {key} of {desc['TableName']} disappeared while its capacity was being changed")
+
+
+def _current_units(desc: dict[str, Any], key: ResourceKey) -> dict[str, int]:
+    throughput = _throughput(desc, key)
+    return {d: int(throughput.get(f"{d.capitalize()}CapacityUnits", 0)) for d in DIMENSIONS}
+
+
+@dataclass
+class Outcome:
+    key: ResourceKey
+    done: bool
+    next_slot: datetime | None = None
+
+
+def update_resource(ddb: Any, name: str, key: ResourceKey, units: dict[str, int], settings: Settings) -> Outcome:
+    """Set one resource's provisioned read/write with UpdateTable; a refused decrease is an outcome, not an error."""
+    deadline = _Deadline(settings)
+    while True:
+        desc = wait_active(ddb, name, deadline)
+        current = _current_units(desc, key)
+        wanted = {d: units.get(d, current[d]) for d in DIMENSIONS}
+        if wanted == current:
+            return Outcome(key, True)  # already there: DynamoDB would answer "will not change"
+        throughput = {"ReadCapacityUnits": wanted["read"], "WriteCapacityUnits": wanted["write"]}
+        request: dict[str, Any] = {"TableName": name}
+        if key is None:
+            request["ProvisionedThroughput"] = throughput
+        else:
+            update = {"IndexName": key, "ProvisionedThroughput": throughput}
+            request["GlobalSecondaryIndexUpdates"] = [{"Update": update}]
+        try:
+            ddb.update_table(**request)
+            return Outcome(key, True)
+        except Exception as exc:
+            code = error_code(exc)
+            if code == "ResourceInUseException" or code in _THROTTLED:
+                deadline.pause(f"retrying UpdateTable on {resource_label(key)} of {name} ({code})")
+                continue
+            decreasing = any(wanted[d] < current[d] for d in DIMENSIONS)
+            if code == "LimitExceededException" and decreasing:
+                return Outcome(key, False, _refused_slot(ddb, name, key, settings.clock()))
+            if code == "ValidationException" and _current_units(describe_table(ddb, name), key) == wanted:
+                return Outcome(key, True)  # a concurrent change got there first
+            raise
+
+
+def _refused_slot(ddb: Any, name: str, key: ResourceKey, now: datetime) -> datetime:
+    slot = next_decrease_slot(_decreases(_throughput(describe_table(ddb, name), key)), now)
+    # AWS refused although its counters looked fine to us: it knows better, so try again in an hour.
+    return slot if slot > now else now + timedelta(hours=1)
+
+
+def set_scaling(aas: Any, table: str, key: ResourceKey, dimension: str, scaling: tuple[int, int]) -> None:
+    resource_id = _resource_id(table, key)
+    aas.register_scalable_target(ServiceNamespace="dynamodb", ResourceId=resource_id,
+                                 ScalableDimension=_scalable_dimension(resource_id, dimension),
+                                 MinCapacity=scaling[0], MaxCapacity=scaling[1])
+
+
+def _apply(ddb: Any, aas: Any | None, name: str, changes: list[Change], settings: Settings) -> list[Outcome]:
+    for change in changes:
+        if change.via_autoscaling and change.after.scaling:
+            set_scaling(aas, name, change.key, change.dimension, change.after.scaling)
+    return [update_resource(ddb, name, key, {c.dimension: c.after.units for c in group}, settings)
+            for key, group in group_by_resource(changes).items()]
+
+
+def _remove_record(ddb: Any, arn: str, tags: list[dict[str, str]], tag_key: str) -> None:
+    ddb.untag_resource(ResourceArn=arn, TagKeys=record_tag_keys(tags, tag_key))
+
+
+# ------------------------------------------------------------------------------------------ operations
+
+def boost(ddb: Any, aas: Any | None, name: str, targets: Targets, settings: Settings) -> dict[str, Any]:
+    """Raise the table's and GSIs' capacity to `targets`, recording the originals first."""
+    targets.validate()
+    validate_tag_key(settings.tag_key)
+    desc, snap = read_snapshot(ddb, aas, name)
+    result: dict[str, Any] = {"table": name, "before": snap.to_result(), "on_demand": snap.on_demand}
+    if snap.on_demand:
+        return {**result, "changed": False, "after": snap.to_result(), "original": None,
+                "msg": f"{name} is on-demand (PAY_PER_REQUEST): it has no provisioned capacity to raise"}
+    check_targets(targets, snap, table_limits(ddb))
+    tags = list_tags(ddb, desc["TableArn"])
+    existing = parse_record(tags, settings.tag_key)
+    changes = plan_boost(snap, targets)
+    result["after"] = apply_changes(snap, changes).to_result()
+    if not changes:
+        return {**result, "changed": False, "original": existing.to_result() if existing else None,
+                "msg": f"{name} is already at or above every target"}
+    now = settings.clock()
+    blocked = unrestorable_today(snap, changes, now)
+    if blocked and not settings.force:
+        detail = "; ".join(f"{resource_label(k)} not before {iso(slot)}" for k, slot in blocked.items())
+        raise HippolyteError(f"{name} was not boosted: DynamoDB's decrease budget for today is spent, so it could "
+                             f"not be brought back today ({detail}). Set force=true to boost anyway and pay for "
+                             "the raised capacity until then")
+    record = record_for(snap, changes, now, settings.run_id)
+    if existing is not None:
+        record = existing.merged_with(record)
+    slot = max(next_decrease_slot(snap.resources[c.key].decreases, now) for c in changes)
+    result.update(changed=True, original=record.to_result(), next_decrease_slot=iso(slot),
+                  msg=f"raised {len(changes)} capacity setting(s) of {name}; originals recorded in tag "
+                      f"{settings.tag_key}")
+    if settings.check_mode:
+        return result
+    if record != existing:
+        write_record(ddb, desc["TableArn"], tags, record, settings)
+    try:
+        _apply(ddb, aas, name, changes, settings)
+        wait_active(ddb, name, _Deadline(settings))
+    except Exception as exc:
+        raise HippolyteError(f"boost of {name} stopped part-way ({exc}); the original capacity stays recorded in tag "
+                             f"{settings.tag_key}: run state=restored or state=reconciled to put back what was raised"
+                             ) from exc
+    return result
+
+
+def restore(ddb: Any, aas: Any | None, name: str, settings: Settings) -> dict[str, Any]:
+    """Put back every dimension recorded in the table's tag; remove the tag once all of them are back."""
+    validate_tag_key(settings.tag_key)
+    desc, snap = read_snapshot(ddb, aas, name)
+    tags = list_tags(ddb, desc["TableArn"])
+    record = parse_record(tags, settings.tag_key)
+    result: dict[str, Any] = {"table": name, "before": snap.to_result(), "on_demand": snap.on_demand,
+                              "after": snap.to_result(), "pending": [], "notes": [], "billing_mode_changed": False,
+                              "original": record.to_result() if record else None}
+    if record is None:
+        return {**result, "changed": False,
+                "msg": f"{name} has no recorded original (no tag {settings.tag_key}): nothing to put back"}
+    if aas is None and any(d.scaling for dims in record.originals.values() for d in dims.values()):
+        raise HippolyteError(f"the record on {name} has autoscaled dimensions, but autoscaling=false: "
+                             "restoring them with UpdateTable would fight Application Auto Scaling; "
+                             "run with autoscaling=true")
+    if snap.billing_mode != record.billing_mode:
+        msg = (f"{name} was {record.billing_mode} when boosted and is {snap.billing_mode} now; "
+               "its capacity was left alone")
+        if not settings.force:
+            return {**result, "changed": False, "billing_mode_changed": True,
+                    "pending": [{"resource": "table", "reason": "billing mode changed since the boost"}],
+                    "msg": msg + f". Tag {settings.tag_key} is kept; check the table, then run state=restored "
+                                 "with force=true to drop it"}
+        if not settings.check_mode:
+            _remove_record(ddb, desc["TableArn"], tags, settings.tag_key)
+        return {**result, "changed": True, "billing_mode_changed": True,
+                "msg": msg + f"; tag {settings.tag_key} removed (force=true)"}
+    plan = plan_restore(snap, record)
+    result["notes"] = plan.notes
+    if settings.check_mode:
+        return {**result, "changed": True, "after": apply_changes(snap, plan.changes).to_result(),
+                "msg": f"would put back {len(plan.changes)} capacity setting(s) of {name} and remove tag "
+                       f"{settings.tag_key}"}
+    outcomes = _apply(ddb, aas, name, plan.changes, settings)
+    refused = {o.key: o for o in outcomes if not o.done}
+    applied = [c for c in plan.changes if c.via_autoscaling or c.key not in refused]
+    result["after"] = apply_changes(snap, applied).to_result()
+    if not refused:
+        wait_active(ddb, name, _Deadline(settings))
+        _remove_record(ddb, desc["TableArn"], tags, settings.tag_key)
+        return {**result, "changed": True,
+                "msg": f"put back {len(plan.changes)} capacity setting(s) of {name}; tag {settings.tag_key} removed"}
+    slots = {k: o.next_slot or settings.clock() for k, o in refused.items()}
+    first = min(slots.values())
+    result["pending"] = [{"resource": resource_label(k), "reason": "DynamoDB refused the decrease (decrease budget)",
+                          "next_decrease_slot": iso(slot)} for k, slot in slots.items()]
+    return {**result, "changed": bool(applied), "next_decrease_slot": iso(first),
+            "msg": f"{name}: DynamoDB refused {len(refused)} decrease(s); tag {settings.tag_key} is kept and "
+                   f"reconcile finishes the restore from {iso(first)}"}
+
+
+def list_tables(ddb: Any) -> list[str]:
+    names: list[str] = []
+    kwargs: dict[str, Any] = {}
+    while True:
+        page = ddb.list_tables(**kwargs)
+        names.extend(page.get("TableNames", []))
+        if not page.get("LastEvaluatedTableName"):
+            return names
+        kwargs["ExclusiveStartTableName"] = page["LastEvaluatedTableName"]
+
+
+@dataclass
+class _Found:
+    name: str
+    outcome: str  # restored | skipped | failed
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def reconcile(ddb: Any, aas: Any | None, settings: Settings, only: str | None = None) -> dict[str, Any]:
+    """Find every table (or only `only`) carrying a capacity record and put its capacity back.
+
+    A record written under this very run id belongs to a live run and is left alone.
+    """
+    validate_tag_key(settings.tag_key)
+    if only is not None:
+        describe_table(ddb, only)  # an unknown table is bad input, reported before anything changes
+    names = [only] if only is not None else list_tables(ddb)
+
+    def one(name: str) -> _Found | None:
+        try:
+            desc = describe_table(ddb, name)
+        except InputError:
+            return None  # deleted since it was listed
+        try:
+            record = parse_record(list_tags(ddb, desc["TableArn"]), settings.tag_key)
+            if record is None:
+                return None
+            if settings.run_id is not None and record.run_id == settings.run_id:
+                return _Found(name, "skipped", {"reason": f"recorded by this run ({settings.run_id})"})
+            return _Found(name, "restored", restore(ddb, aas, name, settings))
+        except Exception as exc:  # one table's trouble must not stop the others from being repaired
+            if not isinstance(exc, HippolyteError) and not error_code(exc):
+                raise
+            return _Found(name, "failed", {"error": str(exc)})
+
+    with ThreadPoolExecutor(max_workers=max(1, settings.workers)) as pool:
+        found = [f for f in pool.map(one, names) if f is not None]
+    restored = [f for f in found if f.outcome == "restored"]
+    return {
+        "changed": any(f.detail["changed"] for f in restored),
+        "checked": len(names),
+        "repaired": sorted(f.name for f in restored if not f.detail["pending"]),
+        "pending": sorted(({"table": f.name, **p} for f in restored for p in f.detail["pending"]),
+                          key=lambda p: p["table"]),
+        "skipped": sorted(({"table": f.name, **f.detail} for f in found if f.outcome == "skipped"),
+                          key=lambda p: p["table"]),
+        "failed": sorted(({"table": f.name, **f.detail} for f in found if f.outcome == "failed"),
+                         key=lambda p: p["table"]),
+        "tables": {f.name: f.detail for f in restored},
+    }

@@ -1,0 +1,409 @@
+"""Throughput rules as plain data: the decrease budget, the capacity record kept in a tag, boost and restore plans.
+
+Nothing here calls AWS; `capacity_control` reads the table, asks this module what to do, and does it.
+
+Vocabulary: a *resource* is the table (key None) or one GSI (key: its name); each resource has a read and
+a write *dimension*. A dimension is either provisioned (changed with UpdateTable) or autoscaled (its
+Application Auto Scaling target's MinCapacity/MaxCapacity are changed instead, never UpdateTable).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+
+# DynamoDB's decrease rations, per resource (the table and each GSI counted apart), per UTC day.
+FIRST_HOUR_DECREASES = 4
+DAILY_DECREASES = 27
+DECREASE_INTERVAL = timedelta(hours=1)
+
+# Used when DescribeLimits is not offered (the default per-table quota of a new account).
+DEFAULT_TABLE_MAX_CAPACITY = 40000
+
+DEFAULT_TAG_KEY = "hippolyte:capacity-original"
+RECORD_VERSION = 1
+# DynamoDB tag rules: values up to 256 characters from letters, digits, spaces and + - = . _ : /
+# JSON braces and quotes are not allowed, so the JSON is stored base64-encoded (that alphabet is),
+# split over numbered tags when long.
+TAG_VALUE_MAX = 256
+TAG_KEY_MAX = 128
+_TAG_KEY_CHARS = re.compile(r"^[\w\s+\-=.:/]+$")
+_CHUNK_SUFFIX_ROOM = 3  # ":NN"
+
+DIMENSIONS = ("read", "write")
+PROVISIONED = "PROVISIONED"
+ON_DEMAND = "PAY_PER_REQUEST"
+
+ResourceKey = str | None  # None is the table itself, a string names a GSI
+
+
+@dataclass(frozen=True)
+class DecreaseState:
+    """What DescribeTable says about one resource's decreases (NumberOfDecreasesToday, LastDecreaseDateTime)."""
+
+    count_today: int = 0
+    last: datetime | None = None
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def next_midnight(now: datetime) -> datetime:
+    now = _utc(now)
+    return datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+
+
+def decreases_used_today(state: DecreaseState, now: datetime) -> int:
+    # The counter belongs to the UTC day of the last decrease; a decrease on an earlier day means none today.
+    if state.last is not None and _utc(state.last).date() < _utc(now).date():
+        return 0
+    return state.count_today
+
+
+def next_decrease_slot(state: DecreaseState, now: datetime) -> datetime:
+    """Earliest moment at or after `now` when one more decrease of this resource is allowed.
+
+    Conservative reading of DynamoDB's rules: 4 decreases any time in the UTC day, then the Nth
+    (N > 4) no earlier than hour N-4 of the day and no sooner than an hour after the previous one,
+    at most 27 a day; the counter starts again at UTC midnight.
+    """
+    now = _utc(now)
+    midnight = next_midnight(now)
+    used = decreases_used_today(state, now)
+    if used >= DAILY_DECREASES:
+        return midnight
+    slot = now
+    if used >= FIRST_HOUR_DECREASES:
+        slot = max(slot, midnight - timedelta(days=1) + DECREASE_INTERVAL * (used - FIRST_HOUR_DECREASES + 1))
+        if state.last is not None:
+            slot = max(slot, _utc(state.last) + DECREASE_INTERVAL)
+    return min(slot, midnight)
+
+
+def can_decrease_today(state: DecreaseState, now: datetime) -> bool:
+    return next_decrease_slot(state, now) < next_midnight(now)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One dimension's capacity units and, when autoscaled, its scalable target's (min, max)."""
+
+    units: int
+    scaling: tuple[int, int] | None = None
+
+    def to_result(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"units": self.units}
+        if self.scaling:
+            out["autoscaling"] = {"min": self.scaling[0], "max": self.scaling[1]}
+        return out
+
+
+@dataclass(frozen=True)
+class Resource:
+    read: Dimension
+    write: Dimension
+    decreases: DecreaseState = field(default_factory=DecreaseState)
+
+    def dimension(self, name: str) -> Dimension:
+        return self.read if name == "read" else self.write
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The capacity of a table and its GSIs as read from AWS at one moment."""
+
+    name: str
+    billing_mode: str
+    resources: dict[ResourceKey, Resource]
+
+    @property
+    def on_demand(self) -> bool:
+        return self.billing_mode == ON_DEMAND
+
+    def to_result(self) -> dict[str, Any]:
+        def one(res: Resource) -> dict[str, Any]:
+            return {"read": res.read.to_result(), "write": res.write.to_result()}
+
+        return {"billing_mode": self.billing_mode,
+                "table": one(self.resources[None]) if None in self.resources else None,
+                "indexes": {k: one(v) for k, v in sorted(self.resources.items(), key=_key_order) if k is not None}}
+
+
+def _key_order(item: tuple[ResourceKey, Any]) -> str:
+    return "" if item[0] is None else f"~{item[0]}"
+
+
+def resource_label(key: ResourceKey) -> str:
+    return "table" if key is None else f"index {key}"
+
+
+# ----------------------------------------------------------------------------------------------- record
+
+@dataclass(frozen=True)
+class CapacityRecord:
+    """The originals of every dimension a boost changed, kept as a tag on the table until restored."""
+
+    billing_mode: str
+    at: str
+    run_id: str | None
+    originals: dict[ResourceKey, dict[str, Dimension]]
+
+    def to_json(self) -> str:
+        def dims(d: dict[str, Dimension]) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for name, dim in d.items():
+                out[name[0]] = dim.units
+                if dim.scaling:
+                    out[name[0] + "s"] = list(dim.scaling)
+            return out
+
+        doc: dict[str, Any] = {"v": RECORD_VERSION, "run": self.run_id, "at": self.at, "bm": self.billing_mode}
+        if None in self.originals:
+            doc["t"] = dims(self.originals[None])
+        indexes = {k: dims(v) for k, v in sorted(self.originals.items(), key=_key_order) if k is not None}
+        if indexes:
+            doc["g"] = indexes
+        return json.dumps(doc, separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> CapacityRecord:
+        doc = json.loads(text)
+        if not isinstance(doc, dict) or doc.get("v") != RECORD_VERSION:
+            raise ValueError(f"unknown record version {doc.get('v') if isinstance(doc, dict) else doc!r}")
+
+        def dims(d: dict[str, Any]) -> dict[str, Dimension]:
+            out = {}
+            for name in DIMENSIONS:
+                if name[0] in d:
+                    scaling = d.get(name[0] + "s")
+                    out[name] = Dimension(int(d[name[0]]), (int(scaling[0]), int(scaling[1])) if scaling else None)
+            return out
+
+        originals: dict[ResourceKey, dict[str, Dimension]] = {}
+        if "t" in doc:
+            originals[None] = dims(doc["t"])
+        for index, d in doc.get("g", {}).items():
+            originals[index] = dims(d)
+        return cls(billing_mode=str(doc["bm"]), at=str(doc["at"]), run_id=doc.get("run"), originals=originals)
+
+    def to_result(self) -> dict[str, Any]:
+        def one(d: dict[str, Dimension]) -> dict[str, Any]:
+            return {name: dim.to_result() for name, dim in d.items()}
+
+        return {"billing_mode": self.billing_mode, "at": self.at, "run_id": self.run_id,
+                "table": one(self.originals[None]) if None in self.originals else None,
+                "indexes": {k: one(v) for k, v in sorted(self.originals.items(), key=_key_order) if k is not None}}
+
+    def merged_with(self, other: CapacityRecord) -> CapacityRecord:
+        """This record plus dimensions only `other` knows; an original already recorded is never replaced."""
+        originals = {k: dict(v) for k, v in self.originals.items()}
+        for key, dims in other.originals.items():
+            for name, dim in dims.items():
+                originals.setdefault(key, {}).setdefault(name, dim)
+        return replace(self, originals=originals)
+
+
+def validate_tag_key(tag_key: str) -> None:
+    if not tag_key or len(tag_key) > TAG_KEY_MAX - _CHUNK_SUFFIX_ROOM or not _TAG_KEY_CHARS.match(tag_key):
+        raise InputError("tag_key", f"{tag_key!r} is not a usable DynamoDB tag key",
+                         f"use 1 to {TAG_KEY_MAX - _CHUNK_SUFFIX_ROOM} letters, digits, spaces or + - = . _ : /")
+    if tag_key.lower().startswith("aws:"):
+        raise InputError("tag_key", "keys starting with 'aws:' are reserved by AWS", "choose another prefix")
+
+
+def chunk_key(tag_key: str, index: int) -> str:
+    return tag_key if index == 0 else f"{tag_key}:{index + 1}"
+
+
+def record_tags(record: CapacityRecord, tag_key: str) -> list[dict[str, str]]:
+    encoded = base64.b64encode(record.to_json().encode()).decode()
+    chunks = [encoded[i:i + TAG_VALUE_MAX] for i in range(0, len(encoded), TAG_VALUE_MAX)]
+    return [{"Key": chunk_key(tag_key, i), "Value": chunk} for i, chunk in enumerate(chunks)]
+
+
+def record_tag_keys(tags: list[dict[str, str]], tag_key: str) -> list[str]:
+    """Every key of ours present among `tags` (the record and all its chunks)."""
+    pattern = re.compile(re.escape(tag_key) + r"(:\d+)?$")
+    return [t["Key"] for t in tags if pattern.match(t["Key"])]
+
+
+def parse_record(tags: list[dict[str, str]], tag_key: str) -> CapacityRecord | None:
+    """The record kept in `tags`, None when there is none; HippolyteError when it is there but unreadable."""
+    values = {t["Key"]: t["Value"] for t in tags}
+    if tag_key not in values:
+        return None
+    encoded, i = "", 0
+    while chunk_key(tag_key, i) in values:
+        encoded += values[chunk_key(tag_key, i)]
+        i += 1
+    try:
+        return CapacityRecord.from_json(base64.b64decode(encoded, validate=True).decode())
+    except (ValueError, KeyError, TypeError, IndexError, binascii.Error, UnicodeDecodeError) as exc:
+        raise HippolyteError(
+            f"the capacity record in tag {tag_key!r} cannot be read ({exc}); capacity was left as it is. "
+            f"Put the capacity back by hand, then remove the tag{'s' if i > 1 else ''} "
+            f"{', '.join(chunk_key(tag_key, n) for n in range(max(i, 1)))}") from exc
+
+
+# ------------------------------------------------------------------------------------------------ plans
+
+@dataclass(frozen=True)
+class Change:
+    """One dimension of one resource going from `before` to `after`."""
+
+    key: ResourceKey
+    dimension: str
+    before: Dimension
+    after: Dimension
+
+    @property
+    def via_autoscaling(self) -> bool:
+        return self.after.scaling is not None
+
+    @property
+    def decrease(self) -> bool:
+        return not self.via_autoscaling and self.after.units < self.before.units
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What `state: boosted` asks for, per dimension; None leaves a dimension alone."""
+
+    read: int | None = None
+    write: int | None = None
+    gsi_read: int | None = None
+    gsi_write: int | None = None
+    indexes: dict[str, dict[str, int | None]] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        values = {"read_capacity": self.read, "write_capacity": self.write,
+                  "gsi_read_capacity": self.gsi_read, "gsi_write_capacity": self.gsi_write}
+        for index, dims in self.indexes.items():
+            for name, value in dims.items():
+                values[f"indexes.{index}.{name}_capacity"] = value
+        for name, value in values.items():
+            if value is not None and value < 1:
+                raise InputError(name, f"{value} is not a capacity", "give a whole number of units, 1 or more")
+        if all(v is None for v in values.values()):
+            raise InputError("read_capacity", "state=boosted needs a target",
+                             "set read_capacity, write_capacity, gsi_read_capacity, gsi_write_capacity or indexes")
+
+    def for_resource(self, key: ResourceKey) -> dict[str, int | None]:
+        if key is None:
+            return {"read": self.read, "write": self.write}
+        own = self.indexes.get(key, {})
+        return {"read": own.get("read", self.gsi_read), "write": own.get("write", self.gsi_write)}
+
+
+def check_targets(targets: Targets, snapshot: Snapshot, table_max: dict[str, int]) -> None:
+    """Input errors that need the table: unknown index names and capacities above the account's table maximum."""
+    unknown = sorted(set(targets.indexes) - {k for k in snapshot.resources if k is not None})
+    if unknown:
+        known = ", ".join(sorted(k for k in snapshot.resources if k is not None)) or "none"
+        raise InputError("indexes", f"table {snapshot.name} has no index {', '.join(unknown)}",
+                         f"use one of its GSIs ({known})")
+    for key in snapshot.resources:
+        for name, value in targets.for_resource(key).items():
+            if value is not None and value > table_max[name]:
+                field_name = (f"{name}_capacity" if key is None else
+                              f"indexes.{key}.{name}_capacity" if name in targets.indexes.get(key, {})
+                              else f"gsi_{name}_capacity")
+                raise InputError(field_name, f"{value} is above this account's table maximum of {table_max[name]} "
+                                 f"{name} units", f"ask for at most {table_max[name]} or raise the quota first")
+
+
+def plan_boost(snapshot: Snapshot, targets: Targets) -> list[Change]:
+    """Raise every targeted dimension that is below its target; a boost never lowers anything."""
+    changes = []
+    for key, resource in sorted(snapshot.resources.items(), key=_key_order):
+        for name, target in targets.for_resource(key).items():
+            dim = resource.dimension(name)
+            if target is None:
+                continue
+            if dim.scaling:
+                low, high = dim.scaling
+                if target > low:
+                    # Autoscaling brings capacity up to the new minimum by itself.
+                    raised = Dimension(max(dim.units, target), (target, max(high, target)))
+                    changes.append(Change(key, name, dim, raised))
+            elif target > dim.units:
+                changes.append(Change(key, name, dim, Dimension(target)))
+    return changes
+
+
+def record_for(snapshot: Snapshot, changes: list[Change], at: datetime, run_id: str | None) -> CapacityRecord:
+    originals: dict[ResourceKey, dict[str, Dimension]] = {}
+    for change in changes:
+        originals.setdefault(change.key, {})[change.dimension] = change.before
+    return CapacityRecord(billing_mode=snapshot.billing_mode, at=iso(at), run_id=run_id, originals=originals)
+
+
+def unrestorable_today(snapshot: Snapshot, changes: list[Change], now: datetime) -> dict[ResourceKey, datetime]:
+    """Resources a boost would raise that could not be decreased back before UTC midnight, with their next slot."""
+    keys = {c.key for c in changes}
+    return {key: next_decrease_slot(snapshot.resources[key].decreases, now)
+            for key in sorted(keys, key=lambda k: _key_order((k, None)))
+            if not can_decrease_today(snapshot.resources[key].decreases, now)}
+
+
+@dataclass
+class RestorePlan:
+    changes: list[Change]
+    notes: list[str]
+
+
+def plan_restore(snapshot: Snapshot, record: CapacityRecord) -> RestorePlan:
+    """Changes that put every recorded dimension back, and notes on what can no longer be put back as it was."""
+    changes: list[Change] = []
+    notes: list[str] = []
+    for key, dims in sorted(record.originals.items(), key=_key_order):
+        resource = snapshot.resources.get(key)
+        if resource is None:
+            notes.append(f"{resource_label(key)} no longer exists; nothing to put back for it")
+            continue
+        for name, original in sorted(dims.items()):
+            current = resource.dimension(name)
+            where = f"{resource_label(key)} {name}"
+            if original.scaling and current.scaling:
+                if current.scaling != original.scaling:
+                    changes.append(Change(key, name, current, Dimension(current.units, original.scaling)))
+            elif original.scaling:
+                notes.append(f"{where}: autoscaling was removed since the boost; setting the recorded "
+                             f"{original.units} units with UpdateTable")
+                if current.units != original.units:
+                    changes.append(Change(key, name, current, Dimension(original.units)))
+            elif current.scaling:
+                notes.append(f"{where}: autoscaled since the boost; left to Application Auto Scaling")
+            elif current.units != original.units:
+                changes.append(Change(key, name, current, Dimension(original.units)))
+    return RestorePlan(changes, notes)
+
+
+def apply_changes(snapshot: Snapshot, changes: list[Change]) -> Snapshot:
+    """The snapshot as it is once `changes` are in effect (for `after` and diffs)."""
+    resources = dict(snapshot.resources)
+    for change in changes:
+        res = resources[change.key]
+        resources[change.key] = replace(res, **{change.dimension: change.after})
+    return replace(snapshot, resources=resources)
+
+
+def group_by_resource(changes: list[Change]) -> dict[ResourceKey, list[Change]]:
+    """UpdateTable changes grouped per resource (read and write of one resource go in one call, one decrease)."""
+    grouped: dict[ResourceKey, list[Change]] = {}
+    for change in changes:
+        if not change.via_autoscaling:
+            grouped.setdefault(change.key, []).append(change)
+    return grouped
+
+
+def iso(moment: datetime) -> str:
+    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")

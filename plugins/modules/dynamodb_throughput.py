@@ -1,0 +1,331 @@
+#!/usr/bin/python
+# Copyright: Hippolyte for Ansible developers
+# Apache License 2.0 (see LICENSE)
+
+DOCUMENTATION = r"""
+module: dynamodb_throughput
+short_description: Raise a DynamoDB table's capacity for a job, and always put it back
+version_added: 0.1.0
+description:
+  - O(state=boosted) raises the provisioned read and/or write capacity of a table and of its global
+    secondary indexes to the given targets. Before anything changes, the original of every dimension
+    it raises is recorded on the table itself, as a tag, and read back. A boost only ever raises; a
+    target at or below the current value leaves that dimension alone.
+  - O(state=restored) puts every recorded dimension back to its original and removes the tag.
+  - O(state=reconciled) finds every table of the account and region (or only O(table)) that still
+    carries a record, left by a run that crashed or was killed, and restores it. Run it at the
+    start of every job that boosts.
+  - Autoscaled dimensions (an Application Auto Scaling scalable target exists) are boosted by raising
+    the target's MinCapacity (and MaxCapacity when the target is above it), never with UpdateTable;
+    restoring puts both back exactly.
+  - On-demand (PAY_PER_REQUEST) tables have nothing to raise; the result says so with RV(on_demand).
+  - DynamoDB rations decreases (4 any time in a UTC day, then one an hour, 27 a day, the table and
+    each index counted apart). A boost is refused, before anything changes, when any resource it
+    would raise could not be decreased back before UTC midnight, unless O(force=true). When DynamoDB
+    refuses a decrease on restore, the tag is kept, RV(next_decrease_slot) says when to try again, and
+    a later O(state=reconciled) finishes the job.
+  - Every UpdateTable waits until the table and all its indexes are ACTIVE (up to O(wait_timeout)),
+    changes one resource per call, and retries when the table is busy or the call is throttled.
+  - The record is compact JSON, base64-encoded to satisfy DynamoDB's tag character rules, split over
+    C(<tag_key>), C(<tag_key>:2), ... when longer than 256 characters. See the collection's
+    C(docs/throughput.md) for its fields.
+author:
+  - Hippolyte for Ansible developers
+options:
+  state:
+    description:
+      - V(boosted) raises capacity to the targets, V(restored) puts back the recorded original,
+        V(reconciled) restores every table left with a record.
+    type: str
+    required: true
+    choices: [boosted, restored, reconciled]
+  table:
+    description:
+      - Name of the table. Required unless O(state=reconciled), where it limits the search to this table.
+    type: str
+  read_capacity:
+    description: Target read capacity units of the table.
+    type: int
+  write_capacity:
+    description: Target write capacity units of the table.
+    type: int
+  gsi_read_capacity:
+    description: Target read capacity units of every global secondary index.
+    type: int
+  gsi_write_capacity:
+    description: Target write capacity units of every global secondary index.
+    type: int
+  indexes:
+    description:
+      - Per-index targets, overriding O(gsi_read_capacity) and O(gsi_write_capacity) for the indexes named.
+      - Maps an index name to a dictionary with C(read_capacity) and/or C(write_capacity).
+    type: dict
+    default: {}
+  run_id:
+    description:
+      - Identifier of the run, stored in the record.
+      - With O(state=reconciled), records written under this same run id are left alone (they belong to
+        the live run).
+    type: str
+  force:
+    description:
+      - With O(state=boosted), boost even when the decrease budget of today would not allow bringing
+        the capacity back before UTC midnight.
+      - With O(state=restored), drop the record of a table whose billing mode changed since the boost.
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to wait for the table and its indexes to become ACTIVE before each change.
+    type: int
+    default: 600
+  tag_key:
+    description: Key of the tag holding the record (long records continue in C(<tag_key>:2), C(<tag_key>:3)...).
+    type: str
+    default: "hippolyte:capacity-original"
+  autoscaling:
+    description:
+      - Look for Application Auto Scaling targets and change them instead of the capacity.
+      - Set V(false) only where the account does not use Application Auto Scaling; a record holding
+        autoscaled dimensions is then refused rather than restored with UpdateTable.
+    type: bool
+    default: true
+  autoscaling_endpoint_url:
+    description:
+      - Endpoint for Application Auto Scaling when it differs from O(endpoint_url).
+    type: str
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+    details: Reads the table, its tags and scalable targets, and reports what would change; writes nothing.
+  diff_mode:
+    support: full
+    details: The before and after capacities of the table and its indexes.
+  idempotent:
+    support: full
+    details: >-
+      Boosting again changes nothing once the targets are met and never overwrites the recorded original;
+      restoring a table without a record changes nothing.
+notes:
+  - Needs C(dynamodb:DescribeTable), C(dynamodb:DescribeLimits), C(dynamodb:UpdateTable),
+    C(dynamodb:ListTagsOfResource), C(dynamodb:TagResource), C(dynamodb:UntagResource),
+    C(dynamodb:ListTables) (reconcile), and with O(autoscaling=true)
+    C(application-autoscaling:DescribeScalableTargets) and C(application-autoscaling:RegisterScalableTarget).
+  - Restoring puts recorded dimensions back to their original even if someone changed them during the boost.
+"""
+
+EXAMPLES = r"""
+- name: Repair tables a crashed run left boosted
+  hippolyte.dynamodb.dynamodb_throughput:
+    state: reconciled
+    run_id: "{{ backup_run_id }}"
+    region: eu-west-1
+  register: repaired
+
+- name: Back up with raised read capacity, and always put it back
+  block:
+    - name: Raise read capacity of orders for the backup
+      hippolyte.dynamodb.dynamodb_throughput:
+        state: boosted
+        table: orders
+        read_capacity: 300
+        run_id: "{{ backup_run_id }}"
+    - name: Back up orders
+      hippolyte.dynamodb.dynamodb_scan_backup:
+        table: orders
+        destination: s3://acme-ddb-backups/dynamodb
+  always:
+    - name: Put the capacity of orders back
+      hippolyte.dynamodb.dynamodb_throughput:
+        state: restored
+        table: orders
+
+- name: Raise write capacity of a table and its indexes before a restore, one index more than the others
+  hippolyte.dynamodb.dynamodb_throughput:
+    state: boosted
+    table: orders-restored
+    write_capacity: 1000
+    gsi_write_capacity: 500
+    indexes:
+      by_customer:
+        write_capacity: 800
+"""
+
+RETURN = r"""
+table:
+  description: Name of the table.
+  returned: when O(table) is given and O(state) is not V(reconciled)
+  type: str
+  sample: orders
+before:
+  description: Capacity before the change. C(units) per dimension, C(autoscaling) when a scalable target exists.
+  returned: when O(state) is not V(reconciled)
+  type: dict
+  sample: {"billing_mode": "PROVISIONED", "table": {"read": {"units": 100}, "write": {"units": 50}},
+           "indexes": {"by_customer": {"read": {"units": 10, "autoscaling": {"min": 10, "max": 200}},
+                                       "write": {"units": 5}}}}
+after:
+  description: Capacity once the change is in effect (for autoscaled dimensions, the units autoscaling will reach).
+  returned: when O(state) is not V(reconciled)
+  type: dict
+  sample: {"billing_mode": "PROVISIONED", "table": {"read": {"units": 300}, "write": {"units": 50}},
+           "indexes": {"by_customer": {"read": {"units": 10, "autoscaling": {"min": 10, "max": 200}},
+                                       "write": {"units": 5}}}}
+original:
+  description: The recorded original of every dimension a boost changed (null when there is no record).
+  returned: when O(state) is not V(reconciled)
+  type: dict
+  sample: {"billing_mode": "PROVISIONED", "at": "2026-11-22T01:00:00Z", "run_id": "nightly-20261122",
+           "table": {"read": {"units": 100}}, "indexes": {}}
+on_demand:
+  description: True when the table is on-demand; nothing was done and RV(msg) says why.
+  returned: when O(state) is not V(reconciled)
+  type: bool
+  sample: false
+next_decrease_slot:
+  description:
+    - After a boost, the earliest UTC time its restore can decrease every raised resource.
+    - After a restore DynamoDB refused in part, when the next decrease is allowed.
+  returned: when something was boosted, or a decrease is pending
+  type: str
+  sample: "2026-11-22T05:00:00Z"
+pending:
+  description: Resources not yet put back, with the reason and, for refused decreases, the next slot.
+  returned: when O(state) is V(restored) or V(reconciled)
+  type: list
+  elements: dict
+  sample: [{"resource": "table", "reason": "DynamoDB refused the decrease (decrease budget)",
+            "next_decrease_slot": "2026-11-22T05:00:00Z"}]
+billing_mode_changed:
+  description: The table's billing mode is not the one recorded at boost time; its capacity was left alone.
+  returned: when O(state=restored)
+  type: bool
+  sample: false
+notes:
+  description: What could not be put back exactly as recorded (an index deleted, autoscaling added or removed).
+  returned: when O(state=restored)
+  type: list
+  elements: str
+  sample: ["index by_customer read: autoscaled since the boost; left to Application Auto Scaling"]
+checked:
+  description: Number of tables looked at.
+  returned: when O(state=reconciled)
+  type: int
+  sample: 42
+repaired:
+  description: Tables whose capacity is fully back and whose record was removed.
+  returned: when O(state=reconciled)
+  type: list
+  elements: str
+  sample: ["orders"]
+skipped:
+  description: Tables whose record belongs to this very run (same O(run_id)).
+  returned: when O(state=reconciled)
+  type: list
+  elements: dict
+  sample: [{"table": "users", "reason": "recorded by this run (nightly-20261122)"}]
+failed:
+  description: Tables that could not be repaired, with the error (the task fails when not empty).
+  returned: when O(state=reconciled)
+  type: list
+  elements: dict
+  sample: [{"table": "legacy", "error": "the capacity record in tag ... cannot be read"}]
+tables:
+  description: The restore result (as for O(state=restored)) of every table that had a record.
+  returned: when O(state=reconciled)
+  type: dict
+  sample: {"orders": {"changed": true, "pending": []}}
+"""
+
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
+    AnsibleAWSModule,
+    aws_client,
+    run_or_fail,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import (
+    Settings,
+    boost,
+    reconcile,
+    restore,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import DEFAULT_TAG_KEY, Targets
+
+ARGUMENT_SPEC = dict(
+    state=dict(type="str", required=True, choices=["boosted", "restored", "reconciled"]),
+    table=dict(type="str"),
+    read_capacity=dict(type="int"),
+    write_capacity=dict(type="int"),
+    gsi_read_capacity=dict(type="int"),
+    gsi_write_capacity=dict(type="int"),
+    indexes=dict(type="dict", default={}),
+    run_id=dict(type="str"),
+    force=dict(type="bool", default=False),
+    wait_timeout=dict(type="int", default=600),
+    tag_key=dict(type="str", default=DEFAULT_TAG_KEY, no_log=False),
+    autoscaling=dict(type="bool", default=True),
+    autoscaling_endpoint_url=dict(type="str"),
+)
+
+
+def index_targets(indexes: dict[str, Any]) -> dict[str, dict[str, int | None]]:
+    """The `indexes` option as {index: {"read": n, "write": n}}, rejecting shapes it cannot mean."""
+    out: dict[str, dict[str, int | None]] = {}
+    for name, spec in indexes.items():
+        if not isinstance(spec, dict) or not spec or set(spec) - {"read_capacity", "write_capacity"}:
+            raise InputError(f"indexes.{name}", f"{spec!r} is not an index target",
+                             "give a dictionary with read_capacity and/or write_capacity")
+        dims: dict[str, int | None] = {}
+        for key, value in spec.items():
+            try:
+                dims[key.split("_")[0]] = int(value)
+            except (TypeError, ValueError) as exc:
+                raise InputError(f"indexes.{name}.{key}", f"{value!r} is not a whole number",
+                                 "give capacity units as an integer") from exc
+        out[name] = dims
+    return out
+
+
+def main() -> None:
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+                              required_if=[("state", "boosted", ["table"]), ("state", "restored", ["table"])])
+    p = module.params
+    if p["wait_timeout"] < 0:
+        module.fail_json(msg="wait_timeout: must be 0 or more seconds", field="wait_timeout")
+    settings = Settings(tag_key=p["tag_key"], run_id=p["run_id"], force=p["force"],
+                        wait_timeout=float(p["wait_timeout"]), check_mode=module.check_mode)
+    ddb = aws_client(module, "dynamodb", pool_size=settings.workers)
+    aas = (aws_client(module, "application-autoscaling", endpoint=p["autoscaling_endpoint_url"])
+           if p["autoscaling"] else None)
+
+    if p["state"] == "reconciled":
+        result = run_or_fail(module, lambda: reconcile(ddb, aas, settings, only=p["table"]))
+        for item in result["pending"]:
+            module.warn(f"{item['table']} {item['resource']}: not yet put back ({item['reason']})")
+        if result["failed"]:
+            module.fail_json(msg="could not repair: " + "; ".join(f"{f['table']}: {f['error']}"
+                                                                  for f in result["failed"]), **result)
+        module.exit_json(msg=f"checked {result['checked']} table(s): repaired {len(result['repaired'])}, "
+                             f"pending {len({x['table'] for x in result['pending']})}", **result)
+
+    if p["state"] == "boosted":
+        targets = Targets(read=p["read_capacity"], write=p["write_capacity"], gsi_read=p["gsi_read_capacity"],
+                          gsi_write=p["gsi_write_capacity"], indexes=run_or_fail(module, lambda: index_targets(
+                              p["indexes"])))
+        result = run_or_fail(module, lambda: boost(ddb, aas, p["table"], targets, settings))
+    else:
+        result = run_or_fail(module, lambda: restore(ddb, aas, p["table"], settings))
+        for item in result["pending"]:
+            module.warn(f"{p['table']} {item['resource']}: not yet put back ({item['reason']})")
+    if module._diff:
+        result["diff"] = {"before": result["before"], "after": result["after"]}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
