@@ -1,0 +1,391 @@
+"""The planner as a pure function: duration model, boosts, engines, packing and the cost model."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cost_model import Prices
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import (
+    ON_DEMAND,
+    Model,
+    PlanSettings,
+    TableInfo,
+    Window,
+    balanced_fit,
+    first_fit_decreasing,
+    lower_bound,
+    model_from_dict,
+    next_fit_ascending,
+    pack,
+    plan_backups,
+    table_from_descriptor,
+)
+from tests.support.plan_fixtures import account_in_use, long_tailed_fleet
+
+GIB = 1024**3
+SEVEN_HOURS = 7 * 3600
+
+
+def planned(plan_dict: dict) -> dict[str, dict]:
+    return {t["name"]: t for c in plan_dict["clusters"] for t in c["tables"]}
+
+
+def plan(tables: list[TableInfo], **kwargs) -> dict:
+    kwargs.setdefault("window_s", SEVEN_HOURS)
+    return plan_backups(tables, PlanSettings(**kwargs)).to_dict()
+
+
+# Window ------------------------------------------------------------------------------------------
+
+
+def test_window_crossing_midnight_and_daylight_saving():
+    assert Window("22:00", "06:00", "UTC").seconds() == 8 * 3600
+    assert Window("00:00", "07:00").seconds() == SEVEN_HOURS
+    # Paris springs forward at 02:00 on 29 March 2026: that night's 00:00-07:00 lasts six hours.
+    assert Window("00:00", "07:00", "Europe/Paris").seconds(date(2026, 3, 29)) == 6 * 3600
+    assert Window("00:00", "07:00", "Europe/Paris").seconds(date(2026, 3, 30)) == SEVEN_HOURS
+
+
+def test_window_occurrence_is_the_open_window_or_the_next():
+    window = Window("22:00", "06:00", "UTC")
+    assert window.occurrence(datetime(2026, 5, 2, 1, 0, tzinfo=UTC)) == datetime(2026, 5, 1, 22, 0, tzinfo=UTC)
+    assert window.occurrence(datetime(2026, 5, 2, 7, 0, tzinfo=UTC)) == datetime(2026, 5, 2, 22, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("window", "field"), [
+    (Window("03:00", "03:00"), "window"),
+    (Window("25:00", "03:00"), "window.start"),
+    (Window("01:00", "soon"), "window.end"),
+    (Window("01:00", "03:00", "Mars/Olympus"), "window.timezone"),
+])
+def test_bad_window_names_the_field(window, field):
+    with pytest.raises(InputError) as caught:
+        window.seconds()
+    assert caught.value.field == field
+    assert caught.value.fix
+
+
+# Settings and inline tables ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"read_percentage": 0.0}, "read_percentage"),
+    ({"read_percentage": 1.01}, "read_percentage"),
+    ({"max_objects": 4}, "max_objects"),
+    ({"engine": "glacier"}, "engine"),
+    ({"window_s": 0}, "window"),
+    ({"model": Model(prices=Prices(rcu_hour_usd=-1))}, "model.rcu_hour_usd"),
+    ({"model": Model(auto_cluster_engine="export")}, "model.auto_cluster_engine"),
+])
+def test_bad_settings_name_the_field(changes, field):
+    with pytest.raises(InputError) as caught:
+        plan_backups([TableInfo("a", rcu=5)], PlanSettings(**{"window_s": SEVEN_HOURS, **changes}))
+    assert caught.value.field == field
+
+
+def test_read_percentage_of_one_is_allowed():
+    result = plan([TableInfo("a", size_bytes=GIB, rcu=1000)], read_percentage=1.0, engine="emr")
+    assert planned(result)["a"]["read_percentage"] == 1.0
+
+
+@pytest.mark.parametrize(("descriptor", "field"), [
+    ({"name": "a", "size_bytes": -1, "rcu": 5}, "tables[0].size_bytes"),
+    ({"name": "a", "size_bytes": "big", "rcu": 5}, "tables[0].size_bytes"),
+    ({"name": "a", "size_bytes": 10}, "tables[0].rcu"),
+    ({"name": "a", "rcu": 5, "colour": "red"}, "tables[0].colour"),
+    ({"name": "a", "billing_mode": "free"}, "tables[0].billing_mode"),
+    ({"size_bytes": 10}, "tables[0].name"),
+    ("orders", "tables[0]"),
+])
+def test_bad_inline_table_names_the_field(descriptor, field):
+    with pytest.raises(InputError) as caught:
+        table_from_descriptor(descriptor, 0)
+    assert caught.value.field == field
+
+
+def test_inline_table_accepts_on_demand_spelling():
+    table = table_from_descriptor({"name": "s", "billing_mode": "on_demand", "size_bytes": 5, "pitr": True}, 3)
+    assert table.on_demand and table.pitr and table.size_bytes == 5
+
+
+def test_model_overrides_from_a_flat_dict():
+    model = model_from_dict({"cluster_bootstrap_s": 300, "rcu_hour_usd": 0.0002})
+    assert model.cluster_bootstrap_s == 300 and model.prices.rcu_hour_usd == 0.0002
+    for bad, field in (({"nope": 1}, "model.nope"), ({"cluster_bootstrap_s": "x"}, "model.cluster_bootstrap_s"),
+                       ({"cluster_bootstrap_s": 1.5}, "model.cluster_bootstrap_s")):
+        with pytest.raises(InputError) as caught:
+            model_from_dict(bad)
+        assert caught.value.field == field
+
+
+def test_duplicate_table_names_are_refused():
+    with pytest.raises(InputError, match="twice"):
+        plan([TableInfo("a", rcu=1), TableInfo("a", rcu=2)])
+
+
+@pytest.mark.parametrize(("max_objects", "per_cluster"), [(100, 32), (500, 166), (5, 1)])
+def test_tables_per_pipeline_from_max_objects(max_objects, per_cluster):
+    assert PlanSettings(window_s=1, max_objects=max_objects).tables_per_cluster("datapipeline") == per_cluster
+
+
+# Duration model and boosts ----------------------------------------------------------------------
+
+
+def test_duration_follows_the_seed_model():
+    model = Model()
+    result = plan([TableInfo("a", size_bytes=GIB, rcu=1000)], engine="datapipeline", read_percentage=0.5)
+    table = planned(result)["a"]
+    expected = model.activity_bootstrap_s + math.ceil(GIB / (1000 * 0.5 * model.bytes_per_rcu_s))
+    assert table["duration_s"] == expected
+    assert table["start_offset_s"] == model.cluster_bootstrap_s
+    assert table["boost_rcu"] == 1000 and not table["boosted"]
+    assert result["clusters"][0]["end_offset_s"] == model.cluster_bootstrap_s + expected
+
+
+def test_slow_table_is_boosted_and_the_application_keeps_its_capacity():
+    table = TableInfo("big", size_bytes=200 * GIB, rcu=100)
+    result = plan([table], engine="datapipeline")
+    got = planned(result)["big"]
+    model = Model()
+    assert got["boosted"] and got["boost_rcu"] > table.rcu
+    assert got["boost_rcu"] <= model.table_max_rcu
+    # The backup reads only the added part: what is left for the application is its original RCU.
+    left = got["boost_rcu"] * (1 - got["read_percentage"])
+    assert table.rcu <= left <= table.rcu + got["boost_rcu"] * 1e-4
+    assert got["start_offset_s"] + got["duration_s"] <= SEVEN_HOURS
+    assert result["cost_breakdown_usd"]["boosts"] > 0
+
+
+def test_boost_capped_by_table_limit_is_unplannable_with_the_reason():
+    result = plan([TableInfo("huge", size_bytes=5 * 1024**4, rcu=100)], engine="datapipeline")
+    assert planned(result) == {}
+    [entry] = result["unplannable"]
+    assert entry["name"] == "huge" and "table limit 40000" in entry["reason"] and "needs" in entry["reason"]
+
+
+def test_boost_capped_by_autoscaling_max():
+    table = TableInfo("auto", size_bytes=100 * GIB, rcu=100, autoscaling_min_rcu=100, autoscaling_max_rcu=500)
+    result = plan([table], engine="emr")
+    assert "autoscaling MaxCapacity 500" in result["unplannable"][0]["reason"]
+    roomy = plan([TableInfo("auto", size_bytes=10 * GIB, rcu=100, autoscaling_min_rcu=100,
+                            autoscaling_max_rcu=5000)], engine="emr")
+    assert 100 < planned(roomy)["auto"]["boost_rcu"] <= 5000
+
+
+def test_account_headroom_is_shared_between_boosts():
+    tables = [TableInfo(f"t{i}", size_bytes=100 * GIB, rcu=100) for i in range(3)]
+    model = Model(account_max_rcu=300 + 2 * 1500)
+    result = plan(tables, engine="datapipeline", model=model, account_rcu_in_use=300)
+    added = sum(t["boost_rcu"] - t["rcu"] for t in planned(result).values())
+    assert added <= 2 * 1500
+    assert len(planned(result)) + len(result["unplannable"]) == 3
+    assert all("account headroom" in u["reason"] for u in result["unplannable"])
+    assert result["unplannable"], "three boosts of over 1000 RCU cannot share 3000 RCU of headroom"
+
+
+def test_on_demand_tables_use_the_configured_rate_and_pay_per_read():
+    result = plan([TableInfo("od", size_bytes=GIB, billing_mode=ON_DEMAND)], engine="datapipeline")
+    got = planned(result)["od"]
+    assert got["rcu"] is None and got["boost_rcu"] is None and got["read_units_per_second"] == 100.0
+    assert result["cost_breakdown_usd"]["on_demand_reads"] == pytest.approx(
+        Prices().on_demand_read_cost(GIB, Model().bytes_per_rcu_s), abs=1e-4)
+    too_big = plan([TableInfo("od", size_bytes=100 * GIB, billing_mode=ON_DEMAND)], engine="datapipeline")
+    assert "on_demand_read_units" in too_big["unplannable"][0]["reason"]
+
+
+def test_empty_tables_cost_no_cluster_time_and_go_local_in_auto():
+    result = plan([TableInfo("empty", rcu=5), TableInfo("empty-od", billing_mode=ON_DEMAND)])
+    for name in ("empty", "empty-od"):
+        assert planned(result)[name]["duration_s"] == 0
+        assert planned(result)[name]["engine"] == "local"
+    assert result["estimated_cost_usd"] == 0
+
+
+def test_size_is_estimated_from_item_count_when_dynamodb_reports_zero_bytes():
+    result = plan([TableInfo("fresh", item_count=1000, rcu=10)], engine="emr")
+    assert planned(result)["fresh"]["size_bytes"] == 1000 * Model().default_item_bytes
+    assert any("fresh" in w for w in result["warnings"])
+
+
+def test_tables_not_active_are_listed_with_the_reason():
+    result = plan([TableInfo("going", status="DELETING", rcu=5)])
+    assert result["unplannable"] == [{"name": "going", "reason": "table status is DELETING, not ACTIVE"}]
+
+
+def test_export_engine_needs_pitr():
+    result = plan([TableInfo("a", size_bytes=GIB, rcu=5, pitr=True), TableInfo("b", size_bytes=GIB, rcu=5)],
+                  engine="export")
+    assert planned(result)["a"]["engine"] == "export"
+    assert "point-in-time recovery" in result["unplannable"][0]["reason"]
+    assert result["cost_breakdown_usd"]["exports"] == pytest.approx(Prices().export_cost(GIB), abs=1e-4)
+
+
+def test_auto_picks_export_where_pitr_is_on_and_it_is_cheaper():
+    # 5 GiB at 5 RCU needs a boost and hours of cluster time; exporting it costs $0.50.
+    tables = [TableInfo("pitr", size_bytes=5 * GIB, rcu=5, pitr=True),
+              TableInfo("nopitr", size_bytes=5 * GIB, rcu=5)]
+    result = plan(tables)
+    assert planned(result)["pitr"]["engine"] == "export"
+    assert planned(result)["nopitr"]["engine"] == Model().auto_cluster_engine
+    pricey = plan(tables, model=Model(prices=Prices(export_gb_usd=50.0)))
+    assert planned(pricey)["pitr"]["engine"] == Model().auto_cluster_engine
+
+
+def test_local_lanes_overflow_to_clusters():
+    tables = [TableInfo(f"s{i:02d}", size_bytes=200 * 1024**2, rcu=20) for i in range(40)]
+    result = plan(tables, model=Model(local_max_lanes=2))
+    engines = {t["engine"] for t in planned(result).values()}
+    assert engines == {"local", "datapipeline"}
+    assert result["packing"]["local"]["clusters"] <= 2
+    assert len(planned(result)) == 40
+
+
+def test_fixed_local_engine_puts_every_table_in_local_clusters():
+    fleet = long_tailed_fleet(60, seed=3)
+    result = plan(fleet, engine="local", model=Model(account_max_rcu=10**7))
+    names = {t.name for t in fleet}
+    assert {c["engine"] for c in result["clusters"]} == {"local"}
+    assert set(planned(result)) | {u["name"] for u in result["unplannable"]} == names
+
+
+def test_cost_model_decides_how_far_to_boost():
+    # At 10 RCU these tables must be boosted; the seed boosts just enough to fit the window, the
+    # cost model further, because the cluster time saved costs more than the extra capacity.
+    slow = [TableInfo(f"t{i}", size_bytes=20 * GIB, rcu=10) for i in range(10)]
+    result = plan(slow, engine="datapipeline")
+    assert result["estimated_cost_usd"] < result["baseline"]["estimated_cost_usd"]
+    assert all(t["boosted"] for t in planned(result).values())
+    # At 1000 RCU half the capacity already reads fast enough: boosting would cost more than it saves.
+    fast = plan([TableInfo(f"t{i}", size_bytes=20 * GIB, rcu=1000) for i in range(10)], engine="datapipeline")
+    assert not any(t["boosted"] for t in planned(fast).values())
+    assert fast["estimated_cost_usd"] == fast["baseline"]["estimated_cost_usd"]
+
+
+# Packing -----------------------------------------------------------------------------------------
+
+
+def _valid(bins: list[list[int]], durations: list[int], capacity: int, per_cluster: int) -> None:
+    assert sorted(i for b in bins for i in b) == list(range(len(durations)))
+    assert all(0 < len(b) <= per_cluster and sum(durations[i] for i in b) <= capacity for b in bins)
+
+
+durations_strategy = st.lists(st.integers(0, 1000), min_size=0, max_size=200)
+
+
+@settings(max_examples=300, deadline=None)
+@given(durations=durations_strategy, capacity=st.integers(1000, 3000), per_cluster=st.integers(1, 40))
+def test_packing_is_valid_and_between_lower_bound_and_next_fit(durations, capacity, per_cluster):
+    result = pack(durations, capacity, per_cluster)
+    _valid(result.bins, durations, capacity, per_cluster)
+    _valid(first_fit_decreasing(durations, capacity, per_cluster), durations, capacity, per_cluster)
+    _valid(next_fit_ascending(durations, capacity, per_cluster), durations, capacity, per_cluster)
+    assert lower_bound(durations, capacity, per_cluster) <= len(result.bins) <= result.next_fit_ascending
+
+
+@settings(max_examples=200, deadline=None)
+@given(durations=durations_strategy.filter(bool), capacity=st.integers(1000, 3000), per_cluster=st.integers(1, 40),
+       clusters=st.integers(1, 30))
+def test_balanced_fit_holds_everything_or_says_no(durations, capacity, per_cluster, clusters):
+    bins = balanced_fit(durations, capacity, per_cluster, clusters)
+    if clusters < lower_bound(durations, capacity, per_cluster):
+        assert bins is None
+    if bins is not None:
+        _valid(bins, durations, capacity, per_cluster)
+        assert len(bins) <= clusters
+    # One cluster per table always fits, since every duration fits the capacity.
+    _valid(balanced_fit(durations, capacity, per_cluster, len(durations)), durations, capacity, per_cluster)
+
+
+def test_packing_reaches_the_lower_bound_where_next_fit_does_not():
+    durations = [600, 600, 400, 400]  # ascending next-fit pairs 400+400 and then 600, 600 apart
+    result = pack(durations, 1000, 10)
+    assert len(result.bins) == lower_bound(durations, 1000, 10) == 2
+    assert result.next_fit_ascending == 3
+
+
+def test_packing_refuses_items_longer_than_the_capacity():
+    with pytest.raises(ValueError):
+        pack([1001], 1000, 5)
+
+
+# Plan-wide properties ----------------------------------------------------------------------------
+
+
+table_strategy = st.builds(
+    lambda index, size, rcu, on_demand, pitr, scaled_max, status: TableInfo(
+        name=f"t{index}", size_bytes=size, item_count=size // 500,
+        billing_mode=ON_DEMAND if on_demand else "PROVISIONED",
+        rcu=0 if on_demand else rcu, pitr=pitr, status=status,
+        autoscaling_min_rcu=rcu if scaled_max else None, autoscaling_max_rcu=scaled_max),
+    index=st.integers(0, 10**6),
+    size=st.one_of(st.just(0), st.integers(1, 10 * GIB), st.integers(10 * GIB, 3 * 1024**4)),
+    rcu=st.integers(1, 50000), on_demand=st.booleans(), pitr=st.booleans(),
+    scaled_max=st.one_of(st.none(), st.integers(1, 60000)),
+    status=st.sampled_from(["ACTIVE", "ACTIVE", "ACTIVE", "UPDATING", "CREATING"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(tables=st.lists(table_strategy, max_size=60, unique_by=lambda t: t.name),
+       engine=st.sampled_from(["auto", "datapipeline", "emr", "export", "local"]),
+       window_s=st.integers(1800, 86399), read_percentage=st.floats(0.05, 1.0),
+       max_objects=st.integers(5, 200), headroom=st.integers(0, 200000))
+def test_plan_properties(tables, engine, window_s, read_percentage, max_objects, headroom):
+    model = Model()
+    in_use = sum(t.rcu for t in tables)
+    plan_settings = PlanSettings(window_s=window_s, engine=engine, read_percentage=read_percentage,
+                                 max_objects=max_objects, account_rcu_in_use=in_use,
+                                 model=Model(account_max_rcu=max(1, in_use + headroom)))
+    result = plan_backups(tables, plan_settings).to_dict()
+    names = [t["name"] for c in result["clusters"] for t in c["tables"]] + [u["name"] for u in result["unplannable"]]
+    # Every table exactly once: planned or listed with a reason.
+    assert sorted(names) == sorted(t.name for t in tables)
+    assert all(u["reason"] for u in result["unplannable"])
+    by_name = {t.name: t for t in tables}
+    added = 0
+    for cluster in result["clusters"]:
+        assert cluster["engine"] == engine or engine == "auto"
+        if cluster["engine"] != "export":
+            # Clusters fit the window, tables run one after another without overlapping.
+            assert cluster["end_offset_s"] <= window_s
+            assert len(cluster["tables"]) <= plan_settings.tables_per_cluster(cluster["engine"])
+            previous_end = cluster["start_offset_s"]
+            for table in cluster["tables"]:
+                assert table["start_offset_s"] >= previous_end
+                previous_end = table["start_offset_s"] + table["duration_s"]
+            assert previous_end <= cluster["end_offset_s"]
+        for table in cluster["tables"]:
+            source = by_name[table["name"]]
+            assert cluster["engine"] != "export" or source.pitr
+            if table["boosted"]:
+                assert table["boost_rcu"] <= min(model.table_max_rcu, source.autoscaling_max_rcu or 10**9)
+                left = table["boost_rcu"] * (1 - table["read_percentage"])
+                assert source.rcu <= left + 1e-9 <= source.rcu + table["boost_rcu"] * 1e-4 + 1e-6
+                added += table["boost_rcu"] - source.rcu
+    assert added <= headroom
+    # Never more clusters than next-fit over ascending durations, never below the lower bound.
+    for figures in result["packing"].values():
+        assert figures["lower_bound"] <= figures["clusters"] <= figures["next_fit_ascending"] or \
+            figures["method"].startswith("shortest-first")
+    if result["baseline"]["unplannable"] <= len(result["unplannable"]):
+        assert result["estimated_cost_usd"] <= result["baseline"]["estimated_cost_usd"] + 1e-6
+
+
+@pytest.mark.parametrize("count", [100, 1000])
+def test_generated_fleets_meet_the_targets(count):
+    fleet = long_tailed_fleet(count)
+    in_use = account_in_use(fleet)
+    model = Model(account_max_rcu=in_use + 500_000)
+    fixed = plan(fleet, engine="datapipeline", model=model, account_rcu_in_use=in_use)
+    figures = fixed["packing"]["datapipeline"]
+    assert figures["clusters"] <= figures["lower_bound"] + 1
+    assert figures["clusters"] <= figures["next_fit_ascending"]
+    auto = plan(fleet, model=model, account_rcu_in_use=in_use)
+    assert auto["estimated_cost_usd"] <= auto["baseline"]["estimated_cost_usd"]
+    assert auto["packing"][Model().auto_cluster_engine]["clusters"] <= auto["baseline"]["clusters"]
