@@ -24,7 +24,8 @@ from tests.support.ansible_run import ensure_collection_link  # noqa: E402
 sys.path.insert(0, str(ensure_collection_link()))
 
 # Stand-ins accept any credentials; never let a developer's real ones near a test.
-os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="stand-in-secret-key", AWS_DEFAULT_REGION="eu-west-1")
+os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="stand-in-secret-key",
+                  AWS_DEFAULT_REGION="eu-west-1")
 for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
     os.environ.pop(_var, None)
 
