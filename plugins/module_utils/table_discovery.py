@@ -1,0 +1,157 @@
+"""Find the tables a plan covers and what the planner needs to know about each.
+
+ListTables (paginated), whole-name glob include/exclude, then DescribeTable and
+DescribeContinuousBackups concurrently, the read-capacity autoscaling targets from Application
+Auto Scaling and the account's limits from DescribeLimits. Plain Python: boto3 clients come in as
+arguments, nothing here imports Ansible.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import ON_DEMAND, PROVISIONED, TableInfo
+
+READ_DIMENSION = "dynamodb:table:ReadCapacityUnits"
+GONE = ("ResourceNotFoundException", "TableNotFoundException")
+# Calls a least-privilege role may lack, or a stand-in may not implement: the plan goes on without
+# them and says what it assumed instead.
+OPTIONAL_CALL_ERRORS = ("AccessDeniedException", "AccessDenied", "UnrecognizedClientException",
+                        "UnknownOperationException", "NotImplemented", "InvalidAction")
+
+
+@dataclass
+class Discovery:
+    tables: list[TableInfo]
+    account_rcu_in_use: int  # provisioned read capacity of every table and GSI in the region
+    table_max_rcu: int | None = None
+    account_max_rcu: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def validate_patterns(include: Any, exclude: Any) -> tuple[list[str], list[str]]:
+    for name, patterns, allow_empty in (("include", include, False), ("exclude", exclude, True)):
+        if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
+            raise InputError(name, f"must be a list of non-empty glob patterns, got {patterns!r}",
+                             'for example ["orders*", "users"]')
+        if not patterns and not allow_empty:
+            raise InputError(name, "is empty, so no table would be backed up", 'use ["*"] for every table')
+    return include, exclude
+
+
+def select(names: list[str], include: list[str], exclude: list[str]) -> list[str]:
+    """Names matching an include pattern and no exclude pattern; patterns match the whole name."""
+    validate_patterns(include, exclude)
+    unmatched = [p for p in include if not any(fnmatchcase(n, p) for n in names)]
+    if unmatched:
+        raise InputError("include", f"pattern {unmatched[0]!r} matches no table in this region",
+                         "check its spelling; a pattern matches the whole name (orders* also matches orders-archive,"
+                         " orders does not)")
+    return sorted(n for n in names if any(fnmatchcase(n, p) for p in include)
+                  and not any(fnmatchcase(n, p) for p in exclude))
+
+
+def list_table_names(ddb: Any) -> list[str]:
+    names: list[str] = []
+    for page in ddb.get_paginator("list_tables").paginate():
+        names += page.get("TableNames", [])
+    return names
+
+
+def read_scaling_targets(aas: Any) -> dict[str, tuple[int, int]]:
+    """(MinCapacity, MaxCapacity) of each table's read-capacity scalable target, by table name."""
+    targets: dict[str, tuple[int, int]] = {}
+    for page in aas.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="dynamodb"):
+        for target in page.get("ScalableTargets", []):
+            resource = target["ResourceId"].split("/")
+            # "table/NAME" only; an index's target ("table/NAME/index/IDX") is the throughput module's business.
+            if target["ScalableDimension"] == READ_DIMENSION and len(resource) == 2:
+                targets[resource[1]] = (int(target["MinCapacity"]), int(target["MaxCapacity"]))
+    return targets
+
+
+def account_limits(ddb: Any) -> tuple[int, int]:
+    limits = ddb.describe_limits()
+    return int(limits["TableMaxReadCapacityUnits"]), int(limits["AccountMaxReadCapacityUnits"])
+
+
+def _read_capacity(description: dict[str, Any]) -> int:
+    return int(description.get("ProvisionedThroughput", {}).get("ReadCapacityUnits") or 0)
+
+
+def _pitr_on(ddb: Any, name: str) -> bool:
+    try:
+        answer = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+    except Exception as exc:
+        if is_error(exc, *GONE, "ContinuousBackupsUnavailableException"):
+            return False
+        raise
+    return answer.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED"
+
+
+def _describe(ddb: Any, name: str, selected: bool) -> tuple[dict[str, Any] | None, bool]:
+    try:
+        description = ddb.describe_table(TableName=name)["Table"]
+    except Exception as exc:
+        if is_error(exc, *GONE):
+            return None, False  # deleted between ListTables and now
+        raise
+    return description, _pitr_on(ddb, name) if selected else False
+
+
+def table_info(description: dict[str, Any], pitr: bool, scaling: tuple[int, int] | None) -> TableInfo:
+    mode = description.get("BillingModeSummary", {}).get("BillingMode", PROVISIONED)
+    return TableInfo(
+        name=description["TableName"], size_bytes=int(description.get("TableSizeBytes") or 0),
+        item_count=int(description.get("ItemCount") or 0), billing_mode=mode,
+        rcu=0 if mode == ON_DEMAND else _read_capacity(description), pitr=pitr,
+        status=description.get("TableStatus", "ACTIVE"),
+        autoscaling_min_rcu=scaling[0] if scaling else None, autoscaling_max_rcu=scaling[1] if scaling else None,
+        gsis=tuple((g["IndexName"], 0 if mode == ON_DEMAND else _read_capacity(g))
+                   for g in description.get("GlobalSecondaryIndexes", [])))
+
+
+def discover(ddb: Any, aas: Any, include: list[str], exclude: list[str], workers: int = 16) -> Discovery:
+    """Describe the selected tables. Every table in the region is described once, because the
+    account's read capacity in use (the headroom for boosts) counts them all."""
+    warnings: list[str] = []
+    names = list_table_names(ddb)
+    selected = set(select(names, include, exclude))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        described = list(pool.map(lambda n: _describe(ddb, n, n in selected), names))
+
+    try:
+        scaling = read_scaling_targets(aas)
+    except Exception as exc:
+        if not is_error(exc, *OPTIONAL_CALL_ERRORS):
+            raise
+        scaling = {}
+        warnings.append("could not read Application Auto Scaling targets "
+                        f"({exc}): autoscaled tables are planned as if they were not")
+    try:
+        table_max, account_max = account_limits(ddb)
+    except Exception as exc:
+        if not is_error(exc, *OPTIONAL_CALL_ERRORS):
+            raise
+        table_max = account_max = None
+        warnings.append(f"could not read DescribeLimits ({exc}): the model's default limits are used")
+
+    tables: list[TableInfo] = []
+    in_use = 0
+    vanished = []
+    for name, (description, pitr) in zip(names, described, strict=True):
+        if description is None:
+            if name in selected:
+                vanished.append(name)
+            continue
+        info = table_info(description, pitr, scaling.get(name))
+        in_use += info.rcu + sum(rcu for _, rcu in info.gsis)
+        if name in selected:
+            tables.append(info)
+    if vanished:
+        warnings.append(f"deleted while being planned, so left out: {', '.join(sorted(vanished))}")
+    return Discovery(sorted(tables, key=lambda t: t.name), in_use, table_max, account_max, warnings)
