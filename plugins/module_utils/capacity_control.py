@@ -383,6 +383,7 @@ def list_tables(ddb: Any) -> list[str]:
 class _Found:
     name: str
     outcome: str  # restored | skipped | failed
+    # (result keys avoid Ansible's reserved `skipped` and `failed`)
     detail: dict[str, Any] = field(default_factory=dict)
 
 
@@ -422,9 +423,9 @@ def reconcile(ddb: Any, aas: Any | None, settings: Settings, only: str | None = 
         "repaired": sorted(f.name for f in restored if not f.detail["pending"]),
         "pending": sorted(({"table": f.name, **p} for f in restored for p in f.detail["pending"]),
                           key=lambda p: p["table"]),
-        "skipped": sorted(({"table": f.name, **f.detail} for f in found if f.outcome == "skipped"),
+        "left_alone": sorted(({"table": f.name, **f.detail} for f in found if f.outcome == "skipped"),
                           key=lambda p: p["table"]),
-        "failed": sorted(({"table": f.name, **f.detail} for f in found if f.outcome == "failed"),
+        "errors": sorted(({"table": f.name, **f.detail} for f in found if f.outcome == "failed"),
                          key=lambda p: p["table"]),
         "tables": {f.name: f.detail for f in restored},
     }

@@ -221,13 +221,13 @@ repaired:
   type: list
   elements: str
   sample: ["orders"]
-skipped:
+left_alone:
   description: Tables whose record belongs to this very run (same O(run_id)).
   returned: when O(state=reconciled)
   type: list
   elements: dict
   sample: [{"table": "users", "reason": "recorded by this run (nightly-20261122)"}]
-failed:
+errors:
   description: Tables that could not be repaired, with the error (the task fails when not empty).
   returned: when O(state=reconciled)
   type: list
@@ -307,9 +307,9 @@ def main() -> None:
         result = run_or_fail(module, lambda: reconcile(ddb, aas, settings, only=p["table"]))
         for item in result["pending"]:
             module.warn(f"{item['table']} {item['resource']}: not yet put back ({item['reason']})")
-        if result["failed"]:
+        if result["errors"]:
             module.fail_json(msg="could not repair: " + "; ".join(f"{f['table']}: {f['error']}"
-                                                                  for f in result["failed"]), **result)
+                                                                  for f in result["errors"]), **result)
         module.exit_json(msg=f"checked {result['checked']} table(s): repaired {len(result['repaired'])}, "
                              f"pending {len({x['table'] for x in result['pending']})}", **result)
 

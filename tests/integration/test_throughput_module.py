@@ -1,0 +1,293 @@
+"""dynamodb_throughput through the real `ansible` CLI against moto server and dynalite over HTTP."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import client
+from tests.support.ansible_run import BIN, ansible_env, run_module
+from tests.support.throughput_fixtures import (
+    aws_args,
+    capacity,
+    create_table,
+    register_scaling,
+    scaling,
+    tags,
+    wait_active,
+)
+
+MODULE = "dynamodb_throughput"
+TAG = "hippolyte:capacity-original"
+
+
+def throughput(url: str, check: bool = False, diff: bool = False, **args):
+    return run_module(MODULE, aws_args(url, **args), check=check, diff=diff)
+
+
+def test_plain_table_boost_restore_and_idempotence(moto_server, unique_name):
+    url = moto_server.url
+    create_table(url, unique_name, read=5, write=5)
+
+    boosted = throughput(url, state="boosted", table=unique_name, read_capacity=50, run_id="run-1")
+    assert not boosted.failed, boosted.output
+    assert boosted.result["changed"] is True
+    assert capacity(url, unique_name)[None] == (50, 5)
+    assert boosted.result["original"]["table"] == {"read": {"units": 5}}
+    assert boosted.result["original"]["run_id"] == "run-1"
+    assert TAG in tags(url, unique_name)
+
+    again = throughput(url, state="boosted", table=unique_name, read_capacity=50, run_id="run-2")
+    assert again.result["changed"] is False
+    assert again.result["original"]["run_id"] == "run-1"
+
+    restored = throughput(url, state="restored", table=unique_name)
+    assert restored.result["changed"] is True, restored.output
+    assert capacity(url, unique_name)[None] == (5, 5)
+    assert TAG not in tags(url, unique_name)
+
+    twice = throughput(url, state="restored", table=unique_name)
+    assert twice.result["changed"] is False
+    assert twice.result["original"] is None
+
+
+def test_boosting_twice_never_overwrites_the_original(moto_server, unique_name):
+    url = moto_server.url
+    create_table(url, unique_name, read=5, write=5)
+    throughput(url, state="boosted", table=unique_name, read_capacity=40)
+    higher = throughput(url, state="boosted", table=unique_name, read_capacity=80, write_capacity=30)
+    assert higher.result["changed"] is True
+    assert higher.result["original"]["table"] == {"read": {"units": 5}, "write": {"units": 5}}
+    assert capacity(url, unique_name)[None] == (80, 30)
+    throughput(url, state="restored", table=unique_name)
+    assert capacity(url, unique_name)[None] == (5, 5)
+
+
+def test_gsi_table_on_dynalite_counts_decreases_per_resource(dynalite_server, unique_name):
+    url = dynalite_server.url
+    create_table(url, unique_name, read=5, write=5, gsis={"by_a": (3, 3), "by_b": (4, 4)})
+    boosted = throughput(url, state="boosted", table=unique_name, read_capacity=60, gsi_write_capacity=20,
+                         indexes={"by_b": {"write_capacity": 30, "read_capacity": 9}}, autoscaling=False)
+    assert not boosted.failed, boosted.output
+    assert capacity(url, unique_name) == {None: (60, 5), "by_a": (3, 20), "by_b": (9, 30)}
+
+    restored = throughput(url, state="restored", table=unique_name, autoscaling=False)
+    assert not restored.failed, restored.output
+    assert capacity(url, unique_name) == {None: (5, 5), "by_a": (3, 3), "by_b": (4, 4)}
+    table = wait_active(url, unique_name)
+    # One decrease each: read and write of one resource go back in a single UpdateTable.
+    assert table["ProvisionedThroughput"]["NumberOfDecreasesToday"] == 1
+    assert [i["ProvisionedThroughput"]["NumberOfDecreasesToday"] for i in table["GlobalSecondaryIndexes"]] == [1, 1]
+
+
+def test_boost_refused_when_decrease_budget_is_spent_unless_forced(dynalite_server, unique_name):
+    url = dynalite_server.url
+    create_table(url, unique_name, read=100, write=5)
+    ddb = client("dynamodb", url)
+    for units in range(99, 72, -1):  # dynalite counts every decrease: spend today's 27
+        ddb.update_table(TableName=unique_name, ProvisionedThroughput={"ReadCapacityUnits": units,
+                                                                       "WriteCapacityUnits": 5})
+        time.sleep(0.05)
+        wait_active(url, unique_name)
+    assert wait_active(url, unique_name)["ProvisionedThroughput"]["NumberOfDecreasesToday"] == 27
+
+    refused = throughput(url, state="boosted", table=unique_name, read_capacity=200, autoscaling=False)
+    assert refused.failed
+    assert "force=true" in refused.result["msg"]
+    assert capacity(url, unique_name)[None] == (73, 5)
+    assert TAG not in tags(url, unique_name)
+
+    forced = throughput(url, state="boosted", table=unique_name, read_capacity=200, force=True, autoscaling=False)
+    assert not forced.failed, forced.output
+    assert capacity(url, unique_name)[None] == (200, 5)
+    assert forced.result["next_decrease_slot"].endswith("T00:00:00Z")
+
+
+def test_autoscaled_table_and_gsi_change_scalable_targets_not_capacity(moto_server, unique_name):
+    url = moto_server.url
+    create_table(url, unique_name, read=5, write=5, gsis={"by_a": (5, 5)})
+    register_scaling(url, unique_name, None, "read", 5, 100)
+    register_scaling(url, unique_name, "by_a", "read", 5, 20)
+    before = scaling(url, unique_name)
+
+    boosted = throughput(url, state="boosted", table=unique_name, read_capacity=50, gsi_read_capacity=40)
+    assert not boosted.failed, boosted.output
+    after = scaling(url, unique_name)
+    assert after[(f"table/{unique_name}", "dynamodb:table:ReadCapacityUnits")] == (50, 100)
+    assert after[(f"table/{unique_name}/index/by_a", "dynamodb:index:ReadCapacityUnits")] == (40, 40)
+    assert capacity(url, unique_name) == {None: (5, 5), "by_a": (5, 5)}  # no UpdateTable against autoscaling
+    assert boosted.result["original"]["indexes"]["by_a"]["read"]["autoscaling"] == {"min": 5, "max": 20}
+
+    restored = throughput(url, state="restored", table=unique_name)
+    assert not restored.failed, restored.output
+    assert scaling(url, unique_name) == before
+    assert TAG not in tags(url, unique_name)
+
+
+def test_on_demand_table_is_left_alone(moto_server, unique_name):
+    url = moto_server.url
+    create_table(url, unique_name, on_demand=True)
+    result = throughput(url, state="boosted", table=unique_name, read_capacity=100)
+    assert not result.failed, result.output
+    assert result.result["changed"] is False
+    assert result.result["on_demand"] is True
+    assert "on-demand" in result.result["msg"]
+    assert TAG not in tags(url, unique_name)
+
+
+def test_billing_mode_changed_since_boost_is_reported(moto_server, unique_name):
+    url = moto_server.url
+    create_table(url, unique_name, read=5, write=5)
+    throughput(url, state="boosted", table=unique_name, read_capacity=30)
+    client("dynamodb", url).update_table(TableName=unique_name, BillingMode="PAY_PER_REQUEST")
+
+    kept = throughput(url, state="restored", table=unique_name)
+    assert not kept.failed, kept.output
+    assert kept.result["billing_mode_changed"] is True
+    assert kept.result["changed"] is False
+    assert TAG in tags(url, unique_name)
+
+    dropped = throughput(url, state="restored", table=unique_name, force=True)
+    assert dropped.result["changed"] is True
+    assert TAG not in tags(url, unique_name)
+
+
+def test_check_mode_and_diff_change_nothing(moto_server, unique_name):
+    url = moto_server.url
+    create_table(url, unique_name, read=5, write=5)
+    planned = throughput(url, check=True, diff=True, state="boosted", table=unique_name, read_capacity=25)
+    assert not planned.failed, planned.output
+    assert planned.result["changed"] is True
+    assert planned.result["diff"]["before"]["table"]["read"]["units"] == 5
+    assert planned.result["diff"]["after"]["table"]["read"]["units"] == 25
+    assert capacity(url, unique_name)[None] == (5, 5)
+    assert TAG not in tags(url, unique_name)
+
+    throughput(url, state="boosted", table=unique_name, read_capacity=25)
+    would = throughput(url, check=True, diff=True, state="restored", table=unique_name)
+    assert would.result["diff"]["after"]["table"]["read"]["units"] == 5
+    assert capacity(url, unique_name)[None] == (25, 5)
+    assert TAG in tags(url, unique_name)
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    ({"read_capacity": -5}, "read_capacity"),
+    ({"gsi_write_capacity": 0}, "gsi_write_capacity"),
+    ({"read_capacity": 10001}, "read_capacity"),  # moto's DescribeLimits says 10000 per table
+    ({"indexes": {"nope": {"read_capacity": 10}}}, "indexes"),
+    ({"indexes": {"by_a": {"reads": 10}}}, "indexes.by_a"),
+    ({}, "read_capacity"),
+])
+def test_bad_input_fails_before_anything_changes(moto_server, unique_name, args, field):
+    url = moto_server.url
+    create_table(url, unique_name, read=5, write=5, gsis={"by_a": (5, 5)})
+    result = throughput(url, state="boosted", table=unique_name, **args)
+    assert result.failed
+    assert result.result["field"] == field
+    assert capacity(url, unique_name) == {None: (5, 5), "by_a": (5, 5)}
+    assert TAG not in tags(url, unique_name)
+
+
+@pytest.mark.parametrize("state", ["boosted", "restored", "reconciled"])
+def test_unknown_table_is_a_clear_error(moto_server, unique_name, state):
+    result = throughput(moto_server.url, state=state, table=unique_name, read_capacity=10)
+    assert result.failed
+    assert result.result["field"] == "table"
+    assert "does not exist" in result.result["msg"]
+
+
+def test_reconcile_skips_this_runs_records_and_repairs_the_rest(moto_server, unique_name):
+    url = moto_server.url
+    mine, crashed = f"{unique_name}-live", f"{unique_name}-old"
+    for name in (mine, crashed):
+        create_table(url, name, read=5, write=5)
+    throughput(url, state="boosted", table=mine, read_capacity=20, run_id="now")
+    throughput(url, state="boosted", table=crashed, read_capacity=20, run_id="yesterday")
+
+    result = throughput(url, state="reconciled", run_id="now")
+    assert not result.failed, result.output
+    assert crashed in result.result["repaired"]
+    assert {"table": mine, "reason": "recorded by this run (now)"} in result.result["left_alone"]
+    assert capacity(url, crashed)[None] == (5, 5)
+    assert capacity(url, mine)[None] == (20, 5)
+    assert TAG in tags(url, mine)
+
+
+def descendants(pid: int) -> list[int]:
+    """PIDs of every process below `pid` (Ansible's workers start sessions of their own, out of its group)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL the run and everything it started, as a crashed controller host would lose them."""
+    for pid in [proc.pid, *descendants(proc.pid)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+CRASH_PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Boost
+      hippolyte.dynamodb.dynamodb_throughput: {args}
+    - name: The backup that never finishes
+      ansible.builtin.command: sleep 600
+"""
+
+
+@pytest.mark.parametrize("kill_when", ["during the job", "during the boost"])
+def test_crash_after_boost_is_repaired_by_reconcile(dynalite_server, unique_name, tmp_path: Path, kill_when):
+    url = dynalite_server.url
+    gsis = {f"gsi{i}": (2, 2) for i in range(5)}
+    create_table(url, unique_name, read=5, write=5, gsis=gsis)
+    original = capacity(url, unique_name)
+    args = aws_args(url, state="boosted", table=unique_name, read_capacity=50, gsi_read_capacity=40,
+                    run_id="crashed", autoscaling=False)
+    playbook = tmp_path / "crash.yml"
+    playbook.write_text(CRASH_PLAYBOOK.format(args=json.dumps(args)))
+    proc = subprocess.Popen([str(BIN / "ansible-playbook"), str(playbook)], env=ansible_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            now = capacity(url, unique_name)
+            boosted_gsis = sum(now[g][0] == 40 for g in gsis)
+            ready = (boosted_gsis == len(gsis)) if kill_when == "during the job" else now[None][0] == 50
+            if TAG in tags(url, unique_name) and ready:
+                break
+            assert proc.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
+            time.sleep(0.02)
+        kill_tree(proc)
+    finally:
+        if proc.poll() is None:
+            kill_tree(proc)
+    assert capacity(url, unique_name)[None] == (50, 5)  # left boosted by the killed run
+
+    repaired = throughput(url, state="reconciled", table=unique_name, autoscaling=False)
+    assert not repaired.failed, repaired.output
+    assert repaired.result["repaired"] == [unique_name]
+    assert capacity(url, unique_name) == original
+    assert TAG not in tags(url, unique_name)
