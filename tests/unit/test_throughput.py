@@ -1,0 +1,245 @@
+"""Throughput rules (pure) and the AWS error paths no emulator produces (botocore Stubber)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils import capacity_control as cc
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import (
+    DAILY_DECREASES,
+    CapacityRecord,
+    DecreaseState,
+    Dimension,
+    Resource,
+    Snapshot,
+    Targets,
+    check_targets,
+    next_decrease_slot,
+    next_midnight,
+    parse_record,
+    plan_boost,
+    plan_restore,
+    record_tags,
+    validate_tag_key,
+)
+
+DAY = datetime(2026, 11, 22, tzinfo=UTC)
+moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1), timezones=st.just(UTC))
+
+
+# ---------------------------------------------------------------------------------------- decrease budget
+
+def test_four_decreases_any_time_then_one_an_hour():
+    now = DAY + timedelta(minutes=10)
+    assert next_decrease_slot(DecreaseState(3, now), now) == now
+    assert next_decrease_slot(DecreaseState(4, now), now) == now + timedelta(hours=1)
+    late = DAY + timedelta(hours=9)
+    assert next_decrease_slot(DecreaseState(4, late - timedelta(hours=2)), late) == late
+    recent = DecreaseState(12, late - timedelta(minutes=5))
+    assert next_decrease_slot(recent, late) == DAY + timedelta(hours=9, minutes=55)
+
+
+def test_budget_is_spent_after_27_and_starts_again_at_midnight():
+    now = DAY + timedelta(hours=23, minutes=30)
+    assert next_decrease_slot(DecreaseState(27, now), now) == DAY + timedelta(days=1)
+    yesterday = DecreaseState(27, now)
+    assert next_decrease_slot(yesterday, now + timedelta(hours=1)) == now + timedelta(hours=1)
+
+
+@given(moments, st.integers(0, 40), st.floats(0, 30 * 3600))
+def test_slot_is_never_before_now_nor_after_midnight(now, count, ago):
+    state = DecreaseState(count, now - timedelta(seconds=ago))
+    slot = next_decrease_slot(state, now)
+    assert now <= slot <= next_midnight(now)
+
+
+@given(moments, st.integers(0, 26))
+def test_more_decreases_never_open_an_earlier_slot(now, count):
+    last = now - timedelta(minutes=1)
+    fewer, more = DecreaseState(count, last), DecreaseState(count + 1, last)
+    assert next_decrease_slot(fewer, now) <= next_decrease_slot(more, now)
+
+
+@given(st.integers(0, 3600 * 24 - 1))
+def test_taking_every_slot_never_exceeds_the_daily_rules(start_s):
+    """A client that decreases at each slot we allow stays within 4 in hour 0, one more per hour, 27 a day."""
+    now, state, taken = DAY + timedelta(seconds=start_s), DecreaseState(), []
+    while True:
+        slot = next_decrease_slot(state, now)
+        if slot >= DAY + timedelta(days=1):
+            break
+        taken.append(slot)
+        state, now = DecreaseState(state.count_today + 1, slot), slot
+    assert len(taken) <= DAILY_DECREASES
+    for n, moment in enumerate(taken, start=1):
+        assert n <= 4 + (moment - DAY) // timedelta(hours=1)
+        if n > 4:
+            assert moment - taken[n - 2] >= timedelta(hours=1)
+
+
+# ----------------------------------------------------------------------------------------------- record
+
+dims = st.builds(Dimension, st.integers(1, 40000),
+                 st.none() | st.tuples(st.integers(1, 100), st.integers(100, 40000)))
+index_names = st.from_regex(r"[A-Za-z0-9_.\-]{3,40}", fullmatch=True)
+records = st.builds(
+    CapacityRecord, billing_mode=st.just("PROVISIONED"), at=st.just("2026-11-22T01:00:00Z"),
+    run_id=st.none() | st.text(max_size=60),
+    originals=st.dictionaries(st.none() | index_names,
+                              st.dictionaries(st.sampled_from(["read", "write"]), dims, min_size=1), max_size=20))
+
+
+@given(records)
+def test_record_round_trips_through_valid_tags(record):
+    tags = record_tags(record, "hippolyte:capacity-original")
+    for tag in tags:
+        assert len(tag["Value"]) <= 256
+        assert set(tag["Value"]) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+    assert parse_record([{"Key": "other", "Value": "x"}, *reversed(tags)], "hippolyte:capacity-original") == record
+
+
+def test_unreadable_record_is_an_error_not_a_guess():
+    with pytest.raises(HippolyteError, match="cannot be read"):
+        parse_record([{"Key": "k", "Value": "bm90IGpzb24="}], "k")
+
+
+def test_merge_never_replaces_a_recorded_original():
+    first = CapacityRecord("PROVISIONED", "t1", "a", {None: {"read": Dimension(5)}})
+    second = CapacityRecord("PROVISIONED", "t2", "b", {None: {"read": Dimension(50), "write": Dimension(7)}})
+    merged = first.merged_with(second)
+    assert merged.originals == {None: {"read": Dimension(5), "write": Dimension(7)}}
+    assert merged.run_id == "a"
+
+
+@pytest.mark.parametrize("key", ["", "aws:thing", "bad{key}", "x" * 126])
+def test_bad_tag_keys_are_input_errors(key):
+    with pytest.raises(InputError, match="tag_key"):
+        validate_tag_key(key)
+
+
+# ------------------------------------------------------------------------------------------------ plans
+
+def snapshot(table: tuple[int, int] = (5, 5), scaled: tuple[int, int] | None = None, **gsis: tuple[int, int]):
+    res = {None: Resource(Dimension(table[0], scaled), Dimension(table[1]))}
+    res.update({k: Resource(Dimension(r), Dimension(w)) for k, (r, w) in gsis.items()})
+    return Snapshot("t", "PROVISIONED", res)
+
+
+def test_boost_only_raises_and_autoscaled_dimensions_move_their_target():
+    snap = snapshot((5, 50), scaled=(5, 20), idx=(10, 10))
+    changes = plan_boost(snap, Targets(read=40, write=10, gsi_read=8, gsi_write=30))
+    assert [(c.key, c.dimension, c.after) for c in changes] == [
+        (None, "read", Dimension(40, (40, 40))), ("idx", "write", Dimension(30))]
+
+
+def test_restore_puts_back_exactly_and_notes_what_changed_since():
+    record = CapacityRecord("PROVISIONED", "t", None, {None: {"read": Dimension(5, (5, 20))},
+                                                        "gone": {"read": Dimension(3)}, "idx": {"write": Dimension(4)}})
+    plan = plan_restore(snapshot((40, 5), scaled=(40, 40), idx=(10, 30)), record)
+    assert [(c.key, c.dimension, c.after) for c in plan.changes] == [
+        (None, "read", Dimension(40, (5, 20))), ("idx", "write", Dimension(4))]
+    assert plan.notes == ["index gone no longer exists; nothing to put back for it"]
+
+
+def test_targets_above_the_table_maximum_name_the_field():
+    with pytest.raises(InputError, match="gsi_read_capacity"):
+        check_targets(Targets(gsi_read=50000), snapshot(idx=(1, 1)), {"read": 40000, "write": 40000})
+
+
+# ---------------------------------------------------------------------------- AWS errors (botocore Stubber)
+# Injected with Stubber because neither moto nor dynalite ever answers LimitExceededException to a
+# decrease, ResourceInUseException to an update of a busy table, or ThrottlingException.
+
+ARN = "arn:aws:dynamodb:eu-west-1:111111111111:table/orders"
+
+
+def describe(read: int, status: str = "ACTIVE", decreases: int = 0) -> dict[str, Any]:
+    table: dict[str, Any] = {"Table": {"TableName": "orders", "TableArn": ARN, "TableStatus": status,
+                      "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                      "ProvisionedThroughput": {"ReadCapacityUnits": read, "WriteCapacityUnits": 5,
+                                                "NumberOfDecreasesToday": decreases,
+                                                "LastDecreaseDateTime": DAY + timedelta(hours=5)}}}
+    if not decreases:  # the API model allows only counts of 1 or more here
+        del table["Table"]["ProvisionedThroughput"]["NumberOfDecreasesToday"]
+    return table
+
+
+def record_tag_list(at: str = "2026-11-22T01:00:00Z") -> list[dict[str, str]]:
+    return record_tags(CapacityRecord("PROVISIONED", at, "r", {None: {"read": Dimension(5)}}),
+                       "hippolyte:capacity-original")
+
+
+@pytest.fixture
+def ddb():
+    client = boto3.client("dynamodb", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stub:
+        yield client, stub
+        stub.assert_no_pending_responses()
+
+
+def settings(**kw: Any) -> cc.Settings:
+    return cc.Settings(sleep=lambda s: None, clock=lambda: DAY + timedelta(hours=5, minutes=30), **kw)
+
+
+def test_refused_decrease_keeps_the_tag_and_reports_the_next_slot(ddb):
+    client, stub = ddb
+    stub.add_response("describe_table", describe(50, decreases=4))
+    stub.add_response("list_tags_of_resource", {"Tags": record_tag_list()})
+    stub.add_response("describe_table", describe(50, decreases=4))
+    stub.add_client_error("update_table", "LimitExceededException", http_status_code=400)
+    stub.add_response("describe_table", describe(50, decreases=4))
+    result = cc.restore(client, None, "orders", settings())
+    assert result["pending"] == [{"resource": "table", "reason": "DynamoDB refused the decrease (decrease budget)",
+                                  "next_decrease_slot": "2026-11-22T06:00:00Z"}]
+    assert result["changed"] is False  # no untag_resource call was queued: the record stays
+
+
+def test_busy_table_and_throttling_are_retried_until_the_update_lands(ddb):
+    client, stub = ddb
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("list_tags_of_resource", {"Tags": record_tag_list()})
+    stub.add_response("describe_table", describe(50, status="UPDATING"))
+    stub.add_response("describe_table", describe(50))
+    stub.add_client_error("update_table", "ResourceInUseException", http_status_code=400)
+    stub.add_response("describe_table", describe(50))
+    stub.add_client_error("update_table", "ThrottlingException", http_status_code=400)
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("update_table", {}, {"TableName": "orders", "ProvisionedThroughput": {"ReadCapacityUnits": 5,
+                                                                                       "WriteCapacityUnits": 5}})
+    stub.add_response("describe_table", describe(5))
+    stub.add_response("untag_resource", {}, {"ResourceArn": ARN, "TagKeys": ["hippolyte:capacity-original"]})
+    result = cc.restore(client, None, "orders", settings())
+    assert result["changed"] is True
+    assert result["pending"] == []
+
+
+def test_increase_refused_by_the_account_limit_fails_and_keeps_the_record(ddb):
+    client, stub = ddb
+    stub.add_response("describe_table", describe(5))
+    stub.add_response("describe_limits", {"AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000,
+                                          "TableMaxReadCapacityUnits": 40000, "TableMaxWriteCapacityUnits": 40000})
+    stub.add_response("list_tags_of_resource", {"Tags": []})
+    stub.add_response("tag_resource", {}, {"ResourceArn": ARN, "Tags": ANY})
+    stub.add_response("list_tags_of_resource", {"Tags": []})  # tags apply asynchronously: not readable yet
+    stub.add_response("list_tags_of_resource", {"Tags": record_tag_list("2026-11-22T05:30:00Z")})
+    stub.add_response("describe_table", describe(5))
+    stub.add_client_error("update_table", "LimitExceededException", http_status_code=400)
+    clock = settings().clock
+    with pytest.raises(HippolyteError, match=r"stopped part-way.*state=restored"):
+        cc.boost(client, None, "orders", Targets(read=50), cc.Settings(sleep=lambda s: None, clock=clock, run_id="r"))
+
+
+def test_will_not_change_counts_as_done_when_the_table_is_already_there(ddb):
+    client, stub = ddb
+    stub.add_response("describe_table", describe(50))
+    stub.add_client_error("update_table", "ValidationException", http_status_code=400)
+    stub.add_response("describe_table", describe(5))
+    assert cc.update_resource(client, "orders", None, {"read": 5}, settings()).done
