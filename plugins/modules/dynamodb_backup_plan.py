@@ -1,0 +1,381 @@
+#!/usr/bin/python
+# Copyright: Hippolyte for Ansible developers
+# Apache License 2.0 (see LICENSE)
+
+DOCUMENTATION = r"""
+module: dynamodb_backup_plan
+short_description: Plan tonight's DynamoDB backups - engines, clusters, read capacity boosts and cost
+version_added: 0.1.0
+description:
+  - Finds the tables to back up (ListTables, whole-name glob O(include) and O(exclude) patterns) and
+    describes them concurrently, or takes them from O(tables) to plan what-ifs without AWS.
+  - For every table it estimates how long a backup takes,
+    C(activity_bootstrap_s + size_bytes / (read units per second * bytes_per_rcu_s)), raises its read
+    capacity (a boost) where it would not finish in the window or where the cost model finds boosting
+    cheaper than cluster time, chooses its engine, and packs the tables into clusters that fit the window
+    (first-fit decreasing, then a balanced improvement pass).
+  - A boosted table's backup reads only the added capacity, so the application keeps its original RCU.
+    Boosts stay under the table limit, the autoscaling MaxCapacity and the account's free capacity
+    (from DescribeLimits).
+  - Returns the plan and never changes anything in AWS. Tables that cannot be planned are listed with
+    the reason; none is dropped silently.
+  - The plan is also compared with the seed's rule (next-fit over ascending durations, boosts only where
+    needed); the cheaper plan is returned and the other's figures are reported in RV(baseline).
+author:
+  - Hippolyte for Ansible developers
+options:
+  include:
+    description:
+      - Glob patterns of table names to back up. A pattern matches the whole name, so C(orders) does not
+        match C(orders-archive) but C(orders*) does.
+      - A pattern that matches no table is an error.
+    type: list
+    elements: str
+    default: ["*"]
+  exclude:
+    description: Glob patterns of table names to leave out, applied after O(include).
+    type: list
+    elements: str
+    default: []
+  tables:
+    description:
+      - Describe the tables here instead of discovering them; no AWS call is made.
+      - Keys are C(name) (required), C(size_bytes), C(item_count), C(billing_mode) (C(PROVISIONED) or
+        C(PAY_PER_REQUEST)), C(rcu) (required when provisioned), C(pitr), C(status),
+        C(autoscaling_min_rcu), C(autoscaling_max_rcu), C(max_rcu) and C(gsis) (a list of C(name), C(rcu)).
+    type: list
+    elements: dict
+  window:
+    description:
+      - The nightly backup window; it may cross midnight (C(22:00) to C(06:00)). A zero-length window is
+        an error.
+      - Its length is taken for the night of the window open now, or the next one, in its time zone, so
+        a daylight-saving change that night is counted.
+    type: dict
+    default: {start: "00:00", end: "07:00", timezone: UTC}
+    suboptions:
+      start:
+        description: Opening time, C(HH:MM).
+        type: str
+        default: "00:00"
+      end:
+        description: Closing time, C(HH:MM).
+        type: str
+        default: "07:00"
+      timezone:
+        description: IANA time zone of O(window.start) and O(window.end).
+        type: str
+        default: UTC
+  engine:
+    description:
+      - V(auto) chooses per table by cost - V(local) (in-process) for tables up to C(local_max_bytes)
+        while the local lanes have room, V(export) where PITR is on and it is cheaper, otherwise the
+        cluster engine C(auto_cluster_engine).
+      - Any other value puts every table on that engine; V(export) needs PITR on each table.
+    type: str
+    choices: [auto, datapipeline, emr, export, local]
+    default: auto
+  read_percentage:
+    description: Share of a table's provisioned read capacity an unboosted backup may use, in (0, 1].
+    type: float
+    default: 0.5
+  max_objects:
+    description:
+      - Data Pipeline's objects-per-pipeline limit; a pipeline takes C((max_objects - 2) // 3) tables
+        (100 gives 32, 500 gives 166). At least 5.
+    type: int
+    default: 100
+  model:
+    description:
+      - Overrides of the planning constants and prices, as a flat dict. See the collection's
+        C(docs/planning.md) for the meaning of each.
+      - Timing and limits - C(cluster_bootstrap_s) (600), C(activity_bootstrap_s) (60), C(bytes_per_rcu_s)
+        (4096), C(emr_max_steps) (256), C(auto_cluster_engine) (datapipeline), C(on_demand_read_units) (100),
+        C(local_max_bytes) (1 GiB), C(local_max_lanes) (4), C(local_activity_s) (10), C(export_bootstrap_s)
+        (900), C(export_bytes_per_s) (50 MiB), C(export_max_concurrent) (300), C(table_max_rcu) and
+        C(account_max_rcu) (from DescribeLimits when discovering, else 40000 and 80000),
+        C(default_item_bytes) (1024), C(boost_min_saving_usd) (0.01).
+      - Prices in USD - C(instance_hour_usd) (0.24), C(instances_per_cluster) (2), C(rcu_hour_usd)
+        (0.00013), C(on_demand_read_million_usd) (0.125), C(export_gb_usd) (0.10).
+    type: dict
+    default: {}
+  workers:
+    description: Concurrent DescribeTable calls during discovery.
+    type: int
+    default: 16
+  plan_path:
+    description: Write the plan as JSON to this file.
+    type: path
+  report_path:
+    description: Write the Markdown report to this file, and the SVG Gantt chart beside it (same name, C(.svg)).
+    type: path
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+    details: Nothing in AWS ever changes, so check mode plans all the same; only O(plan_path) and
+      O(report_path) are not written.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    details: The same tables and settings give the same plan; files are rewritten only when their content changes.
+notes:
+  - Needs C(dynamodb:ListTables), C(dynamodb:DescribeTable), C(dynamodb:DescribeContinuousBackups),
+    C(dynamodb:DescribeLimits) and C(application-autoscaling:DescribeScalableTargets). Without the last two
+    the plan uses the model's limits and says so in its warnings.
+  - Estimated costs use the prices given in O(model); they are estimates, not a bill.
+"""
+
+EXAMPLES = r"""
+- name: Plan tonight's backups of the orders tables
+  hippolyte.dynamodb.dynamodb_backup_plan:
+    region: eu-west-1
+    include: ["orders*", "users"]
+    exclude: ["*-tmp"]
+    window: {start: "22:00", end: "06:00", timezone: Europe/Paris}
+    read_percentage: 0.5
+    report_path: /var/lib/hippolyte/plan.md
+  register: backup_plan
+
+- name: What if the window were two hours shorter and EMR instances dearer?
+  hippolyte.dynamodb.dynamodb_backup_plan:
+    tables:
+      - {name: orders, size_bytes: 536870912000, rcu: 400, pitr: true}
+      - {name: sessions, size_bytes: 2147483648, billing_mode: PAY_PER_REQUEST}
+    window: {start: "00:00", end: "05:00"}
+    engine: emr
+    model: {instance_hour_usd: 0.30}
+"""
+
+RETURN = r"""
+window_s:
+  description: Length of the window in seconds.
+  returned: success
+  type: int
+  sample: 25200
+window:
+  description: The window as given, and when the night planned for opens (UTC, ISO 8601).
+  returned: success
+  type: dict
+  sample: {"start": "00:00", "end": "07:00", "timezone": "UTC", "starts_at": "2026-11-23T00:00:00+00:00"}
+engine:
+  description: The engine asked for (V(auto) when chosen per table).
+  returned: success
+  type: str
+  sample: auto
+engine_counts:
+  description: Planned tables per engine.
+  returned: success
+  type: dict
+  sample: {"datapipeline": 40, "export": 3, "local": 120}
+table_count:
+  description: Tables considered (planned and unplannable).
+  returned: success
+  type: int
+  sample: 164
+estimated_cost_usd:
+  description: Estimated cost of the whole run.
+  returned: success
+  type: float
+  sample: 12.4
+cost_breakdown_usd:
+  description: The estimate by kind - C(clusters), C(boosts), C(on_demand_reads), C(exports).
+  returned: success
+  type: dict
+  sample: {"clusters": 9.1, "boosts": 2.3, "on_demand_reads": 0.5, "exports": 0.5}
+makespan_s:
+  description: Offset from the window's start at which the last cluster finishes.
+  returned: success
+  type: int
+  sample: 21940
+packing:
+  description: Per engine, clusters used, the lower bound, what the seed's next-fit would use, and the method.
+  returned: success
+  type: dict
+  sample: {"datapipeline": {"clusters": 5, "lower_bound": 5, "next_fit_ascending": 7,
+           "method": "first-fit-decreasing", "capacity_s": 24600, "tables_per_cluster": 32}}
+baseline:
+  description: The seed rule's clusters and cost for the same tables, for comparison.
+  returned: success
+  type: dict
+  sample: {"rule": "seed: ...", "clusters": 7, "estimated_cost_usd": 20.1, "unplannable": 0}
+clusters:
+  description:
+    - Clusters in start order. Tables of a cluster run one after another (exports side by side).
+    - Each table has C(name), C(engine), C(size_bytes), C(item_count), C(billing_mode), C(rcu), C(boost_rcu)
+      (the read capacity to set during the backup), C(boosted), C(read_percentage) (share of C(boost_rcu)
+      the backup may read), C(read_units_per_second), C(start_offset_s), C(duration_s), C(pitr),
+      C(autoscaling), C(gsis) and C(estimated_cost_usd). C(rcu), C(boost_rcu) and C(read_percentage)
+      are null for on-demand tables.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"id": "c01", "engine": "datapipeline", "start_offset_s": 0, "end_offset_s": 21940,
+            "estimated_cost_usd": 2.9, "tables": [{"name": "orders", "engine": "datapipeline",
+            "size_bytes": 53687091200, "item_count": 90000000, "billing_mode": "PROVISIONED", "rcu": 100,
+            "boost_rcu": 300, "boosted": true, "read_percentage": 0.6666, "read_units_per_second": 200.0,
+            "start_offset_s": 600, "duration_s": 5400, "pitr": false, "autoscaling": null, "gsis": [],
+            "estimated_cost_usd": 0.4}]}]
+unplannable:
+  description: Tables that cannot be backed up in this window, each with the reason.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"name": "huge", "reason": "needs 52000 RCU, table limit 40000"}]
+plan_warnings:
+  description:
+    - The plan's warnings (C(warnings) in the plan JSON file; renamed here because Ansible owns the
+      C(warnings) key of a task result).
+  returned: success
+  type: list
+  elements: str
+  sample: ["account read capacity in use is unknown: boost headroom counts only the planned tables"]
+report_markdown:
+  description: The Markdown report.
+  returned: success
+  type: str
+plan_path:
+  description: Where the plan JSON was (or in check mode would be) written.
+  returned: when O(plan_path) is set
+  type: str
+report_path:
+  description: Where the Markdown report was (or would be) written.
+  returned: when O(report_path) is set
+  type: str
+gantt_path:
+  description: Where the SVG Gantt chart was (or would be) written.
+  returned: when O(report_path) is set
+  type: str
+"""
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
+    AnsibleAWSModule,
+    aws_client,
+    run_or_fail,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_report import gantt_svg, markdown
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import (
+    PlanSettings,
+    Window,
+    model_from_dict,
+    plan_backups,
+    table_from_descriptor,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_discovery import (
+    discover,
+    select,
+    validate_patterns,
+)
+
+ARGUMENT_SPEC = dict(
+    include=dict(type="list", elements="str", default=["*"]),
+    exclude=dict(type="list", elements="str", default=[]),
+    tables=dict(type="list", elements="dict"),
+    window=dict(type="dict", default={"start": "00:00", "end": "07:00", "timezone": "UTC"}, options=dict(
+        start=dict(type="str", default="00:00"),
+        end=dict(type="str", default="07:00"),
+        timezone=dict(type="str", default="UTC"),
+    )),
+    engine=dict(type="str", default="auto", choices=["auto", "datapipeline", "emr", "export", "local"]),
+    read_percentage=dict(type="float", default=0.5),
+    max_objects=dict(type="int", default=100),
+    model=dict(type="dict", default={}),
+    workers=dict(type="int", default=16),
+    plan_path=dict(type="path"),
+    report_path=dict(type="path"),
+)
+LIMIT_KEYS = ("table_max_rcu", "account_max_rcu")
+
+
+def settings_from(params, now):
+    """Every option checked, before any AWS call."""
+    window = Window(**params["window"])
+    starts_at = window.occurrence(now)
+    settings = PlanSettings(window_s=window.seconds(starts_at.date()), engine=params["engine"],
+                            read_percentage=params["read_percentage"], max_objects=params["max_objects"],
+                            model=model_from_dict(params["model"]))
+    settings.validate()
+    validate_patterns(params["include"], params["exclude"])
+    if params["workers"] < 1:
+        raise InputError("workers", f"must be at least 1, got {params['workers']}", "16 suits most accounts")
+    return starts_at, settings
+
+
+def plan_from(module, settings):
+    p = module.params
+    if p["tables"] is not None:
+        tables = [table_from_descriptor(value, index) for index, value in enumerate(p["tables"])]
+        chosen = set(select([t.name for t in tables], p["include"], p["exclude"]))
+        return plan_backups([t for t in tables if t.name in chosen], settings), []
+    found = discover(aws_client(module, "dynamodb", p["workers"]), aws_client(module, "application-autoscaling"),
+                     p["include"], p["exclude"], p["workers"])
+    # The account's own limits, unless the user pinned them in the model.
+    limits = {key: getattr(found, key) for key in LIMIT_KEYS if getattr(found, key) and key not in p["model"]}
+    model_values = dict(p["model"], **limits)
+    settings = PlanSettings(window_s=settings.window_s, engine=settings.engine,
+                            read_percentage=settings.read_percentage, max_objects=settings.max_objects,
+                            model=model_from_dict(model_values), account_rcu_in_use=found.account_rcu_in_use)
+    return plan_backups(found.tables, settings), found.warnings
+
+
+def write_if_changed(path, text, check_mode):
+    """True when the file's content differs (and, outside check mode, it has been replaced)."""
+    target = Path(path)
+    if target.exists() and target.read_text(encoding="utf-8") == text:
+        return False
+    if not check_mode:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, target)  # readers never see half a plan
+    return True
+
+
+def main():
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    p = module.params
+    starts_at, settings = run_or_fail(module, lambda: settings_from(p, datetime.now(UTC)))
+    plan, discovery_warnings = run_or_fail(module, lambda: plan_from(module, settings))
+    plan.warnings[:0] = discovery_warnings
+    result = plan.to_dict()
+    result["window"] = dict(p["window"], starts_at=starts_at.astimezone(UTC).isoformat())
+
+    files = {}
+    gantt_name = None
+    if p["report_path"]:
+        gantt = str(Path(p["report_path"]).with_suffix(".svg"))
+        gantt_name = Path(gantt).name
+        files["report_path"] = p["report_path"]
+        files["gantt_path"] = gantt
+    report = markdown(result, gantt_name)
+    changed = False
+    if p["plan_path"]:
+        files["plan_path"] = p["plan_path"]
+        changed |= write_if_changed(p["plan_path"], json.dumps(result, indent=2, sort_keys=True) + "\n",
+                                    module.check_mode)
+    if p["report_path"]:
+        changed |= write_if_changed(files["report_path"], report, module.check_mode)
+        changed |= write_if_changed(files["gantt_path"], gantt_svg(result), module.check_mode)
+
+    # Ansible owns a result's "warnings" key (and amazon.aws re-injects module.warn() calls there in a
+    # way ansible-core deprecates), so the plan's warnings travel under their own name.
+    plan_warnings = result.pop("warnings")
+    planned = sum(result["engine_counts"].values())
+    module.exit_json(changed=changed, plan_warnings=plan_warnings, report_markdown=report, **files, **result,
+                     msg=f"planned {planned} table(s) in {len(result['clusters'])} cluster(s), "
+                         f"{len(result['unplannable'])} unplannable, {len(plan_warnings)} warning(s), "
+                         f"estimated ${result['estimated_cost_usd']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

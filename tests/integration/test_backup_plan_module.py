@@ -1,0 +1,131 @@
+"""dynamodb_backup_plan through the real `ansible` CLI: discovery on moto, inline what-ifs, files, check mode,
+and bad input that must fail, naming the field, before any AWS call."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from tests.conftest import REGION, client
+from tests.support.ansible_run import run_module
+
+pytestmark = pytest.mark.xdist_group("moto")
+
+GIB = 1024**3
+# Nothing listens here: a module that tried to reach AWS with it would fail with a connection error.
+DEAD_ENDPOINT = "http://127.0.0.1:9"
+WHAT_IF = [{"name": "orders", "size_bytes": 80 * GIB, "rcu": 200, "pitr": True},
+           {"name": "orders-archive", "size_bytes": 300 * GIB, "rcu": 50},
+           {"name": "sessions", "size_bytes": 2 * GIB, "billing_mode": "PAY_PER_REQUEST"},
+           {"name": "users", "item_count": 9000, "rcu": 10},
+           {"name": "empty", "rcu": 1}]
+
+
+def planned(result: dict) -> dict[str, dict]:
+    return {t["name"]: t for c in result["clusters"] for t in c["tables"]}
+
+
+@pytest.fixture(scope="module")
+def moto_tables(moto_server):
+    ddb = client("dynamodb", moto_server.url)
+    prefix = f"plan-{uuid.uuid4().hex[:6]}"
+    for suffix, rcu in (("orders", 25), ("orders-archive", 5), ("users", 10)):
+        ddb.create_table(TableName=f"{prefix}-{suffix}", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         ProvisionedThroughput={"ReadCapacityUnits": rcu, "WriteCapacityUnits": 1})
+    ddb.put_item(TableName=f"{prefix}-orders", Item={"pk": {"S": "o-1"}})
+    return prefix, moto_server.url
+
+
+def test_discovers_plans_and_writes_the_plan_and_report(moto_tables, tmp_path):
+    prefix, url = moto_tables
+    args = {"include": [f"{prefix}-orders*", f"{prefix}-users"], "exclude": ["*-archive"], "region": REGION,
+            "endpoint_url": url, "window": {"start": "22:00", "end": "06:00", "timezone": "UTC"},
+            "plan_path": str(tmp_path / "plan.json"), "report_path": str(tmp_path / "report" / "plan.md")}
+    run = run_module("dynamodb_backup_plan", args)
+    assert not run.failed, run.output
+    result = run.result
+    assert set(planned(result)) == {f"{prefix}-orders", f"{prefix}-users"}
+    assert result["window_s"] == 8 * 3600 and result["changed"] is True
+    orders = planned(result)[f"{prefix}-orders"]
+    for key in ("name", "engine", "size_bytes", "item_count", "billing_mode", "rcu", "boost_rcu",
+                "read_percentage", "start_offset_s", "duration_s"):
+        assert key in orders
+    assert (orders["rcu"], orders["item_count"]) == (25, 1)
+    saved = json.loads((tmp_path / "plan.json").read_text())
+    for key in ("window_s", "engine_counts", "estimated_cost_usd", "clusters", "unplannable", "packing", "baseline"):
+        assert saved[key] == result[key]
+    assert saved["warnings"] == result["plan_warnings"]
+    assert (tmp_path / "report" / "plan.md").read_text() == result["report_markdown"]
+    assert (tmp_path / "report" / "plan.svg").read_text().startswith("<svg")
+    again = run_module("dynamodb_backup_plan", args)
+    assert again.result["changed"] is False, "an unchanged plan must not rewrite its files"
+
+
+def test_include_that_matches_nothing_names_the_pattern(moto_tables):
+    prefix, url = moto_tables
+    run = run_module("dynamodb_backup_plan", {"include": [f"{prefix}-orders", f"{prefix}-nope*"],
+                                              "region": REGION, "endpoint_url": url})
+    assert run.failed
+    assert f"{prefix}-nope*" in run.result["msg"] and run.result["field"] == "include"
+
+
+def test_check_mode_plans_but_writes_nothing(tmp_path):
+    args = {"tables": WHAT_IF, "region": REGION, "endpoint_url": DEAD_ENDPOINT,
+            "plan_path": str(tmp_path / "plan.json"), "report_path": str(tmp_path / "plan.md")}
+    run = run_module("dynamodb_backup_plan", args, check=True)
+    assert not run.failed, run.output
+    assert run.result["changed"] is True  # the files would be written
+    assert len(planned(run.result)) + len(run.result["unplannable"]) == len(WHAT_IF)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_inline_what_if_without_aws():
+    run = run_module("dynamodb_backup_plan", {"tables": WHAT_IF, "exclude": ["empty"], "region": REGION,
+                                              "endpoint_url": DEAD_ENDPOINT, "engine": "datapipeline",
+                                              "max_objects": 500, "model": {"instance_hour_usd": 0.3}})
+    assert not run.failed, run.output
+    result = run.result
+    assert set(planned(result)) | {u["name"] for u in result["unplannable"]} == {t["name"] for t in WHAT_IF} - {
+        "empty"}
+    assert {c["engine"] for c in result["clusters"]} == {"datapipeline"}
+    archive = planned(result)["orders-archive"]
+    assert archive["boosted"] and archive["boost_rcu"] > 50
+    assert planned(result)["sessions"]["rcu"] is None
+    assert any("users" in w for w in result["plan_warnings"])  # size estimated from the item count
+    assert result["packing"]["datapipeline"]["tables_per_cluster"] <= 166
+
+
+def test_local_engine_puts_every_table_in_local_clusters():
+    run = run_module("dynamodb_backup_plan", {"tables": WHAT_IF, "engine": "local", "region": REGION,
+                                              "endpoint_url": DEAD_ENDPOINT})
+    assert not run.failed, run.output
+    assert {c["engine"] for c in run.result["clusters"]} == {"local"}
+    assert {t["engine"] for t in planned(run.result).values()} == {"local"}
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    ({"window": {"start": "01:00", "end": "01:00"}}, "window"),
+    ({"window": {"start": "01:00", "end": "07:00", "timezone": "Moon/Base"}}, "window.timezone"),
+    ({"read_percentage": 0}, "read_percentage"),
+    ({"read_percentage": 1.5}, "read_percentage"),
+    ({"max_objects": 4}, "max_objects"),
+    ({"tables": [{"name": "a", "size_bytes": -5, "rcu": 1}]}, "tables[0].size_bytes"),
+    ({"model": {"rcu_hour_usd": -1}}, "model.rcu_hour_usd"),
+    ({"model": {"clusterbootstrap": 5}}, "model.clusterbootstrap"),
+    ({"include": []}, "include"),
+])
+def test_bad_input_fails_before_any_aws_call(args, field):
+    run = run_module("dynamodb_backup_plan", {"region": REGION, "endpoint_url": DEAD_ENDPOINT, **args})
+    assert run.failed
+    assert run.result.get("field") == field, run.result.get("msg")
+    assert run.result["msg"].startswith(field)
+    assert "Could not connect" not in run.result["msg"]
+
+
+def test_unknown_engine_is_refused_by_its_choices():
+    run = run_module("dynamodb_backup_plan", {"engine": "glacier", "region": REGION, "endpoint_url": DEAD_ENDPOINT,
+                                              "tables": WHAT_IF})
+    assert run.failed and "engine" in run.result["msg"] and "glacier" in run.result["msg"]
