@@ -348,7 +348,7 @@ def pack(durations: list[int], capacity: int, per_cluster: int) -> Packing:
 # Per-table options --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Option:
     """One way to back up one table: an engine, a read rate and what it costs at the margin."""
 
@@ -362,7 +362,7 @@ class Option:
     mandatory_boost: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     table: TableInfo
     size_bytes: int
@@ -385,12 +385,14 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
     per_s = prices.cluster_usd_per_s if engine in CLUSTER_ENGINES else 0.0
     hold_s = settings.window_s  # boosts are judged as if held all window: never cheaper than they turn out
 
+    bytes_per_rcu_s = model.bytes_per_rcu_s
+    # A cluster's bootstrap is shared by the tables in it, in proportion to the time they take.
+    per_busy_s = per_s * (1 + bootstrap / capacity) if capacity > 0 else 0.0
+    reads = prices.on_demand_read_cost(size, bytes_per_rcu_s) if table.on_demand else 0.0
+
     def option(rate: float, boost_rcu: int | None, added: int, share: float | None, mandatory: bool = False) -> Option:
-        duration = 0 if size == 0 else activity + math.ceil(size / (rate * model.bytes_per_rcu_s))
-        # A cluster's bootstrap is shared by the tables in it, in proportion to the time they take.
-        compute = per_s * duration * (1 + bootstrap / capacity)
-        reads = prices.on_demand_read_cost(size, model.bytes_per_rcu_s) if table.on_demand else 0.0
-        cost = compute + reads + prices.boost_cost(added, hold_s)
+        duration = 0 if size == 0 else activity + math.ceil(size / (rate * bytes_per_rcu_s))
+        cost = per_busy_s * duration + reads + (prices.boost_cost(added, hold_s) if added else 0.0)
         return Option(engine, duration, rate, boost_rcu, added, share, cost, mandatory)
 
     if size == 0:
@@ -417,8 +419,7 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
         # Cluster time falls as 1/rate while boosted capacity costs in proportion to rate: the
         # cheapest rate for this table alone is where the two marginal costs meet.
         hours = max(1, math.ceil(hold_s / 3600))
-        optimal = math.sqrt(per_s * (1 + bootstrap / capacity) * size / (model.bytes_per_rcu_s
-                                                                         * prices.rcu_hour_usd * hours))
+        optimal = math.sqrt(per_busy_s * size / (bytes_per_rcu_s * prices.rcu_hour_usd * hours))
         if optimal > max(base, need):
             rates.append(optimal)
     for rate in rates:
@@ -473,18 +474,23 @@ def _options(table: TableInfo, size: int, engines: list[str], settings: PlanSett
 
 
 def _choose(options: list[Option], headroom: int, settings: PlanSettings) -> Option | None:
-    affordable = [o for o in options if o.added_rcu <= headroom]
-    if not affordable:
-        return None
+    """The cheapest option the account's headroom allows."""
     # An optional boost uses one of the day's rationed capacity decreases: it must earn its keep.
     penalty = settings.model.boost_min_saving_usd
-    return min(affordable, key=lambda o: o.cost_usd + (penalty if o.added_rcu and not o.mandatory_boost else 0.0))
+    best, best_cost = None, math.inf
+    for option in options:
+        if option.added_rcu > headroom:
+            continue
+        cost = option.cost_usd + (penalty if option.added_rcu and not option.mandatory_boost else 0.0)
+        if cost < best_cost:
+            best, best_cost = option, cost
+    return best
 
 
 # The plan ----------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedTable:
     table: TableInfo
     size_bytes: int
@@ -696,11 +702,15 @@ def _pack_engine(engine: str, planned: list[PlannedTable], settings: PlanSetting
     capacity = settings.window_s - bootstrap
     per_cluster = settings.tables_per_cluster(engine)
     durations = [p.option.duration_s for p in planned]
-    result = pack(durations, capacity, per_cluster)
-    bins = next_fit_ascending(durations, capacity, per_cluster) if seed else result.bins
+    if seed:
+        bins = next_fit_ascending(durations, capacity, per_cluster)
+        result = Packing(bins, lower_bound(durations, capacity, per_cluster), len(bins), "next-fit-ascending")
+    else:
+        result = pack(durations, capacity, per_cluster)
+        bins = result.bins
     packing[engine] = {"clusters": len(bins), "lower_bound": result.lower_bound,
                        "next_fit_ascending": result.next_fit_ascending,
-                       "method": "next-fit-ascending" if seed else result.method,
+                       "method": result.method,
                        "capacity_s": capacity, "tables_per_cluster": min(per_cluster, len(planned))}
     return [_cluster(engine, [planned[i] for i in members], bootstrap) for members in bins]
 
