@@ -76,9 +76,14 @@ def from_json_item(doc: dict[str, Any]) -> Item:
     return {name: _from_json_value(value) for name, value in doc.items()}
 
 
+def encode_json_line(json_item: dict[str, Any]) -> str:
+    """An item already in JSON form (binary as base64, as DynamoDB sends it) as a dynamodb-json line."""
+    return _dumps({"Item": json_item})
+
+
 def encode_line(item: Item) -> str:
-    """One item as a dynamodb-json line (no trailing newline)."""
-    return _dumps({"Item": to_json_item(item)})
+    """A wire item (binary as bytes, as botocore returns it) as a dynamodb-json line (no trailing newline)."""
+    return encode_json_line(to_json_item(item))
 
 
 def decode_line(line: str | bytes) -> Item:

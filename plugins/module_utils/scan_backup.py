@@ -28,8 +28,9 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store im
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import encode_line
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import encode_json_line
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.rate_limiter import TokenBucket, Unlimited
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.raw_scan import RAW_ITEMS, RawItemScans
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema
 
 SEGMENT_TARGET_BYTES = 1024**3  # more segments than workers only for big tables, to spread hot segments
@@ -203,13 +204,13 @@ class _Run:
             page = self.ddb.scan(**kwargs)
             units = float(page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
             self.limiter.pay(units)
-            items = page.get("Items", [])
+            items = page.get(RAW_ITEMS, [])
             if items:
                 # Page sizes follow the observed cost per item, so pages stay near their budget.
                 self.units_per_item = 0.7 * self.units_per_item + 0.3 * (units / len(items))
                 if part is None:
                     part = self.new_part()
-                part.add([encode_line(item) for item in items])
+                part.add([encode_json_line(item) for item in items])
                 if self.progress:
                     self.progress(len(items))
                 if part.json_bytes >= self.settings.part_max_bytes:
@@ -252,10 +253,11 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
     clock = time.monotonic()
     threads = [threading.Thread(target=run.worker, name=f"scan-{table}-{n}", daemon=True)
                for n in range(min(settings.workers, total_segments))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with RawItemScans(ddb):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     if run.failure:
         store.delete_tree(folder)  # never leave something that looks like data without a manifest
         raise run.failure[0]

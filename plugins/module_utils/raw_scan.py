@@ -1,0 +1,41 @@
+"""Scan pages whose items stay as DynamoDB sent them: JSON with base64 binary, i.e. already dynamodb-json.
+
+botocore turns every attribute of every item into Python objects, walking the response shape in pure
+Python; for a backup that only writes the items back out as JSON, that walk is most of the CPU cost.
+A `before-parse` handler (a public botocore event) lifts the items out of the body before parsing,
+so botocore parses only the small rest (LastEvaluatedKey, ConsumedCapacity). The CRC32 check is done
+on the raw HTTP response and is unaffected.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+RAW_ITEMS = "RawItems"
+_EVENT = "before-parse.dynamodb.Scan"
+
+
+def _lift_items(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
+    if response_dict.get("status_code") != 200:
+        return  # errors are parsed as usual
+    body = json.loads(response_dict["body"])
+    if "Items" in body:
+        customized_response_dict[RAW_ITEMS] = body.pop("Items")
+        response_dict["body"] = json.dumps(body).encode()
+
+
+class RawItemScans:
+    """While active, `client.scan` returns the page's items under RawItems, in DynamoDB's JSON form."""
+
+    def __init__(self, client: Any) -> None:
+        self._events = client.meta.events
+        self._id = f"hippolyte-raw-scan-{uuid.uuid4().hex}"
+
+    def __enter__(self) -> RawItemScans:
+        self._events.register(_EVENT, _lift_items, unique_id=self._id)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._events.unregister(_EVENT, unique_id=self._id)

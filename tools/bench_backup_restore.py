@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Benchmark of the local engine on dynalite: prints figures, asserts nothing (run with `make bench`).
+
+On one table of ITEMS items of about 200 bytes, in the same run:
+  - a bare 4-thread BatchWriteItem loader (the local limit for a restore; it also seeds the table),
+  - a bare 4-segment parallel Scan that discards the items (the local limit for a backup),
+  - our backup (dynamodb_scan_backup's engine) and our restore (backup_restore's engine),
+  - dynamodump backup and restore of the same table,
+and the peak RSS of our backup at 50,000 and 500,000 items, each in a fresh process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO / "tools"), str(REPO / "build" / "collections"), str(REPO)]
+
+import boto3  # noqa: E402
+import stand_ins  # noqa: E402
+from botocore.config import Config  # noqa: E402
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store  # noqa: E402
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import (  # noqa: E402
+    RestoreSettings,
+    count_items,
+    restore_backup,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import (  # noqa: E402
+    ScanSettings,
+    backup_table,
+)
+
+REGION = "eu-west-1"
+KEY, SECRET = "bench", "bench-secret"
+
+
+def ddb_client(url: str) -> Any:
+    return boto3.client("dynamodb", endpoint_url=url, region_name=REGION, aws_access_key_id=KEY,
+                        aws_secret_access_key=SECRET, config=Config(max_pool_connections=32))
+
+
+def item(n: int) -> dict[str, Any]:
+    # About 200 bytes: a key, a number, a short string and padding.
+    return {"pk": {"S": f"customer-{n:09d}"}, "seq": {"N": str(n)}, "status": {"S": "SHIPPED"},
+            "pad": {"S": "p" * 150}}
+
+
+def create(ddb: Any, name: str) -> None:
+    ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST")
+    while ddb.describe_table(TableName=name)["Table"]["TableStatus"] != "ACTIVE":
+        time.sleep(0.05)
+
+
+def bare_load(ddb: Any, name: str, count: int, threads: int = 4) -> float:
+    """Items/s of plain BatchWriteItem from `threads` threads, retrying unprocessed items."""
+    def load(part: int) -> None:
+        batch: list[dict[str, Any]] = []
+        for n in range(part, count, threads):
+            batch.append({"PutRequest": {"Item": item(n)}})
+            if len(batch) == 25 or n + threads >= count:
+                while batch:
+                    batch = ddb.batch_write_item(RequestItems={name: batch}).get("UnprocessedItems", {}).get(name, [])
+
+    return count / timed_threads(load, threads)
+
+
+def bare_scan(ddb: Any, name: str, segments: int = 4) -> float:
+    total = [0] * segments
+
+    def scan(segment: int) -> None:
+        kwargs: dict[str, Any] = {"TableName": name, "Segment": segment, "TotalSegments": segments}
+        while True:
+            page = ddb.scan(**kwargs)
+            total[segment] += len(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    elapsed = timed_threads(scan, segments)  # before summing: the threads fill `total`
+    return sum(total) / elapsed
+
+
+def timed_threads(target: Any, count: int) -> float:
+    threads = [threading.Thread(target=target, args=(n,)) for n in range(count)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start
+
+
+def timed(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, env=dict(os.environ, AWS_ACCESS_KEY_ID=KEY,
+                                                                 AWS_SECRET_ACCESS_KEY=SECRET))
+    return time.perf_counter() - start
+
+
+def dynamodump(url: str, workdir: Path, mode: str, table: str, dest: str | None = None) -> float:
+    port = url.rsplit(":", 1)[1]
+    cmd = [str(Path(sys.executable).parent / "dynamodump"), "-m", mode, "-r", REGION, "--host", "127.0.0.1",
+           "--port", port, "--accessKey", KEY, "--secretKey", SECRET, "-s", table, "--dumpPath", str(workdir),
+           "--noConfirm", "--log", "ERROR"]
+    if dest:
+        cmd += ["-d", dest]
+    return timed(cmd)
+
+
+def rss_child(url: str, table: str, folder: str) -> None:
+    """Run one backup in this fresh process and print its peak RSS in MiB."""
+    backup_table(ddb_client(url), open_store(f"file://{folder}"), table, REGION,
+                 ScanSettings(read_units_per_second=0))
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def peak_rss(url: str, ddb: Any, count: int, workdir: Path) -> float:
+    name = f"rss-{count}"
+    create(ddb, name)
+    bare_load(ddb, name, count)
+    out = subprocess.run([sys.executable, __file__, "--rss-child", url, name, str(workdir / name)],
+                         check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=200_000)
+    parser.add_argument("--rss-sizes", type=int, nargs="*", default=[50_000, 500_000])
+    parser.add_argument("--rss-child", nargs=3, metavar=("URL", "TABLE", "FOLDER"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.rss_child:
+        rss_child(*args.rss_child)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="hippolyte-bench-") as tmp:
+        work = Path(tmp)
+        server = stand_ins.start("dynalite", work / "logs")
+        try:
+            run(server.url, work, args.items, args.rss_sizes)
+        finally:
+            server.stop()
+
+
+def run(url: str, work: Path, count: int, rss_sizes: list[int]) -> None:
+    ddb = ddb_client(url)
+    create(ddb, "bench")
+    rows: list[tuple[str, float]] = []
+    print(f"dynalite on this machine ({os.cpu_count()} cores), table of {count:,} items of about 200 bytes\n")
+
+    rows.append(("bare 4-thread BatchWriteItem loader", bare_load(ddb, "bench", count)))
+    rows.append(("bare 4-segment Scan (discarding)", bare_scan(ddb, "bench")))
+
+    store = open_store(f"file://{work}/ours")
+    result = backup_table(ddb, store, "bench", REGION, ScanSettings(workers=4, read_units_per_second=0))
+    assert result.manifest["item_count"] == count, "backup lost items"
+    rows.append(("hippolyte backup (4 workers)", count / result.duration_s))
+
+    restored = restore_backup(ddb, store, result.folder, "bench-ours", RestoreSettings(verify=False))
+    rows.append(("hippolyte restore (load)", count / restored.duration_s))
+    start = time.perf_counter()
+    counted = count_items(ddb, "bench-ours", 8)
+    verify_s = time.perf_counter() - start
+    assert counted == count, f"restore wrote {counted} of {count}"
+
+    rows.append(("dynamodump backup", count / dynamodump(url, work / "dump", "backup", "bench")))
+    rows.append(("dynamodump restore", count / dynamodump(url, work / "dump", "restore", "bench", "bench-dump")))
+
+    width = max(len(name) for name, _ in rows)
+    for name, rate in rows:
+        print(f"{name:<{width}}  {rate:>9,.0f} items/s")
+    rate = dict(rows)
+    ours_b, ours_r = rate["hippolyte backup (4 workers)"], rate["hippolyte restore (load)"]
+    print(f"\nbackup:  {ours_b / rate['dynamodump backup']:.2f}x dynamodump (target >= 2), "
+          f"{ours_b / rate['bare 4-segment Scan (discarding)']:.0%} of the bare scan (target >= 70%)")
+    print(f"restore: {ours_r / rate['dynamodump restore']:.2f}x dynamodump (target >= 1.5), "
+          f"{ours_r / rate['bare 4-thread BatchWriteItem loader']:.0%} of the bare loader (target >= 85%); "
+          f"the count check after it took {verify_s:.1f} s more")
+
+    if rss_sizes:
+        peaks = {n: peak_rss(url, ddb, n, work) for n in rss_sizes}
+        print("\npeak RSS of a backup: " + ", ".join(f"{n:,} items {mib:.0f} MiB" for n, mib in peaks.items()))
+        low, high = min(peaks.values()), max(peaks.values())
+        print(f"difference {high / low - 1:.1%} (target < 20%)")
+
+
+if __name__ == "__main__":
+    main()
