@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
+    UNSUPPORTED_CALL_CODES,
     HippolyteError,
     InputError,
     error_code,
@@ -52,7 +53,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput impo
 )
 
 _THROTTLED = ("ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException")
-_UNSUPPORTED = ("UnknownOperationException", "InvalidAction", "NotImplemented")
 _MAX_POLL_S = 10.0
 
 
@@ -147,7 +147,7 @@ def table_limits(ddb: Any) -> dict[str, int]:
     try:
         limits = ddb.describe_limits()
     except Exception as exc:
-        if is_error(exc, *_UNSUPPORTED):
+        if is_error(exc, *UNSUPPORTED_CALL_CODES):
             return {"read": DEFAULT_TABLE_MAX_CAPACITY, "write": DEFAULT_TABLE_MAX_CAPACITY}
         raise
     return {"read": int(limits["TableMaxReadCapacityUnits"]), "write": int(limits["TableMaxWriteCapacityUnits"])}

@@ -19,6 +19,12 @@ class InputError(HippolyteError):
         super().__init__(f"{field}: {problem}" + (f"; {fix}" if fix else ""))
 
 
+# Codes of a call the endpoint does not implement (a local stand-in, a partial clone of the API).
+# "404" is how a DynamoDB-only endpoint answers another service's JSON call (no such operation path).
+UNSUPPORTED_CALL_CODES = ("UnknownOperationException", "UnrecognizedClientException", "InvalidAction",
+                          "NotImplemented", "404")
+
+
 def error_code(exc: BaseException) -> str:
     """The AWS error code of a botocore ClientError ("" for anything else)."""
     response: Any = getattr(exc, "response", None)

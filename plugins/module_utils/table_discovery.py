@@ -13,15 +13,18 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
+    UNSUPPORTED_CALL_CODES,
+    InputError,
+    is_error,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import ON_DEMAND, PROVISIONED, TableInfo
 
 READ_DIMENSION = "dynamodb:table:ReadCapacityUnits"
 GONE = ("ResourceNotFoundException", "TableNotFoundException")
 # Calls a least-privilege role may lack, or a stand-in may not implement: the plan goes on without
 # them and says what it assumed instead.
-OPTIONAL_CALL_ERRORS = ("AccessDeniedException", "AccessDenied", "UnrecognizedClientException",
-                        "UnknownOperationException", "NotImplemented", "InvalidAction")
+OPTIONAL_CALL_ERRORS = ("AccessDeniedException", "AccessDenied", *UNSUPPORTED_CALL_CODES)
 
 
 @dataclass
@@ -87,7 +90,7 @@ def _pitr_on(ddb: Any, name: str) -> bool:
     try:
         answer = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
     except Exception as exc:
-        if is_error(exc, *GONE, "ContinuousBackupsUnavailableException"):
+        if is_error(exc, *GONE, "ContinuousBackupsUnavailableException", *OPTIONAL_CALL_ERRORS):
             return False
         raise
     return answer.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED"

@@ -11,11 +11,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
+    UNSUPPORTED_CALL_CODES,
+    HippolyteError,
+    InputError,
+    is_error,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import DEFAULT_TAG_KEY, parse_record
 
 # Tags of ours (e.g. the capacity record of a boosted table) describe a run, not the table.
 OWN_TAG_PREFIX = "hippolyte:"
-_UNSUPPORTED = ("UnknownOperationException", "UnrecognizedClientException", "InvalidAction", "NotImplemented")
 
 
 def describe_table(ddb: Any, name: str, field: str = "table") -> dict[str, Any]:
@@ -32,7 +37,7 @@ def _optional(call: Any, **kwargs: Any) -> dict[str, Any] | None:
     try:
         return call(**kwargs)
     except Exception as exc:
-        if is_error(exc, *_UNSUPPORTED):
+        if is_error(exc, *UNSUPPORTED_CALL_CODES):
             return None
         raise
 
@@ -82,6 +87,21 @@ def capture_schema(ddb: Any, name: str) -> dict[str, Any]:
         pitr["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus")
         if pitr else None)
     schema["Tags"] = list_tags(ddb, table["TableArn"]) if table.get("TableArn") else []
+    return with_original_capacity(schema)
+
+
+def with_original_capacity(schema: dict[str, Any]) -> dict[str, Any]:
+    """A table captured while a backup run has it boosted records the capacity it will go back to."""
+    record = parse_record(schema["Tags"], DEFAULT_TAG_KEY)
+    if record is None or schema["BillingMode"] != "PROVISIONED":
+        return schema
+    targets = [(None, schema["ProvisionedThroughput"])] + [
+        (g["IndexName"], g.get("ProvisionedThroughput")) for g in schema["GlobalSecondaryIndexes"]]
+    for key, capacity in targets:
+        for name, dimension in record.originals.get(key, {}).items():
+            if capacity is not None:
+                capacity["ReadCapacityUnits" if name == "read" else "WriteCapacityUnits"] = dimension.units
+    schema["CapacityFromRecord"] = record.at
     return schema
 
 
