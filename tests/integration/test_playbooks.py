@@ -1,0 +1,114 @@
+"""The playbooks end to end, through ansible-playbook, against dynalite: back up, restore, compare."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REGION, client
+from tests.integration.test_scan_backup import INDEXED
+from tests.support.ansible_run import run_playbook
+from tests.support.items import big_item, every_type_item
+from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items, wait_active
+
+
+def inventory(path: Path, endpoint: str, destination: str, **host_vars: Any) -> Path:
+    host = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            "hippolyte_region": REGION, "hippolyte_endpoint_url": endpoint, **host_vars}
+    doc = {"all": {"vars": {"hippolyte_destination": destination, "hippolyte_engine": "local",
+                            "hippolyte_report_dir": str(path.parent / "reports")},
+                   "hosts": {"night": host}}}
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.fixture
+def three_tables(dynalite_server: Any, unique_name: str) -> tuple[Any, list[str]]:
+    """Every attribute type; keys with a GSI and an LSI; on demand. Plus one the include patterns leave out."""
+    ddb = client("dynamodb", dynalite_server.url)
+    names = [f"{unique_name}-types", f"{unique_name}-indexed", f"{unique_name}-ondemand"]
+    create_table(ddb, names[0], rcu=200)
+    put_items(ddb, names[0], [every_type_item(f"k{n}") for n in range(50)] + [big_item("big")])
+    ddb.create_table(TableName=names[1], ProvisionedThroughput={"ReadCapacityUnits": 50, "WriteCapacityUnits": 50},
+                     **INDEXED)
+    wait_active(ddb, names[1])
+    put_items(ddb, names[1], [{"pk": {"S": f"c{n % 30}"}, "sk": {"N": str(n)}, "city": {"S": f"city{n % 7}"},
+                               "when": {"S": f"2026-11-{n % 28 + 1:02d}"}, "total": {"N": f"{n}.25"}}
+                              for n in range(1500)])
+    create_table(ddb, names[2], rcu=None)
+    put_items(ddb, names[2], simple_items(2500))
+    create_table(ddb, f"{unique_name}-types-archive", rcu=None)  # `-types` must not match it
+    return ddb, names
+
+
+def test_backup_then_restore_every_table(three_tables: tuple[Any, list[str]], dynalite_server: Any,
+                                         unique_name: str, tmp_path: Path) -> None:
+    ddb, names = three_tables
+    backups = tmp_path / "backups"
+    inv = inventory(tmp_path / "inventory.json", dynalite_server.url, f"file://{backups}",
+                    hippolyte_include=names)
+
+    backup = run_playbook("playbooks/backup.yml", inv)
+    assert backup.returncode == 0, backup.stdout[-3000:] + backup.stderr[-2000:]
+
+    manifests = sorted(backups.rglob("hippolyte-manifest.json"))
+    assert sorted(m.parent.parent.name for m in manifests) == sorted(names)  # not the -archive table
+    (report,) = (tmp_path / "reports").glob("night-backup-*.md")
+    assert all(f"| {n} |" in report.read_text() for n in names)
+
+    for name in names:
+        restore = run_playbook("hippolyte.dynamodb.restore", inv, {"table": name, "target": f"{name}-back"})
+        assert restore.returncode == 0, restore.stdout[-3000:] + restore.stderr[-2000:]
+        assert canonical(scan_all(ddb, f"{name}-back")) == canonical(scan_all(ddb, name)), name
+    indexed = ddb.describe_table(TableName=f"{names[1]}-back")["Table"]
+    assert [i["IndexName"] for i in indexed["GlobalSecondaryIndexes"]] == ["by-city"]
+    assert [i["IndexName"] for i in indexed["LocalSecondaryIndexes"]] == ["by-when"]
+    on_demand = ddb.describe_table(TableName=f"{names[2]}-back")["Table"]
+    assert on_demand["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_restore_at_a_time_and_default_target(dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
+    ddb = client("dynamodb", dynalite_server.url)
+    create_table(ddb, unique_name, rcu=None)
+    put_items(ddb, unique_name, simple_items(100))
+    inv = inventory(tmp_path / "inventory.json", dynalite_server.url, f"file://{tmp_path}/b",
+                    hippolyte_include=[unique_name])
+    assert run_playbook("playbooks/backup.yml", inv).returncode == 0
+    (first,) = (tmp_path / "b").rglob("hippolyte-manifest.json")
+    put_items(ddb, unique_name, [{"pk": {"S": "added-later"}}])
+    # Folder names have one-second resolution; rename the first so the second run cannot collide with it.
+    older = first.parent.with_name("2026-01-01-00-00-00")
+    first.parent.rename(older)
+    assert run_playbook("playbooks/backup.yml", inv).returncode == 0
+
+    restore = run_playbook("playbooks/restore.yml", inv, {"table": unique_name, "at": "2026-01-01"})
+
+    assert restore.returncode == 0, restore.stdout[-3000:]
+    restored = f"{unique_name}-restored-20260101-000000"
+    assert len(scan_all(ddb, restored)) == 100  # the older backup, without the item added later
+
+
+def test_bad_inventory_fails_before_aws(dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
+    inv = inventory(tmp_path / "inventory.json", dynalite_server.url, f"file://{tmp_path}/b",
+                    hippolyte_read_percentage=0, hippolyte_window={"start": "02:00", "end": "02:00"})
+    run = run_playbook("playbooks/backup.yml", inv)
+    assert run.returncode != 0
+    assert "Host night" in run.stdout and "hippolyte_read_percentage is 0" in run.stdout
+    assert "hippolyte_window starts and ends at 02:00" in run.stdout
+    assert not (tmp_path / "b").exists()
+
+
+def test_wrong_type_is_caught_by_the_argument_spec(dynalite_server: Any, tmp_path: Path) -> None:
+    inv = inventory(tmp_path / "inventory.json", dynalite_server.url, f"file://{tmp_path}/b",
+                    hippolyte_engine="magic")
+    run = run_playbook("playbooks/backup.yml", inv)
+    assert run.returncode != 0 and "hippolyte_engine" in run.stdout and "magic" in run.stdout
+
+
+def test_restore_needs_a_table_name(dynalite_server: Any, tmp_path: Path) -> None:
+    inv = inventory(tmp_path / "inventory.json", dynalite_server.url, f"file://{tmp_path}/b")
+    run = run_playbook("playbooks/restore.yml", inv)
+    assert run.returncode != 0 and "-e table=NAME" in run.stdout
