@@ -86,7 +86,7 @@ def seed(ddb: object) -> None:
     key = [{"AttributeName": "pk", "KeyType": "HASH"}]
     attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
     ddb.create_table(TableName="every-type", KeySchema=key, AttributeDefinitions=attrs,
-                     ProvisionedThroughput={"ReadCapacityUnits": 20, "WriteCapacityUnits": 20})
+                     ProvisionedThroughput={"ReadCapacityUnits": 100, "WriteCapacityUnits": 100})
     ddb.create_table(TableName="sessions", KeySchema=key, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST")
     ddb.create_table(TableName="scratch-tmp", KeySchema=key, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST")
     for name in ("orders", "every-type", "sessions", "scratch-tmp"):

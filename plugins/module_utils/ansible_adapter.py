@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
 
 try:
@@ -22,9 +23,8 @@ except ImportError:
 
 T = TypeVar("T")
 
-# Options every module that writes to S3 shares: S3 may sit behind its own endpoint (VPC endpoint,
-# S3-compatible store, or a local stand-in next to dynalite).
-S3_ENDPOINT_OPTION = {"s3_endpoint_url": {"type": "str"}}
+# Options of every module that reads or writes the backup destination (doc fragment hippolyte.dynamodb.destination).
+DESTINATION_OPTIONS = {"destination": {"type": "str", "required": True}, "s3_endpoint_url": {"type": "str"}}
 
 
 def aws_client(module: AnsibleAWSModule, service: str, pool_size: int = 10, endpoint: str | None = None) -> Any:
@@ -38,8 +38,11 @@ def aws_client(module: AnsibleAWSModule, service: str, pool_size: int = 10, endp
     return module.client(service, **extra)
 
 
-def s3_client(module: AnsibleAWSModule, pool_size: int = 10) -> Any:
-    return aws_client(module, "s3", pool_size, module.params.get("s3_endpoint_url"))
+def destination_store(module: AnsibleAWSModule, pool_size: int = 10) -> BackupStore:
+    """The module's `destination`; an S3 client is made only for an s3:// one."""
+    url = module.params["destination"]
+    s3 = aws_client(module, "s3", pool_size, module.params.get("s3_endpoint_url")) if url.startswith("s3://") else None
+    return open_store(url, s3)
 
 
 def run_or_fail(module: AnsibleAWSModule, action: Callable[[], T]) -> T:

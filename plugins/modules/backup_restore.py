@@ -19,10 +19,6 @@ description:
 author:
   - Hippolyte for Ansible developers
 options:
-  destination:
-    description: Root of the backups, C(s3://bucket/prefix) or C(file:///absolute/dir).
-    type: str
-    required: true
   table:
     description: Name of the backed-up table.
     type: str
@@ -66,10 +62,8 @@ options:
     description: Seconds without a single item accepted before the restore gives up.
     type: int
     default: 300
-  s3_endpoint_url:
-    description: Endpoint for S3 when it differs from O(endpoint_url).
-    type: str
 extends_documentation_fragment:
+  - hippolyte.dynamodb.destination
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -148,18 +142,16 @@ duration_s:
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
-    S3_ENDPOINT_OPTION,
+    DESTINATION_OPTIONS,
     AnsibleAWSModule,
     aws_client,
+    destination_store,
     run_or_fail,
-    s3_client,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import find_backup, parse_time
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import RestoreSettings, restore_backup
 
 ARGUMENT_SPEC = dict(
-    destination=dict(type="str", required=True),
     table=dict(type="str", required=True),
     at=dict(type="str"),
     account_id=dict(type="str"),
@@ -170,7 +162,7 @@ ARGUMENT_SPEC = dict(
     verify=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=600),
     stall_timeout=dict(type="int", default=300),
-    **S3_ENDPOINT_OPTION,
+    **DESTINATION_OPTIONS,
 )
 
 
@@ -184,8 +176,7 @@ def main():
     def restore():
         settings.validate()
         at = parse_time(p["at"]) if p["at"] else None
-        store = open_store(p["destination"], s3_client(module, p["readers"])
-                           if p["destination"].startswith("s3://") else None)
+        store = destination_store(module, p["readers"])
         ref = find_backup(store, p["table"], module.region, p["account_id"], at)
         target = p["target"] or f"{p['table']}-restored-{ref.taken_at:%Y%m%d-%H%M%S}"
         return store, restore_backup(ddb, store, ref.folder, target, settings, check_mode=module.check_mode)

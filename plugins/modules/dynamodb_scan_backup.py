@@ -26,12 +26,6 @@ options:
     description: Name of the table to back up.
     type: str
     required: true
-  destination:
-    description:
-      - Root of the backups, C(s3://bucket/prefix) or C(file:///absolute/dir).
-      - The bucket must exist; a local folder is created.
-    type: str
-    required: true
   read_percentage:
     description: Share of the table's provisioned read capacity the backup may consume, in (0, 1].
     type: float
@@ -69,11 +63,8 @@ options:
     description:
       - Account id used in the backup path. By default it is taken from the table's ARN.
     type: str
-  s3_endpoint_url:
-    description:
-      - Endpoint for S3 when it differs from O(endpoint_url) (a VPC endpoint, or a local stand-in).
-    type: str
 extends_documentation_fragment:
+  - hippolyte.dynamodb.destination
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -168,13 +159,12 @@ consistency:
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
-    S3_ENDPOINT_OPTION,
+    DESTINATION_OPTIONS,
     AnsibleAWSModule,
     aws_client,
+    destination_store,
     run_or_fail,
-    s3_client,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import (
     ScanSettings,
@@ -186,7 +176,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema im
 
 ARGUMENT_SPEC = dict(
     table=dict(type="str", required=True),
-    destination=dict(type="str", required=True),
     read_percentage=dict(type="float", default=0.5),
     on_demand_read_units=dict(type="float", default=100.0),
     read_units_per_second=dict(type="float"),
@@ -196,7 +185,7 @@ ARGUMENT_SPEC = dict(
     compression_level=dict(type="int", default=1),
     consistent_read=dict(type="bool", default=False),
     account_id=dict(type="str"),
-    **S3_ENDPOINT_OPTION,
+    **DESTINATION_OPTIONS,
 )
 
 
@@ -209,8 +198,7 @@ def main():
         part_max_bytes=p["part_size_mb"] * 1024 * 1024, compression_level=p["compression_level"],
         consistent_read=p["consistent_read"], account_id=p["account_id"])
     ddb = aws_client(module, "dynamodb", pool_size=p["workers"])
-    store = run_or_fail(module, lambda: open_store(p["destination"], s3_client(module, p["workers"])
-                                                   if p["destination"].startswith("s3://") else None))
+    store = run_or_fail(module, lambda: destination_store(module, p["workers"]))
 
     if module.check_mode:
         def check():

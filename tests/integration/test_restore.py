@@ -14,8 +14,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import H
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import RestoreSettings, restore_backup
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, backup_table
 from tests.conftest import REGION, client
-from tests.integration.test_scan_backup import INDEXED
-from tests.support.items import every_type_item
+from tests.integration.test_scan_backup import INDEXED, indexed_table_and_bucket
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items
 
 NIGHT_1 = datetime(2026, 11, 20, 1, 0, 0, tzinfo=UTC)
@@ -34,20 +33,14 @@ def dynalite_backup(dynalite_server: Any, unique_name: str, tmp_path: Path) -> t
 
 
 def test_restore_from_s3_rebuilds_schema_and_items(moto_server: Any, unique_name: str) -> None:
-    ddb, s3 = client("dynamodb", moto_server.url), client("s3", moto_server.url)
-    s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
-    ddb.create_table(TableName=unique_name, ProvisionedThroughput={"ReadCapacityUnits": 40, "WriteCapacityUnits": 5},
-                     Tags=[{"Key": "team", "Value": "payments"}], **INDEXED)
-    ddb.update_time_to_live(TableName=unique_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
-    put_items(ddb, unique_name, [dict(every_type_item(f"k{n}"), sk={"N": str(n)}, city={"S": "Leeds"},
-                                      when={"S": "2026"}) for n in range(80)])
+    ddb, s3 = indexed_table_and_bucket(moto_server, unique_name, 80)
     store = open_store(f"s3://{unique_name}/dynamodb", s3)
     folder = backup_table(ddb, store, unique_name, REGION, ScanSettings(read_units_per_second=0)).folder
     target = f"{unique_name}-copy"
 
     result = restore_backup(ddb, store, folder, target, RestoreSettings(workers=4))
 
-    assert result.changed and result.created and result.written_items == result.counted_items == 80
+    assert result.changed and result.created and result.written_items == result.counted_items == 81
     assert canonical(scan_all(ddb, target)) == canonical(scan_all(ddb, unique_name))
     source, copy = (ddb.describe_table(TableName=n)["Table"] for n in (unique_name, target))
     for key in ("KeySchema", "AttributeDefinitions"):

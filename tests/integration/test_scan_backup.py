@@ -48,16 +48,22 @@ def read_backup(store: Any, folder: str) -> tuple[dict[str, Any], list[dict[str,
     return doc, items
 
 
-def test_backup_to_s3_captures_items_and_schema(moto_server: Any, unique_name: str) -> None:
-    ddb, s3 = client("dynamodb", moto_server.url), client("s3", moto_server.url)
-    s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
-    ddb.create_table(TableName=unique_name, ProvisionedThroughput={"ReadCapacityUnits": 40, "WriteCapacityUnits": 5},
+def indexed_table_and_bucket(moto: Any, name: str, count: int) -> tuple[Any, Any]:
+    """On moto: a bucket, and a table with an LSI, a GSI, TTL and a tag holding `count` every-type items
+    and one near 400 KB."""
+    ddb, s3 = client("dynamodb", moto.url), client("s3", moto.url)
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    ddb.create_table(TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 40, "WriteCapacityUnits": 5},
                      Tags=[{"Key": "team", "Value": "payments"}], **INDEXED)
-    ddb.update_time_to_live(TableName=unique_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
+    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
     source = [dict(every_type_item(f"k{n}"), sk={"N": str(n)}, city={"S": "Leeds"}, when={"S": "2026"})
-              for n in range(60)]
-    source.append(dict(big_item("big"), sk={"N": "0"}))
-    put_items(ddb, unique_name, source)
+              for n in range(count)]
+    put_items(ddb, name, [*source, dict(big_item("big"), sk={"N": "0"})])
+    return ddb, s3
+
+
+def test_backup_to_s3_captures_items_and_schema(moto_server: Any, unique_name: str) -> None:
+    ddb, s3 = indexed_table_and_bucket(moto_server, unique_name, 60)
     store = open_store(f"s3://{unique_name}/nightly/dynamodb", s3)
 
     result = backup_table(ddb, store, unique_name, REGION, ScanSettings(workers=3, read_units_per_second=0))
