@@ -48,6 +48,7 @@ all:
       ansible_python_interpreter: "{{{{ ansible_playbook_python }}}}"
       hippolyte_region: {region}
       hippolyte_endpoint_url: {endpoint}
+      hippolyte_autoscaling: false  # dynalite has no Application Auto Scaling
       hippolyte_include: ["orders", "every-type", "sessions"]
       hippolyte_exclude: ["*-tmp"]
 """

@@ -40,6 +40,9 @@ BYTES_PER_READ_UNIT = 8192  # an eventually consistent read unit covers 8 KB (4 
 # together they bound how far consumption can run over the target in any interval.
 PAGE_BUDGET_SHARE = 0.2
 BURST_SHARE = 0.2
+# A Scan page is charged at least half a unit whatever it holds, so pages smaller than this waste the
+# table's capacity; slow rates get fewer workers instead of smaller pages.
+MIN_PAGE_UNITS = 1.0
 
 
 @dataclass
@@ -94,7 +97,8 @@ def read_rate(table: dict[str, Any], settings: ScanSettings) -> float | None:
         return settings.read_units_per_second or None
     if table["BillingMode"] == "PAY_PER_REQUEST":
         return settings.on_demand_read_units
-    rcu = (table.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits", 0)
+    live = table.get("ProvisionedThroughputDuringBackup") or table.get("ProvisionedThroughput") or {}
+    rcu = live.get("ReadCapacityUnits", 0)
     return rcu * settings.read_percentage if rcu else settings.on_demand_read_units
 
 
@@ -240,10 +244,13 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
     count = int(schema.get("ItemCount") or 0)
     total_segments = segment_count(size, settings)
     per_unit = BYTES_PER_READ_UNIT / (2 if settings.consistent_read else 1)
+    workers = settings.workers
+    if rate:
+        workers = max(1, min(workers, int(rate * PAGE_BUDGET_SHARE / MIN_PAGE_UNITS)))
     run = _Run(
         ddb=ddb, store=store, table=table, folder=folder, settings=settings,
         limiter=TokenBucket(rate, burst=rate * BURST_SHARE) if rate else Unlimited(),
-        page_units=rate * PAGE_BUDGET_SHARE / settings.workers if rate else None,
+        page_units=max(MIN_PAGE_UNITS, rate * PAGE_BUDGET_SHARE / workers) if rate else None,
         # First guess from the table's average item size; corrected by every page.
         units_per_item=(size / count / per_unit) if count else 0.5,
         segments=queue.Queue(), total_segments=total_segments, progress=progress,
@@ -252,7 +259,7 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
         run.segments.put(segment)
     clock = time.monotonic()
     threads = [threading.Thread(target=run.worker, name=f"scan-{table}-{n}", daemon=True)
-               for n in range(min(settings.workers, total_segments))]
+               for n in range(min(workers, total_segments))]
     with RawItemScans(ddb):
         for thread in threads:
             thread.start()

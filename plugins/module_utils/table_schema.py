@@ -95,6 +95,8 @@ def with_original_capacity(schema: dict[str, Any]) -> dict[str, Any]:
     record = parse_record(schema["Tags"], DEFAULT_TAG_KEY)
     if record is None or schema["BillingMode"] != "PROVISIONED":
         return schema
+    # What the table had while being read (the backup's rate follows it) is kept beside the original.
+    schema["ProvisionedThroughputDuringBackup"] = dict(schema["ProvisionedThroughput"])
     targets = [(None, schema["ProvisionedThroughput"])] + [
         (g["IndexName"], g.get("ProvisionedThroughput")) for g in schema["GlobalSecondaryIndexes"]]
     for key, capacity in targets:

@@ -11,13 +11,15 @@ import pytest
 from tests.conftest import REGION, client
 from tests.integration.test_scan_backup import INDEXED
 from tests.support.ansible_run import run_playbook
+from tests.support.dynamodb_proxy import DynamoDBProxy
 from tests.support.items import big_item, every_type_item
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items, wait_active
 
 
 def inventory(path: Path, endpoint: str, destination: str, **host_vars: Any) -> Path:
     host = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-            "hippolyte_region": REGION, "hippolyte_endpoint_url": endpoint, **host_vars}
+            "hippolyte_region": REGION, "hippolyte_endpoint_url": endpoint, "hippolyte_autoscaling": False,
+            **host_vars}
     doc = {"all": {"vars": {"hippolyte_destination": destination, "hippolyte_engine": "local",
                             "hippolyte_report_dir": str(path.parent / "reports")},
                    "hosts": {"night": host}}}
@@ -112,3 +114,31 @@ def test_restore_needs_a_table_name(dynalite_server: Any, tmp_path: Path) -> Non
     inv = inventory(tmp_path / "inventory.json", dynalite_server.url, f"file://{tmp_path}/b")
     run = run_playbook("playbooks/restore.yml", inv)
     assert run.returncode != 0 and "-e table=NAME" in run.stdout
+
+
+def test_a_boosted_table_gets_its_capacity_back(dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
+    """A 1-minute window is too short for this table at 2 RCU: the plan boosts it, the role raises its read
+    capacity for the backup, and puts it back (and removes the record) afterwards.
+
+    dynalite reports every table's size as 0, so a proxy reports the real one, as AWS would."""
+    ddb = client("dynamodb", dynalite_server.url)
+    create_table(ddb, unique_name, rcu=2, wcu=50)
+    put_items(ddb, unique_name, simple_items(200, pad=950))
+    with DynamoDBProxy(dynalite_server.url, sizes={unique_name: (400 * 1000, 400)}) as proxy:
+        inv = inventory(tmp_path / "inventory.json", proxy.url, f"file://{tmp_path}/b",
+                        hippolyte_include=[unique_name], hippolyte_window={"start": "00:00", "end": "00:01"})
+        run = run_playbook("playbooks/backup.yml", inv, timeout=120)
+
+    assert run.returncode == 0, run.stdout[-4000:]
+    report = next((tmp_path / "reports").glob("night-backup-*.md")).read_text()
+    assert "## Capacity boosts" in report and f"| {unique_name} | 2 -> " in report
+    table = ddb.describe_table(TableName=unique_name)["Table"]
+    assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 2
+    assert table["ProvisionedThroughput"]["NumberOfDecreasesToday"] == 1
+    tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
+    assert not [t for t in tags if t["Key"].startswith("hippolyte:")]
+    (manifest,) = (tmp_path / "b").rglob("hippolyte-manifest.json")
+    doc = json.loads(manifest.read_text())
+    assert doc["item_count"] == 200
+    assert doc["schema"]["ProvisionedThroughputDuringBackup"]["ReadCapacityUnits"] > 2
+    assert doc["schema"]["ProvisionedThroughput"]["ReadCapacityUnits"] == 2  # the original, not the boost

@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, backup_table
 from tests.conftest import REGION, client
-from tests.support.capacity_proxy import CapacityProxy
+from tests.support.dynamodb_proxy import DynamoDBProxy
 from tests.support.tables import create_table, put_items, simple_items
 
 WINDOW_S = 10.0
@@ -30,7 +30,7 @@ def test_consumed_capacity_stays_at_the_target(dynalite_server: Any, unique_name
     count = int(target * 14 * 8)
     put_items(ddb, unique_name, simple_items(count, pad=1000))
 
-    with CapacityProxy(dynalite_server.url) as proxy:
+    with DynamoDBProxy(dynalite_server.url) as proxy:
         result = backup_table(client("dynamodb", proxy.url), open_store(f"file://{tmp_path}"), unique_name, REGION,
                               ScanSettings(workers=workers, read_percentage=read_percentage))
 

@@ -1,6 +1,9 @@
-"""An HTTP proxy in front of dynalite that records, per response, when it came and the capacity it consumed.
+"""An HTTP proxy in front of a DynamoDB stand-in, for what the stand-ins cannot do themselves.
 
-It measures what the backup really drew from the table, independently of the limiter's own bookkeeping.
+- It records, per response, when it came and the capacity it consumed, to measure what a backup really
+  drew from a table independently of the limiter's own bookkeeping.
+- It can report table sizes in DescribeTable (TableSizeBytes, ItemCount): dynalite and moto always say 0,
+  where AWS reports the size the planner works from. The response's CRC32 header is recomputed.
 """
 
 from __future__ import annotations
@@ -9,13 +12,15 @@ import json
 import threading
 import time
 import urllib.request
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
-class CapacityProxy:
-    def __init__(self, upstream: str) -> None:
+class DynamoDBProxy:
+    def __init__(self, upstream: str, sizes: dict[str, tuple[int, int]] | None = None) -> None:
         self.upstream = upstream
+        self.sizes = sizes or {}  # table name -> (TableSizeBytes, ItemCount) to report
         self.samples: list[tuple[float, float]] = []  # (monotonic time, capacity units)
         self._lock = threading.Lock()
         proxy = self
@@ -31,10 +36,13 @@ class CapacityProxy:
                 except urllib.error.HTTPError as err:
                     status, headers, payload = err.code, err.headers, err.read()
                 proxy._record(payload)
+                if status == 200 and self.headers.get("X-Amz-Target", "").endswith(".DescribeTable"):
+                    payload = proxy._with_size(payload)
                 self.send_response(status)
                 for key, value in headers.items():
-                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length", "x-amz-crc32"):
                         self.send_header(key, value)
+                self.send_header("x-amz-crc32", str(zlib.crc32(payload)))
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
@@ -48,14 +56,23 @@ class CapacityProxy:
 
     def _record(self, payload: bytes) -> None:
         try:
-            consumed = json.loads(payload).get("ConsumedCapacity")
+            doc = json.loads(payload)
         except ValueError:
             return
+        consumed = doc.get("ConsumedCapacity") if isinstance(doc, dict) else None
         if isinstance(consumed, dict):
             with self._lock:
                 self.samples.append((time.monotonic(), float(consumed.get("CapacityUnits", 0))))
 
-    def __enter__(self) -> CapacityProxy:
+    def _with_size(self, payload: bytes) -> bytes:
+        doc = json.loads(payload)
+        size = self.sizes.get(doc["Table"]["TableName"])
+        if size is None:
+            return payload
+        doc["Table"]["TableSizeBytes"], doc["Table"]["ItemCount"] = size
+        return json.dumps(doc).encode()
+
+    def __enter__(self) -> DynamoDBProxy:
         self._thread.start()
         return self
 
