@@ -16,8 +16,12 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_reader import READERS, iter_items
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.batch_writer import BatchWriter
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import boost as boost_capacity
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import restore as restore_capacity
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import list_tags, recreate_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import Targets
 
 # Marks a table as the finished restore of one backup, so running the same restore again is a no-op.
 RESTORED_FROM_TAG = "hippolyte:restored-from"
@@ -31,11 +35,16 @@ class RestoreSettings:
     verify: bool = True
     wait_timeout_s: float = 600.0
     stall_timeout_s: float = 300.0
+    write_capacity: int | None = None  # load-time WCU of a new provisioned table and its GSIs
+    run_id: str | None = None
 
     def validate(self) -> None:
         for name in ("workers", "readers"):
             if getattr(self, name) < 1:
                 raise InputError(name, f"must be at least 1, got {getattr(self, name)}", "use 1 to 64")
+        if self.write_capacity is not None and self.write_capacity < 1:
+            raise InputError("write_capacity", f"must be at least 1, got {self.write_capacity}",
+                             "leave it unset to load at the backed-up capacity")
 
 
 @dataclass
@@ -136,7 +145,33 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
         return RestoreResult(source, target, True, not state.exists, expected, 0, None, 0.0, 0,
                              f"would {verb} table {target} and write {expected} items")
     arn = state.arn if state.exists else recreate_table(ddb, doc["schema"], target, settings.wait_timeout_s)["TableArn"]
+    boost = settings.write_capacity and not state.exists and doc["schema"]["BillingMode"] == "PROVISIONED"
+    capacity = CapacitySettings(run_id=settings.run_id, wait_timeout=settings.wait_timeout_s)
+    if boost:
+        # Recorded on the table first, like any boost, so a crash mid-load can still be put back.
+        boost_capacity(ddb, None, target, Targets(write=settings.write_capacity, gsi_write=settings.write_capacity),
+                       capacity)
+    back: dict[str, Any] = {}
+    try:
+        written, retried = _load(ddb, store, folder, target, doc, settings)
+    finally:
+        if boost:
+            back = restore_capacity(ddb, None, target, capacity)
+    pending = (f"; its write capacity is not back yet ({len(back['pending'])} setting(s) wait for DynamoDB's next "
+               "allowed decrease: run dynamodb_throughput state=reconciled then)") if back.get("pending") else ""
+    counted = count_items(ddb, target, max(1, settings.workers)) if settings.verify else None
+    if counted is not None and state.empty and counted != expected:
+        raise HippolyteError(f"{target} holds {counted} items after the restore, the backup has {expected}")
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": RESTORED_FROM_TAG, "Value": source}])
+    return RestoreResult(source, target, True, not state.exists, expected, written, counted,
+                         time.monotonic() - clock, retried,
+                         f"restored {written} items from {source} into {target}{pending}")
 
+
+def _load(ddb: Any, store: BackupStore, folder: str, target: str, doc: dict[str, Any],
+          settings: RestoreSettings) -> tuple[int, int]:
+    """Write every item of the backup into `target`; (items written, items retried)."""
+    expected = doc["item_count"]
     writer = BatchWriter(ddb, target, workers=settings.workers, stall_timeout_s=settings.stall_timeout_s)
     files = manifest_file.data_files(doc)
     failures: list[BaseException] = []
@@ -156,12 +191,6 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
         failures.append(exc)
     written = writer.stats.written
     if failures:
-        raise HippolyteError(f"restore of {source} into {target} failed with {expected - written} of {expected} "
+        raise HippolyteError(f"restore of {folder} into {target} failed with {expected - written} of {expected} "
                              f"items not written: {failures[0]}") from failures[0]
-    counted = count_items(ddb, target, max(1, settings.workers)) if settings.verify else None
-    if counted is not None and state.empty and counted != expected:
-        raise HippolyteError(f"{target} holds {counted} items after the restore, the backup has {expected}")
-    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": RESTORED_FROM_TAG, "Value": source}])
-    return RestoreResult(source, target, True, not state.exists, expected, written, counted,
-                         time.monotonic() - clock, writer.stats.retried_items,
-                         f"restored {written} items from {source} into {target}")
+    return written, writer.stats.retried_items

@@ -54,6 +54,15 @@ options:
     description: Count the restored table's items with a parallel Scan and fail if it differs from the backup.
     type: bool
     default: true
+  write_capacity:
+    description:
+      - Write capacity units for a new provisioned table (and each GSI) while it loads. The original is
+        recorded on the table first (as M(hippolyte.dynamodb.dynamodb_throughput) does) and put back when
+        the load ends, even when it fails. Unset, the table loads at its backed-up capacity.
+    type: int
+  run_id:
+    description: Identifies this run in the capacity record of a boosted load.
+    type: str
   wait_timeout:
     description: Seconds to wait for the new table to become ACTIVE.
     type: int
@@ -162,6 +171,8 @@ ARGUMENT_SPEC = dict(
     verify=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=600),
     stall_timeout=dict(type="int", default=300),
+    write_capacity=dict(type="int"),
+    run_id=dict(type="str"),
     **DESTINATION_OPTIONS,
 )
 
@@ -170,7 +181,8 @@ def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
     settings = RestoreSettings(workers=p["workers"], readers=p["readers"], force=p["force"], verify=p["verify"],
-                               wait_timeout_s=p["wait_timeout"], stall_timeout_s=p["stall_timeout"])
+                               wait_timeout_s=p["wait_timeout"], stall_timeout_s=p["stall_timeout"],
+                               write_capacity=p["write_capacity"], run_id=p["run_id"])
     ddb = aws_client(module, "dynamodb", pool_size=p["workers"] + p["readers"])
 
     def restore():

@@ -15,7 +15,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, backup_table
 from tests.conftest import REGION, client
 from tests.integration.test_scan_backup import INDEXED, indexed_table_and_bucket
-from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items
+from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items, wait_active
 
 NIGHT_1 = datetime(2026, 11, 20, 1, 0, 0, tzinfo=UTC)
 NIGHT_2 = datetime(2026, 11, 21, 1, 0, 0, tzinfo=UTC)
@@ -148,3 +148,26 @@ def test_a_stalled_restore_says_how_many_items_are_missing(dynalite_backup: tupl
     stuck = Unprocessing(ddb, times=10**9, keep=0)  # DynamoDB never accepts anything
     with pytest.raises(HippolyteError, match=r"failed with 2000 of 2000 items not written"):
         restore_backup(stuck, store, folder, f"{unique_name}-stuck", RestoreSettings(workers=2, stall_timeout_s=1))
+
+
+def test_load_time_write_boost_is_put_back(dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
+    """dynalite tracks UpdateTable and decreases: the new table loads at 300 WCU and ends at its backed-up 5."""
+    ddb = client("dynamodb", dynalite_server.url)
+    ddb.create_table(TableName=unique_name, ProvisionedThroughput={"ReadCapacityUnits": 50, "WriteCapacityUnits": 5},
+                     **INDEXED)
+    wait_active(ddb, unique_name)
+    put_items(ddb, unique_name, [{"pk": {"S": f"p{n}"}, "sk": {"N": str(n)}, "city": {"S": "York"}}
+                                 for n in range(300)])
+    store = open_store(f"file://{tmp_path}")
+    folder = backup_table(ddb, store, unique_name, REGION, ScanSettings(read_units_per_second=0)).folder
+    target = f"{unique_name}-fast"
+
+    result = restore_backup(ddb, store, folder, target, RestoreSettings(write_capacity=300, run_id="t"))
+
+    assert result.counted_items == 300 and "not back yet" not in result.msg
+    table = ddb.describe_table(TableName=target)["Table"]
+    assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == 5
+    assert table["ProvisionedThroughput"]["NumberOfDecreasesToday"] == 1  # it was raised, then put back
+    assert table["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]["WriteCapacityUnits"] == 3
+    tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
+    assert [t["Key"] for t in tags if t["Key"].startswith("hippolyte:")] == ["hippolyte:restored-from"]
