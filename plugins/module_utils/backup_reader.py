@@ -1,19 +1,34 @@
-"""Reading a backup's data files back as items, checking each file's size and sha256 as it streams."""
+"""Reading a backup's data files back as PutRequests, checking each file's size and sha256 as it streams."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
 import io
+import json
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import Item, decode_line
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import CodecError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import DataFile
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.raw_batch_write import put_request
 
-READERS = {"dynamodb-json": decode_line}
+
+def _dynamodb_json(line: bytes) -> str:
+    """A line is already the JSON of a PutRequest's body; parse it only to refuse a damaged one early."""
+    text = line.decode().strip()
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise CodecError(f"not a JSON line: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("Item"), dict) or len(doc) != 1:
+        raise CodecError('a dynamodb-json line must be {"Item": {...}}')
+    return put_request(text)
+
+
+READERS = {"dynamodb-json": _dynamodb_json}
 
 
 class _HashingReader(io.RawIOBase):
@@ -42,8 +57,8 @@ class _HashingReader(io.RawIOBase):
             self.size += len(chunk)
 
 
-def iter_items(store: BackupStore, folder: str, data_file: DataFile, data_format: str) -> Iterator[Item]:
-    """Yield the items of one data file; raises if its bytes differ from what the manifest recorded."""
+def iter_put_requests(store: BackupStore, folder: str, data_file: DataFile, data_format: str) -> Iterator[str]:
+    """Yield one data file's items as PutRequest JSON; raises if its bytes differ from what the manifest says."""
     decode = READERS.get(data_format)
     if decode is None:
         raise HippolyteError(f"data format {data_format!r} cannot be restored by this version; "

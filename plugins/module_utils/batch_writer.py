@@ -1,9 +1,9 @@
 """Parallel BatchWriteItem that never drops an item.
 
-Producers put batches of up to 25 items on a bounded queue (so memory stays flat); writer threads
-send them and put back whatever DynamoDB leaves unprocessed, with exponential backoff and jitter,
-until it is written. Only when no item at all could be written for `stall_timeout_s` does it give
-up, and then it says exactly how many items are missing.
+Producers put batches of up to 25 PutRequests (JSON text, see raw_batch_write.py) on a bounded queue,
+so memory stays flat; writer threads send them and put back whatever DynamoDB leaves unprocessed, with
+exponential backoff and jitter, until it is written. Only when no item at all could be written for
+`stall_timeout_s` does it give up, and then it says exactly how many items are missing.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, is_error
 
@@ -22,7 +21,8 @@ BATCH_SIZE = 25  # BatchWriteItem's limit
 THROTTLE_CODES = ("ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
                   "InternalServerError", "ServiceUnavailable")
 
-Item = dict[str, Any]
+# send(table, put requests) -> the put requests DynamoDB left unprocessed
+Send = Callable[[str, list[str]], list[str]]
 
 
 @dataclass
@@ -44,14 +44,14 @@ class StalledError(HippolyteError):
 
 
 class BatchWriter:
-    def __init__(self, ddb: Any, table: str, workers: int = 8, stall_timeout_s: float = 300.0,
+    def __init__(self, send: Send, table: str, workers: int = 8, stall_timeout_s: float = 300.0,
                  base_delay_s: float = 0.05, max_delay_s: float = 5.0,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        self.ddb, self.table, self.workers = ddb, table, workers
+        self.send, self.table, self.workers = send, table, workers
         self.stall_timeout_s, self.base_delay_s, self.max_delay_s = stall_timeout_s, base_delay_s, max_delay_s
         self._sleep = sleep
         self.stats = WriteStats()
-        self._queue: queue.Queue[list[Item] | None] = queue.Queue(maxsize=workers * 4)
+        self._queue: queue.Queue[list[str] | None] = queue.Queue(maxsize=workers * 4)
         self._failure: list[BaseException] = []
         self._threads = [threading.Thread(target=self._run, name=f"write-{table}-{n}", daemon=True)
                          for n in range(workers)]
@@ -64,18 +64,18 @@ class BatchWriter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def put_items(self, items: Iterable[Item]) -> None:
-        """Queue items (blocks while writers are behind); call from any number of producer threads."""
-        batch: list[Item] = []
-        for item in items:
-            batch.append(item)
+    def put_requests(self, requests: Iterable[str]) -> None:
+        """Queue PutRequests (blocks while writers are behind); call from any number of producer threads."""
+        batch: list[str] = []
+        for request in requests:
+            batch.append(request)
             if len(batch) == BATCH_SIZE:
                 self._put(batch)
                 batch = []
         if batch:
             self._put(batch)
 
-    def _put(self, batch: list[Item]) -> None:
+    def _put(self, batch: list[str]) -> None:
         while not self._failure:
             try:
                 self._queue.put(batch, timeout=0.5)
@@ -105,14 +105,12 @@ class BatchWriter:
             except BaseException as exc:
                 self._failure.append(exc)
 
-    def _write(self, batch: list[Item]) -> None:
-        requests = [{"PutRequest": {"Item": item}} for item in batch]
+    def _write(self, requests: list[str]) -> None:
         attempt = 0
         last_progress = time.monotonic()
         while requests:
             try:
-                response = self.ddb.batch_write_item(RequestItems={self.table: requests})
-                left = response.get("UnprocessedItems", {}).get(self.table, [])
+                left = self.send(self.table, requests)
                 throttled = 0
             except Exception as exc:
                 if not is_error(exc, *THROTTLE_CODES):

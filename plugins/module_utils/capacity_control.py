@@ -24,7 +24,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     error_code,
     is_error,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import billing_mode, describe_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import (
+    billing_mode,
+    describe_table,
+    list_tags,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import (
     DEFAULT_TABLE_MAX_CAPACITY,
     DEFAULT_TAG_KEY,
@@ -151,18 +155,6 @@ def table_limits(ddb: Any) -> dict[str, int]:
             return {"read": DEFAULT_TABLE_MAX_CAPACITY, "write": DEFAULT_TABLE_MAX_CAPACITY}
         raise
     return {"read": int(limits["TableMaxReadCapacityUnits"]), "write": int(limits["TableMaxWriteCapacityUnits"])}
-
-
-def list_tags(ddb: Any, arn: str) -> list[dict[str, str]]:
-    """All tags of the table; unlike a best-effort read, any error propagates (a missed record is not an option)."""
-    tags: list[dict[str, str]] = []
-    kwargs: dict[str, Any] = {"ResourceArn": arn}
-    while True:
-        page = ddb.list_tags_of_resource(**kwargs)
-        tags.extend(page.get("Tags", []))
-        if not page.get("NextToken"):
-            return tags
-        kwargs["NextToken"] = page["NextToken"]
 
 
 # ------------------------------------------------------------------------------------------- writing

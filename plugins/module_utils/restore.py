@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_reader import READERS, iter_items
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_reader import READERS, iter_put_requests
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.batch_writer import BatchWriter
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import boost as boost_capacity
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import restore as restore_capacity
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.raw_batch_write import RawBatchWrites
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import list_tags, recreate_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import Targets
 
@@ -172,23 +173,24 @@ def _load(ddb: Any, store: BackupStore, folder: str, target: str, doc: dict[str,
           settings: RestoreSettings) -> tuple[int, int]:
     """Write every item of the backup into `target`; (items written, items retried)."""
     expected = doc["item_count"]
-    writer = BatchWriter(ddb, target, workers=settings.workers, stall_timeout_s=settings.stall_timeout_s)
     files = manifest_file.data_files(doc)
     failures: list[BaseException] = []
     failures_lock = threading.Lock()
 
     def read(data_file: manifest_file.DataFile) -> None:
         try:
-            writer.put_items(iter_items(store, folder, data_file, doc["data_format"]))
+            writer.put_requests(iter_put_requests(store, folder, data_file, doc["data_format"]))
         except BaseException as exc:
             with failures_lock:
                 failures.append(exc)
 
-    try:
-        with writer, ThreadPoolExecutor(max(1, min(settings.readers, len(files)))) as readers:
-            list(readers.map(read, files))
-    except BaseException as exc:
-        failures.append(exc)
+    with RawBatchWrites(ddb) as raw:
+        writer = BatchWriter(raw.send, target, workers=settings.workers, stall_timeout_s=settings.stall_timeout_s)
+        try:
+            with writer, ThreadPoolExecutor(max(1, min(settings.readers, len(files)))) as readers:
+                list(readers.map(read, files))
+        except BaseException as exc:
+            failures.append(exc)
     written = writer.stats.written
     if failures:
         raise HippolyteError(f"restore of {folder} into {target} failed with {expected - written} of {expected} "

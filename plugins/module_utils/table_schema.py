@@ -108,12 +108,11 @@ def with_original_capacity(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_tags(ddb: Any, arn: str) -> list[dict[str, str]]:
+    """All tags of a table. Errors propagate: the capacity record lives in a tag and must never be missed."""
     tags: list[dict[str, str]] = []
     kwargs: dict[str, Any] = {"ResourceArn": arn}
     while True:
-        page = _optional(ddb.list_tags_of_resource, **kwargs)
-        if page is None:
-            return tags
+        page = ddb.list_tags_of_resource(**kwargs)
         tags.extend(page.get("Tags", []))
         if not page.get("NextToken"):
             return tags

@@ -15,6 +15,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, backup_table
 from tests.conftest import REGION, client
 from tests.integration.test_scan_backup import INDEXED, indexed_table_and_bucket
+from tests.support.dynamodb_proxy import DynamoDBProxy
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items, wait_active
 
 NIGHT_1 = datetime(2026, 11, 20, 1, 0, 0, tzinfo=UTC)
@@ -114,40 +115,27 @@ def test_damaged_data_file_fails_the_restore(dynalite_backup: tuple[Any, Any, st
         restore_backup(ddb, store, folder, f"{unique_name}-bad", RestoreSettings())
 
 
-class Unprocessing:
-    """Wraps a real client; BatchWriteItem leaves part of each batch unprocessed for the first `times` calls,
-    as DynamoDB does under throttling (injected: no emulator does it)."""
-
-    def __init__(self, inner: Any, times: int, keep: int = 10) -> None:
-        self.inner, self.times, self.keep, self.calls = inner, times, keep, 0
-
-    def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
-        self.calls += 1
-        (table, requests), = RequestItems.items()
-        if self.calls > self.times:
-            return self.inner.batch_write_item(RequestItems=RequestItems)
-        self.inner.batch_write_item(RequestItems={table: requests[: self.keep]})
-        return {"UnprocessedItems": {table: requests[self.keep:]}}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-
-def test_unprocessed_items_are_retried_until_written(dynalite_backup: tuple[Any, Any, str], unique_name: str) -> None:
+def test_unprocessed_items_are_retried_until_written(dynalite_backup: tuple[Any, Any, str], dynalite_server: Any,
+                                                     unique_name: str) -> None:
+    """A proxy answers part of each of the first 60 BatchWriteItem calls as UnprocessedItems, as DynamoDB does
+    under throttling (no emulator does)."""
     ddb, store, folder = dynalite_backup
-    flaky = Unprocessing(ddb, times=60)
-    result = restore_backup(flaky, store, folder, f"{unique_name}-flaky", RestoreSettings(workers=4))
-    assert result.retried_items > 0
+    with DynamoDBProxy(dynalite_server.url, unprocessed=(60, 10)) as proxy:
+        result = restore_backup(client("dynamodb", proxy.url), store, folder, f"{unique_name}-flaky",
+                                RestoreSettings(workers=4))
+    assert proxy.held_back > 0 and result.retried_items == proxy.held_back
     assert result.written_items == result.counted_items == 2000
     assert canonical(scan_all(ddb, f"{unique_name}-flaky")) == canonical(scan_all(ddb, unique_name))
 
 
 def test_a_stalled_restore_says_how_many_items_are_missing(dynalite_backup: tuple[Any, Any, str],
-                                                           unique_name: str) -> None:
-    ddb, store, folder = dynalite_backup
-    stuck = Unprocessing(ddb, times=10**9, keep=0)  # DynamoDB never accepts anything
-    with pytest.raises(HippolyteError, match=r"failed with 2000 of 2000 items not written"):
-        restore_backup(stuck, store, folder, f"{unique_name}-stuck", RestoreSettings(workers=2, stall_timeout_s=1))
+                                                           dynalite_server: Any, unique_name: str) -> None:
+    """The proxy plays a DynamoDB that accepts nothing at all."""
+    _, store, folder = dynalite_backup
+    with DynamoDBProxy(dynalite_server.url, unprocessed=(10**9, 0)) as proxy, \
+            pytest.raises(HippolyteError, match=r"failed with 2000 of 2000 items not written"):
+        restore_backup(client("dynamodb", proxy.url), store, folder, f"{unique_name}-stuck",
+                       RestoreSettings(workers=2, stall_timeout_s=1))
 
 
 def test_load_time_write_boost_is_put_back(dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:

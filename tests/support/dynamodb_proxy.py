@@ -3,7 +3,10 @@
 - It records, per response, when it came and the capacity it consumed, to measure what a backup really
   drew from a table independently of the limiter's own bookkeeping.
 - It can report table sizes in DescribeTable (TableSizeBytes, ItemCount): dynalite and moto always say 0,
-  where AWS reports the size the planner works from. The response's CRC32 header is recomputed.
+  where AWS reports the size the planner works from.
+- It can play DynamoDB under throttling, which no emulator does: for the first `calls` BatchWriteItem
+  requests it forwards only the first `keep` items of each and answers the rest as UnprocessedItems.
+The response's CRC32 header is recomputed whenever the body changes.
 """
 
 from __future__ import annotations
@@ -18,23 +21,38 @@ from typing import Any
 
 
 class DynamoDBProxy:
-    def __init__(self, upstream: str, sizes: dict[str, tuple[int, int]] | None = None) -> None:
+    def __init__(self, upstream: str, sizes: dict[str, tuple[int, int]] | None = None,
+                 unprocessed: tuple[int, int] | None = None) -> None:
         self.upstream = upstream
         self.sizes = sizes or {}  # table name -> (TableSizeBytes, ItemCount) to report
+        self.unprocessed_calls, self.keep = unprocessed or (0, 0)
+        self.batch_calls = 0
+        self.held_back = 0  # items answered as unprocessed
         self.samples: list[tuple[float, float]] = []  # (monotonic time, capacity units)
         self._lock = threading.Lock()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                request = urllib.request.Request(proxy.upstream + self.path, data=body, method="POST",
-                                                 headers={k: v for k, v in self.headers.items() if k != "Host"})
-                try:
-                    with urllib.request.urlopen(request, timeout=30) as response:
-                        status, headers, payload = response.status, response.headers, response.read()
-                except urllib.error.HTTPError as err:
-                    status, headers, payload = err.code, err.headers, err.read()
+                body: bytes | None = self.rfile.read(int(self.headers["Content-Length"]))
+                held: dict[str, list[Any]] = {}
+                if self.headers.get("X-Amz-Target", "").endswith(".BatchWriteItem") and proxy._throttle_turn():
+                    body, held = proxy._hold_back(body)
+                if body is None:  # nothing left to forward
+                    status, headers, payload = 200, {"Content-Type": "application/x-amz-json-1.0"}, b"{}"
+                else:
+                    skip = ("Host", "Content-Length")
+                    request = urllib.request.Request(proxy.upstream + self.path, data=body, method="POST",
+                                                     headers={k: v for k, v in self.headers.items() if k not in skip})
+                    try:
+                        with urllib.request.urlopen(request, timeout=30) as response:
+                            status, headers, payload = response.status, response.headers, response.read()
+                    except urllib.error.HTTPError as err:
+                        status, headers, payload = err.code, err.headers, err.read()
+                if held and status == 200:
+                    doc = json.loads(payload)
+                    doc.setdefault("UnprocessedItems", {}).update(held)
+                    payload = json.dumps(doc).encode()
                 proxy._record(payload)
                 if status == 200 and self.headers.get("X-Amz-Target", "").endswith(".DescribeTable"):
                     payload = proxy._with_size(payload)
@@ -63,6 +81,19 @@ class DynamoDBProxy:
         if isinstance(consumed, dict):
             with self._lock:
                 self.samples.append((time.monotonic(), float(consumed.get("CapacityUnits", 0))))
+
+    def _throttle_turn(self) -> bool:
+        with self._lock:
+            self.batch_calls += 1
+            return self.batch_calls <= self.unprocessed_calls
+
+    def _hold_back(self, body: bytes) -> tuple[bytes | None, dict[str, list[Any]]]:
+        doc = json.loads(body)
+        sent = {t: r[: self.keep] for t, r in doc["RequestItems"].items() if r[: self.keep]}
+        held = {t: r[self.keep:] for t, r in doc["RequestItems"].items() if r[self.keep:]}
+        with self._lock:
+            self.held_back += sum(len(r) for r in held.values())
+        return (json.dumps({**doc, "RequestItems": sent}).encode() if sent else None), held
 
     def _with_size(self, payload: bytes) -> bytes:
         doc = json.loads(payload)
