@@ -60,6 +60,9 @@ def test_backup_then_restore_every_table(three_tables: tuple[Any, list[str]], dy
     assert sorted(m.parent.parent.name for m in manifests) == sorted(names)  # not the -archive table
     (report,) = (tmp_path / "reports").glob("night-backup-*.md")
     assert all(f"| {n} |" in report.read_text() for n in names)
+    (gantt,) = (tmp_path / "reports").glob("night-plan-*.svg")
+    assert gantt.read_text().startswith("<svg") and all(n in gantt.read_text() for n in names)
+    assert f"Plan: {gantt.with_suffix('.md')}" in report.read_text()
 
     for name in names:
         restore = run_playbook("hippolyte.dynamodb.restore", inv, {"table": name, "target": f"{name}-back"})
