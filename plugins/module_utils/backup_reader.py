@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils import emr_connector_codec
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import CodecError
@@ -28,7 +29,15 @@ def _dynamodb_json(line: bytes) -> str:
     return put_request(text)
 
 
-READERS = {"dynamodb-json": _dynamodb_json}
+def _emr_connector(line: bytes) -> str:
+    """A DynamoDBExport line (JSON with any type-key casing, or the legacy U+0003/U+0002 style)."""
+    return emr_connector_codec.to_put_request(line)
+
+
+# Data format (manifest `data_format`) -> one stored line as PutRequest JSON. A native export's data
+# files hold the same `{"Item": {...}}` lines as the local engine's.
+READERS = {"dynamodb-json": _dynamodb_json, "emr-connector": _emr_connector, "native-export": _dynamodb_json}
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 class _HashingReader(io.RawIOBase):
@@ -67,7 +76,10 @@ def iter_put_requests(store: BackupStore, folder: str, data_file: DataFile, data
     with store.open_reader(join(folder, data_file.path)) as raw:
         hashing = _HashingReader(raw)
         count = 0
-        with gzip.GzipFile(fileobj=io.BufferedReader(hashing, 1024 * 1024), mode="rb") as lines:
+        buffered = io.BufferedReader(hashing, 1024 * 1024)
+        # The local and native engines gzip their files; DynamoDBExport writes plain text.
+        gzipped = buffered.peek(2)[:2] == GZIP_MAGIC
+        with (gzip.GzipFile(fileobj=buffered, mode="rb") if gzipped else buffered) as lines:
             for line in lines:
                 if line.strip():
                     count += 1
