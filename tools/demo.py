@@ -137,8 +137,10 @@ def main() -> int:
         for manifest in manifests:
             doc = json.loads(manifest.read_text())
             print(f"{doc['table']:<11} {doc['item_count']:>6} items  {doc['byte_count']:>8} bytes  {manifest}")
-        reports = sorted((OUT / "reports").glob("*.md"))
-        print(f"\nreport: {reports[-1] if reports else 'none written'}")
+        for kind in ("backup", "plan"):
+            found = sorted((OUT / "reports").glob(f"*-{kind}-*.md"))
+            print(f"{kind} report: {found[-1] if found else 'none written'}")
+        print(f"plan Gantt chart: {next((OUT / 'reports').glob('*.svg'), 'none written')}")
         print(f"inventory used: {inventory}")
         return 0 if same and len(manifests) == 3 else 1
     finally:
