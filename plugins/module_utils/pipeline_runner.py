@@ -1,0 +1,240 @@
+"""Run one cluster's Data Pipeline: create, define, activate, watch, record, delete. No Ansible import.
+
+Clients are passed in. Also the local executor, which runs a definition's export activities with the
+in-process engine so a definition is proven end to end without EMR.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
+    UNSUPPORTED_CALL_CODES,
+    HippolyteError,
+    is_error,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.pipeline_definition import (
+    TableTarget,
+    fields_of,
+    targets_of,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, backup_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema
+
+DESCRIBE_BATCH = 25  # DescribeObjects / DescribePipelines take at most 25 ids
+SUCCEEDED = "FINISHED"
+FAILED_STATES = ("FAILED", "CANCELED", "CASCADE_FAILED", "TIMEDOUT", "SKIPPED")
+TERMINAL_STATES = (SUCCEEDED, *FAILED_STATES)
+EXPORT_MARKERS = ("manifest", "_SUCCESS")  # files DynamoDBExport writes beside the data
+
+
+@dataclass
+class TableStatus:
+    table: str
+    status: str  # FINISHED, a failed state, or a waiting/running state
+    folder: str
+    error: str | None = None
+    manifest: dict[str, Any] | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL_STATES
+
+    def to_dict(self, destination: str) -> dict[str, Any]:
+        url = f"{destination.rstrip('/')}/{self.folder}"
+        return {"name": self.table, "status": self.status, "backup_url": url, "error": self.error,
+                "manifest_url": f"{url}/{manifest_file.MANIFEST_NAME}" if self.manifest else None,
+                "item_count": self.manifest["item_count"] if self.manifest else None}
+
+
+# ---------------------------------------------------------------- the pipeline
+def find_pipeline(dp: Any, unique_id: str) -> str | None:
+    """The id of the pipeline created with this uniqueId, if one exists."""
+    ids: list[str] = []
+    for page in dp.get_paginator("list_pipelines").paginate():
+        ids += [p["id"] for p in page.get("pipelineIdList", [])]
+    for start in range(0, len(ids), DESCRIBE_BATCH):
+        for desc in dp.describe_pipelines(pipelineIds=ids[start:start + DESCRIBE_BATCH])["pipelineDescriptionList"]:
+            if fields_of(desc).get("uniqueId") == unique_id:
+                return desc["pipelineId"]
+    return None
+
+
+def create_pipeline(dp: Any, name: str, unique_id: str, description: str = "") -> tuple[str, bool]:
+    """(pipeline id, created): an existing pipeline with the same uniqueId is reused."""
+    existing = find_pipeline(dp, unique_id)
+    if existing:
+        return existing, False
+    response = dp.create_pipeline(name=name[:1024], uniqueId=unique_id, description=description,
+                                  tags=[{"key": "hippolyte:unique-id", "value": unique_id[:256]}])
+    return response["pipelineId"], True
+
+
+def pipeline_state(dp: Any, pipeline_id: str) -> str:
+    descs = dp.describe_pipelines(pipelineIds=[pipeline_id])["pipelineDescriptionList"]
+    if not descs:
+        raise HippolyteError(f"pipeline {pipeline_id} does not exist")
+    return fields_of(descs[0]).get("@pipelineState") or "UNKNOWN"
+
+
+def stored_objects(dp: Any, pipeline_id: str) -> list[dict[str, Any]]:
+    """The definition a pipeline holds (empty when none was put yet)."""
+    return dp.get_pipeline_definition(pipelineId=pipeline_id, version="latest").get("pipelineObjects", [])
+
+
+def put_definition(dp: Any, pipeline_id: str, objects: list[dict[str, Any]]) -> None:
+    """PutPipelineDefinition; AWS's validation errors and warnings fail with their text."""
+    response = dp.put_pipeline_definition(pipelineId=pipeline_id, pipelineObjects=objects)
+    problems = [f"{kind} in {entry.get('id')}: {'; '.join(entry.get(key, []))}"
+                for kind, key, entries in (("error", "errors", response.get("validationErrors", [])),
+                                           ("warning", "warnings", response.get("validationWarnings", [])))
+                for entry in entries]
+    if problems or response.get("errored"):
+        raise HippolyteError(f"Data Pipeline refused the definition of {pipeline_id}: "
+                             + ("; ".join(problems) or "errored without details"))
+
+
+def activate(dp: Any, pipeline_id: str) -> bool:
+    """Activate a pipeline that is not yet running; True when this call activated it."""
+    if pipeline_state(dp, pipeline_id) not in ("PENDING", "INACTIVE"):
+        return False
+    dp.activate_pipeline(pipelineId=pipeline_id)
+    return True
+
+
+def delete_pipeline(dp: Any, pipeline_id: str) -> None:
+    dp.delete_pipeline(pipelineId=pipeline_id)
+
+
+# ---------------------------------------------------------------- monitoring
+def _instances(dp: Any, pipeline_id: str) -> list[dict[str, Any]]:
+    """Every run instance of the pipeline's objects (QueryObjects sphere INSTANCE, then DescribeObjects)."""
+    ids: list[str] = []
+    try:
+        for page in dp.get_paginator("query_objects").paginate(pipelineId=pipeline_id, sphere="INSTANCE"):
+            ids += page.get("ids", [])
+    except Exception as exc:
+        if is_error(exc, *UNSUPPORTED_CALL_CODES):
+            return []  # an endpoint that never runs pipelines has no instances to show
+        raise
+    objects: list[dict[str, Any]] = []
+    for start in range(0, len(ids), DESCRIBE_BATCH):
+        response = dp.describe_objects(pipelineId=pipeline_id, objectIds=ids[start:start + DESCRIBE_BATCH],
+                                       evaluateExpressions=False)
+        objects += response.get("pipelineObjects", [])
+    return objects
+
+
+def table_statuses(dp: Any, pipeline_id: str, targets: list[TableTarget]) -> list[TableStatus]:
+    """Each table's state, from its export activity's newest instance (WAITING when none exists yet)."""
+    latest: dict[str, dict[str, str]] = {}
+    for obj in _instances(dp, pipeline_id):
+        values = fields_of(obj)
+        parent = values.get("@componentParent")
+        if parent and (parent not in latest or
+                       values.get("@scheduledStartTime", "") >= latest[parent].get("@scheduledStartTime", "")):
+            latest[parent] = values
+    statuses = []
+    for target in targets:
+        values = latest.get(target.activity_id, {})
+        status = (values.get("@status") or "WAITING_ON_DEPENDENCIES").upper()
+        error = values.get("errorMessage") or values.get("@errorMessage") if status in FAILED_STATES else None
+        statuses.append(TableStatus(target.table, status, target.folder, error))
+    return statuses
+
+
+def wait(dp: Any, pipeline_id: str, targets: list[TableTarget], timeout_s: float, poll_s: float = 30.0,
+         sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+         progress: Callable[[list[TableStatus]], None] | None = None) -> tuple[list[TableStatus], bool]:
+    """Poll until every table is finished or failed, or the timeout passes: (statuses, all done)."""
+    deadline = clock() + timeout_s
+    while True:
+        statuses = table_statuses(dp, pipeline_id, targets)
+        if progress:
+            progress(statuses)
+        if all(s.done for s in statuses):
+            return statuses, True
+        if clock() >= deadline:
+            return statuses, False
+        sleep(max(0.0, min(poll_s, deadline - clock())))
+
+
+# ---------------------------------------------------------------- recording
+def _file_entry(store: BackupStore, key: str, folder: str) -> manifest_file.DataFile:
+    """Size, sha256 and item count (one item per line) of one exported file, streamed."""
+    sha, size, lines, last = hashlib.sha256(), 0, 0, b"\n"
+    with store.open_reader(key) as raw:
+        while chunk := raw.read(1024 * 1024):
+            sha.update(chunk)
+            size += len(chunk)
+    with store.open_reader(key) as raw:
+        reader = gzip.GzipFile(fileobj=raw) if key.endswith(".gz") else raw
+        while chunk := reader.read(1024 * 1024):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if size and last != b"\n":
+        lines += 1  # a last line without its newline
+    return manifest_file.DataFile(key[len(folder) + 1:], lines, size, sha.hexdigest())
+
+
+def write_manifest(ddb: Any, store: BackupStore, status: TableStatus, account: str, region: str,
+                   started: datetime, finished: datetime) -> dict[str, Any]:
+    """hippolyte-manifest.json of a finished export, from the files really in its data/ folder."""
+    data = join(status.folder, "data")
+    keys = [k for k in store.list_files(data) if k.rsplit("/", 1)[-1] not in EXPORT_MARKERS]
+    if not keys:
+        raise HippolyteError(f"{status.table}: the pipeline reports success but {data} holds no data files")
+    files = [_file_entry(store, key, status.folder) for key in keys]
+    doc = manifest_file.build_manifest(
+        schema=capture_schema(ddb, status.table), account=account, region=region, engine="datapipeline",
+        data_format="emr-connector", consistency="fuzzy-scan", started=started.isoformat(),
+        finished=finished.isoformat(), files=files)
+    store.put_bytes(join(status.folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc))
+    return doc
+
+
+def record(ddb: Any, store: BackupStore, statuses: list[TableStatus], account: str, region: str,
+           started: datetime, finished: datetime) -> None:
+    """Manifests for the tables that finished (never for a failed one); a table without data becomes FAILED."""
+    for status in statuses:
+        if status.status != SUCCEEDED or store.exists(join(status.folder, manifest_file.MANIFEST_NAME)):
+            continue
+        try:
+            status.manifest = write_manifest(ddb, store, status, account, region, started, finished)
+        except HippolyteError as exc:
+            status.status, status.error = "FAILED", str(exc)
+
+
+# ---------------------------------------------------------------- local executor
+def execute_locally(ddb: Any, store: BackupStore, objects: list[dict[str, Any]], region: str, account: str,
+                    started: datetime, scan: ScanSettings | None = None) -> list[TableStatus]:
+    """Run each export activity of a definition with the in-process engine, into the folder the definition names.
+
+    The data is written in the local engine's `dynamodb-json` format with its own manifest (engine `local`),
+    which is what it really is; each activity gets 1 + maximumRetries attempts, as on EMR.
+    """
+    statuses = []
+    for target in targets_of(objects, store.url):
+        settings = ScanSettings(**{**vars(scan or ScanSettings()), "account_id": account,
+                                   "read_percentage": min(1.0, target.read_ratio)})
+        status = TableStatus(target.table, "RUNNING", target.folder)
+        for _attempt in range(1 + target.maximum_retries):
+            try:
+                result = backup_table(ddb, store, target.table, region, settings, started=started)
+            except Exception as exc:  # an attempt failed: the engine removed its partial folder
+                status.status, status.error = "FAILED", str(exc)
+                continue
+            if result.folder != target.folder:
+                raise HippolyteError(f"{target.table}: backed up into {result.folder}, not {target.folder}")
+            status.status, status.error, status.manifest = SUCCEEDED, None, result.manifest
+            break
+        statuses.append(status)
+    return statuses
