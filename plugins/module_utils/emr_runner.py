@@ -127,7 +127,7 @@ def step_states(emr: Any, cluster_id: str) -> dict[str, dict[str, Any]]:
     return steps
 
 
-def _statuses(emr: Any, cluster_id: str, planned: list[PlannedStep], cluster_state: str) -> list[TableStatus]:
+def table_statuses(emr: Any, cluster_id: str, planned: list[PlannedStep], cluster_state: str) -> list[TableStatus]:
     found = step_states(emr, cluster_id)
     out = []
     for p in planned:
@@ -258,7 +258,7 @@ def run_cluster(emr: Any, ddb: Any, store: BackupStore, cluster: Any, settings: 
     deadline = clock() + wait_timeout
     while True:
         state = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]["Status"]["State"]
-        statuses = _statuses(emr, cluster_id, planned, state)
+        statuses = table_statuses(emr, cluster_id, planned, state)
         _record(store, ddb, statuses, settings)
         result.cluster_state, result.tables = state, statuses
         result.done = all(t.status in TERMINAL for t in statuses)

@@ -1,0 +1,388 @@
+#!/usr/bin/python
+# Copyright: Hippolyte for Ansible developers
+# Apache License 2.0 (see LICENSE)
+
+DOCUMENTATION = r"""
+module: emr_backup
+short_description: Back up one planned cluster of DynamoDB tables with an Amazon EMR job flow
+version_added: 0.1.0
+description:
+  - Runs one cluster of a plan from M(hippolyte.dynamodb.dynamodb_backup_plan) as one EMR job flow,
+    with one C(DynamoDBExport) step per table in plan order. Each step writes the table's items into
+    C(<destination>/<account>/<region>/<table>/<YYYY-MM-DD-HH-MM-SS>/data/) in the C(emr-connector) format.
+  - Steps continue past a failed table (C(ActionOnFailure=CONTINUE)) and the cluster terminates itself
+    after the last step.
+  - This is the cluster engine for accounts where AWS Data Pipeline is closed to new customers.
+  - Idempotent per O(run_id) and cluster id. The cluster is found by its name and tags before a new one
+    is started, so a second call monitors the running cluster.
+  - Monitors the steps with ListSteps. For every table whose step completed, C(hippolyte-manifest.json)
+    is written with the table's schema, its data files, their sizes and sha256, and item counts. A failed
+    or cancelled table never gets a manifest.
+  - All input is validated before any AWS call. A missing O(subnet_id), more tables than EMR's 256 active
+    steps, or a read percentage outside (0, 1] fail the task, and nothing is created.
+author:
+  - Hippolyte for Ansible developers
+options:
+  cluster:
+    description:
+      - One planned cluster, an element of C(clusters) in the plan that M(hippolyte.dynamodb.dynamodb_backup_plan)
+        returns. Its C(id) and its C(tables) (each with C(name) and C(read_percentage)) are used.
+    type: dict
+    required: true
+  run_id:
+    description:
+      - Identifies the backup run. The cluster is named C(hippolyte-<run_id>-<cluster id>) and tagged with it.
+      - Use the same value to monitor or terminate the cluster later.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) starts the cluster (or finds the running one) and monitors it.
+      - V(absent) terminates the run's cluster if it is still active.
+    type: str
+    choices: [present, absent]
+    default: present
+  account_id:
+    description: Account id used in the backup path. By default the caller's account (STS GetCallerIdentity).
+    type: str
+  release_label:
+    description: EMR release of the cluster.
+    type: str
+    default: emr-5.36.2
+  service_role:
+    description: EMR service role.
+    type: str
+    default: EMR_DefaultRole
+  job_flow_role:
+    description: Instance profile of the cluster's EC2 instances.
+    type: str
+    default: EMR_EC2_DefaultRole
+  log_uri:
+    description: C(s3://) location for the cluster's logs.
+    type: str
+  subnet_id:
+    description:
+      - Subnet the cluster starts in. It needs a route to DynamoDB and S3 (a gateway endpoint or NAT).
+      - Required when O(state=present).
+    type: str
+  master_instance_type:
+    description: Instance type of the master node.
+    type: str
+    default: m5.xlarge
+  core_instance_type:
+    description: Instance type of the core nodes.
+    type: str
+    default: m5.xlarge
+  core_instance_count:
+    description: Number of core nodes.
+    type: int
+    default: 1
+  spot:
+    description: Spot capacity for the cluster.
+    type: dict
+    suboptions:
+      core:
+        description: Run the core nodes on spot instances.
+        type: bool
+        default: false
+      task_count:
+        description: Extra task nodes on spot instances.
+        type: int
+        default: 0
+      task_instance_type:
+        description: Instance type of the spot task nodes. Defaults to O(core_instance_type).
+        type: str
+      bid_price:
+        description: Maximum spot price in USD per hour. By default, capped at the on-demand price.
+        type: str
+  step_jar:
+    description:
+      - Jar of the export step.
+      - Defaults to the emr-dynamodb-tools jar that AWS publishes for the region, under
+        C(s3://dynamodb-dpl-<region>/emr-ddb-storage-handler/4.11.0/).
+    type: str
+  step_class:
+    description: Main class of the export step. It receives the output folder, the table name and the read ratio.
+    type: str
+    default: org.apache.hadoop.dynamodb.tools.DynamoDBExport
+  on_demand_read_ratio:
+    description: Read ratio given to the export of a table for which the plan sets no read percentage (on-demand).
+    type: float
+    default: 0.5
+  tags:
+    description: Extra tags for the cluster.
+    type: dict
+    default: {}
+  wait:
+    description:
+      - Wait until every step has finished, or until O(wait_timeout) passes.
+      - With V(false), the module starts or finds the cluster, reports the step states, and writes the manifests
+        of the tables that have finished so far. Call it again to continue monitoring.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for the steps. When they are not all finished by then, the task fails.
+    type: int
+    default: 7200
+  poll_interval:
+    description: Seconds between two ListSteps calls.
+    type: int
+    default: 30
+  fail_on_table_failure:
+    description: Fail the task when a table's step failed or was cancelled. The result still lists every table.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - hippolyte.dynamodb.destination
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+    details: Builds and validates the RunJobFlow request, looks for the run's cluster and reports it. Nothing is
+      created, terminated or written.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    details: A second call with the same O(run_id) and cluster finds the cluster instead of starting another one.
+      Manifests that already exist are not written again.
+notes:
+  - The destination must be C(s3://). EMR cannot write to a local folder.
+  - Needs C(elasticmapreduce:RunJobFlow), C(elasticmapreduce:ListClusters), C(elasticmapreduce:DescribeCluster),
+    C(elasticmapreduce:ListSteps), C(elasticmapreduce:TerminateJobFlows), C(elasticmapreduce:AddTags),
+    C(iam:PassRole) on both roles, C(sts:GetCallerIdentity), C(dynamodb:DescribeTable),
+    C(dynamodb:DescribeTimeToLive), C(dynamodb:DescribeContinuousBackups), C(dynamodb:ListTagsOfResource),
+    C(s3:GetObject), C(s3:PutObject) and C(s3:ListBucket). See the collection's C(docs/engines-emr.md).
+"""
+
+EXAMPLES = r"""
+- name: Plan tonight's backups on EMR
+  hippolyte.dynamodb.dynamodb_backup_plan:
+    engine: emr
+    window: {start: "00:00", end: "07:00", timezone: UTC}
+  register: plan
+
+- name: Run every planned cluster and wait for it
+  hippolyte.dynamodb.emr_backup:
+    cluster: "{{ item }}"
+    run_id: "nightly-{{ now(utc=true, fmt='%Y-%m-%d') }}"
+    destination: s3://acme-ddb-backups/dynamodb
+    subnet_id: subnet-0abc1234
+    log_uri: s3://acme-ddb-backups/emr-logs/
+    spot:
+      task_count: 2
+  loop: "{{ plan.plan.clusters | selectattr('engine', 'equalto', 'emr') | list }}"
+
+- name: Stop a run's cluster
+  hippolyte.dynamodb.emr_backup:
+    cluster: {id: c01, tables: []}
+    run_id: nightly-2026-11-22
+    destination: s3://acme-ddb-backups/dynamodb
+    state: absent
+"""
+
+RETURN = r"""
+cluster_id:
+  description: Id of the EMR cluster. It is null in check mode when no cluster exists yet, and after V(absent)
+    when there was none.
+  returned: always
+  type: str
+  sample: j-2AXXXXXXGAPLF
+cluster_state:
+  description: The cluster's state at the last poll.
+  returned: when a cluster exists
+  type: str
+  sample: RUNNING
+created:
+  description: Whether this call started the cluster.
+  returned: state=present
+  type: bool
+  sample: true
+done:
+  description: Whether every table's step has finished.
+  returned: state=present
+  type: bool
+  sample: true
+tables:
+  description: Status of each table, in plan order.
+  returned: state=present
+  type: list
+  elements: dict
+  contains:
+    name: {description: Table name., type: str, returned: always}
+    status: {description: PENDING, RUNNING, COMPLETED, FAILED or CANCELLED., type: str, returned: always}
+    step_id: {description: EMR step id., type: str, returned: always}
+    started: {description: When the step started (ISO 8601)., type: str, returned: always}
+    finished: {description: When the step ended (ISO 8601)., type: str, returned: always}
+    reason: {description: Why the step failed., type: str, returned: always}
+    backup_url: {description: The table's backup folder., type: str, returned: always}
+    manifest_url: {description: Its C(hippolyte-manifest.json), when the step completed., type: str, returned: always}
+    manifest_written: {description: Whether this call wrote the manifest., type: bool, returned: always}
+  sample: [{"name": "orders", "status": "COMPLETED", "step_id": "s-1K3XXXXXX", "reason": null,
+            "backup_url": "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-00-00-05",
+            "manifest_url": "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-00-00-05/hippolyte-manifest.json",
+            "manifest_written": true, "started": "2026-11-22T00:09:12+00:00", "finished": "2026-11-22T01:30:40+00:00"}]
+manifests_written:
+  description: URLs of the manifests that this call wrote.
+  returned: state=present
+  type: list
+  elements: str
+  sample: ["s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-00-00-05/hippolyte-manifest.json"]
+failed_tables:
+  description: Tables whose step failed or was cancelled.
+  returned: state=present
+  type: list
+  elements: str
+  sample: []
+job_flow:
+  description: The RunJobFlow request built for the cluster.
+  returned: state=present
+  type: dict
+  sample: {"Name": "hippolyte-nightly-2026-11-22-c01", "ReleaseLabel": "emr-5.36.2", "Steps": []}
+"""
+
+from datetime import UTC, datetime
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
+    DESTINATION_OPTIONS,
+    AnsibleAWSModule,
+    aws_client,
+    destination_store,
+    run_or_fail,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import (
+    DEFAULT_RELEASE_LABEL,
+    DEFAULT_STEP_CLASS,
+    JobFlowSettings,
+    SpotSettings,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_runner import (
+    find_cluster,
+    prepare,
+    run_cluster,
+    table_statuses,
+    terminate,
+)
+
+ARGUMENT_SPEC = dict(
+    cluster=dict(type="dict", required=True),
+    run_id=dict(type="str", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    account_id=dict(type="str"),
+    release_label=dict(type="str", default=DEFAULT_RELEASE_LABEL),
+    service_role=dict(type="str", default="EMR_DefaultRole"),
+    job_flow_role=dict(type="str", default="EMR_EC2_DefaultRole"),
+    log_uri=dict(type="str"),
+    subnet_id=dict(type="str"),
+    master_instance_type=dict(type="str", default="m5.xlarge"),
+    core_instance_type=dict(type="str", default="m5.xlarge"),
+    core_instance_count=dict(type="int", default=1),
+    spot=dict(type="dict", options=dict(
+        core=dict(type="bool", default=False),
+        task_count=dict(type="int", default=0),
+        task_instance_type=dict(type="str"),
+        bid_price=dict(type="str"),
+    )),
+    step_jar=dict(type="str"),
+    step_class=dict(type="str", default=DEFAULT_STEP_CLASS),
+    on_demand_read_ratio=dict(type="float", default=0.5),
+    tags=dict(type="dict", default={}),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=7200),
+    poll_interval=dict(type="int", default=30),
+    fail_on_table_failure=dict(type="bool", default=True),
+    **DESTINATION_OPTIONS,
+)
+
+
+def _settings(p, account, region):
+    spot = p["spot"] or {}
+    return JobFlowSettings(
+        run_id=p["run_id"], destination=p["destination"], account=account, region=region,
+        subnet_id=p["subnet_id"], taken_at=datetime.now(UTC).replace(microsecond=0),
+        release_label=p["release_label"], service_role=p["service_role"], job_flow_role=p["job_flow_role"],
+        log_uri=p["log_uri"], master_instance_type=p["master_instance_type"],
+        core_instance_type=p["core_instance_type"], core_instance_count=p["core_instance_count"],
+        spot=SpotSettings(core=spot.get("core") or False, task_count=spot.get("task_count") or 0,
+                          task_instance_type=spot.get("task_instance_type"), bid_price=spot.get("bid_price")),
+        step_jar=p["step_jar"], step_class=p["step_class"], on_demand_read_ratio=p["on_demand_read_ratio"],
+        tags={str(k): str(v) for k, v in p["tags"].items()})
+
+
+def _absent(module, emr):
+    p = module.params
+    cid = (p["cluster"] or {}).get("id")
+    if not isinstance(cid, str) or not cid:
+        module.fail_json(msg="cluster.id: the cluster has no id; pass the planned cluster (or {id: c01})",
+                         field="cluster.id")
+    if module.check_mode:
+        existing = run_or_fail(module, lambda: find_cluster(emr, p["run_id"], cid))
+        module.exit_json(changed=existing is not None and existing["Status"]["State"] != "TERMINATING",
+                         cluster_id=existing["Id"] if existing else None,
+                         msg="would terminate the cluster (check mode)" if existing else "no active cluster")
+    cluster_id, changed = run_or_fail(module, lambda: terminate(emr, p["run_id"], cid))
+    state = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]["Status"]["State"] if cluster_id else None
+    module.exit_json(changed=changed, cluster_id=cluster_id, cluster_state=state,
+                     msg=f"terminated {cluster_id}" if changed else "no active cluster of this run")
+
+
+def main():
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    p = module.params
+    emr = aws_client(module, "emr")
+    if p["state"] == "absent":
+        _absent(module, emr)
+
+    for name in ("wait_timeout", "poll_interval"):
+        if p[name] < (0 if name == "wait_timeout" else 1):
+            module.fail_json(msg=f"{name}: must be positive, got {p[name]}", field=name)
+
+    def account():
+        if p["account_id"]:
+            return p["account_id"]
+        return aws_client(module, "sts").get_caller_identity()["Account"]
+
+    settings = _settings(p, run_or_fail(module, account), module.region)
+    store = run_or_fail(module, lambda: destination_store(module))
+    root = store.url.rstrip("/")
+
+    if module.check_mode:
+        request, planned, settings, existing = run_or_fail(module, lambda: prepare(emr, p["cluster"], settings))
+        tables, state = [], None
+        if existing is not None:
+            state = existing["Status"]["State"]
+            tables = run_or_fail(module, lambda: table_statuses(emr, existing["Id"], planned, state))
+        module.exit_json(
+            changed=existing is None, cluster_id=existing["Id"] if existing else None, cluster_state=state,
+            created=False, done=False, tables=[t.to_dict(root) for t in tables], manifests_written=[],
+            failed_tables=[], job_flow=request,
+            msg=(f"cluster {existing['Id']} of this run exists" if existing else
+                 f"would start {request['Name']} with {len(request['Steps'])} export steps (check mode)"))
+
+    ddb = aws_client(module, "dynamodb")
+    result = run_or_fail(module, lambda: run_cluster(
+        emr, ddb, store, p["cluster"], settings, wait=p["wait"], wait_timeout=p["wait_timeout"],
+        poll_interval=p["poll_interval"]))
+    out = dict(
+        changed=result.created or bool(result.manifests_written), cluster_id=result.cluster_id,
+        cluster_state=result.cluster_state, created=result.created, done=result.done,
+        tables=[t.to_dict(root) for t in result.tables],
+        manifests_written=[f"{root}/{key}" for key in result.manifests_written],
+        failed_tables=result.failed_tables, job_flow=result.request)
+    counts = {}
+    for t in result.tables:
+        counts[t.status] = counts.get(t.status, 0) + 1
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    if result.timed_out:
+        module.fail_json(msg=f"cluster {result.cluster_id}: steps not finished after {p['wait_timeout']} s "
+                             f"({summary}); call again with the same run_id to keep monitoring", **out)
+    if result.failed_tables and p["fail_on_table_failure"]:
+        module.fail_json(msg=f"cluster {result.cluster_id}: backups failed for {', '.join(result.failed_tables)} "
+                             f"({summary}); see the step logs under log_uri", **out)
+    module.exit_json(msg=f"cluster {result.cluster_id}: {summary}", **out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""The EMR engine against moto server (EMR, S3, STS, DynamoDB) over HTTP, through the module and in-process.
+
+moto implements RunJobFlow, ListClusters, DescribeCluster, ListSteps and TerminateJobFlows but never
+runs a step: its first step stays RUNNING and the others PENDING for ever. What a finished step leaves
+behind is therefore simulated, and only that:
+- `SimulatedSteps` wraps the real moto EMR client and rewrites only the State (and timeline) of the steps
+  that ListSteps returns, from the second poll on; every other call, ListSteps included, goes to moto.
+- The export output a DynamoDBExport step would write (items in the emr-connector format, its `manifest`
+  file and `_SUCCESS`) is written by the test into moto S3, at the folder the step's arguments name.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import JobFlowSettings, job_flow_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_runner import run_cluster
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import MANIFEST_NAME
+from tests.conftest import REGION, client
+from tests.support.ansible_run import run_module
+from tests.support.tables import create_table
+
+ACTIVE = ["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING", "TERMINATING"]
+
+
+def planned(cid: str, *names: str) -> dict[str, Any]:
+    return {"id": cid, "engine": "emr", "start_offset_s": 0, "end_offset_s": 3600,
+            "tables": [{"name": n, "read_percentage": 0.5, "size_bytes": 1000, "rcu": 10} for n in names]}
+
+
+def module_args(moto: Any, bucket: str, run_id: str, cluster: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    args = {"cluster": cluster, "run_id": run_id, "destination": f"s3://{bucket}/ddb", "subnet_id": "subnet-0abc",
+            "log_uri": f"s3://{bucket}/logs/", "endpoint_url": moto.url, "region": REGION, "wait": False}
+    args.update(extra)
+    return args
+
+
+def active_clusters(emr: Any, name: str) -> list[dict[str, Any]]:
+    return [c for c in emr.list_clusters(ClusterStates=ACTIVE)["Clusters"] if c["Name"] == name]
+
+
+def bucket(moto: Any, name: str) -> None:
+    client("s3", moto.url).create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+
+
+def test_start_is_idempotent_and_terminate_stops_the_cluster(moto_server: Any, unique_name: str) -> None:
+    bucket(moto_server, unique_name)
+    emr = client("emr", moto_server.url)
+    cluster = planned("c01", "orders", "users", "events")
+    args = module_args(moto_server, unique_name, unique_name, cluster)
+
+    first = run_module("emr_backup", args)
+    assert not first.failed, first.output
+    r = first.result
+    assert r["changed"] and r["created"] and r["cluster_id"].startswith("j-")
+    assert [t["name"] for t in r["tables"]] == ["orders", "users", "events"]
+    assert {t["status"] for t in r["tables"]} <= {"PENDING", "RUNNING"} and r["manifests_written"] == []
+    # moto's STS account (no account_id given) is in the backup path.
+    assert r["tables"][0]["backup_url"].startswith(f"s3://{unique_name}/ddb/123456789012/{REGION}/orders/")
+
+    described = emr.describe_cluster(ClusterId=r["cluster_id"])["Cluster"]
+    tags = {t["Key"]: t["Value"] for t in described["Tags"]}
+    assert tags["hippolyte:run-id"] == unique_name and tags["hippolyte:cluster-id"] == "c01"
+    steps = emr.list_steps(ClusterId=r["cluster_id"])["Steps"][::-1]  # ListSteps lists newest first
+    assert [s["Config"]["Args"][1] for s in steps] == ["orders", "users", "events"]
+    assert all(s["ActionOnFailure"] == "CONTINUE" for s in steps)
+    assert steps[0]["Config"]["Args"][0] == r["tables"][0]["backup_url"] + "/data/"
+
+    second = run_module("emr_backup", args)
+    assert not second.failed, second.output
+    assert second.result["cluster_id"] == r["cluster_id"]
+    assert not second.result["changed"] and not second.result["created"]
+    # The backup folders keep the first call's timestamp (read back from the cluster's tag).
+    assert [t["backup_url"] for t in second.result["tables"]] == [t["backup_url"] for t in r["tables"]]
+    assert len(active_clusters(emr, job_flow_name(unique_name, "c01"))) == 1
+
+    absent = dict(args, state="absent")
+    check_stop = run_module("emr_backup", absent, check=True)
+    assert check_stop.result["changed"] and check_stop.result["cluster_id"] == r["cluster_id"]
+    assert len(active_clusters(emr, job_flow_name(unique_name, "c01"))) == 1
+
+    stop = run_module("emr_backup", absent)
+    assert not stop.failed, stop.output
+    assert stop.result["changed"] and stop.result["cluster_id"] == r["cluster_id"]
+    assert emr.describe_cluster(ClusterId=r["cluster_id"])["Cluster"]["Status"]["State"].startswith("TERMINAT")
+    assert active_clusters(emr, job_flow_name(unique_name, "c01")) == []
+    again = run_module("emr_backup", absent)
+    assert not again.failed and not again.result["changed"] and again.result["cluster_id"] is None
+
+
+def test_check_mode_builds_the_request_and_creates_nothing(moto_server: Any, unique_name: str) -> None:
+    bucket(moto_server, unique_name)
+    emr = client("emr", moto_server.url)
+    args = module_args(moto_server, unique_name, unique_name, planned("c02", "orders", "users"),
+                       account_id="111111111111", spot={"core": True, "task_count": 2})
+    result = run_module("emr_backup", args, check=True)
+    assert not result.failed, result.output
+    r = result.result
+    assert r["changed"] and r["cluster_id"] is None
+    flow = r["job_flow"]
+    assert flow["Name"] == job_flow_name(unique_name, "c02") and flow["Instances"]["Ec2SubnetId"] == "subnet-0abc"
+    assert [s["HadoopJarStep"]["Args"][1] for s in flow["Steps"]] == ["orders", "users"]
+    assert [g["Market"] for g in flow["Instances"]["InstanceGroups"]] == ["ON_DEMAND", "SPOT", "SPOT"]
+    assert active_clusters(emr, flow["Name"]) == []
+
+
+def test_bad_input_fails_before_anything_is_created(moto_server: Any, unique_name: str) -> None:
+    bucket(moto_server, unique_name)
+    emr = client("emr", moto_server.url)
+    no_subnet = module_args(moto_server, unique_name, unique_name, planned("c03", "orders"), subnet_id=None)
+    result = run_module("emr_backup", no_subnet)
+    assert result.failed and result.result["field"] == "subnet_id", result.output
+    too_many = module_args(moto_server, unique_name, unique_name, planned("c03", *[f"t{n:03d}" for n in range(257)]))
+    result = run_module("emr_backup", too_many)
+    assert result.failed and result.result["field"] == "cluster.tables", result.output
+    assert active_clusters(emr, job_flow_name(unique_name, "c03")) == []
+
+
+def test_wait_times_out_while_steps_run(moto_server: Any, unique_name: str) -> None:
+    """moto never finishes a step, so waiting ends at wait_timeout with the task failed and the states reported."""
+    bucket(moto_server, unique_name)
+    args = module_args(moto_server, unique_name, unique_name, planned("c04", "orders"), wait=True,
+                       wait_timeout=1, poll_interval=1)
+    result = run_module("emr_backup", args)
+    assert result.failed and "not finished after 1 s" in result.result["msg"], result.output
+    assert result.result["tables"][0]["status"] in ("PENDING", "RUNNING") and result.result["cluster_id"]
+
+
+# ---------------------------------------------------------------- steps finishing and failing (simulated)
+
+class SimulatedSteps:
+    """The real moto EMR client, except that ListSteps reports `outcomes` (table -> state) from poll `after` on."""
+
+    def __init__(self, real: Any, outcomes: dict[str, str], after: int = 2) -> None:
+        self.real, self.outcomes, self.after, self.polls = real, outcomes, after, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def get_paginator(self, name: str) -> Any:
+        paginator = self.real.get_paginator(name)
+        if name != "list_steps":
+            return paginator
+        outer = self
+
+        class Rewriting:
+            def paginate(self, **kwargs: Any) -> Any:
+                outer.polls += 1
+                for page in paginator.paginate(**kwargs):
+                    if outer.polls >= outer.after:
+                        for step in page.get("Steps", []):
+                            state = outer.outcomes.get(step["Config"]["Args"][1])
+                            if state:
+                                step["Status"]["State"] = state
+                                step["Status"]["Timeline"]["EndDateTime"] = datetime.now(UTC)
+                                if state == "FAILED":
+                                    step["Status"]["FailureDetails"] = {"Message": "simulated: step failed"}
+                    yield page
+
+        return Rewriting()
+
+
+def export_output(s3: Any, output: str, lines_per_file: list[list[str]], compress: bool = False,
+                  with_manifest: bool = True) -> dict[str, bytes]:
+    """Write what DynamoDBExport writes into `output` (an s3:// folder URL); returns file name -> bytes."""
+    bucket_name, prefix = output[len("s3://"):].split("/", 1)
+    files: dict[str, bytes] = {}
+    for n, lines in enumerate(lines_per_file):
+        raw = "".join(line + "\n" for line in lines).encode()
+        files[f"5f1c0a{n:02d}-part-{n:05d}"] = gzip.compress(raw) if compress else raw
+    for name, body in files.items():
+        s3.put_object(Bucket=bucket_name, Key=prefix + name, Body=body)
+    if with_manifest:
+        doc = {"name": "DynamoDB-export", "version": 3,
+               "entries": [{"url": output + name, "mandatory": True} for name in files]}
+        s3.put_object(Bucket=bucket_name, Key=prefix + "manifest", Body=json.dumps(doc).encode())
+    s3.put_object(Bucket=bucket_name, Key=prefix + "_SUCCESS", Body=b"")
+    return files
+
+
+def test_completed_steps_get_manifests_failed_ones_never(moto_server: Any, unique_name: str) -> None:
+    bucket(moto_server, unique_name)
+    s3, ddb = client("s3", moto_server.url), client("dynamodb", moto_server.url)
+    names = [f"{unique_name}-{t}" for t in ("orders", "users", "events", "late")]
+    orders, users, events, late = names
+    for name in names:
+        create_table(ddb, name, rcu=10)
+    store = open_store(f"s3://{unique_name}/ddb", s3)
+    settings = JobFlowSettings(run_id=unique_name, destination=f"s3://{unique_name}/ddb", account="111111111111",
+                               region=REGION, subnet_id="subnet-0abc",
+                               taken_at=datetime(2026, 11, 22, 1, 0, tzinfo=UTC))
+    cluster = planned("c05", *names)
+    emr = SimulatedSteps(client("emr", moto_server.url),
+                         {orders: "COMPLETED", users: "FAILED", events: "COMPLETED", late: "COMPLETED"})
+    polls: list[list[str]] = []
+
+    def on_poll(statuses: list[Any]) -> None:
+        polls.append([s.status for s in statuses])
+        if len(polls) == 1:  # the steps' output, written while they "run"
+            out = {s.table: f"s3://{unique_name}/ddb/{s.folder}/data/" for s in statuses}
+            written["orders"] = export_output(s3, out[orders], [['{"pk":{"s":"a"},"n":{"n":"1"}}',
+                                                                 '{"pk":{"s":"b"},"sS":{"sS":["x","y"]}}'],
+                                                                ['{"pk":{"s":"c"}}']])
+            written["events"] = export_output(s3, out[events], [["pk\x03{\"s\":\"e1\"}\x02n\x03{\"n\":\"7\"}"] * 3],
+                                              compress=True, with_manifest=False)
+            # `late` "completed" but left no output: no _SUCCESS, no manifest.
+
+    written: dict[str, dict[str, bytes]] = {}
+    result = run_cluster(emr, ddb, store, cluster, settings, wait=True, wait_timeout=60, poll_interval=0,
+                         sleep=lambda _s: None, progress=on_poll)
+    assert result.created and result.done and not result.timed_out
+    assert polls[0][0] == "RUNNING" and set(polls[0][1:]) == {"PENDING"}
+    by_table = {t.table: t for t in result.tables}
+    assert by_table[orders].status == "COMPLETED" and by_table[events].status == "COMPLETED"
+    assert by_table[users].status == "FAILED" and by_table[users].reason == "simulated: step failed"
+    assert by_table[late].status == "FAILED" and "_SUCCESS" in by_table[late].reason
+    assert sorted(result.failed_tables) == sorted([users, late])
+    assert sorted(result.manifests_written) == sorted([by_table[orders].manifest, by_table[events].manifest])
+
+    for table, key in ((orders, "orders"), (events, "events")):
+        folder = by_table[table].folder
+        doc = json.loads(store.read_bytes(f"{folder}/{MANIFEST_NAME}"))
+        assert (doc["engine"], doc["data_format"], doc["consistency"]) == ("emr", "emr-connector", "fuzzy-scan")
+        assert doc["table"] == table and doc["account"] == "111111111111" and doc["region"] == REGION
+        assert doc["schema"]["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+        files = {f["path"].rsplit("/", 1)[-1]: f for f in doc["files"]}
+        assert set(files) == set(written[key]) and all(f["path"].startswith("data/") for f in doc["files"])
+        for name, body in written[key].items():
+            assert files[name]["bytes"] == len(body) and files[name]["sha256"] == hashlib.sha256(body).hexdigest()
+        assert doc["item_count"] == 3
+    for table in (users, late):
+        assert not store.exists(f"{by_table[table].folder}/{MANIFEST_NAME}")
+
+    # A second call finds the same cluster and rewrites nothing.
+    again = run_cluster(emr, ddb, store, cluster, settings, wait=False, sleep=lambda _s: None)
+    assert not again.created and again.cluster_id == result.cluster_id and again.manifests_written == []
+    assert {t.table: t.status for t in again.tables}[orders] == "COMPLETED"
