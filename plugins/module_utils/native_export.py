@@ -1,0 +1,339 @@
+"""The export engine: DynamoDB's own ExportTableToPointInTime into the backup layout.
+
+Every table of a run is exported at the same ExportTime into its backup folder,
+`<destination>/<account>/<region>/<table>/<export time>/data/` (DynamoDB adds `AWSDynamoDB/<ExportId>/`
+below it, with `manifest-summary.json`, `manifest-files.json` and `data/*.json.gz`). The export reads
+the table's PITR history, not the table, so it costs no read capacity and is a true point in time.
+
+When an export completes, `hippolyte-manifest.json` is written: item counts from the native
+manifest when there is one (else counted from the data), sizes and sha256 from the stored bytes, the
+md5 AWS recorded checked on the way. A failed export never gets one. Runs are idempotent: an export
+already started into the same folder is picked up instead of started again (also by ClientToken).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import io
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, S3Store, join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import account_of
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema, describe_table
+
+ENGINE = "export"
+DATA_FORMAT = "native-export"
+EXPORT_FORMAT = "DYNAMODB_JSON"
+NATIVE_SUMMARY = "manifest-summary.json"
+NATIVE_FILES = "manifest-files.json"
+DONE = ("COMPLETED", "FAILED")
+_READ_CHUNK = 1024 * 1024
+
+
+@dataclass
+class ExportSettings:
+    run_id: str
+    export_time: datetime | None = None  # default: now, the same for every table of the call
+    wait: bool = True
+    wait_timeout_s: float = 3600.0
+    poll_interval_s: float = 30.0
+    s3_bucket_owner: str | None = None
+    account_id: str | None = None
+
+    def validate(self, now: datetime) -> None:
+        if not self.run_id or not self.run_id.strip():
+            raise InputError("run_id", "is empty", "pass the run's id, e.g. the backup run's timestamp")
+        if self.export_time is not None and self.export_time > now:
+            raise InputError("export_time", f"{self.export_time.isoformat()} is in the future",
+                             "DynamoDB exports only the past: leave it unset for now")
+        for name in ("wait_timeout_s", "poll_interval_s"):
+            if getattr(self, name) <= 0:
+                raise InputError(name.removesuffix("_s"), f"must be above 0, got {getattr(self, name)}")
+
+
+@dataclass
+class TableExport:
+    table: str
+    folder: str  # relative to the store
+    backup_url: str
+    schema: dict[str, Any]
+    account: str
+    region: str
+    export_arn: str | None = None
+    status: str = "PENDING"  # PENDING (check mode) | IN_PROGRESS | COMPLETED | FAILED
+    started: bool = False  # this call started the export (as opposed to finding it running or done)
+    wrote_manifest: bool = False  # this call wrote hippolyte-manifest.json
+    item_count: int | None = None
+    failure: str | None = None
+    manifest: dict[str, Any] | None = field(default=None, repr=False)
+
+    def result(self) -> dict[str, Any]:
+        return {"table": self.table, "export_arn": self.export_arn, "status": self.status,
+                "backup_url": self.backup_url, "item_count": self.item_count, "failure": self.failure,
+                "started": self.started,
+                "manifest_url": f"{self.backup_url}/{manifest_file.MANIFEST_NAME}" if self.manifest else None}
+
+
+def client_token(run_id: str, table: str) -> str:
+    """The same run and table always give the same token, so a retried call never starts a second export."""
+    return hashlib.sha256(f"hippolyte/{run_id}/{table}".encode()).hexdigest()[:36]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _s3_store(store: BackupStore) -> S3Store:
+    if not isinstance(store, S3Store):
+        raise InputError("destination", f"{store.url} is not in S3; DynamoDB exports only to S3",
+                         "use an s3://bucket/prefix destination, or the local engine for a folder")
+    return store
+
+
+def prepare(ddb: Any, store: BackupStore, tables: list[str], region: str, settings: ExportSettings,
+            now: datetime | None = None) -> list[TableExport]:
+    """Check every table and the bucket; nothing is created. Raises InputError naming the first bad table."""
+    now = now or utc_now()
+    settings.validate(now)
+    s3 = _s3_store(store)
+    if not tables:
+        raise InputError("tables", "is empty", "name at least one table")
+    if len(set(tables)) != len(tables):
+        raise InputError("tables", "names a table twice", "list each table once")
+    at = (settings.export_time or now).astimezone(UTC).replace(microsecond=0)
+    plans = []
+    for name in tables:
+        describe_table(ddb, name, field="tables")
+        schema = capture_schema(ddb, name)
+        if schema.get("PointInTimeRecovery") != "ENABLED":
+            raise InputError("tables", f"table {name!r} has point-in-time recovery off, so it cannot be exported",
+                             "enable PITR on it (update_continuous_backups) or back it up with another engine")
+        account = account_of(schema.get("TableArn"), settings.account_id)
+        folder = backup_folder(account, region, name, at)
+        plans.append(TableExport(table=name, folder=folder, backup_url=f"{s3.url.rstrip('/')}/{folder}",
+                                 schema=schema, account=account, region=region))
+    s3.check_writable()
+    settings.export_time = at
+    return plans
+
+
+def _data_prefix(store: S3Store, folder: str) -> str:
+    return join(store.prefix, folder, "data")
+
+
+def _describe(ddb: Any, arn: str) -> dict[str, Any]:
+    return ddb.describe_export(ExportArn=arn)["ExportDescription"]
+
+
+def _find_existing(ddb: Any, store: S3Store, plan: TableExport) -> dict[str, Any] | None:
+    """An export of this table already sent to this folder (a re-run of the same run), if any."""
+    arn = plan.schema.get("TableArn")
+    kwargs: dict[str, Any] = {"TableArn": arn}
+    while True:
+        page = ddb.list_exports(**kwargs)
+        for summary in page.get("ExportSummaries", []):
+            described = _describe(ddb, summary["ExportArn"])
+            if (described.get("S3Bucket") == store.bucket
+                    and described.get("S3Prefix", "").strip("/") == _data_prefix(store, plan.folder)
+                    and described.get("ExportStatus") != "FAILED"):
+                return described
+        if not page.get("NextToken"):
+            return None
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def _apply(plan: TableExport, described: dict[str, Any]) -> None:
+    plan.export_arn = described["ExportArn"]
+    plan.status = described.get("ExportStatus", "IN_PROGRESS")
+    if plan.status == "FAILED":
+        plan.failure = f"{described.get('FailureCode') or 'FAILED'}: {described.get('FailureMessage') or ''}".strip()
+
+
+def start(ddb: Any, store: BackupStore, plans: list[TableExport], settings: ExportSettings) -> None:
+    """Start (or pick up) the export of every planned table, all at settings.export_time."""
+    s3 = _s3_store(store)
+    for plan in plans:
+        if store.exists(join(plan.folder, manifest_file.MANIFEST_NAME)):  # finished by an earlier call
+            plan.manifest = manifest_file.loads(store.read_bytes(join(plan.folder, manifest_file.MANIFEST_NAME)),
+                                                plan.backup_url)
+            plan.status, plan.item_count = "COMPLETED", plan.manifest["item_count"]
+            plan.export_arn = plan.manifest.get("export_arn")
+            continue
+        existing = _find_existing(ddb, s3, plan)
+        if existing is not None:
+            _apply(plan, existing)
+            continue
+        request: dict[str, Any] = {
+            "TableArn": plan.schema["TableArn"], "ExportTime": settings.export_time,
+            "ClientToken": client_token(settings.run_id, plan.table), "S3Bucket": s3.bucket,
+            "S3Prefix": _data_prefix(s3, plan.folder), "ExportFormat": EXPORT_FORMAT}
+        if settings.s3_bucket_owner:
+            request["S3BucketOwner"] = settings.s3_bucket_owner
+        try:
+            described = ddb.export_table_to_point_in_time(**request)["ExportDescription"]
+        except Exception as exc:
+            if is_error(exc, "PointInTimeRecoveryUnavailableException"):
+                raise InputError("tables", f"table {plan.table!r} has point-in-time recovery off",
+                                 "enable PITR on it or back it up with another engine") from exc
+            raise
+        plan.started = True
+        _apply(plan, described)
+
+
+def wait(ddb: Any, store: BackupStore, plans: list[TableExport], settings: ExportSettings,
+         progress: Callable[[list[TableExport]], None] | None = None,
+         sleep: Callable[[float], None] = time.sleep) -> None:
+    """Poll DescribeExport until every export is done or the timeout passes; finish each completed one."""
+    deadline = time.monotonic() + settings.wait_timeout_s
+    while True:
+        for plan in plans:
+            if plan.status not in DONE and plan.export_arn:
+                _apply(plan, _describe(ddb, plan.export_arn))
+            if plan.status == "COMPLETED" and plan.manifest is None:
+                try:
+                    finish(ddb, store, plan)
+                except HippolyteError as exc:  # data that does not check out is a failed backup, not a good one
+                    plan.status, plan.failure = "FAILED", str(exc)
+        if progress:
+            progress(plans)
+        if all(p.status in DONE for p in plans) or not settings.wait or time.monotonic() >= deadline:
+            return
+        sleep(min(settings.poll_interval_s, max(0.0, deadline - time.monotonic())))
+
+
+# ------------------------------------------------------------------ finishing a completed export
+
+def _native_manifests(store: S3Store, folder: str, files: list[str]) -> tuple[dict[str, Any] | None,
+                                                                              list[dict[str, Any]] | None]:
+    """The export's manifest-summary.json and manifest-files.json entries, when DynamoDB wrote them."""
+    summaries = [f for f in files if f.rsplit("/", 1)[-1] == NATIVE_SUMMARY]
+    if not summaries:
+        return None, None
+    if len(summaries) > 1:
+        raise HippolyteError(f"{store.url.rstrip('/')}/{folder}/data holds {len(summaries)} native exports; "
+                             "expected one per backup folder")
+    summary_key = summaries[0]
+    where = f"{store.url.rstrip('/')}/{summary_key}"
+    try:
+        summary = json.loads(store.read_bytes(summary_key))
+    except ValueError as exc:
+        raise HippolyteError(f"{where} is not JSON: {exc}") from exc
+    files_key = summary_key.rsplit("/", 1)[0] + "/" + NATIVE_FILES
+    if not store.exists(files_key):
+        raise HippolyteError(f"{where} has no {NATIVE_FILES} beside it: the export is incomplete")
+    entries = []
+    for number, line in enumerate(store.read_bytes(files_key).splitlines(), 1):
+        if line.strip():
+            try:
+                entries.append(json.loads(line))
+            except ValueError as exc:
+                raise HippolyteError(f"{store.url.rstrip('/')}/{files_key} line {number} is not JSON: {exc}") from exc
+    return summary, entries
+
+
+def _relative(store: S3Store, folder: str, bucket_key: str) -> str:
+    """A bucket key (as manifest-files.json gives it) relative to the backup folder."""
+    base = join(store.prefix, folder) + "/"
+    if not bucket_key.startswith(base):
+        raise HippolyteError(f"data file s3://{store.bucket}/{bucket_key} lies outside the backup folder {base}")
+    return bucket_key[len(base):]
+
+
+class _Hashing(io.RawIOBase):
+    """Reads through to the stored object, hashing and counting every byte on the way."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.sha = hashlib.sha256()
+        self.md5 = hashlib.md5(usedforsecurity=False)  # only to compare with the md5 AWS recorded
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.inner.read(len(buffer))
+        self.sha.update(data)
+        self.md5.update(data)
+        self.size += len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _measure(store: BackupStore, key: str, count_items: bool) -> tuple[int, str, str, int | None]:
+    """(size, sha256 hex, md5 base64, item count when asked) of one stored data file, streamed."""
+    items = None
+    with store.open_reader(key) as body:
+        hashing = _Hashing(body)
+        reader = io.BufferedReader(hashing, _READ_CHUNK)
+        if count_items:
+            with gzip.GzipFile(fileobj=reader, mode="rb") as lines:
+                items = sum(1 for line in lines if line.strip())
+        while reader.read(_READ_CHUNK):  # the rest (all of it when not counting)
+            pass
+    return hashing.size, hashing.sha.hexdigest(), base64.b64encode(hashing.md5.digest()).decode(), items
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return str(value) if value else utc_now().isoformat()
+
+
+def finish(ddb: Any, store: BackupStore, plan: TableExport) -> None:
+    """Write hippolyte-manifest.json for a COMPLETED export (from the native manifest when present)."""
+    s3 = _s3_store(store)
+    described = _describe(ddb, plan.export_arn) if plan.export_arn else {}
+    listed = store.list_files(join(plan.folder, "data"))
+    summary, entries = _native_manifests(s3, plan.folder, listed)
+    data_files: list[manifest_file.DataFile] = []
+    if entries is not None:
+        for entry in entries:
+            key = _relative(s3, plan.folder, entry["dataFileS3Key"])
+            size, sha, md5, _ = _measure(store, join(plan.folder, key), count_items=False)
+            if entry.get("md5Checksum") and entry["md5Checksum"] != md5:
+                raise HippolyteError(f"{plan.backup_url}/{key}: md5 differs from the export's manifest-files.json; "
+                                     "the export is damaged, no manifest written")
+            data_files.append(manifest_file.DataFile(key, int(entry["itemCount"]), size, sha))
+        expected = summary.get("itemCount") if summary else None
+        if expected is not None and int(expected) != sum(f.items for f in data_files):
+            raise HippolyteError(f"{plan.backup_url}: {NATIVE_FILES} counts {sum(f.items for f in data_files)} items, "
+                                 f"{NATIVE_SUMMARY} says {expected}")
+    else:  # no native manifest (some stand-ins write data only): every .gz under data/ is data
+        for key in listed:
+            if key.endswith(".gz") and "/data/" in key[len(join(plan.folder, "data")):]:
+                size, sha, _, items = _measure(store, key, count_items=True)
+                data_files.append(manifest_file.DataFile(key[len(plan.folder) + 1:], items or 0, size, sha))
+        reported = described.get("ItemCount")
+        if reported is not None and int(reported) != sum(f.items for f in data_files):
+            raise HippolyteError(f"{plan.backup_url}: the data files hold {sum(f.items for f in data_files)} items, "
+                                 f"DescribeExport says {reported}")
+    doc = manifest_file.build_manifest(
+        schema=plan.schema, account=plan.account, region=plan.region, engine=ENGINE,
+        data_format=DATA_FORMAT, consistency="point-in-time",
+        started=_iso(described.get("StartTime") or described.get("ExportTime")),
+        finished=_iso(described.get("EndTime")), files=data_files)
+    doc["export_arn"] = plan.export_arn
+    doc["export_time"] = _iso(described.get("ExportTime")) if described.get("ExportTime") else None
+    doc["native_manifest"] = summary is not None
+    store.put_bytes(join(plan.folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc))  # last
+    plan.manifest, plan.item_count, plan.wrote_manifest = doc, doc["item_count"], True
+
+
+def export_tables(ddb: Any, store: BackupStore, tables: list[str], region: str, settings: ExportSettings,
+                  progress: Callable[[list[TableExport]], None] | None = None) -> list[TableExport]:
+    """Validate, start (or pick up) and, when settings.wait, watch every table's export to its end."""
+    plans = prepare(ddb, store, tables, region, settings)
+    start(ddb, store, plans, settings)
+    wait(ddb, store, plans, settings, progress)
+    return plans

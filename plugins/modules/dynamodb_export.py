@@ -1,0 +1,212 @@
+#!/usr/bin/python
+# Copyright: Hippolyte for Ansible developers
+# Apache License 2.0 (see LICENSE)
+
+DOCUMENTATION = r"""
+module: dynamodb_export
+short_description: Back up DynamoDB tables with the native point-in-time export (the export engine)
+version_added: 0.1.0
+description:
+  - Starts DynamoDB's ExportTableToPointInTime for every table in O(tables), all at the same
+    O(export_time), each into its backup folder
+    C(<destination>/<account>/<region>/<table>/<YYYY-MM-DD-HH-MM-SS of export_time>/data/), in the
+    DynamoDB JSON format. DynamoDB writes C(AWSDynamoDB/<ExportId>/) below it, with its own
+    C(manifest-summary.json), C(manifest-files.json) and C(data/*.json.gz).
+  - The export reads the table's point-in-time recovery history, not the table, so it consumes no read
+    capacity and the copy is consistent at one instant. Every table needs PITR enabled.
+  - Watches each export with DescribeExport. When one completes, C(hippolyte-manifest.json) is written
+    with the table's full schema, the item count of every data file (from DynamoDB's manifest, or
+    counted when it has none), their sizes and sha256 (and the md5 DynamoDB recorded is checked).
+    A failed export never gets a manifest; the task fails and names it.
+  - Running again with the same O(run_id) and O(export_time) picks up exports already started into
+    the same folders instead of starting new ones, and leaves finished ones alone.
+author:
+  - Hippolyte for Ansible developers
+options:
+  tables:
+    description: Names of the tables to export.
+    type: list
+    elements: str
+    required: true
+  run_id:
+    description:
+      - Id of the backup run. With each table's name it makes the export's ClientToken, so a retried
+        call never starts a second export.
+    type: str
+    required: true
+  export_time:
+    description:
+      - Point in time to export, ISO 8601 (UTC when no zone is given); truncated to the second.
+        Must lie in the tables' PITR window. Default is now.
+      - Pass the same value when re-running a run, so its backup folders are the same.
+    type: str
+  wait:
+    description: Wait for the exports to finish. When false, the task returns once they are started.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for all exports to finish before failing (they keep running in AWS).
+    type: int
+    default: 7200
+  poll_interval:
+    description: Seconds between DescribeExport polls.
+    type: float
+    default: 30
+  s3_bucket_owner:
+    description: Account id owning the destination bucket, when it is not the tables' account.
+    type: str
+  account_id:
+    description: Account id used in the backup path. By default it is taken from each table's ARN.
+    type: str
+extends_documentation_fragment:
+  - hippolyte.dynamodb.destination
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+    details: Checks that every table exists and has PITR on and that the bucket is reachable; starts nothing.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    details: With the same O(run_id) and O(export_time), exports already started or finished are not started again.
+notes:
+  - O(destination) must be C(s3://); DynamoDB cannot export to a local folder.
+  - Needs C(dynamodb:DescribeTable), C(dynamodb:DescribeContinuousBackups), C(dynamodb:DescribeTimeToLive),
+    C(dynamodb:ListTagsOfResource), C(dynamodb:ExportTableToPointInTime), C(dynamodb:DescribeExport),
+    C(dynamodb:ListExports), and C(s3:PutObject), C(s3:GetObject), C(s3:ListBucket) (plus
+    C(s3:AbortMultipartUpload) for DynamoDB's own writes) on the destination.
+"""
+
+EXAMPLES = r"""
+- name: Export two tables at the same instant and wait for them
+  hippolyte.dynamodb.dynamodb_export:
+    tables: [orders, users]
+    destination: s3://acme-ddb-backups/dynamodb
+    run_id: "{{ hippolyte_run_id }}"
+    export_time: "2026-11-22T01:00:00Z"
+    region: eu-west-1
+  register: exports
+
+- name: Start the exports only; a later task with the same run_id and export_time waits for them
+  hippolyte.dynamodb.dynamodb_export:
+    tables: [orders]
+    destination: s3://acme-ddb-backups/dynamodb
+    run_id: nightly-2026-11-22
+    export_time: "2026-11-22T01:00:00Z"
+    wait: false
+"""
+
+RETURN = r"""
+export_time:
+  description: The point in time every table was exported at (UTC).
+  returned: always
+  type: str
+  sample: "2026-11-22T01:00:00+00:00"
+exports:
+  description: One entry per table, in the order of O(tables).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    table:
+      description: Table name.
+      type: str
+      sample: orders
+    export_arn:
+      description: ARN of the export (null in check mode).
+      type: str
+      sample: arn:aws:dynamodb:eu-west-1:111111111111:table/orders/export/01700000000000-abcdef12
+    status:
+      description: C(PENDING) (check mode), C(IN_PROGRESS), C(COMPLETED) or C(FAILED).
+      type: str
+      sample: COMPLETED
+    started:
+      description: Whether this task started the export (false when it found it running or finished).
+      type: bool
+      sample: true
+    backup_url:
+      description: The table's backup folder.
+      type: str
+      sample: s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-01-00-00
+    manifest_url:
+      description: Location of C(hippolyte-manifest.json) once written, else null.
+      type: str
+      sample: s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-01-00-00/hippolyte-manifest.json
+    item_count:
+      description: Items exported (null until the export completed).
+      type: int
+      sample: 200000
+    failure:
+      description: Why the export failed (null unless C(FAILED)).
+      type: str
+      sample: "S3NoSuchBucket: The specified bucket does not exist"
+"""
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
+    DESTINATION_OPTIONS,
+    AnsibleAWSModule,
+    aws_client,
+    destination_store,
+    run_or_fail,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.native_export import (
+    ExportSettings,
+    prepare,
+    start,
+    wait,
+)
+
+ARGUMENT_SPEC = dict(
+    tables=dict(type="list", elements="str", required=True),
+    run_id=dict(type="str", required=True),
+    export_time=dict(type="str"),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=7200),
+    poll_interval=dict(type="float", default=30.0),
+    s3_bucket_owner=dict(type="str"),
+    account_id=dict(type="str"),
+    **DESTINATION_OPTIONS,
+)
+
+
+def main():
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    p = module.params
+    settings = ExportSettings(
+        run_id=p["run_id"], wait=p["wait"], wait_timeout_s=p["wait_timeout"], poll_interval_s=p["poll_interval"],
+        s3_bucket_owner=p["s3_bucket_owner"], account_id=p["account_id"],
+        export_time=run_or_fail(module, lambda: parse_time(p["export_time"], "export_time"))
+        if p["export_time"] else None)
+    ddb = aws_client(module, "dynamodb")
+    store = run_or_fail(module, lambda: destination_store(module))
+    plans = run_or_fail(module, lambda: prepare(ddb, store, p["tables"], module.region, settings))
+    at = settings.export_time.isoformat()
+    if module.check_mode:
+        module.exit_json(changed=True, export_time=at, exports=[plan.result() for plan in plans],
+                         msg=f"would export {len(plans)} table(s) at {at} (check mode: nothing started)")
+
+    run_or_fail(module, lambda: start(ddb, store, plans, settings))
+    run_or_fail(module, lambda: wait(ddb, store, plans, settings))
+    results = [plan.result() for plan in plans]
+    changed = any(plan.started or plan.wrote_manifest for plan in plans)
+    failed = [plan for plan in plans if plan.status == "FAILED"]
+    running = [plan.table for plan in plans if plan.status not in ("COMPLETED", "FAILED")]
+    if failed:
+        module.fail_json(changed=changed, export_time=at, exports=results,
+                         msg="export failed for " + "; ".join(f"{plan.table} ({plan.failure})" for plan in failed))
+    if running and settings.wait:
+        module.fail_json(changed=changed, export_time=at, exports=results,
+                         msg=f"exports of {', '.join(running)} still running after {p['wait_timeout']} s; they go on "
+                             "in AWS: run again with the same run_id and export_time to pick them up")
+    done = len(plans) - len(running)
+    module.exit_json(changed=changed, export_time=at, exports=results,
+                     msg=f"{done} of {len(plans)} export(s) completed at {at}"
+                         + (f", {len(running)} still running" if running else ""))
+
+
+if __name__ == "__main__":
+    main()
