@@ -202,15 +202,26 @@ def write_manifest(ddb: Any, store: BackupStore, status: TableStatus, account: s
 
 
 def record(ddb: Any, store: BackupStore, statuses: list[TableStatus], account: str, region: str,
-           started: datetime, finished: datetime) -> None:
-    """Manifests for the tables that finished (never for a failed one); a table without data becomes FAILED."""
+           started: datetime, finished: datetime) -> int:
+    """Manifests for the tables that finished (never for a failed one); returns how many were written.
+
+    A manifest already there (an earlier poll recorded it) is read back, not rewritten; a table that
+    "finished" without data files becomes FAILED.
+    """
+    written = 0
     for status in statuses:
-        if status.status != SUCCEEDED or store.exists(join(status.folder, manifest_file.MANIFEST_NAME)):
+        if status.status != SUCCEEDED:
+            continue
+        key = join(status.folder, manifest_file.MANIFEST_NAME)
+        if store.exists(key):
+            status.manifest = manifest_file.loads(store.read_bytes(key), key)
             continue
         try:
             status.manifest = write_manifest(ddb, store, status, account, region, started, finished)
+            written += 1
         except HippolyteError as exc:
             status.status, status.error = "FAILED", str(exc)
+    return written
 
 
 # ---------------------------------------------------------------- local executor

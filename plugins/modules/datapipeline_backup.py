@@ -1,0 +1,437 @@
+#!/usr/bin/python
+# Copyright: Hippolyte for Ansible developers
+# Apache License 2.0 (see LICENSE)
+
+DOCUMENTATION = r"""
+module: datapipeline_backup
+short_description: Back up one planned cluster of DynamoDB tables with an AWS Data Pipeline
+version_added: 0.2.0
+description:
+  - Turns one cluster of a plan from M(hippolyte.dynamodb.dynamodb_backup_plan) into a Data Pipeline - one
+    EMR cluster, and per table a C(DynamoDBExport) step of emr-dynamodb-tools writing into
+    C(<destination>/<account>/<region>/<table>/<YYYY-MM-DD-HH-MM-SS>/data/).
+  - The definition is validated locally before it is sent (object count within O(max_objects), every
+    reference defined, unique ids, required fields), and Data Pipeline's own validation errors and
+    warnings fail the task with their text.
+  - The pipeline is found again by a uniqueId derived from O(run_id) and the cluster's id, so running
+    the task again reuses the pipeline and its definition instead of creating a second one.
+  - Once a table's export has finished, C(hippolyte-manifest.json) is written into its folder (data format
+    C(emr-connector), engine C(datapipeline), consistency C(fuzzy-scan)) with the size, sha256 and line count
+    of every file actually found in C(data/). A failed table never gets one. When every table is finished
+    or failed the pipeline is deleted (O(delete_when_finished)).
+  - O(state=executed_locally) runs the definition's export activities with the in-process engine
+    (as M(hippolyte.dynamodb.dynamodb_scan_backup) does) into the same folders, without Data Pipeline or EMR,
+    to dry-run a night or prove a definition; each table then carries the local engine's manifest
+    (C(dynamodb-json) data, engine C(local)).
+author:
+  - Hippolyte for Ansible developers
+options:
+  cluster:
+    description:
+      - One element of the plan's C(clusters), unchanged (C(id), C(start_offset_s), C(end_offset_s) and
+        C(tables), each with C(name) and C(read_percentage)).
+    type: dict
+    required: true
+  run_id:
+    description:
+      - Identifies tonight's run; with the cluster's id it makes the pipeline's uniqueId.
+      - Use a new value per run (for example the date); the same value finds the same pipeline again.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates the pipeline and puts its definition, without starting it.
+      - V(active) also activates it, then reports per-table status (waiting for the end with O(wait)),
+        records finished tables and deletes the pipeline once every table is done.
+      - V(absent) deletes the pipeline.
+      - V(executed_locally) runs the definition with the in-process engine; no pipeline is created.
+    type: str
+    choices: [present, active, absent, executed_locally]
+    default: active
+  taken_at:
+    description:
+      - Timestamp of the backup folders (C(YYYY-MM-DD-HH-MM-SS) or ISO 8601, UTC). By default the time the
+        pipeline is defined; an existing pipeline keeps the folders of its definition.
+    type: str
+  account_id:
+    description: Account id used in the backup path. By default it is taken from the first table's ARN.
+    type: str
+  role:
+    description: IAM role Data Pipeline uses (and the SNS alarm publishes with).
+    type: str
+    default: DataPipelineDefaultRole
+  resource_role:
+    description: EC2 instance profile of the EMR cluster's instances.
+    type: str
+    default: DataPipelineDefaultResourceRole
+  log_uri:
+    description: S3 folder for the pipeline's logs. By default C(<destination>/datapipeline-logs/).
+    type: str
+  subnet_id:
+    description: Subnet the EMR cluster is started in (the default VPC when unset).
+    type: str
+  release_label:
+    description: EMR release of the cluster.
+    type: str
+    default: emr-5.23.0
+  master_instance_type:
+    description: EC2 type of the master node.
+    type: str
+    default: m5.xlarge
+  core_instance_type:
+    description: EC2 type of the core nodes.
+    type: str
+    default: m5.xlarge
+  core_instance_count:
+    description: Number of core nodes.
+    type: int
+    default: 1
+  core_instance_bid_price:
+    description: Spot bid in USD per instance-hour; makes the core nodes spot instances.
+    type: float
+  task_instance_type:
+    description: EC2 type of the task nodes (required with O(task_instance_count)).
+    type: str
+  task_instance_count:
+    description: Number of task nodes.
+    type: int
+    default: 0
+  task_instance_bid_price:
+    description: Spot bid in USD per instance-hour; makes the task nodes spot instances.
+    type: float
+  window_s:
+    description:
+      - Seconds after which the EMR cluster is terminated whatever it is doing (C(terminateAfter)).
+      - By default the cluster's planned span (C(end_offset_s - start_offset_s)).
+    type: int
+  export_jar:
+    description:
+      - Jar with the export tool; C({region}) is replaced by the region.
+      - By default the emr-dynamodb-tools jar AWS hosts for Data Pipeline in each region.
+    type: str
+    default: s3://dynamodb-dpl-{region}/emr-ddb-storage-handler/4.11.0/emr-dynamodb-tools-4.11.0-SNAPSHOT-jar-with-dependencies.jar
+  export_class:
+    description: Main class of the export step.
+    type: str
+    default: org.apache.hadoop.dynamodb.tools.DynamoDBExport
+  maximum_retries:
+    description: Retries of a failed table's export activity.
+    type: int
+    default: 2
+  default_read_percentage:
+    description: Read ratio for tables the plan gives none (on-demand tables).
+    type: float
+    default: 0.5
+  sns_topic_arn:
+    description: SNS topic told when an export fails (an C(SnsAlarm) object). Adds one object to the pipeline.
+    type: str
+  max_objects:
+    description: Objects allowed per pipeline (the account's limit; the plan must use the same value).
+    type: int
+    default: 100
+  wait:
+    description: With O(state=active), wait until every table is finished or failed, or O(wait_timeout) passes.
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to wait with O(wait).
+    type: int
+    default: 25200
+  poll_interval:
+    description: Seconds between two status polls with O(wait).
+    type: int
+    default: 60
+  delete_when_finished:
+    description: Delete the pipeline once every table's outcome is recorded.
+    type: bool
+    default: true
+  workers:
+    description: Scan threads per table with O(state=executed_locally).
+    type: int
+    default: 4
+extends_documentation_fragment:
+  - hippolyte.dynamodb.destination
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+    details: Builds and validates the definition and looks the pipeline up; creates, activates and deletes nothing.
+  diff_mode:
+    support: none
+  idempotent:
+    support: partial
+    details:
+      - V(present), V(active) and V(absent) find the pipeline by its uniqueId and change only what differs.
+      - Once a finished pipeline is deleted, the same O(run_id) would start a new backup; use one O(run_id) per run.
+      - V(executed_locally) takes a new backup each time.
+notes:
+  - Data Pipeline is closed to new customers; accounts without it use M(hippolyte.dynamodb.emr_backup).
+  - Needs C(datapipeline:CreatePipeline), C(PutPipelineDefinition), C(GetPipelineDefinition),
+    C(ActivatePipeline), C(DescribePipelines), C(ListPipelines), C(QueryObjects), C(DescribeObjects),
+    C(DeletePipeline), C(AddTags), C(iam:PassRole) on both roles, C(dynamodb:DescribeTable) (and the other
+    read calls of the schema capture) and C(s3:ListBucket), C(s3:GetObject), C(s3:PutObject) on the destination.
+  - See docs/engines-datapipeline.md for the pipeline and resource roles' least-privilege policies.
+"""
+
+EXAMPLES = r"""
+- name: Plan tonight's backups
+  hippolyte.dynamodb.dynamodb_backup_plan:
+    engine: datapipeline
+    window: "01:00-08:00"
+  register: plan
+
+- name: Start one pipeline per planned cluster
+  hippolyte.dynamodb.datapipeline_backup:
+    cluster: "{{ item }}"
+    run_id: "{{ now(utc=true, fmt='%Y-%m-%d') }}"
+    destination: s3://acme-ddb-backups/dynamodb
+    subnet_id: subnet-0abc1234
+    sns_topic_arn: arn:aws:sns:eu-west-1:111111111111:backup-failures
+    state: active
+  loop: "{{ plan.clusters | selectattr('engine', 'equalto', 'datapipeline') }}"
+  loop_control:
+    label: "{{ item.id }}"
+
+- name: Wait for them, write the manifests and delete the pipelines
+  hippolyte.dynamodb.datapipeline_backup:
+    cluster: "{{ item }}"
+    run_id: "{{ now(utc=true, fmt='%Y-%m-%d') }}"
+    destination: s3://acme-ddb-backups/dynamodb
+    state: active
+    wait: true
+    wait_timeout: 25200
+  loop: "{{ plan.clusters | selectattr('engine', 'equalto', 'datapipeline') }}"
+
+- name: Dry-run a cluster's definition with the in-process engine into a local folder
+  hippolyte.dynamodb.datapipeline_backup:
+    cluster: "{{ plan.clusters[0] }}"
+    run_id: dry-run
+    destination: file:///var/backups/ddb
+    state: executed_locally
+"""
+
+RETURN = r"""
+pipeline_id:
+  description: Id of the pipeline (null when none exists, and with O(state=executed_locally)).
+  returned: always
+  type: str
+  sample: df-0123456789ABCDEFGHIJ
+unique_id:
+  description: The pipeline's uniqueId, derived from O(run_id) and the cluster's id.
+  returned: always
+  type: str
+  sample: hippolyte-c01-5f0e3c9a1b2d4e6f7a8b9c0d
+state:
+  description:
+    - The pipeline's state as Data Pipeline reports it (C(PENDING), C(SCHEDULED), C(FINISHED)...),
+      C(DELETED) once deleted, C(ABSENT) when there is none, or C(LOCAL) with O(state=executed_locally).
+  returned: always
+  type: str
+  sample: SCHEDULED
+object_count:
+  description: Objects in the definition.
+  returned: always
+  type: int
+  sample: 8
+done:
+  description: Every table is finished or failed.
+  returned: always
+  type: bool
+  sample: false
+tables:
+  description:
+    - Per table - C(name), C(status) (C(FINISHED), C(FAILED), C(CANCELED), C(CASCADE_FAILED), C(TIMEDOUT),
+      or a waiting or running state), C(backup_url), C(manifest_url) (once recorded), C(item_count) and C(error).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "orders", "status": "FINISHED", "error": null, "item_count": 90000000,
+            "backup_url": "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-01-00-00",
+            "manifest_url": "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-01-00-00/hippolyte-manifest.json"}]
+definition:
+  description: The pipeline objects, in check mode only.
+  returned: check mode
+  type: list
+  elements: dict
+"""
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils import pipeline_runner as runner
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
+    DESTINATION_OPTIONS,
+    AnsibleAWSModule,
+    aws_client,
+    destination_store,
+    run_or_fail,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.pipeline_definition import (
+    DEFAULT_EXPORT_CLASS,
+    DEFAULT_EXPORT_JAR,
+    DEFAULT_RELEASE_LABEL,
+    PipelineSettings,
+    build_definition,
+    targets_of,
+    unique_id,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, account_of, utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import describe_table
+
+ARGUMENT_SPEC = dict(
+    cluster=dict(type="dict", required=True),
+    run_id=dict(type="str", required=True),
+    state=dict(type="str", default="active", choices=["present", "active", "absent", "executed_locally"]),
+    taken_at=dict(type="str"),
+    account_id=dict(type="str"),
+    role=dict(type="str", default="DataPipelineDefaultRole"),
+    resource_role=dict(type="str", default="DataPipelineDefaultResourceRole"),
+    log_uri=dict(type="str"),
+    subnet_id=dict(type="str"),
+    release_label=dict(type="str", default=DEFAULT_RELEASE_LABEL),
+    master_instance_type=dict(type="str", default="m5.xlarge"),
+    core_instance_type=dict(type="str", default="m5.xlarge"),
+    core_instance_count=dict(type="int", default=1),
+    core_instance_bid_price=dict(type="float"),
+    task_instance_type=dict(type="str"),
+    task_instance_count=dict(type="int", default=0),
+    task_instance_bid_price=dict(type="float"),
+    window_s=dict(type="int"),
+    export_jar=dict(type="str", default=DEFAULT_EXPORT_JAR),
+    export_class=dict(type="str", default=DEFAULT_EXPORT_CLASS),
+    maximum_retries=dict(type="int", default=2),
+    default_read_percentage=dict(type="float", default=0.5),
+    sns_topic_arn=dict(type="str"),
+    max_objects=dict(type="int", default=100),
+    wait=dict(type="bool", default=False),
+    wait_timeout=dict(type="int", default=25200),
+    poll_interval=dict(type="int", default=60),
+    delete_when_finished=dict(type="bool", default=True),
+    workers=dict(type="int", default=4),
+    **DESTINATION_OPTIONS,
+)
+
+SETTING_NAMES = ("role", "resource_role", "subnet_id", "release_label", "master_instance_type", "core_instance_type",
+                 "core_instance_count", "core_instance_bid_price", "task_instance_type", "task_instance_count",
+                 "task_instance_bid_price", "window_s", "export_jar", "export_class", "maximum_retries",
+                 "default_read_percentage", "sns_topic_arn", "max_objects")
+
+
+def _definition(module, ddb):
+    p = module.params
+    tables = (p["cluster"] or {}).get("tables") or []
+    if p["account_id"]:
+        account = p["account_id"]
+    elif tables and isinstance(tables[0], dict) and tables[0].get("name"):
+        account = account_of(describe_table(ddb, tables[0]["name"], "cluster.tables[0].name").get("TableArn"), None)
+    else:
+        account = ""  # build_definition names the missing tables
+    taken_at = parse_time(p["taken_at"], "taken_at") if p["taken_at"] else utc_now()
+    if p["state"] != "executed_locally" and not p["destination"].startswith("s3://"):
+        raise InputError("destination", "Data Pipeline writes to S3 only",
+                         "use s3://bucket/prefix, or state=executed_locally for a local folder")
+    settings = PipelineSettings(
+        destination=p["destination"], account=account, region=module.region, taken_at=taken_at,
+        log_uri=p["log_uri"] or f"{p['destination'].rstrip('/')}/datapipeline-logs/",
+        **{name: p[name] for name in SETTING_NAMES})
+    return settings, build_definition(p["cluster"], settings)
+
+
+def _not_run(p, targets, status):
+    return [{"name": t.table, "status": status, "error": None, "manifest_url": None, "item_count": None,
+             "backup_url": f"{p['destination'].rstrip('/')}/{t.folder}"} for t in targets]
+
+
+def _fail_or_exit(module, result, statuses, done, destination):
+    result["tables"] = [s.to_dict(destination) for s in statuses]
+    result["done"] = done
+    failed = [s.table for s in statuses if s.done and s.status != runner.SUCCEEDED]
+    if failed:
+        module.fail_json(msg=f"backup failed for {len(failed)} table(s): {', '.join(failed)}", **result)
+    if module.params["wait"] and not done:
+        module.fail_json(msg=f"tables still running after {module.params['wait_timeout']} s", **result)
+    module.exit_json(**result)
+
+
+def main():
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    p = module.params
+    ddb = aws_client(module, "dynamodb", pool_size=p["workers"])
+    settings, definition = run_or_fail(module, lambda: _definition(module, ddb))
+    uid = unique_id(p["run_id"], p["cluster"]["id"])
+    result = dict(changed=False, pipeline_id=None, unique_id=uid, object_count=len(definition.objects),
+                  state="ABSENT", done=False, tables=[])
+    name = f"hippolyte-{p['run_id']}-{p['cluster']['id']}"
+
+    if p["state"] == "executed_locally":
+        result["state"] = "LOCAL"
+        if module.check_mode:
+            module.exit_json(definition=definition.objects, msg="check mode: nothing backed up",
+                             **{**result, "changed": True, "tables": _not_run(p, definition.targets, "NOT_RUN")})
+        store = run_or_fail(module, lambda: destination_store(module, p["workers"]))
+        statuses = run_or_fail(module, lambda: runner.execute_locally(
+            ddb, store, definition.objects, module.region, settings.account, settings.taken_at,
+            ScanSettings(workers=p["workers"])))
+        result["changed"] = True
+        _fail_or_exit(module, result, statuses, True, p["destination"])
+
+    dp = aws_client(module, "datapipeline")
+    pipeline_id = run_or_fail(module, lambda: runner.find_pipeline(dp, uid))
+    result["pipeline_id"] = pipeline_id
+    if pipeline_id:
+        result["state"] = run_or_fail(module, lambda: runner.pipeline_state(dp, pipeline_id))
+
+    if p["state"] == "absent":
+        if pipeline_id and not module.check_mode:
+            run_or_fail(module, lambda: runner.delete_pipeline(dp, pipeline_id))
+        module.exit_json(**{**result, "changed": bool(pipeline_id), "state": "DELETED" if pipeline_id else "ABSENT",
+                            "done": True})
+
+    if module.check_mode:
+        would = pipeline_id is None or (p["state"] == "active" and result["state"] in ("PENDING", "INACTIVE"))
+        module.exit_json(definition=definition.objects, msg="check mode: nothing created",
+                         **{**result, "changed": would, "tables": _not_run(p, definition.targets, "NOT_RUN")})
+
+    def converge():
+        pid, created = runner.create_pipeline(dp, name, uid, f"DynamoDB backup of cluster {p['cluster']['id']}")
+        stored = [] if created else runner.stored_objects(dp, pid)
+        if stored:
+            targets = targets_of(stored, p["destination"])  # an existing pipeline keeps its folders
+        else:
+            runner.put_definition(dp, pid, definition.objects)
+            targets = definition.targets
+        activated = p["state"] == "active" and runner.activate(dp, pid)
+        return pid, created or not stored or activated, targets, activated
+
+    pipeline_id, changed, targets, activated = run_or_fail(module, converge)
+    result.update(pipeline_id=pipeline_id, changed=changed,
+                  state=run_or_fail(module, lambda: runner.pipeline_state(dp, pipeline_id)))
+    if p["state"] == "present":
+        result["tables"] = _not_run(p, targets, "NOT_ACTIVATED")
+        module.exit_json(**result)
+
+    if activated and not p["wait"]:
+        # Activated by this very call: no run instance exists yet, so there is nothing to query.
+        statuses = [runner.TableStatus(t.table, "WAITING_ON_DEPENDENCIES", t.folder) for t in targets]
+        _fail_or_exit(module, result, statuses, False, p["destination"])
+    if p["wait"]:
+        statuses, done = run_or_fail(module, lambda: runner.wait(dp, pipeline_id, targets, p["wait_timeout"],
+                                                                 p["poll_interval"]))
+    else:
+        statuses = run_or_fail(module, lambda: runner.table_statuses(dp, pipeline_id, targets))
+        done = all(s.done for s in statuses)
+    if any(s.status == runner.SUCCEEDED for s in statuses):
+        store = run_or_fail(module, lambda: destination_store(module))
+        started = parse_time(targets[0].folder.rsplit("/", 1)[-1])
+        written = run_or_fail(module, lambda: runner.record(ddb, store, statuses, settings.account, module.region,
+                                                            started, utc_now()))
+        result["changed"] = result["changed"] or written > 0
+    if done and p["delete_when_finished"]:
+        run_or_fail(module, lambda: runner.delete_pipeline(dp, pipeline_id))
+        result.update(changed=True, state="DELETED")
+    _fail_or_exit(module, result, statuses, done, p["destination"])
+
+
+if __name__ == "__main__":
+    main()
