@@ -69,6 +69,7 @@ class JobFlowSettings:
     step_class: str = DEFAULT_STEP_CLASS
     on_demand_read_ratio: float = 0.5  # for tables the plan gives no read percentage (on-demand)
     max_steps: int = MAX_ACTIVE_STEPS
+    maximum_retries: int = 2  # new steps for a failed table while its cluster is still up
     tags: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -108,9 +109,10 @@ def _validate_settings(s: JobFlowSettings) -> None:
     if not s.destination.startswith("s3://") or len(s.destination.rstrip("/")) <= len("s3://"):
         raise InputError("destination", f"{s.destination!r} is not an s3:// URL",
                          "EMR writes to S3 only: use s3://bucket/prefix (the local engine writes to file://)")
-    if not s.account or not s.region:
-        raise InputError("account_id", "the account and region of the backup path are unknown",
-                         "set account_id and region")
+    if not s.region:
+        raise InputError("region", "the region is unknown", "set region (or AWS_REGION)")
+    if not s.account:
+        raise InputError("account_id", "the account of the backup path is unknown", "set account_id")
     if not s.release_label.startswith("emr-"):
         raise InputError("release_label", f"{s.release_label!r} is not an EMR release label", "use e.g. emr-5.36.2")
     for name in ("service_role", "job_flow_role", "master_instance_type", "core_instance_type", "step_class"):
@@ -135,6 +137,8 @@ def _validate_settings(s: JobFlowSettings) -> None:
     if not 1 <= s.max_steps <= MAX_ACTIVE_STEPS:
         raise InputError("max_steps", f"must be in [1, {MAX_ACTIVE_STEPS}], got {s.max_steps}",
                          f"EMR allows at most {MAX_ACTIVE_STEPS} active steps per cluster")
+    if not 0 <= s.maximum_retries <= 10:
+        raise InputError("maximum_retries", f"must be in [0, 10], got {s.maximum_retries}", "")
     if not s.jar.startswith("s3://") and not s.jar.startswith("/"):
         raise InputError("step_jar", f"{s.jar!r} is neither an s3:// URL nor a path on the cluster", "")
 

@@ -1,10 +1,13 @@
 """Run one planned cluster on EMR: start it once, watch its steps, record finished tables, terminate.
 
-- Start is idempotent: a run's cluster is found among active clusters by name and tags before
-  RunJobFlow is called, and its backup timestamp is taken from its tag, so a second call with the
-  same run and cluster id monitors the running cluster instead of starting another.
+- Start is idempotent: a run's cluster is found by name and tags before RunJobFlow is called (an
+  active one, else one that already ended in the last two weeks), and its backup timestamp is taken
+  from its tag, so a second call with the same run and cluster id monitors (or reports) that cluster
+  instead of starting another. A new run needs a new run id.
 - Monitoring reads ListSteps; each step is mapped back to its table by its arguments
   (output, table, read ratio) and reported as PENDING, RUNNING, COMPLETED, FAILED or CANCELLED.
+- A table whose step FAILED is given a new step, up to `maximum_retries` times, while the cluster
+  still runs. A cluster whose last step failed has already ended itself, so that table is reported.
 - For every table whose step COMPLETED, `hippolyte-manifest.json` is written (engine `emr`, data
   format `emr-connector`, consistency `fuzzy-scan`), listing the data files under the folder's `data/`
   with size and sha256 computed from the stored bytes and item counts from their lines (one item per
@@ -22,7 +25,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join
@@ -34,9 +37,10 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow im
     PlannedStep,
     build_job_flow,
     job_flow_name,
+    step_request,
     taken_at_from_tags,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, is_error
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import (
     MANIFEST_NAME,
     DataFile,
@@ -47,6 +51,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema im
 
 ACTIVE_CLUSTER_STATES = ("STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING", "TERMINATING")
 ENDED_CLUSTER_STATES = ("TERMINATED", "TERMINATED_WITH_ERRORS")
+ENDED_LOOKBACK_DAYS = 14  # how far back a finished run's cluster is looked for
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
 _STEP_STATES = {"PENDING": "PENDING", "CANCEL_PENDING": "CANCELLED", "RUNNING": "RUNNING", "COMPLETED": "COMPLETED",
                 "CANCELLED": "CANCELLED", "FAILED": "FAILED", "INTERRUPTED": "FAILED"}
@@ -69,12 +74,13 @@ class TableStatus:
     reason: str | None = None
     manifest: str | None = None  # key of hippolyte-manifest.json, relative to the destination
     manifest_written: bool = False
+    attempts: int = 0
 
     def to_dict(self, root: str) -> dict[str, Any]:
         return {"name": self.table, "status": self.status, "step_id": self.step_id, "started": self.started,
                 "finished": self.finished, "reason": self.reason, "backup_url": f"{root}/{self.folder}",
                 "manifest_url": f"{root}/{self.manifest}" if self.manifest else None,
-                "manifest_written": self.manifest_written}
+                "manifest_written": self.manifest_written, "attempts": self.attempts}
 
 
 @dataclass
@@ -86,14 +92,13 @@ class RunResult:
     tables: list[TableStatus] = field(default_factory=list)
     done: bool = False
     timed_out: bool = False
+    retried: bool = False  # new steps were added for failed tables
 
     @property
     def failed_tables(self) -> list[str]:
         return [t.table for t in self.tables if t.status in ("FAILED", "CANCELLED")]
 
-    @property
-    def manifests_written(self) -> list[str]:
-        return [t.manifest for t in self.tables if t.manifest_written and t.manifest]
+    manifests_written: list[str] = field(default_factory=list)  # keys written by this call, over all polls
 
 
 def _iso(value: Any) -> str | None:
@@ -102,10 +107,16 @@ def _iso(value: Any) -> str | None:
     return None
 
 
-def find_cluster(emr: Any, run_id: str, cluster_id: str) -> dict[str, Any] | None:
-    """The active cluster of this run and planned cluster (same name and tags), if any."""
+def find_cluster(emr: Any, run_id: str, cluster_id: str, ended: bool = False) -> dict[str, Any] | None:
+    """The active cluster of this run and planned cluster (same name and tags), if any.
+
+    With `ended`, the newest cluster of the run that has already terminated (looked for over the last
+    ENDED_LOOKBACK_DAYS), so a run that has finished is reported rather than started again."""
     name = job_flow_name(run_id, cluster_id)
-    for page in emr.get_paginator("list_clusters").paginate(ClusterStates=list(ACTIVE_CLUSTER_STATES)):
+    kwargs: dict[str, Any] = {"ClusterStates": list(ENDED_CLUSTER_STATES if ended else ACTIVE_CLUSTER_STATES)}
+    if ended:
+        kwargs["CreatedAfter"] = datetime.now(UTC) - timedelta(days=ENDED_LOOKBACK_DAYS)
+    for page in emr.get_paginator("list_clusters").paginate(**kwargs):  # newest first
         for summary in page.get("Clusters", []):
             if summary.get("Name") != name:
                 continue
@@ -116,14 +127,14 @@ def find_cluster(emr: Any, run_id: str, cluster_id: str) -> dict[str, Any] | Non
     return None
 
 
-def step_states(emr: Any, cluster_id: str) -> dict[str, dict[str, Any]]:
-    """The newest step of each table on the cluster, by table name (ListSteps lists newest first)."""
-    steps: dict[str, dict[str, Any]] = {}
+def step_states(emr: Any, cluster_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Every step of each table on the cluster, newest first (as ListSteps lists them), by table name."""
+    steps: dict[str, list[dict[str, Any]]] = {}
     for page in emr.get_paginator("list_steps").paginate(ClusterId=cluster_id):
         for step in page.get("Steps", []):
             args = step.get("Config", {}).get("Args", [])
             if len(args) >= 2:
-                steps.setdefault(args[1], step)
+                steps.setdefault(args[1], []).append(step)
     return steps
 
 
@@ -131,12 +142,13 @@ def table_statuses(emr: Any, cluster_id: str, planned: list[PlannedStep], cluste
     found = step_states(emr, cluster_id)
     out = []
     for p in planned:
-        step = found.get(p.table)
-        if step is None:
+        attempts = found.get(p.table, [])
+        if not attempts:
             ended = cluster_state in ENDED_CLUSTER_STATES
             out.append(TableStatus(p.table, "FAILED" if ended else "PENDING", p.folder,
                                    reason="the cluster has no export step for this table" if ended else None))
             continue
+        step = attempts[0]
         status = step.get("Status", {})
         state = _STEP_STATES.get(status.get("State", ""), "PENDING")
         if cluster_state in ENDED_CLUSTER_STATES and state not in TERMINAL:
@@ -144,8 +156,30 @@ def table_statuses(emr: Any, cluster_id: str, planned: list[PlannedStep], cluste
         timeline = status.get("Timeline", {})
         reason = status.get("FailureDetails", {}).get("Message") or status.get("StateChangeReason", {}).get("Message")
         out.append(TableStatus(p.table, state, p.folder, step.get("Id"), _iso(timeline.get("StartDateTime")),
-                               _iso(timeline.get("EndDateTime")), reason if state != "COMPLETED" else None))
+                               _iso(timeline.get("EndDateTime")), reason if state != "COMPLETED" else None,
+                               attempts=len(attempts)))
     return out
+
+
+def _retry(emr: Any, cluster_id: str, cluster_state: str, statuses: list[TableStatus],
+           planned: list[PlannedStep], s: JobFlowSettings) -> bool:
+    """Add a new step for each failed table with retries left, while the cluster runs; True if any was added."""
+    if cluster_state not in ("STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"):
+        return False
+    by_table = {p.table: p for p in planned}
+    added = False
+    for status in statuses:
+        if status.status != "FAILED" or not status.step_id or status.attempts > s.maximum_retries:
+            continue
+        try:
+            emr.add_job_flow_steps(JobFlowId=cluster_id, Steps=[step_request(by_table[status.table], s)])
+        except Exception as exc:
+            if is_error(exc, "ValidationException", "InvalidRequestException"):
+                return added  # the cluster is ending: what failed stays failed
+            raise
+        status.reason = f"attempt {status.attempts} failed ({status.reason or 'no reason given'}); retrying"
+        status.status, status.attempts, added = "PENDING", status.attempts + 1, True
+    return added
 
 
 # ---------------------------------------------------------------- manifests
@@ -231,6 +265,8 @@ def prepare(emr: Any, cluster: Any, settings: JobFlowSettings
     """Validate (before any AWS call), then look for the run's cluster; a found one fixes the timestamp."""
     request, planned = build_job_flow(cluster, settings)
     existing = find_cluster(emr, settings.run_id, cluster["id"])
+    if existing is None:
+        existing = find_cluster(emr, settings.run_id, cluster["id"], ended=True)
     if existing is not None:
         tags = existing.get("Tags", [])
         destination = {t.get("Key"): t.get("Value") for t in tags}.get(TAG_DESTINATION)
@@ -259,7 +295,11 @@ def run_cluster(emr: Any, ddb: Any, store: BackupStore, cluster: Any, settings: 
     while True:
         state = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]["Status"]["State"]
         statuses = table_statuses(emr, cluster_id, planned, state)
+        result.retried = _retry(emr, cluster_id, state, statuses, planned, settings) or result.retried
         _record(store, ddb, statuses, settings)
+        result.manifests_written += [t.manifest for t in statuses if t.manifest_written and t.manifest]
+        for t in statuses:
+            t.manifest_written = t.manifest in result.manifests_written
         result.cluster_state, result.tables = state, statuses
         result.done = all(t.status in TERMINAL for t in statuses)
         if progress:

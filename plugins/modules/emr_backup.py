@@ -32,7 +32,8 @@ options:
   run_id:
     description:
       - Identifies the backup run. The cluster is named C(hippolyte-<run_id>-<cluster id>) and tagged with it.
-      - Use the same value to monitor or terminate the cluster later.
+      - Use the same value to monitor or terminate the cluster later. A run whose cluster has already ended (in the
+        last 14 days) is reported, not started again. Use a new value for a new backup.
     type: str
     required: true
   state:
@@ -109,6 +110,13 @@ options:
     description: Read ratio given to the export of a table for which the plan sets no read percentage (on-demand).
     type: float
     default: 0.5
+  maximum_retries:
+    description:
+      - New steps to add for a table whose step failed, while the cluster still runs.
+      - The cluster terminates itself once it has no steps left, so a failure of the last step
+        cannot be retried on the same cluster. That table is reported failed.
+    type: int
+    default: 2
   tags:
     description: Extra tags for the cluster.
     type: dict
@@ -220,10 +228,12 @@ tables:
     backup_url: {description: The table's backup folder., type: str, returned: always}
     manifest_url: {description: Its C(hippolyte-manifest.json), when the step completed., type: str, returned: always}
     manifest_written: {description: Whether this call wrote the manifest., type: bool, returned: always}
+    attempts: {description: Steps run for the table so far (more than 1 after retries)., type: int, returned: always}
   sample: [{"name": "orders", "status": "COMPLETED", "step_id": "s-1K3XXXXXX", "reason": null,
             "backup_url": "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-00-00-05",
             "manifest_url": "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-00-00-05/hippolyte-manifest.json",
-            "manifest_written": true, "started": "2026-11-22T00:09:12+00:00", "finished": "2026-11-22T01:30:40+00:00"}]
+            "manifest_written": true, "attempts": 1, "started": "2026-11-22T00:09:12+00:00",
+            "finished": "2026-11-22T01:30:40+00:00"}]
 manifests_written:
   description: URLs of the manifests that this call wrote.
   returned: state=present
@@ -257,6 +267,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow im
     DEFAULT_STEP_CLASS,
     JobFlowSettings,
     SpotSettings,
+    build_job_flow,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_runner import (
     find_cluster,
@@ -288,6 +299,7 @@ ARGUMENT_SPEC = dict(
     step_jar=dict(type="str"),
     step_class=dict(type="str", default=DEFAULT_STEP_CLASS),
     on_demand_read_ratio=dict(type="float", default=0.5),
+    maximum_retries=dict(type="int", default=2),
     tags=dict(type="dict", default={}),
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=7200),
@@ -308,7 +320,7 @@ def _settings(p, account, region):
         spot=SpotSettings(core=spot.get("core") or False, task_count=spot.get("task_count") or 0,
                           task_instance_type=spot.get("task_instance_type"), bid_price=spot.get("bid_price")),
         step_jar=p["step_jar"], step_class=p["step_class"], on_demand_read_ratio=p["on_demand_read_ratio"],
-        tags={str(k): str(v) for k, v in p["tags"].items()})
+        maximum_retries=p["maximum_retries"], tags={str(k): str(v) for k, v in p["tags"].items()})
 
 
 def _absent(module, emr):
@@ -339,6 +351,10 @@ def main():
         if p[name] < (0 if name == "wait_timeout" else 1):
             module.fail_json(msg=f"{name}: must be positive, got {p[name]}", field=name)
 
+    # Every input is checked before the first AWS call (the account lookup); the account is a stand-in here.
+    run_or_fail(module, lambda: build_job_flow(p["cluster"], _settings(p, p["account_id"] or "000000000000",
+                                                                       module.region)))
+
     def account():
         if p["account_id"]:
             return p["account_id"]
@@ -366,7 +382,7 @@ def main():
         emr, ddb, store, p["cluster"], settings, wait=p["wait"], wait_timeout=p["wait_timeout"],
         poll_interval=p["poll_interval"]))
     out = dict(
-        changed=result.created or bool(result.manifests_written), cluster_id=result.cluster_id,
+        changed=result.created or result.retried or bool(result.manifests_written), cluster_id=result.cluster_id,
         cluster_state=result.cluster_state, created=result.created, done=result.done,
         tables=[t.to_dict(root) for t in result.tables],
         manifests_written=[f"{root}/{key}" for key in result.manifests_written],

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -134,9 +135,11 @@ def test_wait_times_out_while_steps_run(moto_server: Any, unique_name: str) -> N
 # ---------------------------------------------------------------- steps finishing and failing (simulated)
 
 class SimulatedSteps:
-    """The real moto EMR client, except that ListSteps reports `outcomes` (table -> state) from poll `after` on."""
+    """The real moto EMR client, except that ListSteps reports `outcomes` from poll `after` on.
 
-    def __init__(self, real: Any, outcomes: dict[str, str], after: int = 2) -> None:
+    `outcomes` maps a table to the state of each attempt, oldest first; the last one repeats."""
+
+    def __init__(self, real: Any, outcomes: dict[str, list[str]], after: int = 2) -> None:
         self.real, self.outcomes, self.after, self.polls = real, outcomes, after, 0
 
     def __getattr__(self, name: str) -> Any:
@@ -153,8 +156,13 @@ class SimulatedSteps:
                 outer.polls += 1
                 for page in paginator.paginate(**kwargs):
                     if outer.polls >= outer.after:
-                        for step in page.get("Steps", []):
-                            state = outer.outcomes.get(step["Config"]["Args"][1])
+                        steps = page.get("Steps", [])
+                        tables = [step["Config"]["Args"][1] for step in steps]
+                        for n, step in enumerate(steps):  # newest first: attempt = older steps of the table
+                            table = tables[n]
+                            attempt = tables[n + 1:].count(table)
+                            states = outer.outcomes.get(table)
+                            state = states[min(attempt, len(states) - 1)] if states else None
                             if state:
                                 step["Status"]["State"] = state
                                 step["Status"]["Timeline"]["EndDateTime"] = datetime.now(UTC)
@@ -195,8 +203,9 @@ def test_completed_steps_get_manifests_failed_ones_never(moto_server: Any, uniqu
                                region=REGION, subnet_id="subnet-0abc",
                                taken_at=datetime(2026, 11, 22, 1, 0, tzinfo=UTC))
     cluster = planned("c05", *names)
-    emr = SimulatedSteps(client("emr", moto_server.url),
-                         {orders: "COMPLETED", users: "FAILED", events: "COMPLETED", late: "COMPLETED"})
+    # orders fails once and succeeds on its retry; users fails every attempt (1 + maximum_retries 2).
+    emr = SimulatedSteps(client("emr", moto_server.url), {orders: ["FAILED", "COMPLETED"], users: ["FAILED"],
+                                                          events: ["COMPLETED"], late: ["COMPLETED"]})
     polls: list[list[str]] = []
 
     def on_poll(statuses: list[Any]) -> None:
@@ -221,6 +230,9 @@ def test_completed_steps_get_manifests_failed_ones_never(moto_server: Any, uniqu
     assert by_table[late].status == "FAILED" and "_SUCCESS" in by_table[late].reason
     assert sorted(result.failed_tables) == sorted([users, late])
     assert sorted(result.manifests_written) == sorted([by_table[orders].manifest, by_table[events].manifest])
+    assert (by_table[orders].attempts, by_table[users].attempts, by_table[events].attempts) == (2, 3, 1)
+    real_steps = emr.real.list_steps(ClusterId=result.cluster_id)["Steps"]
+    assert [s["Config"]["Args"][1] for s in real_steps].count(users) == 3 and len(real_steps) == 7
 
     for table, key in ((orders, "orders"), (events, "events")):
         folder = by_table[table].folder
@@ -240,3 +252,10 @@ def test_completed_steps_get_manifests_failed_ones_never(moto_server: Any, uniqu
     again = run_cluster(emr, ddb, store, cluster, settings, wait=False, sleep=lambda _s: None)
     assert not again.created and again.cluster_id == result.cluster_id and again.manifests_written == []
     assert {t.table: t.status for t in again.tables}[orders] == "COMPLETED"
+    # Once the cluster has ended, the run is reported, not started again, and gets no new steps.
+    emr.real.terminate_job_flows(JobFlowIds=[result.cluster_id])
+    ended = run_cluster(emr, ddb, store, cluster, replace(settings, maximum_retries=5), wait=False)
+    assert ended.cluster_id == result.cluster_id and not ended.created and ended.done
+    assert ended.cluster_state.startswith("TERMINATED")
+    assert {t.table: t.status for t in ended.tables}[users] == "FAILED" and ended.manifests_written == []
+    assert len(emr.real.list_steps(ClusterId=result.cluster_id)["Steps"]) == 7

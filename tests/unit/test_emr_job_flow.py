@@ -114,6 +114,9 @@ def test_read_ratio_outside_unit_interval(ratio: object) -> None:
     ({"release_label": "5.36.0"}, "release_label"),
     ({"spot": SpotSettings(bid_price="cheap")}, "spot.bid_price"),
     ({"subnet_id": "vpc-123"}, "subnet_id"),
+    ({"maximum_retries": -1}, "maximum_retries"),
+    ({"region": ""}, "region"),
+    ({"account": ""}, "account_id"),
 ])
 def test_bad_settings(overrides: dict, field: str) -> None:
     with pytest.raises(InputError) as err:
