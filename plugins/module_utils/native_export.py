@@ -27,7 +27,12 @@ from typing import Any
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, S3Store, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
+    UNSUPPORTED_CALL_CODES,
+    HippolyteError,
+    InputError,
+    is_error,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import account_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema, describe_table
 
@@ -114,10 +119,8 @@ def prepare(ddb: Any, store: BackupStore, tables: list[str], region: str, settin
     plans = []
     for name in tables:
         describe_table(ddb, name, field="tables")
+        _check_pitr(ddb, name, at)
         schema = capture_schema(ddb, name)
-        if schema.get("PointInTimeRecovery") != "ENABLED":
-            raise InputError("tables", f"table {name!r} has point-in-time recovery off, so it cannot be exported",
-                             "enable PITR on it (update_continuous_backups) or back it up with another engine")
         account = account_of(schema.get("TableArn"), settings.account_id)
         folder = backup_folder(account, region, name, at)
         plans.append(TableExport(table=name, folder=folder, backup_url=f"{s3.url.rstrip('/')}/{folder}",
@@ -125,6 +128,25 @@ def prepare(ddb: Any, store: BackupStore, tables: list[str], region: str, settin
     s3.check_writable()
     settings.export_time = at
     return plans
+
+
+def _check_pitr(ddb: Any, name: str, at: datetime) -> None:
+    """PITR must be on, and `at` inside its window (else AWS refuses that table after others have started)."""
+    try:
+        described = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+    except Exception as exc:
+        if is_error(exc, *UNSUPPORTED_CALL_CODES):
+            described = {}
+        else:
+            raise
+    pitr = described.get("PointInTimeRecoveryDescription", {})
+    if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
+        raise InputError("tables", f"table {name!r} has point-in-time recovery off, so it cannot be exported",
+                         "enable PITR on it (update_continuous_backups) or back it up with another engine")
+    earliest = pitr.get("EarliestRestorableDateTime")
+    if isinstance(earliest, datetime) and at < earliest.astimezone(UTC).replace(microsecond=0):
+        raise InputError("export_time", f"{at.isoformat()} is before table {name!r}'s earliest restorable time "
+                         f"{earliest.astimezone(UTC).isoformat()}", "choose a later export_time, or leave it unset")
 
 
 def _data_prefix(store: S3Store, folder: str) -> str:

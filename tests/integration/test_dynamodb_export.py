@@ -30,8 +30,10 @@ from tests.support.ansible_run import run_module
 from tests.support.items import every_type_item
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items
 
-EXPORT_TIME = "2026-11-22T01:00:00Z"
-FOLDER_TIME = "2026-11-22-01-00-00"
+
+def _now() -> datetime:
+    """An export time inside the PITR window of tables made just before (the module checks the window)."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _table(ddb: Any, name: str, items: list[dict[str, Any]], pitr: bool = True) -> None:
@@ -52,9 +54,9 @@ def _keys(s3: Any, bucket: str) -> list[str]:
     return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
 
 
-def _args(moto_server: Any, bucket: str, tables: list[str], **extra: Any) -> dict[str, Any]:
+def _args(moto_server: Any, bucket: str, tables: list[str], at: datetime, **extra: Any) -> dict[str, Any]:
     return {"tables": tables, "destination": f"s3://{bucket}/dynamodb", "run_id": "night-1",
-            "export_time": EXPORT_TIME, "region": REGION, "endpoint_url": moto_server.url,
+            "export_time": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": REGION, "endpoint_url": moto_server.url,
             "poll_interval": 0.1, "wait_timeout": 30, **extra}
 
 
@@ -65,16 +67,18 @@ def test_exports_every_table_at_one_time_into_its_backup_folder(moto_server: Any
     expected = [every_type_item("k1"), every_type_item("k2"), *simple_items(30)]
     _table(ddb, orders, expected)
     _table(ddb, users, list(simple_items(5)))
+    at = _now()
+    folder_time = at.strftime("%Y-%m-%d-%H-%M-%S")
 
-    run = run_module("dynamodb_export", _args(moto_server, unique_name, [orders, users]))
+    run = run_module("dynamodb_export", _args(moto_server, unique_name, [orders, users], at))
 
     assert not run.failed, run.output
-    assert run.result["changed"] is True and run.result["export_time"] == "2026-11-22T01:00:00+00:00"
+    assert run.result["changed"] is True and run.result["export_time"] == at.isoformat()
     by_table = {e["table"]: e for e in run.result["exports"]}
     assert [by_table[t]["status"] for t in (orders, users)] == ["COMPLETED", "COMPLETED"]
     assert [by_table[t]["item_count"] for t in (orders, users)] == [32, 5]
     for table in (orders, users):
-        folder = f"dynamodb/123456789012/{REGION}/{table}/{FOLDER_TIME}"
+        folder = f"dynamodb/123456789012/{REGION}/{table}/{folder_time}"
         assert by_table[table]["backup_url"] == f"s3://{unique_name}/{folder}"
         described = ddb.describe_export(ExportArn=by_table[table]["export_arn"])["ExportDescription"]
         assert described["S3Prefix"] == f"{folder}/data" and described["ExportStatus"] == "COMPLETED"
@@ -93,12 +97,12 @@ def test_exports_every_table_at_one_time_into_its_backup_folder(moto_server: Any
     # The export restores, byte for byte, into another DynamoDB (dynalite) from moto's S3.
     store = open_store(f"s3://{unique_name}/dynamodb", s3)
     target = client("dynamodb", dynalite_server.url)
-    result = restore_backup(target, store, f"123456789012/{REGION}/{orders}/{FOLDER_TIME}", orders,
+    result = restore_backup(target, store, f"123456789012/{REGION}/{orders}/{folder_time}", orders,
                             RestoreSettings(workers=2))
     assert result.counted_items == 32
     assert canonical(scan_all(target, orders)) == canonical(expected)
 
-    again = run_module("dynamodb_export", _args(moto_server, unique_name, [orders, users]))
+    again = run_module("dynamodb_export", _args(moto_server, unique_name, [orders, users], at))
     assert not again.failed, again.output
     assert again.result["changed"] is False
     assert [e["started"] for e in again.result["exports"]] == [False, False]
@@ -109,7 +113,7 @@ def test_exports_every_table_at_one_time_into_its_backup_folder(moto_server: Any
 def test_check_mode_starts_nothing(moto_server: Any, unique_name: str) -> None:
     ddb, s3 = _setup(moto_server, unique_name)
     _table(ddb, unique_name, list(simple_items(3)))
-    run = run_module("dynamodb_export", _args(moto_server, unique_name, [unique_name]), check=True)
+    run = run_module("dynamodb_export", _args(moto_server, unique_name, [unique_name], _now()), check=True)
     assert not run.failed, run.output
     assert run.result["exports"][0]["status"] == "PENDING" and run.result["exports"][0]["export_arn"] is None
     assert _keys(s3, unique_name) == []
@@ -122,7 +126,7 @@ def test_a_table_without_pitr_fails_before_any_export(moto_server: Any, unique_n
     good, bad = f"{unique_name}-good", f"{unique_name}-nopitr"
     _table(ddb, good, list(simple_items(3)))
     _table(ddb, bad, list(simple_items(3)), pitr=False)
-    run = run_module("dynamodb_export", _args(moto_server, unique_name, [good, bad]))
+    run = run_module("dynamodb_export", _args(moto_server, unique_name, [good, bad], _now()))
     assert run.failed and run.result["field"] == "tables"
     assert bad in run.result["msg"] and "point-in-time recovery off" in run.result["msg"]
     assert _keys(s3, unique_name) == []
@@ -137,7 +141,7 @@ def test_bad_destination_fails_before_any_export(moto_server: Any, unique_name: 
                                                  field: str) -> None:
     ddb, s3 = _setup(moto_server, unique_name)
     _table(ddb, unique_name, list(simple_items(3)))
-    args = _args(moto_server, unique_name, [unique_name], destination=destination.format(bucket=unique_name))
+    args = _args(moto_server, unique_name, [unique_name], _now(), destination=destination.format(bucket=unique_name))
     run = run_module("dynamodb_export", args)
     assert run.failed and run.result["field"] == field, run.output
     arn = ddb.describe_table(TableName=unique_name)["Table"]["TableArn"]
@@ -186,7 +190,7 @@ def test_monitoring_until_completed_and_failed_with_native_manifests(moto_server
     for table in (ok, broken):
         _table(real, table, items)
     store = open_store(f"s3://{unique_name}/dynamodb", s3)
-    settings = native_export.ExportSettings(run_id="night-2", export_time=datetime(2026, 11, 22, 1, tzinfo=UTC),
+    settings = native_export.ExportSettings(run_id="night-2", export_time=_now(),
                                             poll_interval_s=5, wait_timeout_s=60)
     plans = native_export.prepare(real, store, [ok, broken], REGION, settings)
     arns = {}
@@ -235,7 +239,7 @@ def test_a_data_file_that_does_not_match_the_native_md5_fails_the_table(moto_ser
     real, s3 = _setup(moto_server, unique_name)
     _table(real, unique_name, list(simple_items(4)))
     store = open_store(f"s3://{unique_name}/dynamodb", s3)
-    settings = native_export.ExportSettings(run_id="night-3", export_time=datetime(2026, 11, 22, 1, tzinfo=UTC))
+    settings = native_export.ExportSettings(run_id="night-3", export_time=_now())
     plan, = native_export.prepare(real, store, [unique_name], REGION, settings)
     arn = f"{plan.schema['TableArn']}/export/01763773200000-ffff0000"
     keys = _native_export(s3, unique_name, f"dynamodb/{plan.folder}/data", "01763773200000-ffff0000",
@@ -258,3 +262,15 @@ def test_settings_are_checked() -> None:
     assert err.value.field == "export_time"
     assert native_export.client_token("r1", "orders") == native_export.client_token("r1", "orders")
     assert native_export.client_token("r1", "orders") != native_export.client_token("r2", "orders")
+
+
+def test_an_export_time_before_the_pitr_window_is_refused(moto_server: Any, unique_name: str) -> None:
+    ddb, s3 = _setup(moto_server, unique_name)
+    _table(ddb, unique_name, list(simple_items(2)))
+    store = open_store(f"s3://{unique_name}/dynamodb", s3)
+    settings = native_export.ExportSettings(run_id="r", export_time=datetime(2020, 1, 1, tzinfo=UTC))
+    with pytest.raises(InputError, match="earliest restorable time") as err:
+        native_export.export_tables(ddb, store, [unique_name], REGION, settings)
+    assert err.value.field == "export_time"
+    arn = ddb.describe_table(TableName=unique_name)["Table"]["TableArn"]
+    assert ddb.list_exports(TableArn=arn)["ExportSummaries"] == [] and _keys(s3, unique_name) == []
