@@ -212,7 +212,7 @@ def build_job_flow(cluster: Any, settings: JobFlowSettings) -> tuple[dict[str, A
     cid = cluster["id"]
     tags = {**settings.tags, TAG_RUN: settings.run_id, TAG_CLUSTER: cid,
             TAG_TAKEN_AT: settings.taken_at.astimezone(UTC).strftime(FOLDER_FORMAT),
-            TAG_DESTINATION: settings.destination[:256]}
+            TAG_DESTINATION: destination_tag(settings.destination)}
     request: dict[str, Any] = {
         "Name": job_flow_name(settings.run_id, cid),
         "ReleaseLabel": settings.release_label,
@@ -228,6 +228,10 @@ def build_job_flow(cluster: Any, settings: JobFlowSettings) -> tuple[dict[str, A
     if settings.log_uri:
         request["LogUri"] = settings.log_uri
     return request, steps
+
+
+def destination_tag(destination: str) -> str:
+    return destination.rstrip("/")[:256]
 
 
 def taken_at_from_tags(tags: list[dict[str, str]]) -> datetime | None:

@@ -36,6 +36,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow im
     JobFlowSettings,
     PlannedStep,
     build_job_flow,
+    destination_tag,
     job_flow_name,
     step_request,
     taken_at_from_tags,
@@ -270,7 +271,7 @@ def prepare(emr: Any, cluster: Any, settings: JobFlowSettings
     if existing is not None:
         tags = existing.get("Tags", [])
         destination = {t.get("Key"): t.get("Value") for t in tags}.get(TAG_DESTINATION)
-        if destination and destination != settings.destination[:256]:
+        if destination and destination != destination_tag(settings.destination):
             raise HippolyteError(f"cluster {existing['Id']} of run {settings.run_id} writes to {destination}, "
                                  f"not {settings.destination}; use a new run_id or the same destination")
         taken_at = taken_at_from_tags(tags)

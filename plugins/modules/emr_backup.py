@@ -347,9 +347,9 @@ def main():
     if p["state"] == "absent":
         _absent(module, emr)
 
-    for name in ("wait_timeout", "poll_interval"):
-        if p[name] < (0 if name == "wait_timeout" else 1):
-            module.fail_json(msg=f"{name}: must be positive, got {p[name]}", field=name)
+    for name, least in (("wait_timeout", 0), ("poll_interval", 1)):
+        if p[name] < least:
+            module.fail_json(msg=f"{name}: must be at least {least}, got {p[name]}", field=name)
 
     # Every input is checked before the first AWS call (the account lookup); the account is a stand-in here.
     run_or_fail(module, lambda: build_job_flow(p["cluster"], _settings(p, p["account_id"] or "000000000000",

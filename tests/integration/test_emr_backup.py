@@ -21,7 +21,7 @@ from typing import Any
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import JobFlowSettings, job_flow_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_runner import run_cluster
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import MANIFEST_NAME
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import MANIFEST_NAME, loads
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
 from tests.support.tables import create_table
@@ -67,12 +67,13 @@ def test_start_is_idempotent_and_terminate_stops_the_cluster(moto_server: Any, u
     described = emr.describe_cluster(ClusterId=r["cluster_id"])["Cluster"]
     tags = {t["Key"]: t["Value"] for t in described["Tags"]}
     assert tags["hippolyte:run-id"] == unique_name and tags["hippolyte:cluster-id"] == "c01"
+    assert described["LogUri"] == f"s3://{unique_name}/logs/"
     steps = emr.list_steps(ClusterId=r["cluster_id"])["Steps"][::-1]  # ListSteps lists newest first
     assert [s["Config"]["Args"][1] for s in steps] == ["orders", "users", "events"]
     assert all(s["ActionOnFailure"] == "CONTINUE" for s in steps)
     assert steps[0]["Config"]["Args"][0] == r["tables"][0]["backup_url"] + "/data/"
 
-    second = run_module("emr_backup", args)
+    second = run_module("emr_backup", dict(args, destination=args["destination"] + "/"))  # same place
     assert not second.failed, second.output
     assert second.result["cluster_id"] == r["cluster_id"]
     assert not second.result["changed"] and not second.result["created"]
@@ -236,7 +237,7 @@ def test_completed_steps_get_manifests_failed_ones_never(moto_server: Any, uniqu
 
     for table, key in ((orders, "orders"), (events, "events")):
         folder = by_table[table].folder
-        doc = json.loads(store.read_bytes(f"{folder}/{MANIFEST_NAME}"))
+        doc = loads(store.read_bytes(f"{folder}/{MANIFEST_NAME}"), folder)  # what restore reads
         assert (doc["engine"], doc["data_format"], doc["consistency"]) == ("emr", "emr-connector", "fuzzy-scan")
         assert doc["table"] == table and doc["account"] == "111111111111" and doc["region"] == REGION
         assert doc["schema"]["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
