@@ -159,7 +159,8 @@ attributes:
 notes:
   - The destination must be C(s3://). EMR cannot write to a local folder.
   - Needs C(elasticmapreduce:RunJobFlow), C(elasticmapreduce:ListClusters), C(elasticmapreduce:DescribeCluster),
-    C(elasticmapreduce:ListSteps), C(elasticmapreduce:TerminateJobFlows), C(elasticmapreduce:AddTags),
+    C(elasticmapreduce:ListSteps), C(elasticmapreduce:AddJobFlowSteps) (retries), C(elasticmapreduce:TerminateJobFlows),
+    C(elasticmapreduce:AddTags),
     C(iam:PassRole) on both roles, C(sts:GetCallerIdentity), C(dynamodb:DescribeTable),
     C(dynamodb:DescribeTimeToLive), C(dynamodb:DescribeContinuousBackups), C(dynamodb:ListTagsOfResource),
     C(s3:GetObject), C(s3:PutObject) and C(s3:ListBucket). See the collection's C(docs/engines-emr.md).
