@@ -1,4 +1,4 @@
-"""Restore reads every engine's data format (DESIGN.md section 6) into dynalite, exactly.
+"""Restore reads every engine's data format (DESIGN.md section 6), and a dynamodump folder, into dynalite, exactly.
 
 The backup folders are written here the way each tool lays them out: the DynamoDBExport tool's
 plain-text files with its `manifest` and `_SUCCESS` (both line styles, mixed type-key casing), and a
@@ -19,8 +19,9 @@ import pytest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import emr_connector_codec as emr
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder, find_backup
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.dynodump import import_dump
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import encode_line, to_json_item
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import RestoreSettings, restore_backup
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema
@@ -119,3 +120,40 @@ def test_a_damaged_emr_line_fails_the_restore_and_says_so(source: tuple[Any, dic
     folder = _write_backup(store, schema, "emr", "emr-connector", {"data/part-0": (data, 2)}, {})
     with pytest.raises(HippolyteError, match="unknown attribute type 'q'"):
         restore_backup(ddb, store, folder, f"{schema['TableName']}-bad", RestoreSettings(workers=1))
+
+
+def test_dynamodump_folder_is_imported_then_restored(dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
+    ddb = client("dynamodb", dynalite_server.url)
+    gsi = {"IndexName": "by-n", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+           "Projection": {"ProjectionType": "KEYS_ONLY"},
+           "ProvisionedThroughput": {"ReadCapacityUnits": 2, "WriteCapacityUnits": 2}}
+    create_table(ddb, unique_name, rcu=7, wcu=3, GlobalSecondaryIndexes=[gsi])
+    items = [every_type_item(f"k{n}") for n in range(5)] + list(simple_items(30))
+    dump = tmp_path / "dump" / unique_name
+    (dump / "data").mkdir(parents=True)
+    # As dynamodump writes them: DescribeTable's answer, and each Scan page as returned (binary as base64).
+    (dump / "schema.json").write_text(json.dumps(ddb.describe_table(TableName=unique_name), default=str, indent=2))
+    for page, start in enumerate(range(0, len(items), 20), 1):
+        chunk = [to_json_item(i) for i in items[start:start + 20]]
+        (dump / "data" / f"{page:04d}.json").write_text(json.dumps({"Count": len(chunk), "Items": chunk,
+                                                                     "ScannedCount": len(chunk)}, indent=2))
+    source = open_store(f"file://{tmp_path}/dump")
+    backups = open_store(f"file://{tmp_path}/backups")
+
+    imported = import_dump(source, unique_name, backups, REGION, taken_at=TAKEN)
+    again = import_dump(source, unique_name, backups, REGION, taken_at=TAKEN)
+
+    assert imported.changed and not again.changed and imported.manifest["item_count"] == len(items)
+    assert imported.manifest["engine"] == "dynodump" and len(imported.manifest["files"]) == 2
+    ref = find_backup(backups, unique_name, REGION)
+    assert ref.folder == imported.folder
+    target = f"{unique_name}-from-dump"
+    result = restore_backup(ddb, backups, ref.folder, target, RestoreSettings(workers=2))
+    assert result.counted_items == len(items)
+    assert canonical(scan_all(ddb, target)) == canonical(items)
+    table = ddb.describe_table(TableName=target)["Table"]
+    assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 7
+    assert table["GlobalSecondaryIndexes"][0]["IndexName"] == "by-n"
+    with pytest.raises(InputError, match=r"schema\.json") as err:
+        import_dump(source, "no-such-table", backups, REGION)
+    assert err.value.field == "source"

@@ -1,0 +1,131 @@
+"""Importing a dynamodump folder (`<table>/schema.json` + `<table>/data/0001.json` ...) as a backup.
+
+dynamodump writes DescribeTable's answer (`{"Table": {...}}`) as `schema.json` and every Scan page it
+read, as returned (`{"Items": [...], "Count": n, ...}`, DynamoDB JSON with base64 binary), as
+`data/NNNN.json`. Importing converts the folder into the backup layout once: one gzip dynamodb-json
+part per page file, the schema in CreateTable's vocabulary, and `hippolyte-manifest.json` last. From
+then on it restores, lists and verifies like any other backup. A dump is a Scan, so it is `fuzzy-scan`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, HashingWriter, join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import (
+    CodecError,
+    encode_json_line,
+    from_json_item,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import account_of
+
+ENGINE = "dynodump"
+
+
+@dataclass
+class ImportResult:
+    folder: str
+    url: str
+    changed: bool
+    manifest: dict[str, Any]
+
+
+def _capacity(throughput: dict[str, Any] | None) -> dict[str, int] | None:
+    if not throughput or not throughput.get("ReadCapacityUnits"):
+        return None
+    return {"ReadCapacityUnits": int(throughput["ReadCapacityUnits"]),
+            "WriteCapacityUnits": int(throughput.get("WriteCapacityUnits", 1))}
+
+
+def schema_from_description(table: dict[str, Any]) -> dict[str, Any]:
+    """A DescribeTable `Table` as the schema a hippolyte manifest carries (what CreateTable needs)."""
+    mode = table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
+    if mode == "PROVISIONED" and not _capacity(table.get("ProvisionedThroughput")):
+        mode = "PAY_PER_REQUEST"  # dumps of on-demand tables made before BillingModeSummary existed
+
+    provisioned = mode == "PROVISIONED"
+
+    def index(ix: dict[str, Any], with_capacity: bool) -> dict[str, Any]:
+        out = {"IndexName": ix["IndexName"], "KeySchema": ix["KeySchema"], "Projection": ix["Projection"]}
+        if with_capacity and _capacity(ix.get("ProvisionedThroughput")):
+            out["ProvisionedThroughput"] = _capacity(ix["ProvisionedThroughput"])
+        return out
+
+    try:
+        return {
+            "TableName": table["TableName"], "TableArn": table.get("TableArn"), "KeySchema": table["KeySchema"],
+            "AttributeDefinitions": table["AttributeDefinitions"], "BillingMode": mode,
+            "ProvisionedThroughput": _capacity(table.get("ProvisionedThroughput")) if provisioned else None,
+            "LocalSecondaryIndexes": [index(i, False) for i in table.get("LocalSecondaryIndexes", [])],
+            "GlobalSecondaryIndexes": [index(i, provisioned) for i in table.get("GlobalSecondaryIndexes", [])],
+            "StreamSpecification": table.get("StreamSpecification"),
+            "SSEDescription": table.get("SSEDescription"),
+            "TableClass": table.get("TableClassSummary", {}).get("TableClass", "STANDARD"),
+            "DeletionProtectionEnabled": bool(table.get("DeletionProtectionEnabled", False)),
+            "ItemCount": table.get("ItemCount"), "TableSizeBytes": table.get("TableSizeBytes"),
+            "TimeToLive": None, "PointInTimeRecovery": None, "Tags": [],
+        }
+    except KeyError as exc:
+        raise InputError("source", f"schema.json lacks {exc.args[0]}", "point at a folder dynamodump wrote") from exc
+
+
+def _read_json(store: BackupStore, key: str) -> Any:
+    try:
+        return json.loads(store.read_bytes(key))
+    except ValueError as exc:
+        raise HippolyteError(f"{store.url.rstrip('/')}/{key} is not JSON: {exc}") from exc
+
+
+def import_dump(source: BackupStore, table_dir: str, dest: BackupStore, region: str,
+                account_id: str | None = None, taken_at: datetime | None = None) -> ImportResult:
+    """Convert `<source>/<table_dir>` (a dynamodump table folder) into a backup under `dest`."""
+    schema_key = join(table_dir, "schema.json")
+    if not source.exists(schema_key):
+        raise InputError("source", f"{source.url.rstrip('/')}/{schema_key} does not exist",
+                         "point at the table's folder inside a dynamodump dump (it holds schema.json and data/)")
+    described = _read_json(source, schema_key)
+    schema = schema_from_description(described.get("Table", described) if isinstance(described, dict) else {})
+    account = account_of(schema.get("TableArn"), account_id)
+    taken = (taken_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    folder = backup_folder(account, region, schema["TableName"], taken)
+    url = f"{dest.url.rstrip('/')}/{folder}"
+    manifest_key = join(folder, manifest_file.MANIFEST_NAME)
+    if dest.exists(manifest_key):
+        return ImportResult(folder, url, False, manifest_file.loads(dest.read_bytes(manifest_key), url))
+    pages = [k for k in source.list_files(join(table_dir, "data")) if k.endswith(".json")]
+    files = []
+    for number, key in enumerate(pages):
+        doc = _read_json(source, key)
+        items = doc.get("Items") if isinstance(doc, dict) else None
+        if not isinstance(items, list):
+            raise HippolyteError(f"{source.url.rstrip('/')}/{key} has no Items list: not a dynamodump page")
+        path = f"data/part-{number:05d}.json.gz"
+        raw = HashingWriter(dest.open_writer(join(folder, path)))
+        try:
+            with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
+                for item in items:
+                    try:
+                        from_json_item(item)  # refuse a damaged value now, not halfway through a restore
+                    except (CodecError, AttributeError) as exc:
+                        raise HippolyteError(f"{source.url.rstrip('/')}/{key}: {exc}") from exc
+                    gz.write((encode_json_line(item) + "\n").encode())
+            raw.close()
+        except BaseException:
+            raw.abort()
+            dest.delete_tree(folder)
+            raise
+        files.append(manifest_file.DataFile(path, len(items), raw.size, raw.sha256))
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    doc = manifest_file.build_manifest(schema=schema, account=account, region=region, engine=ENGINE,
+                                       data_format="dynamodb-json", consistency="fuzzy-scan",
+                                       started=taken.isoformat(), finished=now, files=files)
+    doc["imported_from"] = f"{source.url.rstrip('/')}/{table_dir}"
+    dest.put_bytes(manifest_key, manifest_file.dumps(doc))  # last: marks the backup complete
+    return ImportResult(folder, url, True, doc)
