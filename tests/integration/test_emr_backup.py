@@ -18,9 +18,16 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import JobFlowSettings, job_flow_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_runner import run_cluster
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_runner import (
+    TableStatus,
+    run_cluster,
+    write_manifest,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import MANIFEST_NAME, loads
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
@@ -260,3 +267,34 @@ def test_completed_steps_get_manifests_failed_ones_never(moto_server: Any, uniqu
     assert ended.cluster_state.startswith("TERMINATED")
     assert {t.table: t.status for t in ended.tables}[users] == "FAILED" and ended.manifests_written == []
     assert len(emr.real.list_steps(ClusterId=result.cluster_id)["Steps"]) == 7
+
+
+def test_manifest_edge_cases(moto_server: Any, unique_name: str) -> None:
+    """Export output written by the test into moto S3: a last line without a newline still counts as an item;
+    an export manifest naming a file that is not there, or output with no _SUCCESS, gets no manifest."""
+    bucket(moto_server, unique_name)
+    s3, ddb = client("s3", moto_server.url), client("dynamodb", moto_server.url)
+    create_table(ddb, unique_name, rcu=5)
+    store = open_store(f"s3://{unique_name}/ddb", s3)
+    taken = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
+
+    def status(folder: str) -> TableStatus:
+        return TableStatus(unique_name, "COMPLETED", folder)
+
+    ok = f"111111111111/{REGION}/{unique_name}/ok"
+    s3.put_object(Bucket=unique_name, Key=f"ddb/{ok}/data/part-0", Body=b'{"pk":{"s":"a"}}\n{"pk":{"s":"b"}}')
+    s3.put_object(Bucket=unique_name, Key=f"ddb/{ok}/data/_SUCCESS", Body=b"")
+    key = write_manifest(store, ddb, status(ok), "111111111111", REGION, taken)
+    doc = loads(store.read_bytes(key), key)
+    assert [(f["path"], f["items"]) for f in doc["files"]] == [("data/part-0", 2)] and doc["item_count"] == 2
+
+    broken = f"111111111111/{REGION}/{unique_name}/broken"
+    entries = {"name": "DynamoDB-export", "version": 3,
+               "entries": [{"url": f"s3://{unique_name}/ddb/{broken}/data/gone", "mandatory": True}]}
+    s3.put_object(Bucket=unique_name, Key=f"ddb/{broken}/data/manifest", Body=json.dumps(entries).encode())
+    unfinished = f"111111111111/{REGION}/{unique_name}/unfinished"
+    s3.put_object(Bucket=unique_name, Key=f"ddb/{unfinished}/data/part-0", Body=b'{"pk":{"s":"a"}}\n')
+    for folder, words in ((broken, "not in"), (unfinished, "did not finish")):
+        with pytest.raises(HippolyteError, match=words):
+            write_manifest(store, ddb, status(folder), "111111111111", REGION, taken)
+        assert not store.exists(f"{folder}/{MANIFEST_NAME}")
