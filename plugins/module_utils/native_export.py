@@ -157,13 +157,21 @@ def _describe(ddb: Any, arn: str) -> dict[str, Any]:
     return ddb.describe_export(ExportArn=arn)["ExportDescription"]
 
 
-def _find_existing(ddb: Any, store: S3Store, plan: TableExport) -> dict[str, Any] | None:
+def _started_before(export_arn: str, at: datetime) -> bool:
+    """Whether an AWS export id (`<start epoch ms>-<hex>`) shows it started before `at` (so it is not ours)."""
+    started_ms = export_arn.rsplit("/", 1)[-1].split("-", 1)[0]
+    return started_ms.isdigit() and len(started_ms) >= 13 and int(started_ms) < at.timestamp() * 1000
+
+
+def _find_existing(ddb: Any, store: S3Store, plan: TableExport, at: datetime) -> dict[str, Any] | None:
     """An export of this table already sent to this folder (a re-run of the same run), if any."""
     arn = plan.schema.get("TableArn")
     kwargs: dict[str, Any] = {"TableArn": arn}
     while True:
         page = ddb.list_exports(**kwargs)
         for summary in page.get("ExportSummaries", []):
+            if _started_before(summary["ExportArn"], at):  # older nights' exports: skip without describing
+                continue
             described = _describe(ddb, summary["ExportArn"])
             if (described.get("S3Bucket") == store.bucket
                     and described.get("S3Prefix", "").strip("/") == _data_prefix(store, plan.folder)
@@ -191,7 +199,7 @@ def start(ddb: Any, store: BackupStore, plans: list[TableExport], settings: Expo
             plan.status, plan.item_count = "COMPLETED", plan.manifest["item_count"]
             plan.export_arn = plan.manifest.get("export_arn")
             continue
-        existing = _find_existing(ddb, s3, plan)
+        existing = _find_existing(ddb, s3, plan, settings.export_time or utc_now())
         if existing is not None:
             _apply(plan, existing)
             continue
@@ -207,6 +215,10 @@ def start(ddb: Any, store: BackupStore, plans: list[TableExport], settings: Expo
             if is_error(exc, "PointInTimeRecoveryUnavailableException"):
                 raise InputError("tables", f"table {plan.table!r} has point-in-time recovery off",
                                  "enable PITR on it or back it up with another engine") from exc
+            if is_error(exc, "IdempotentParameterMismatchException"):
+                raise InputError("export_time", f"run {settings.run_id!r} already started an export of "
+                                 f"{plan.table!r} with other parameters (another export_time or destination)",
+                                 "re-run with the run's original export_time, or use a new run_id") from exc
             raise
         plan.started = True
         _apply(plan, described)

@@ -274,3 +274,24 @@ def test_an_export_time_before_the_pitr_window_is_refused(moto_server: Any, uniq
     assert err.value.field == "export_time"
     arn = ddb.describe_table(TableName=unique_name)["Table"]["TableArn"]
     assert ddb.list_exports(TableArn=arn)["ExportSummaries"] == [] and _keys(s3, unique_name) == []
+
+
+def test_a_run_id_reused_with_another_export_time_is_a_clear_error(moto_server: Any, unique_name: str) -> None:
+    """AWS's IdempotentParameterMismatchException (same ClientToken, other parameters) is stubbed: moto ignores
+    ClientToken. Older exports of the table (id = start time in ms) are skipped without a DescribeExport."""
+    real, s3 = _setup(moto_server, unique_name)
+    _table(real, unique_name, list(simple_items(2)))
+    store = open_store(f"s3://{unique_name}/dynamodb", s3)
+    settings = native_export.ExportSettings(run_id="night-4", export_time=_now())
+    plan, = native_export.prepare(real, store, [unique_name], REGION, settings)
+    old_export = f"{plan.schema['TableArn']}/export/01600000000000-0a0b0c0d"
+    ddb = client("dynamodb", moto_server.url)
+    with Stubber(ddb) as stub:
+        stub.add_response("list_exports", {"ExportSummaries": [{"ExportArn": old_export, "ExportStatus": "COMPLETED"}]},
+                          {"TableArn": plan.schema["TableArn"]})
+        stub.add_client_error("export_table_to_point_in_time", "IdempotentParameterMismatchException",
+                              "The request uses the same client token as a previous, but non-identical request.")
+        with pytest.raises(InputError, match="already started an export") as err:
+            native_export.start(ddb, store, [plan], settings)
+        stub.assert_no_pending_responses()
+    assert err.value.field == "export_time" and not plan.started
