@@ -54,6 +54,7 @@ class ExportSettings:
     poll_interval_s: float = 30.0
     s3_bucket_owner: str | None = None
     account_id: str | None = None
+    retries: int = 0  # new exports of a table after DynamoDB reports its export FAILED
 
     def validate(self, now: datetime) -> None:
         if not self.run_id or not self.run_id.strip():
@@ -61,6 +62,8 @@ class ExportSettings:
         if self.export_time is not None and self.export_time > now:
             raise InputError("export_time", f"{self.export_time.isoformat()} is in the future",
                              "DynamoDB exports only the past: leave it unset for now")
+        if self.retries < 0:
+            raise InputError("retries", f"must be 0 or more, got {self.retries}")
         for name in ("wait_timeout_s", "poll_interval_s"):
             if getattr(self, name) <= 0:
                 raise InputError(name.removesuffix("_s"), f"must be above 0, got {getattr(self, name)}")
@@ -78,6 +81,8 @@ class TableExport:
     status: str = "PENDING"  # PENDING (check mode) | IN_PROGRESS | COMPLETED | FAILED
     started: bool = False  # this call started the export (as opposed to finding it running or done)
     wrote_manifest: bool = False  # this call wrote hippolyte-manifest.json
+    attempts: int = 1  # exports started for this table in this run (a picked-up export counts as one)
+    history: list[str] = field(default_factory=list)  # failed attempts that were retried
     item_count: int | None = None
     failure: str | None = None
     manifest: dict[str, Any] | None = field(default=None, repr=False)
@@ -85,7 +90,7 @@ class TableExport:
     def result(self) -> dict[str, Any]:
         return {"table": self.table, "export_arn": self.export_arn, "status": self.status,
                 "backup_url": self.backup_url, "item_count": self.item_count, "failure": self.failure,
-                "started": self.started,
+                "started": self.started, "attempts": self.attempts, "retried_failures": self.history,
                 "manifest_url": f"{self.backup_url}/{manifest_file.MANIFEST_NAME}" if self.manifest else None}
 
 
@@ -203,25 +208,29 @@ def start(ddb: Any, store: BackupStore, plans: list[TableExport], settings: Expo
         if existing is not None:
             _apply(plan, existing)
             continue
-        request: dict[str, Any] = {
-            "TableArn": plan.schema["TableArn"], "ExportTime": settings.export_time,
-            "ClientToken": client_token(settings.run_id, plan.table), "S3Bucket": s3.bucket,
-            "S3Prefix": _data_prefix(s3, plan.folder), "ExportFormat": EXPORT_FORMAT}
-        if settings.s3_bucket_owner:
-            request["S3BucketOwner"] = settings.s3_bucket_owner
-        try:
-            described = ddb.export_table_to_point_in_time(**request)["ExportDescription"]
-        except Exception as exc:
-            if is_error(exc, "PointInTimeRecoveryUnavailableException"):
-                raise InputError("tables", f"table {plan.table!r} has point-in-time recovery off",
-                                 "enable PITR on it or back it up with another engine") from exc
-            if is_error(exc, "IdempotentParameterMismatchException"):
-                raise InputError("export_time", f"run {settings.run_id!r} already started an export of "
-                                 f"{plan.table!r} with other parameters (another export_time or destination)",
-                                 "re-run with the run's original export_time, or use a new run_id") from exc
-            raise
-        plan.started = True
-        _apply(plan, described)
+        _start_one(ddb, s3, plan, settings, attempt=1)
+
+
+def _start_one(ddb: Any, s3: S3Store, plan: TableExport, settings: ExportSettings, attempt: int) -> None:
+    token = client_token(settings.run_id, plan.table if attempt == 1 else f"{plan.table}#{attempt}")
+    request: dict[str, Any] = {
+        "TableArn": plan.schema["TableArn"], "ExportTime": settings.export_time, "ClientToken": token,
+        "S3Bucket": s3.bucket, "S3Prefix": _data_prefix(s3, plan.folder), "ExportFormat": EXPORT_FORMAT}
+    if settings.s3_bucket_owner:
+        request["S3BucketOwner"] = settings.s3_bucket_owner
+    try:
+        described = ddb.export_table_to_point_in_time(**request)["ExportDescription"]
+    except Exception as exc:
+        if is_error(exc, "PointInTimeRecoveryUnavailableException"):
+            raise InputError("tables", f"table {plan.table!r} has point-in-time recovery off",
+                             "enable PITR on it or back it up with another engine") from exc
+        if is_error(exc, "IdempotentParameterMismatchException"):
+            raise InputError("export_time", f"run {settings.run_id!r} already started an export of "
+                             f"{plan.table!r} with other parameters (another export_time or destination)",
+                             "re-run with the run's original export_time, or use a new run_id") from exc
+        raise
+    plan.started, plan.attempts, plan.failure = True, attempt, None
+    _apply(plan, described)
 
 
 def wait(ddb: Any, store: BackupStore, plans: list[TableExport], settings: ExportSettings,
@@ -233,6 +242,9 @@ def wait(ddb: Any, store: BackupStore, plans: list[TableExport], settings: Expor
         for plan in plans:
             if plan.status not in DONE and plan.export_arn:
                 _apply(plan, _describe(ddb, plan.export_arn))
+                if plan.status == "FAILED" and plan.attempts <= settings.retries:  # DynamoDB's failure: try again
+                    plan.history.append(f"{plan.export_arn}: {plan.failure}")
+                    _start_one(ddb, _s3_store(store), plan, settings, attempt=plan.attempts + 1)
             if plan.status == "COMPLETED" and plan.manifest is None:
                 try:
                     finish(ddb, store, plan)
@@ -324,11 +336,20 @@ def _iso(value: Any) -> str:
     return str(value) if value else utc_now().isoformat()
 
 
+def _own_files(listed: list[str], plan: TableExport) -> list[str]:
+    """The files of this export's `AWSDynamoDB/<ExportId>/` tree, leaving a failed earlier attempt's out.
+
+    Falls back to every file when no tree carries the export's id (a stand-in naming it otherwise)."""
+    export_id = (plan.export_arn or "").rsplit("/", 1)[-1]
+    own = [k for k in listed if export_id and f"/AWSDynamoDB/{export_id}/" in k]
+    return own or listed
+
+
 def finish(ddb: Any, store: BackupStore, plan: TableExport) -> None:
     """Write hippolyte-manifest.json for a COMPLETED export (from the native manifest when present)."""
     s3 = _s3_store(store)
     described = _describe(ddb, plan.export_arn) if plan.export_arn else {}
-    listed = store.list_files(join(plan.folder, "data"))
+    listed = _own_files(store.list_files(join(plan.folder, "data")), plan)
     summary, entries = _native_manifests(s3, plan.folder, listed)
     data_files: list[manifest_file.DataFile] = []
     if entries is not None:

@@ -52,6 +52,13 @@ options:
     description: Seconds between DescribeExport polls.
     type: float
     default: 30
+  retries:
+    description:
+      - New exports started for a table after DynamoDB reports its export C(FAILED), before the table is
+        reported as failed. Each retry writes into the same backup folder; only the successful export's
+        files go into the manifest.
+    type: int
+    default: 1
   s3_bucket_owner:
     description: Account id owning the destination bucket, when it is not the tables' account.
     type: str
@@ -143,6 +150,15 @@ exports:
       description: Why the export failed (null unless C(FAILED)).
       type: str
       sample: "S3NoSuchBucket: The specified bucket does not exist"
+    attempts:
+      description: Exports started for the table in this run (1 unless a failed one was retried).
+      type: int
+      sample: 1
+    retried_failures:
+      description: The failed exports that were retried, with their failure.
+      type: list
+      elements: str
+      sample: ["arn:aws:dynamodb:eu-west-1:111111111111:table/orders/export/0170-ab: UNKNOWN: internal error"]
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
@@ -167,6 +183,7 @@ ARGUMENT_SPEC = dict(
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=7200),
     poll_interval=dict(type="float", default=30.0),
+    retries=dict(type="int", default=1),
     s3_bucket_owner=dict(type="str"),
     account_id=dict(type="str"),
     **DESTINATION_OPTIONS,
@@ -178,7 +195,7 @@ def main():
     p = module.params
     settings = ExportSettings(
         run_id=p["run_id"], wait=p["wait"], wait_timeout_s=p["wait_timeout"], poll_interval_s=p["poll_interval"],
-        s3_bucket_owner=p["s3_bucket_owner"], account_id=p["account_id"],
+        s3_bucket_owner=p["s3_bucket_owner"], account_id=p["account_id"], retries=p["retries"],
         export_time=run_or_fail(module, lambda: parse_time(p["export_time"], "export_time"))
         if p["export_time"] else None)
     ddb = aws_client(module, "dynamodb")

@@ -295,3 +295,37 @@ def test_a_run_id_reused_with_another_export_time_is_a_clear_error(moto_server: 
             native_export.start(ddb, store, [plan], settings)
         stub.assert_no_pending_responses()
     assert err.value.field == "export_time" and not plan.started
+
+
+def test_a_failed_export_is_retried_and_only_the_good_attempt_is_recorded(moto_server: Any, unique_name: str) -> None:
+    """FAILED then a second export COMPLETED, stubbed on DynamoDB; the failed attempt left a partial file in S3."""
+    real, s3 = _setup(moto_server, unique_name)
+    items = list(simple_items(6))
+    _table(real, unique_name, items)
+    store = open_store(f"s3://{unique_name}/dynamodb", s3)
+    settings = native_export.ExportSettings(run_id="night-5", export_time=_now(), retries=1, poll_interval_s=1)
+    plan, = native_export.prepare(real, store, [unique_name], REGION, settings)
+    table_arn = plan.schema["TableArn"]
+    first, second = f"{table_arn}/export/01800000000000-11111111", f"{table_arn}/export/01800000000001-22222222"
+    data = f"dynamodb/{plan.folder}/data"
+    s3.put_object(Bucket=unique_name, Key=f"{data}/AWSDynamoDB/01800000000000-11111111/data/partial.json.gz",
+                  Body=gzip.compress(encode_line(items[0]).encode()))
+    _native_export(s3, unique_name, data, "01800000000001-22222222", items, parts=2, arn=second)
+    plan.export_arn, plan.status = first, "IN_PROGRESS"
+    ddb = client("dynamodb", moto_server.url)
+    with Stubber(ddb) as stub:
+        stub.add_response("describe_export", _description(first, "FAILED", table_arn, FailureCode="UNKNOWN",
+                                                          FailureMessage="internal error"), {"ExportArn": first})
+        stub.add_response("export_table_to_point_in_time", _description(second, "IN_PROGRESS", table_arn), {
+            "TableArn": table_arn, "ExportTime": settings.export_time, "S3Bucket": unique_name,
+            "S3Prefix": data, "ExportFormat": "DYNAMODB_JSON",
+            "ClientToken": native_export.client_token("night-5", f"{unique_name}#2")})
+        stub.add_response("describe_export", _description(second, "COMPLETED", table_arn), {"ExportArn": second})
+        stub.add_response("describe_export", _description(second, "COMPLETED", table_arn), {"ExportArn": second})
+        native_export.wait(ddb, store, [plan], settings, sleep=lambda _: None)
+        stub.assert_no_pending_responses()
+    assert plan.status == "COMPLETED" and plan.attempts == 2 and plan.export_arn == second
+    assert plan.result()["retried_failures"] == [f"{first}: UNKNOWN: internal error"]
+    doc = json.loads(store.read_bytes(f"{plan.folder}/hippolyte-manifest.json"))
+    assert doc["item_count"] == 6 and len(doc["files"]) == 2
+    assert all("01800000000001-22222222" in f["path"] for f in doc["files"])
