@@ -145,3 +145,31 @@ def test_a_boosted_table_gets_its_capacity_back(dynalite_server: Any, unique_nam
     assert doc["item_count"] == 200
     assert doc["schema"]["ProvisionedThroughputDuringBackup"]["ReadCapacityUnits"] > 2
     assert doc["schema"]["ProvisionedThroughput"]["ReadCapacityUnits"] == 2  # the original, not the boost
+
+
+def test_export_engine_backup_and_restore_on_moto(moto_server: Any, unique_name: str, tmp_path: Path) -> None:
+    """The backup role on the native export engine (moto implements ExportTableToPointInTime and writes the
+    data to its S3; it completes exports at once), then the restore role reading the native-export layout."""
+    ddb, s3 = client("dynamodb", moto_server.url), client("s3", moto_server.url)
+    s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    create_table(ddb, unique_name, rcu=20)
+    ddb.update_continuous_backups(TableName=unique_name,
+                                  PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    put_items(ddb, unique_name, [every_type_item(f"k{n}") for n in range(40)])
+    inv = inventory(tmp_path / "inventory.json", moto_server.url, f"s3://{unique_name}/nightly",
+                    hippolyte_include=[unique_name], hippolyte_engine="export", hippolyte_autoscaling=True)
+
+    backup = run_playbook("playbooks/backup.yml", inv)
+
+    assert backup.returncode == 0, backup.stdout[-4000:]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=unique_name)["Contents"]]
+    (manifest_key,) = [k for k in keys if k.endswith("hippolyte-manifest.json")]
+    doc = json.loads(s3.get_object(Bucket=unique_name, Key=manifest_key)["Body"].read())
+    assert doc["engine"] == "export" and doc["consistency"] == "point-in-time" and doc["item_count"] == 40
+    report = next((tmp_path / "reports").glob("night-backup-*.md")).read_text()
+    assert "## Cluster engines" in report and f"| {unique_name} | COMPLETED | 40 |" in report
+
+    restore = run_playbook("playbooks/restore.yml", inv, {"table": unique_name, "target": f"{unique_name}-back"})
+
+    assert restore.returncode == 0, restore.stdout[-4000:]
+    assert canonical(scan_all(ddb, f"{unique_name}-back")) == canonical(scan_all(ddb, unique_name))
