@@ -38,11 +38,14 @@ def aws_client(module: AnsibleAWSModule, service: str, pool_size: int = 10, endp
     return module.client(service, **extra)
 
 
+def s3_client(module: AnsibleAWSModule, pool_size: int = 10) -> Any:
+    return aws_client(module, "s3", pool_size, module.params.get("s3_endpoint_url"))
+
+
 def destination_store(module: AnsibleAWSModule, pool_size: int = 10) -> BackupStore:
     """The module's `destination`; an S3 client is made only for an s3:// one."""
     url = module.params["destination"]
-    s3 = aws_client(module, "s3", pool_size, module.params.get("s3_endpoint_url")) if url.startswith("s3://") else None
-    return open_store(url, s3)
+    return open_store(url, s3_client(module, pool_size) if url.startswith("s3://") else None)
 
 
 def run_or_fail(module: AnsibleAWSModule, action: Callable[[], T]) -> T:

@@ -25,6 +25,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec impo
     from_json_item,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import account_of
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import schema_of
 
 ENGINE = "dynodump"
 
@@ -37,41 +38,10 @@ class ImportResult:
     manifest: dict[str, Any]
 
 
-def _capacity(throughput: dict[str, Any] | None) -> dict[str, int] | None:
-    if not throughput or not throughput.get("ReadCapacityUnits"):
-        return None
-    return {"ReadCapacityUnits": int(throughput["ReadCapacityUnits"]),
-            "WriteCapacityUnits": int(throughput.get("WriteCapacityUnits", 1))}
-
-
 def schema_from_description(table: dict[str, Any]) -> dict[str, Any]:
-    """A DescribeTable `Table` as the schema a hippolyte manifest carries (what CreateTable needs)."""
-    mode = table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
-    if mode == "PROVISIONED" and not _capacity(table.get("ProvisionedThroughput")):
-        mode = "PAY_PER_REQUEST"  # dumps of on-demand tables made before BillingModeSummary existed
-
-    provisioned = mode == "PROVISIONED"
-
-    def index(ix: dict[str, Any], with_capacity: bool) -> dict[str, Any]:
-        out = {"IndexName": ix["IndexName"], "KeySchema": ix["KeySchema"], "Projection": ix["Projection"]}
-        if with_capacity and _capacity(ix.get("ProvisionedThroughput")):
-            out["ProvisionedThroughput"] = _capacity(ix["ProvisionedThroughput"])
-        return out
-
+    """A DescribeTable `Table` from schema.json as the schema a hippolyte manifest carries."""
     try:
-        return {
-            "TableName": table["TableName"], "TableArn": table.get("TableArn"), "KeySchema": table["KeySchema"],
-            "AttributeDefinitions": table["AttributeDefinitions"], "BillingMode": mode,
-            "ProvisionedThroughput": _capacity(table.get("ProvisionedThroughput")) if provisioned else None,
-            "LocalSecondaryIndexes": [index(i, False) for i in table.get("LocalSecondaryIndexes", [])],
-            "GlobalSecondaryIndexes": [index(i, provisioned) for i in table.get("GlobalSecondaryIndexes", [])],
-            "StreamSpecification": table.get("StreamSpecification"),
-            "SSEDescription": table.get("SSEDescription"),
-            "TableClass": table.get("TableClassSummary", {}).get("TableClass", "STANDARD"),
-            "DeletionProtectionEnabled": bool(table.get("DeletionProtectionEnabled", False)),
-            "ItemCount": table.get("ItemCount"), "TableSizeBytes": table.get("TableSizeBytes"),
-            "TimeToLive": None, "PointInTimeRecovery": None, "Tags": [],
-        }
+        return schema_of(table)
     except KeyError as exc:
         raise InputError("source", f"schema.json lacks {exc.args[0]}", "point at a folder dynamodump wrote") from exc
 

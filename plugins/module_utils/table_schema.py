@@ -57,14 +57,18 @@ def _index(index: dict[str, Any], with_capacity: bool) -> dict[str, Any]:
 
 
 def billing_mode(table: dict[str, Any]) -> str:
-    return table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
+    summary = table.get("BillingModeSummary", {}).get("BillingMode")
+    if summary:
+        return summary
+    # Descriptions without a summary (older ones, some emulators): on-demand tables show no read capacity.
+    return "PROVISIONED" if (table.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits") else "PAY_PER_REQUEST"
 
 
-def capture_schema(ddb: Any, name: str) -> dict[str, Any]:
-    """Everything needed to recreate the table, in CreateTable's own vocabulary."""
-    table = describe_table(ddb, name)
+def schema_of(table: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a DescribeTable `Table` in CreateTable's vocabulary; TTL, PITR and tags need calls of
+    their own and are left empty here."""
     mode = billing_mode(table)
-    schema: dict[str, Any] = {
+    return {
         "TableName": table["TableName"],
         "TableArn": table.get("TableArn"),
         "KeySchema": table["KeySchema"],
@@ -79,7 +83,16 @@ def capture_schema(ddb: Any, name: str) -> dict[str, Any]:
         "DeletionProtectionEnabled": bool(table.get("DeletionProtectionEnabled", False)),
         "ItemCount": table.get("ItemCount"),
         "TableSizeBytes": table.get("TableSizeBytes"),
+        "TimeToLive": None,
+        "PointInTimeRecovery": None,
+        "Tags": [],
     }
+
+
+def capture_schema(ddb: Any, name: str) -> dict[str, Any]:
+    """Everything needed to recreate the table, in CreateTable's own vocabulary."""
+    table = describe_table(ddb, name)
+    schema = schema_of(table)
     ttl = _optional(ddb.describe_time_to_live, TableName=name)
     schema["TimeToLive"] = ttl.get("TimeToLiveDescription") if ttl else None
     pitr = _optional(ddb.describe_continuous_backups, TableName=name)

@@ -15,7 +15,8 @@ description:
     be written for O(stall_timeout) seconds the task fails and says how many items are missing.
   - Refuses a target table that exists and holds items unless O(force=true).
   - Each data file's size and sha256 are checked against the manifest while it is read.
-  - Reads backups in the C(dynamodb-json) format (the local engine's).
+  - Reads every engine's format - C(dynamodb-json) (local engine), C(emr-connector) (Data Pipeline and EMR,
+    both line styles) and C(native-export) (export engine) - and imports dynamodump folders (O(dynamodump)).
 author:
   - Hippolyte for Ansible developers
 options:
@@ -60,6 +61,14 @@ options:
         recorded on the table first (as M(hippolyte.dynamodb.dynamodb_throughput) does) and put back when
         the load ends, even when it fails. Unset, the table loads at its backed-up capacity.
     type: int
+  dynamodump:
+    description:
+      - Root of a dump written by the dynamodump tool (C(file:///dir) or C(s3://bucket/prefix)), holding
+        C(<table>/schema.json) and C(<table>/data/0001.json) ... The table's folder is first imported under
+        O(destination) as an ordinary backup, taken at O(at) (default now; give O(at) to make a rerun find
+        the same import), then restored.
+      - In check mode nothing is imported.
+    type: str
   run_id:
     description: Identifies this run in the capacity record of a boosted load.
     type: str
@@ -156,8 +165,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     aws_client,
     destination_store,
     run_or_fail,
+    s3_client,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import find_backup, parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.dynodump import import_dump
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import RestoreSettings, restore_backup
 
 ARGUMENT_SPEC = dict(
@@ -172,6 +184,7 @@ ARGUMENT_SPEC = dict(
     wait_timeout=dict(type="int", default=600),
     stall_timeout=dict(type="int", default=300),
     write_capacity=dict(type="int"),
+    dynamodump=dict(type="str"),
     run_id=dict(type="str"),
     **DESTINATION_OPTIONS,
 )
@@ -189,6 +202,10 @@ def main():
         settings.validate()
         at = parse_time(p["at"]) if p["at"] else None
         store = destination_store(module, p["readers"])
+        if p["dynamodump"] and not module.check_mode:
+            # A dump is first imported as an ordinary backup (taken at `at`), then restored like one.
+            dump = open_store(p["dynamodump"], s3_client(module) if p["dynamodump"].startswith("s3://") else None)
+            import_dump(dump, p["table"], store, module.region, p["account_id"], at)
         ref = find_backup(store, p["table"], module.region, p["account_id"], at)
         target = p["target"] or f"{p['table']}-restored-{ref.taken_at:%Y%m%d-%H%M%S}"
         return store, restore_backup(ddb, store, ref.folder, target, settings, check_mode=module.check_mode)
