@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import io
 import json
 from collections.abc import Iterator
-from typing import Any, BinaryIO
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import emr_connector_codec
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, open_lines
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import CodecError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import DataFile
@@ -37,33 +33,6 @@ def _emr_connector(line: bytes) -> str:
 # Data format (manifest `data_format`) -> one stored line as PutRequest JSON. A native export's data
 # files hold the same `{"Item": {...}}` lines as the local engine's.
 READERS = {"dynamodb-json": _dynamodb_json, "emr-connector": _emr_connector, "native-export": _dynamodb_json}
-GZIP_MAGIC = b"\x1f\x8b"
-
-
-class _HashingReader(io.RawIOBase):
-    def __init__(self, inner: BinaryIO) -> None:
-        self.inner = inner
-        self.sha = hashlib.sha256()
-        self.size = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.inner.read(len(buffer))
-        self.sha.update(data)
-        self.size += len(data)
-        buffer[: len(data)] = data
-        return len(data)
-
-    def finish(self) -> None:
-        """Hash what the decompressor did not need to read (nothing, for a well-formed file)."""
-        while True:
-            chunk = self.inner.read(1024 * 1024)
-            if not chunk:
-                return
-            self.sha.update(chunk)
-            self.size += len(chunk)
 
 
 def iter_put_requests(store: BackupStore, folder: str, data_file: DataFile, data_format: str) -> Iterator[str]:
@@ -73,19 +42,13 @@ def iter_put_requests(store: BackupStore, folder: str, data_file: DataFile, data
         raise HippolyteError(f"data format {data_format!r} cannot be restored by this version; "
                              f"it reads {', '.join(READERS)}")
     where = f"{store.url.rstrip('/')}/{join(folder, data_file.path)}"
-    with store.open_reader(join(folder, data_file.path)) as raw:
-        hashing = _HashingReader(raw)
-        count = 0
-        buffered = io.BufferedReader(hashing, 1024 * 1024)
-        # The local and native engines gzip their files; DynamoDBExport writes plain text.
-        gzipped = buffered.peek(2)[:2] == GZIP_MAGIC
-        with (gzip.GzipFile(fileobj=buffered, mode="rb") if gzipped else buffered) as lines:
-            for line in lines:
-                if line.strip():
-                    count += 1
-                    yield decode(line)
-        hashing.finish()
-    if hashing.size != data_file.bytes or hashing.sha.hexdigest() != data_file.sha256:
+    count = 0
+    with open_lines(store, join(folder, data_file.path)) as (lines, hashing):
+        for line in lines:
+            if line.strip():
+                count += 1
+                yield decode(line)
+    if hashing.size != data_file.bytes or hashing.sha256 != data_file.sha256:
         raise HippolyteError(f"{where} does not match the manifest (size {hashing.size} vs {data_file.bytes}, "
                              "or sha256 differs): the backup is damaged")
     if count != data_file.items:

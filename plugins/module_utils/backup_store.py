@@ -6,10 +6,15 @@ written as it goes, so memory stays flat whatever the size of the table.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import hashlib
+import io
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import unquote, urlparse
@@ -17,6 +22,8 @@ from urllib.parse import unquote, urlparse
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError, is_error
 
 S3_PART_BYTES = 8 * 1024 * 1024  # above S3's 5 MiB minimum part; bounds a writer's memory
+READ_CHUNK = 1024 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 class ObjectWriter(Protocol):
@@ -65,6 +72,68 @@ class HashingWriter:
     @property
     def sha256(self) -> str:
         return self._sha.hexdigest()
+
+
+class HashingReader(io.RawIOBase):
+    """Reads through to a stored object, counting and hashing every byte on the way (md5 only because
+    native exports record it)."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self.inner = inner
+        self.size = 0
+        self._sha = hashlib.sha256()
+        self._md5 = hashlib.md5(usedforsecurity=False)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.inner.read(len(buffer))
+        self._sha.update(data)
+        self._md5.update(data)
+        self.size += len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def drain(self) -> None:
+        """Hash what a decompressor did not need to read (nothing, for a well-formed file)."""
+        while self.readinto(bytearray(READ_CHUNK)):
+            pass
+
+    @property
+    def sha256(self) -> str:
+        return self._sha.hexdigest()
+
+    @property
+    def md5_base64(self) -> str:
+        return base64.b64encode(self._md5.digest()).decode()
+
+
+@contextmanager
+def open_lines(store: BackupStore, key: str) -> Iterator[tuple[Iterable[bytes], HashingReader]]:
+    """The lines of a stored data file, gunzipped when it is gzip (engines differ), hashed as they are read."""
+    with store.open_reader(key) as raw:
+        hashing = HashingReader(raw)
+        buffered = io.BufferedReader(hashing, READ_CHUNK)
+        gzipped = buffered.peek(2)[:2] == GZIP_MAGIC
+        with gzip.GzipFile(fileobj=buffered, mode="rb") if gzipped else buffered as lines:
+            yield lines, hashing
+        hashing.drain()
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    size: int
+    sha256: str
+    md5_base64: str
+    items: int  # non-blank lines: one item each in every engine's format
+
+
+def measure(store: BackupStore, key: str) -> FileFacts:
+    """Size, checksums and item count of one stored data file, in one streamed pass."""
+    with open_lines(store, key) as (lines, hashing):
+        items = sum(1 for line in lines if line.strip())
+    return FileFacts(hashing.size, hashing.sha256, hashing.md5_base64, items)
 
 
 # ---------------------------------------------------------------- local folders

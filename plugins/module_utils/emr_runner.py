@@ -19,8 +19,6 @@ No Ansible here: boto3 clients and the backup store are passed in.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -28,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, measure
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import (
     TAG_CLUSTER,
     TAG_DESTINATION,
@@ -185,29 +183,6 @@ def _retry(emr: Any, cluster_id: str, cluster_state: str, statuses: list[TableSt
 
 # ---------------------------------------------------------------- manifests
 
-def _file_facts(store: BackupStore, key: str) -> tuple[int, str, int]:
-    """(bytes, sha256, items) of one stored data file, read as a stream."""
-    sha, size, lines, last = hashlib.sha256(), 0, 0, b"\n"
-    head = b""
-    with store.open_reader(key) as body:
-        while chunk := body.read(_CHUNK):
-            if not head:
-                head = chunk[:2]
-            sha.update(chunk)
-            size += len(chunk)
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    if head == b"\x1f\x8b":  # a compressed export: count the lines inside
-        lines, last = 0, b"\n"
-        with store.open_reader(key) as raw, gzip.GzipFile(fileobj=raw) as body:
-            while chunk := body.read(_CHUNK):
-                lines += chunk.count(b"\n")
-                last = chunk[-1:]
-    if last not in (b"\n", b""):
-        lines += 1  # a last item without a newline
-    return size, sha.hexdigest(), lines
-
-
 def _data_keys(store: BackupStore, data: str) -> list[str]:
     """Keys of the data files under `data` (relative to the store): the export manifest's entries when present."""
     keys = store.list_files(data)
@@ -237,8 +212,9 @@ def write_manifest(store: BackupStore, ddb: Any, status: TableStatus, account: s
     data = join(status.folder, "data")
     files = []
     for file_key in _data_keys(store, data):
-        size, sha, items = _file_facts(store, file_key)
-        files.append(DataFile(path=file_key[len(status.folder) + 1:], items=items, bytes=size, sha256=sha))
+        facts = measure(store, file_key)
+        files.append(DataFile(path=file_key[len(status.folder) + 1:], items=facts.items, bytes=facts.size,
+                              sha256=facts.sha256))
     schema = capture_schema(ddb, status.table)
     doc = build_manifest(schema=schema, account=account, region=region, engine=ENGINE, data_format=DATA_FORMAT,
                          consistency=CONSISTENCY, started=status.started or taken_at.isoformat(),

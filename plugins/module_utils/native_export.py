@@ -13,10 +13,7 @@ already started into the same folder is picked up instead of started again (also
 
 from __future__ import annotations
 
-import base64
-import gzip
 import hashlib
-import io
 import json
 import time
 from collections.abc import Callable
@@ -25,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, S3Store, join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, S3Store, join, measure
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     UNSUPPORTED_CALL_CODES,
@@ -295,41 +292,6 @@ def _relative(store: S3Store, folder: str, bucket_key: str) -> str:
     return bucket_key[len(base):]
 
 
-class _Hashing(io.RawIOBase):
-    """Reads through to the stored object, hashing and counting every byte on the way."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.sha = hashlib.sha256()
-        self.md5 = hashlib.md5(usedforsecurity=False)  # only to compare with the md5 AWS recorded
-        self.size = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.inner.read(len(buffer))
-        self.sha.update(data)
-        self.md5.update(data)
-        self.size += len(data)
-        buffer[: len(data)] = data
-        return len(data)
-
-
-def _measure(store: BackupStore, key: str, count_items: bool) -> tuple[int, str, str, int | None]:
-    """(size, sha256 hex, md5 base64, item count when asked) of one stored data file, streamed."""
-    items = None
-    with store.open_reader(key) as body:
-        hashing = _Hashing(body)
-        reader = io.BufferedReader(hashing, _READ_CHUNK)
-        if count_items:
-            with gzip.GzipFile(fileobj=reader, mode="rb") as lines:
-                items = sum(1 for line in lines if line.strip())
-        while reader.read(_READ_CHUNK):  # the rest (all of it when not counting)
-            pass
-    return hashing.size, hashing.sha.hexdigest(), base64.b64encode(hashing.md5.digest()).decode(), items
-
-
 def _iso(value: Any) -> str:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
@@ -355,11 +317,11 @@ def finish(ddb: Any, store: BackupStore, plan: TableExport) -> None:
     if entries is not None:
         for entry in entries:
             key = _relative(s3, plan.folder, entry["dataFileS3Key"])
-            size, sha, md5, _ = _measure(store, join(plan.folder, key), count_items=False)
-            if entry.get("md5Checksum") and entry["md5Checksum"] != md5:
+            facts = measure(store, join(plan.folder, key))
+            if entry.get("md5Checksum") and entry["md5Checksum"] != facts.md5_base64:
                 raise HippolyteError(f"{plan.backup_url}/{key}: md5 differs from the export's manifest-files.json; "
                                      "the export is damaged, no manifest written")
-            data_files.append(manifest_file.DataFile(key, int(entry["itemCount"]), size, sha))
+            data_files.append(manifest_file.DataFile(key, int(entry["itemCount"]), facts.size, facts.sha256))
         expected = summary.get("itemCount") if summary else None
         if expected is not None and int(expected) != sum(f.items for f in data_files):
             raise HippolyteError(f"{plan.backup_url}: {NATIVE_FILES} counts {sum(f.items for f in data_files)} items, "
@@ -367,8 +329,9 @@ def finish(ddb: Any, store: BackupStore, plan: TableExport) -> None:
     else:  # no native manifest (some stand-ins write data only): every .gz under data/ is data
         for key in listed:
             if key.endswith(".gz") and "/data/" in key[len(join(plan.folder, "data")):]:
-                size, sha, _, items = _measure(store, key, count_items=True)
-                data_files.append(manifest_file.DataFile(key[len(plan.folder) + 1:], items or 0, size, sha))
+                facts = measure(store, key)
+                data_files.append(manifest_file.DataFile(key[len(plan.folder) + 1:], facts.items, facts.size,
+                                                         facts.sha256))
         reported = described.get("ItemCount")
         if reported is not None and int(reported) != sum(f.items for f in data_files):
             raise HippolyteError(f"{plan.backup_url}: the data files hold {sum(f.items for f in data_files)} items, "
