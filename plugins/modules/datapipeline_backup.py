@@ -232,7 +232,7 @@ state:
   sample: SCHEDULED
 object_count:
   description: Objects in the definition.
-  returned: always
+  returned: unless O(state=absent)
   type: int
   sample: 8
 done:
@@ -357,9 +357,21 @@ def _fail_or_exit(module, result, statuses, done, destination):
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
+    cluster_id = p["cluster"].get("id")
+    if not cluster_id:
+        module.fail_json(msg="cluster.id: is missing; pass a cluster of dynamodb_backup_plan's result unchanged",
+                         field="cluster.id")
+    uid = unique_id(p["run_id"], cluster_id)
+    if p["state"] == "absent":  # needs neither the tables nor the definition, only the uniqueId
+        dp = aws_client(module, "datapipeline")
+        pipeline_id = run_or_fail(module, lambda: runner.find_pipeline(dp, uid))
+        if pipeline_id and not module.check_mode:
+            run_or_fail(module, lambda: runner.delete_pipeline(dp, pipeline_id))
+        module.exit_json(changed=bool(pipeline_id), pipeline_id=pipeline_id, unique_id=uid, done=True, tables=[],
+                         state="DELETED" if pipeline_id else "ABSENT")
+
     ddb = aws_client(module, "dynamodb", pool_size=p["workers"])
     settings, definition = run_or_fail(module, lambda: _definition(module, ddb))
-    uid = unique_id(p["run_id"], p["cluster"]["id"])
     result = dict(changed=False, pipeline_id=None, unique_id=uid, object_count=len(definition.objects),
                   state="ABSENT", done=False, tables=[])
     name = f"hippolyte-{p['run_id']}-{p['cluster']['id']}"
@@ -381,12 +393,6 @@ def main():
     result["pipeline_id"] = pipeline_id
     if pipeline_id:
         result["state"] = run_or_fail(module, lambda: runner.pipeline_state(dp, pipeline_id))
-
-    if p["state"] == "absent":
-        if pipeline_id and not module.check_mode:
-            run_or_fail(module, lambda: runner.delete_pipeline(dp, pipeline_id))
-        module.exit_json(**{**result, "changed": bool(pipeline_id), "state": "DELETED" if pipeline_id else "ABSENT",
-                            "done": True})
 
     if module.check_mode:
         would = pipeline_id is None or (p["state"] == "active" and result["state"] in ("PENDING", "INACTIVE"))

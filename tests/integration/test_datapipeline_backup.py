@@ -111,6 +111,11 @@ def test_bad_inputs_fail_clearly_and_create_nothing(moto_setup):
                                              "destination": "file:///tmp/x"})
     assert run.failed and run.result["field"] == "destination"
     assert pipelines_with(dp, unique_id(f"bad-{bucket}", "c09")) == []
+    # absent needs only the uniqueId: tables that do not exist (any more) do not stop it
+    gone = run_module("datapipeline_backup", {**base, "cluster": too_big, "state": "absent", "account_id": None})
+    assert not gone.failed and not gone.result["changed"] and gone.result["state"] == "ABSENT"
+    run = run_module("datapipeline_backup", {**base, "cluster": {"tables": []}, "state": "absent"})
+    assert run.failed and run.result["field"] == "cluster.id"
 
 
 def _instance(activity: str, status: str, start: str = "2026-11-22T01:00:00", error: str | None = None) -> dict:
