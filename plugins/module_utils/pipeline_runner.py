@@ -6,8 +6,6 @@ in-process engine so a definition is proven end to end without EMR.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, measure
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     UNSUPPORTED_CALL_CODES,
     HippolyteError,
@@ -169,20 +167,8 @@ def wait(dp: Any, pipeline_id: str, targets: list[TableTarget], timeout_s: float
 
 # ---------------------------------------------------------------- recording
 def _file_entry(store: BackupStore, key: str, folder: str) -> manifest_file.DataFile:
-    """Size, sha256 and item count (one item per line) of one exported file, streamed."""
-    sha, size, lines, last = hashlib.sha256(), 0, 0, b"\n"
-    with store.open_reader(key) as raw:
-        while chunk := raw.read(1024 * 1024):
-            sha.update(chunk)
-            size += len(chunk)
-    with store.open_reader(key) as raw:
-        reader = gzip.GzipFile(fileobj=raw) if key.endswith(".gz") else raw
-        while chunk := reader.read(1024 * 1024):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    if size and last != b"\n":
-        lines += 1  # a last line without its newline
-    return manifest_file.DataFile(key[len(folder) + 1:], lines, size, sha.hexdigest())
+    facts = measure(store, key)
+    return manifest_file.DataFile(key[len(folder) + 1:], facts.items, facts.size, facts.sha256)
 
 
 def write_manifest(ddb: Any, store: BackupStore, status: TableStatus, account: str, region: str,
