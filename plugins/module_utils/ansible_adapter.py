@@ -25,6 +25,10 @@ T = TypeVar("T")
 
 # Options of every module that reads or writes the backup destination (doc fragment hippolyte.dynamodb.destination).
 DESTINATION_OPTIONS = {"destination": {"type": "str", "required": True}, "s3_endpoint_url": {"type": "str"}}
+# The EMR cluster's size (doc fragment hippolyte.dynamodb.emr_instances), for the Data Pipeline and EMR engines.
+EMR_INSTANCE_OPTIONS = {"master_instance_type": {"type": "str", "default": "m5.xlarge"},
+                        "core_instance_type": {"type": "str", "default": "m5.xlarge"},
+                        "core_instance_count": {"type": "int", "default": 1}}
 
 
 def aws_client(module: AnsibleAWSModule, service: str, pool_size: int = 10, endpoint: str | None = None) -> Any:

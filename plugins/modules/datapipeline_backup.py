@@ -74,18 +74,6 @@ options:
     description: EMR release of the cluster.
     type: str
     default: emr-5.23.0
-  master_instance_type:
-    description: EC2 type of the master node.
-    type: str
-    default: m5.xlarge
-  core_instance_type:
-    description: EC2 type of the core nodes.
-    type: str
-    default: m5.xlarge
-  core_instance_count:
-    description: Number of core nodes.
-    type: int
-    default: 1
   core_instance_bid_price:
     description: Spot bid in USD per instance-hour; makes the core nodes spot instances.
     type: float
@@ -150,6 +138,7 @@ options:
     type: int
     default: 4
 extends_documentation_fragment:
+  - hippolyte.dynamodb.emr_instances
   - hippolyte.dynamodb.destination
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -260,6 +249,7 @@ definition:
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import pipeline_runner as runner
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     DESTINATION_OPTIONS,
+    EMR_INSTANCE_OPTIONS,
     AnsibleAWSModule,
     aws_client,
     destination_store,
@@ -290,9 +280,7 @@ ARGUMENT_SPEC = dict(
     log_uri=dict(type="str"),
     subnet_id=dict(type="str"),
     release_label=dict(type="str", default=DEFAULT_RELEASE_LABEL),
-    master_instance_type=dict(type="str", default="m5.xlarge"),
-    core_instance_type=dict(type="str", default="m5.xlarge"),
-    core_instance_count=dict(type="int", default=1),
+    **EMR_INSTANCE_OPTIONS,
     core_instance_bid_price=dict(type="float"),
     task_instance_type=dict(type="str"),
     task_instance_count=dict(type="int", default=0),

@@ -66,18 +66,6 @@ options:
       - Subnet the cluster starts in. It needs a route to DynamoDB and S3 (a gateway endpoint or NAT).
       - Required when O(state=present).
     type: str
-  master_instance_type:
-    description: Instance type of the master node.
-    type: str
-    default: m5.xlarge
-  core_instance_type:
-    description: Instance type of the core nodes.
-    type: str
-    default: m5.xlarge
-  core_instance_count:
-    description: Number of core nodes.
-    type: int
-    default: 1
   spot:
     description: Spot capacity for the cluster.
     type: dict
@@ -141,6 +129,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - hippolyte.dynamodb.emr_instances
   - hippolyte.dynamodb.destination
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -258,6 +247,7 @@ from datetime import UTC, datetime
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     DESTINATION_OPTIONS,
+    EMR_INSTANCE_OPTIONS,
     AnsibleAWSModule,
     aws_client,
     destination_store,
@@ -288,9 +278,7 @@ ARGUMENT_SPEC = dict(
     job_flow_role=dict(type="str", default="EMR_EC2_DefaultRole"),
     log_uri=dict(type="str"),
     subnet_id=dict(type="str"),
-    master_instance_type=dict(type="str", default="m5.xlarge"),
-    core_instance_type=dict(type="str", default="m5.xlarge"),
-    core_instance_count=dict(type="int", default=1),
+    **EMR_INSTANCE_OPTIONS,
     spot=dict(type="dict", options=dict(
         core=dict(type="bool", default=False),
         task_count=dict(type="int", default=0),
