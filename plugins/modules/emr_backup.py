@@ -187,7 +187,7 @@ cluster_id:
     when there was none.
   returned: always
   type: str
-  sample: j-2AXXXXXXGAPLF
+  sample: j-2AK7FJ3Q9GAPLF
 cluster_state:
   description: The cluster's state at the last poll.
   returned: when a cluster exists
@@ -219,7 +219,7 @@ tables:
     manifest_url: {description: Its C(hippolyte-manifest.json), when the step completed., type: str, returned: always}
     manifest_written: {description: Whether this call wrote the manifest., type: bool, returned: always}
     attempts: {description: Steps run for the table so far (more than 1 after retries)., type: int, returned: always}
-  sample: [{"name": "orders", "status": "COMPLETED", "step_id": "s-1K3XXXXXX", "reason": null,
+  sample: [{"name": "orders", "status": "COMPLETED", "step_id": "s-1K3P8T2M0ZQ4", "reason": null,
             "backup_url": "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-00-00-05",
             "manifest_url": "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-00-00-05/hippolyte-manifest.json",
             "manifest_written": true, "attempts": 1, "started": "2026-11-22T00:09:12+00:00",
