@@ -11,8 +11,9 @@ Order of work, so that a run killed at any moment leaves something reconcile can
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -421,3 +422,29 @@ def reconcile(ddb: Any, aas: Any | None, settings: Settings, only: str | None = 
                          key=lambda p: p["table"]),
         "tables": {f.name: f.detail for f in restored},
     }
+
+
+@contextmanager
+def boosted_while(ddb: Any, aas: Any | None, name: str, targets: Targets, settings: Settings,
+                  problems: list[str]) -> Iterator[bool]:
+    """Hold a boost only while the body runs: raised just before, put back right after (yields whether it held).
+
+    A refused boost is not an error here: the caller reads at what the table has. What could not be put
+    back stays recorded on the table for the next run's reconcile; both are noted in `problems`.
+    """
+    try:
+        raised = boost(ddb, aas, name, targets, settings)
+    except Exception as exc:  # refused or failed part-way: the record (if any) stays for reconcile
+        problems.append(f"{name}: boost refused ({exc})")
+        yield False
+        return
+    try:
+        yield not raised.get("on_demand", False)
+    finally:
+        try:
+            back = restore(ddb, aas, name, settings)
+            if back.get("pending"):
+                problems.append(f"{name}: capacity goes back at DynamoDB's next allowed decrease "
+                                f"({back.get('next_decrease_slot')}); reconcile will do it")
+        except Exception as exc:
+            problems.append(f"{name}: capacity not put back yet ({exc}); the next run's reconcile will")

@@ -161,6 +161,7 @@ class _Run:
     files: list[manifest_file.DataFile] = field(default_factory=list)
     failure: list[BaseException] = field(default_factory=list)
     progress: Callable[[int], None] | None = None
+    controller: TokenBucket | None = None  # the night's cap over every table read at once
 
     def new_part(self) -> _PartWriter:
         with self.lock:
@@ -205,9 +206,13 @@ class _Run:
             if limit is not None:
                 kwargs["Limit"] = limit
             self.limiter.wait()
+            if self.controller:
+                self.controller.wait()
             page = self.ddb.scan(**kwargs)
             units = float(page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
             self.limiter.pay(units)
+            if self.controller:
+                self.controller.pay(units)
             items = page.get(RAW_ITEMS, [])
             if items:
                 # Page sizes follow the observed cost per item, so pages stay near their budget.
@@ -231,7 +236,8 @@ def utc_now() -> datetime:
 
 
 def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings: ScanSettings,
-                 started: datetime | None = None, progress: Callable[[int], None] | None = None) -> BackupResult:
+                 started: datetime | None = None, progress: Callable[[int], None] | None = None,
+                 controller: TokenBucket | None = None) -> BackupResult:
     """Back up one table into `<store>/<account>/<region>/<table>/<started>/`; returns what was written."""
     settings.validate()
     schema = capture_schema(ddb, table)  # fails on an unknown table before anything is written
@@ -253,7 +259,7 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
         page_units=max(MIN_PAGE_UNITS, rate * PAGE_BUDGET_SHARE / workers) if rate else None,
         # First guess from the table's average item size; corrected by every page.
         units_per_item=(size / count / per_unit) if count else 0.5,
-        segments=queue.Queue(), total_segments=total_segments, progress=progress,
+        segments=queue.Queue(), total_segments=total_segments, progress=progress, controller=controller,
     )
     for segment in range(total_segments):
         run.segments.put(segment)

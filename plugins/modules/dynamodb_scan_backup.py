@@ -4,7 +4,7 @@
 
 DOCUMENTATION = r"""
 module: dynamodb_scan_backup
-short_description: Back up one DynamoDB table with a rate-limited parallel Scan (the local engine)
+short_description: Back up DynamoDB tables with rate-limited parallel Scans (the local engine)
 version_added: 0.1.0
 description:
   - Reads the table with a parallel segmented Scan and streams its items, gzip-compressed, into
@@ -19,13 +19,50 @@ description:
   - The table is read as it changes (a fuzzy scan), not at one point in time; use the export engine
     for point-in-time consistency.
   - Memory stays flat whatever the size of the table.
+  - With O(plan) instead of O(table), one call backs up every table of the plan's local lanes in one
+    process, lanes side by side, each lane's tables in planned order, each table at its own planned
+    read share, under controller-wide caps (O(max_concurrent_scans), O(max_read_units_per_second)). A
+    table the plan boosts is boosted just before its backup and put back right after. One failing table
+    never stops the others; every table's outcome is returned in RV(tables).
 author:
   - Hippolyte for Ansible developers
 options:
   table:
-    description: Name of the table to back up.
+    description:
+      - Name of the table to back up.
+      - Exactly one of O(table) and O(plan) is required.
     type: str
-    required: true
+  plan:
+    description:
+      - The result of M(hippolyte.dynamodb.dynamodb_backup_plan) (or its JSON plan file's content); every
+        table of its C(local) clusters is backed up, each cluster a lane.
+      - Its tables' C(read_percentage) and C(read_units_per_second) replace O(read_percentage) and
+        O(on_demand_read_units) for that table.
+    type: dict
+  run_id:
+    description:
+      - Names the run in the capacity records of the boosts it holds (with O(plan)).
+    type: str
+  max_concurrent_scans:
+    description: With O(plan), the most tables read at the same time by this controller.
+    type: int
+    default: 16
+  max_read_units_per_second:
+    description:
+      - With O(plan), the read units per second all tables together may consume (the controller's
+        bandwidth); unset for no cap beyond each table's own.
+    type: float
+  progress_path:
+    description:
+      - With O(plan), a file that gets one line per finished table (table, items, seconds, tables left,
+        window left), so a long night can be followed with C(tail -f).
+    type: path
+  autoscaling:
+    description:
+      - With O(plan), boosts of autoscaled tables raise the scalable target's minimum instead of the
+        table's capacity (see M(hippolyte.dynamodb.dynamodb_throughput)).
+    type: bool
+    default: true
   read_percentage:
     description: Share of the table's provisioned read capacity the backup may consume, in (0, 1].
     type: float
@@ -76,7 +113,7 @@ attributes:
     support: none
   idempotent:
     support: none
-    details: Every run that is not in check mode takes a new backup, in a new folder.
+    details: Every run that is not in check mode takes new backups, in new folders.
 notes:
   - Needs C(dynamodb:DescribeTable), C(dynamodb:Scan), C(dynamodb:DescribeTimeToLive),
     C(dynamodb:DescribeContinuousBackups), C(dynamodb:ListTagsOfResource) and, for S3,
@@ -97,6 +134,21 @@ EXAMPLES = r"""
     table: sessions
     destination: file:///var/backups/ddb
     on_demand_read_units: 200
+
+- name: Plan the night, then back up every local lane in one call
+  hippolyte.dynamodb.dynamodb_backup_plan:
+    include: ["*"]
+    engine: local
+  register: night_plan
+
+- name: Run the plan's local lanes side by side
+  hippolyte.dynamodb.dynamodb_scan_backup:
+    plan: "{{ night_plan }}"
+    destination: s3://acme-ddb-backups/dynamodb
+    run_id: "nightly-{{ now(utc=true, fmt='%Y%m%d') }}"
+    max_concurrent_scans: 32
+    progress_path: /var/log/hippolyte/progress.log
+  register: night_local
 """
 
 RETURN = r"""
@@ -156,6 +208,55 @@ consistency:
   returned: success
   type: str
   sample: fuzzy-scan
+tables:
+  description:
+    - With O(plan), one entry per planned local table, in the order they finished.
+  returned: when O(plan) is given
+  type: list
+  elements: dict
+  contains:
+    name: {description: Table name., type: str, returned: always}
+    engine: {description: Always C(local)., type: str, returned: always}
+    status: {description: C(ok) or C(failed)., type: str, returned: always}
+    items: {description: Items backed up., type: int, returned: always}
+    bytes: {description: Compressed bytes written., type: int, returned: always}
+    started_at: {description: When its backup started (UTC ISO 8601)., type: str, returned: always}
+    finished_at: {description: When it finished., type: str, returned: always}
+    planned_start: {description: When the plan started it (window start plus its offset)., type: str, returned: always}
+    planned_end: {description: When the plan expected it to finish., type: str, returned: always}
+    manifest_url: {description: Its manifest (null when it failed)., type: str, returned: always}
+    error: {description: Why it failed (null when ok)., type: str, returned: always}
+    lane: {description: The plan cluster (lane) it ran in., type: str, returned: always}
+    read_units_consumed: {description: Read units its scan consumed., type: float, returned: always}
+    boosted: {description: Whether its planned boost was held during its backup., type: bool, returned: always}
+  sample: [{"name": "orders", "engine": "local", "status": "ok", "items": 2000, "bytes": 48211,
+            "started_at": "2026-11-22T00:00:01+00:00", "finished_at": "2026-11-22T00:00:03+00:00",
+            "planned_start": "2026-11-22T00:00:00+00:00", "planned_end": "2026-11-22T00:00:12+00:00",
+            "manifest_url": "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-00-00-01/hippolyte-manifest.json",
+            "error": null, "lane": "c01", "read_units_consumed": 12.5, "boosted": false}]
+failed_tables:
+  description: With O(plan), names of the tables that were not backed up.
+  returned: when O(plan) is given
+  type: list
+  elements: str
+  sample: []
+capacity_notes:
+  description: With O(plan), boosts refused or not yet put back (the next run's reconcile finishes them).
+  returned: when O(plan) is given
+  type: list
+  elements: str
+  sample: []
+deadline:
+  description: With O(plan), when the window closes (UTC ISO 8601).
+  returned: when O(plan) is given
+  type: str
+  sample: "2026-11-22T07:00:00+00:00"
+overran:
+  description: With O(plan), tables that finished after the window closed.
+  returned: when O(plan) is given
+  type: list
+  elements: str
+  sample: []
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
@@ -165,7 +266,13 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     destination_store,
     run_or_fail,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.local_lanes import (
+    ControllerLimits,
+    local_lanes,
+    run_plan,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import (
     ScanSettings,
     account_of,
@@ -175,7 +282,13 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup imp
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import describe_table
 
 ARGUMENT_SPEC = dict(
-    table=dict(type="str", required=True),
+    table=dict(type="str"),
+    plan=dict(type="dict"),
+    run_id=dict(type="str"),
+    max_concurrent_scans=dict(type="int", default=16),
+    max_read_units_per_second=dict(type="float"),
+    progress_path=dict(type="path"),
+    autoscaling=dict(type="bool", default=True),
     read_percentage=dict(type="float", default=0.5),
     on_demand_read_units=dict(type="float", default=100.0),
     read_units_per_second=dict(type="float"),
@@ -189,16 +302,42 @@ ARGUMENT_SPEC = dict(
 )
 
 
+def run_plan_lanes(module, settings, ddb, store):
+    """Every local lane of the plan in this one call (the night's in-process backups)."""
+    p = module.params
+    limits = ControllerLimits(max_scans=p["max_concurrent_scans"], read_units_per_second=p["max_read_units_per_second"])
+    if module.check_mode:
+        lanes = run_or_fail(module, lambda: local_lanes(p["plan"]))
+        module.exit_json(changed=bool(lanes), tables=[], failed_tables=[], capacity_notes=[], overran=[],
+                         msg=f"would back up {sum(len(lane) for lane in lanes)} table(s) in {len(lanes)} lane(s)")
+    aas = aws_client(module, "application-autoscaling") if p["autoscaling"] else None
+    capacity = CapacitySettings(run_id=p["run_id"])
+    result = run_or_fail(module, lambda: run_plan(ddb, aas, store, module.region, p["plan"], settings, limits,
+                                                  capacity, p["progress_path"]))
+    msg = (f"backed up {len(result['tables']) - len(result['failed_tables'])} of {len(result['tables'])} table(s) "
+           f"in {result['lanes']} lane(s)")
+    if result["overran"]:
+        msg += f"; {len(result['overran'])} finished after the window closed at {result['deadline']}"
+    if result["failed_tables"]:
+        module.fail_json(msg=f"{msg}; failed: {', '.join(result['failed_tables'])}", changed=True, **result)
+    module.exit_json(changed=bool(result["tables"]), msg=msg, **result)
+
+
 def main():
-    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+                              required_one_of=[("table", "plan")], mutually_exclusive=[("table", "plan")])
     p = module.params
     settings = ScanSettings(
         workers=p["workers"], segments=p["segments"], read_percentage=p["read_percentage"],
         on_demand_read_units=p["on_demand_read_units"], read_units_per_second=p["read_units_per_second"],
         part_max_bytes=p["part_size_mb"] * 1024 * 1024, compression_level=p["compression_level"],
         consistent_read=p["consistent_read"], account_id=p["account_id"])
-    ddb = aws_client(module, "dynamodb", pool_size=p["workers"])
-    store = run_or_fail(module, lambda: destination_store(module, p["workers"]))
+    # Lanes read many tables at once: one connection per concurrent scan and worker.
+    pool = p["workers"] * (p["max_concurrent_scans"] if p["plan"] is not None else 1)
+    ddb = aws_client(module, "dynamodb", pool_size=pool)
+    store = run_or_fail(module, lambda: destination_store(module, pool))
+    if p["plan"] is not None:
+        run_plan_lanes(module, settings, ddb, store)
 
     if module.check_mode:
         def check():

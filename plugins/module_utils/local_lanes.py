@@ -1,0 +1,258 @@
+"""The plan's local lanes, run side by side in one process: the night's in-process backups.
+
+A lane is a list of tables the planner put one after another; lanes run concurrently, each in its own
+thread, taking its tables in planned order. Every table gets its own rate limit (its plan share of its
+read capacity) through `backup_table`, while two controller-wide limits hold the sum: at most
+`max_scans` tables are read at once, and all of them together draw at most `read_units_per_second`.
+A table's boost is raised just before its backup and put back right after (`capacity`), so a table
+whose turn comes late does not pay for boosted capacity all night. One failing table never stops the
+others: each ends as one `TableOutcome`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import boosted_while
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.rate_limiter import TokenBucket
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import (
+    ScanSettings,
+    backup_table,
+    utc_now,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import Targets
+
+# A table this small is read by one Scan worker: more segments only add calls.
+SMALL_TABLE_BYTES = 64 * 1024**2
+
+
+@dataclass(frozen=True)
+class LaneTable:
+    """What a planned local table says about how to back it up (a table of a plan's local cluster)."""
+
+    name: str
+    lane: str
+    start_offset_s: float
+    duration_s: float
+    size_bytes: int
+    read_percentage: float | None
+    read_units_per_second: float | None  # on-demand tables: the planned read rate
+    boost_rcu: int | None  # raise read capacity to this just before the backup
+
+    @classmethod
+    def from_plan(cls, lane: str, table: dict[str, Any]) -> LaneTable:
+        try:
+            boost = table.get("boost_rcu") if table.get("boosted") else None
+            return cls(name=str(table["name"]), lane=lane, start_offset_s=float(table.get("start_offset_s") or 0),
+                       duration_s=float(table.get("duration_s") or 0), size_bytes=int(table.get("size_bytes") or 0),
+                       read_percentage=table.get("read_percentage"),
+                       read_units_per_second=table.get("read_units_per_second"),
+                       boost_rcu=int(boost) if boost else None)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError("plan", f"local cluster {lane!r} has a table entry that is not a planned table "
+                             f"({exc!r})", "pass the result of dynamodb_backup_plan unchanged") from exc
+
+
+@dataclass
+class TableOutcome:
+    """One table's result; every engine reports this shape."""
+
+    name: str
+    engine: str
+    status: str  # ok | failed
+    items: int = 0
+    bytes: int = 0
+    started_at: str | None = None
+    finished_at: str | None = None
+    manifest_url: str | None = None
+    error: str | None = None
+    lane: str = ""
+    planned_start: str | None = None
+    planned_end: str | None = None
+    read_units_consumed: float = 0.0
+    boosted: bool = False
+
+    def to_result(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ControllerLimits:
+    max_scans: int = 16
+    read_units_per_second: float | None = None  # all local scans together; None: no controller cap
+
+    def validate(self) -> None:
+        if self.max_scans < 1:
+            raise InputError("max_concurrent_scans", f"must be at least 1, got {self.max_scans}", "use 1 to 256")
+        if self.read_units_per_second is not None and self.read_units_per_second <= 0:
+            raise InputError("max_read_units_per_second", "must be positive", "leave it unset for no controller cap")
+
+
+def local_lanes(plan: dict[str, Any]) -> list[list[LaneTable]]:
+    """The plan's local clusters as lanes of tables in planned order."""
+    clusters = plan.get("clusters")
+    if not isinstance(clusters, list):
+        raise InputError("plan", "has no clusters list", "pass the result of dynamodb_backup_plan")
+    lanes = []
+    for number, cluster in enumerate(c for c in clusters if c.get("engine") == "local"):
+        lane = str(cluster.get("id") or f"local-{number}")
+        tables = [LaneTable.from_plan(lane, t) for t in cluster.get("tables", [])]
+        lanes.append(sorted(tables, key=lambda t: t.start_offset_s))
+    return lanes
+
+
+CapacityHold = Callable[[LaneTable], AbstractContextManager[bool]]
+
+
+@dataclass
+class _Night:
+    ddb: Any
+    store: BackupStore
+    region: str
+    base: ScanSettings
+    window_start: datetime
+    scans: threading.BoundedSemaphore
+    controller: TokenBucket | None
+    capacity: CapacityHold | None
+    on_finish: Callable[[TableOutcome, int], None] | None
+    stop: threading.Event
+    left: int
+    lock: threading.Lock
+    outcomes: list[TableOutcome]
+
+    def settings_for(self, table: LaneTable) -> ScanSettings:
+        workers = 1 if table.size_bytes <= SMALL_TABLE_BYTES else self.base.workers
+        changes: dict[str, Any] = {"workers": workers, "segments": None if workers > 1 else 1}
+        if table.read_percentage:
+            changes["read_percentage"] = float(table.read_percentage)
+        if table.read_units_per_second:
+            changes["on_demand_read_units"] = float(table.read_units_per_second)
+        return replace(self.base, **changes)
+
+    def run_lane(self, lane: list[LaneTable]) -> None:
+        for table in lane:
+            outcome = self.run_table(table)
+            with self.lock:
+                self.outcomes.append(outcome)
+                self.left -= 1
+                left = self.left
+            if self.on_finish:
+                self.on_finish(outcome, left)
+
+    def run_table(self, table: LaneTable) -> TableOutcome:
+        planned_start = self.window_start + timedelta(seconds=table.start_offset_s)
+        outcome = TableOutcome(name=table.name, engine="local", status="failed", lane=table.lane,
+                               planned_start=planned_start.isoformat(),
+                               planned_end=(planned_start + timedelta(seconds=table.duration_s)).isoformat())
+        if self.stop.is_set():
+            outcome.error = "not started: the run was stopped"
+            return outcome
+        with self.scans:
+            outcome.started_at = utc_now().isoformat()
+            try:
+                hold = self.capacity(table) if self.capacity and table.boost_rcu else nullcontext(False)
+                with hold as boosted:
+                    outcome.boosted = bool(boosted)
+                    settings = self.settings_for(table)
+                    if table.boost_rcu and not boosted:
+                        # The boost was refused: the table's own share of what it has is the most it may take.
+                        settings = replace(settings, read_percentage=min(settings.read_percentage,
+                                                                         self.base.read_percentage))
+                    result = backup_table(self.ddb, self.store, table.name, self.region, settings,
+                                          controller=self.controller)
+            except HippolyteError as exc:  # one table's failure is reported, the night goes on
+                outcome.error = str(exc)
+            except Exception as exc:
+                outcome.error = f"{type(exc).__name__}: {exc}"
+            else:
+                outcome.status = "ok"
+                outcome.items = result.manifest["item_count"]
+                outcome.bytes = result.manifest["byte_count"]
+                outcome.manifest_url = f"{result.url}/hippolyte-manifest.json"
+                outcome.read_units_consumed = round(result.read_units_consumed, 2)
+            outcome.finished_at = utc_now().isoformat()
+        return outcome
+
+
+def run_lanes(ddb: Any, store: BackupStore, region: str, lanes: list[list[LaneTable]], base: ScanSettings,
+              limits: ControllerLimits, window_start: datetime, capacity: CapacityHold | None = None,
+              on_finish: Callable[[TableOutcome, int], None] | None = None,
+              stop: threading.Event | None = None) -> list[TableOutcome]:
+    """Back up every table of every lane, lanes side by side; one outcome per table, in finishing order."""
+    base.validate()
+    limits.validate()
+    store.check_writable()
+    night = _Night(ddb=ddb, store=store, region=region, base=base, window_start=window_start,
+                   scans=threading.BoundedSemaphore(limits.max_scans),
+                   controller=(TokenBucket(limits.read_units_per_second, burst=limits.read_units_per_second * 0.2)
+                               if limits.read_units_per_second else None),
+                   capacity=capacity, on_finish=on_finish, stop=stop or threading.Event(),
+                   left=sum(len(lane) for lane in lanes), lock=threading.Lock(), outcomes=[])
+    threads = [threading.Thread(target=night.run_lane, args=(lane,), name=f"lane-{n}", daemon=True)
+               for n, lane in enumerate(lanes) if lane]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return night.outcomes
+
+
+def progress_line(outcome: TableOutcome, left: int, deadline: datetime | None, now: datetime | None = None) -> str:
+    """One line per finished table: what an operator tailing the progress file reads."""
+    now = now or utc_now()
+    seconds = ""
+    if outcome.started_at and outcome.finished_at:
+        took = datetime.fromisoformat(outcome.finished_at) - datetime.fromisoformat(outcome.started_at)
+        seconds = f" in {took.total_seconds():.0f} s"
+    window = f", window left {max(0, int((deadline - now).total_seconds()))} s" if deadline else ""
+    state = f"{outcome.items} items{seconds}" if outcome.status == "ok" else f"FAILED: {outcome.error}"
+    return f"{now.isoformat()} {outcome.name} [{outcome.lane}] {state}; {left} table(s) left{window}"
+
+
+def plan_window(plan: dict[str, Any]) -> tuple[datetime, datetime]:
+    """(window start, deadline) of a plan: its tables' offsets count from the start; every engine stops at the end."""
+    try:
+        start = datetime.fromisoformat(plan["window"]["starts_at"])
+        return start, start + timedelta(seconds=int(plan["window_s"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError("plan", f"has no usable window ({exc!r})",
+                         "pass the result of dynamodb_backup_plan unchanged") from exc
+
+
+def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: dict[str, Any], base: ScanSettings,
+             limits: ControllerLimits, capacity: CapacitySettings, progress_path: str | None = None,
+             stop: threading.Event | None = None) -> dict[str, Any]:
+    """Back up the plan's local lanes; the module's result (per-table outcomes, failures, overruns)."""
+    lanes = local_lanes(plan)
+    window_start, deadline = plan_window(plan)
+    problems: list[str] = []
+    clock = time.monotonic()
+
+    def hold(table: LaneTable) -> AbstractContextManager[bool]:
+        return boosted_while(ddb, aas, table.name, Targets(read=table.boost_rcu), capacity, problems)
+
+    def report(outcome: TableOutcome, left: int) -> None:
+        if progress_path:
+            line = progress_line(outcome, left, deadline) + "\n"
+            # Owner-only, like the backups it describes; appended so `tail -f` follows the night.
+            descriptor = os.open(progress_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(descriptor, "a", encoding="utf-8") as log:
+                log.write(line)
+
+    outcomes = run_lanes(ddb, store, region, lanes, base, limits, window_start, hold, report, stop)
+    failed = [o.name for o in outcomes if o.status != "ok"]
+    late = [o.name for o in outcomes if o.finished_at and datetime.fromisoformat(o.finished_at) > deadline]
+    return {"tables": [o.to_result() for o in outcomes], "failed_tables": failed, "capacity_notes": problems,
+            "deadline": deadline.isoformat(), "overran": late, "duration_s": round(time.monotonic() - clock, 3),
+            "item_count": sum(o.items for o in outcomes), "byte_count": sum(o.bytes for o in outcomes),
+            "lanes": len(lanes)}

@@ -1,0 +1,118 @@
+"""The plan's local lanes in one module call, against dynalite: lanes side by side, one failure isolated,
+boosts held only around their table's backup."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import client
+from tests.support.ansible_run import run_module
+from tests.support.tables import create_table, put_items, simple_items
+
+LANES = 4
+PER_LANE = 13  # 52 tables
+BOOSTED_RCU = 10
+
+
+def planned_table(name: str, offset: float, boost: bool) -> dict[str, Any]:
+    return {"name": name, "size_bytes": 10_000, "rcu": 5, "boost_rcu": BOOSTED_RCU if boost else 5,
+            "boosted": boost, "read_percentage": 0.5, "read_units_per_second": None,
+            "start_offset_s": offset, "duration_s": 2}
+
+
+@pytest.fixture
+def fleet(dynalite_server: Any, unique_name: str) -> tuple[Any, dict[str, Any]]:
+    ddb = client("dynamodb", dynalite_server.url)
+    clusters = []
+    for lane in range(LANES):
+        tables = []
+        for n in range(PER_LANE):
+            name = f"{unique_name}-{lane}-{n:02d}"
+            create_table(ddb, name, rcu=5, wcu=50)
+            put_items(ddb, name, simple_items(40))
+            tables.append(planned_table(name, n * 2.0, boost=(lane == 1 and n in (3, 7))))
+        clusters.append({"id": f"c{lane + 1:02d}", "engine": "local", "start_offset_s": 0,
+                         "end_offset_s": PER_LANE * 2, "tables": tables})
+    plan = {"window_s": 3600, "window": {"starts_at": datetime.now(UTC).isoformat()}, "clusters": clusters}
+    return ddb, plan
+
+
+def test_lanes_run_side_by_side_and_one_failure_stops_nothing(dynalite_server: Any, fleet: tuple[Any, dict[str, Any]],
+                                                               tmp_path: Path) -> None:
+    ddb, plan = fleet
+    doomed = plan["clusters"][0]["tables"][-1]["name"]  # the last of its lane: deleted while the night runs
+    progress = tmp_path / "progress.log"
+
+    def delete_when_running() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if progress.exists() and len(progress.read_text().splitlines()) >= 5:
+                ddb.delete_table(TableName=doomed)
+                return
+            time.sleep(0.05)
+
+    deleter = threading.Thread(target=delete_when_running)
+    deleter.start()
+    run = run_module("dynamodb_scan_backup", {
+        "plan": plan, "destination": f"file://{tmp_path}/dest", "region": "eu-west-1",
+        "endpoint_url": dynalite_server.url, "run_id": "night-1", "progress_path": str(progress),
+        "autoscaling": False, "max_concurrent_scans": 8})
+    deleter.join()
+
+    result = run.result
+    assert run.failed, "a failed table fails the task, after every other table had its chance"
+    assert result["failed_tables"] == [doomed]
+    outcomes = {t["name"]: t for t in result["tables"]}
+    assert len(outcomes) == LANES * PER_LANE
+    ok = [t for t in outcomes.values() if t["status"] == "ok"]
+    assert len(ok) == LANES * PER_LANE - 1
+    assert all(t["items"] == 40 and Path(t["manifest_url"].removeprefix("file://")).is_file() for t in ok)
+    assert outcomes[doomed]["error"] == f"table: table {doomed!r} does not exist in this account and region; " \
+        "check the name, region and endpoint"
+    assert len(progress.read_text().splitlines()) == LANES * PER_LANE
+
+    # Lanes ran side by side: the tables' own backup times add up to well over the night's length.
+    def span(t: dict[str, Any]) -> tuple[datetime, datetime]:
+        return datetime.fromisoformat(t["started_at"]), datetime.fromisoformat(t["finished_at"])
+
+    by_lane: dict[str, list[tuple[datetime, datetime]]] = {}
+    for t in ok:
+        by_lane.setdefault(t["lane"], []).append(span(t))
+    assert len(by_lane) == LANES
+    busy = sum((end - start).total_seconds() for spans in by_lane.values() for start, end in spans)
+    night = (max(e for s in by_lane.values() for _, e in s) - min(b for s in by_lane.values() for b, _ in s))
+    assert busy > 2.5 * night.total_seconds(), f"{busy:.1f} s of backups in a {night.total_seconds():.1f} s night"
+
+    # Boosts were held around their table only, and every one is back.
+    boosted = [t for t in ok if t["boosted"]]
+    assert len(boosted) == 2
+    for t in boosted:
+        desc = ddb.describe_table(TableName=t["name"])["Table"]
+        assert desc["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
+        tags = ddb.list_tags_of_resource(ResourceArn=desc["TableArn"]).get("Tags", [])
+        assert not [tag for tag in tags if tag["Key"].startswith("hippolyte:capacity")]
+    assert result["capacity_notes"] == []
+
+
+def test_check_mode_reports_the_lanes_and_writes_nothing(fleet: tuple[Any, dict[str, Any]],
+                                                         dynalite_server: Any, tmp_path: Path) -> None:
+    _, plan = fleet
+    run = run_module("dynamodb_scan_backup", {"plan": plan, "destination": f"file://{tmp_path}/dest",
+                                              "region": "eu-west-1", "endpoint_url": dynalite_server.url},
+                     check=True)
+    assert not run.failed, run.output
+    assert run.result["msg"] == f"would back up {LANES * PER_LANE} table(s) in {LANES} lane(s)"
+    assert not (tmp_path / "dest").exists()
+
+
+def test_a_plan_without_a_window_is_refused_naming_the_field(dynalite_server: Any, tmp_path: Path) -> None:
+    run = run_module("dynamodb_scan_backup", {"plan": {"clusters": []}, "destination": f"file://{tmp_path}/d",
+                                              "region": "eu-west-1", "endpoint_url": dynalite_server.url})
+    assert run.failed
+    assert run.result["msg"].startswith("plan:")
