@@ -171,3 +171,20 @@ def test_role_to_assume_accepts_iam_shapes() -> None:
                         duration_s=43200)
     assert role.assume_role_params() == {"RoleArn": role.arn, "RoleSessionName": "hippolyte",
                                          "DurationSeconds": 43200, "ExternalId": "a:b/c=d@e.f-g_h"}
+
+
+@pytest.mark.parametrize("playbook", ["playbooks/backup.yml", "playbooks/restore.yml"])
+def test_roles_refuse_bad_role_settings_naming_variable_and_host(playbook: str, tmp_path: Path) -> None:
+    """Checked by each role's first assert: the endpoint is a port nothing listens on, so no AWS call is made."""
+    silent = f"http://127.0.0.1:{stand_ins.free_port()}"
+    inv = inventory(tmp_path / "inventory.json", silent, f"file://{tmp_path}/b",
+                    hippolyte_role_arn="arn:aws:iam::123:role/backup", hippolyte_role_external_id="x",
+                    hippolyte_role_duration=60)
+
+    run = run_playbook(playbook, inv, {"table": "orders"})
+
+    assert run.returncode != 0
+    assert "Host night" in run.stdout and "hippolyte_role_arn arn:aws:iam::123:role/backup must be" in run.stdout
+    assert "hippolyte_role_external_id must be 2 to 1224 characters" in run.stdout
+    assert "hippolyte_role_duration is 60, it must be 900 to 43200 seconds" in run.stdout
+    assert not (tmp_path / "b").exists()
