@@ -7,15 +7,22 @@ Python. HippolyteError becomes a clean fail_json; botocore errors go through fai
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.role_session import (
+    RoleToAssume,
+    assumed_role_session,
+)
 
 try:
+    import boto3
     import botocore.config
     import botocore.exceptions
 except ImportError:
@@ -29,17 +36,46 @@ DESTINATION_OPTIONS = {"destination": {"type": "str", "required": True}, "s3_end
 EMR_INSTANCE_OPTIONS = {"master_instance_type": {"type": "str", "default": "m5.xlarge"},
                         "core_instance_type": {"type": "str", "default": "m5.xlarge"},
                         "core_instance_count": {"type": "int", "default": 1}}
+# The role every module can work as (doc fragment hippolyte.dynamodb.assume_role).
+ASSUME_ROLE_OPTIONS = {"role_arn": {"type": "str"}, "role_external_id": {"type": "str", "no_log": True},
+                       "role_session_name": {"type": "str", "default": "hippolyte"},
+                       "role_duration": {"type": "int", "default": 3600}}
 
 
 def aws_client(module: AnsibleAWSModule, service: str, pool_size: int = 10, endpoint: str | None = None) -> Any:
-    """A botocore client sized for `pool_size` concurrent threads, with adaptive retries."""
+    """A botocore client sized for `pool_size` concurrent threads, with adaptive retries.
+
+    With `role_arn`, every client of the module shares one assumed-role session whose credentials renew
+    themselves; without it, amazon.aws makes the client from the module's own credentials.
+    """
     config = botocore.config.Config(max_pool_connections=max(10, pool_size),
                                     retries={"mode": "adaptive", "max_attempts": 10})
+    if module.params.get("role_arn"):
+        region, endpoint_url, connection = get_aws_connection_info(module)
+        if connection.get("aws_config"):
+            config = config.merge(connection["aws_config"])  # the user's own aws_config wins, as below
+        session = run_or_fail(module, lambda: _role_session(module))
+        return session.client(service, region_name=region, endpoint_url=endpoint or endpoint_url,
+                              verify=connection["verify"], config=config)
     # "config" is merged under the user's own aws_config option, which therefore still wins.
     extra: dict[str, Any] = {"config": config}
     if endpoint:
         extra["endpoint"] = endpoint
     return module.client(service, **extra)
+
+
+@functools.cache
+def _role_session(module: AnsibleAWSModule) -> boto3.session.Session:
+    """The module's one assumed-role session, assumed with its base credentials (options, environment, profile)."""
+    p = module.params
+    role = RoleToAssume(p["role_arn"], p["role_external_id"] or None, p["role_session_name"], p["role_duration"])
+    region, endpoint_url, connection = get_aws_connection_info(module)
+    base = boto3.session.Session(aws_access_key_id=connection["aws_access_key_id"],
+                                 aws_secret_access_key=connection["aws_secret_access_key"],
+                                 aws_session_token=connection["aws_session_token"],
+                                 profile_name=connection.get("profile_name"))
+    # The STS call goes to the module's endpoint: a stand-in (or a private endpoint) serves STS there too.
+    return assumed_role_session(role, base, region, endpoint_url, connection["verify"])
 
 
 def s3_client(module: AnsibleAWSModule, pool_size: int = 10) -> Any:

@@ -82,6 +82,7 @@ options:
     default: 300
 extends_documentation_fragment:
   - hippolyte.dynamodb.destination
+  - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -160,6 +161,7 @@ duration_s:
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
+    ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
     AnsibleAWSModule,
     aws_client,
@@ -187,6 +189,7 @@ ARGUMENT_SPEC = dict(
     dynamodump=dict(type="str"),
     run_id=dict(type="str"),
     **DESTINATION_OPTIONS,
+    **ASSUME_ROLE_OPTIONS,
 )
 
 

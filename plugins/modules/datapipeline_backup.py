@@ -140,6 +140,7 @@ options:
 extends_documentation_fragment:
   - hippolyte.dynamodb.emr_instances
   - hippolyte.dynamodb.destination
+  - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -248,6 +249,7 @@ definition:
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import pipeline_runner as runner
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
+    ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
     EMR_INSTANCE_OPTIONS,
     AnsibleAWSModule,
@@ -298,6 +300,7 @@ ARGUMENT_SPEC = dict(
     delete_when_finished=dict(type="bool", default=True),
     workers=dict(type="int", default=4),
     **DESTINATION_OPTIONS,
+    **ASSUME_ROLE_OPTIONS,
 )
 
 SETTING_NAMES = ("role", "resource_role", "subnet_id", "release_label", "master_instance_type", "core_instance_type",

@@ -110,6 +110,7 @@ options:
     description: Write the Markdown report to this file, and the SVG Gantt chart beside it (same name, C(.svg)).
     type: path
 extends_documentation_fragment:
+  - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -258,6 +259,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
+    ASSUME_ROLE_OPTIONS,
     AnsibleAWSModule,
     aws_client,
     run_or_fail,
@@ -293,6 +295,7 @@ ARGUMENT_SPEC = dict(
     workers=dict(type="int", default=16),
     plan_path=dict(type="path"),
     report_path=dict(type="path"),
+    **ASSUME_ROLE_OPTIONS,
 )
 LIMIT_KEYS = ("table_max_rcu", "account_max_rcu")
 

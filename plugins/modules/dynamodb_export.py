@@ -67,6 +67,7 @@ options:
     type: str
 extends_documentation_fragment:
   - hippolyte.dynamodb.destination
+  - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -162,6 +163,7 @@ exports:
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
+    ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
     AnsibleAWSModule,
     aws_client,
@@ -187,6 +189,7 @@ ARGUMENT_SPEC = dict(
     s3_bucket_owner=dict(type="str"),
     account_id=dict(type="str"),
     **DESTINATION_OPTIONS,
+    **ASSUME_ROLE_OPTIONS,
 )
 
 

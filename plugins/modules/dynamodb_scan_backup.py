@@ -102,6 +102,7 @@ options:
     type: str
 extends_documentation_fragment:
   - hippolyte.dynamodb.destination
+  - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -260,6 +261,7 @@ overran:
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
+    ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
     AnsibleAWSModule,
     aws_client,
@@ -299,6 +301,7 @@ ARGUMENT_SPEC = dict(
     consistent_read=dict(type="bool", default=False),
     account_id=dict(type="str"),
     **DESTINATION_OPTIONS,
+    **ASSUME_ROLE_OPTIONS,
 )
 
 

@@ -94,6 +94,7 @@ options:
       - Endpoint for Application Auto Scaling when it differs from O(endpoint_url).
     type: str
 extends_documentation_fragment:
+  - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -243,6 +244,7 @@ tables:
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
+    ASSUME_ROLE_OPTIONS,
     AnsibleAWSModule,
     aws_client,
     run_or_fail,
@@ -270,6 +272,7 @@ ARGUMENT_SPEC = dict(
     tag_key=dict(type="str", default=DEFAULT_TAG_KEY, no_log=False),
     autoscaling=dict(type="bool", default=True),
     autoscaling_endpoint_url=dict(type="str"),
+    **ASSUME_ROLE_OPTIONS,
 )
 
 

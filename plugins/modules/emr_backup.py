@@ -131,6 +131,7 @@ options:
 extends_documentation_fragment:
   - hippolyte.dynamodb.emr_instances
   - hippolyte.dynamodb.destination
+  - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -246,6 +247,7 @@ job_flow:
 from datetime import UTC, datetime
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
+    ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
     EMR_INSTANCE_OPTIONS,
     AnsibleAWSModule,
@@ -295,6 +297,7 @@ ARGUMENT_SPEC = dict(
     poll_interval=dict(type="int", default=30),
     fail_on_table_failure=dict(type="bool", default=True),
     **DESTINATION_OPTIONS,
+    **ASSUME_ROLE_OPTIONS,
 )
 
 

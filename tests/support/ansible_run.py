@@ -68,9 +68,9 @@ def run_module(name: str, args: dict[str, Any], check: bool = False, diff: bool 
 
 
 def run_playbook(playbook: str | Path, inventory: Path | None = None, extra_vars: dict[str, Any] | None = None,
-                 timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    """Run a playbook (a file or a collection playbook name) and return the finished process."""
-    cmd = [str(BIN / "ansible-playbook"), str(playbook)]
+                 timeout: int = 900, options: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """Run a playbook (a file or a collection playbook name), with extra command-line `options` such as -vvv."""
+    cmd = [str(BIN / "ansible-playbook"), str(playbook), *options]
     if inventory is not None:
         cmd += ["-i", str(inventory)]
     if extra_vars:
