@@ -344,7 +344,7 @@ def finish(ddb: Any, store: BackupStore, plan: TableExport) -> None:
     doc["export_arn"] = plan.export_arn
     doc["export_time"] = _iso(described.get("ExportTime")) if described.get("ExportTime") else None
     doc["native_manifest"] = summary is not None
-    store.put_bytes(join(plan.folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc))  # last
+    store.put_bytes(join(plan.folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc), exclusive=True)  # last
     plan.manifest, plan.item_count, plan.wrote_manifest = doc, doc["item_count"], True
 
 
