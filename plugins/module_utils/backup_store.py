@@ -18,7 +18,6 @@ import io
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,12 +26,11 @@ from typing import Any, BinaryIO, Protocol
 from urllib.parse import unquote, urlparse
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.private_files import open_private, write_private
 
 S3_PART_BYTES = 8 * 1024 * 1024  # above S3's 5 MiB minimum part; bounds a writer's memory
 READ_CHUNK = 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
-FOLDER_MODE = 0o700
-FILE_MODE = 0o600
 ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 
 
@@ -157,32 +155,6 @@ def measure(store: BackupStore, key: str) -> FileFacts:
 
 # ---------------------------------------------------------------- local folders
 
-def make_private_dirs(folder: Path) -> None:
-    """Create `folder` and its missing ancestors 0700; folders that already exist are left as they are."""
-    missing = []
-    while not folder.is_dir():
-        missing.append(folder)
-        folder = folder.parent
-    for path in reversed(missing):
-        try:
-            os.mkdir(path, FOLDER_MODE)
-        except FileExistsError:
-            continue  # another writer made it at the same moment, with the same mode
-        os.chmod(path, FOLDER_MODE)  # the umask may have taken bits off
-
-
-def open_private(path: Path, flags: int = os.O_TRUNC) -> BinaryIO:
-    """Open `path` for writing as a 0600 file (made so at creation, never readable by others in between)."""
-    make_private_dirs(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | flags, FILE_MODE)
-    try:
-        os.fchmod(fd, FILE_MODE)  # a file that was there, or a umask that took the owner's write bit
-        return os.fdopen(fd, "wb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
 class _FileWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -221,22 +193,10 @@ class FileStore:
         return _FileWriter(self._path(key))
 
     def put_bytes(self, key: str, data: bytes, exclusive: bool = False) -> None:
-        path = self._path(key)
-        make_private_dirs(path.parent)
-        # mkstemp: 0600, and a name of its own, so two writers never share a tmp file.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            if not exclusive:
-                os.replace(tmp, path)  # a reader never sees half a manifest
-                return
-            try:
-                os.link(tmp, path)  # whole, and only if nobody wrote it first
-            except FileExistsError as exc:
-                raise ObjectExists(f"{self.url.rstrip('/')}/{key}") from exc
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+            write_private(self._path(key), data, exclusive)
+        except FileExistsError as exc:
+            raise ObjectExists(f"{self.url.rstrip('/')}/{key}") from exc
 
     def claim(self, key: str, data: bytes) -> bool:
         try:

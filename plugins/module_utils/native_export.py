@@ -213,8 +213,9 @@ def _start_one(ddb: Any, s3: S3Store, plan: TableExport, settings: ExportSetting
     request: dict[str, Any] = {
         "TableArn": plan.schema["TableArn"], "ExportTime": settings.export_time, "ClientToken": token,
         "S3Bucket": s3.bucket, "S3Prefix": _data_prefix(s3, plan.folder), "ExportFormat": EXPORT_FORMAT}
-    if settings.s3_bucket_owner:
-        request["S3BucketOwner"] = settings.s3_bucket_owner
+    owner = settings.s3_bucket_owner or s3.expected_owner  # DynamoDB writes there on our behalf: same check
+    if owner:
+        request["S3BucketOwner"] = owner
     try:
         described = ddb.export_table_to_point_in_time(**request)["ExportDescription"]
     except Exception as exc:
