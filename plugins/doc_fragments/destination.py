@@ -17,4 +17,11 @@ options:
       - Endpoint for S3 when it differs from O(endpoint_url) (a VPC endpoint, an S3-compatible store,
         or a local stand-in next to a DynamoDB one).
     type: str
+  bucket_owner:
+    description:
+      - Account id (12 digits) that must own the C(s3://) destination's bucket. Every S3 call names it, so
+        S3 refuses to write backups into, or read them from, a bucket another account owns.
+      - Defaults to the account of the module's credentials (the account the backups belong to).
+      - Ignored for a C(file://) destination.
+    type: str
 """

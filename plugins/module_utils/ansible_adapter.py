@@ -15,7 +15,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
+    UNSUPPORTED_CALL_CODES,
+    HippolyteError,
+    InputError,
+    is_error,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.role_session import (
     RoleToAssume,
     assumed_role_session,
@@ -31,7 +36,8 @@ except ImportError:
 T = TypeVar("T")
 
 # Options of every module that reads or writes the backup destination (doc fragment hippolyte.dynamodb.destination).
-DESTINATION_OPTIONS = {"destination": {"type": "str", "required": True}, "s3_endpoint_url": {"type": "str"}}
+DESTINATION_OPTIONS = {"destination": {"type": "str", "required": True}, "s3_endpoint_url": {"type": "str"},
+                       "bucket_owner": {"type": "str"}}
 # The EMR cluster's size (doc fragment hippolyte.dynamodb.emr_instances), for the Data Pipeline and EMR engines.
 EMR_INSTANCE_OPTIONS = {"master_instance_type": {"type": "str", "default": "m5.xlarge"},
                         "core_instance_type": {"type": "str", "default": "m5.xlarge"},
@@ -83,9 +89,26 @@ def s3_client(module: AnsibleAWSModule, pool_size: int = 10) -> Any:
 
 
 def destination_store(module: AnsibleAWSModule, pool_size: int = 10) -> BackupStore:
-    """The module's `destination`; an S3 client is made only for an s3:// one."""
+    """The module's `destination`; an S3 client is made only for an s3:// one.
+
+    An S3 bucket must belong to `bucket_owner`, by default to the account of the module's own
+    credentials (the account the backups belong to), asked once of STS.
+    """
     url = module.params["destination"]
-    return open_store(url, s3_client(module, pool_size) if url.startswith("s3://") else None)
+    if not url.startswith("s3://"):
+        return open_store(url)
+    return open_store(url, s3_client(module, pool_size), module.params.get("bucket_owner") or caller_account(module))
+
+
+def caller_account(module: AnsibleAWSModule) -> str:
+    """The account of the module's credentials."""
+    try:
+        return str(aws_client(module, "sts").get_caller_identity()["Account"])
+    except botocore.exceptions.ClientError as exc:
+        if is_error(exc, *UNSUPPORTED_CALL_CODES):
+            raise InputError("bucket_owner", "the endpoint answers no STS call, so the account of these "
+                             "credentials is unknown", "set bucket_owner to the account that owns the bucket") from exc
+        raise
 
 
 def run_or_fail(module: AnsibleAWSModule, action: Callable[[], T]) -> T:

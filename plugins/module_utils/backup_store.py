@@ -2,6 +2,11 @@
 
 Writers stream: an S3 object is sent as a multipart upload in fixed-size parts, a local file is
 written as it goes, so memory stays flat whatever the size of the table.
+
+Backups are private: local folders the store creates are 0700 and its files 0600 whatever the umask;
+every S3 call names the bucket's expected owner, so a bucket someone else owns is refused. An
+exclusive write (`claim`, `put_bytes(exclusive=True)`) creates an object only if it is not there yet,
+which is how one writer holds a backup folder and writes its manifest once.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import gzip
 import hashlib
 import io
 import os
+import re
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,11 +25,21 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import unquote, urlparse
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.private_files import open_private, write_private
 
 S3_PART_BYTES = 8 * 1024 * 1024  # above S3's 5 MiB minimum part; bounds a writer's memory
 READ_CHUNK = 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
+ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+
+
+class ObjectExists(HippolyteError):
+    """An exclusive write found its object already there: another writer got it first."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        super().__init__(f"{url} already exists: another writer wrote it first")
 
 
 class ObjectWriter(Protocol):
@@ -37,7 +53,8 @@ class BackupStore(Protocol):
 
     def check_writable(self) -> None: ...
     def open_writer(self, key: str) -> ObjectWriter: ...
-    def put_bytes(self, key: str, data: bytes) -> None: ...
+    def put_bytes(self, key: str, data: bytes, exclusive: bool = False) -> None: ...
+    def claim(self, key: str, data: bytes) -> bool: ...
     def open_reader(self, key: str) -> BinaryIO: ...
     def read_bytes(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
@@ -140,9 +157,8 @@ def measure(store: BackupStore, key: str) -> FileFacts:
 
 class _FileWriter:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._fh = open(path, "wb")  # noqa: SIM115 - closed by close()/abort()
+        self._fh = open_private(path)
 
     def write(self, data: bytes) -> int:
         return self._fh.write(data)
@@ -176,12 +192,20 @@ class FileStore:
     def open_writer(self, key: str) -> ObjectWriter:
         return _FileWriter(self._path(key))
 
-    def put_bytes(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)  # a reader never sees half a manifest
+    def put_bytes(self, key: str, data: bytes, exclusive: bool = False) -> None:
+        try:
+            write_private(self._path(key), data, exclusive)
+        except FileExistsError as exc:
+            raise ObjectExists(f"{self.url.rstrip('/')}/{key}") from exc
+
+    def claim(self, key: str, data: bytes) -> bool:
+        try:
+            fh = open_private(self._path(key), os.O_EXCL)
+        except FileExistsError:
+            return False
+        with fh:
+            fh.write(data)
+        return True
 
     def open_reader(self, key: str) -> BinaryIO:
         return open(self._path(key), "rb")
@@ -209,8 +233,9 @@ class FileStore:
 # ---------------------------------------------------------------- S3
 
 class _S3Writer:
-    def __init__(self, client: Any, bucket: str, key: str, part_bytes: int) -> None:
+    def __init__(self, client: Any, bucket: str, key: str, part_bytes: int, owner: dict[str, str]) -> None:
         self.client, self.bucket, self.key, self.part_bytes = client, bucket, key, part_bytes
+        self._owner = owner
         self._buffer = bytearray()
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
@@ -223,55 +248,79 @@ class _S3Writer:
 
     def _send_part(self) -> None:
         if self._upload_id is None:
-            self._upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key)["UploadId"]
+            self._upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key,
+                                                                  **self._owner)["UploadId"]
         number = len(self._parts) + 1
         etag = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
-                                       PartNumber=number, Body=bytes(self._buffer))["ETag"]
+                                       PartNumber=number, Body=bytes(self._buffer), **self._owner)["ETag"]
         self._parts.append({"PartNumber": number, "ETag": etag})
         self._buffer.clear()
 
     def close(self) -> None:
         if self._upload_id is None:  # small object: one PUT
-            self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer))
+            self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer), **self._owner)
             return
         if self._buffer:
             self._send_part()
         self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
-                                              MultipartUpload={"Parts": self._parts})
+                                              MultipartUpload={"Parts": self._parts}, **self._owner)
 
     def abort(self) -> None:
         if self._upload_id is not None:
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id)
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
+                                               **self._owner)
 
 
 class S3Store:
-    def __init__(self, client: Any, bucket: str, prefix: str, url: str, part_bytes: int = S3_PART_BYTES) -> None:
+    def __init__(self, client: Any, bucket: str, prefix: str, url: str, part_bytes: int = S3_PART_BYTES,
+                 expected_owner: str | None = None) -> None:
         self.client, self.bucket, self.prefix, self.url = client, bucket, prefix.strip("/"), url
         self.part_bytes = part_bytes
+        self.expected_owner = expected_owner
+        # Added to every call on the bucket: S3 refuses the call when another account owns the bucket.
+        self._owner = {"ExpectedBucketOwner": expected_owner} if expected_owner else {}
 
     def _key(self, key: str) -> str:
         return join(self.prefix, key)
 
     def check_writable(self) -> None:
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            self.client.head_bucket(Bucket=self.bucket, **self._owner)
         except Exception as exc:
             if is_error(exc, "404", "NoSuchBucket", "NotFound"):
                 raise InputError("destination", f"bucket {self.bucket!r} of {self.url} does not exist",
                                  "create it first (the setup playbook does) or correct the bucket name") from exc
+            if is_error(exc, "403", "AccessDenied", "Forbidden") and self.expected_owner:
+                raise InputError("destination", f"bucket {self.bucket!r} is not owned by {self.expected_owner} "
+                                 "(or access to it is denied)",
+                                 "set bucket_owner to the account that owns it, or grant s3:PutObject and "
+                                 "s3:ListBucket on it to the backup role") from exc
             if is_error(exc, "403", "AccessDenied", "Forbidden"):
                 raise InputError("destination", f"access to bucket {self.bucket!r} is denied",
                                  "grant s3:PutObject and s3:ListBucket on it to the backup role") from exc
             raise
 
     def open_writer(self, key: str) -> ObjectWriter:
-        return _S3Writer(self.client, self.bucket, self._key(key), self.part_bytes)
+        return _S3Writer(self.client, self.bucket, self._key(key), self.part_bytes, self._owner)
 
-    def put_bytes(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+    def put_bytes(self, key: str, data: bytes, exclusive: bool = False) -> None:
+        if not exclusive:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **self._owner)
+        elif not self.claim(key, data):
+            raise ObjectExists(f"{self.url.rstrip('/')}/{key}")
+
+    def claim(self, key: str, data: bytes) -> bool:
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*", **self._owner)
+        except Exception as exc:
+            # 412: the object exists; 409: a concurrent conditional write of it is in flight and will win.
+            if is_error(exc, "PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
+                return False
+            raise
+        return True
 
     def open_reader(self, key: str) -> BinaryIO:
-        return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+        return self.client.get_object(Bucket=self.bucket, Key=self._key(key), **self._owner)["Body"]
 
     def read_bytes(self, key: str) -> bytes:
         with self.open_reader(key) as body:
@@ -279,7 +328,7 @@ class S3Store:
 
     def exists(self, key: str) -> bool:
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key), **self._owner)
             return True
         except Exception as exc:
             if is_error(exc, "404", "NoSuchKey", "NotFound"):
@@ -288,7 +337,8 @@ class S3Store:
 
     def _pages(self, key: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         prefix = self._key(key) + "/" if self._key(key) else ""
-        yield from self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix, **kwargs)
+        pages = self.client.get_paginator("list_objects_v2")
+        yield from pages.paginate(Bucket=self.bucket, Prefix=prefix, **self._owner, **kwargs)
 
     def list_children(self, key: str) -> list[str]:
         names = [cp["Prefix"].rstrip("/").rsplit("/", 1)[-1]
@@ -302,18 +352,24 @@ class S3Store:
     def delete_tree(self, key: str) -> None:
         keys = [{"Key": self._key(k)} for k in self.list_files(key)]
         for start in range(0, len(keys), 1000):
-            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start:start + 1000]})
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start:start + 1000]},
+                                       **self._owner)
 
 
-def open_store(url: str, s3_client: Any = None) -> BackupStore:
-    """The store for a destination URL; `s3_client` is only needed (and only called for) s3:// URLs."""
+def open_store(url: str, s3_client: Any = None, bucket_owner: str | None = None) -> BackupStore:
+    """The store for a destination URL; `s3_client` is only needed (and only called for) s3:// URLs.
+
+    `bucket_owner` (an account id) is the account every S3 call expects to own the bucket.
+    """
+    if bucket_owner is not None and not ACCOUNT_ID.match(bucket_owner):
+        raise InputError("bucket_owner", f"{bucket_owner!r} is not an AWS account id", "write it as 12 digits")
     parsed = urlparse(url)
     if parsed.scheme == "s3":
         if not parsed.netloc:
             raise InputError("destination", f"{url} names no bucket", "write it as s3://bucket/prefix")
         if s3_client is None:
             raise InputError("destination", "an s3:// destination needs an S3 client", "pass s3 connection settings")
-        return S3Store(s3_client, parsed.netloc, parsed.path, url)
+        return S3Store(s3_client, parsed.netloc, parsed.path, url, expected_owner=bucket_owner)
     if parsed.scheme == "file":
         if parsed.netloc not in ("", "localhost") or not parsed.path.startswith("/"):
             raise InputError("destination", f"{url} is not an absolute file URL", "write it as file:///absolute/dir")

@@ -19,6 +19,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, HashingWriter, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.folder_claim import claim_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import (
     CodecError,
     encode_json_line,
@@ -53,22 +54,8 @@ def _read_json(store: BackupStore, key: str) -> Any:
         raise HippolyteError(f"{store.url.rstrip('/')}/{key} is not JSON: {exc}") from exc
 
 
-def import_dump(source: BackupStore, table_dir: str, dest: BackupStore, region: str,
-                account_id: str | None = None, taken_at: datetime | None = None) -> ImportResult:
-    """Convert `<source>/<table_dir>` (a dynamodump table folder) into a backup under `dest`."""
-    schema_key = join(table_dir, "schema.json")
-    if not source.exists(schema_key):
-        raise InputError("source", f"{source.url.rstrip('/')}/{schema_key} does not exist",
-                         "point at the table's folder inside a dynamodump dump (it holds schema.json and data/)")
-    described = _read_json(source, schema_key)
-    schema = schema_from_description(described.get("Table", described) if isinstance(described, dict) else {})
-    account = account_of(schema.get("TableArn"), account_id)
-    taken = (taken_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    folder = backup_folder(account, region, schema["TableName"], taken)
-    url = f"{dest.url.rstrip('/')}/{folder}"
-    manifest_key = join(folder, manifest_file.MANIFEST_NAME)
-    if dest.exists(manifest_key):
-        return ImportResult(folder, url, False, manifest_file.loads(dest.read_bytes(manifest_key), url))
+def _convert_pages(source: BackupStore, table_dir: str, dest: BackupStore, folder: str) -> list[manifest_file.DataFile]:
+    """One gzip part in `dest`'s `folder` per dynodump page file."""
     pages = [k for k in source.list_files(join(table_dir, "data")) if k.endswith(".json")]
     files = []
     for number, key in enumerate(pages):
@@ -89,13 +76,40 @@ def import_dump(source: BackupStore, table_dir: str, dest: BackupStore, region: 
             raw.close()
         except BaseException:
             raw.abort()
-            dest.delete_tree(folder)
             raise
         files.append(manifest_file.DataFile(path, len(items), raw.size, raw.sha256))
+    return files
+
+
+def import_dump(source: BackupStore, table_dir: str, dest: BackupStore, region: str,
+                account_id: str | None = None, taken_at: datetime | None = None) -> ImportResult:
+    """Convert `<source>/<table_dir>` (a dynamodump table folder) into a backup under `dest`."""
+    schema_key = join(table_dir, "schema.json")
+    if not source.exists(schema_key):
+        raise InputError("source", f"{source.url.rstrip('/')}/{schema_key} does not exist",
+                         "point at the table's folder inside a dynamodump dump (it holds schema.json and data/)")
+    described = _read_json(source, schema_key)
+    schema = schema_from_description(described.get("Table", described) if isinstance(described, dict) else {})
+    account = account_of(schema.get("TableArn"), account_id)
+    taken = (taken_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    folder = backup_folder(account, region, schema["TableName"], taken)
+    manifest_key = join(folder, manifest_file.MANIFEST_NAME)
+    if dest.exists(manifest_key):  # imported before
+        url = f"{dest.url.rstrip('/')}/{folder}"
+        return ImportResult(folder, url, False, manifest_file.loads(dest.read_bytes(manifest_key), url))
+    # Another writer may hold that second's folder: the import then goes to the next free one.
+    folder = claim_folder(dest, account, region, schema["TableName"], taken).folder
+    url = f"{dest.url.rstrip('/')}/{folder}"
+    manifest_key = join(folder, manifest_file.MANIFEST_NAME)
+    try:
+        files = _convert_pages(source, table_dir, dest, folder)
+    except BaseException:
+        dest.delete_tree(folder)  # the claim with the rest: nothing of a failed import is left
+        raise
     now = datetime.now(UTC).replace(microsecond=0).isoformat()
     doc = manifest_file.build_manifest(schema=schema, account=account, region=region, engine=ENGINE,
                                        data_format="dynamodb-json", consistency="fuzzy-scan",
                                        started=taken.isoformat(), finished=now, files=files)
     doc["imported_from"] = f"{source.url.rstrip('/')}/{table_dir}"
-    dest.put_bytes(manifest_key, manifest_file.dumps(doc))  # last: marks the backup complete
+    dest.put_bytes(manifest_key, manifest_file.dumps(doc), exclusive=True)  # last, once: marks it complete
     return ImportResult(folder, url, True, doc)

@@ -220,7 +220,7 @@ def write_manifest(store: BackupStore, ddb: Any, status: TableStatus, account: s
                          consistency=CONSISTENCY, started=status.started or taken_at.isoformat(),
                          finished=status.finished or datetime.now(UTC).replace(microsecond=0).isoformat(),
                          files=files)
-    store.put_bytes(key, dumps(doc))
+    store.put_bytes(key, dumps(doc), exclusive=True)  # a second writer of it is an error, not a rewrite
     status.manifest_written = True
     return key
 

@@ -213,8 +213,9 @@ def _start_one(ddb: Any, s3: S3Store, plan: TableExport, settings: ExportSetting
     request: dict[str, Any] = {
         "TableArn": plan.schema["TableArn"], "ExportTime": settings.export_time, "ClientToken": token,
         "S3Bucket": s3.bucket, "S3Prefix": _data_prefix(s3, plan.folder), "ExportFormat": EXPORT_FORMAT}
-    if settings.s3_bucket_owner:
-        request["S3BucketOwner"] = settings.s3_bucket_owner
+    owner = settings.s3_bucket_owner or s3.expected_owner  # DynamoDB writes there on our behalf: same check
+    if owner:
+        request["S3BucketOwner"] = owner
     try:
         described = ddb.export_table_to_point_in_time(**request)["ExportDescription"]
     except Exception as exc:
@@ -344,7 +345,7 @@ def finish(ddb: Any, store: BackupStore, plan: TableExport) -> None:
     doc["export_arn"] = plan.export_arn
     doc["export_time"] = _iso(described.get("ExportTime")) if described.get("ExportTime") else None
     doc["native_manifest"] = summary is not None
-    store.put_bytes(join(plan.folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc))  # last
+    store.put_bytes(join(plan.folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc), exclusive=True)  # last
     plan.manifest, plan.item_count, plan.wrote_manifest = doc, doc["item_count"], True
 
 

@@ -183,7 +183,7 @@ def write_manifest(ddb: Any, store: BackupStore, status: TableStatus, account: s
         schema=capture_schema(ddb, status.table), account=account, region=region, engine="datapipeline",
         data_format="emr-connector", consistency="fuzzy-scan", started=started.isoformat(),
         finished=finished.isoformat(), files=files)
-    store.put_bytes(join(status.folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc))
+    store.put_bytes(join(status.folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc), exclusive=True)
     return doc
 
 

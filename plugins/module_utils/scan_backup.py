@@ -26,8 +26,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store im
     HashingWriter,
     join,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.folder_claim import claim_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import encode_json_line
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.rate_limiter import TokenBucket, Unlimited
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.raw_scan import RAW_ITEMS, RawItemScans
@@ -238,13 +238,15 @@ def utc_now() -> datetime:
 def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings: ScanSettings,
                  started: datetime | None = None, progress: Callable[[int], None] | None = None,
                  controller: TokenBucket | None = None) -> BackupResult:
-    """Back up one table into `<store>/<account>/<region>/<table>/<started>/`; returns what was written."""
+    """Back up one table into `<store>/<account>/<region>/<table>/<started>/`; returns what was written.
+
+    The folder is claimed first: when another writer holds `<started>`'s, the next free second's is used.
+    """
     settings.validate()
     schema = capture_schema(ddb, table)  # fails on an unknown table before anything is written
     store.check_writable()
     account = account_of(schema.get("TableArn"), settings.account_id)
     started = started or utc_now()
-    folder = backup_folder(account, region, table, started)
     rate = read_rate(schema, settings)
     size = int(schema.get("TableSizeBytes") or 0)
     count = int(schema.get("ItemCount") or 0)
@@ -253,6 +255,7 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
     workers = settings.workers
     if rate:
         workers = max(1, min(workers, int(rate * PAGE_BUDGET_SHARE / MIN_PAGE_UNITS)))
+    folder = claim_folder(store, account, region, table, started).folder  # before the first byte
     run = _Run(
         ddb=ddb, store=store, table=table, folder=folder, settings=settings,
         limiter=TokenBucket(rate, burst=rate * BURST_SHARE) if rate else Unlimited(),
@@ -278,7 +281,8 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
     doc = manifest_file.build_manifest(
         schema=schema, account=account, region=region, engine="local", data_format="dynamodb-json",
         consistency="fuzzy-scan", started=started.isoformat(), finished=finished.isoformat(), files=run.files)
-    store.put_bytes(join(folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc))  # last: marks complete
+    # Last, and only once: it marks the backup complete and lists only this writer's files.
+    store.put_bytes(join(folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc), exclusive=True)
     return BackupResult(table=table, url=f"{store.url.rstrip('/')}/{folder}", folder=folder, manifest=doc,
                         duration_s=time.monotonic() - clock, segments=total_segments, read_units_limit=rate,
                         read_units_consumed=run.limiter.consumed)

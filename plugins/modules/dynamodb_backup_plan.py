@@ -254,7 +254,6 @@ gantt_path:
 """
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -273,6 +272,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import 
     plan_backups,
     table_from_descriptor,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.private_files import write_private
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_discovery import (
     discover,
     select,
@@ -337,10 +337,7 @@ def write_if_changed(path, text, check_mode):
     if target.exists() and target.read_text(encoding="utf-8") == text:
         return False
     if not check_mode:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.tmp")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, target)  # readers never see half a plan
+        write_private(target, text.encode("utf-8"))  # 0600: a plan names the account's tables
     return True
 
 

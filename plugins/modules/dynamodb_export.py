@@ -60,7 +60,9 @@ options:
     type: int
     default: 1
   s3_bucket_owner:
-    description: Account id owning the destination bucket, when it is not the tables' account.
+    description:
+      - Account id owning the destination bucket, when it is not the tables' account.
+      - The same as O(bucket_owner), which it sets when that is not given.
     type: str
   account_id:
     description: Account id used in the backup path. By default it is taken from each table's ARN.
@@ -202,6 +204,7 @@ def main():
         export_time=run_or_fail(module, lambda: parse_time(p["export_time"], "export_time"))
         if p["export_time"] else None)
     ddb = aws_client(module, "dynamodb")
+    p["bucket_owner"] = p["bucket_owner"] or p["s3_bucket_owner"]  # the older name of the same check
     store = run_or_fail(module, lambda: destination_store(module))
     plans = run_or_fail(module, lambda: prepare(ddb, store, p["tables"], module.region, settings))
     at = settings.export_time.isoformat()
