@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, Protocol
 from urllib.parse import unquote, urlparse
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_destination
 
 S3_PART_BYTES = 8 * 1024 * 1024  # above S3's 5 MiB minimum part; bounds a writer's memory
 READ_CHUNK = 1024 * 1024
@@ -307,7 +308,7 @@ class S3Store:
 
 def open_store(url: str, s3_client: Any = None) -> BackupStore:
     """The store for a destination URL; `s3_client` is only needed (and only called for) s3:// URLs."""
-    parsed = urlparse(url)
+    parsed = urlparse(check_destination(url))
     if parsed.scheme == "s3":
         if not parsed.netloc:
             raise InputError("destination", f"{url} names no bucket", "write it as s3://bucket/prefix")
