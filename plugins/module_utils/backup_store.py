@@ -26,6 +26,7 @@ from typing import Any, BinaryIO, Protocol
 from urllib.parse import unquote, urlparse
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_destination
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.private_files import open_private, write_private
 
 S3_PART_BYTES = 8 * 1024 * 1024  # above S3's 5 MiB minimum part; bounds a writer's memory
@@ -363,7 +364,7 @@ def open_store(url: str, s3_client: Any = None, bucket_owner: str | None = None)
     """
     if bucket_owner is not None and not ACCOUNT_ID.match(bucket_owner):
         raise InputError("bucket_owner", f"{bucket_owner!r} is not an AWS account id", "write it as 12 digits")
-    parsed = urlparse(url)
+    parsed = urlparse(check_destination(url))
     if parsed.scheme == "s3":
         if not parsed.netloc:
             raise InputError("destination", f"{url} names no bucket", "write it as s3://bucket/prefix")

@@ -8,6 +8,12 @@ from datetime import UTC, datetime
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import MANIFEST_NAME
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import (
+    check_account_id,
+    check_region,
+    check_table_name,
+    is_valid_account_id,
+)
 
 FOLDER_FORMAT = "%Y-%m-%d-%H-%M-%S"
 
@@ -26,7 +32,9 @@ class BackupRef:
 
 
 def backup_folder(account: str, region: str, table: str, taken_at: datetime) -> str:
-    return join(account, region, table, taken_at.astimezone(UTC).strftime(FOLDER_FORMAT))
+    """The folder of one backup, relative to the destination; every name is checked so it stays there."""
+    return join(check_account_id("account_id", account), check_region("region", region),
+                check_table_name("table", table), taken_at.astimezone(UTC).strftime(FOLDER_FORMAT))
 
 
 def parse_time(text: str, field: str = "at") -> datetime:
@@ -46,9 +54,16 @@ def parse_time(text: str, field: str = "at") -> datetime:
 
 
 def list_backups(store: BackupStore, table: str, region: str, account: str | None = None) -> list[BackupRef]:
-    """Every backup folder of a table, oldest first, each marked complete when its manifest exists."""
-    accounts = [account] if account else [a for a in store.list_children("") if table in
-                                          store.list_children(join(a, region))]
+    """Every backup folder of a table, oldest first, each marked complete when its manifest exists.
+
+    Folder names read back from the listing are only joined when they are what the layout puts
+    there (a 12-digit account, a folder time); anything else is not a backup and is skipped."""
+    check_table_name("table", table)
+    check_region("region", region)
+    if account:
+        check_account_id("account_id", account)
+    accounts = [account] if account else [a for a in store.list_children("") if is_valid_account_id(a)
+                                          and table in store.list_children(join(a, region))]
     refs = []
     for acct in accounts:
         for name in store.list_children(join(acct, region, table)):
@@ -56,6 +71,8 @@ def list_backups(store: BackupStore, table: str, region: str, account: str | Non
                 taken = datetime.strptime(name, FOLDER_FORMAT).replace(tzinfo=UTC)
             except ValueError:
                 continue  # not a backup folder
+            if taken.strftime(FOLDER_FORMAT) != name:
+                continue  # parses (strptime takes unpadded fields) but is not the folder the layout names
             complete = store.exists(join(acct, region, table, name, MANIFEST_NAME))
             refs.append(BackupRef(acct, region, table, taken, complete))
     return sorted(refs, key=lambda r: (r.taken_at, r.account))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +27,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec impo
     encode_json_line,
     from_json_item,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_segment, is_valid_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import account_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import schema_of
 
@@ -84,12 +87,16 @@ def _convert_pages(source: BackupStore, table_dir: str, dest: BackupStore, folde
 def import_dump(source: BackupStore, table_dir: str, dest: BackupStore, region: str,
                 account_id: str | None = None, taken_at: datetime | None = None) -> ImportResult:
     """Convert `<source>/<table_dir>` (a dynamodump table folder) into a backup under `dest`."""
+    check_segment("table", table_dir)  # schema.json is read from inside the dump, never beside it
     schema_key = join(table_dir, "schema.json")
     if not source.exists(schema_key):
         raise InputError("source", f"{source.url.rstrip('/')}/{schema_key} does not exist",
                          "point at the table's folder inside a dynamodump dump (it holds schema.json and data/)")
     described = _read_json(source, schema_key)
     schema = schema_from_description(described.get("Table", described) if isinstance(described, dict) else {})
+    if not is_valid_table_name(schema["TableName"]):
+        raise InputError("source", f"{source.url.rstrip('/')}/{schema_key} names the table {schema['TableName']!r}, "
+                         "which is not a DynamoDB table name", "import only dumps of DynamoDB tables")
     account = account_of(schema.get("TableArn"), account_id)
     taken = (taken_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     folder = backup_folder(account, region, schema["TableName"], taken)
@@ -113,3 +120,15 @@ def import_dump(source: BackupStore, table_dir: str, dest: BackupStore, region: 
     doc["imported_from"] = f"{source.url.rstrip('/')}/{table_dir}"
     dest.put_bytes(manifest_key, manifest_file.dumps(doc), exclusive=True)  # last, once: marks it complete
     return ImportResult(folder, url, True, doc)
+
+
+@contextmanager
+def discarded_on_failure(dest: BackupStore, imported: ImportResult | None) -> Iterator[None]:
+    """Remove the backup this very import adopted when what follows it (its restore) fails, so a failed
+    restore leaves nothing behind; a backup found already imported is someone else's and stays."""
+    try:
+        yield
+    except BaseException:
+        if imported is not None and imported.changed:
+            dest.delete_tree(imported.folder)
+        raise

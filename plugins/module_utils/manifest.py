@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_relative_key
 
 MANIFEST_NAME = "hippolyte-manifest.json"
 FORMAT_VERSION = 1
@@ -62,8 +63,10 @@ def loads(raw: bytes, where: str) -> dict[str, Any]:
     if doc["format_version"] > FORMAT_VERSION:
         raise HippolyteError(f"{where}: manifest format {doc['format_version']} is newer than this collection "
                              f"reads ({FORMAT_VERSION}); upgrade hippolyte.dynamodb")
+    data_files(doc)  # a file path leading out of the backup folder is refused before anything uses it
     return doc
 
 
 def data_files(doc: dict[str, Any]) -> list[DataFile]:
-    return [DataFile(**f) for f in doc["files"]]
+    """The manifest's data files; a path leading out of the backup folder is refused, never read."""
+    return [DataFile(**dict(f, path=check_relative_key("files", f.get("path")))) for f in doc["files"]]

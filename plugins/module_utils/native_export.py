@@ -30,6 +30,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     InputError,
     is_error,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_relative_key, check_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import account_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema, describe_table
 
@@ -120,6 +121,7 @@ def prepare(ddb: Any, store: BackupStore, tables: list[str], region: str, settin
     at = (settings.export_time or now).astimezone(UTC).replace(microsecond=0)
     plans = []
     for name in tables:
+        check_table_name("tables", name)
         describe_table(ddb, name, field="tables")
         _check_pitr(ddb, name, at)
         schema = capture_schema(ddb, name)
@@ -290,7 +292,8 @@ def _relative(store: S3Store, folder: str, bucket_key: str) -> str:
     base = join(store.prefix, folder) + "/"
     if not bucket_key.startswith(base):
         raise HippolyteError(f"data file s3://{store.bucket}/{bucket_key} lies outside the backup folder {base}")
-    return bucket_key[len(base):]
+    # The AWSDynamoDB/<ExportId>/ part comes from the export's own manifest: `..` in it would lead out.
+    return check_relative_key(NATIVE_FILES, bucket_key[len(base):])
 
 
 def _iso(value: Any) -> str:

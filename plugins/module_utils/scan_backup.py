@@ -29,6 +29,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store im
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.folder_claim import claim_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import encode_json_line
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.rate_limiter import TokenBucket, Unlimited
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.raw_scan import RAW_ITEMS, RawItemScans
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema
@@ -110,7 +111,7 @@ def segment_count(size_bytes: int, settings: ScanSettings) -> int:
 
 def account_of(arn: str | None, override: str | None) -> str:
     if override:
-        return override
+        return check_account_id("account_id", override)
     parts = (arn or "").split(":")
     if len(parts) > 4 and parts[4]:
         return parts[4]
@@ -243,6 +244,7 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
     The folder is claimed first: when another writer holds `<started>`'s, the next free second's is used.
     """
     settings.validate()
+    check_table_name("table", table)  # a stand-in may hold a table DynamoDB would refuse the name of
     schema = capture_schema(ddb, table)  # fails on an unknown table before anything is written
     store.check_writable()
     account = account_of(schema.get("TableArn"), settings.account_id)

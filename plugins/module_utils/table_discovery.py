@@ -18,6 +18,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     InputError,
     is_error,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import is_valid_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import ON_DEMAND, PROVISIONED, TableInfo
 
 READ_DIMENSION = "dynamodb:table:ReadCapacityUnits"
@@ -34,6 +35,9 @@ class Discovery:
     table_max_rcu: int | None = None
     account_max_rcu: int | None = None
     warnings: list[str] = field(default_factory=list)
+    # Tables left out, as the plan's `unplannable` entries: a stand-in may hold a name DynamoDB refuses,
+    # which could not name a backup folder safely.
+    unplannable: list[dict[str, str]] = field(default_factory=list)
 
 
 def validate_patterns(include: Any, exclude: Any) -> tuple[list[str], list[str]]:
@@ -146,6 +150,7 @@ def discover(ddb: Any, aas: Any, include: list[str], exclude: list[str], workers
     tables: list[TableInfo] = []
     in_use = 0
     vanished = []
+    unplannable = []
     for name, (description, pitr) in zip(names, described, strict=True):
         if description is None:
             if name in selected:
@@ -153,8 +158,12 @@ def discover(ddb: Any, aas: Any, include: list[str], exclude: list[str], workers
             continue
         info = table_info(description, pitr, scaling.get(name))
         in_use += info.rcu + sum(rcu for _, rcu in info.gsis)
-        if name in selected:
+        if name in selected and not is_valid_table_name(name):
+            unplannable.append({"name": name, "reason": "not a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ - .), "
+                                "so no backup folder can be named after it"})
+        elif name in selected:
             tables.append(info)
     if vanished:
         warnings.append(f"deleted while being planned, so left out: {', '.join(sorted(vanished))}")
-    return Discovery(sorted(tables, key=lambda t: t.name), in_use, table_max, account_max, warnings)
+    return Discovery(sorted(tables, key=lambda t: t.name), in_use, table_max, account_max, warnings,
+                     sorted(unplannable, key=lambda u: u["name"]))

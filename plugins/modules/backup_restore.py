@@ -21,7 +21,9 @@ author:
   - Hippolyte for Ansible developers
 options:
   table:
-    description: Name of the backed-up table.
+    description:
+      - Name of the backed-up table. Checked against DynamoDB's naming rules (3 to 255 of C(a-z A-Z 0-9 _ - .))
+        before any call, so it cannot lead outside O(destination).
     type: str
     required: true
   at:
@@ -32,12 +34,13 @@ options:
     type: str
   account_id:
     description:
-      - Account whose backup to restore. Needed only when backups of O(table) exist for several accounts
-        under O(destination).
+      - Account whose backup to restore (12 digits). Needed only when backups of O(table) exist for several
+        accounts under O(destination).
     type: str
   target:
     description:
-      - Name of the table to restore into. Default C(<table>-restored-<YYYYMMDD-HHMMSS of the backup>).
+      - Name of the table to restore into, checked like O(table). Default
+        C(<table>-restored-<YYYYMMDD-HHMMSS of the backup>).
     type: str
   force:
     description: Load into an existing table even if it holds items (existing items with the same keys are replaced).
@@ -67,6 +70,8 @@ options:
         C(<table>/schema.json) and C(<table>/data/0001.json) ... The table's folder is first imported under
         O(destination) as an ordinary backup, taken at O(at) (default now; give O(at) to make a rerun find
         the same import), then restored.
+      - If the restore then fails, the backup this import just made is removed again (one imported by an
+        earlier run stays). A dump whose C(schema.json) names a table DynamoDB would refuse is not imported.
       - In check mode nothing is imported.
     type: str
   run_id:
@@ -171,7 +176,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import find_backup, parse_time
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.dynodump import import_dump
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.dynodump import discarded_on_failure, import_dump
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import RestoreSettings, restore_backup
 
 ARGUMENT_SPEC = dict(
@@ -203,15 +209,23 @@ def main():
 
     def restore():
         settings.validate()
+        # Names that become paths or tables are checked before any call.
+        check_table_name("table", p["table"])
+        if p["target"]:
+            check_table_name("target", p["target"])
+        if p["account_id"]:
+            check_account_id("account_id", p["account_id"])
         at = parse_time(p["at"]) if p["at"] else None
         store = destination_store(module, p["readers"])
+        imported = None
         if p["dynamodump"] and not module.check_mode:
             # A dump is first imported as an ordinary backup (taken at `at`), then restored like one.
             dump = open_store(p["dynamodump"], s3_client(module) if p["dynamodump"].startswith("s3://") else None)
-            import_dump(dump, p["table"], store, module.region, p["account_id"], at)
-        ref = find_backup(store, p["table"], module.region, p["account_id"], at)
-        target = p["target"] or f"{p['table']}-restored-{ref.taken_at:%Y%m%d-%H%M%S}"
-        return store, restore_backup(ddb, store, ref.folder, target, settings, check_mode=module.check_mode)
+            imported = import_dump(dump, p["table"], store, module.region, p["account_id"], at)
+        with discarded_on_failure(store, imported):
+            ref = find_backup(store, p["table"], module.region, p["account_id"], at)
+            target = check_table_name("target", p["target"] or f"{p['table']}-restored-{ref.taken_at:%Y%m%d-%H%M%S}")
+            return store, restore_backup(ddb, store, ref.folder, target, settings, check_mode=module.check_mode)
 
     store, result = run_or_fail(module, restore)
     module.exit_json(

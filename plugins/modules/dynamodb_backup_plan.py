@@ -222,7 +222,10 @@ clusters:
             "start_offset_s": 600, "duration_s": 5400, "pitr": false, "autoscaling": null, "gsis": [],
             "estimated_cost_usd": 0.4}]}]
 unplannable:
-  description: Tables that cannot be backed up in this window, each with the reason.
+  description:
+    - Tables that cannot be backed up in this window, each with the reason.
+    - Also a discovered table whose name DynamoDB itself would refuse (some DynamoDB-compatible servers accept
+      such names); it is never backed up, since its name cannot safely name a backup folder.
   returned: success
   type: list
   elements: dict
@@ -328,7 +331,9 @@ def plan_from(module, settings):
     settings = PlanSettings(window_s=settings.window_s, engine=settings.engine,
                             read_percentage=settings.read_percentage, max_objects=settings.max_objects,
                             model=model_from_dict(model_values), account_rcu_in_use=found.account_rcu_in_use)
-    return plan_backups(found.tables, settings), found.warnings
+    plan = plan_backups(found.tables, settings)
+    plan.unplannable = sorted(plan.unplannable + found.unplannable, key=lambda u: u["name"])
+    return plan, found.warnings
 
 
 def write_if_changed(path, text, check_mode):
