@@ -27,6 +27,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store im
     join,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import encode_json_line
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.rate_limiter import TokenBucket, Unlimited
@@ -161,6 +162,7 @@ class _Run:
     files: list[manifest_file.DataFile] = field(default_factory=list)
     failure: list[BaseException] = field(default_factory=list)
     progress: Callable[[int], None] | None = None
+    stop: threading.Event | None = None  # set: stop between pages, as on a failure
 
     def new_part(self) -> _PartWriter:
         with self.lock:
@@ -182,6 +184,7 @@ class _Run:
                 except queue.Empty:
                     break
                 part = self._scan_segment(segment, part)
+            raise_if_stopped(self.stop)  # stopped after its last page: still no manifest
             if part is not None and not self.failure:
                 self._keep(part.finish())
                 part = None
@@ -204,7 +207,8 @@ class _Run:
             limit = self.page_limit()
             if limit is not None:
                 kwargs["Limit"] = limit
-            self.limiter.wait()
+            self.limiter.wait(self.stop)
+            raise_if_stopped(self.stop)
             page = self.ddb.scan(**kwargs)
             units = float(page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
             self.limiter.pay(units)
@@ -231,8 +235,13 @@ def utc_now() -> datetime:
 
 
 def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings: ScanSettings,
-                 started: datetime | None = None, progress: Callable[[int], None] | None = None) -> BackupResult:
-    """Back up one table into `<store>/<account>/<region>/<table>/<started>/`; returns what was written."""
+                 started: datetime | None = None, progress: Callable[[int], None] | None = None,
+                 stop: threading.Event | None = None) -> BackupResult:
+    """Back up one table into `<store>/<account>/<region>/<table>/<started>/`; returns what was written.
+
+    Once `stop` is set the workers stop between pages and it ends as a failure does: parts aborted,
+    the folder removed, no manifest, `Cancelled` raised.
+    """
     settings.validate()
     schema = capture_schema(ddb, table)  # fails on an unknown table before anything is written
     store.check_writable()
@@ -253,7 +262,7 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
         page_units=max(MIN_PAGE_UNITS, rate * PAGE_BUDGET_SHARE / workers) if rate else None,
         # First guess from the table's average item size; corrected by every page.
         units_per_item=(size / count / per_unit) if count else 0.5,
-        segments=queue.Queue(), total_segments=total_segments, progress=progress,
+        segments=queue.Queue(), total_segments=total_segments, progress=progress, stop=stop,
     )
     for segment in range(total_segments):
         run.segments.put(segment)

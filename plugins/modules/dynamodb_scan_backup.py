@@ -164,6 +164,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     aws_client,
     destination_store,
     run_or_fail,
+    watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import (
@@ -212,7 +213,8 @@ def main():
         module.exit_json(changed=True, backup_url=f"{store.url.rstrip('/')}/{folder}",
                          msg=f"would back up {p['table']} (check mode: nothing written)")
 
-    result = run_or_fail(module, lambda: backup_table(ddb, store, p["table"], module.region, settings))
+    stop = watch_controller(module)
+    result = run_or_fail(module, lambda: backup_table(ddb, store, p["table"], module.region, settings, stop=stop))
     doc = result.manifest
     module.exit_json(
         changed=True, backup_url=result.url, manifest_url=f"{result.url}/hippolyte-manifest.json",
