@@ -34,7 +34,7 @@ EMR_INSTANCE_OPTIONS = {"master_instance_type": {"type": "str", "default": "m5.x
 
 
 # Seconds a module whose controller died has to unwind (abort uploads, put capacity back) before it is
-# ended anyway; with the watch's 2 s check this keeps it within 10 s of the controller's death.
+# ended anyway; with the watch's 1 s check this keeps it within 10 s of the controller's death.
 STOP_GRACE_S = 7.0
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
 
-CHECK_INTERVAL_S = 2.0
+CHECK_INTERVAL_S = 1.0
 PROC = "/proc"
 # States of a process that has ended but is not yet reaped by its parent.
 DEAD_STATES = ("Z", "X", "x")

@@ -161,6 +161,8 @@ class _Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
     files: list[manifest_file.DataFile] = field(default_factory=list)
     failure: list[BaseException] = field(default_factory=list)
+    # Parts begun and not finished: aborted on failure, wherever the worker was (an S3 upload holds parts).
+    open_parts: list[_PartWriter] = field(default_factory=list)
     progress: Callable[[int], None] | None = None
     stop: threading.Event | None = None  # set: stop between pages, as on a failure
 
@@ -168,7 +170,10 @@ class _Run:
         with self.lock:
             number = next(self.part_numbers)
         path = f"data/part-{number:05d}.json.gz"
-        return _PartWriter(self.store, join(self.folder, path), path, self.settings.compression_level)
+        part = _PartWriter(self.store, join(self.folder, path), path, self.settings.compression_level)
+        with self.lock:
+            self.open_parts.append(part)
+        return part
 
     def page_limit(self) -> int | None:
         if self.page_units is None:
@@ -186,17 +191,19 @@ class _Run:
                 part = self._scan_segment(segment, part)
             raise_if_stopped(self.stop)  # stopped after its last page: still no manifest
             if part is not None and not self.failure:
-                self._keep(part.finish())
-                part = None
+                self._keep(part)
         except BaseException as exc:
             self.failure.append(exc)
-        finally:
-            if part is not None:
-                part.abort()
 
-    def _keep(self, data_file: manifest_file.DataFile) -> None:
+    def _keep(self, part: _PartWriter) -> None:
+        data_file = part.finish()
         with self.lock:
+            self.open_parts.remove(part)
             self.files.append(data_file)
+
+    def abort_open_parts(self) -> None:
+        for part in self.open_parts:
+            part.abort()
 
     def _scan_segment(self, segment: int, part: _PartWriter | None) -> _PartWriter | None:
         kwargs: dict[str, Any] = {"TableName": self.table, "ReturnConsumedCapacity": "TOTAL",
@@ -222,7 +229,7 @@ class _Run:
                 if self.progress:
                     self.progress(len(items))
                 if part.json_bytes >= self.settings.part_max_bytes:
-                    self._keep(part.finish())
+                    self._keep(part)
                     part = None
             if "LastEvaluatedKey" not in page:
                 return part
@@ -275,6 +282,7 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
         for thread in threads:
             thread.join()
     if run.failure:
+        run.abort_open_parts()
         store.delete_tree(folder)  # never leave something that looks like data without a manifest
         raise run.failure[0]
     finished = utc_now()
