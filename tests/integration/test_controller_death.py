@@ -1,6 +1,6 @@
 """A backup stops with its controller: SIGKILL of ansible-playbook mid-backup, as a user's kill -9 would.
 
-The table is on dynalite (which charges real read capacity per page, so the rate limit makes the backup
+The restore case runs in process. The backup table is on dynalite (which charges real read capacity per page, so the rate limit makes the backup
 last), the destination a local folder or an S3 bucket on moto server. Items are near 400 KB of random
 bytes and one worker writes one part, so on S3 a multipart upload is in progress when the kill comes.
 """
@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,10 +21,16 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import Cancelled
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import MANIFEST_NAME
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import RestoreSettings, restore_backup
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, backup_table
 from tests.conftest import REGION, client
+from tests.integration.test_scan_backup import INDEXED
 from tests.support.ansible_run import BIN, REPO, ansible_env
-from tests.support.tables import create_table, put_items
+from tests.support.tables import create_table, put_items, scan_all, wait_active
 
 MODULE = "dynamodb_scan_backup"
 ITEMS = 90
@@ -145,3 +152,32 @@ def test_s3_backup_aborts_its_multipart_upload(dynalite_server: Any, moto_server
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert not [k for k in keys if k.endswith(MANIFEST_NAME)]
     assert not [k for k in keys if "/data/" in k], f"no data part may remain: {keys}"
+
+
+def test_stopped_restore_puts_its_write_boost_back(dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
+    """The stop comes with the first BatchWriteItem (set from botocore's before-call event, so the moment is
+    certain); dynalite tracks UpdateTable, so the capacity put back is real."""
+    ddb = client("dynamodb", dynalite_server.url)
+    ddb.create_table(TableName=unique_name, ProvisionedThroughput={"ReadCapacityUnits": 50, "WriteCapacityUnits": 5},
+                     **INDEXED)
+    wait_active(ddb, unique_name)
+    put_items(ddb, unique_name, [{"pk": {"S": f"p{n}"}, "sk": {"N": str(n)}, "city": {"S": "York"}}
+                                 for n in range(1000)])
+    store = open_store(f"file://{tmp_path}")
+    folder = backup_table(ddb, store, unique_name, REGION, ScanSettings(read_units_per_second=0)).folder
+    target = f"{unique_name}-stopped"
+    stop = threading.Event()
+    ddb.meta.events.register("before-call.dynamodb.BatchWriteItem", lambda **_: stop.set())
+
+    with pytest.raises(HippolyteError, match="items not written") as failed:
+        restore_backup(ddb, store, folder, target, RestoreSettings(write_capacity=300, run_id="t", workers=2),
+                       stop=stop)
+
+    assert isinstance(failed.value.__cause__, Cancelled)
+    assert len(scan_all(ddb, target)) < 1000
+    table = ddb.describe_table(TableName=target)["Table"]
+    assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == 5
+    assert table["ProvisionedThroughput"]["NumberOfDecreasesToday"] == 1  # raised for the load, then put back
+    assert table["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]["WriteCapacityUnits"] == 3
+    tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
+    assert not [t for t in tags if t["Key"].startswith("hippolyte:")], "neither restored-from nor a boost record"
