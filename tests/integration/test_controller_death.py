@@ -1,8 +1,9 @@
 """A backup stops with its controller: SIGKILL of ansible-playbook mid-backup, as a user's kill -9 would.
 
-The restore case runs in process. The backup table is on dynalite (which charges real read capacity per page, so the rate limit makes the backup
-last), the destination a local folder or an S3 bucket on moto server. Items are near 400 KB of random
-bytes and one worker writes one part, so on S3 a multipart upload is in progress when the kill comes.
+The backup table is on dynalite (which charges real read capacity per page, so the rate limit makes the
+backup last), the destination a local folder or an S3 bucket on moto server. Items are near 400 KB of
+random bytes and one worker writes one part, so on S3 a multipart upload is in progress when the kill
+comes. The restore case runs in process, with the stop event set at its first write.
 """
 
 from __future__ import annotations
