@@ -8,6 +8,7 @@ Python. HippolyteError becomes a clean fail_json; botocore errors go through fai
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import ControllerWatch, exit_after
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     UNSUPPORTED_CALL_CODES,
     HippolyteError,
@@ -46,6 +48,22 @@ EMR_INSTANCE_OPTIONS = {"master_instance_type": {"type": "str", "default": "m5.x
 ASSUME_ROLE_OPTIONS = {"role_arn": {"type": "str"}, "role_external_id": {"type": "str", "no_log": True},
                        "role_session_name": {"type": "str", "default": "hippolyte"},
                        "role_duration": {"type": "int", "default": 3600}}
+
+
+# Seconds a module whose controller died has to unwind (abort uploads, put capacity back) before it is
+# ended anyway; with the watch's 1 s check this keeps it within 10 s of the controller's death.
+STOP_GRACE_S = 7.0
+
+
+def watch_controller(module: AnsibleAWSModule) -> threading.Event:
+    """Start watching the controller; the event is set once it is gone (pass it to the work as `stop`).
+
+    For modules that run long. Work that checks the event fails the task with Cancelled; whatever is
+    still running STOP_GRACE_S later (a wait the event does not reach) is ended with the process.
+    """
+    watch = ControllerWatch.start()
+    watch.on_stop(lambda: exit_after(STOP_GRACE_S))
+    return watch.stopped
 
 
 def aws_client(module: AnsibleAWSModule, service: str, pool_size: int = 10, endpoint: str | None = None) -> Any:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, is_error
 
 BATCH_SIZE = 25  # BatchWriteItem's limit
@@ -46,8 +47,9 @@ class StalledError(HippolyteError):
 class BatchWriter:
     def __init__(self, send: Send, table: str, workers: int = 8, stall_timeout_s: float = 300.0,
                  base_delay_s: float = 0.05, max_delay_s: float = 5.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, stop: threading.Event | None = None) -> None:
         self.send, self.table, self.workers = send, table, workers
+        self.stop = stop  # set: producers and writers stop at their next batch, raising Cancelled
         self.stall_timeout_s, self.base_delay_s, self.max_delay_s = stall_timeout_s, base_delay_s, max_delay_s
         self._sleep = sleep
         self.stats = WriteStats()
@@ -77,6 +79,7 @@ class BatchWriter:
 
     def _put(self, batch: list[str]) -> None:
         while not self._failure:
+            raise_if_stopped(self.stop)
             try:
                 self._queue.put(batch, timeout=0.5)
                 return
@@ -109,6 +112,7 @@ class BatchWriter:
         attempt = 0
         last_progress = time.monotonic()
         while requests:
+            raise_if_stopped(self.stop)
             try:
                 left = self.send(self.table, requests)
                 throttled = 0

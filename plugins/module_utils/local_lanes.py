@@ -169,7 +169,7 @@ class _Night:
                         settings = replace(settings, read_percentage=min(settings.read_percentage,
                                                                          self.base.read_percentage))
                     result = backup_table(self.ddb, self.store, table.name, self.region, settings,
-                                          controller=self.controller)
+                                          controller=self.controller, stop=self.stop)
             except HippolyteError as exc:  # one table's failure is reported, the night goes on
                 outcome.error = str(exc)
             except Exception as exc:

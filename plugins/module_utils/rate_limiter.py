@@ -33,15 +33,19 @@ class TokenBucket:
         self._balance = min(self.burst, self._balance + (now - self._last) * self.rate)
         self._last = now
 
-    def wait(self) -> None:
-        """Block until the balance is positive (there is credit for one more call)."""
+    def wait(self, stop: threading.Event | None = None) -> None:
+        """Block until the balance is positive (there is credit for one more call), or until `stop` is set."""
         while True:
             with self._lock:
                 self._refill()
                 if self._balance > 0:
                     return
                 shortfall = -self._balance
-            self._sleep(shortfall / self.rate + 0.001)
+            delay = shortfall / self.rate + 0.001
+            if stop is None:
+                self._sleep(delay)
+            elif stop.wait(delay):  # a big page's debt can mean a long wait: a stop cuts it short
+                return
 
     def pay(self, units: float) -> None:
         """Record what a call consumed; the balance may go negative and later callers wait it off."""
@@ -58,7 +62,7 @@ class Unlimited:
         self._lock = threading.Lock()
         self.consumed = 0.0
 
-    def wait(self) -> None:
+    def wait(self, stop: threading.Event | None = None) -> None:
         return None
 
     def pay(self, units: float) -> None:

@@ -19,6 +19,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.batch_writer im
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import boost as boost_capacity
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import restore as restore_capacity
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.raw_batch_write import RawBatchWrites
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import list_tags, recreate_table
@@ -130,7 +131,8 @@ def count_items(ddb: Any, table: str, segments: int) -> int:
 
 
 def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, settings: RestoreSettings,
-                   check_mode: bool = False) -> RestoreResult:
+                   check_mode: bool = False, stop: threading.Event | None = None) -> RestoreResult:
+    """Once `stop` is set the load stops at its next batch and fails; a write capacity it raised is put back."""
     settings.validate()
     clock = time.monotonic()
     doc = load_manifest(store, folder)
@@ -145,6 +147,7 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
         verb = "load into existing" if state.exists else "create"
         return RestoreResult(source, target, True, not state.exists, expected, 0, None, 0.0, 0,
                              f"would {verb} table {target} and write {expected} items")
+    raise_if_stopped(stop)
     arn = state.arn if state.exists else recreate_table(ddb, doc["schema"], target, settings.wait_timeout_s)["TableArn"]
     boost = settings.write_capacity and not state.exists and doc["schema"]["BillingMode"] == "PROVISIONED"
     capacity = CapacitySettings(run_id=settings.run_id, wait_timeout=settings.wait_timeout_s)
@@ -154,7 +157,7 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
                        capacity)
     back: dict[str, Any] = {}
     try:
-        written, retried = _load(ddb, store, folder, target, doc, settings)
+        written, retried = _load(ddb, store, folder, target, doc, settings, stop)
     finally:
         if boost:
             back = restore_capacity(ddb, None, target, capacity)
@@ -170,7 +173,7 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
 
 
 def _load(ddb: Any, store: BackupStore, folder: str, target: str, doc: dict[str, Any],
-          settings: RestoreSettings) -> tuple[int, int]:
+          settings: RestoreSettings, stop: threading.Event | None) -> tuple[int, int]:
     """Write every item of the backup into `target`; (items written, items retried)."""
     expected = doc["item_count"]
     files = manifest_file.data_files(doc)
@@ -185,7 +188,8 @@ def _load(ddb: Any, store: BackupStore, folder: str, target: str, doc: dict[str,
                 failures.append(exc)
 
     with RawBatchWrites(ddb) as raw:
-        writer = BatchWriter(raw.send, target, workers=settings.workers, stall_timeout_s=settings.stall_timeout_s)
+        writer = BatchWriter(raw.send, target, workers=settings.workers, stall_timeout_s=settings.stall_timeout_s,
+                             stop=stop)
         try:
             with writer, ThreadPoolExecutor(max(1, min(settings.readers, len(files)))) as readers:
                 list(readers.map(read, files))

@@ -26,6 +26,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store im
     HashingWriter,
     join,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.folder_claim import claim_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import encode_json_line
@@ -161,14 +162,20 @@ class _Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
     files: list[manifest_file.DataFile] = field(default_factory=list)
     failure: list[BaseException] = field(default_factory=list)
+    # Parts begun and not finished: aborted on failure, wherever the worker was (an S3 upload holds parts).
+    open_parts: list[_PartWriter] = field(default_factory=list)
     progress: Callable[[int], None] | None = None
     controller: TokenBucket | None = None  # the night's cap over every table read at once
+    stop: threading.Event | None = None  # set: stop between pages, as on a failure
 
     def new_part(self) -> _PartWriter:
         with self.lock:
             number = next(self.part_numbers)
         path = f"data/part-{number:05d}.json.gz"
-        return _PartWriter(self.store, join(self.folder, path), path, self.settings.compression_level)
+        part = _PartWriter(self.store, join(self.folder, path), path, self.settings.compression_level)
+        with self.lock:
+            self.open_parts.append(part)
+        return part
 
     def page_limit(self) -> int | None:
         if self.page_units is None:
@@ -184,18 +191,21 @@ class _Run:
                 except queue.Empty:
                     break
                 part = self._scan_segment(segment, part)
+            raise_if_stopped(self.stop)  # stopped after its last page: still no manifest
             if part is not None and not self.failure:
-                self._keep(part.finish())
-                part = None
+                self._keep(part)
         except BaseException as exc:
             self.failure.append(exc)
-        finally:
-            if part is not None:
-                part.abort()
 
-    def _keep(self, data_file: manifest_file.DataFile) -> None:
+    def _keep(self, part: _PartWriter) -> None:
+        data_file = part.finish()
         with self.lock:
+            self.open_parts.remove(part)
             self.files.append(data_file)
+
+    def abort_open_parts(self) -> None:
+        for part in self.open_parts:
+            part.abort()
 
     def _scan_segment(self, segment: int, part: _PartWriter | None) -> _PartWriter | None:
         kwargs: dict[str, Any] = {"TableName": self.table, "ReturnConsumedCapacity": "TOTAL",
@@ -206,9 +216,10 @@ class _Run:
             limit = self.page_limit()
             if limit is not None:
                 kwargs["Limit"] = limit
-            self.limiter.wait()
+            self.limiter.wait(self.stop)
             if self.controller:
-                self.controller.wait()
+                self.controller.wait(self.stop)
+            raise_if_stopped(self.stop)
             page = self.ddb.scan(**kwargs)
             units = float(page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
             self.limiter.pay(units)
@@ -224,7 +235,7 @@ class _Run:
                 if self.progress:
                     self.progress(len(items))
                 if part.json_bytes >= self.settings.part_max_bytes:
-                    self._keep(part.finish())
+                    self._keep(part)
                     part = None
             if "LastEvaluatedKey" not in page:
                 return part
@@ -238,10 +249,12 @@ def utc_now() -> datetime:
 
 def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings: ScanSettings,
                  started: datetime | None = None, progress: Callable[[int], None] | None = None,
-                 controller: TokenBucket | None = None) -> BackupResult:
+                 controller: TokenBucket | None = None, stop: threading.Event | None = None) -> BackupResult:
     """Back up one table into `<store>/<account>/<region>/<table>/<started>/`; returns what was written.
 
     The folder is claimed first: when another writer holds `<started>`'s, the next free second's is used.
+    Once `stop` is set the workers stop between pages and it ends as a failure does: parts aborted,
+    the folder removed, no manifest, `Cancelled` raised.
     """
     settings.validate()
     check_table_name("table", table)  # a stand-in may hold a table DynamoDB would refuse the name of
@@ -265,6 +278,7 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
         # First guess from the table's average item size; corrected by every page.
         units_per_item=(size / count / per_unit) if count else 0.5,
         segments=queue.Queue(), total_segments=total_segments, progress=progress, controller=controller,
+        stop=stop,
     )
     for segment in range(total_segments):
         run.segments.put(segment)
@@ -277,6 +291,7 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
         for thread in threads:
             thread.join()
     if run.failure:
+        run.abort_open_parts()
         store.delete_tree(folder)  # never leave something that looks like data without a manifest
         raise run.failure[0]
     finished = utc_now()

@@ -173,6 +173,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     destination_store,
     run_or_fail,
     s3_client,
+    watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import find_backup, parse_time
@@ -206,6 +207,7 @@ def main():
                                wait_timeout_s=p["wait_timeout"], stall_timeout_s=p["stall_timeout"],
                                write_capacity=p["write_capacity"], run_id=p["run_id"])
     ddb = aws_client(module, "dynamodb", pool_size=p["workers"] + p["readers"])
+    stop = watch_controller(module)
 
     def restore():
         settings.validate()
@@ -225,7 +227,8 @@ def main():
         with discarded_on_failure(store, imported):
             ref = find_backup(store, p["table"], module.region, p["account_id"], at)
             target = check_table_name("target", p["target"] or f"{p['table']}-restored-{ref.taken_at:%Y%m%d-%H%M%S}")
-            return store, restore_backup(ddb, store, ref.folder, target, settings, check_mode=module.check_mode)
+            return store, restore_backup(ddb, store, ref.folder, target, settings, check_mode=module.check_mode,
+                                          stop=stop)
 
     store, result = run_or_fail(module, restore)
     module.exit_json(

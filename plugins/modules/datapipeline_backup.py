@@ -256,8 +256,10 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     aws_client,
     destination_store,
     run_or_fail,
+    watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.pipeline_definition import (
     DEFAULT_EXPORT_CLASS,
@@ -413,8 +415,9 @@ def main():
         statuses = [runner.TableStatus(t.table, "WAITING_ON_DEPENDENCIES", t.folder) for t in targets]
         _fail_or_exit(module, result, statuses, False, p["destination"])
     if p["wait"]:
+        sleep = stoppable_sleep(watch_controller(module))
         statuses, done = run_or_fail(module, lambda: runner.wait(dp, pipeline_id, targets, p["wait_timeout"],
-                                                                 p["poll_interval"]))
+                                                                 p["poll_interval"], sleep=sleep))
     else:
         statuses = run_or_fail(module, lambda: runner.table_statuses(dp, pipeline_id, targets))
         done = all(s.done for s in statuses)

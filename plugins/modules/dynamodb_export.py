@@ -171,8 +171,10 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     aws_client,
     destination_store,
     run_or_fail,
+    watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.native_export import (
     ExportSettings,
     prepare,
@@ -213,7 +215,8 @@ def main():
                          msg=f"would export {len(plans)} table(s) at {at} (check mode: nothing started)")
 
     run_or_fail(module, lambda: start(ddb, store, plans, settings))
-    run_or_fail(module, lambda: wait(ddb, store, plans, settings))
+    sleep = stoppable_sleep(watch_controller(module))
+    run_or_fail(module, lambda: wait(ddb, store, plans, settings, sleep=sleep))
     results = [plan.result() for plan in plans]
     changed = any(plan.started or plan.wrote_manifest for plan in plans)
     failed = [plan for plan in plans if plan.status == "FAILED"]

@@ -267,6 +267,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     aws_client,
     destination_store,
     run_or_fail,
+    watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
@@ -315,8 +316,9 @@ def run_plan_lanes(module, settings, ddb, store):
                          msg=f"would back up {sum(len(lane) for lane in lanes)} table(s) in {len(lanes)} lane(s)")
     aas = aws_client(module, "application-autoscaling") if p["autoscaling"] else None
     capacity = CapacitySettings(run_id=p["run_id"])
+    stop = watch_controller(module)
     result = run_or_fail(module, lambda: run_plan(ddb, aas, store, module.region, p["plan"], settings, limits,
-                                                  capacity, p["progress_path"]))
+                                                  capacity, p["progress_path"], stop))
     msg = (f"backed up {len(result['tables']) - len(result['failed_tables'])} of {len(result['tables'])} table(s) "
            f"in {result['lanes']} lane(s)")
     if result["overran"]:
@@ -354,7 +356,8 @@ def main():
         module.exit_json(changed=True, backup_url=f"{store.url.rstrip('/')}/{folder}",
                          msg=f"would back up {p['table']} (check mode: nothing written)")
 
-    result = run_or_fail(module, lambda: backup_table(ddb, store, p["table"], module.region, settings))
+    stop = watch_controller(module)
+    result = run_or_fail(module, lambda: backup_table(ddb, store, p["table"], module.region, settings, stop=stop))
     doc = result.manifest
     module.exit_json(
         changed=True, backup_url=result.url, manifest_url=f"{result.url}/hippolyte-manifest.json",

@@ -254,7 +254,9 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     aws_client,
     destination_store,
     run_or_fail,
+    watch_controller,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import (
     DEFAULT_RELEASE_LABEL,
     DEFAULT_STEP_CLASS,
@@ -372,7 +374,7 @@ def main():
     ddb = aws_client(module, "dynamodb")
     result = run_or_fail(module, lambda: run_cluster(
         emr, ddb, store, p["cluster"], settings, wait=p["wait"], wait_timeout=p["wait_timeout"],
-        poll_interval=p["poll_interval"]))
+        poll_interval=p["poll_interval"], sleep=stoppable_sleep(watch_controller(module))))
     out = dict(
         changed=result.created or result.retried or bool(result.manifests_written), cluster_id=result.cluster_id,
         cluster_state=result.cluster_state, created=result.created, done=result.done,
