@@ -20,16 +20,20 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import boosted_while
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import list_backups
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.rate_limiter import TokenBucket
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import (
     ScanSettings,
+    account_of,
     backup_table,
     utc_now,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import describe_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import Targets
 
 # A table this small is read by one Scan worker: more segments only add calls.
@@ -81,6 +85,7 @@ class TableOutcome:
     planned_end: str | None = None
     read_units_consumed: float = 0.0
     boosted: bool = False
+    resumed: bool = False  # backed up earlier in this window by another run: kept, not taken again
 
     def to_result(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,6 +131,7 @@ class _Night:
     capacity: CapacityHold | None
     on_finish: Callable[[TableOutcome, int], None] | None
     stop: threading.Event
+    resume_since: datetime | None
     left: int
     lock: threading.Lock
     outcomes: list[TableOutcome]
@@ -158,6 +164,8 @@ class _Night:
             outcome.error = "not started: the run was stopped"
             return outcome
         with self.scans:
+            if self.resume_since and self.keep_earlier(table, outcome):
+                return outcome
             outcome.started_at = utc_now().isoformat()
             try:
                 hold = self.capacity(table) if self.capacity and table.boost_rcu else nullcontext(False)
@@ -184,11 +192,34 @@ class _Night:
         return outcome
 
 
+    def keep_earlier(self, table: LaneTable, outcome: TableOutcome) -> bool:
+        """A complete backup taken since the window opened (a rerun of the same night) is kept as this
+        night's; False when there is none, or when the table cannot be looked at (the backup then says why)."""
+        try:
+            arn = describe_table(self.ddb, table.name).get("TableArn")
+            account = account_of(arn, self.base.account_id)
+            done = [r for r in list_backups(self.store, table.name, self.region, account)
+                    if r.complete and self.resume_since and r.taken_at >= self.resume_since]
+        except HippolyteError:
+            return False
+        if not done:
+            return False
+        url = f"{self.store.url.rstrip('/')}/{done[-1].folder}/{manifest_file.MANIFEST_NAME}"
+        doc = manifest_file.loads(self.store.read_bytes(join(done[-1].folder, manifest_file.MANIFEST_NAME)), url)
+        outcome.status, outcome.resumed, outcome.manifest_url = "ok", True, url
+        outcome.items, outcome.bytes = doc["item_count"], doc["byte_count"]
+        outcome.started_at, outcome.finished_at = doc["started"], doc["finished"]
+        return True
+
+
 def run_lanes(ddb: Any, store: BackupStore, region: str, lanes: list[list[LaneTable]], base: ScanSettings,
               limits: ControllerLimits, window_start: datetime, capacity: CapacityHold | None = None,
               on_finish: Callable[[TableOutcome, int], None] | None = None,
-              stop: threading.Event | None = None) -> list[TableOutcome]:
-    """Back up every table of every lane, lanes side by side; one outcome per table, in finishing order."""
+              stop: threading.Event | None = None, resume: bool = False) -> list[TableOutcome]:
+    """Back up every table of every lane, lanes side by side; one outcome per table, in finishing order.
+
+    With `resume`, a table already backed up since `window_start` (an earlier run of the same night) is
+    kept as it is, so a rerun backs up only what is missing."""
     base.validate()
     limits.validate()
     store.check_writable()
@@ -197,6 +228,7 @@ def run_lanes(ddb: Any, store: BackupStore, region: str, lanes: list[list[LaneTa
                    controller=(TokenBucket(limits.read_units_per_second, burst=limits.read_units_per_second * 0.2)
                                if limits.read_units_per_second else None),
                    capacity=capacity, on_finish=on_finish, stop=stop or threading.Event(),
+                   resume_since=window_start if resume else None,
                    left=sum(len(lane) for lane in lanes), lock=threading.Lock(), outcomes=[])
     threads = [threading.Thread(target=night.run_lane, args=(lane,), name=f"lane-{n}", daemon=True)
                for n, lane in enumerate(lanes) if lane]
@@ -231,7 +263,7 @@ def plan_window(plan: dict[str, Any]) -> tuple[datetime, datetime]:
 
 def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: dict[str, Any], base: ScanSettings,
              limits: ControllerLimits, capacity: CapacitySettings, progress_path: str | None = None,
-             stop: threading.Event | None = None) -> dict[str, Any]:
+             stop: threading.Event | None = None, resume: bool = False) -> dict[str, Any]:
     """Back up the plan's local lanes; the module's result (per-table outcomes, failures, overruns)."""
     lanes = local_lanes(plan)
     window_start, deadline = plan_window(plan)
@@ -249,10 +281,10 @@ def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: d
             with os.fdopen(descriptor, "a", encoding="utf-8") as log:
                 log.write(line)
 
-    outcomes = run_lanes(ddb, store, region, lanes, base, limits, window_start, hold, report, stop)
+    outcomes = run_lanes(ddb, store, region, lanes, base, limits, window_start, hold, report, stop, resume)
     failed = [o.name for o in outcomes if o.status != "ok"]
     late = [o.name for o in outcomes if o.finished_at and datetime.fromisoformat(o.finished_at) > deadline]
     return {"tables": [o.to_result() for o in outcomes], "failed_tables": failed, "capacity_notes": problems,
             "deadline": deadline.isoformat(), "overran": late, "duration_s": round(time.monotonic() - clock, 3),
             "item_count": sum(o.items for o in outcomes), "byte_count": sum(o.bytes for o in outcomes),
-            "lanes": len(lanes)}
+            "lanes": len(lanes), "resumed": [o.name for o in outcomes if o.resumed]}

@@ -57,6 +57,13 @@ options:
       - With O(plan), a file that gets one line per finished table (table, items, seconds, tables left,
         window left), so a long night can be followed with C(tail -f).
     type: path
+  resume:
+    description:
+      - With O(plan), a table that already has a complete backup taken since the plan's window opened (an
+        earlier run of the same night that was interrupted) keeps it and is not read again, so a rerun
+        backs up only what is missing. Such tables are listed in RV(resumed).
+    type: bool
+    default: false
   autoscaling:
     description:
       - With O(plan), boosts of autoscaled tables raise the scalable target's minimum instead of the
@@ -230,6 +237,7 @@ tables:
     lane: {description: The plan cluster (lane) it ran in., type: str, returned: always}
     read_units_consumed: {description: Read units its scan consumed., type: float, returned: always}
     boosted: {description: Whether its planned boost was held during its backup., type: bool, returned: always}
+    resumed: {description: Whether an earlier backup of this window was kept (O(resume))., type: bool, returned: always}
   sample: [{"name": "orders", "engine": "local", "status": "ok", "items": 2000, "bytes": 48211,
             "started_at": "2026-11-22T00:00:01+00:00", "finished_at": "2026-11-22T00:00:03+00:00",
             "planned_start": "2026-11-22T00:00:00+00:00", "planned_end": "2026-11-22T00:00:12+00:00",
@@ -243,6 +251,12 @@ failed_tables:
   sample: []
 capacity_notes:
   description: With O(plan), boosts refused or not yet put back (the next run's reconcile finishes them).
+  returned: when O(plan) is given
+  type: list
+  elements: str
+  sample: []
+resumed:
+  description: With O(plan) and O(resume), tables whose backup from earlier in the window was kept.
   returned: when O(plan) is given
   type: list
   elements: str
@@ -292,6 +306,7 @@ ARGUMENT_SPEC = dict(
     max_read_units_per_second=dict(type="float"),
     progress_path=dict(type="path"),
     autoscaling=dict(type="bool", default=True),
+    resume=dict(type="bool", default=False),
     read_percentage=dict(type="float", default=0.5),
     on_demand_read_units=dict(type="float", default=100.0),
     read_units_per_second=dict(type="float"),
@@ -318,7 +333,7 @@ def run_plan_lanes(module, settings, ddb, store):
     capacity = CapacitySettings(run_id=p["run_id"])
     stop = watch_controller(module)
     result = run_or_fail(module, lambda: run_plan(ddb, aas, store, module.region, p["plan"], settings, limits,
-                                                  capacity, p["progress_path"], stop))
+                                                  capacity, p["progress_path"], stop, p["resume"]))
     msg = (f"backed up {len(result['tables']) - len(result['failed_tables'])} of {len(result['tables'])} table(s) "
            f"in {result['lanes']} lane(s)")
     if result["overran"]:

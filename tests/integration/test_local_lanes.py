@@ -116,3 +116,27 @@ def test_a_plan_without_a_window_is_refused_naming_the_field(dynalite_server: An
                                               "region": "eu-west-1", "endpoint_url": dynalite_server.url})
     assert run.failed
     assert run.result["msg"].startswith("plan:")
+
+
+def test_a_rerun_of_the_same_night_backs_up_only_what_is_missing(dynalite_server: Any, unique_name: str,
+                                                                  tmp_path: Path) -> None:
+    ddb = client("dynamodb", dynalite_server.url)
+    names = [f"{unique_name}-{n}" for n in range(3)]
+    for name in names:
+        create_table(ddb, name, rcu=100, wcu=50)
+        put_items(ddb, name, simple_items(20))
+    lane = [planned_table(name, n, boost=False) for n, name in enumerate(names)]
+    plan = {"window_s": 3600, "window": {"starts_at": datetime.now(UTC).isoformat()},
+            "clusters": [{"id": "c01", "engine": "local", "tables": lane[:2]}]}
+    args = {"destination": f"file://{tmp_path}/dest", "region": "eu-west-1", "endpoint_url": dynalite_server.url,
+            "autoscaling": False, "resume": True}
+    first = run_module("dynamodb_scan_backup", {"plan": plan, **args})  # "interrupted" after two tables
+    assert not first.failed, first.output
+    plan["clusters"][0]["tables"] = lane
+    second = run_module("dynamodb_scan_backup", {"plan": plan, **args})
+    assert not second.failed, second.output
+    assert sorted(second.result["resumed"]) == sorted(names[:2])
+    by_name = {t["name"]: t for t in second.result["tables"]}
+    assert by_name[names[2]]["resumed"] is False and by_name[names[2]]["items"] == 20
+    assert {by_name[n]["manifest_url"] for n in names[:2]} == {t["manifest_url"] for t in first.result["tables"]}
+    assert len(list((tmp_path / "dest").rglob("hippolyte-manifest.json"))) == 3
