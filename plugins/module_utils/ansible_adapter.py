@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.answer_checksum import refuse_mismatched_answers
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
 
@@ -39,7 +40,10 @@ def aws_client(module: AnsibleAWSModule, service: str, pool_size: int = 10, endp
     extra: dict[str, Any] = {"config": config}
     if endpoint:
         extra["endpoint"] = endpoint
-    return module.client(service, **extra)
+    client = module.client(service, **extra)
+    if service == "dynamodb":
+        refuse_mismatched_answers(client)
+    return client
 
 
 def s3_client(module: AnsibleAWSModule, pool_size: int = 10) -> Any:
