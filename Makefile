@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 COLLECTIONS := build/collections
 LINK := $(COLLECTIONS)/ansible_collections/hippolyte/dynamodb
 
-.PHONY: setup demo test lint bench bench-plan clean
+.PHONY: setup demo test lint bench bench-plan bench-faults clean
 
 setup: $(VENV)/.installed node_modules/.installed $(LINK)
 
@@ -39,6 +39,9 @@ bench-plan: setup
 
 bench: setup
 	$(BIN)/python tools/bench_backup_restore.py
+
+bench-faults: setup
+	$(BIN)/python tools/bench_faults.py
 
 clean:
 	rm -rf build demo-output
