@@ -26,7 +26,7 @@ from tests.integration.test_scan_backup import indexed_table_and_bucket
 from tests.support.ansible_run import run_module
 from tests.support.fault_proxy import FaultProxy
 from tests.support.items import every_type_item
-from tests.support.tables import canonical, create_table, put_items, scan_all
+from tests.support.tables import canonical, create_table, put_items, scan_all, wait_active
 
 ACCOUNT = "123456789012"
 FAST = ScanSettings(read_units_per_second=0)
@@ -183,6 +183,7 @@ def test_altered_manifest_is_refused_before_any_table_is_created(dynalite_server
                      GlobalSecondaryIndexes=[{"IndexName": "by-city",
                                               "KeySchema": [{"AttributeName": "city", "KeyType": "HASH"}],
                                               "Projection": {"ProjectionType": "ALL"}}])
+    wait_active(ddb, unique_name)
     put_items(ddb, unique_name, [every_type_item("k1")])
     folder = backup_table(ddb, open_store(f"file://{tmp_path}/b"), unique_name, REGION, FAST).folder
     manifest = tmp_path / "b" / folder / MANIFEST_NAME
