@@ -255,8 +255,8 @@ class _S3Writer:
 class ResumingS3Reader(io.RawIOBase):
     """An S3 object's body read through botocore's validating stream. botocore retries a GET only until the
     headers arrive; a body cut later (connection lost, read timeout) is read on from where it stopped with a
-    ranged GET of the same object (IfMatch its ETag, so a replaced object is never stitched), a bounded
-    number of times with backoff."""
+    ranged GET of the same object (IfMatch its ETag, so a replaced object is never stitched), up to `tries`
+    times in a row without progress, with exponential backoff."""
 
     def __init__(self, get: Callable[..., dict[str, Any]], tries: int = RESUME_TRIES,
                  backoff_s: float = RESUME_BACKOFF_S) -> None:
