@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 COLLECTIONS := build/collections
 LINK := $(COLLECTIONS)/ansible_collections/hippolyte/dynamodb
 
-.PHONY: setup demo test lint bench bench-plan bench-fleet clean
+.PHONY: setup demo test lint bench bench-plan bench-fleet bench-faults clean
 
 setup: $(VENV)/.installed node_modules/.installed $(LINK)
 
@@ -42,6 +42,9 @@ bench: setup
 
 bench-fleet: setup
 	$(BIN)/python tools/bench_fleet.py
+
+bench-faults: setup
+	$(BIN)/python tools/bench_faults.py
 
 clean:
 	rm -rf build demo-output

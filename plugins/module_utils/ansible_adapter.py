@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.answer_checksum import refuse_mismatched_answers
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import ControllerWatch, exit_after
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
@@ -85,7 +86,10 @@ def aws_client(module: AnsibleAWSModule, service: str, pool_size: int = 10, endp
     extra: dict[str, Any] = {"config": config}
     if endpoint:
         extra["endpoint"] = endpoint
-    return module.client(service, **extra)
+    client = module.client(service, **extra)
+    if service == "dynamodb":
+        refuse_mismatched_answers(client)
+    return client
 
 
 @functools.cache

@@ -18,7 +18,8 @@ import io
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.private_files i
 
 S3_PART_BYTES = 8 * 1024 * 1024  # above S3's 5 MiB minimum part; bounds a writer's memory
 READ_CHUNK = 1024 * 1024
+RESUME_TRIES = 5  # re-reads of one S3 object cut mid-body, each resuming where the last stopped
+RESUME_BACKOFF_S = 0.2
 GZIP_MAGIC = b"\x1f\x8b"
 ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 
@@ -130,13 +133,18 @@ class HashingReader(io.RawIOBase):
 @contextmanager
 def open_lines(store: BackupStore, key: str) -> Iterator[tuple[Iterable[bytes], HashingReader]]:
     """The lines of a stored data file, gunzipped when it is gzip (engines differ), hashed as they are read."""
-    with store.open_reader(key) as raw:
+    # Read through the reader itself: `with` on a botocore StreamingBody yields its raw stream, which
+    # skips botocore's checksum validation of the object.
+    raw = store.open_reader(key)
+    try:
         hashing = HashingReader(raw)
         buffered = io.BufferedReader(hashing, READ_CHUNK)
         gzipped = buffered.peek(2)[:2] == GZIP_MAGIC
         with gzip.GzipFile(fileobj=buffered, mode="rb") if gzipped else buffered as lines:
             yield lines, hashing
         hashing.drain()
+    finally:
+        raw.close()
 
 
 @dataclass(frozen=True)
@@ -272,6 +280,47 @@ class _S3Writer:
                                                **self._owner)
 
 
+class ResumingS3Reader(io.RawIOBase):
+    """An S3 object's body read through botocore's validating stream. botocore retries a GET only until the
+    headers arrive; a body cut later (connection lost, read timeout) is read on from where it stopped with a
+    ranged GET of the same object (IfMatch its ETag, so a replaced object is never stitched), up to `tries`
+    times in a row without progress, with exponential backoff."""
+
+    def __init__(self, get: Callable[..., dict[str, Any]], tries: int = RESUME_TRIES,
+                 backoff_s: float = RESUME_BACKOFF_S) -> None:
+        self._get, self._tries, self._backoff_s = get, tries, backoff_s
+        response = get()
+        self._etag, self._body = response["ETag"], response["Body"]
+        self.offset = 0
+        self.resumed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        from botocore.exceptions import IncompleteReadError, ReadTimeoutError, ResponseStreamingError
+
+        for attempt in range(self._tries + 1):
+            try:
+                data = self._body.read(len(buffer))
+                break
+            except (IncompleteReadError, ReadTimeoutError, ResponseStreamingError):
+                if attempt == self._tries:
+                    raise
+                self._body.close()
+                time.sleep(self._backoff_s * 2 ** attempt)
+                self._body = self._get(Range=f"bytes={self.offset}-", IfMatch=self._etag)["Body"]
+                self.resumed += 1
+        self.offset += len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._body.close()
+        super().close()
+
+
 class S3Store:
     def __init__(self, client: Any, bucket: str, prefix: str, url: str, part_bytes: int = S3_PART_BYTES,
                  expected_owner: str | None = None) -> None:
@@ -314,18 +363,29 @@ class S3Store:
         try:
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*", **self._owner)
         except Exception as exc:
-            # 412: the object exists; 409: a concurrent conditional write of it is in flight and will win.
-            if is_error(exc, "PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
+            # 409: a concurrent conditional write of it is in flight and will win.
+            if is_error(exc, "ConditionalRequestConflict", "409"):
                 return False
+            # 412: the object exists. It is still ours when the answer to our own write was lost and botocore
+            # retried it: the bytes are then exactly ours (claims and manifests are unique to their writer).
+            if is_error(exc, "PreconditionFailed", "412"):
+                return self.read_bytes(key) == data
             raise
         return True
 
+    def _get_object(self, key: str, **extra: Any) -> dict[str, Any]:
+        """The one place a GetObject request is built."""
+        return self.client.get_object(Bucket=self.bucket, Key=self._key(key), **self._owner, **extra)
+
     def open_reader(self, key: str) -> BinaryIO:
-        return self.client.get_object(Bucket=self.bucket, Key=self._key(key), **self._owner)["Body"]
+        return ResumingS3Reader(lambda **extra: self._get_object(key, **extra))  # type: ignore[return-value]
 
     def read_bytes(self, key: str) -> bytes:
-        with self.open_reader(key) as body:
-            return body.read()
+        reader = self.open_reader(key)
+        try:
+            return reader.read()
+        finally:
+            reader.close()
 
     def exists(self, key: str) -> bool:
         try:

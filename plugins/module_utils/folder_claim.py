@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,7 +31,9 @@ class ClaimedFolder:
 
 def claim_folder(store: BackupStore, account: str, region: str, table: str, started: datetime) -> ClaimedFolder:
     """Claim the first free backup folder of `table` from `started` on."""
-    holder = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "started": started.isoformat()},
+    # The nonce makes every claim's bytes unique, so a writer can recognise its own claim (see S3Store.claim).
+    holder = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "started": started.isoformat(),
+                         "nonce": uuid.uuid4().hex},
                         sort_keys=True).encode()
     for offset in range(CLAIM_TRIES):
         taken = started + timedelta(seconds=offset)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -10,7 +11,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import H
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_relative_key
 
 MANIFEST_NAME = "hippolyte-manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest carries its own digest (DIGEST_FIELD)
+DIGEST_FIELD = "manifest_sha256"
 DATA_FORMATS = ("dynamodb-json", "emr-connector", "native-export")
 CONSISTENCIES = ("fuzzy-scan", "point-in-time")
 _REQUIRED = ("format_version", "table", "account", "region", "engine", "data_format", "consistency",
@@ -47,8 +49,19 @@ def build_manifest(*, schema: dict[str, Any], account: str, region: str, engine:
     }
 
 
+def _digest(doc: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of the document without its digest field."""
+    body = {k: v for k, v in doc.items() if k != DIGEST_FIELD}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def dumps(manifest: dict[str, Any]) -> bytes:
-    return json.dumps(manifest, indent=2, sort_keys=True, default=str).encode()
+    """The manifest as stored, with its own digest so that any later change to it is detected."""
+    # Round-trip first so the digest covers exactly what a reader will parse (dates become strings).
+    doc = json.loads(json.dumps({k: v for k, v in manifest.items() if k != DIGEST_FIELD}, default=str))
+    doc[DIGEST_FIELD] = _digest(doc)
+    return json.dumps(doc, indent=2, sort_keys=True).encode()
 
 
 def loads(raw: bytes, where: str) -> dict[str, Any]:
@@ -63,6 +76,10 @@ def loads(raw: bytes, where: str) -> dict[str, Any]:
     if doc["format_version"] > FORMAT_VERSION:
         raise HippolyteError(f"{where}: manifest format {doc['format_version']} is newer than this collection "
                              f"reads ({FORMAT_VERSION}); upgrade hippolyte.dynamodb")
+    # Format 1 (written by earlier versions) had no digest; any manifest that has one must match it.
+    if (DIGEST_FIELD in doc or doc["format_version"] >= 2) and doc.get(DIGEST_FIELD) != _digest(doc):
+        raise HippolyteError(f"{where}: manifest does not match its own digest ({DIGEST_FIELD}): it was "
+                             "altered or damaged after the backup wrote it; refusing to restore from it")
     data_files(doc)  # a file path leading out of the backup folder is refused before anything uses it
     return doc
 

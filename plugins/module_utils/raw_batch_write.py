@@ -5,7 +5,8 @@ botocore would decode every attribute into Python objects (base64 binary into by
 serialize them back, attribute by attribute in pure Python: most of a restore's CPU. Here the body is
 assembled from the lines as text, and swapped into a minimal call in botocore's `before-call` event (public
 API); botocore still signs, sends, retries and parses the response. Unprocessed items are lifted out of the
-response in `before-parse`, still as JSON, ready to be sent again.
+response in `before-parse`, still as JSON, ready to be sent again; a response whose CRC32 does not match
+is left alone, for botocore to retry (answer_checksum explains why).
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ import json
 import threading
 import uuid
 from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.answer_checksum import (
+    body_intact,
+    refuse_mismatched_answers,
+)
 
 _CALL = "before-call.dynamodb.BatchWriteItem"
 _PARSE = "before-parse.dynamodb.BatchWriteItem"
@@ -35,6 +41,7 @@ class RawBatchWrites:
         self._events = client.meta.events
         self._id = f"hippolyte-raw-write-{uuid.uuid4().hex}"
         self._local = threading.local()
+        refuse_mismatched_answers(client)
 
     def __enter__(self) -> RawBatchWrites:
         # unique_id is per emitter, not per event: each handler needs its own.
@@ -62,7 +69,7 @@ class RawBatchWrites:
 
 
 def _lift_unprocessed(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
-    if response_dict.get("status_code") != 200:
+    if response_dict.get("status_code") != 200 or not body_intact(response_dict):
         return
     body = json.loads(response_dict["body"])
     if body.get("UnprocessedItems"):

@@ -3,8 +3,8 @@
 botocore turns every attribute of every item into Python objects, walking the response shape in pure
 Python; for a backup that only writes the items back out as JSON, that walk is most of the CPU cost.
 A `before-parse` handler (a public botocore event) lifts the items out of the body before parsing,
-so botocore parses only the small rest (LastEvaluatedKey, ConsumedCapacity). The CRC32 check is done
-on the raw HTTP response and is unaffected.
+so botocore parses only the small rest (LastEvaluatedKey, ConsumedCapacity). A body whose CRC32 does
+not match is left alone, for botocore to retry (answer_checksum explains why).
 """
 
 from __future__ import annotations
@@ -13,13 +13,18 @@ import json
 import uuid
 from typing import Any
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.answer_checksum import (
+    body_intact,
+    refuse_mismatched_answers,
+)
+
 RAW_ITEMS = "RawItems"
 _EVENT = "before-parse.dynamodb.Scan"
 
 
 def _lift_items(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
-    if response_dict.get("status_code") != 200:
-        return  # errors are parsed as usual
+    if response_dict.get("status_code") != 200 or not body_intact(response_dict):
+        return  # errors are parsed as usual; a damaged body is retried
     body = json.loads(response_dict["body"])
     if "Items" in body:
         customized_response_dict[RAW_ITEMS] = body.pop("Items")
@@ -32,6 +37,7 @@ class RawItemScans:
     def __init__(self, client: Any) -> None:
         self._events = client.meta.events
         self._id = f"hippolyte-raw-scan-{uuid.uuid4().hex}"
+        refuse_mismatched_answers(client)
 
     def __enter__(self) -> RawItemScans:
         self._events.register(_EVENT, _lift_items, unique_id=self._id)

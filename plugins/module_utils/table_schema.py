@@ -178,9 +178,35 @@ def wait_active(ddb: Any, name: str, timeout_s: float = 600, poll_s: float = 0.5
         time.sleep(poll_s)
 
 
+def _shape(table: dict[str, Any]) -> tuple[Any, ...]:
+    """Keys, attribute definitions and indexes (name, keys, projection type), in a comparable order."""
+    def indexes(kind: str) -> list[tuple[str, str, str]]:
+        return sorted((i["IndexName"], repr(i["KeySchema"]), i["Projection"]["ProjectionType"])
+                      for i in table.get(kind) or [])
+
+    return (repr(table["KeySchema"]), sorted(repr(sorted(a.items())) for a in table["AttributeDefinitions"]),
+            indexes("LocalSecondaryIndexes"), indexes("GlobalSecondaryIndexes"))
+
+
+def _created_by_this_call(ddb: Any, request: dict[str, Any], timeout_s: float) -> dict[str, Any] | None:
+    """After CreateTable answered ResourceInUseException: the table, if it is the one this very create made
+    (the answer to an earlier attempt was lost and botocore retried): planned shape and still empty."""
+    table = wait_active(ddb, request["TableName"], timeout_s)
+    if _shape(table) != _shape(request):
+        return None
+    page = ddb.scan(TableName=request["TableName"], Limit=1)
+    return None if page.get("Items") or page.get("LastEvaluatedKey") else table
+
+
 def recreate_table(ddb: Any, schema: dict[str, Any], target: str, timeout_s: float = 600) -> dict[str, Any]:
     """Create `target` from the schema, wait for it, then apply TTL and tags (CreateTable cannot carry TTL)."""
-    ddb.create_table(**create_table_request(schema, target))
+    request = create_table_request(schema, target)
+    try:
+        ddb.create_table(**request)
+    except Exception as exc:
+        # A create is not idempotent: a retry of one whose answer was lost finds the table it made.
+        if not is_error(exc, "ResourceInUseException") or _created_by_this_call(ddb, request, timeout_s) is None:
+            raise
     table = wait_active(ddb, target, timeout_s)
     ttl = schema.get("TimeToLive") or {}
     if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and ttl.get("AttributeName"):

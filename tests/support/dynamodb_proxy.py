@@ -14,63 +14,43 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.request
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.forwarding_proxy import Answer, ForwardingProxy, Reply, Request
 
-class DynamoDBProxy:
+
+class DynamoDBProxy(ForwardingProxy):
     def __init__(self, upstream: str, sizes: dict[str, tuple[int, int]] | None = None,
                  unprocessed: tuple[int, int] | None = None) -> None:
-        self.upstream = upstream
+        super().__init__(upstream)
         self.sizes = sizes or {}  # table name -> (TableSizeBytes, ItemCount) to report
         self.unprocessed_calls, self.keep = unprocessed or (0, 0)
         self.batch_calls = 0
         self.held_back = 0  # items answered as unprocessed
         self.samples: list[tuple[float, float]] = []  # (monotonic time, capacity units)
         self._lock = threading.Lock()
-        proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body: bytes | None = self.rfile.read(int(self.headers["Content-Length"]))
-                held: dict[str, list[Any]] = {}
-                if self.headers.get("X-Amz-Target", "").endswith(".BatchWriteItem") and proxy._throttle_turn():
-                    body, held = proxy._hold_back(body)
-                if body is None:  # nothing left to forward
-                    status, headers, payload = 200, {"Content-Type": "application/x-amz-json-1.0"}, b"{}"
-                else:
-                    skip = ("Host", "Content-Length")
-                    request = urllib.request.Request(proxy.upstream + self.path, data=body, method="POST",
-                                                     headers={k: v for k, v in self.headers.items() if k not in skip})
-                    try:
-                        with urllib.request.urlopen(request, timeout=30) as response:
-                            status, headers, payload = response.status, response.headers, response.read()
-                    except urllib.error.HTTPError as err:
-                        status, headers, payload = err.code, err.headers, err.read()
-                if held and status == 200:
-                    doc = json.loads(payload)
-                    doc.setdefault("UnprocessedItems", {}).update(held)
-                    payload = json.dumps(doc).encode()
-                proxy._record(payload)
-                if status == 200 and self.headers.get("X-Amz-Target", "").endswith(".DescribeTable"):
-                    payload = proxy._with_size(payload)
-                self.send_response(status)
-                for key, value in headers.items():
-                    if key.lower() not in ("transfer-encoding", "connection", "content-length", "x-amz-crc32"):
-                        self.send_header(key, value)
-                self.send_header("x-amz-crc32", str(zlib.crc32(payload)))
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+    def serve(self, request: Request, send: Answer) -> None:
+        held: dict[str, list[Any]] = {}
+        body: bytes | None = request.body
+        if request.operation == "BatchWriteItem" and self._throttle_turn():
+            body, held = self._hold_back(request.body)
+        if body is None:  # nothing left to forward
+            reply = Reply(200, [("Content-Type", "application/x-amz-json-1.0")], b"{}")
+        else:
+            request.body = body
+            reply = self.forward(request)
+        payload = reply.body
+        if held and reply.status == 200:
+            doc = json.loads(payload)
+            doc.setdefault("UnprocessedItems", {}).update(held)
+            payload = json.dumps(doc).encode()
+        self._record(payload)
+        if reply.status == 200 and request.operation == "DescribeTable":
+            payload = self._with_size(payload)
+        headers = [(k, v) for k, v in reply.headers if k.lower() != "x-amz-crc32"]
+        send(Reply(reply.status, [*headers, ("x-amz-crc32", str(zlib.crc32(payload)))], payload))
 
     def _record(self, payload: bytes) -> None:
         try:
@@ -104,12 +84,8 @@ class DynamoDBProxy:
         return json.dumps(doc).encode()
 
     def __enter__(self) -> DynamoDBProxy:
-        self._thread.start()
+        super().__enter__()
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def worst_window(self, seconds: float) -> float:
         """The most capacity consumed in any `seconds`-long window (sliding over every sample)."""

@@ -1,0 +1,63 @@
+"""The manifest's own digest: written by dumps, verified by loads before anything uses the manifest."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import (
+    DIGEST_FIELD,
+    FORMAT_VERSION,
+    DataFile,
+    build_manifest,
+    dumps,
+    loads,
+)
+
+
+def manifest() -> dict[str, Any]:
+    schema = {"TableName": "orders", "TableArn": "arn:aws:dynamodb:eu-west-1:123456789012:table/orders",
+              "GlobalSecondaryIndexes": [{"IndexName": "by-city"}], "Note": "grüße"}
+    return build_manifest(schema=schema, account="123456789012", region="eu-west-1", engine="local",
+                          data_format="dynamodb-json", consistency="fuzzy-scan",
+                          started=datetime(2026, 11, 20, 1, tzinfo=UTC).isoformat(), finished="2026-11-20T01:05:00Z",
+                          files=[DataFile("data/part-00000.json.gz", 3, 120, "ab" * 32)])
+
+
+def test_a_written_manifest_reads_back_with_its_digest() -> None:
+    raw = dumps(manifest())
+    doc = loads(raw, "here")
+    assert doc["format_version"] == FORMAT_VERSION == 2
+    assert len(doc[DIGEST_FIELD]) == 64
+    assert dumps(doc) == raw  # writing a read manifest again gives the same bytes
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d["schema"]["GlobalSecondaryIndexes"][0].update(IndexName="by-citz"),
+    lambda d: d.update(item_count=4),
+    lambda d: d["files"][0].update(sha256="cd" * 32),
+    lambda d: d.pop(DIGEST_FIELD),
+])
+def test_any_change_is_refused(change: Any) -> None:
+    doc = json.loads(dumps(manifest()))
+    change(doc)
+    with pytest.raises(HippolyteError, match="does not match its own digest"):
+        loads(json.dumps(doc).encode(), "s3://b/orders/hippolyte-manifest.json")
+
+
+def test_format_1_manifests_of_earlier_versions_are_read_without_a_digest() -> None:
+    doc = json.loads(dumps(manifest()))
+    del doc[DIGEST_FIELD]
+    doc["format_version"] = 1
+    assert loads(json.dumps(doc).encode(), "here")["table"] == "orders"
+
+
+def test_a_format_1_manifest_that_has_a_digest_must_match_it() -> None:
+    doc = json.loads(dumps(manifest()))
+    doc["format_version"] = 1  # a downgrade to skip the check is itself a change
+    with pytest.raises(HippolyteError, match="digest"):
+        loads(json.dumps(doc).encode(), "here")
