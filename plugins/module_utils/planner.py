@@ -45,7 +45,7 @@ class Model:
     emr_max_steps: int = 256  # EMR's limit of pending and running steps per cluster
     auto_cluster_engine: str = "datapipeline"  # what engine auto uses when a cluster is cheapest
     on_demand_read_units: float = 100.0  # on-demand read rate when DescribeTable reports no warm throughput
-    local_max_bytes: int = 1024**3  # engine auto runs tables up to this size in-process
+    local_max_bytes: int = 0  # largest table engine auto runs in-process; 0: any that fits the controller
     # What one controller sustains (docs/planning.md says how the bytes/s figure was measured):
     # rate-limited scans mostly wait on I/O, so many run side by side within one aggregate read rate.
     controller_max_scans: int = 64
@@ -506,7 +506,7 @@ def _engines(table: TableInfo, size: int, settings: PlanSettings, seed: bool) ->
     if seed:
         return [settings.model.auto_cluster_engine]
     engines = [settings.model.auto_cluster_engine]
-    if size <= settings.model.local_max_bytes:
+    if not settings.model.local_max_bytes or size <= settings.model.local_max_bytes:
         engines.insert(0, "local")
     if table.pitr:
         engines.append("export")
@@ -723,7 +723,7 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, seed: bool) -> Plan:
         packing["local"] = {"clusters": len(lanes), "lower_bound": lower_bound(durations, settings.window_s, 1 << 30),
                             "next_fit_ascending": len(next_fit_ascending(durations, settings.window_s, 1 << 30)),
                             "method": f"controller: shortest first, at most {model.controller_max_scans} scans and "
-                                      f"{model.controller_bytes_per_s:g} bytes/s at once",
+                                      f"{model.controller_bytes_per_s / 1024**2:g} MiB/s at once",
                             "capacity_s": settings.window_s, "tables_per_cluster": max(len(lane) for lane in lanes)}
         clusters += [Cluster("", "local", 0, lane[-1].start_offset_s + lane[-1].option.duration_s, lane)
                      for lane in lanes]
@@ -737,7 +737,8 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, seed: bool) -> Plan:
     load = load_of((p.start_offset_s, p.option.duration_s, _bytes_per_s(p.option, model)) for lane in lanes
                    for p in lane)
     controller = {"max_scans": model.controller_max_scans, "bytes_per_s": model.controller_bytes_per_s,
-                  "peak_scans": load.peak_scans, "peak_bytes_per_s": round(load.peak_bytes_per_s, 1)}
+                  "peak_scans": load.peak_scans, "peak_bytes_per_s": round(load.peak_bytes_per_s, 1),
+                  "bytes_per_read_unit": model.bytes_per_rcu_s}
     return Plan(settings.window_s, engine, clusters, unplannable, warnings, packing, cost, controller=controller)
 
 
