@@ -423,7 +423,8 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
         # share of it unless the window needs it to: then the scan count and the bytes/s run out
         # together, and a short scan never holds the controller's bandwidth for itself.
         ceiling = model.controller_bytes_per_s / bytes_per_rcu_s
-        pace = max(ceiling / model.controller_max_scans, need)
+        # Rounded up to a hundredth of a unit, so that the duration it gives still fits the window.
+        pace = min(ceiling, max(ceiling / model.controller_max_scans, math.ceil(need * 100) / 100))
     # A cluster's bootstrap is shared by the tables in it, in proportion to the time they take.
     per_busy_s = per_s * (1 + bootstrap / capacity) if capacity > 0 else 0.0
     reads = prices.on_demand_read_cost(size, bytes_per_rcu_s) if table.on_demand else 0.0
@@ -441,9 +442,12 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
             return [option(rate, None, 0, None)], None
     else:
         # Held to the pace by a smaller share, so that the plan's share is what the scan reads.
+        # (rounded up, so the window's need is still met, but never past the controller).
         share = settings.read_percentage
         if share * table.rcu > pace:
-            share = _round_down(pace / table.rcu)
+            share = min(share, math.ceil(pace / table.rcu * 10**SHARE_DIGITS) / 10**SHARE_DIGITS)
+            if share * table.rcu > ceiling:
+                share = _round_down(ceiling / table.rcu)
         rate = share * table.rcu
         if size == 0:
             return [option(rate, table.rcu, 0, share)], None
