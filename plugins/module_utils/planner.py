@@ -699,23 +699,40 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, seed: bool) -> Plan:
     by_engine: dict[str, list[PlannedTable]] = {}
     for candidate, option in chosen:
         by_engine.setdefault(option.engine, []).append(PlannedTable(candidate.table, candidate.size_bytes, option))
-    lanes: list[list[PlannedTable]] = []
-    if "local" in by_engine:
-        lanes, overflow = _fit_controller(by_engine.pop("local"), settings)
-        full = (f"the controller has no room left for it in the window (controller_max_scans "
-                f"{model.controller_max_scans}, controller_bytes_per_s {model.controller_bytes_per_s:g})")
-        options_of = {c.table.name: c.options for c in candidates}
-        for planned in overflow:
-            others = [o for o in options_of[planned.table.name] if o.engine != "local"]
+    options_of = {c.table.name: c.options for c in candidates}
+    fix = " and no other engine can run it" if settings.engine == "auto" else "; widen the window or use engine auto"
+
+    def move(left_out: list[PlannedTable], engines: tuple[str, ...], why: str) -> None:
+        """Give tables that did not fit where they were first put their cheapest option on `engines`."""
+        nonlocal headroom
+        for planned in left_out:
             headroom += planned.option.added_rcu
-            pick = _choose(others, headroom, settings)
+            pick = _choose([o for o in options_of[planned.table.name] if o.engine in engines], headroom, settings)
             if pick is None:
-                fix = ("and no other engine can run it" if settings.engine == "auto"
-                       else "; raise them, widen the window or use engine auto")
-                unplannable.append({"name": planned.table.name, "reason": f"{full} {fix}"})
+                unplannable.append({"name": planned.table.name, "reason": f"{why}{fix}"})
                 continue
             headroom -= pick.added_rcu
             by_engine.setdefault(pick.engine, []).append(PlannedTable(planned.table, planned.size_bytes, pick))
+
+    lanes: list[list[PlannedTable]] = []
+    if "local" in by_engine:
+        lanes, overflow = _fit_controller(by_engine.pop("local"), settings)
+        move(overflow, ("export", *CLUSTER_ENGINES),
+             f"the controller has no room left for it in the window (controller_max_scans "
+             f"{model.controller_max_scans}, controller_bytes_per_s {model.controller_bytes_per_s:.0f})")
+    exports: list[Cluster] = []
+    if "export" in by_engine:
+        exports = _export_batches(by_engine.pop("export"), settings)
+        late = [t for c in exports for t in c.tables if t.start_offset_s + t.option.duration_s > settings.window_s]
+        if late and settings.engine == "auto":
+            # The latest exports are the longest, at the end of the last batches: without them the
+            # batches before stay as they were and end inside the window.
+            move(late, CLUSTER_ENGINES, f"{model.export_max_concurrent} exports at a time end after the window")
+            moved = {id(t) for t in late}
+            exports = _export_batches([t for c in exports for t in c.tables if id(t) not in moved], settings)
+        elif late:
+            warnings.append(f"{len(late)} export(s) may finish after the window closes (they stay point-in-time "
+                            f"consistent): {', '.join(t.table.name for t in late[:10])}")
 
     clusters: list[Cluster] = []
     packing: dict[str, dict[str, Any]] = {}
@@ -731,8 +748,7 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, seed: bool) -> Plan:
                             "capacity_s": settings.window_s, "tables_per_cluster": max(len(lane) for lane in lanes)}
         clusters += [Cluster("", "local", 0, lane[-1].start_offset_s + lane[-1].option.duration_s, lane)
                      for lane in lanes]
-    if "export" in by_engine:
-        clusters += _export_batches(by_engine["export"], settings, warnings)
+    clusters += exports
     width = max(2, len(str(len(clusters))))
     for number, cluster in enumerate(clusters, 1):
         cluster.id = f"c{number:0{width}d}"
@@ -798,7 +814,7 @@ def _cluster(engine: str, members: list[PlannedTable], bootstrap: int) -> Cluste
     return Cluster("", engine, 0, offset, ordered)
 
 
-def _export_batches(planned: list[PlannedTable], settings: PlanSettings, warnings: list[str]) -> list[Cluster]:
+def _export_batches(planned: list[PlannedTable], settings: PlanSettings) -> list[Cluster]:
     """Exports run side by side, at most export_max_concurrent at a time."""
     ordered = sorted(planned, key=lambda p: (p.option.duration_s, p.table.name))
     step = settings.model.export_max_concurrent
@@ -811,11 +827,6 @@ def _export_batches(planned: list[PlannedTable], settings: PlanSettings, warning
         end = start + max(t.option.duration_s for t in batch)
         clusters.append(Cluster("", "export", start, end, batch))
         start = end
-    late = [t.table.name for c in clusters for t in c.tables if t.start_offset_s + t.option.duration_s
-            > settings.window_s]
-    if late:
-        warnings.append(f"{len(late)} export(s) may finish after the window closes (they stay point-in-time "
-                        f"consistent): {', '.join(late[:10])}")
     return clusters
 
 

@@ -547,3 +547,16 @@ def test_generated_fleets_meet_the_targets(count):
     auto = plan(fleet, model=model, account_rcu_in_use=in_use)
     assert auto["estimated_cost_usd"] <= auto["baseline"]["estimated_cost_usd"]
     assert auto["packing"][Model().auto_cluster_engine]["clusters"] <= auto["baseline"]["clusters"]
+
+
+def test_auto_moves_exports_that_would_end_after_the_window_to_clusters():
+    # Two cheap exports at a time, 921 s each: in a 3,000 s window only the first six fit.
+    tables = [TableInfo(f"p{i}", size_bytes=GIB, rcu=5, pitr=True) for i in range(8)]
+    model = Model(export_max_concurrent=2, local_max_bytes=GIB // 2, prices=Prices(export_gb_usd=0.001))
+    result = plan(tables, window_s=3000, model=model)
+    engines = [t["engine"] for t in planned(result).values()]
+    assert engines.count("export") == 6 and engines.count(Model().auto_cluster_engine) == 2
+    assert all(t["start_offset_s"] + t["duration_s"] <= 3000 for t in planned(result).values())
+    # Asked for by name, exports still run over the window, with a warning.
+    fixed = plan(tables, window_s=3000, engine="export", model=model)
+    assert len(planned(fixed)) == 8 and any("after the window" in w for w in fixed["warnings"])
