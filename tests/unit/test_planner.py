@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, date, datetime
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_load import fit_lanes, load_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cost_model import Prices
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import (
@@ -463,6 +465,32 @@ def test_planned_local_load_never_exceeds_the_controller(tables, engine, window_
     assert (controller["max_scans"], controller["bytes_per_s"]) == (max_scans, bytes_per_s)
     assert controller["peak_scans"] == most_scans
     assert controller["peak_bytes_per_s"] == pytest.approx(most_bytes, abs=0.1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(scans=st.lists(st.tuples(st.integers(0, 5000), st.floats(0.0, 2e6)), max_size=120),
+       window_s=st.integers(1, 20000), max_scans=st.integers(1, 10), cap=st.floats(1.0, 4e6))
+def test_fit_lanes_keeps_every_instant_within_both_caps(scans, window_s, max_scans, cap):
+    placed = fit_lanes(scans, window_s, max_scans, cap)
+    assert len(placed) == len(scans)
+    runs = []
+    for (duration, rate), where in zip(scans, placed, strict=True):
+        if where is None:
+            continue
+        assert 0 <= where.lane < max_scans and where.start_s + duration <= window_s
+        runs.append((where.lane, where.start_s, where.start_s + duration, rate))
+    for lane in range(max_scans):
+        ends = sorted((start, end) for number, start, end, _ in runs if number == lane and end > start)
+        assert all(first[1] <= second[0] for first, second in itertools.pairwise(ends))  # one after another
+    for _, at, _, _ in runs:
+        running = [rate for _, start, end, rate in runs if start <= at < end]
+        assert len(running) <= max_scans and sum(running) <= cap * (1 + 1e-9)
+    load = load_of((start, end - start, rate) for _, start, end, rate in runs)
+    assert load.peak_scans <= max_scans and load.peak_bytes_per_s <= cap * (1 + 1e-9)
+    # On an idle controller, the first scan that can run at all is placed, at the window's start.
+    fits = [index for index, (d, r) in enumerate(scans) if 0 < d <= window_s and r <= cap]
+    if fits:
+        assert placed[fits[0]] is not None and placed[fits[0]].start_s == 0
 
 
 SHARED_LIMITS = ("account headroom", "the controller has no room left")
