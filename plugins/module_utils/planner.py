@@ -8,6 +8,10 @@ The model (DESIGN.md section 5):
     cluster capacity  = window_s - cluster_bootstrap_s
     tables per cluster <= (max_objects - 2) // 3      (Data Pipeline; EMR: emr_max_steps)
 
+Local (in-process) backups need no cluster: they run in lanes on the controller, as many side by side
+as it sustains (controller_max_scans scans and controller_bytes_per_s bytes/s at any instant), and
+clusters take only what does not fit there.
+
 The same code, restricted to the seed's rules (one cluster engine, boosts only where a table cannot
 fit, next-fit over ascending durations), gives the baseline every plan is compared with; a plan
 never uses more clusters than that baseline and never costs more.
@@ -441,8 +445,8 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
         if size == 0:
             return [option(rate, None, 0, None)], None
     else:
-        # Held to the pace by a smaller share, so that the plan's share is what the scan reads.
-        # (rounded up, so the window's need is still met, but never past the controller).
+        # Held to the pace by a smaller share, so that the plan's share is what the scan reads;
+        # rounded up, so that the window's need is still met, but never past the controller.
         share = settings.read_percentage
         if share * table.rcu > pace:
             share = min(share, math.ceil(pace / table.rcu * 10**SHARE_DIGITS) / 10**SHARE_DIGITS)
@@ -453,7 +457,7 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
             return [option(rate, table.rcu, 0, share)], None
     if need > ceiling:
         return [], (f"needs {math.ceil(need * bytes_per_rcu_s)} bytes/s to finish in the window, more than the "
-                    f"controller reads (controller_bytes_per_s {model.controller_bytes_per_s:g})")
+                    f"controller reads (controller_bytes_per_s {model.controller_bytes_per_s:.0f})")
     if table.on_demand:
         if rate < need:
             figure = (f"{settings.read_percentage:g} of its warm throughput {table.warm_read_units} is {rate:g}"
