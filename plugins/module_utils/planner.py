@@ -461,7 +461,8 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
     if table.on_demand:
         if rate < need:
             figure = (f"{settings.read_percentage:g} of its warm throughput {table.warm_read_units} is {rate:g}"
-                      if source == "warm-throughput" else f"on_demand_read_units is {rate:g}")
+                      if source == "warm-throughput"
+                      else f"on_demand_read_units is {rate:g} (no warm throughput reported: raise it to read faster)")
             return [], f"needs {math.ceil(need)} read units/s to finish in the window, {figure}"
         return [option(rate, None, 0, None)], None
 
