@@ -8,6 +8,10 @@ The model (DESIGN.md section 5):
     cluster capacity  = window_s - cluster_bootstrap_s
     tables per cluster <= (max_objects - 2) // 3      (Data Pipeline; EMR: emr_max_steps)
 
+Local (in-process) backups need no cluster: they run in lanes on the controller, as many side by side
+as it sustains (controller_max_scans scans and controller_bytes_per_s bytes/s at any instant), and
+clusters take only what does not fit there.
+
 The same code, restricted to the seed's rules (one cluster engine, boosts only where a table cannot
 fit, next-fit over ascending durations), gives the baseline every plan is compared with; a plan
 never uses more clusters than that baseline and never costs more.
@@ -22,6 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_load import fit_lanes, load_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cost_model import Prices
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 
@@ -43,9 +48,12 @@ class Model:
     bytes_per_rcu_s: float = 4096.0  # bytes one read unit moves per second
     emr_max_steps: int = 256  # EMR's limit of pending and running steps per cluster
     auto_cluster_engine: str = "datapipeline"  # what engine auto uses when a cluster is cheapest
-    on_demand_read_units: float = 100.0  # read units per second a backup may use on an on-demand table
-    local_max_bytes: int = 1024**3  # engine auto runs tables up to this size in-process
-    local_max_lanes: int = 4  # in-process backups engine auto may run side by side
+    on_demand_read_units: float = 100.0  # on-demand read rate when DescribeTable reports no warm throughput
+    local_max_bytes: int = 0  # largest table engine auto runs in-process; 0: any that fits the controller
+    # What one controller sustains (docs/planning.md says how the bytes/s figure was measured):
+    # rate-limited scans mostly wait on I/O, so many run side by side within one aggregate read rate.
+    controller_max_scans: int = 64
+    controller_bytes_per_s: float = 20 * 1024**2
     local_activity_s: int = 10  # per table start-up of an in-process backup
     export_bootstrap_s: int = 900  # a native export takes at least this long, whatever the size
     export_bytes_per_s: float = 50 * 1024**2  # observed native export throughput, for the schedule only
@@ -62,8 +70,8 @@ class Model:
             if isinstance(value, int | float) and value < 0:
                 raise InputError(f"model.{spec.name}", f"must not be negative, got {value}", "give a value >= 0")
         for name in ("bytes_per_rcu_s", "on_demand_read_units", "export_bytes_per_s", "emr_max_steps",
-                     "local_max_lanes", "export_max_concurrent", "table_max_rcu", "account_max_rcu",
-                     "default_item_bytes"):
+                     "controller_max_scans", "controller_bytes_per_s", "export_max_concurrent", "table_max_rcu",
+                     "account_max_rcu", "default_item_bytes"):
             if getattr(self, name) <= 0:
                 raise InputError(f"model.{name}", f"must be greater than 0, got {getattr(self, name)}",
                                  "give a positive value")
@@ -73,13 +81,24 @@ class Model:
         self.prices.validate()
 
 
+# Deprecated model keys and the key each now sets: a lane ran one scan at a time, so N lanes were N scans.
+MODEL_ALIASES = {"local_max_lanes": "controller_max_scans"}
+
+
 def model_from_dict(values: dict[str, Any] | None) -> Model:
     """A Model from a flat dict of overrides (model constants and prices side by side)."""
     model_keys = {spec.name: spec.type for spec in fields(Model) if spec.name != "prices"}
     price_keys = {spec.name for spec in fields(Prices)}
     model_args: dict[str, Any] = {}
     price_args: dict[str, Any] = {}
-    for key, value in (values or {}).items():
+    values = dict(values or {})
+    for old, new in MODEL_ALIASES.items():
+        if old in values:
+            if new in values:
+                raise InputError(f"model.{old}", f"is the deprecated name of {new}, and both are given",
+                                 f"keep only {new}")
+            values[new] = values.pop(old)
+    for key, value in values.items():
         if key not in model_keys and key not in price_keys:
             known = ", ".join(sorted([*model_keys, *price_keys]))
             raise InputError(f"model.{key}", "unknown key", f"use one of {known}")
@@ -176,6 +195,7 @@ class TableInfo:
     autoscaling_max_rcu: int | None = None
     max_rcu: int | None = None  # per-table limit; the model's table_max_rcu when unknown
     gsis: tuple[tuple[str, int], ...] = ()  # (index name, provisioned RCU): recorded, never boosted
+    warm_read_units: int | None = None  # DescribeTable's WarmThroughput.ReadUnitsPerSecond, when reported
 
     @property
     def on_demand(self) -> bool:
@@ -183,7 +203,7 @@ class TableInfo:
 
 
 INLINE_KEYS = {"name", "size_bytes", "item_count", "billing_mode", "rcu", "pitr", "status", "autoscaling_min_rcu",
-               "autoscaling_max_rcu", "max_rcu", "gsis"}
+               "autoscaling_max_rcu", "max_rcu", "gsis", "warm_read_units"}
 
 
 def table_from_descriptor(value: Any, index: int) -> TableInfo:
@@ -203,7 +223,8 @@ def table_from_descriptor(value: Any, index: int) -> TableInfo:
         raise InputError(f"{where}.billing_mode", f"unknown billing mode {value['billing_mode']!r}",
                          f"use {PROVISIONED} or {ON_DEMAND}")
     numbers: dict[str, int | None] = {}
-    for key in ("size_bytes", "item_count", "rcu", "autoscaling_min_rcu", "autoscaling_max_rcu", "max_rcu"):
+    for key in ("size_bytes", "item_count", "rcu", "autoscaling_min_rcu", "autoscaling_max_rcu", "max_rcu",
+                "warm_read_units"):
         raw = value.get(key)
         if raw is None:
             numbers[key] = None
@@ -221,7 +242,8 @@ def table_from_descriptor(value: Any, index: int) -> TableInfo:
         name=name, size_bytes=numbers["size_bytes"] or 0, item_count=numbers["item_count"] or 0, billing_mode=mode,
         rcu=numbers["rcu"] or 0, pitr=bool(value.get("pitr", False)), status=str(value.get("status", "ACTIVE")),
         autoscaling_min_rcu=numbers["autoscaling_min_rcu"], autoscaling_max_rcu=numbers["autoscaling_max_rcu"],
-        max_rcu=numbers["max_rcu"], gsis=tuple((g["name"], int(g.get("rcu") or 0)) for g in gsis))
+        max_rcu=numbers["max_rcu"], gsis=tuple((g["name"], int(g.get("rcu") or 0)) for g in gsis),
+        warm_read_units=numbers["warm_read_units"] or None)
 
 
 @dataclass(frozen=True)
@@ -360,6 +382,7 @@ class Option:
     read_percentage: float | None
     cost_usd: float  # the table's own cost, used to choose between options
     mandatory_boost: bool = False
+    read_rate_source: str | None = None  # provisioned | warm-throughput | default; None for exports
 
 
 @dataclass(slots=True)
@@ -377,6 +400,14 @@ def _timing(engine: str, model: Model) -> tuple[int, int]:
     return model.cluster_bootstrap_s, model.activity_bootstrap_s
 
 
+def on_demand_rate(table: TableInfo, settings: PlanSettings) -> tuple[float, str]:
+    """Read units/s a backup may take from an on-demand table, and which figure it comes from."""
+    if table.warm_read_units:
+        # The warm throughput is what the table serves at once, without scaling up first.
+        return settings.read_percentage * table.warm_read_units, "warm-throughput"
+    return settings.model.on_demand_read_units, "default"
+
+
 def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettings, seed: bool,
                   ) -> tuple[list[Option], str | None]:
     model, prices = settings.model, settings.model.prices
@@ -386,33 +417,59 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
     hold_s = settings.window_s  # boosts are judged as if held all window: never cheaper than they turn out
 
     bytes_per_rcu_s = model.bytes_per_rcu_s
+    room = capacity - activity
+    if size and room <= 0:
+        return [], f"a {settings.window_s} s window leaves no time after {engine}'s {bootstrap + activity} s start-up"
+    need = size / (bytes_per_rcu_s * room) if size else 0.0  # read units per second that just fit the window
+    ceiling = pace = math.inf
+    if engine == "local":
+        # One scan can never take more than the whole controller, and reads no faster than its even
+        # share of it unless the window needs it to: then the scan count and the bytes/s run out
+        # together, and a short scan never holds the controller's bandwidth for itself.
+        ceiling = model.controller_bytes_per_s / bytes_per_rcu_s
+        # Rounded up to a hundredth of a unit, so that the duration it gives still fits the window.
+        pace = min(ceiling, max(ceiling / model.controller_max_scans, math.ceil(need * 100) / 100))
     # A cluster's bootstrap is shared by the tables in it, in proportion to the time they take.
     per_busy_s = per_s * (1 + bootstrap / capacity) if capacity > 0 else 0.0
     reads = prices.on_demand_read_cost(size, bytes_per_rcu_s) if table.on_demand else 0.0
+    source = "provisioned"
 
     def option(rate: float, boost_rcu: int | None, added: int, share: float | None, mandatory: bool = False) -> Option:
         duration = 0 if size == 0 else activity + math.ceil(size / (rate * bytes_per_rcu_s))
         cost = per_busy_s * duration + reads + (prices.boost_cost(added, hold_s) if added else 0.0)
-        return Option(engine, duration, rate, boost_rcu, added, share, cost, mandatory)
+        return Option(engine, duration, rate, boost_rcu, added, share, cost, mandatory, source)
 
-    if size == 0:
-        rate = model.on_demand_read_units if table.on_demand else settings.read_percentage * table.rcu
-        return [option(rate, None if table.on_demand else table.rcu, 0, None if table.on_demand
-                       else settings.read_percentage)], None
-    room = capacity - activity
-    if room <= 0:
-        return [], f"a {settings.window_s} s window leaves no time after {engine}'s {bootstrap + activity} s start-up"
-    need = size / (model.bytes_per_rcu_s * room)  # read units per second that just fit the window
     if table.on_demand:
-        if model.on_demand_read_units < need:
-            return [], (f"needs {math.ceil(need)} read units/s to finish in the window, "
-                        f"on_demand_read_units is {model.on_demand_read_units:g}")
-        return [option(model.on_demand_read_units, None, 0, None)], None
+        allowed, source = on_demand_rate(table, settings)
+        rate = min(allowed, pace)
+        if size == 0:
+            return [option(rate, None, 0, None)], None
+    else:
+        # Held to the pace by a smaller share, so that the plan's share is what the scan reads;
+        # rounded up, so that the window's need is still met, but never past the controller.
+        share = settings.read_percentage
+        if share * table.rcu > pace:
+            share = min(share, math.ceil(pace / table.rcu * 10**SHARE_DIGITS) / 10**SHARE_DIGITS)
+            if share * table.rcu > ceiling:
+                share = _round_down(ceiling / table.rcu)
+        rate = share * table.rcu
+        if size == 0:
+            return [option(rate, table.rcu, 0, share)], None
+    if need > ceiling:
+        return [], (f"needs {math.ceil(need * bytes_per_rcu_s)} bytes/s to finish in the window, more than the "
+                    f"controller reads (controller_bytes_per_s {model.controller_bytes_per_s:.0f})")
+    if table.on_demand:
+        if rate < need:
+            figure = (f"{settings.read_percentage:g} of its warm throughput {table.warm_read_units} is {rate:g}"
+                      if source == "warm-throughput"
+                      else f"on_demand_read_units is {rate:g} (no warm throughput reported: raise it to read faster)")
+            return [], f"needs {math.ceil(need)} read units/s to finish in the window, {figure}"
+        return [option(rate, None, 0, None)], None
 
     options: list[Option] = []
-    base = settings.read_percentage * table.rcu
+    base = rate
     if base >= need:
-        options.append(option(base, table.rcu, 0, settings.read_percentage))
+        options.append(option(base, table.rcu, 0, share))
     limit = min(table.max_rcu or model.table_max_rcu, table.autoscaling_max_rcu or model.table_max_rcu)
     rates = [need] if base < need else []
     if not seed and per_s > 0:
@@ -422,15 +479,14 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
         optimal = math.sqrt(per_busy_s * size / (bytes_per_rcu_s * prices.rcu_hour_usd * hours))
         if optimal > max(base, need):
             rates.append(optimal)
-    for rate in rates:
+    for wanted in rates:
         # The backup reads only the added capacity, so the application keeps all of its own.
-        added = min(math.ceil(rate), limit - table.rcu)
+        added = min(math.ceil(wanted), limit - table.rcu, math.floor(min(pace, 2**62)))
         if added < need or added <= base:
             continue
         boost_rcu = table.rcu + added
         # Rounded down, so that a scan held to this share never eats into the application's part.
-        share = math.floor(added / boost_rcu * 10**SHARE_DIGITS) / 10**SHARE_DIGITS
-        options.append(option(float(added), boost_rcu, added, share, mandatory=base < need))
+        options.append(option(float(added), boost_rcu, added, _round_down(added / boost_rcu), mandatory=base < need))
     if not options:
         capped_by = (f"autoscaling MaxCapacity {table.autoscaling_max_rcu}" if table.autoscaling_max_rcu
                      and table.autoscaling_max_rcu < (table.max_rcu or model.table_max_rcu)
@@ -439,11 +495,17 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
     return options, None
 
 
+def _round_down(share: float) -> float:
+    return math.floor(share * 10**SHARE_DIGITS) / 10**SHARE_DIGITS
+
+
 def _export_option(table: TableInfo, size: int, settings: PlanSettings) -> tuple[list[Option], str | None]:
     if not table.pitr:
         return [], "the export engine needs point-in-time recovery; enable PITR on the table or choose another engine"
     model = settings.model
     duration = model.export_bootstrap_s + math.ceil(size / model.export_bytes_per_s)
+    if settings.engine == "auto" and duration > settings.window_s:
+        return [], f"an export of it takes {duration} s, longer than the {settings.window_s} s window"
     return [Option("export", duration, None, None, 0, None, model.prices.export_cost(size))], None
 
 
@@ -453,7 +515,7 @@ def _engines(table: TableInfo, size: int, settings: PlanSettings, seed: bool) ->
     if seed:
         return [settings.model.auto_cluster_engine]
     engines = [settings.model.auto_cluster_engine]
-    if size <= settings.model.local_max_bytes:
+    if not settings.model.local_max_bytes or size <= settings.model.local_max_bytes:
         engines.insert(0, "local")
     if table.pitr:
         engines.append("export")
@@ -505,6 +567,7 @@ class PlannedTable:
             "billing_mode": t.billing_mode, "rcu": None if t.on_demand else t.rcu,
             "boost_rcu": o.boost_rcu, "boosted": o.added_rcu > 0, "read_percentage": o.read_percentage,
             "read_units_per_second": None if o.read_units_per_second is None else round(o.read_units_per_second, 2),
+            "read_rate_source": o.read_rate_source,
             "start_offset_s": self.start_offset_s, "duration_s": o.duration_s, "pitr": t.pitr,
             "autoscaling": None if t.autoscaling_max_rcu is None else {
                 "min_rcu": t.autoscaling_min_rcu, "max_rcu": t.autoscaling_max_rcu},
@@ -538,6 +601,7 @@ class Plan:
     packing: dict[str, dict[str, Any]]
     cost: dict[str, float]
     baseline: dict[str, Any] = field(default_factory=dict)
+    controller: dict[str, Any] = field(default_factory=dict)  # its model and the planned local load's peaks
 
     @property
     def estimated_cost_usd(self) -> float:
@@ -560,7 +624,7 @@ class Plan:
             "estimated_cost_usd": round(self.estimated_cost_usd, 4),
             "cost_breakdown_usd": {k: round(v, 4) for k, v in self.cost.items()},
             "makespan_s": max((c.end_offset_s for c in self.clusters), default=0),
-            "packing": self.packing, "baseline": self.baseline,
+            "packing": self.packing, "baseline": self.baseline, "controller": self.controller,
             "clusters": [c.to_dict() for c in self.clusters],
             "unplannable": self.unplannable, "warnings": self.warnings,
         }
@@ -640,60 +704,90 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, seed: bool) -> Plan:
     by_engine: dict[str, list[PlannedTable]] = {}
     for candidate, option in chosen:
         by_engine.setdefault(option.engine, []).append(PlannedTable(candidate.table, candidate.size_bytes, option))
-    lanes: list[list[PlannedTable]] = []
-    if settings.engine == "auto" and "local" in by_engine:
-        lanes, overflow = _fit_local_lanes(by_engine.pop("local"), settings)
-        options_of = {c.table.name: c.options for c in candidates}
-        for planned in overflow:
-            others = [o for o in options_of[planned.table.name] if o.engine != "local"]
+    options_of = {c.table.name: c.options for c in candidates}
+    fix = " and no other engine can run it" if settings.engine == "auto" else "; widen the window or use engine auto"
+
+    def move(left_out: list[PlannedTable], engines: tuple[str, ...], why: str) -> None:
+        """Give tables that did not fit where they were first put their cheapest option on `engines`."""
+        nonlocal headroom
+        for planned in left_out:
             headroom += planned.option.added_rcu
-            pick = _choose(others, headroom, settings)
+            pick = _choose([o for o in options_of[planned.table.name] if o.engine in engines], headroom, settings)
             if pick is None:
-                unplannable.append({"name": planned.table.name,
-                                    "reason": "no room left in the local lanes and no other engine can run it"})
+                unplannable.append({"name": planned.table.name, "reason": f"{why}{fix}"})
                 continue
             headroom -= pick.added_rcu
             by_engine.setdefault(pick.engine, []).append(PlannedTable(planned.table, planned.size_bytes, pick))
 
+    lanes: list[list[PlannedTable]] = []
+    if "local" in by_engine:
+        lanes, overflow = _fit_controller(by_engine.pop("local"), settings)
+        move(overflow, ("export", *CLUSTER_ENGINES),
+             f"the controller has no room left for it in the window (controller_max_scans "
+             f"{model.controller_max_scans}, controller_bytes_per_s {model.controller_bytes_per_s:.0f})")
+    exports: list[Cluster] = []
+    if "export" in by_engine:
+        exports = _export_batches(by_engine.pop("export"), settings)
+        late = [t for c in exports for t in c.tables if t.start_offset_s + t.option.duration_s > settings.window_s]
+        if late and settings.engine == "auto":
+            # The latest exports are the longest, at the end of the last batches: without them the
+            # batches before stay as they were and end inside the window.
+            move(late, CLUSTER_ENGINES, f"{model.export_max_concurrent} exports at a time end after the window")
+            moved = {id(t) for t in late}
+            exports = _export_batches([t for c in exports for t in c.tables if id(t) not in moved], settings)
+        elif late:
+            warnings.append(f"{len(late)} export(s) may finish after the window closes (they stay point-in-time "
+                            f"consistent): {', '.join(t.table.name for t in late[:10])}")
+
     clusters: list[Cluster] = []
     packing: dict[str, dict[str, Any]] = {}
-    for name in ("datapipeline", "emr", "local"):
+    for name in CLUSTER_ENGINES:
         if name in by_engine:
             clusters += _pack_engine(name, by_engine[name], settings, seed, packing)
     if lanes:
         durations = [p.option.duration_s for lane in lanes for p in lane]
         packing["local"] = {"clusters": len(lanes), "lower_bound": lower_bound(durations, settings.window_s, 1 << 30),
                             "next_fit_ascending": len(next_fit_ascending(durations, settings.window_s, 1 << 30)),
-                            "method": f"shortest-first into at most {model.local_max_lanes} lanes",
+                            "method": f"controller: shortest first, at most {model.controller_max_scans} scans and "
+                                      f"{model.controller_bytes_per_s / 1024**2:g} MiB/s at once",
                             "capacity_s": settings.window_s, "tables_per_cluster": max(len(lane) for lane in lanes)}
-        clusters += [_cluster("local", lane, 0) for lane in lanes]
-    if "export" in by_engine:
-        clusters += _export_batches(by_engine["export"], settings, warnings)
-    if engine == "local" and packing.get("local", {}).get("clusters", 0) > model.local_max_lanes:
-        warnings.append(f"{packing['local']['clusters']} local lanes planned, more than local_max_lanes "
-                        f"({model.local_max_lanes}): run that many in parallel or the window will be overrun")
+        clusters += [Cluster("", "local", 0, lane[-1].start_offset_s + lane[-1].option.duration_s, lane)
+                     for lane in lanes]
+    clusters += exports
     width = max(2, len(str(len(clusters))))
     for number, cluster in enumerate(clusters, 1):
         cluster.id = f"c{number:0{width}d}"
     cost = _cost(clusters, settings)
     unplannable.sort(key=lambda u: u["name"])
-    return Plan(settings.window_s, engine, clusters, unplannable, warnings, packing, cost)
+    load = load_of((p.start_offset_s, p.option.duration_s, _bytes_per_s(p.option, model)) for lane in lanes
+                   for p in lane)
+    controller = {"max_scans": model.controller_max_scans, "bytes_per_s": model.controller_bytes_per_s,
+                  "peak_scans": load.peak_scans, "peak_bytes_per_s": round(load.peak_bytes_per_s, 1),
+                  "bytes_per_read_unit": model.bytes_per_rcu_s}
+    return Plan(settings.window_s, engine, clusters, unplannable, warnings, packing, cost, controller=controller)
 
 
-def _fit_local_lanes(planned: list[PlannedTable], settings: PlanSettings,
-                     ) -> tuple[list[list[PlannedTable]], list[PlannedTable]]:
-    """Keep in-process the tables that fit the lanes (shortest first, so most tables stay); return the rest."""
-    heap = [(0, lane) for lane in range(settings.model.local_max_lanes)]
-    lanes: list[list[PlannedTable]] = [[] for _ in heap]
+def _bytes_per_s(option: Option, model: Model) -> float:
+    return (option.read_units_per_second or 0.0) * model.bytes_per_rcu_s
+
+
+def _fit_controller(planned: list[PlannedTable], settings: PlanSettings,
+                    ) -> tuple[list[list[PlannedTable]], list[PlannedTable]]:
+    """Keep in-process the tables that fit the controller's scans and bytes/s in the window, shortest
+    first so that most tables stay; each lane's tables run one after another. Returns lanes and the rest."""
+    model = settings.model
+    ordered = sorted(planned, key=lambda p: (p.option.duration_s, p.table.name))
+    placements = fit_lanes([(p.option.duration_s, _bytes_per_s(p.option, model)) for p in ordered],
+                           settings.window_s, model.controller_max_scans, model.controller_bytes_per_s)
+    lanes: dict[int, list[PlannedTable]] = {}
     overflow: list[PlannedTable] = []
-    for table in sorted(planned, key=lambda p: (p.option.duration_s, p.table.name)):
-        load, lane = heap[0]
-        if load + table.option.duration_s <= settings.window_s:
-            lanes[lane].append(table)
-            heapq.heapreplace(heap, (load + table.option.duration_s, lane))
-        else:
+    for table, placement in zip(ordered, placements, strict=True):
+        if placement is None:
             overflow.append(table)
-    return [lane for lane in lanes if lane], overflow
+            continue
+        table.start_offset_s = placement.start_s
+        lanes.setdefault(placement.lane, []).append(table)
+    return [lanes[lane] for lane in sorted(lanes)], overflow
 
 
 def _pack_engine(engine: str, planned: list[PlannedTable], settings: PlanSettings, seed: bool,
@@ -725,7 +819,7 @@ def _cluster(engine: str, members: list[PlannedTable], bootstrap: int) -> Cluste
     return Cluster("", engine, 0, offset, ordered)
 
 
-def _export_batches(planned: list[PlannedTable], settings: PlanSettings, warnings: list[str]) -> list[Cluster]:
+def _export_batches(planned: list[PlannedTable], settings: PlanSettings) -> list[Cluster]:
     """Exports run side by side, at most export_max_concurrent at a time."""
     ordered = sorted(planned, key=lambda p: (p.option.duration_s, p.table.name))
     step = settings.model.export_max_concurrent
@@ -738,11 +832,6 @@ def _export_batches(planned: list[PlannedTable], settings: PlanSettings, warning
         end = start + max(t.option.duration_s for t in batch)
         clusters.append(Cluster("", "export", start, end, batch))
         start = end
-    late = [t.table.name for c in clusters for t in c.tables if t.start_offset_s + t.option.duration_s
-            > settings.window_s]
-    if late:
-        warnings.append(f"{len(late)} export(s) may finish after the window closes (they stay point-in-time "
-                        f"consistent): {', '.join(late[:10])}")
     return clusters
 
 

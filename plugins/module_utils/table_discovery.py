@@ -119,7 +119,8 @@ def table_info(description: dict[str, Any], pitr: bool, scaling: tuple[int, int]
         status=description.get("TableStatus", "ACTIVE"),
         autoscaling_min_rcu=scaling[0] if scaling else None, autoscaling_max_rcu=scaling[1] if scaling else None,
         gsis=tuple((g["IndexName"], 0 if mode == ON_DEMAND else _read_capacity(g))
-                   for g in description.get("GlobalSecondaryIndexes", [])))
+                   for g in description.get("GlobalSecondaryIndexes", [])),
+        warm_read_units=int(description.get("WarmThroughput", {}).get("ReadUnitsPerSecond") or 0) or None)
 
 
 def discover(ddb: Any, aas: Any, include: list[str], exclude: list[str], workers: int = 16) -> Discovery:

@@ -14,6 +14,12 @@ description:
     capacity (a boost) where it would not finish in the window or where the cost model finds boosting
     cheaper than cluster time, chooses its engine, and packs the tables into clusters that fit the window
     (first-fit decreasing, then a balanced improvement pass).
+  - Local (in-process) backups are planned against what one controller sustains - C(controller_max_scans)
+    concurrent table scans and C(controller_bytes_per_s) read bytes per second, both in O(model) - so that
+    at no instant of the window the planned local scans exceed either; RV(controller) reports the peaks.
+  - On-demand tables are read at O(read_percentage) of the warm throughput DescribeTable reports
+    (C(WarmThroughput.ReadUnitsPerSecond)), else at C(on_demand_read_units); each planned table says which
+    in C(read_rate_source).
   - A boosted table's backup reads only the added capacity, so the application keeps its original RCU.
     Boosts stay under the table limit, the autoscaling MaxCapacity and the account's free capacity
     (from DescribeLimits).
@@ -42,7 +48,8 @@ options:
       - Describe the tables here instead of discovering them; no AWS call is made.
       - Keys are C(name) (required), C(size_bytes), C(item_count), C(billing_mode) (C(PROVISIONED) or
         C(PAY_PER_REQUEST)), C(rcu) (required when provisioned), C(pitr), C(status),
-        C(autoscaling_min_rcu), C(autoscaling_max_rcu), C(max_rcu) and C(gsis) (a list of C(name), C(rcu)).
+        C(autoscaling_min_rcu), C(autoscaling_max_rcu), C(max_rcu), C(gsis) (a list of C(name), C(rcu)) and
+        C(warm_read_units) (an on-demand table's warm read throughput, read units per second).
     type: list
     elements: dict
   window:
@@ -68,10 +75,11 @@ options:
         default: UTC
   engine:
     description:
-      - V(auto) chooses per table by cost - V(local) (in-process) for tables up to C(local_max_bytes)
-        while the local lanes have room, V(export) where PITR is on and it is cheaper, otherwise the
-        cluster engine C(auto_cluster_engine).
-      - Any other value puts every table on that engine; V(export) needs PITR on each table.
+      - V(auto) chooses per table by cost - V(local) (in-process, no cluster) for every table that fits the
+        controller's spare capacity in the window, V(export) where PITR is on, it is cheaper and it ends
+        inside the window, otherwise the cluster engine C(auto_cluster_engine).
+      - Any other value puts every table on that engine; V(export) needs PITR on each table; with V(local),
+        tables the controller cannot hold in the window are listed in RV(unplannable).
     type: str
     choices: [auto, datapipeline, emr, export, local]
     default: auto
@@ -90,13 +98,16 @@ options:
       - Overrides of the planning constants and prices, as a flat dict. See the collection's
         C(docs/planning.md) for the meaning of each.
       - Timing and limits - C(cluster_bootstrap_s) (600), C(activity_bootstrap_s) (60), C(bytes_per_rcu_s)
-        (4096), C(emr_max_steps) (256), C(auto_cluster_engine) (datapipeline), C(on_demand_read_units) (100),
-        C(local_max_bytes) (1 GiB), C(local_max_lanes) (4), C(local_activity_s) (10), C(export_bootstrap_s)
+        (4096), C(emr_max_steps) (256), C(auto_cluster_engine) (datapipeline), C(on_demand_read_units) (100,
+        for on-demand tables without a warm throughput), C(local_max_bytes) (0, no limit),
+        C(controller_max_scans) (64), C(controller_bytes_per_s) (20971520, 20 MiB/s),
+        C(local_activity_s) (10), C(export_bootstrap_s)
         (900), C(export_bytes_per_s) (50 MiB), C(export_max_concurrent) (300), C(table_max_rcu) and
         C(account_max_rcu) (from DescribeLimits when discovering, else 40000 and 80000),
         C(default_item_bytes) (1024), C(boost_min_saving_usd) (0.01).
       - Prices in USD - C(instance_hour_usd) (0.24), C(instances_per_cluster) (2), C(rcu_hour_usd)
         (0.00013), C(on_demand_read_million_usd) (0.125), C(export_gb_usd) (0.10).
+      - C(local_max_lanes) is the deprecated name of C(controller_max_scans); giving both is an error.
     type: dict
     default: {}
   workers:
@@ -199,6 +210,15 @@ packing:
   type: dict
   sample: {"datapipeline": {"clusters": 5, "lower_bound": 5, "next_fit_ascending": 7,
            "method": "first-fit-decreasing", "capacity_s": 24600, "tables_per_cluster": 32}}
+controller:
+  description:
+    - The controller model the local lanes were planned against (C(max_scans), C(bytes_per_s)), the most
+      planned local scans and read bytes/s at any one instant (C(peak_scans), C(peak_bytes_per_s)), and
+      C(bytes_per_read_unit), the bytes one read unit per second moves in the model.
+  returned: success
+  type: dict
+  sample: {"max_scans": 64, "bytes_per_s": 20971520.0, "peak_scans": 64, "peak_bytes_per_s": 15901635.8,
+           "bytes_per_read_unit": 4096.0}
 baseline:
   description: The seed rule's clusters and cost for the same tables, for comparison.
   returned: success
@@ -206,10 +226,13 @@ baseline:
   sample: {"rule": "seed: ...", "clusters": 7, "estimated_cost_usd": 20.1, "unplannable": 0}
 clusters:
   description:
-    - Clusters in start order. Tables of a cluster run one after another (exports side by side).
+    - Clusters in start order. Tables of a cluster run one after another (exports side by side). The
+      local engine's clusters are lanes of the controller, which runs its lanes side by side; a lane's
+      tables may start after a gap, at their C(start_offset_s).
     - Each table has C(name), C(engine), C(size_bytes), C(item_count), C(billing_mode), C(rcu), C(boost_rcu)
       (the read capacity to set during the backup), C(boosted), C(read_percentage) (share of C(boost_rcu)
-      the backup may read), C(read_units_per_second), C(start_offset_s), C(duration_s), C(pitr),
+      the backup may read), C(read_units_per_second), C(read_rate_source) (C(provisioned), or for an
+      on-demand table C(warm-throughput) or C(default); null for exports), C(start_offset_s), C(duration_s), C(pitr),
       C(autoscaling), C(gsis) and C(estimated_cost_usd). C(rcu), C(boost_rcu) and C(read_percentage)
       are null for on-demand tables.
   returned: success
@@ -219,6 +242,7 @@ clusters:
             "estimated_cost_usd": 2.9, "tables": [{"name": "orders", "engine": "datapipeline",
             "size_bytes": 53687091200, "item_count": 90000000, "billing_mode": "PROVISIONED", "rcu": 100,
             "boost_rcu": 300, "boosted": true, "read_percentage": 0.6666, "read_units_per_second": 200.0,
+            "read_rate_source": "provisioned",
             "start_offset_s": 600, "duration_s": 5400, "pitr": false, "autoscaling": null, "gsis": [],
             "estimated_cost_usd": 0.4}]}]
 unplannable:

@@ -106,6 +106,22 @@ def test_local_engine_puts_every_table_in_local_clusters():
     assert {t["engine"] for t in planned(run.result).values()} == {"local"}
 
 
+def test_controller_model_and_warm_throughput_through_the_module():
+    tables = [{"name": f"small-{i:02d}", "size_bytes": 200 * 1024**2, "rcu": 20} for i in range(10)]
+    tables.append({"name": "warm", "size_bytes": 50 * GIB, "billing_mode": "PAY_PER_REQUEST",
+                   "warm_read_units": 12000})
+    run = run_module("dynamodb_backup_plan", {"tables": tables, "region": REGION, "endpoint_url": DEAD_ENDPOINT,
+                                              "model": {"local_max_lanes": 2, "controller_bytes_per_s": 10**7}})
+    assert not run.failed, run.output
+    result = run.result
+    assert result["controller"]["max_scans"] == 2 and result["controller"]["bytes_per_s"] == 10**7
+    assert 0 < result["controller"]["peak_scans"] <= 2
+    assert len([c for c in result["clusters"] if c["engine"] == "local"]) <= 2
+    assert planned(result)["warm"]["read_rate_source"] == "warm-throughput"
+    assert planned(result)["small-00"]["read_rate_source"] == "provisioned"
+    assert "Controller (local lanes)" in result["report_markdown"]
+
+
 @pytest.mark.parametrize(("args", "field"), [
     ({"window": {"start": "01:00", "end": "01:00"}}, "window"),
     ({"window": {"start": "01:00", "end": "07:00", "timezone": "Moon/Base"}}, "window.timezone"),
@@ -115,6 +131,8 @@ def test_local_engine_puts_every_table_in_local_clusters():
     ({"tables": [{"name": "a", "size_bytes": -5, "rcu": 1}]}, "tables[0].size_bytes"),
     ({"model": {"rcu_hour_usd": -1}}, "model.rcu_hour_usd"),
     ({"model": {"clusterbootstrap": 5}}, "model.clusterbootstrap"),
+    ({"model": {"local_max_lanes": 2, "controller_max_scans": 3}}, "model.local_max_lanes"),
+    ({"model": {"controller_max_scans": 0}}, "model.controller_max_scans"),
     ({"include": []}, "include"),
 ])
 def test_bad_input_fails_before_any_aws_call(args, field):

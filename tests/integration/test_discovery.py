@@ -138,3 +138,18 @@ def test_sizes_and_limits_from_describe_calls():
     [big] = found.tables
     assert (big.size_bytes, big.item_count, big.rcu, big.pitr) == (5 * 1024**3, 10**6, 100, True)
     assert (found.table_max_rcu, found.account_max_rcu, found.account_rcu_in_use) == (80000, 160000, 100)
+
+
+def test_on_demand_warm_throughput_reaches_the_plan(moto_server):
+    ddb = client("dynamodb", moto_server.url)
+    aas = client("application-autoscaling", moto_server.url)
+    name = f"warm-{uuid.uuid4().hex[:6]}"
+    ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST",
+                     WarmThroughput={"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 5000})
+    [warm] = discover(ddb, aas, [name], []).tables
+    assert warm.on_demand and warm.warm_read_units == 15000
+    result = plan_backups([warm], PlanSettings(window_s=7 * 3600, read_percentage=0.5)).to_dict()
+    [planned] = [t for c in result["clusters"] for t in c["tables"]]
+    assert planned["read_rate_source"] == "warm-throughput"

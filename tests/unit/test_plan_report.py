@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 
+import pytest
+
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_report import MAX_ROWS, gantt_svg, markdown
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import (
     ON_DEMAND,
@@ -58,3 +60,27 @@ def test_long_plans_are_cut_in_markdown_but_complete_in_svg():
     assert f"{len(plan['clusters']) - MAX_ROWS} more in the plan JSON" in text
     root = ElementTree.fromstring(gantt_svg(plan))
     assert len(list(root.iter(f"{SVG}rect"))) >= sum(len(c["tables"]) for c in plan["clusters"])
+
+
+def test_controller_load_is_reported_and_drawn_under_its_model():
+    fleet = long_tailed_fleet(300)
+    in_use = account_in_use(fleet)
+    plan = plan_backups(fleet, PlanSettings(window_s=7 * 3600, model=Model(account_max_rcu=in_use + 500_000),
+                                            account_rcu_in_use=in_use)).to_dict()
+    controller = plan["controller"]
+    text = markdown(plan)
+    assert (f"at most {controller['peak_scans']} of {controller['max_scans']} scans and "
+            f"{controller['peak_bytes_per_s'] / 1024**2:,.1f} MiB/s of 20.0 MiB/s at once") in text
+    hours = text.split("## Controller load by hour")[1].split("\n## ")[0]
+    assert f"| 0h00 | {controller['peak_scans']} |" in hours
+    root = ElementTree.fromstring(gantt_svg(plan))
+    [model_box] = [r for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title").text.startswith("the controller")]
+    top = float(model_box.get("y"))
+    for shape in (*root.iter(f"{SVG}polygon"), *root.iter(f"{SVG}polyline")):
+        ys = [float(point.split(",")[1]) for point in shape.get("points").split()]
+        assert min(ys) >= top - 0.05  # the load never rises above the model's edge
+        assert shape.find(f"{SVG}title").text.split(",")[0] in ("concurrent scans", "read bytes/s")
+    # The busiest instant reaches the model's edge when the scans are all taken.
+    scans = next(root.iter(f"{SVG}polygon"))
+    assert controller["peak_scans"] == controller["max_scans"]
+    assert min(float(p.split(",")[1]) for p in scans.get("points").split()) == pytest.approx(top, abs=0.05)

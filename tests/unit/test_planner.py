@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, date, datetime
 
@@ -9,11 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_load import fit_lanes, load_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cost_model import Prices
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import (
     ON_DEMAND,
     Model,
+    Plan,
     PlanSettings,
     TableInfo,
     Window,
@@ -227,23 +230,102 @@ def test_export_engine_needs_pitr():
 
 
 def test_auto_picks_export_where_pitr_is_on_and_it_is_cheaper():
-    # 5 GiB at 5 RCU needs a boost and hours of cluster time; exporting it costs $0.50.
+    # 5 GiB at 5 RCU needs a boost and hours of cluster time; exporting it costs $0.50. The local
+    # engine, cheaper still, is kept to 1 GiB here.
     tables = [TableInfo("pitr", size_bytes=5 * GIB, rcu=5, pitr=True),
               TableInfo("nopitr", size_bytes=5 * GIB, rcu=5)]
-    result = plan(tables)
+    result = plan(tables, model=Model(local_max_bytes=GIB))
     assert planned(result)["pitr"]["engine"] == "export"
     assert planned(result)["nopitr"]["engine"] == Model().auto_cluster_engine
-    pricey = plan(tables, model=Model(prices=Prices(export_gb_usd=50.0)))
+    pricey = plan(tables, model=Model(local_max_bytes=GIB, prices=Prices(export_gb_usd=50.0)))
     assert planned(pricey)["pitr"]["engine"] == Model().auto_cluster_engine
+    # Without the size limit both stay on the controller, boosted just enough to fit the window.
+    free = plan(tables)
+    assert {t["engine"] for t in planned(free).values()} == {"local"}
+    assert free["estimated_cost_usd"] < result["estimated_cost_usd"]
 
 
-def test_local_lanes_overflow_to_clusters():
+def test_tables_beyond_the_controller_overflow_to_clusters():
+    # Each scan reads 10 RU/s for 5,130 s: two concurrent scans hold 4 tables each in 7 hours.
     tables = [TableInfo(f"s{i:02d}", size_bytes=200 * 1024**2, rcu=20) for i in range(40)]
-    result = plan(tables, model=Model(local_max_lanes=2))
-    engines = {t["engine"] for t in planned(result).values()}
-    assert engines == {"local", "datapipeline"}
-    assert result["packing"]["local"]["clusters"] <= 2
-    assert len(planned(result)) == 40
+    result = plan(tables, model=Model(controller_max_scans=2))
+    local = [t for t in planned(result).values() if t["engine"] == "local"]
+    assert {t["engine"] for t in planned(result).values()} == {"local", "datapipeline"}
+    assert len(local) == 8 and result["packing"]["local"]["clusters"] == 2
+    assert result["controller"]["peak_scans"] == 2 and len(planned(result)) == 40
+    # In a window that needs nearly their full 10 RU/s, a bytes/s cap of three such scans keeps
+    # three at once, whatever the scan count allows.
+    rate = 10 * Model().bytes_per_rcu_s
+    by_bytes = plan(tables, window_s=5200, model=Model(controller_bytes_per_s=3 * rate))
+    assert by_bytes["controller"]["peak_scans"] == 3
+    assert by_bytes["controller"]["peak_bytes_per_s"] <= 3 * rate
+    assert sum(t["engine"] == "local" for t in planned(by_bytes).values()) == 3
+
+
+def test_every_table_that_fits_the_controller_stays_local():
+    tables = [TableInfo(f"s{i:03d}", size_bytes=100 * 1024**2, rcu=20) for i in range(300)]
+    result = plan(tables)
+    assert result["engine_counts"] == {"local": 300} and result["estimated_cost_usd"] == 0
+    assert result["controller"]["peak_scans"] <= Model().controller_max_scans
+    assert all(t["start_offset_s"] + t["duration_s"] <= SEVEN_HOURS for t in planned(result).values())
+
+
+def test_a_fast_table_is_paced_to_its_share_of_the_controller():
+    # Half of 40,000 RCU would be 80 MiB/s: the controller reads it at its even share unless the
+    # window needs more, so one table never holds the controller's whole bandwidth.
+    model = Model()
+    share = model.controller_bytes_per_s / model.controller_max_scans / model.bytes_per_rcu_s
+    result = plan([TableInfo("fast", size_bytes=GIB // 2, rcu=40000)])
+    fast = planned(result)["fast"]
+    assert fast["engine"] == "local" and fast["read_units_per_second"] <= share + 0.01
+    assert fast["read_percentage"] * 40000 <= share
+    needy = planned(plan([TableInfo("needy", size_bytes=200 * GIB, rcu=40000)]))["needy"]
+    assert needy["engine"] == "local" and needy["read_units_per_second"] > share
+    assert needy["start_offset_s"] + needy["duration_s"] <= SEVEN_HOURS
+
+
+def test_fixed_local_engine_lists_what_the_controller_cannot_hold():
+    tables = [TableInfo(f"s{i:02d}", size_bytes=200 * 1024**2, rcu=20) for i in range(10)]
+    result = plan(tables, engine="local", model=Model(controller_max_scans=1))
+    assert len(planned(result)) == 4
+    assert len(result["unplannable"]) == 6
+    assert all("controller_max_scans 1" in u["reason"] and "engine auto" in u["reason"]
+               for u in result["unplannable"])
+
+
+def test_local_max_lanes_is_a_deprecated_name_of_controller_max_scans():
+    assert model_from_dict({"local_max_lanes": 8}).controller_max_scans == 8
+    with pytest.raises(InputError) as caught:
+        model_from_dict({"local_max_lanes": 8, "controller_max_scans": 16})
+    assert caught.value.field == "model.local_max_lanes" and "controller_max_scans" in caught.value.fix
+    with pytest.raises(InputError) as caught:
+        model_from_dict({"controller_bytes_per_s": 0}).validate()
+    assert caught.value.field == "model.controller_bytes_per_s"
+
+
+def test_on_demand_tables_read_at_a_share_of_their_warm_throughput():
+    warm = TableInfo("warm", size_bytes=100 * GIB, billing_mode=ON_DEMAND, warm_read_units=12000)
+    cold = TableInfo("cold", size_bytes=GIB, billing_mode=ON_DEMAND)
+    result = plan([warm, cold], engine="emr", read_percentage=0.25)
+    got = planned(result)
+    assert got["warm"]["read_units_per_second"] == 3000.0 and got["warm"]["read_rate_source"] == "warm-throughput"
+    assert got["cold"]["read_units_per_second"] == 100.0 and got["cold"]["read_rate_source"] == "default"
+    # 100 GiB at the default 100 read units/s would not fit the window: the warm figure makes it fit.
+    unknown = plan([TableInfo("warm", size_bytes=100 * GIB, billing_mode=ON_DEMAND)], engine="emr")
+    assert "on_demand_read_units is 100" in unknown["unplannable"][0]["reason"]
+    small_warm = plan([TableInfo("w", size_bytes=1000 * GIB, billing_mode=ON_DEMAND, warm_read_units=4000)],
+                      engine="emr", read_percentage=0.1)
+    assert "of its warm throughput 4000 is 400" in small_warm["unplannable"][0]["reason"]
+    provisioned = planned(plan([TableInfo("p", size_bytes=GIB, rcu=1000, warm_read_units=5000)], engine="emr"))["p"]
+    assert provisioned["read_rate_source"] == "provisioned" and provisioned["read_units_per_second"] == 500.0
+
+
+def test_inline_tables_take_a_warm_throughput():
+    table = table_from_descriptor({"name": "s", "billing_mode": "PAY_PER_REQUEST", "warm_read_units": 12000}, 0)
+    assert table.warm_read_units == 12000
+    with pytest.raises(InputError) as caught:
+        table_from_descriptor({"name": "s", "billing_mode": "PAY_PER_REQUEST", "warm_read_units": -5}, 0)
+    assert caught.value.field == "tables[0].warm_read_units"
 
 
 def test_fixed_local_engine_puts_every_table_in_local_clusters():
@@ -318,17 +400,118 @@ def test_packing_refuses_items_longer_than_the_capacity():
 
 
 table_strategy = st.builds(
-    lambda index, size, rcu, on_demand, pitr, scaled_max, status: TableInfo(
+    lambda index, size, rcu, on_demand, pitr, scaled_max, status, warm: TableInfo(
         name=f"t{index}", size_bytes=size, item_count=size // 500,
         billing_mode=ON_DEMAND if on_demand else "PROVISIONED",
         rcu=0 if on_demand else rcu, pitr=pitr, status=status,
-        autoscaling_min_rcu=rcu if scaled_max else None, autoscaling_max_rcu=scaled_max),
+        autoscaling_min_rcu=rcu if scaled_max else None, autoscaling_max_rcu=scaled_max,
+        warm_read_units=warm),
     index=st.integers(0, 10**6),
     size=st.one_of(st.just(0), st.integers(1, 10 * GIB), st.integers(10 * GIB, 3 * 1024**4)),
     rcu=st.integers(1, 50000), on_demand=st.booleans(), pitr=st.booleans(),
     scaled_max=st.one_of(st.none(), st.integers(1, 60000)),
     status=st.sampled_from(["ACTIVE", "ACTIVE", "ACTIVE", "UPDATING", "CREATING"]),
+    warm=st.one_of(st.none(), st.integers(1, 100000)),
 )
+# Many small tables, so that the controller fills up and the bytes/s cap binds.
+small_table_strategy = st.builds(
+    lambda index, size, rcu, on_demand, warm: TableInfo(
+        name=f"s{index}", size_bytes=size, billing_mode=ON_DEMAND if on_demand else "PROVISIONED",
+        rcu=0 if on_demand else rcu, warm_read_units=warm),
+    index=st.integers(0, 10**6), size=st.one_of(st.just(0), st.integers(1, 20 * GIB)),
+    rcu=st.integers(1, 5000), on_demand=st.booleans(), warm=st.one_of(st.none(), st.integers(1, 40000)))
+
+
+def local_peaks(result: Plan, bytes_per_unit: float) -> tuple[int, float]:
+    """Worked out here, apart from the planner: the most scans and bytes/s running at once. The load
+    only rises when a scan starts, so its peaks are at some scan's start. Rates are the planner's own
+    (the JSON rounds them to a hundredth of a unit)."""
+    scans = [(t.start_offset_s, t.start_offset_s + t.option.duration_s, t.option.read_units_per_second * bytes_per_unit)
+             for c in result.clusters if c.engine == "local" for t in c.tables if t.option.duration_s]
+    most_scans, most_bytes = 0, 0.0
+    for at, _, _ in scans:
+        running = [rate for start, end, rate in scans if start <= at < end]
+        most_scans, most_bytes = max(most_scans, len(running)), max(most_bytes, sum(running))
+    return most_scans, most_bytes
+
+
+def sequential_in_window(cluster: dict, window_s: int) -> None:
+    previous_end = cluster["start_offset_s"]
+    for table in cluster["tables"]:
+        assert table["start_offset_s"] >= previous_end
+        previous_end = table["start_offset_s"] + table["duration_s"]
+    assert previous_end <= cluster["end_offset_s"] <= window_s
+
+
+@settings(max_examples=80, deadline=None)
+@given(tables=st.lists(st.one_of(small_table_strategy, table_strategy), max_size=80, unique_by=lambda t: t.name),
+       engine=st.sampled_from(["auto", "local"]), window_s=st.integers(1800, 86399),
+       read_percentage=st.floats(0.05, 1.0), max_scans=st.integers(1, 12),
+       bytes_per_s=st.one_of(st.integers(4096, 400_000), st.integers(400_000, 50 * 1024**2)))
+def test_planned_local_load_never_exceeds_the_controller(tables, engine, window_s, read_percentage, max_scans,
+                                                         bytes_per_s):
+    model = Model(controller_max_scans=max_scans, controller_bytes_per_s=bytes_per_s, account_max_rcu=10**9)
+    planned_night = plan_backups(tables, PlanSettings(window_s=window_s, engine=engine,
+                                                      read_percentage=read_percentage, model=model))
+    result = planned_night.to_dict()
+    local = [c for c in result["clusters"] if c["engine"] == "local"]
+    assert len(local) <= max_scans
+    for lane in local:
+        sequential_in_window(lane, window_s)
+    most_scans, most_bytes = local_peaks(planned_night, model.bytes_per_rcu_s)
+    assert most_scans <= max_scans
+    assert most_bytes <= bytes_per_s * (1 + 1e-9)
+    controller = result["controller"]
+    assert (controller["max_scans"], controller["bytes_per_s"]) == (max_scans, bytes_per_s)
+    assert controller["peak_scans"] == most_scans
+    assert controller["peak_bytes_per_s"] == pytest.approx(most_bytes, abs=0.1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(scans=st.lists(st.tuples(st.integers(0, 5000), st.floats(0.0, 2e6)), max_size=120),
+       window_s=st.integers(1, 20000), max_scans=st.integers(1, 10), cap=st.floats(1.0, 4e6))
+def test_fit_lanes_keeps_every_instant_within_both_caps(scans, window_s, max_scans, cap):
+    placed = fit_lanes(scans, window_s, max_scans, cap)
+    assert len(placed) == len(scans)
+    runs = []
+    for (duration, rate), where in zip(scans, placed, strict=True):
+        if where is None:
+            continue
+        assert 0 <= where.lane < max_scans and where.start_s + duration <= window_s
+        runs.append((where.lane, where.start_s, where.start_s + duration, rate))
+    for lane in range(max_scans):
+        ends = sorted((start, end) for number, start, end, _ in runs if number == lane and end > start)
+        assert all(first[1] <= second[0] for first, second in itertools.pairwise(ends))  # one after another
+    for _, at, _, _ in runs:
+        running = [rate for _, start, end, rate in runs if start <= at < end]
+        assert len(running) <= max_scans and sum(running) <= cap * (1 + 1e-9)
+    load = load_of((start, end - start, rate) for _, start, end, rate in runs)
+    assert load.peak_scans <= max_scans and load.peak_bytes_per_s <= cap * (1 + 1e-9)
+    # On an idle controller, the first scan that can run at all is placed, at the window's start.
+    fits = [index for index, (d, r) in enumerate(scans) if 0 < d <= window_s and r <= cap]
+    if fits:
+        assert placed[fits[0]] is not None and placed[fits[0]].start_s == 0
+
+
+SHARED_LIMITS = ("account headroom", "the controller has no room left")
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables=st.lists(st.one_of(small_table_strategy, table_strategy), max_size=40, unique_by=lambda t: t.name),
+       window_s=st.integers(1800, 86399), read_percentage=st.floats(0.05, 1.0), max_scans=st.integers(1, 8),
+       headroom=st.integers(0, 200000))
+def test_no_table_is_unplannable_when_some_engine_could_fit_it(tables, window_s, read_percentage, max_scans,
+                                                               headroom):
+    in_use = sum(t.rcu for t in tables)
+    plan_settings = PlanSettings(window_s=window_s, read_percentage=read_percentage, account_rcu_in_use=in_use,
+                                 model=Model(controller_max_scans=max_scans, account_max_rcu=max(1, in_use + headroom)))
+    result = plan_backups(tables, plan_settings)
+    by_name = {t.name: t for t in tables}
+    for entry in result.unplannable:
+        # Alone, with the same settings and the whole headroom, no engine fits it either; or else
+        # what it lacked was shared with the other tables and the reason says which.
+        alone = plan_backups([by_name[entry["name"]]], plan_settings)
+        assert alone.unplannable or any(limit in entry["reason"] for limit in SHARED_LIMITS), entry
 
 
 @settings(max_examples=150, deadline=None)
@@ -353,14 +536,16 @@ def test_plan_properties(tables, engine, window_s, read_percentage, max_objects,
         assert cluster["engine"] == engine or engine == "auto"
         if cluster["engine"] != "export":
             # Clusters fit the window, tables run one after another without overlapping.
-            assert cluster["end_offset_s"] <= window_s
             assert len(cluster["tables"]) <= plan_settings.tables_per_cluster(cluster["engine"])
-            previous_end = cluster["start_offset_s"]
-            for table in cluster["tables"]:
-                assert table["start_offset_s"] >= previous_end
-                previous_end = table["start_offset_s"] + table["duration_s"]
-            assert previous_end <= cluster["end_offset_s"]
+            sequential_in_window(cluster, window_s)
         for table in cluster["tables"]:
+            # Every planned table ends inside the window (only exports asked for by name may run over).
+            assert table["start_offset_s"] + table["duration_s"] <= window_s or engine == "export"
+            if source_on_demand := by_name[table["name"]].on_demand:
+                warm = by_name[table["name"]].warm_read_units
+                assert table["read_rate_source"] == (None if cluster["engine"] == "export" else
+                                                     "warm-throughput" if warm else "default")
+            assert source_on_demand or table["read_rate_source"] in ("provisioned", None)
             source = by_name[table["name"]]
             assert cluster["engine"] != "export" or source.pitr
             if table["boosted"]:
@@ -369,10 +554,11 @@ def test_plan_properties(tables, engine, window_s, read_percentage, max_objects,
                 assert source.rcu <= left + 1e-9 <= source.rcu + table["boost_rcu"] * 1e-4 + 1e-6
                 added += table["boost_rcu"] - source.rcu
     assert added <= headroom
-    # Never more clusters than next-fit over ascending durations, never below the lower bound.
-    for figures in result["packing"].values():
-        assert figures["lower_bound"] <= figures["clusters"] <= figures["next_fit_ascending"] or \
-            figures["method"].startswith("shortest-first")
+    # Never more clusters than next-fit over ascending durations, never below the lower bound (local
+    # lanes are no clusters: they run side by side on the controller, as many as it sustains).
+    for name, figures in result["packing"].items():
+        if name != "local":
+            assert figures["lower_bound"] <= figures["clusters"] <= figures["next_fit_ascending"]
     if result["baseline"]["unplannable"] <= len(result["unplannable"]):
         assert result["estimated_cost_usd"] <= result["baseline"]["estimated_cost_usd"] + 1e-6
 
@@ -389,3 +575,16 @@ def test_generated_fleets_meet_the_targets(count):
     auto = plan(fleet, model=model, account_rcu_in_use=in_use)
     assert auto["estimated_cost_usd"] <= auto["baseline"]["estimated_cost_usd"]
     assert auto["packing"][Model().auto_cluster_engine]["clusters"] <= auto["baseline"]["clusters"]
+
+
+def test_auto_moves_exports_that_would_end_after_the_window_to_clusters():
+    # Two cheap exports at a time, 921 s each: in a 3,000 s window only the first six fit.
+    tables = [TableInfo(f"p{i}", size_bytes=GIB, rcu=5, pitr=True) for i in range(8)]
+    model = Model(export_max_concurrent=2, local_max_bytes=GIB // 2, prices=Prices(export_gb_usd=0.001))
+    result = plan(tables, window_s=3000, model=model)
+    engines = [t["engine"] for t in planned(result).values()]
+    assert engines.count("export") == 6 and engines.count(Model().auto_cluster_engine) == 2
+    assert all(t["start_offset_s"] + t["duration_s"] <= 3000 for t in planned(result).values())
+    # Asked for by name, exports still run over the window, with a warning.
+    fixed = plan(tables, window_s=3000, engine="export", model=model)
+    assert len(planned(fixed)) == 8 and any("after the window" in w for w in fixed["warnings"])
