@@ -103,6 +103,18 @@ class ControllerLimits:
             raise InputError("max_read_units_per_second", "must be positive", "leave it unset for no controller cap")
 
 
+def controller_limits(plan: dict[str, Any], max_scans: int | None = None,
+                      read_units_per_second: float | None = None) -> ControllerLimits:
+    """The limits the plan's lanes were packed for (its `controller`), unless given explicitly; 0 units: no cap."""
+    controller = plan.get("controller") or {}
+    if read_units_per_second is None and controller.get("bytes_per_s"):
+        read_units_per_second = float(controller["bytes_per_s"]) / float(controller.get("bytes_per_read_unit") or 4096)
+    limits = ControllerLimits(max_scans=int(max_scans or controller.get("max_scans") or ControllerLimits.max_scans),
+                              read_units_per_second=read_units_per_second or None)
+    limits.validate()
+    return limits
+
+
 def local_lanes(plan: dict[str, Any]) -> list[list[LaneTable]]:
     """The plan's local clusters as lanes of tables in planned order."""
     clusters = plan.get("clusters")
@@ -215,11 +227,11 @@ class _Night:
 def run_lanes(ddb: Any, store: BackupStore, region: str, lanes: list[list[LaneTable]], base: ScanSettings,
               limits: ControllerLimits, window_start: datetime, capacity: CapacityHold | None = None,
               on_finish: Callable[[TableOutcome, int], None] | None = None,
-              stop: threading.Event | None = None, resume: bool = False) -> list[TableOutcome]:
+              stop: threading.Event | None = None, resume_since: datetime | None = None) -> list[TableOutcome]:
     """Back up every table of every lane, lanes side by side; one outcome per table, in finishing order.
 
-    With `resume`, a table already backed up since `window_start` (an earlier run of the same night) is
-    kept as it is, so a rerun backs up only what is missing."""
+    With `resume_since` (the window's opening), a table already backed up since then (an earlier run of the
+    same night) is kept as it is, so a rerun backs up only what is missing."""
     base.validate()
     limits.validate()
     store.check_writable()
@@ -228,7 +240,7 @@ def run_lanes(ddb: Any, store: BackupStore, region: str, lanes: list[list[LaneTa
                    controller=(TokenBucket(limits.read_units_per_second, burst=limits.read_units_per_second * 0.2)
                                if limits.read_units_per_second else None),
                    capacity=capacity, on_finish=on_finish, stop=stop or threading.Event(),
-                   resume_since=window_start if resume else None,
+                   resume_since=resume_since,
                    left=sum(len(lane) for lane in lanes), lock=threading.Lock(), outcomes=[])
     threads = [threading.Thread(target=night.run_lane, args=(lane,), name=f"lane-{n}", daemon=True)
                for n, lane in enumerate(lanes) if lane]
@@ -251,11 +263,13 @@ def progress_line(outcome: TableOutcome, left: int, deadline: datetime | None, n
     return f"{now.isoformat()} {outcome.name} [{outcome.lane}] {state}; {left} table(s) left{window}"
 
 
-def plan_window(plan: dict[str, Any]) -> tuple[datetime, datetime]:
-    """(window start, deadline) of a plan: its tables' offsets count from the start; every engine stops at the end."""
+def plan_window(plan: dict[str, Any]) -> tuple[datetime, datetime, datetime]:
+    """(window opening, plan start, deadline): offsets count from the plan's start (later than the opening
+    for a run started late); every engine stops at the deadline."""
     try:
         start = datetime.fromisoformat(plan["window"]["starts_at"])
-        return start, start + timedelta(seconds=int(plan["window_s"]))
+        opens = datetime.fromisoformat(plan["window"].get("opens_at") or plan["window"]["starts_at"])
+        return opens, start, start + timedelta(seconds=int(plan["window_s"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError("plan", f"has no usable window ({exc!r})",
                          "pass the result of dynamodb_backup_plan unchanged") from exc
@@ -266,7 +280,7 @@ def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: d
              stop: threading.Event | None = None, resume: bool = False) -> dict[str, Any]:
     """Back up the plan's local lanes; the module's result (per-table outcomes, failures, overruns)."""
     lanes = local_lanes(plan)
-    window_start, deadline = plan_window(plan)
+    opens, window_start, deadline = plan_window(plan)
     problems: list[str] = []
     clock = time.monotonic()
 
@@ -281,7 +295,8 @@ def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: d
             with os.fdopen(descriptor, "a", encoding="utf-8") as log:
                 log.write(line)
 
-    outcomes = run_lanes(ddb, store, region, lanes, base, limits, window_start, hold, report, stop, resume)
+    outcomes = run_lanes(ddb, store, region, lanes, base, limits, window_start, hold, report, stop,
+                         opens if resume else None)
     failed = [o.name for o in outcomes if o.status != "ok"]
     late = [o.name for o in outcomes if o.finished_at and datetime.fromisoformat(o.finished_at) > deadline]
     return {"tables": [o.to_result() for o in outcomes], "failed_tables": failed, "capacity_notes": problems,

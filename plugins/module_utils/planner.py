@@ -169,6 +169,16 @@ class Window:
         # Aware datetimes in one zone subtract as wall clocks; UTC gives the real elapsed time.
         return int((end_at.astimezone(UTC) - start_at.astimezone(UTC)).total_seconds())
 
+    def schedule(self, now: datetime) -> tuple[datetime, datetime, int]:
+        """(when the night's window opens, when its plan starts, seconds planned): a run started late
+        plans only what is left of an open window; otherwise the whole next window."""
+        opens = self.occurrence(now)
+        length = self.seconds(opens.date())
+        if opens >= now:
+            return opens, opens, length
+        ends = opens.astimezone(UTC) + timedelta(seconds=length)
+        return opens, now, int((ends - now.astimezone(UTC)).total_seconds())
+
     def occurrence(self, now: datetime) -> datetime:
         """Start of the window open at `now`, or of the next one when none is open."""
         self.validate()

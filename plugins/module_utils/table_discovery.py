@@ -168,3 +168,12 @@ def discover(ddb: Any, aas: Any, include: list[str], exclude: list[str], workers
         warnings.append(f"deleted while being planned, so left out: {', '.join(sorted(vanished))}")
     return Discovery(sorted(tables, key=lambda t: t.name), in_use, table_max, account_max, warnings,
                      sorted(unplannable, key=lambda u: u["name"]))
+
+
+def usable_cluster_engine(datapipeline: Any) -> str:
+    """Data Pipeline where the account can still use it (it is closed to new customers), else EMR."""
+    try:
+        datapipeline.list_pipelines()
+    except Exception:  # closed to this account, not offered in the region, or not allowed to this role
+        return "emr"
+    return "datapipeline"

@@ -98,7 +98,8 @@ options:
       - Overrides of the planning constants and prices, as a flat dict. See the collection's
         C(docs/planning.md) for the meaning of each.
       - Timing and limits - C(cluster_bootstrap_s) (600), C(activity_bootstrap_s) (60), C(bytes_per_rcu_s)
-        (4096), C(emr_max_steps) (256), C(auto_cluster_engine) (datapipeline), C(on_demand_read_units) (100,
+        (4096), C(emr_max_steps) (256), C(auto_cluster_engine) (datapipeline; C(auto) asks the account
+        whether it can use Data Pipeline and takes C(emr) when not), C(on_demand_read_units) (100,
         for on-demand tables without a warm throughput), C(local_max_bytes) (0, no limit),
         C(controller_max_scans) (64), C(controller_bytes_per_s) (20971520, 20 MiB/s),
         C(local_activity_s) (10), C(export_bootstrap_s)
@@ -165,15 +166,21 @@ EXAMPLES = r"""
 
 RETURN = r"""
 window_s:
-  description: Length of the window in seconds.
+  description:
+    - Seconds planned, from O(window)'s RV(window.starts_at) to its end (less than the window's length when
+      the run starts after the window opened: a late start plans only what is left).
   returned: success
   type: int
   sample: 25200
 window:
-  description: The window as given, and when the night planned for opens (UTC, ISO 8601).
+  description:
+    - The window as given, when the night planned for opens (C(opens_at)) and when its plan starts
+      (C(starts_at): the opening, or now for a run started after it), UTC, ISO 8601. Planned offsets count
+      from C(starts_at); the window closes C(window_s) seconds after it.
   returned: success
   type: dict
-  sample: {"start": "00:00", "end": "07:00", "timezone": "UTC", "starts_at": "2026-11-23T00:00:00+00:00"}
+  sample: {"start": "00:00", "end": "07:00", "timezone": "UTC", "opens_at": "2026-11-23T00:00:00+00:00",
+           "starts_at": "2026-11-23T01:30:00+00:00"}
 engine:
   description: The engine asked for (V(auto) when chosen per table).
   returned: success
@@ -303,6 +310,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.private_files i
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_discovery import (
     discover,
     select,
+    usable_cluster_engine,
     validate_patterns,
 )
 
@@ -329,16 +337,15 @@ LIMIT_KEYS = ("table_max_rcu", "account_max_rcu")
 
 def settings_from(params, now):
     """Every option checked, before any AWS call."""
-    window = Window(**params["window"])
-    starts_at = window.occurrence(now)
-    settings = PlanSettings(window_s=window.seconds(starts_at.date()), engine=params["engine"],
+    opens, starts_at, window_s = Window(**params["window"]).schedule(now)
+    settings = PlanSettings(window_s=window_s, engine=params["engine"],
                             read_percentage=params["read_percentage"], max_objects=params["max_objects"],
                             model=model_from_dict(params["model"]))
     settings.validate()
     validate_patterns(params["include"], params["exclude"])
     if params["workers"] < 1:
         raise InputError("workers", f"must be at least 1, got {params['workers']}", "16 suits most accounts")
-    return starts_at, settings
+    return opens, starts_at, settings
 
 
 def plan_from(module, settings):
@@ -373,11 +380,14 @@ def write_if_changed(path, text, check_mode):
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
-    starts_at, settings = run_or_fail(module, lambda: settings_from(p, datetime.now(UTC)))
+    if p["model"].get("auto_cluster_engine") == "auto":
+        p["model"] = dict(p["model"], auto_cluster_engine=usable_cluster_engine(aws_client(module, "datapipeline")))
+    opens, starts_at, settings = run_or_fail(module, lambda: settings_from(p, datetime.now(UTC)))
     plan, discovery_warnings = run_or_fail(module, lambda: plan_from(module, settings))
     plan.warnings[:0] = discovery_warnings
     result = plan.to_dict()
-    result["window"] = dict(p["window"], starts_at=starts_at.astimezone(UTC).isoformat())
+    result["window"] = dict(p["window"], opens_at=opens.astimezone(UTC).isoformat(),
+                            starts_at=starts_at.astimezone(UTC).isoformat())
 
     files = {}
     gantt_name = None

@@ -44,13 +44,15 @@ options:
       - Names the run in the capacity records of the boosts it holds (with O(plan)).
     type: str
   max_concurrent_scans:
-    description: With O(plan), the most tables read at the same time by this controller.
+    description:
+      - With O(plan), the most tables read at the same time by this controller.
+      - By default the plan's C(controller.max_scans), the figure the planner packed the lanes for.
     type: int
-    default: 16
   max_read_units_per_second:
     description:
       - With O(plan), the read units per second all tables together may consume (the controller's
-        bandwidth); unset for no cap beyond each table's own.
+        bandwidth).
+      - By default the plan's C(controller.bytes_per_s) in read units; C(0) for no cap beyond each table's own.
     type: float
   progress_path:
     description:
@@ -286,7 +288,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.local_lanes import (
-    ControllerLimits,
+    controller_limits,
     local_lanes,
     run_plan,
 )
@@ -302,7 +304,7 @@ ARGUMENT_SPEC = dict(
     table=dict(type="str"),
     plan=dict(type="dict"),
     run_id=dict(type="str"),
-    max_concurrent_scans=dict(type="int", default=16),
+    max_concurrent_scans=dict(type="int"),
     max_read_units_per_second=dict(type="float"),
     progress_path=dict(type="path"),
     autoscaling=dict(type="bool", default=True),
@@ -324,7 +326,8 @@ ARGUMENT_SPEC = dict(
 def run_plan_lanes(module, settings, ddb, store):
     """Every local lane of the plan in this one call (the night's in-process backups)."""
     p = module.params
-    limits = ControllerLimits(max_scans=p["max_concurrent_scans"], read_units_per_second=p["max_read_units_per_second"])
+    limits = run_or_fail(module, lambda: controller_limits(p["plan"], p["max_concurrent_scans"],
+                                                           p["max_read_units_per_second"]))
     if module.check_mode:
         lanes = run_or_fail(module, lambda: local_lanes(p["plan"]))
         module.exit_json(changed=bool(lanes), tables=[], failed_tables=[], capacity_notes=[], overran=[],
@@ -353,7 +356,7 @@ def main():
         part_max_bytes=p["part_size_mb"] * 1024 * 1024, compression_level=p["compression_level"],
         consistent_read=p["consistent_read"], account_id=p["account_id"])
     # Lanes read many tables at once: one connection per concurrent scan and worker.
-    pool = p["workers"] * (p["max_concurrent_scans"] if p["plan"] is not None else 1)
+    pool = p["workers"] * ((p["max_concurrent_scans"] or 64) if p["plan"] is not None else 1)
     ddb = aws_client(module, "dynamodb", pool_size=pool)
     store = run_or_fail(module, lambda: destination_store(module, pool))
     if p["plan"] is not None:

@@ -75,12 +75,13 @@ def test_lost_answers_to_conditional_writes_are_recognised(moto_server: Any, uni
     ddb, s3 = client("dynamodb", moto_server.url), client("s3", moto_server.url)
     s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
     every_type_table(ddb, unique_name, 50)
-    with FaultProxy(moto_server.url).aim("drop_after", r"^PUT /[^?]*hippolyte-(claim|manifest)\.json", times=2) as proxy:
+    conditional_puts = r"^PUT /[^?]*hippolyte-(claim|manifest)\.json"
+    with FaultProxy(moto_server.url).aim("drop_after", conditional_puts, times=2) as proxy:
         result = backup_table(ddb, open_store(f"s3://{unique_name}/b", client("s3", proxy.url)), unique_name,
                               REGION, FAST)
     assert proxy.injected == {"drop_after": 2}
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=unique_name)["Contents"]]
-    assert sorted(k.rsplit("/", 1)[-1] for k in keys if not k.split("/")[-2] == "data") == [
+    assert sorted(k.rsplit("/", 1)[-1] for k in keys if k.split("/")[-2] != "data") == [
         "hippolyte-claim.json", "hippolyte-manifest.json"]
     assert {k.split("/")[4] for k in keys} == {result.folder.split("/")[-1]}
     assert result.manifest["item_count"] == 50
