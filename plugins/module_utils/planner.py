@@ -424,7 +424,7 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
     bootstrap, activity = _timing(engine, model)
     capacity = settings.window_s - bootstrap
     per_s = prices.cluster_usd_per_s if engine in CLUSTER_ENGINES else 0.0
-    hold_s = settings.window_s  # boosts are judged as if held all window: never cheaper than they turn out
+    hold_s = settings.window_s  # cluster boosts are judged as if held all window: never cheaper than they turn out
 
     bytes_per_rcu_s = model.bytes_per_rcu_s
     room = capacity - activity
@@ -446,7 +446,9 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
 
     def option(rate: float, boost_rcu: int | None, added: int, share: float | None, mandatory: bool = False) -> Option:
         duration = 0 if size == 0 else activity + math.ceil(size / (rate * bytes_per_rcu_s))
-        cost = per_busy_s * duration + reads + (prices.boost_cost(added, hold_s) if added else 0.0)
+        # The local engine raises a boost just before its table and lowers it right after; clusters hold theirs.
+        held = duration if engine == "local" else hold_s
+        cost = per_busy_s * duration + reads + (prices.boost_cost(added, held) if added else 0.0)
         return Option(engine, duration, rate, boost_rcu, added, share, cost, mandatory, source)
 
     if table.on_demand:

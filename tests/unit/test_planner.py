@@ -588,3 +588,12 @@ def test_auto_moves_exports_that_would_end_after_the_window_to_clusters():
     # Asked for by name, exports still run over the window, with a warning.
     fixed = plan(tables, window_s=3000, engine="export", model=model)
     assert len(planned(fixed)) == 8 and any("after the window" in w for w in fixed["warnings"])
+
+
+def test_a_late_start_plans_only_what_is_left_of_the_window() -> None:
+    window = Window(start="00:00", end="07:00", timezone="UTC")
+    before = datetime(2026, 11, 23, 23, 0, tzinfo=UTC)
+    assert window.schedule(before) == (datetime(2026, 11, 24, 0, 0, tzinfo=UTC),) * 2 + (7 * 3600,)
+    late = datetime(2026, 11, 24, 5, 30, tzinfo=UTC)
+    opens, starts, seconds = window.schedule(late)
+    assert (opens, starts, seconds) == (datetime(2026, 11, 24, 0, 0, tzinfo=UTC), late, 90 * 60)
