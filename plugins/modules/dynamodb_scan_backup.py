@@ -63,6 +63,13 @@ options:
     description:
       - Account id used in the backup path. By default it is taken from the table's ARN.
     type: str
+  run_id:
+    description:
+      - The run this backup belongs to (the O(hippolyte.dynamodb.dynamodb_throughput#module:run_id) of its boosts).
+      - A table whose capacity another run boosted (its record names another run) is read at
+        O(read_percentage) of the recorded original read capacity, not of the boosted figure that run
+        takes back when it ends. Without it, the table's current read capacity is used.
+    type: str
 extends_documentation_fragment:
   - hippolyte.dynamodb.destination
   - amazon.aws.common.modules
@@ -185,6 +192,7 @@ ARGUMENT_SPEC = dict(
     compression_level=dict(type="int", default=1),
     consistent_read=dict(type="bool", default=False),
     account_id=dict(type="str"),
+    run_id=dict(type="str"),
     **DESTINATION_OPTIONS,
 )
 
@@ -196,7 +204,7 @@ def main():
         workers=p["workers"], segments=p["segments"], read_percentage=p["read_percentage"],
         on_demand_read_units=p["on_demand_read_units"], read_units_per_second=p["read_units_per_second"],
         part_max_bytes=p["part_size_mb"] * 1024 * 1024, compression_level=p["compression_level"],
-        consistent_read=p["consistent_read"], account_id=p["account_id"])
+        consistent_read=p["consistent_read"], account_id=p["account_id"], run_id=p["run_id"])
     ddb = aws_client(module, "dynamodb", pool_size=p["workers"])
     store = run_or_fail(module, lambda: destination_store(module, p["workers"]))
 
