@@ -15,11 +15,11 @@ description:
     O(run_id), only a record of that run is put back; another run's is left alone and reported with
     RV(held_by).
   - O(state=reconciled) finds every table of the account and region (or only O(table)) that still
-    carries a record of a run that is over (crashed or killed: its RV(original.hold_until) has passed),
+    carries a record of a run that is over (crashed or killed, its RV(original.hold_until) passed),
     and restores it. Records of other runs still within their hold are left alone and listed in
     RV(held). Run it at the start of every job that boosts.
   - A record names its run (O(run_id)) and holds the table for it until O(hold_s) from the boost.
-    O(state=boosted) on a table held by another live run changes nothing and returns RV(held_by): that
+    O(state=boosted) on a table held by another live run changes nothing and returns RV(held_by), so that
     run's boost is neither stacked on nor taken back, and a plan or backup reads the recorded original.
     The same run boosting again renews its hold.
   - Autoscaled dimensions (an Application Auto Scaling scalable target exists) are boosted by raising
@@ -79,7 +79,7 @@ options:
   hold_s:
     description:
       - With O(state=boosted), how many seconds from now the run may still last (its deadline plus a
-        margin). The record is held for this run until then (RV(hold_until)): another run's reconcile
+        margin). The record is held for this run until then (RV(hold_until)), so another run's reconcile
         does not take the boost back, and another run does not boost the table again.
       - Once the hold has passed, the run is taken for over and the next reconcile repairs the table.
       - When not given, 12 hours. Records written by older versions, without an expiry, are held
