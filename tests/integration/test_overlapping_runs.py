@@ -15,9 +15,10 @@ from typing import Any
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import DEFAULT_TAG_KEY, parse_record
 from tests.conftest import client
 from tests.integration.test_playbooks import inventory
-from tests.support.ansible_run import BIN, REPO, ansible_env
+from tests.support.ansible_run import BIN, REPO, ansible_env, run_module
 from tests.support.dynamodb_proxy import DynamoDBProxy
 from tests.support.tables import create_table, put_items, simple_items
+from tests.support.throughput_fixtures import aws_args
 
 ORIGINAL_RCU = 5
 ITEMS = 60
@@ -143,3 +144,25 @@ def test_two_overlapping_nights_never_stack_nor_take_back_each_others_boosts(
     for name in names:
         assert f"| {name} | held by run {first_run} until" in second_report, second_report
         assert f"**{name}**: run {first_run}" in held_section, second_report
+
+
+def test_a_backup_reads_on_its_own_boost_and_on_the_original_of_another_runs(
+        dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
+    ddb = client("dynamodb", dynalite_server.url)
+    create_table(ddb, unique_name, rcu=ORIGINAL_RCU, wcu=ORIGINAL_RCU)
+    put_items(ddb, unique_name, simple_items(10))
+    boosted = run_module("dynamodb_throughput", aws_args(dynalite_server.url, state="boosted", table=unique_name,
+                                                         read_capacity=11, run_id="night-a", hold_s=600,
+                                                         autoscaling=False))
+    assert boosted.result["changed"] is True, boosted.output
+
+    def limit(**args: Any) -> float:
+        run = run_module("dynamodb_scan_backup", aws_args(dynalite_server.url, table=unique_name,
+                                                          destination=f"file://{tmp_path}/b", read_percentage=0.5,
+                                                          **args))
+        assert not run.failed, run.output
+        return run.result["read_units_limit"]
+
+    assert limit(run_id="night-a") == 5.5  # its own boost
+    assert limit(run_id="night-b") == 2.5  # another run's boost: half the recorded original
+    assert limit() == 5.5  # no run named: the table's current capacity, as before
