@@ -80,7 +80,6 @@ class Settings:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], datetime] = utc_now
 
-
     def hold_until(self) -> datetime:
         """Until when a record this run writes now is held for it."""
         return self.clock() + (DEFAULT_HOLD if self.hold_s is None else timedelta(seconds=self.hold_s))

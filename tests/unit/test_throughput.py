@@ -298,3 +298,53 @@ def test_will_not_change_counts_as_done_when_the_table_is_already_there(ddb):
     stub.add_client_error("update_table", "ValidationException", http_status_code=400)
     stub.add_response("describe_table", describe(5))
     assert cc.update_resource(client, "orders", None, {"read": 5}, settings()).done
+
+
+# Stubber below: the clock is a fake one, so that a hold can be live or over without waiting hours.
+LIVE_HOLD = "2026-11-22T09:00:00Z"  # the fake clock reads 05:30
+
+
+def test_reconcile_reports_a_live_runs_record_as_held_and_changes_nothing(ddb):
+    client, stub = ddb
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("list_tags_of_resource", {"Tags": record_tag_list(hold_until=LIVE_HOLD)})
+    result = cc.reconcile(client, None, settings(run_id="night-b"), only="orders")
+    assert result["held"] == [{"table": "orders", "held_by": "r", "hold_until": LIVE_HOLD}]
+    assert result["repaired"] == [] and result["changed"] is False  # no update_table or untag was queued
+
+
+def test_reconcile_repairs_a_record_whose_hold_has_passed(ddb):
+    client, stub = ddb
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("list_tags_of_resource", {"Tags": record_tag_list(hold_until="2026-11-22T05:00:00Z")})
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("list_tags_of_resource", {"Tags": record_tag_list(hold_until="2026-11-22T05:00:00Z")})
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("update_table", {}, {"TableName": "orders", "ProvisionedThroughput": {"ReadCapacityUnits": 5,
+                                                                                       "WriteCapacityUnits": 5}})
+    stub.add_response("describe_table", describe(5))
+    stub.add_response("untag_resource", {}, {"ResourceArn": ARN, "TagKeys": ["hippolyte:capacity-original"]})
+    result = cc.reconcile(client, None, settings(run_id="night-b"), only="orders")
+    assert result["repaired"] == ["orders"] and result["held"] == []
+
+
+def test_restore_with_a_run_id_leaves_another_runs_record(ddb):
+    client, stub = ddb
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("list_tags_of_resource", {"Tags": record_tag_list(hold_until="2026-11-22T05:00:00Z")})
+    result = cc.restore(client, None, "orders", settings(run_id="night-b"))
+    assert result["changed"] is False
+    assert (result["held_by"], result["hold_until"]) == ("r", "2026-11-22T05:00:00Z")
+
+
+def test_boost_of_a_table_a_live_run_holds_changes_nothing(ddb):
+    client, stub = ddb
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("describe_limits", {"AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000,
+                                          "TableMaxReadCapacityUnits": 40000, "TableMaxWriteCapacityUnits": 40000})
+    stub.add_response("list_tags_of_resource", {"Tags": record_tag_list(hold_until=LIVE_HOLD)})
+    result = cc.boost(client, None, "orders", Targets(read=100), settings(run_id="night-b"))
+    assert result["changed"] is False and result["held_by"] == "r"
+    assert result["after"] == result["before"]
