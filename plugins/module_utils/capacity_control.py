@@ -31,9 +31,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema im
     list_tags,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import (
+    DEFAULT_HOLD,
     DEFAULT_TABLE_MAX_CAPACITY,
     DEFAULT_TAG_KEY,
     DIMENSIONS,
+    CapacityRecord,
     Change,
     DecreaseState,
     Dimension,
@@ -53,6 +55,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput impo
     record_tag_keys,
     record_tags,
     resource_label,
+    same_run,
     unrestorable_today,
     validate_tag_key,
 )
@@ -69,6 +72,7 @@ def utc_now() -> datetime:
 class Settings:
     tag_key: str = DEFAULT_TAG_KEY
     run_id: str | None = None
+    hold_s: float | None = None  # how long this run may still last (its deadline); None: DEFAULT_HOLD
     force: bool = False
     wait_timeout: float = 600.0
     check_mode: bool = False
@@ -76,6 +80,15 @@ class Settings:
     workers: int = 4
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], datetime] = utc_now
+
+    def hold_until(self) -> datetime:
+        """Until when a record this run writes now is held for it."""
+        return self.clock() + (DEFAULT_HOLD if self.hold_s is None else timedelta(seconds=self.hold_s))
+
+
+def held_result(record: CapacityRecord) -> dict[str, Any]:
+    """How a record of another run is reported: which run holds the table, and until when."""
+    return {"held_by": record.run_id, "hold_until": iso(record.held_until())}
 
 
 class _Deadline:
@@ -276,23 +289,39 @@ def boost(ddb: Any, aas: Any | None, name: str, targets: Targets, settings: Sett
     check_targets(targets, snap, table_limits(ddb))
     tags = list_tags(ddb, desc["TableArn"])
     existing = parse_record(tags, settings.tag_key)
+    now = settings.clock()
+    if existing is not None and existing.held_for_other_run(settings.run_id, now):
+        # Boosting it again would stack on that run's boost, and its restore would then take back ours.
+        return {**result, "changed": False, "after": snap.to_result(), "original": existing.to_result(),
+                **held_result(existing),
+                "msg": f"{name} is boosted by run {existing.run_id}, live until {iso(existing.held_until())}: "
+                       "left as it is; plan and read on the recorded original"}
     changes = plan_boost(snap, targets)
     result["after"] = apply_changes(snap, changes).to_result()
     if not changes:
-        return {**result, "changed": False, "original": existing.to_result() if existing else None,
-                "msg": f"{name} is already at or above every target"}
-    now = settings.clock()
+        if existing is None or not same_run(existing.run_id, settings.run_id):
+            return {**result, "changed": False, "original": existing.to_result() if existing else None,
+                    "msg": f"{name} is already at or above every target"}
+        # This run boosting again: its hold is pushed, so no other run's reconcile takes the boost back.
+        renewed = existing.renewed(settings.run_id, settings.hold_until())
+        if renewed != existing and not settings.check_mode:
+            write_record(ddb, desc["TableArn"], tags, renewed, settings)
+        return {**result, "changed": False, "original": renewed.to_result(), "hold_until": iso(renewed.held_until()),
+                "msg": f"{name} is already at or above every target; this run's hold renewed"}
     blocked = unrestorable_today(snap, changes, now)
     if blocked and not settings.force:
         detail = "; ".join(f"{resource_label(k)} not before {iso(slot)}" for k, slot in blocked.items())
         raise HippolyteError(f"{name} was not boosted: DynamoDB's decrease budget for today is spent, so it could "
                              f"not be brought back today ({detail}). Set force=true to boost anyway and pay for "
                              "the raised capacity until then")
-    record = record_for(snap, changes, now, settings.run_id)
+    hold = settings.hold_until()
+    record = record_for(snap, changes, now, settings.run_id, hold)
     if existing is not None:
-        record = existing.merged_with(record)
+        # Originals already recorded win; the record is now this run's (its own renewed, a dead run's taken over).
+        record = existing.merged_with(record).renewed(settings.run_id, hold)
     slot = max(next_decrease_slot(snap.resources[c.key].decreases, now) for c in changes)
     result.update(changed=True, original=record.to_result(), next_decrease_slot=iso(slot),
+                  hold_until=iso(record.held_until()),
                   msg=f"raised {len(changes)} capacity setting(s) of {name}; originals recorded in tag "
                       f"{settings.tag_key}")
     if settings.check_mode:
@@ -309,8 +338,12 @@ def boost(ddb: Any, aas: Any | None, name: str, targets: Targets, settings: Sett
     return result
 
 
-def restore(ddb: Any, aas: Any | None, name: str, settings: Settings) -> dict[str, Any]:
-    """Put back every dimension recorded in the table's tag; remove the tag once all of them are back."""
+def restore(ddb: Any, aas: Any | None, name: str, settings: Settings, any_run: bool = False) -> dict[str, Any]:
+    """Put back every dimension recorded in the table's tag; remove the tag once all of them are back.
+
+    With a run id, only that run's record is put back (another run may still be reading the table);
+    `any_run` is reconcile's, which has already decided the record's run is over.
+    """
     validate_tag_key(settings.tag_key)
     desc, snap = read_snapshot(ddb, aas, name)
     tags = list_tags(ddb, desc["TableArn"])
@@ -321,6 +354,10 @@ def restore(ddb: Any, aas: Any | None, name: str, settings: Settings) -> dict[st
     if record is None:
         return {**result, "changed": False,
                 "msg": f"{name} has no recorded original (no tag {settings.tag_key}): nothing to put back"}
+    if not any_run and settings.run_id is not None and not same_run(record.run_id, settings.run_id):
+        return {**result, "changed": False, **held_result(record),
+                "msg": f"{name} was boosted by run {record.run_id}, not by {settings.run_id}: left for that run "
+                       "to put back (or reconcile, once it is over)"}
     if aas is None and any(d.scaling for dims in record.originals.values() for d in dims.values()):
         raise HippolyteError(f"the record on {name} has autoscaled dimensions, but autoscaling=false: "
                              "restoring them with UpdateTable would fight Application Auto Scaling; "
@@ -375,7 +412,7 @@ def list_tables(ddb: Any) -> list[str]:
 @dataclass
 class _Found:
     name: str
-    outcome: str  # restored | skipped | failed
+    outcome: str  # restored | skipped | held | failed
     # (result keys avoid Ansible's reserved `skipped` and `failed`)
     detail: dict[str, Any] = field(default_factory=dict)
 
@@ -383,7 +420,8 @@ class _Found:
 def reconcile(ddb: Any, aas: Any | None, settings: Settings, only: str | None = None) -> dict[str, Any]:
     """Find every table (or only `only`) carrying a capacity record and put its capacity back.
 
-    A record written under this very run id belongs to a live run and is left alone.
+    A record written under this very run id belongs to a live run and is left alone; so is one of
+    another run still within its hold (`held`): only records of runs that are over are repaired.
     """
     validate_tag_key(settings.tag_key)
     if only is not None:
@@ -401,7 +439,9 @@ def reconcile(ddb: Any, aas: Any | None, settings: Settings, only: str | None = 
                 return None
             if settings.run_id is not None and record.run_id == settings.run_id:
                 return _Found(name, "skipped", {"reason": f"recorded by this run ({settings.run_id})"})
-            return _Found(name, "restored", restore(ddb, aas, name, settings))
+            if record.held_for_other_run(settings.run_id, settings.clock()):
+                return _Found(name, "held", held_result(record))
+            return _Found(name, "restored", restore(ddb, aas, name, settings, any_run=True))
         except Exception as exc:  # one table's trouble must not stop the others from being repaired
             if not isinstance(exc, HippolyteError) and not error_code(exc):
                 raise
@@ -418,6 +458,8 @@ def reconcile(ddb: Any, aas: Any | None, settings: Settings, only: str | None = 
                           key=lambda p: p["table"]),
         "left_alone": sorted(({"table": f.name, **f.detail} for f in found if f.outcome == "skipped"),
                           key=lambda p: p["table"]),
+        "held": sorted(({"table": f.name, **f.detail} for f in found if f.outcome == "held"),
+                       key=lambda p: p["table"]),
         "errors": sorted(({"table": f.name, **f.detail} for f in found if f.outcome == "failed"),
                          key=lambda p: p["table"]),
         "tables": {f.name: f.detail for f in restored},
@@ -438,8 +480,11 @@ def boosted_while(ddb: Any, aas: Any | None, name: str, targets: Targets, settin
         problems.append(f"{name}: boost refused ({exc})")
         yield False
         return
+    if raised.get("held_by"):
+        problems.append(f"{name}: held by live run {raised['held_by']} until {raised.get('hold_until')}: "
+                        "read on its original capacity, not boosted again")
     try:
-        yield not raised.get("on_demand", False)
+        yield not raised.get("on_demand", False) and not raised.get("held_by")
     finally:
         try:
             back = restore(ddb, aas, name, settings)

@@ -284,6 +284,9 @@ def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: d
     problems: list[str] = []
     clock = time.monotonic()
 
+    if capacity.hold_s is None:  # a boost is this run's until the window closes, with an hour's margin
+        capacity = replace(capacity, hold_s=max(0.0, (deadline - utc_now()).total_seconds()) + 3600)
+
     def hold(table: LaneTable) -> AbstractContextManager[bool]:
         return boosted_while(ddb, aas, table.name, Targets(read=table.boost_rcu), capacity, problems)
 

@@ -34,6 +34,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import ch
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.rate_limiter import TokenBucket, Unlimited
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.raw_scan import RAW_ITEMS, RawItemScans
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import original_read_units
 
 SEGMENT_TARGET_BYTES = 1024**3  # more segments than workers only for big tables, to spread hot segments
 MAX_SEGMENTS = 1_000_000  # DynamoDB's limit on TotalSegments
@@ -58,6 +59,7 @@ class ScanSettings:
     compression_level: int = 1
     consistent_read: bool = False
     account_id: str | None = None
+    run_id: str | None = None  # a table boosted by another run is read at a share of its recorded original
 
     def validate(self) -> None:
         if self.workers < 1:
@@ -93,14 +95,17 @@ class BackupResult:
         return self.manifest["item_count"] / self.duration_s if self.duration_s else 0.0
 
 
-def read_rate(table: dict[str, Any], settings: ScanSettings) -> float | None:
-    """Read units per second the backup may consume (None: unlimited)."""
+def read_rate(table: dict[str, Any], settings: ScanSettings, read_capacity: int | None = None) -> float | None:
+    """Read units per second the backup may consume (None: unlimited).
+
+    `read_capacity` replaces the table's live read capacity (the original of a boost another run owns).
+    """
     if settings.read_units_per_second is not None:
         return settings.read_units_per_second or None
     if table["BillingMode"] == "PAY_PER_REQUEST":
         return settings.on_demand_read_units
     live = table.get("ProvisionedThroughputDuringBackup") or table.get("ProvisionedThroughput") or {}
-    rcu = live.get("ReadCapacityUnits", 0)
+    rcu = live.get("ReadCapacityUnits", 0) if read_capacity is None else read_capacity
     return rcu * settings.read_percentage if rcu else settings.on_demand_read_units
 
 
@@ -262,7 +267,8 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
     store.check_writable()
     account = account_of(schema.get("TableArn"), settings.account_id)
     started = started or utc_now()
-    rate = read_rate(schema, settings)
+    rate = read_rate(schema, settings, original_read_units(schema["Tags"], settings.run_id)
+                     if settings.run_id is not None else None)
     size = int(schema.get("TableSizeBytes") or 0)
     count = int(schema.get("ItemCount") or 0)
     total_segments = segment_count(size, settings)

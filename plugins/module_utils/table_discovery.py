@@ -20,6 +20,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import is_valid_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import ON_DEMAND, PROVISIONED, TableInfo
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import list_tags
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import original_read_units
 
 READ_DIMENSION = "dynamodb:table:ReadCapacityUnits"
 GONE = ("ResourceNotFoundException", "TableNotFoundException")
@@ -100,6 +102,20 @@ def _pitr_on(ddb: Any, name: str) -> bool:
     return answer.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED"
 
 
+def _original_rcu(ddb: Any, description: dict[str, Any]) -> int | None:
+    """The read capacity recorded before another run's boost, when one is on the table: that run takes the
+    boost back when it ends, so a plan made on the boosted figure would read the application's share."""
+    if not description.get("TableArn") or (description.get("ProvisionedThroughput") or {}).get(
+            "ReadCapacityUnits", 0) == 0:
+        return None
+    try:
+        return original_read_units(list_tags(ddb, description["TableArn"]))
+    except Exception as exc:
+        if is_error(exc, *GONE, *OPTIONAL_CALL_ERRORS):
+            return None
+        raise
+
+
 def _describe(ddb: Any, name: str, selected: bool) -> tuple[dict[str, Any] | None, bool]:
     try:
         description = ddb.describe_table(TableName=name)["Table"]
@@ -107,6 +123,10 @@ def _describe(ddb: Any, name: str, selected: bool) -> tuple[dict[str, Any] | Non
         if is_error(exc, *GONE):
             return None, False  # deleted between ListTables and now
         raise
+    original = _original_rcu(ddb, description) if selected else None
+    if original is not None:
+        description = {**description, "ProvisionedThroughput": {**description["ProvisionedThroughput"],
+                                                                "ReadCapacityUnits": original}}
     return description, _pitr_on(ddb, name) if selected else False
 
 

@@ -29,6 +29,10 @@ DEFAULT_TABLE_MAX_CAPACITY = 40000
 
 DEFAULT_TAG_KEY = "hippolyte:capacity-original"
 RECORD_VERSION = 1
+# How long a record is held for its run when the boost names no deadline, and how long a record
+# written before records had an expiry counts as held from its `at`: longer than any night's run, shorter
+# than the day between two nights, so the next night's reconcile repairs a crashed run's boosts.
+DEFAULT_HOLD = timedelta(hours=12)
 # DynamoDB tag rules: values up to 256 characters from letters, digits, spaces and + - = . _ : /
 # JSON braces and quotes are not allowed, so the JSON is stored base64-encoded (that alphabet is),
 # split over numbered tags when long.
@@ -155,6 +159,17 @@ class CapacityRecord:
     at: str
     run_id: str | None
     originals: dict[ResourceKey, dict[str, Dimension]]
+    hold_until: str | None = None  # UTC ISO; until then the record belongs to its live run
+
+    def held_until(self) -> datetime:
+        """When the run that wrote the record is over at the latest (records without expiry: `at` + DEFAULT_HOLD)."""
+        if self.hold_until:
+            return parse_iso(self.hold_until)
+        return parse_iso(self.at) + DEFAULT_HOLD
+
+    def held_for_other_run(self, run_id: str | None, now: datetime) -> bool:
+        """True when another run, still live, owns this record: its boost must be neither redone nor taken back."""
+        return not same_run(self.run_id, run_id) and self.held_until() > _utc(now)
 
     def to_json(self) -> str:
         def dims(d: dict[str, Dimension]) -> dict[str, Any]:
@@ -166,6 +181,8 @@ class CapacityRecord:
             return out
 
         doc: dict[str, Any] = {"v": RECORD_VERSION, "run": self.run_id, "at": self.at, "bm": self.billing_mode}
+        if self.hold_until:
+            doc["u"] = self.hold_until
         if None in self.originals:
             doc["t"] = dims(self.originals[None])
         indexes = {k: dims(v) for k, v in sorted(self.originals.items(), key=_key_order) if k is not None}
@@ -192,13 +209,17 @@ class CapacityRecord:
             originals[None] = dims(doc["t"])
         for index, d in doc.get("g", {}).items():
             originals[index] = dims(d)
-        return cls(billing_mode=str(doc["bm"]), at=str(doc["at"]), run_id=doc.get("run"), originals=originals)
+        record = cls(billing_mode=str(doc["bm"]), at=str(doc["at"]), run_id=doc.get("run"), originals=originals,
+                     hold_until=str(doc["u"]) if doc.get("u") else None)
+        record.held_until()  # a record whose times cannot be read is unreadable, not held forever
+        return record
 
     def to_result(self) -> dict[str, Any]:
         def one(d: dict[str, Dimension]) -> dict[str, Any]:
             return {name: dim.to_result() for name, dim in d.items()}
 
         return {"billing_mode": self.billing_mode, "at": self.at, "run_id": self.run_id,
+                "hold_until": iso(self.held_until()),
                 "table": one(self.originals[None]) if None in self.originals else None,
                 "indexes": {k: one(v) for k, v in sorted(self.originals.items(), key=_key_order) if k is not None}}
 
@@ -209,6 +230,28 @@ class CapacityRecord:
             for name, dim in dims.items():
                 originals.setdefault(key, {}).setdefault(name, dim)
         return replace(self, originals=originals)
+
+    def renewed(self, run_id: str | None, hold_until: datetime) -> CapacityRecord:
+        """The record held by `run_id` until `hold_until` (or later, when it already was): the same run
+        boosting again pushes its expiry, and a run boosting a dead run's table takes its record over."""
+        return replace(self, run_id=run_id, hold_until=iso(max(hold_until, self.held_until())))
+
+
+def same_run(a: str | None, b: str | None) -> bool:
+    """Records without a run id belong to whoever calls without one (the module used on its own)."""
+    return a == b
+
+
+def original_read_units(tags: list[dict[str, str]], except_run: str | None = None,
+                        tag_key: str = DEFAULT_TAG_KEY) -> int | None:
+    """The table's own read capacity when a boost of another run than `except_run` is on it (the recorded
+    original), else None (the live figure is the table's own). A plan or a backup must never take a
+    boost it does not own for the table's capacity: that run takes it back when it ends."""
+    record = parse_record(tags, tag_key)
+    if record is None or (except_run is not None and same_run(record.run_id, except_run)):
+        return None
+    read = record.originals.get(None, {}).get("read")
+    return read.units if read is not None else None
 
 
 def validate_tag_key(tag_key: str) -> None:
@@ -339,11 +382,13 @@ def plan_boost(snapshot: Snapshot, targets: Targets) -> list[Change]:
     return changes
 
 
-def record_for(snapshot: Snapshot, changes: list[Change], at: datetime, run_id: str | None) -> CapacityRecord:
+def record_for(snapshot: Snapshot, changes: list[Change], at: datetime, run_id: str | None,
+               hold_until: datetime) -> CapacityRecord:
     originals: dict[ResourceKey, dict[str, Dimension]] = {}
     for change in changes:
         originals.setdefault(change.key, {})[change.dimension] = change.before
-    return CapacityRecord(billing_mode=snapshot.billing_mode, at=iso(at), run_id=run_id, originals=originals)
+    return CapacityRecord(billing_mode=snapshot.billing_mode, at=iso(at), run_id=run_id, originals=originals,
+                          hold_until=iso(hold_until))
 
 
 def unrestorable_today(snapshot: Snapshot, changes: list[Change], now: datetime) -> dict[ResourceKey, datetime]:
@@ -407,3 +452,7 @@ def group_by_resource(changes: list[Change]) -> dict[ResourceKey, list[Change]]:
 
 def iso(moment: datetime) -> str:
     return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime:
+    return _utc(datetime.fromisoformat(text.replace("Z", "+00:00")))

@@ -140,6 +140,9 @@ notes:
   - Needs C(dynamodb:ListTables), C(dynamodb:DescribeTable), C(dynamodb:DescribeContinuousBackups),
     C(dynamodb:DescribeLimits) and C(application-autoscaling:DescribeScalableTargets). Without the last two
     the plan uses the model's limits and says so in its warnings.
+  - Reads the tags of the selected provisioned tables with C(dynamodb:ListTagsOfResource), so that a table another
+    run has boosted is planned on its recorded original read capacity, not on the boost that run takes
+    back when it ends.
   - Estimated costs use the prices given in O(model); they are estimates, not a bill.
 """
 

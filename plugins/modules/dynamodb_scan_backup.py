@@ -39,10 +39,6 @@ options:
       - Its tables' C(read_percentage) and C(read_units_per_second) replace O(read_percentage) and
         O(on_demand_read_units) for that table.
     type: dict
-  run_id:
-    description:
-      - Names the run in the capacity records of the boosts it holds (with O(plan)).
-    type: str
   max_concurrent_scans:
     description:
       - With O(plan), the most tables read at the same time by this controller.
@@ -108,6 +104,14 @@ options:
   account_id:
     description:
       - Account id used in the backup path. By default it is taken from the table's ARN.
+    type: str
+  run_id:
+    description:
+      - The run this backup belongs to (the O(hippolyte.dynamodb.dynamodb_throughput#module:run_id) of its boosts).
+      - A table whose capacity another run boosted (its record names another run) is read at
+        O(read_percentage) of the recorded original read capacity, not of the boosted figure that run
+        takes back when it ends. Without it, the table's current read capacity is used.
+      - With O(plan), it also names the run in the capacity records of the boosts the lanes hold.
     type: str
 extends_documentation_fragment:
   - hippolyte.dynamodb.destination
@@ -303,7 +307,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema im
 ARGUMENT_SPEC = dict(
     table=dict(type="str"),
     plan=dict(type="dict"),
-    run_id=dict(type="str"),
     max_concurrent_scans=dict(type="int"),
     max_read_units_per_second=dict(type="float"),
     progress_path=dict(type="path"),
@@ -318,6 +321,7 @@ ARGUMENT_SPEC = dict(
     compression_level=dict(type="int", default=1),
     consistent_read=dict(type="bool", default=False),
     account_id=dict(type="str"),
+    run_id=dict(type="str"),
     **DESTINATION_OPTIONS,
     **ASSUME_ROLE_OPTIONS,
 )
@@ -354,7 +358,7 @@ def main():
         workers=p["workers"], segments=p["segments"], read_percentage=p["read_percentage"],
         on_demand_read_units=p["on_demand_read_units"], read_units_per_second=p["read_units_per_second"],
         part_max_bytes=p["part_size_mb"] * 1024 * 1024, compression_level=p["compression_level"],
-        consistent_read=p["consistent_read"], account_id=p["account_id"])
+        consistent_read=p["consistent_read"], account_id=p["account_id"], run_id=p["run_id"])
     # Lanes read many tables at once: one connection per concurrent scan and worker.
     pool = p["workers"] * ((p["max_concurrent_scans"] or 64) if p["plan"] is not None else 1)
     ddb = aws_client(module, "dynamodb", pool_size=pool)

@@ -11,10 +11,17 @@ description:
     secondary indexes to the given targets. Before anything changes, the original of every dimension
     it raises is recorded on the table itself, as a tag, and read back. A boost only ever raises; a
     target at or below the current value leaves that dimension alone.
-  - O(state=restored) puts every recorded dimension back to its original and removes the tag.
+  - O(state=restored) puts every recorded dimension back to its original and removes the tag. With
+    O(run_id), only a record of that run is put back; another run's is left alone and reported with
+    RV(held_by).
   - O(state=reconciled) finds every table of the account and region (or only O(table)) that still
-    carries a record, left by a run that crashed or was killed, and restores it. Run it at the
-    start of every job that boosts.
+    carries a record of a run that is over (crashed or killed, its RV(original.hold_until) passed),
+    and restores it. Records of other runs still within their hold are left alone and listed in
+    RV(held). Run it at the start of every job that boosts.
+  - A record names its run (O(run_id)) and holds the table for it until O(hold_s) from the boost.
+    O(state=boosted) on a table held by another live run changes nothing and returns RV(held_by), so that
+    run's boost is neither stacked on nor taken back, and a plan or backup reads the recorded original.
+    The same run boosting again renews its hold.
   - Autoscaled dimensions (an Application Auto Scaling scalable target exists) are boosted by raising
     the target's MinCapacity (and MaxCapacity when the target is above it), never with UpdateTable;
     restoring puts both back exactly.
@@ -66,7 +73,18 @@ options:
       - Identifier of the run, stored in the record.
       - With O(state=reconciled), records written under this same run id are left alone (they belong to
         the live run).
+      - With O(state=restored), only a record of this run is put back.
+      - With O(state=boosted), a record of another run still within its hold is left as it is (RV(held_by)).
     type: str
+  hold_s:
+    description:
+      - With O(state=boosted), how many seconds from now the run may still last (its deadline plus a
+        margin). The record is held for this run until then (RV(hold_until)), so another run's reconcile
+        does not take the boost back, and another run does not boost the table again.
+      - Once the hold has passed, the run is taken for over and the next reconcile repairs the table.
+      - When not given, 12 hours. Records written by older versions, without an expiry, are held
+        12 hours from their C(at).
+    type: int
   force:
     description:
       - With O(state=boosted), boost even when the decrease budget of today would not allow bringing
@@ -116,6 +134,8 @@ notes:
     C(dynamodb:ListTables) (reconcile), and with O(autoscaling=true)
     C(application-autoscaling:DescribeScalableTargets) and C(application-autoscaling:RegisterScalableTarget).
   - Restoring puts recorded dimensions back to their original even if someone changed them during the boost.
+  - To repair a table held by a run you know is dead before its hold ends, use O(state=restored)
+    on that table without O(run_id).
 """
 
 EXAMPLES = r"""
@@ -134,6 +154,7 @@ EXAMPLES = r"""
         table: orders
         read_capacity: 300
         run_id: "{{ backup_run_id }}"
+        hold_s: 28800  # the backup's deadline, 7 hours, plus an hour's margin
     - name: Back up orders
       hippolyte.dynamodb.dynamodb_scan_backup:
         table: orders
@@ -176,11 +197,29 @@ after:
            "indexes": {"by_customer": {"read": {"units": 10, "autoscaling": {"min": 10, "max": 200}},
                                        "write": {"units": 5}}}}
 original:
-  description: The recorded original of every dimension a boost changed (null when there is no record).
+  description:
+    - The recorded original of every dimension a boost changed (null when there is no record), with the
+      run that holds it and until when (C(hold_until), UTC).
   returned: when O(state) is not V(reconciled)
   type: dict
   sample: {"billing_mode": "PROVISIONED", "at": "2026-11-22T01:00:00Z", "run_id": "nightly-20261122",
-           "table": {"read": {"units": 100}}, "indexes": {}}
+           "hold_until": "2026-11-22T09:00:00Z", "table": {"read": {"units": 100}}, "indexes": {}}
+hold_until:
+  description:
+    - Until when (UTC) the record is held, for this run after a boost or a renewal, or for the run
+      named in RV(held_by).
+  returned: when O(state=boosted) changed or renewed this run's record, and with RV(held_by)
+  type: str
+  sample: "2026-11-22T09:00:00Z"
+held_by:
+  description:
+    - The run id of another run whose record is on the table; nothing was changed. With O(state=boosted)
+      that run is live (RV(hold_until) is its expiry); with O(state=restored) the record is not this run's.
+  returned: >-
+    when the table carries another run's record (O(state=boosted) while that run is live,
+    O(state=restored) with O(run_id))
+  type: str
+  sample: nightly-20261121
 on_demand:
   description: True when the table is on-demand; nothing was done and RV(msg) says why.
   returned: when O(state) is not V(reconciled)
@@ -228,6 +267,12 @@ left_alone:
   type: list
   elements: dict
   sample: [{"table": "users", "reason": "recorded by this run (nightly-20261122)"}]
+held:
+  description: Tables boosted by another run still within its hold, left alone, with that run and its expiry.
+  returned: when O(state=reconciled)
+  type: list
+  elements: dict
+  sample: [{"table": "orders", "held_by": "nightly-20261122-b", "hold_until": "2026-11-22T09:00:00Z"}]
 errors:
   description: Tables that could not be repaired, with the error (the task fails when not empty).
   returned: when O(state=reconciled)
@@ -267,6 +312,7 @@ ARGUMENT_SPEC = dict(
     gsi_write_capacity=dict(type="int"),
     indexes=dict(type="dict", default={}),
     run_id=dict(type="str"),
+    hold_s=dict(type="int"),
     force=dict(type="bool", default=False),
     wait_timeout=dict(type="int", default=600),
     tag_key=dict(type="str", default=DEFAULT_TAG_KEY, no_log=False),
@@ -300,7 +346,9 @@ def main() -> None:
     p = module.params
     if p["wait_timeout"] < 0:
         module.fail_json(msg="wait_timeout: must be 0 or more seconds", field="wait_timeout")
-    settings = Settings(tag_key=p["tag_key"], run_id=p["run_id"], force=p["force"],
+    if p["hold_s"] is not None and p["hold_s"] < 0:
+        module.fail_json(msg="hold_s: must be 0 or more seconds (the run's deadline from now)", field="hold_s")
+    settings = Settings(tag_key=p["tag_key"], run_id=p["run_id"], hold_s=p["hold_s"], force=p["force"],
                         wait_timeout=float(p["wait_timeout"]), check_mode=module.check_mode)
     ddb = aws_client(module, "dynamodb", pool_size=settings.workers)
     aas = (aws_client(module, "application-autoscaling", endpoint=p["autoscaling_endpoint_url"])
@@ -314,7 +362,8 @@ def main() -> None:
             module.fail_json(msg="could not repair: " + "; ".join(f"{f['table']}: {f['error']}"
                                                                   for f in result["errors"]), **result)
         module.exit_json(msg=f"checked {result['checked']} table(s): repaired {len(result['repaired'])}, "
-                             f"pending {len({x['table'] for x in result['pending']})}", **result)
+                             f"pending {len({x['table'] for x in result['pending']})}, "
+                             f"held by live runs {len(result['held'])}", **result)
 
     if p["state"] == "boosted":
         targets = Targets(read=p["read_capacity"], write=p["write_capacity"], gsi_read=p["gsi_read_capacity"],

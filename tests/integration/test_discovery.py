@@ -15,6 +15,12 @@ from botocore.stub import Stubber
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import ON_DEMAND, PlanSettings, plan_backups
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_discovery import discover, select
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import (
+    DEFAULT_TAG_KEY,
+    CapacityRecord,
+    Dimension,
+    record_tags,
+)
 from tests.conftest import client
 
 pytestmark = pytest.mark.xdist_group("moto")
@@ -153,3 +159,19 @@ def test_on_demand_warm_throughput_reaches_the_plan(moto_server):
     result = plan_backups([warm], PlanSettings(window_s=7 * 3600, read_percentage=0.5)).to_dict()
     [planned] = [t for c in result["clusters"] for t in c["tables"]]
     assert planned["read_rate_source"] == "warm-throughput"
+
+
+def test_a_table_another_run_boosted_is_planned_on_its_recorded_original(moto_server):
+    """The boost goes away when its run ends: planning on it would read the application's capacity."""
+    ddb = client("dynamodb", moto_server.url)
+    aas = client("application-autoscaling", moto_server.url)
+    name = f"held-{uuid.uuid4().hex[:6]}"
+    _create(ddb, name, rcu=5)
+    record = CapacityRecord("PROVISIONED", "2026-11-22T01:00:00Z", "other-night", {None: {"read": Dimension(5)}},
+                            hold_until="2026-11-22T09:00:00Z")
+    arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
+    ddb.tag_resource(ResourceArn=arn, Tags=record_tags(record, DEFAULT_TAG_KEY))
+    ddb.update_table(TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 11, "WriteCapacityUnits": 1})
+
+    [held] = discover(ddb, aas, [name], []).tables
+    assert held.rcu == 5

@@ -209,7 +209,7 @@ def test_reconcile_skips_this_runs_records_and_repairs_the_rest(moto_server, uni
     for name in (mine, crashed):
         create_table(url, name, read=5, write=5)
     throughput(url, state="boosted", table=mine, read_capacity=20, run_id="now")
-    throughput(url, state="boosted", table=crashed, read_capacity=20, run_id="yesterday")
+    throughput(url, state="boosted", table=crashed, read_capacity=20, run_id="yesterday", hold_s=0)
 
     result = throughput(url, state="reconciled", run_id="now")
     assert not result.failed, result.output
@@ -218,6 +218,52 @@ def test_reconcile_skips_this_runs_records_and_repairs_the_rest(moto_server, uni
     assert capacity(url, crashed)[None] == (5, 5)
     assert capacity(url, mine)[None] == (20, 5)
     assert TAG in tags(url, mine)
+
+
+def test_another_live_runs_boost_is_neither_stacked_nor_taken_back(moto_server, unique_name):
+    url = moto_server.url
+    create_table(url, unique_name, read=5, write=5)
+    first = throughput(url, state="boosted", table=unique_name, read_capacity=11, run_id="night-a", hold_s=3600)
+    assert first.result["changed"] is True, first.output
+    hold = first.result["hold_until"]
+    assert first.result["original"]["hold_until"] == hold
+
+    second = throughput(url, state="boosted", table=unique_name, read_capacity=11, run_id="night-b", hold_s=3600)
+    assert not second.failed, second.output
+    assert second.result["changed"] is False
+    assert (second.result["held_by"], second.result["hold_until"]) == ("night-a", hold)
+    assert second.result["original"]["table"] == {"read": {"units": 5}}
+
+    reconciled = throughput(url, state="reconciled", run_id="night-b")
+    assert not reconciled.failed, reconciled.output
+    assert {"table": unique_name, "held_by": "night-a", "hold_until": hold} in reconciled.result["held"]
+    assert unique_name not in reconciled.result["repaired"]
+
+    others = throughput(url, state="restored", table=unique_name, run_id="night-b")
+    assert others.result["changed"] is False and others.result["held_by"] == "night-a"
+    assert capacity(url, unique_name)[None] == (11, 5)
+    assert TAG in tags(url, unique_name)
+
+    renewed = throughput(url, state="boosted", table=unique_name, read_capacity=11, run_id="night-a", hold_s=7200)
+    assert renewed.result["changed"] is False and renewed.result["hold_until"] > hold
+
+    own = throughput(url, state="restored", table=unique_name, run_id="night-a")
+    assert own.result["changed"] is True, own.output
+    assert capacity(url, unique_name)[None] == (5, 5)
+    assert TAG not in tags(url, unique_name)
+
+
+def test_a_dead_runs_record_is_repaired_once_its_hold_has_passed(moto_server, unique_name):
+    url = moto_server.url
+    create_table(url, unique_name, read=5, write=5)
+    throughput(url, state="boosted", table=unique_name, read_capacity=20, run_id="dead", hold_s=0)
+    taken = throughput(url, state="boosted", table=unique_name, read_capacity=30, run_id="alive", hold_s=600)
+    assert taken.result["changed"] is True, taken.output
+    assert taken.result["original"]["run_id"] == "alive"
+    assert taken.result["original"]["table"] == {"read": {"units": 5}}  # the dead run's original is kept
+    restored = throughput(url, state="restored", table=unique_name, run_id="alive")
+    assert restored.result["changed"] is True
+    assert capacity(url, unique_name)[None] == (5, 5)
 
 
 def descendants(pid: int) -> list[int]:
@@ -265,7 +311,7 @@ def test_crash_after_boost_is_repaired_by_reconcile(dynalite_server, unique_name
     create_table(url, unique_name, read=5, write=5, gsis=gsis)
     original = capacity(url, unique_name)
     args = aws_args(url, state="boosted", table=unique_name, read_capacity=50, gsi_read_capacity=40,
-                    run_id="crashed", autoscaling=False)
+                    run_id="crashed", hold_s=1, autoscaling=False)
     playbook = tmp_path / "crash.yml"
     playbook.write_text(CRASH_PLAYBOOK.format(args=json.dumps(args)))
     proc = subprocess.Popen([str(BIN / "ansible-playbook"), str(playbook)], env=ansible_env(),
@@ -285,6 +331,7 @@ def test_crash_after_boost_is_repaired_by_reconcile(dynalite_server, unique_name
         if proc.poll() is None:
             kill_tree(proc)
     assert capacity(url, unique_name)[None] == (50, 5)  # left boosted by the killed run
+    time.sleep(1)  # its hold has run out: the run is over
 
     repaired = throughput(url, state="reconciled", table=unique_name, autoscaling=False)
     assert not repaired.failed, repaired.output

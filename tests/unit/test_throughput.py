@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils import capacity
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import (
     DAILY_DECREASES,
+    DEFAULT_HOLD,
+    DEFAULT_TAG_KEY,
     CapacityRecord,
     DecreaseState,
     Dimension,
@@ -24,6 +27,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput impo
     check_targets,
     next_decrease_slot,
     next_midnight,
+    original_read_units,
     parse_record,
     plan_boost,
     plan_restore,
@@ -92,7 +96,7 @@ dims = st.builds(Dimension, st.integers(1, 40000),
 index_names = st.from_regex(r"[A-Za-z0-9_.\-]{3,40}", fullmatch=True)
 records = st.builds(
     CapacityRecord, billing_mode=st.just("PROVISIONED"), at=st.just("2026-11-22T01:00:00Z"),
-    run_id=st.none() | st.text(max_size=60),
+    run_id=st.none() | st.text(max_size=60), hold_until=st.none() | st.just("2026-11-22T09:00:00Z"),
     originals=st.dictionaries(st.none() | index_names,
                               st.dictionaries(st.sampled_from(["read", "write"]), dims, min_size=1), max_size=20))
 
@@ -112,11 +116,61 @@ def test_unreadable_record_is_an_error_not_a_guess():
 
 
 def test_merge_never_replaces_a_recorded_original():
-    first = CapacityRecord("PROVISIONED", "t1", "a", {None: {"read": Dimension(5)}})
-    second = CapacityRecord("PROVISIONED", "t2", "b", {None: {"read": Dimension(50), "write": Dimension(7)}})
+    first = CapacityRecord("PROVISIONED", "2026-11-22T01:00:00Z", "a", {None: {"read": Dimension(5)}})
+    second = CapacityRecord("PROVISIONED", "2026-11-22T02:00:00Z", "b",
+                            {None: {"read": Dimension(50), "write": Dimension(7)}})
     merged = first.merged_with(second)
     assert merged.originals == {None: {"read": Dimension(5), "write": Dimension(7)}}
     assert merged.run_id == "a"
+
+
+# ------------------------------------------------------------------------------------ holds (runs that overlap)
+
+AT = "2026-11-22T01:00:00Z"
+
+
+def held_record(run_id: str | None = "night-a", hold_until: str | None = "2026-11-22T09:00:00Z") -> CapacityRecord:
+    return CapacityRecord("PROVISIONED", AT, run_id, {None: {"read": Dimension(5)}}, hold_until=hold_until)
+
+
+def test_a_record_is_held_for_its_run_until_its_expiry_and_never_against_its_own_run():
+    record = held_record()
+    assert record.held_for_other_run("night-b", DAY + timedelta(hours=8, minutes=59))
+    assert not record.held_for_other_run("night-b", DAY + timedelta(hours=9))  # expired: that run is over
+    assert not record.held_for_other_run("night-a", DAY + timedelta(hours=2))  # its own run may restore it
+    assert record.held_for_other_run(None, DAY + timedelta(hours=2))  # a caller without run id is another run
+
+
+def test_a_record_without_expiry_is_held_for_the_default_hold_from_its_time():
+    record = held_record(hold_until=None)
+    assert record.held_until() == DAY + timedelta(hours=1) + DEFAULT_HOLD
+    assert record.held_for_other_run("night-b", DAY + timedelta(hours=12, minutes=59))
+    assert not record.held_for_other_run("night-b", DAY + timedelta(hours=13))
+
+
+def test_renewal_pushes_the_expiry_and_never_pulls_it_in():
+    record = held_record()
+    later = record.renewed("night-a", DAY + timedelta(hours=11))
+    assert later.hold_until == "2026-11-22T11:00:00Z" and later.originals == record.originals
+    assert record.renewed("night-a", DAY + timedelta(hours=3)).hold_until == record.hold_until
+    taken_over = record.renewed("night-b", DAY + timedelta(hours=10))
+    assert taken_over.run_id == "night-b" and taken_over.originals == record.originals
+
+
+def test_unreadable_expiry_makes_the_record_unreadable():
+    broken = replace(held_record(), hold_until="tomorrow")
+    with pytest.raises(HippolyteError, match="cannot be read"):
+        parse_record(record_tags(broken, "k"), "k")
+
+
+def test_plans_and_backups_read_the_original_of_another_runs_boost_only():
+    tags = record_tags(held_record(), DEFAULT_TAG_KEY)
+    assert original_read_units(tags, "night-b") == 5
+    assert original_read_units(tags) == 5  # the planner: a boost is never the table's own capacity
+    assert original_read_units(tags, "night-a") is None  # its own boost is what this run reads on
+    assert original_read_units([], "night-b") is None
+    write_only = CapacityRecord("PROVISIONED", AT, "night-a", {None: {"write": Dimension(5)}})
+    assert original_read_units(record_tags(write_only, DEFAULT_TAG_KEY), "night-b") is None
 
 
 @pytest.mark.parametrize("key", ["", "aws:thing", "bad{key}", "x" * 126])
@@ -172,8 +226,8 @@ def describe(read: int, status: str = "ACTIVE", decreases: int = 0) -> dict[str,
     return table
 
 
-def record_tag_list(at: str = "2026-11-22T01:00:00Z") -> list[dict[str, str]]:
-    return record_tags(CapacityRecord("PROVISIONED", at, "r", {None: {"read": Dimension(5)}}),
+def record_tag_list(at: str = "2026-11-22T01:00:00Z", hold_until: str | None = None) -> list[dict[str, str]]:
+    return record_tags(CapacityRecord("PROVISIONED", at, "r", {None: {"read": Dimension(5)}}, hold_until),
                        "hippolyte:capacity-original")
 
 
@@ -229,7 +283,8 @@ def test_increase_refused_by_the_account_limit_fails_and_keeps_the_record(ddb):
     stub.add_response("list_tags_of_resource", {"Tags": []})
     stub.add_response("tag_resource", {}, {"ResourceArn": ARN, "Tags": ANY})
     stub.add_response("list_tags_of_resource", {"Tags": []})  # tags apply asynchronously: not readable yet
-    stub.add_response("list_tags_of_resource", {"Tags": record_tag_list("2026-11-22T05:30:00Z")})
+    stub.add_response("list_tags_of_resource", {"Tags": record_tag_list("2026-11-22T05:30:00Z",
+                                                                                  "2026-11-22T17:30:00Z")})
     stub.add_response("describe_table", describe(5))
     stub.add_client_error("update_table", "LimitExceededException", http_status_code=400)
     clock = settings().clock
@@ -243,3 +298,53 @@ def test_will_not_change_counts_as_done_when_the_table_is_already_there(ddb):
     stub.add_client_error("update_table", "ValidationException", http_status_code=400)
     stub.add_response("describe_table", describe(5))
     assert cc.update_resource(client, "orders", None, {"read": 5}, settings()).done
+
+
+# Stubber below: the clock is a fake one, so that a hold can be live or over without waiting hours.
+LIVE_HOLD = "2026-11-22T09:00:00Z"  # the fake clock reads 05:30
+
+
+def test_reconcile_reports_a_live_runs_record_as_held_and_changes_nothing(ddb):
+    client, stub = ddb
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("list_tags_of_resource", {"Tags": record_tag_list(hold_until=LIVE_HOLD)})
+    result = cc.reconcile(client, None, settings(run_id="night-b"), only="orders")
+    assert result["held"] == [{"table": "orders", "held_by": "r", "hold_until": LIVE_HOLD}]
+    assert result["repaired"] == [] and result["changed"] is False  # no update_table or untag was queued
+
+
+def test_reconcile_repairs_a_record_whose_hold_has_passed(ddb):
+    client, stub = ddb
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("list_tags_of_resource", {"Tags": record_tag_list(hold_until="2026-11-22T05:00:00Z")})
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("list_tags_of_resource", {"Tags": record_tag_list(hold_until="2026-11-22T05:00:00Z")})
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("update_table", {}, {"TableName": "orders", "ProvisionedThroughput": {"ReadCapacityUnits": 5,
+                                                                                       "WriteCapacityUnits": 5}})
+    stub.add_response("describe_table", describe(5))
+    stub.add_response("untag_resource", {}, {"ResourceArn": ARN, "TagKeys": ["hippolyte:capacity-original"]})
+    result = cc.reconcile(client, None, settings(run_id="night-b"), only="orders")
+    assert result["repaired"] == ["orders"] and result["held"] == []
+
+
+def test_restore_with_a_run_id_leaves_another_runs_record(ddb):
+    client, stub = ddb
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("list_tags_of_resource", {"Tags": record_tag_list(hold_until="2026-11-22T05:00:00Z")})
+    result = cc.restore(client, None, "orders", settings(run_id="night-b"))
+    assert result["changed"] is False
+    assert (result["held_by"], result["hold_until"]) == ("r", "2026-11-22T05:00:00Z")
+
+
+def test_boost_of_a_table_a_live_run_holds_changes_nothing(ddb):
+    client, stub = ddb
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("describe_limits", {"AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000,
+                                          "TableMaxReadCapacityUnits": 40000, "TableMaxWriteCapacityUnits": 40000})
+    stub.add_response("list_tags_of_resource", {"Tags": record_tag_list(hold_until=LIVE_HOLD)})
+    result = cc.boost(client, None, "orders", Targets(read=100), settings(run_id="night-b"))
+    assert result["changed"] is False and result["held_by"] == "r"
+    assert result["after"] == result["before"]
