@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import unquote, urlparse
@@ -64,7 +65,17 @@ class BackupStore(Protocol):
     def exists(self, key: str) -> bool: ...
     def list_children(self, key: str) -> list[str]: ...
     def list_files(self, key: str) -> list[str]: ...
+    def list_objects(self, key: str) -> list[StoredObject]: ...
     def delete_tree(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One stored file as a listing returns it, so a catalog needs no further call per file."""
+
+    key: str  # relative to the store's root
+    size: int
+    modified: datetime  # UTC
 
 
 def join(*parts: str) -> str:
@@ -234,6 +245,13 @@ class FileStore:
         if not base.is_dir():
             return []
         return sorted(str(p.relative_to(self.root)) for p in base.rglob("*") if p.is_file())
+
+    def list_objects(self, key: str) -> list[StoredObject]:
+        objects = []
+        for name in self.list_files(key):
+            stat = self._path(name).stat()
+            objects.append(StoredObject(name, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC)))
+        return objects
 
     def delete_tree(self, key: str) -> None:
         shutil.rmtree(self._path(key), ignore_errors=True)
@@ -409,6 +427,13 @@ class S3Store:
     def list_files(self, key: str) -> list[str]:
         strip = len(self.prefix) + 1 if self.prefix else 0
         return sorted(obj["Key"][strip:] for page in self._pages(key) for obj in page.get("Contents", []))
+
+    def list_objects(self, key: str) -> list[StoredObject]:
+        """Every object under `key`, from one paginated listing without delimiter (no call per object)."""
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        objects = [StoredObject(obj["Key"][strip:], obj["Size"], obj["LastModified"].astimezone(UTC))
+                   for page in self._pages(key) for obj in page.get("Contents", [])]
+        return sorted(objects, key=lambda o: o.key)
 
     def delete_tree(self, key: str) -> None:
         keys = [{"Key": self._key(k)} for k in self.list_files(key)]

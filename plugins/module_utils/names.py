@@ -48,8 +48,12 @@ def check_account_id(field: str, account: object) -> str:
     return str(account)
 
 
+def is_valid_region(region: object) -> bool:
+    return isinstance(region, str) and bool(REGION.fullmatch(region))
+
+
 def check_region(field: str, region: object) -> str:
-    if not isinstance(region, str) or not REGION.fullmatch(region):
+    if not is_valid_region(region):
         raise InputError(field, f"{region!r} is not an AWS region", "use a region name such as eu-west-1")
     return region
 

@@ -24,6 +24,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import H
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.raw_batch_write import RawBatchWrites
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import list_tags, recreate_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import Targets
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.verify import find_damage
 
 # Marks a table as the finished restore of one backup, so running the same restore again is a no-op.
 RESTORED_FROM_TAG = "hippolyte:restored-from"
@@ -35,6 +36,7 @@ class RestoreSettings:
     readers: int = 4
     force: bool = False
     verify: bool = True
+    verify_before_write: bool = True  # check every file's size and sha256 before the table is created
     wait_timeout_s: float = 600.0
     stall_timeout_s: float = 300.0
     write_capacity: int | None = None  # load-time WCU of a new provisioned table and its GSIs
@@ -147,6 +149,8 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
         verb = "load into existing" if state.exists else "create"
         return RestoreResult(source, target, True, not state.exists, expected, 0, None, 0.0, 0,
                              f"would {verb} table {target} and write {expected} items")
+    if settings.verify_before_write:
+        _refuse_damaged(store, folder, doc, settings.readers)
     raise_if_stopped(stop)
     arn = state.arn if state.exists else recreate_table(ddb, doc["schema"], target, settings.wait_timeout_s)["TableArn"]
     boost = settings.write_capacity and not state.exists and doc["schema"]["BillingMode"] == "PROVISIONED"
@@ -170,6 +174,16 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
     return RestoreResult(source, target, True, not state.exists, expected, written, counted,
                          time.monotonic() - clock, retried,
                          f"restored {written} items from {source} into {target}{pending}")
+
+
+def _refuse_damaged(store: BackupStore, folder: str, doc: dict[str, Any], readers: int) -> None:
+    """Fail before anything is created when a data file differs from the manifest."""
+    damage = find_damage(store, folder, doc, workers=readers)
+    if damage:
+        more = f" (and {len(damage) - 1} more damaged file(s))" if len(damage) > 1 else ""
+        raise HippolyteError(f"the backup {store.url.rstrip('/')}/{folder} is damaged, so nothing was created or "
+                             f"written: {damage[0].file}: {damage[0].reason}{more}; restore an older backup "
+                             "(option at) or check the copy of these files")
 
 
 def _load(ddb: Any, store: BackupStore, folder: str, target: str, doc: dict[str, Any],

@@ -14,7 +14,9 @@ description:
   - Items DynamoDB leaves unprocessed are retried with backoff until written. If no item at all can
     be written for O(stall_timeout) seconds the task fails and says how many items are missing.
   - Refuses a target table that exists and holds items unless O(force=true).
-  - Each data file's size and sha256 are checked against the manifest while it is read.
+  - Before the target table is created, every data file's size and sha256 are checked against the manifest
+    (streamed, O(readers) files at a time); a damaged backup fails naming the file and the reason, and
+    nothing is created or written. Each file is checked again while it loads.
   - Reads every engine's format - C(dynamodb-json) (local engine), C(emr-connector) (Data Pipeline and EMR,
     both line styles) and C(native-export) (export engine) - and imports dynamodump folders (O(dynamodump)).
 author:
@@ -56,6 +58,12 @@ options:
     default: 4
   verify:
     description: Count the restored table's items with a parallel Scan and fail if it differs from the backup.
+    type: bool
+    default: true
+  verify_before_write:
+    description:
+      - Check every data file's size and sha256 before creating the target table. V(false) reads the backup
+        once only (the check while loading stays), so a damaged file is found after part of it was written.
     type: bool
     default: true
   write_capacity:
@@ -190,6 +198,7 @@ ARGUMENT_SPEC = dict(
     workers=dict(type="int", default=8),
     readers=dict(type="int", default=4),
     verify=dict(type="bool", default=True),
+    verify_before_write=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=600),
     stall_timeout=dict(type="int", default=300),
     write_capacity=dict(type="int"),
@@ -204,6 +213,7 @@ def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
     settings = RestoreSettings(workers=p["workers"], readers=p["readers"], force=p["force"], verify=p["verify"],
+                               verify_before_write=p["verify_before_write"],
                                wait_timeout_s=p["wait_timeout"], stall_timeout_s=p["stall_timeout"],
                                write_capacity=p["write_capacity"], run_id=p["run_id"])
     ddb = aws_client(module, "dynamodb", pool_size=p["workers"] + p["readers"])

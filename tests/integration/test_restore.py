@@ -108,11 +108,26 @@ def test_incomplete_backup_is_never_chosen(dynalite_backup: tuple[Any, Any, str]
 
 def test_damaged_data_file_fails_the_restore(dynalite_backup: tuple[Any, Any, str], unique_name: str,
                                              tmp_path: Path) -> None:
+    """Without the check before writing, the damage is still found while loading."""
     ddb, store, folder = dynalite_backup
     part = next((tmp_path / "backups" / folder / "data").glob("part-*.json.gz"))
     part.write_bytes(part.read_bytes()[:-9] + b"\x00" * 9)  # corrupt the gzip trailer
     with pytest.raises(HippolyteError, match="not written"):
-        restore_backup(ddb, store, folder, f"{unique_name}-bad", RestoreSettings())
+        restore_backup(ddb, store, folder, f"{unique_name}-bad", RestoreSettings(verify_before_write=False))
+
+
+def test_restore_of_a_damaged_backup_creates_no_table(dynalite_backup: tuple[Any, Any, str], unique_name: str,
+                                                      tmp_path: Path) -> None:
+    ddb, store, folder = dynalite_backup
+    part = next((tmp_path / "backups" / folder / "data").glob("part-*.json.gz"))
+    data = bytearray(part.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one flipped byte in the middle of the deflate stream
+    part.write_bytes(bytes(data))
+    target = f"{unique_name}-bad"
+    with pytest.raises(HippolyteError, match="nothing was created") as err:
+        restore_backup(ddb, store, folder, target, RestoreSettings())
+    assert f"{store.url}/{folder}/data/{part.name}" in str(err.value) and "sha256" in str(err.value)
+    assert target not in ddb.list_tables()["TableNames"]
 
 
 def test_unprocessed_items_are_retried_until_written(dynalite_backup: tuple[Any, Any, str], dynalite_server: Any,
