@@ -171,14 +171,14 @@ RETURN = r"""
 window_s:
   description:
     - Seconds planned, from O(window)'s RV(window.starts_at) to its end (less than the window's length when
-      the run starts after the window opened: a late start plans only what is left).
+      the run starts after the window opened, since a late start plans only what is left).
   returned: success
   type: int
   sample: 25200
 window:
   description:
     - The window as given, when the night planned for opens (C(opens_at)) and when its plan starts
-      (C(starts_at): the opening, or now for a run started after it), UTC, ISO 8601. Planned offsets count
+      (C(starts_at), the opening or now for a run started after it), UTC, ISO 8601. Planned offsets count
       from C(starts_at); the window closes C(window_s) seconds after it.
   returned: success
   type: dict
