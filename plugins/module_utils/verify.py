@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from botocore.exceptions import BotoCoreError
+
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import (
     BackupStore,
@@ -56,6 +58,13 @@ def _raw_digest(store: BackupStore, key: str) -> tuple[int, str]:
     return hashing.size, hashing.sha256
 
 
+def _read(store: BackupStore, key: str, count_items: bool) -> tuple[int, str, int | None]:
+    if count_items:
+        facts = measure(store, key)
+        return facts.size, facts.sha256, facts.items
+    return (*_raw_digest(store, key), None)
+
+
 def _check_file(store: BackupStore, folder: str, data_file: manifest_file.DataFile, listed_size: int | None,
                 count_items: bool) -> _FileCheck:
     key = join(folder, data_file.path)
@@ -66,11 +75,12 @@ def _check_file(store: BackupStore, folder: str, data_file: manifest_file.DataFi
         return _FileCheck(Damage(where, f"size is {listed_size} bytes, the manifest says {data_file.bytes}"), 0)
     items = None
     try:
-        if count_items:
-            facts = measure(store, key)
-            size, sha256, items = facts.size, facts.sha256, facts.items
-        else:
-            size, sha256 = _raw_digest(store, key)
+        try:
+            size, sha256, items = _read(store, key, count_items)
+        except BotoCoreError:  # failed on the way (a checksum or a connection): the stored bytes may be fine
+            size, sha256, items = _read(store, key, count_items)
+    except BotoCoreError as exc:
+        return _FileCheck(Damage(where, f"unreadable twice: {exc}"), 0)
     except _UNREADABLE as exc:
         try:
             size, sha256 = _raw_digest(store, key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -40,19 +40,23 @@ def moto_tables(moto_server):
     return prefix, moto_server.url
 
 
+def window_from_now(start_h: int, length_h: int) -> dict[str, str]:
+    """A window opening `start_h` hours from now (negative: already open), `length_h` hours long."""
+    start = datetime.now(UTC) + timedelta(hours=start_h)
+    return {"start": f"{start:%H:%M}", "end": f"{start + timedelta(hours=length_h):%H:%M}", "timezone": "UTC"}
+
+
 def test_discovers_plans_and_writes_the_plan_and_report(moto_tables, tmp_path):
     prefix, url = moto_tables
     args = {"include": [f"{prefix}-orders*", f"{prefix}-users"], "exclude": ["*-archive"], "region": REGION,
-            "endpoint_url": url, "window": {"start": "22:00", "end": "06:00", "timezone": "UTC"},
+            "endpoint_url": url, "window": window_from_now(2, 8),
             "plan_path": str(tmp_path / "plan.json"), "report_path": str(tmp_path / "report" / "plan.md")}
     run = run_module("dynamodb_backup_plan", args)
     assert not run.failed, run.output
     result = run.result
     assert set(planned(result)) == {f"{prefix}-orders", f"{prefix}-users"}
-    # The whole 8 h window, or what is left of it when the test runs while it is open (a late start).
-    opens, starts = (datetime.fromisoformat(result["window"][k]) for k in ("opens_at", "starts_at"))
-    assert result["window_s"] == 8 * 3600 - round((starts - opens).total_seconds()) and result["changed"] is True
-    assert starts == opens or abs((starts - datetime.now(UTC)).total_seconds()) < 60
+    assert result["window_s"] == 8 * 3600 and result["changed"] is True
+    assert result["window"]["starts_at"] == result["window"]["opens_at"]
     orders = planned(result)[f"{prefix}-orders"]
     for key in ("name", "engine", "size_bytes", "item_count", "billing_mode", "rcu", "boost_rcu",
                 "read_percentage", "start_offset_s", "duration_s"):
@@ -66,6 +70,16 @@ def test_discovers_plans_and_writes_the_plan_and_report(moto_tables, tmp_path):
     assert (tmp_path / "report" / "plan.svg").read_text().startswith("<svg")
     again = run_module("dynamodb_backup_plan", args)
     assert again.result["changed"] is False, "an unchanged plan must not rewrite its files"
+
+
+def test_a_late_start_plans_what_is_left_of_the_open_window(moto_tables):
+    prefix, url = moto_tables
+    run = run_module("dynamodb_backup_plan", {"include": [f"{prefix}-users"], "region": REGION, "endpoint_url": url,
+                                              "window": window_from_now(-1, 8)})
+    assert not run.failed, run.output
+    opens, starts = (datetime.fromisoformat(run.result["window"][k]) for k in ("opens_at", "starts_at"))
+    assert 3540 <= (starts - opens).total_seconds() <= 3720
+    assert abs(run.result["window_s"] - (8 * 3600 - (starts - opens).total_seconds())) <= 1
 
 
 def test_include_that_matches_nothing_names_the_pattern(moto_tables):

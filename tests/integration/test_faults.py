@@ -133,15 +133,22 @@ def test_a_resumed_read_never_stitches_a_replaced_object(moto_server: Any, uniqu
 
 def test_s3_reads_validate_the_object_checksum(moto_server: Any, unique_name: str) -> None:
     """A flipped byte in a downloaded data part is caught by botocore's flexible checksum (the stream is read
-    through the validating body, not its raw stream), and the restore fails."""
+    through the validating body, not its raw stream). The check before writing reads it again and the restore
+    is exact; a load that meets it (no check before writing) fails cleanly instead of writing wrong items."""
     ddb, s3 = client("dynamodb", moto_server.url), client("s3", moto_server.url)
     s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
     every_type_table(ddb, unique_name, 50)
     folder = backup_table(ddb, open_store(f"s3://{unique_name}/b", s3), unique_name, REGION, FAST).folder
     with FaultProxy(moto_server.url).aim("corrupt", r"^GET /[^?]*/data/part-") as proxy:
         store = open_store(f"s3://{unique_name}/b", client("s3", proxy.url))
+        result = restore_backup(ddb, store, folder, f"{unique_name}-r", RestoreSettings())
+    assert proxy.injected == {"corrupt": 1}
+    assert result.counted_items == 50
+    assert canonical(scan_all(ddb, f"{unique_name}-r")) == canonical(scan_all(ddb, unique_name))
+    with FaultProxy(moto_server.url).aim("corrupt", r"^GET /[^?]*/data/part-") as proxy:
+        store = open_store(f"s3://{unique_name}/b", client("s3", proxy.url))
         with pytest.raises(HippolyteError, match="not written") as err:
-            restore_backup(ddb, store, folder, f"{unique_name}-r", RestoreSettings())
+            restore_backup(ddb, store, folder, f"{unique_name}-r2", RestoreSettings(verify_before_write=False))
     assert proxy.injected == {"corrupt": 1}
     assert cause(err.value, FlexibleChecksumError)
 
@@ -233,8 +240,8 @@ def test_random_faults_never_give_a_wrong_result(server: str, scheme: str, rate:
         client("s3", moto_server.url).create_bucket(Bucket=unique_name,
                                                     CreateBucketConfiguration={"LocationConstraint": REGION})
         destination = f"s3://{unique_name}/b"
-    # Seeds whose first draws inject faults at 2% already (a run makes only a few dozen calls).
     with FaultProxy(upstream, rate, seed=15) as ddb_proxy, FaultProxy(moto_server.url, rate, seed=12) as s3_proxy:
+        ddb_proxy.aim("throttle", "^DescribeTable$", nth=2)  # at least one fault, whatever the random draws give
         common = {"destination": destination, "table": unique_name, "account_id": ACCOUNT, "region": REGION,
                   "endpoint_url": ddb_proxy.url, "s3_endpoint_url": s3_proxy.url}
         backup = run_module("dynamodb_scan_backup", {**common, "read_units_per_second": 0, "segments": 4})
