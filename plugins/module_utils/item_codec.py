@@ -81,20 +81,6 @@ def encode_json_line(json_item: dict[str, Any]) -> str:
     return _dumps({"Item": json_item})
 
 
-def encode_json_lines(json_items: list[dict[str, Any]]) -> str:
-    """Items already in JSON form as dynamodb-json lines, each ending in a newline, in one encoder call.
-
-    One call per Scan page instead of one per item: setting the encoder up costs more than encoding a
-    small item. The list is split at `},{"Item":`, which no item can hold: inside an item each object
-    is a type object (its first key a type name) or an attribute map (opened after `"M":` or
-    `{"Item":`, never after `},`), and a string's quotes are escaped.
-    """
-    if not json_items:
-        return ""
-    text = _dumps([{"Item": item} for item in json_items])
-    return text[1:-1].replace('},{"Item":', '}\n{"Item":') + "\n"
-
-
 def encode_line(item: Item) -> str:
     """A wire item (binary as bytes, as botocore returns it) as a dynamodb-json line (no trailing newline)."""
     return encode_json_line(to_json_item(item))

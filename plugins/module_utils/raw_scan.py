@@ -3,15 +3,17 @@
 botocore turns every attribute of every item into Python objects, walking the response shape in pure
 Python; for a backup that only writes the items back out as JSON, that walk is most of the CPU cost.
 A `before-parse` handler (a public botocore event) lifts the items out of the body before parsing,
-so botocore parses only the small rest (LastEvaluatedKey, ConsumedCapacity). The CRC32 check is done
+as lines cut from the body's text (page_lines.py), so botocore parses only the small rest
+(LastEvaluatedKey, ConsumedCapacity). The CRC32 check is done
 on the raw HTTP response and is unaffected.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.page_lines import split_page
 
 RAW_ITEMS = "RawItems"
 _EVENT = "before-parse.dynamodb.Scan"
@@ -20,14 +22,14 @@ _EVENT = "before-parse.dynamodb.Scan"
 def _lift_items(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
     if response_dict.get("status_code") != 200:
         return  # errors are parsed as usual
-    body = json.loads(response_dict["body"])
-    if "Items" in body:
-        customized_response_dict[RAW_ITEMS] = body.pop("Items")
-        response_dict["body"] = json.dumps(body).encode()
+    page = split_page(response_dict["body"])
+    if page is not None:
+        customized_response_dict[RAW_ITEMS] = page
+        response_dict["body"] = page.rest
 
 
 class RawItemScans:
-    """While active, `client.scan` returns the page's items under RawItems, in DynamoDB's JSON form."""
+    """While active, `client.scan` returns the page's items under RawItems, as dynamodb-json lines (PageLines)."""
 
     def __init__(self, client: Any) -> None:
         self._events = client.meta.events

@@ -7,15 +7,11 @@ import re
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import (
     CodecError,
     decode_line,
-    encode_json_line,
-    encode_json_lines,
     encode_line,
-    to_json_item,
 )
 from tests.support.items import N38, big_item, every_type_item, items
 
@@ -53,26 +49,6 @@ def test_item_near_the_400_kb_limit() -> None:
 @settings(max_examples=200, deadline=None)
 def test_random_items_round_trip(item: dict) -> None:
     assert decode_line(encode_line(item)) == item
-
-
-def test_a_page_of_items_gives_one_line_per_item_even_when_they_look_like_the_separator() -> None:
-    page = [
-        {"Item": {"S": '},{"Item":'}},  # the separator as an attribute name and as text
-        {"pk": {"S": "b"}, "Item": {"M": {"Item": {"L": [{"M": {"Item": {"N": "1"}}}, {"M": {"a": {"S": "x"}}}]}}}},
-        {"l": {"L": [{"M": {"Item": {"S": "y"}}}, {"M": {"Item": {"S": "z"}}}]}},
-        {"pk": {"S": "line\nbreak"}},
-    ]
-    lines = encode_json_lines(page)
-    assert lines == "".join(encode_json_line(item) + "\n" for item in page)
-    assert lines.count("\n") == len(page)
-    assert encode_json_lines([]) == ""
-
-
-@given(st.lists(items, min_size=1, max_size=5))
-@settings(max_examples=100, deadline=None)
-def test_a_page_of_random_items_encodes_as_each_item_does(page: list[dict]) -> None:
-    json_items = [to_json_item(item) for item in page]
-    assert encode_json_lines(json_items) == "".join(encode_json_line(item) + "\n" for item in json_items)
 
 
 @pytest.mark.parametrize(("line", "problem"), [
