@@ -105,8 +105,9 @@ def write_bodies(name: str, count: int, offset: int = 0) -> list[bytes]:
             for first in range(offset, count, 25)]
 
 
-def raw_load(url: str, name: str, count: int, threads: int = 4) -> float:
-    """Items/s of pre-built BatchWriteItem bodies sent from `threads` threads, resending unprocessed items."""
+def raw_load(url: str, name: str, count: int, threads: int = 4) -> tuple[float, float]:
+    """Items/s and CPU µs per item of pre-built BatchWriteItem bodies sent from `threads` threads,
+    resending unprocessed items."""
     client = RawClient(url)
     bodies = write_bodies(name, count)
 
@@ -118,11 +119,13 @@ def raw_load(url: str, name: str, count: int, threads: int = 4) -> float:
                     break
                 body = json.dumps({"RequestItems": {name: left}}).encode()
 
-    return count / timed_threads(load, threads)
+    wall, cpu = timed_threads(load, threads)
+    return count / wall, cpu / count * 1e6
 
 
-def raw_scan(url: str, name: str, segments: int = 4) -> float:
-    """Items/s of a `segments`-way parallel Scan over signed HTTP that parses each page and discards it."""
+def raw_scan(url: str, name: str, segments: int = 4) -> tuple[float, float]:
+    """Items/s and CPU µs per item of a `segments`-way parallel Scan over signed HTTP that parses each
+    page and discards it."""
     client = RawClient(url)
     total = [0] * segments
 
@@ -135,18 +138,19 @@ def raw_scan(url: str, name: str, segments: int = 4) -> float:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    elapsed = timed_threads(scan, segments)  # before summing: the threads fill `total`
-    return sum(total) / elapsed
+    wall, cpu = timed_threads(scan, segments)  # before summing: the threads fill `total`
+    return sum(total) / wall, cpu / sum(total) * 1e6
 
 
-def timed_threads(target: Any, count: int) -> float:
+def timed_threads(target: Any, count: int) -> tuple[float, float]:
+    """Wall and CPU seconds (of this whole process) of `count` threads running `target`."""
     threads = [threading.Thread(target=target, args=(n,)) for n in range(count)]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def timed(cmd: list[str]) -> float:
@@ -206,15 +210,19 @@ def run(url: str, work: Path, count: int, rss_sizes: list[int]) -> None:
     create(ddb, "bench")
     print(f"dynalite on this machine ({os.cpu_count()} cores), table of {count:,} items of about 200 bytes\n")
 
-    load_limit = raw_load(url, "bench", count)  # also seeds the table
-    scan_limit = raw_scan(url, "bench")
+    load_limit, load_cpu = raw_load(url, "bench", count)  # also seeds the table
+    scan_limit, scan_cpu = raw_scan(url, "bench")
 
     store = open_store(f"file://{work}/ours")
+    cpu = time.process_time()
     result = backup_table(ddb, store, "bench", REGION, ScanSettings(workers=4, read_units_per_second=0))
+    backup_cpu = (time.process_time() - cpu) / count * 1e6
     assert result.manifest["item_count"] == count, "backup lost items"
     backup = count / result.duration_s
 
+    cpu = time.process_time()
     restored = restore_backup(ddb, store, result.folder, "bench-ours", RestoreSettings(verify=False))
+    restore_cpu = (time.process_time() - cpu) / count * 1e6
     restore = count / restored.duration_s
     start = time.perf_counter()
     counted = count_items(ddb, "bench-ours", 8)
@@ -224,15 +232,17 @@ def run(url: str, work: Path, count: int, rss_sizes: list[int]) -> None:
     dump_backup = count / dynamodump(url, work / "dump", "backup", "bench")
     dump_restore = count / dynamodump(url, work / "dump", "restore", "bench", "bench-dump")
 
-    rows = [("raw scan limit (4 segments, signed HTTP, C json)", scan_limit),
-            ("hippolyte backup (4 workers)", backup),
-            ("dynamodump backup", dump_backup),
-            ("raw loader limit (4 threads, pre-built bodies)", load_limit),
-            ("hippolyte restore (load)", restore),
-            ("dynamodump restore", dump_restore)]
-    width = max(len(name) for name, _ in rows)
-    for name, rate in rows:
-        print(f"{name:<{width}}  {rate:>9,.0f} items/s")
+    # CPU is this process's (dynalite's is apart): on a small machine it competes with the server's.
+    rows = [("raw scan limit (4 segments, signed HTTP, C json)", scan_limit, scan_cpu),
+            ("hippolyte backup (4 workers)", backup, backup_cpu),
+            ("dynamodump backup", dump_backup, None),
+            ("raw loader limit (4 threads, pre-built bodies)", load_limit, load_cpu),
+            ("hippolyte restore (load)", restore, restore_cpu),
+            ("dynamodump restore", dump_restore, None)]
+    width = max(len(name) for name, _, _ in rows)
+    for name, rate, cpu_us in rows:
+        cpu_text = f"  {cpu_us:6.1f} µs CPU/item" if cpu_us is not None else ""
+        print(f"{name:<{width}}  {rate:>9,.0f} items/s{cpu_text}")
     print(f"\nbackup:  {backup / scan_limit:.0%} of the raw scan (target >= 80%), "
           f"{backup / dump_backup:.2f}x dynamodump")
     print(f"restore: {restore / load_limit:.0%} of the raw loader (target >= 90%), "
