@@ -20,8 +20,8 @@ _EVENT = "before-parse.dynamodb.Scan"
 
 
 def _lift_items(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
-    if response_dict.get("status_code") != 200:
-        return  # errors are parsed as usual
+    if response_dict.get("status_code") != 200 or RAW_ITEMS in customized_response_dict:
+        return  # errors are parsed as usual; the handler of another backup on this client lifted them already
     page = split_page(response_dict["body"])
     if page is not None:
         customized_response_dict[RAW_ITEMS] = page
