@@ -12,16 +12,22 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec impo
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import DataFile
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.raw_batch_write import put_request
 
+# How the local engine and native exports write a line; anything else is parsed before it is sent.
+_COMPACT_ITEM = ('{"Item":{', "}}")
+
 
 def _dynamodb_json(line: bytes) -> str:
-    """A line is already the JSON of a PutRequest's body; parse it only to refuse a damaged one early."""
+    """A line is already the JSON of a PutRequest's body. Its bytes are checked against the manifest's
+    sha256 as the file streams, so a compact `{"Item":{...}}` line is only checked for that shape;
+    any other line is parsed, to refuse a damaged one before it is sent."""
     text = line.decode().strip()
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise CodecError(f"not a JSON line: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("Item"), dict) or len(doc) != 1:
-        raise CodecError('a dynamodb-json line must be {"Item": {...}}')
+    if not (text.startswith(_COMPACT_ITEM[0]) and text.endswith(_COMPACT_ITEM[1])):
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise CodecError(f"not a JSON line: {exc}") from exc
+        if not isinstance(doc, dict) or not isinstance(doc.get("Item"), dict) or len(doc) != 1:
+            raise CodecError('a dynamodb-json line must be {"Item": {...}}')
     return put_request(text)
 
 

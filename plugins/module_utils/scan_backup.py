@@ -29,8 +29,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store im
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.folder_claim import claim_folder
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import encode_json_line
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.page_lines import PageLines
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.rate_limiter import TokenBucket, Unlimited
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.raw_scan import RAW_ITEMS, RawItemScans
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema
@@ -134,10 +134,11 @@ class _PartWriter:
         self.items = 0
         self.json_bytes = 0
 
-    def add(self, lines: list[str]) -> None:
-        data = ("\n".join(lines) + "\n").encode()
+    def add(self, lines: str, count: int) -> None:
+        """`count` items as newline-terminated dynamodb-json lines."""
+        data = lines.encode()
         self.gz.write(data)
-        self.items += len(lines)
+        self.items += count
         self.json_bytes += len(data)
 
     def finish(self) -> manifest_file.DataFile:
@@ -230,15 +231,15 @@ class _Run:
             self.limiter.pay(units)
             if self.controller:
                 self.controller.pay(units)
-            items = page.get(RAW_ITEMS, [])
-            if items:
+            lines: PageLines | None = page.get(RAW_ITEMS)
+            if lines and lines.count:
                 # Page sizes follow the observed cost per item, so pages stay near their budget.
-                self.units_per_item = 0.7 * self.units_per_item + 0.3 * (units / len(items))
+                self.units_per_item = 0.7 * self.units_per_item + 0.3 * (units / lines.count)
                 if part is None:
                     part = self.new_part()
-                part.add([encode_json_line(item) for item in items])
+                part.add(lines.lines, lines.count)
                 if self.progress:
-                    self.progress(len(items))
+                    self.progress(lines.count)
                 if part.json_bytes >= self.settings.part_max_bytes:
                     self._keep(part)
                     part = None
