@@ -1,7 +1,7 @@
 """The morning report of a plan: a Markdown summary and an SVG Gantt chart of clusters in the window,
 with the controller's planned load (concurrent local scans and their bytes/s) under it.
 
-Both are drawn from the plan JSON (DESIGN.md section 5), not from planner internals, so a saved
+Both are drawn from the plan JSON (docs/planning.md), not from planner internals, so a saved
 plan can be rendered again later.
 """
 

@@ -2,7 +2,7 @@
 
 For every table it works out how long a backup takes at the read rate it may use, whether to boost
 its read capacity, which engine runs it, and packs the tables into clusters that fit the window.
-The model (DESIGN.md section 5):
+The model (docs/planning.md):
 
     duration_s        = activity_bootstrap_s + size_bytes / (read_units_per_second * bytes_per_rcu_s)
     cluster capacity  = window_s - cluster_bootstrap_s
