@@ -158,7 +158,7 @@ def _load_band(controller: dict[str, Any], load: Load, top: int, scale: float, s
     bottom = top + height
 
     def points(share_of: Any) -> str:
-        coords = [(LABEL_W, bottom)]
+        coords: list[tuple[float, float]] = [(LABEL_W, bottom)]
         for at, scans, rate in load.steps:
             x = LABEL_W + min(at, span) * scale
             y = bottom - min(1.0, share_of(scans, rate)) * height

@@ -508,7 +508,7 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
 
 
 def _round_down(share: float) -> float:
-    return math.floor(share * 10**SHARE_DIGITS) / 10**SHARE_DIGITS
+    return math.floor(share * 10.0**SHARE_DIGITS) / 10.0**SHARE_DIGITS
 
 
 def _export_option(table: TableInfo, size: int, settings: PlanSettings) -> tuple[list[Option], str | None]:
