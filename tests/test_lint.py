@@ -1,7 +1,9 @@
-"""Static checks that are part of the test command: ruff, ansible-lint (production), ansible-doc, galaxy build."""
+"""Static checks that are part of the test command: ruff, mypy (strict), ansible-lint (production), ansible-doc,
+galaxy build."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tarfile
@@ -22,6 +24,14 @@ def run(*cmd: str) -> subprocess.CompletedProcess[str]:
 def test_ruff() -> None:
     proc = run(str(BIN / "ruff"), "check", ".")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_strict_on_module_utils() -> None:
+    """pyproject.toml's [tool.mypy]: strict, over every file of plugins/module_utils."""
+    proc = run(sys.executable, "-m", "mypy")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    found = re.search(r"no issues found in (\d+) source files", proc.stdout)
+    assert found and int(found[1]) >= len(list((REPO / "plugins" / "module_utils").rglob("*.py"))), proc.stdout
 
 
 def test_ansible_lint_production_profile() -> None:

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, cast
 from urllib.parse import unquote, urlparse
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
@@ -100,6 +100,9 @@ class HashingWriter:
 
     def abort(self) -> None:
         self.inner.abort()
+
+    def flush(self) -> None:
+        """Part of the file protocol GzipFile writes to; every write is handed on at once, nothing waits here."""
 
     @property
     def sha256(self) -> str:
@@ -393,7 +396,8 @@ class S3Store:
 
     def _get_object(self, key: str, **extra: Any) -> dict[str, Any]:
         """The one place a GetObject request is built."""
-        return self.client.get_object(Bucket=self.bucket, Key=self._key(key), **self._owner, **extra)
+        answer = self.client.get_object(Bucket=self.bucket, Key=self._key(key), **self._owner, **extra)
+        return cast("dict[str, Any]", answer)
 
     def open_reader(self, key: str) -> BinaryIO:
         return ResumingS3Reader(lambda **extra: self._get_object(key, **extra))  # type: ignore[return-value]

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     UNSUPPORTED_CALL_CODES,
@@ -199,10 +199,10 @@ def wait_active(ddb: Any, name: str, deadline: _Deadline) -> dict[str, Any]:
 
 def _throughput(desc: dict[str, Any], key: ResourceKey) -> dict[str, Any]:
     if key is None:
-        return desc.get("ProvisionedThroughput", {})
+        return cast("dict[str, Any]", desc.get("ProvisionedThroughput", {}))
     for index in desc.get("GlobalSecondaryIndexes", []):
         if index["IndexName"] == key:
-            return index.get("ProvisionedThroughput", {})
+            return cast("dict[str, Any]", index.get("ProvisionedThroughput", {}))
     raise HippolyteError(f"index {key} of {desc['TableName']} disappeared while its capacity was being changed")
 
 

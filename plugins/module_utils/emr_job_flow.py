@@ -1,4 +1,4 @@
-"""The RunJobFlow request that backs up one planned cluster (DESIGN.md section 5) on Amazon EMR.
+"""The RunJobFlow request that backs up one planned cluster (docs/planning.md) on Amazon EMR.
 
 One job flow per planned cluster: one DynamoDBExport step per table, in plan order, each writing
 into its table's backup folder `<destination>/<account>/<region>/<table>/<timestamp>/data/`. Steps

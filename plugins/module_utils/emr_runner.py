@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, measure
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import (
@@ -122,7 +122,7 @@ def find_cluster(emr: Any, run_id: str, cluster_id: str, ended: bool = False) ->
             cluster = emr.describe_cluster(ClusterId=summary["Id"])["Cluster"]
             tags = {t.get("Key"): t.get("Value") for t in cluster.get("Tags", [])}
             if tags.get(TAG_RUN) == run_id and tags.get(TAG_CLUSTER) == cluster_id:
-                return cluster
+                return cast("dict[str, Any]", cluster)
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_relative_key
@@ -81,7 +81,7 @@ def loads(raw: bytes, where: str) -> dict[str, Any]:
         raise HippolyteError(f"{where}: manifest does not match its own digest ({DIGEST_FIELD}): it was "
                              "altered or damaged after the backup wrote it; refusing to restore from it")
     data_files(doc)  # a file path leading out of the backup folder is refused before anything uses it
-    return doc
+    return cast("dict[str, Any]", doc)
 
 
 def data_files(doc: dict[str, Any]) -> list[DataFile]:

@@ -14,6 +14,7 @@ made against a stand-in has the layout a real one has.
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 from urllib.parse import unquote, urlparse
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
@@ -48,7 +49,7 @@ def check_account_id(field: str, account: object) -> str:
     return str(account)
 
 
-def is_valid_region(region: object) -> bool:
+def is_valid_region(region: object) -> TypeGuard[str]:
     return isinstance(region, str) and bool(REGION.fullmatch(region))
 
 

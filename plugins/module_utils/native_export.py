@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, S3Store, join, measure
@@ -158,7 +158,7 @@ def _data_prefix(store: S3Store, folder: str) -> str:
 
 
 def _describe(ddb: Any, arn: str) -> dict[str, Any]:
-    return ddb.describe_export(ExportArn=arn)["ExportDescription"]
+    return cast("dict[str, Any]", ddb.describe_export(ExportArn=arn)["ExportDescription"])
 
 
 def _started_before(export_arn: str, at: datetime) -> bool:

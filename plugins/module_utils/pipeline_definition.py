@@ -239,7 +239,7 @@ def validate_objects(objects: list[dict[str, Any]], max_objects: int = DEFAULT_M
     for index, object_id in enumerate(ids):
         if not object_id or not objects[index].get("name"):
             raise InputError(f"pipelineObjects[{index}].id", "every object needs an id and a name", "")
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    duplicates = sorted({str(i) for i in ids if ids.count(i) > 1})
     if duplicates:
         raise InputError("pipelineObjects.id", f"ids are not unique: {', '.join(duplicates)}", "")
     known = set(ids)

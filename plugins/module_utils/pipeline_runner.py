@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, measure
@@ -62,7 +62,7 @@ def find_pipeline(dp: Any, unique_id: str) -> str | None:
     for start in range(0, len(ids), DESCRIBE_BATCH):
         for desc in dp.describe_pipelines(pipelineIds=ids[start:start + DESCRIBE_BATCH])["pipelineDescriptionList"]:
             if fields_of(desc).get("uniqueId") == unique_id:
-                return desc["pipelineId"]
+                return str(desc["pipelineId"])
     return None
 
 
@@ -85,7 +85,8 @@ def pipeline_state(dp: Any, pipeline_id: str) -> str:
 
 def stored_objects(dp: Any, pipeline_id: str) -> list[dict[str, Any]]:
     """The definition a pipeline holds (empty when none was put yet)."""
-    return dp.get_pipeline_definition(pipelineId=pipeline_id, version="latest").get("pipelineObjects", [])
+    return cast("list[dict[str, Any]]",
+                dp.get_pipeline_definition(pipelineId=pipeline_id, version="latest").get("pipelineObjects", []))
 
 
 def put_definition(dp: Any, pipeline_id: str, objects: list[dict[str, Any]]) -> None:

@@ -1,7 +1,7 @@
 """The morning report of a plan: a Markdown summary and an SVG Gantt chart of clusters in the window,
 with the controller's planned load (concurrent local scans and their bytes/s) under it.
 
-Both are drawn from the plan JSON (DESIGN.md section 5), not from planner internals, so a saved
+Both are drawn from the plan JSON (docs/planning.md), not from planner internals, so a saved
 plan can be rendered again later.
 """
 
@@ -158,7 +158,7 @@ def _load_band(controller: dict[str, Any], load: Load, top: int, scale: float, s
     bottom = top + height
 
     def points(share_of: Any) -> str:
-        coords = [(LABEL_W, bottom)]
+        coords: list[tuple[float, float]] = [(LABEL_W, bottom)]
         for at, scans, rate in load.steps:
             x = LABEL_W + min(at, span) * scale
             y = bottom - min(1.0, share_of(scans, rate)) * height

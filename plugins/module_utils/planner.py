@@ -2,7 +2,7 @@
 
 For every table it works out how long a backup takes at the read rate it may use, whether to boost
 its read capacity, which engine runs it, and packs the tables into clusters that fit the window.
-The model (DESIGN.md section 5):
+The model (docs/planning.md):
 
     duration_s        = activity_bootstrap_s + size_bytes / (read_units_per_second * bytes_per_rcu_s)
     cluster capacity  = window_s - cluster_bootstrap_s
@@ -508,7 +508,7 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
 
 
 def _round_down(share: float) -> float:
-    return math.floor(share * 10**SHARE_DIGITS) / 10**SHARE_DIGITS
+    return math.floor(share * 10.0**SHARE_DIGITS) / 10.0**SHARE_DIGITS
 
 
 def _export_option(table: TableInfo, size: int, settings: PlanSettings) -> tuple[list[Option], str | None]:

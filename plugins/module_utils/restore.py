@@ -123,7 +123,7 @@ def count_items(ddb: Any, table: str, segments: int) -> int:
         total = 0
         while True:
             page = ddb.scan(**kwargs)
-            total += page["Count"]
+            total += int(page["Count"])
             if "LastEvaluatedKey" not in page:
                 return total
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -85,7 +85,7 @@ def assumed_role_session(role: RoleToAssume, base: boto3.session.Session, region
         advisory_timeout=min(ADVISORY_RENEWAL_S, role.duration_s // 3),
         mandatory_timeout=min(MANDATORY_RENEWAL_S, role.duration_s // 6), **({"time_fetcher": now} if now else {}))
 
-    class Assumed(botocore.credentials.CredentialProvider):
+    class Assumed(botocore.credentials.CredentialProvider):  # type: ignore[misc]  # botocore ships no types
         """The session's only credential source: the environment and profiles are never consulted."""
 
         METHOD = "assume-role"

@@ -99,7 +99,7 @@ def _pitr_on(ddb: Any, name: str) -> bool:
         if is_error(exc, *GONE, "ContinuousBackupsUnavailableException", *OPTIONAL_CALL_ERRORS):
             return False
         raise
-    return answer.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED"
+    return bool(answer.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED")
 
 
 def _original_rcu(ddb: Any, description: dict[str, Any]) -> int | None:
@@ -160,6 +160,8 @@ def discover(ddb: Any, aas: Any, include: list[str], exclude: list[str], workers
         scaling = {}
         warnings.append("could not read Application Auto Scaling targets "
                         f"({exc}): autoscaled tables are planned as if they were not")
+    table_max: int | None
+    account_max: int | None
     try:
         table_max, account_max = account_limits(ddb)
     except Exception as exc:

@@ -9,7 +9,7 @@ unavailable rather than failing the backup; any other error fails it.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     UNSUPPORTED_CALL_CODES,
@@ -25,7 +25,7 @@ OWN_TAG_PREFIX = "hippolyte:"
 
 def describe_table(ddb: Any, name: str, field: str = "table") -> dict[str, Any]:
     try:
-        return ddb.describe_table(TableName=name)["Table"]
+        return cast("dict[str, Any]", ddb.describe_table(TableName=name)["Table"])
     except Exception as exc:
         if is_error(exc, "ResourceNotFoundException"):
             raise InputError(field, f"table {name!r} does not exist in this account and region",
@@ -35,7 +35,7 @@ def describe_table(ddb: Any, name: str, field: str = "table") -> dict[str, Any]:
 
 def _optional(call: Any, **kwargs: Any) -> dict[str, Any] | None:
     try:
-        return call(**kwargs)
+        return cast("dict[str, Any]", call(**kwargs))
     except Exception as exc:
         if is_error(exc, *UNSUPPORTED_CALL_CODES):
             return None
@@ -59,7 +59,7 @@ def _index(index: dict[str, Any], with_capacity: bool) -> dict[str, Any]:
 def billing_mode(table: dict[str, Any]) -> str:
     summary = table.get("BillingModeSummary", {}).get("BillingMode")
     if summary:
-        return summary
+        return str(summary)
     # Descriptions without a summary (older ones, some emulators): on-demand tables show no read capacity.
     return "PROVISIONED" if (table.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits") else "PAY_PER_REQUEST"
 
@@ -171,7 +171,7 @@ def wait_active(ddb: Any, name: str, timeout_s: float = 600, poll_s: float = 0.5
         table = ddb.describe_table(TableName=name)["Table"]
         if table["TableStatus"] == "ACTIVE" and all(
                 g.get("IndexStatus", "ACTIVE") == "ACTIVE" for g in table.get("GlobalSecondaryIndexes", [])):
-            return table
+            return cast("dict[str, Any]", table)
         if time.monotonic() > deadline:
             raise HippolyteError(f"table {name} is still {table['TableStatus']} after {timeout_s:.0f} s; "
                                  "raise wait_timeout or look at the table in the console")

@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
 
@@ -437,7 +437,7 @@ def apply_changes(snapshot: Snapshot, changes: list[Change]) -> Snapshot:
     resources = dict(snapshot.resources)
     for change in changes:
         res = resources[change.key]
-        resources[change.key] = replace(res, **{change.dimension: change.after})
+        resources[change.key] = replace(res, **cast("dict[str, Any]", {change.dimension: change.after}))
     return replace(snapshot, resources=resources)
 
 

@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import BotoCoreError
 
@@ -97,7 +98,7 @@ def _check_file(store: BackupStore, folder: str, data_file: manifest_file.DataFi
     return _FileCheck(None, size)
 
 
-def find_damage(store: BackupStore, folder: str, doc: dict, workers: int = 4,
+def find_damage(store: BackupStore, folder: str, doc: dict[str, Any], workers: int = 4,
                 count_items: bool = False) -> list[Damage]:
     """Every data file of one backup that differs from its manifest (one listing of the folder, then reads)."""
     listed = {o.key: o.size for o in store.list_objects(folder)}

@@ -143,7 +143,7 @@ extends_documentation_fragment:
   - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - hippolyte.dynamodb.requirements
 attributes:
   check_mode:
     support: full
@@ -169,7 +169,7 @@ EXAMPLES = r"""
 - name: Plan tonight's backups
   hippolyte.dynamodb.dynamodb_backup_plan:
     engine: datapipeline
-    window: "01:00-08:00"
+    window: {start: "01:00", end: "08:00"}
   register: plan
 
 - name: Start one pipeline per planned cluster

@@ -125,7 +125,7 @@ extends_documentation_fragment:
   - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - hippolyte.dynamodb.requirements
 attributes:
   check_mode:
     support: full
@@ -385,7 +385,10 @@ def main():
     p = module.params
     if p["model"].get("auto_cluster_engine") == "auto":
         p["model"] = dict(p["model"], auto_cluster_engine=usable_cluster_engine(aws_client(module, "datapipeline")))
-    opens, starts_at, settings = run_or_fail(module, lambda: settings_from(p, datetime.now(UTC).replace(microsecond=0)))
+    # Whole seconds: the role reads `starts_at` with a seconds-only format, and a run started inside the
+    # window starts its plan now.
+    now = datetime.now(UTC).replace(microsecond=0)
+    opens, starts_at, settings = run_or_fail(module, lambda: settings_from(p, now))
     plan, discovery_warnings = run_or_fail(module, lambda: plan_from(module, settings))
     plan.warnings[:0] = discovery_warnings
     result = plan.to_dict()

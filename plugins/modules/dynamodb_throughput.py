@@ -115,7 +115,7 @@ extends_documentation_fragment:
   - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - hippolyte.dynamodb.requirements
 attributes:
   check_mode:
     support: full

@@ -134,7 +134,7 @@ extends_documentation_fragment:
   - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - hippolyte.dynamodb.requirements
 attributes:
   check_mode:
     support: full
@@ -172,7 +172,7 @@ EXAMPLES = r"""
     log_uri: s3://acme-ddb-backups/emr-logs/
     spot:
       task_count: 2
-  loop: "{{ plan.plan.clusters | selectattr('engine', 'equalto', 'emr') | list }}"
+  loop: "{{ plan.clusters | selectattr('engine', 'equalto', 'emr') | list }}"
 
 - name: Stop a run's cluster
   hippolyte.dynamodb.emr_backup:

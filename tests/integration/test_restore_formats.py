@@ -1,4 +1,4 @@
-"""Restore reads every engine's data format (DESIGN.md section 6), and a dynamodump folder, into dynalite, exactly.
+"""Restore reads every engine's data format (docs/engines.md), and a dynamodump folder, into dynalite, exactly.
 
 The backup folders are written here the way each tool lays them out: the DynamoDBExport tool's
 plain-text files with its `manifest` and `_SUCCESS` (both line styles, mixed type-key casing), and a

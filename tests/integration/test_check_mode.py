@@ -1,0 +1,74 @@
+"""`ansible-playbook --check` of the backup and restore playbooks against the stand-ins: a dry run of every
+engine goes through the whole role, says what it would do, and changes nothing in AWS or on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REGION, client
+from tests.integration.test_playbooks import inventory
+from tests.support.ansible_run import run_playbook
+from tests.support.tables import create_table, put_items, simple_items
+
+
+def test_backup_check_mode_on_the_local_engine(dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
+    ddb = client("dynamodb", dynalite_server.url)
+    create_table(ddb, unique_name, rcu=20)
+    put_items(ddb, unique_name, simple_items(30))
+    backups, reports = tmp_path / "backups", tmp_path / "reports"
+    inv = inventory(tmp_path / "inventory.json", dynalite_server.url, f"file://{backups}",
+                    hippolyte_include=[unique_name])
+
+    run = run_playbook("playbooks/backup.yml", inv, options=("--check",))
+
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "would back up 1 table(s) in 1 lane(s)" in run.stdout  # the report is shown, from the dry run
+    assert not backups.exists() and not reports.exists()
+
+
+@pytest.mark.parametrize("engine", ["export", "emr", "datapipeline"])
+def test_backup_check_mode_on_the_cluster_engines(engine: str, moto_server: Any, unique_name: str,
+                                                  tmp_path: Path) -> None:
+    ddb, s3 = client("dynamodb", moto_server.url), client("s3", moto_server.url)
+    emr, dp = client("emr", moto_server.url), client("datapipeline", moto_server.url)
+    s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    create_table(ddb, unique_name, rcu=20)
+    ddb.update_continuous_backups(TableName=unique_name,
+                                  PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    put_items(ddb, unique_name, simple_items(30))
+    clusters_before = {c["Id"] for c in emr.list_clusters()["Clusters"]}
+    pipelines_before = {p["id"] for p in dp.list_pipelines()["pipelineIdList"]}
+    inv = inventory(tmp_path / "inventory.json", moto_server.url, f"s3://{unique_name}/nightly",
+                    hippolyte_include=[unique_name], hippolyte_engine=engine,
+                    hippolyte_emr={"subnet_id": "subnet-0abc"})
+
+    run = run_playbook("playbooks/backup.yml", inv, options=("--check",))
+
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "hippolyte.dynamodb.backup : Show the report" in run.stdout
+    assert "Contents" not in s3.list_objects_v2(Bucket=unique_name)
+    assert ddb.list_exports(TableArn=ddb.describe_table(TableName=unique_name)["Table"]["TableArn"])[
+        "ExportSummaries"] == []
+    assert {c["Id"] for c in emr.list_clusters()["Clusters"]} == clusters_before
+    assert {p["id"] for p in dp.list_pipelines()["pipelineIdList"]} == pipelines_before
+    assert not (tmp_path / "reports").exists()
+
+
+def test_restore_check_mode_creates_no_table(dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
+    ddb = client("dynamodb", dynalite_server.url)
+    create_table(ddb, unique_name, rcu=None)
+    put_items(ddb, unique_name, simple_items(40))
+    inv = inventory(tmp_path / "inventory.json", dynalite_server.url, f"file://{tmp_path}/b",
+                    hippolyte_include=[unique_name])
+    assert run_playbook("playbooks/backup.yml", inv).returncode == 0
+
+    run = run_playbook("playbooks/restore.yml", inv, {"table": unique_name, "target": f"{unique_name}-back",
+                                                      "write_capacity": 100},
+                       options=("--check",))
+
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert f"table: {unique_name}-back" in run.stdout
+    assert f"{unique_name}-back" not in ddb.list_tables()["TableNames"]
