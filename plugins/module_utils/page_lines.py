@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 _decoder = json.JSONDecoder()
 _decode = _decoder.raw_decode
-_scan = _decoder.scan_once  # raw_decode without its wrapper, for the per-item loop
+# raw_decode without its wrapper, for the per-item loop; JSONDecoder sets it in __init__, typeshed omits it.
+_scan: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]
 _SPACES = " \t\n\r"
 _SPACE = re.compile(f"[{_SPACES}]*")
 
