@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, measure
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import (
     TAG_CLUSTER,
     TAG_DESTINATION,
@@ -43,8 +44,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import H
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import (
     MANIFEST_NAME,
     DataFile,
-    build_manifest,
-    dumps,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema
 
@@ -203,8 +202,8 @@ def _data_keys(store: BackupStore, data: str) -> list[str]:
     return sorted(k for n, k in names.items() if not n.startswith(("_", ".")) and n != EXPORT_MANIFEST)
 
 
-def write_manifest(store: BackupStore, ddb: Any, status: TableStatus, account: str, region: str,
-                   taken_at: datetime) -> str:
+def record_finished(store: BackupStore, ddb: Any, status: TableStatus, account: str, region: str,
+                    taken_at: datetime) -> str:
     """Write the table's hippolyte-manifest.json (unless it is there already); returns its key."""
     key = join(status.folder, MANIFEST_NAME)
     if store.exists(key):
@@ -215,12 +214,11 @@ def write_manifest(store: BackupStore, ddb: Any, status: TableStatus, account: s
         facts = measure(store, file_key)
         files.append(DataFile(path=file_key[len(status.folder) + 1:], items=facts.items, bytes=facts.size,
                               sha256=facts.sha256))
-    schema = capture_schema(ddb, status.table)
-    doc = build_manifest(schema=schema, account=account, region=region, engine=ENGINE, data_format=DATA_FORMAT,
-                         consistency=CONSISTENCY, started=status.started or taken_at.isoformat(),
-                         finished=status.finished or datetime.now(UTC).replace(microsecond=0).isoformat(),
-                         files=files)
-    store.put_bytes(key, dumps(doc), exclusive=True)  # a second writer of it is an error, not a rewrite
+    # A second writer of it is an error, not a rewrite.
+    write_manifest(store, status.folder, schema=capture_schema(ddb, status.table), account=account, region=region,
+                   engine=ENGINE, data_format=DATA_FORMAT, consistency=CONSISTENCY,
+                   started=status.started or taken_at.isoformat(),
+                   finished=status.finished or datetime.now(UTC).replace(microsecond=0).isoformat(), files=files)
     status.manifest_written = True
     return key
 
@@ -230,7 +228,7 @@ def _record(store: BackupStore, ddb: Any, statuses: list[TableStatus], s: JobFlo
         if status.status != "COMPLETED":
             continue
         try:
-            status.manifest = write_manifest(store, ddb, status, s.account, s.region, s.taken_at)
+            status.manifest = record_finished(store, ddb, status, s.account, s.region, s.taken_at)
         except HippolyteError as exc:
             status.status, status.reason = "FAILED", str(exc)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, measure
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     UNSUPPORTED_CALL_CODES,
     HippolyteError,
@@ -171,7 +172,7 @@ def _file_entry(store: BackupStore, key: str, folder: str) -> manifest_file.Data
     return manifest_file.DataFile(key[len(folder) + 1:], facts.items, facts.size, facts.sha256)
 
 
-def write_manifest(ddb: Any, store: BackupStore, status: TableStatus, account: str, region: str,
+def _record_one(ddb: Any, store: BackupStore, status: TableStatus, account: str, region: str,
                    started: datetime, finished: datetime) -> dict[str, Any]:
     """hippolyte-manifest.json of a finished export, from the files really in its data/ folder."""
     data = join(status.folder, "data")
@@ -179,12 +180,10 @@ def write_manifest(ddb: Any, store: BackupStore, status: TableStatus, account: s
     if not keys:
         raise HippolyteError(f"{status.table}: the pipeline reports success but {data} holds no data files")
     files = [_file_entry(store, key, status.folder) for key in keys]
-    doc = manifest_file.build_manifest(
-        schema=capture_schema(ddb, status.table), account=account, region=region, engine="datapipeline",
-        data_format="emr-connector", consistency="fuzzy-scan", started=started.isoformat(),
-        finished=finished.isoformat(), files=files)
-    store.put_bytes(join(status.folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc), exclusive=True)
-    return doc
+    return write_manifest(store, status.folder, schema=capture_schema(ddb, status.table), account=account,
+                          region=region, engine="datapipeline", data_format="emr-connector",
+                          consistency="fuzzy-scan", started=started.isoformat(), finished=finished.isoformat(),
+                          files=files)
 
 
 def record(ddb: Any, store: BackupStore, statuses: list[TableStatus], account: str, region: str,
@@ -203,7 +202,7 @@ def record(ddb: Any, store: BackupStore, statuses: list[TableStatus], account: s
             status.manifest = manifest_file.loads(store.read_bytes(key), key)
             continue
         try:
-            status.manifest = write_manifest(ddb, store, status, account, region, started, finished)
+            status.manifest = _record_one(ddb, store, status, account, region, started, finished)
             written += 1
         except HippolyteError as exc:
             status.status, status.error = "FAILED", str(exc)

@@ -102,7 +102,7 @@ def test_bad_inputs_fail_clearly_and_create_nothing(moto_setup):
     dp = client("datapipeline", url)
     base = {"run_id": f"bad-{bucket}", "destination": f"s3://{bucket}/ddb", "region": REGION, "endpoint_url": url,
             "account_id": "123456789012", "state": "present"}
-    too_big = planned_cluster("c09", [f"t{i}" for i in range(33)])
+    too_big = planned_cluster("c09", [f"table{i}" for i in range(33)])
     run = run_module("datapipeline_backup", {**base, "cluster": too_big})
     assert run.failed and run.result["field"] == "cluster" and "max_objects 100" in run.result["msg"]
     run = run_module("datapipeline_backup", {**base, "cluster": planned_cluster("c09", names), "role": ""})

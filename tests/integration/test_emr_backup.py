@@ -24,8 +24,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store im
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import JobFlowSettings, job_flow_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_runner import (
     TableStatus,
+    record_finished,
     run_cluster,
-    write_manifest,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import MANIFEST_NAME, loads
@@ -284,7 +284,7 @@ def test_manifest_edge_cases(moto_server: Any, unique_name: str) -> None:
     ok = f"111111111111/{REGION}/{unique_name}/ok"
     s3.put_object(Bucket=unique_name, Key=f"ddb/{ok}/data/part-0", Body=b'{"pk":{"s":"a"}}\n{"pk":{"s":"b"}}')
     s3.put_object(Bucket=unique_name, Key=f"ddb/{ok}/data/_SUCCESS", Body=b"")
-    key = write_manifest(store, ddb, status(ok), "111111111111", REGION, taken)
+    key = record_finished(store, ddb, status(ok), "111111111111", REGION, taken)
     doc = loads(store.read_bytes(key), key)
     assert [(f["path"], f["items"]) for f in doc["files"]] == [("data/part-0", 2)] and doc["item_count"] == 2
 
@@ -296,5 +296,5 @@ def test_manifest_edge_cases(moto_server: Any, unique_name: str) -> None:
     s3.put_object(Bucket=unique_name, Key=f"ddb/{unfinished}/data/part-0", Body=b'{"pk":{"s":"a"}}\n')
     for folder, words in ((broken, "not in"), (unfinished, "did not finish")):
         with pytest.raises(HippolyteError, match=words):
-            write_manifest(store, ddb, status(folder), "111111111111", REGION, taken)
+            record_finished(store, ddb, status(folder), "111111111111", REGION, taken)
         assert not store.exists(f"{folder}/{MANIFEST_NAME}")
