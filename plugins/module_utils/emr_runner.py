@@ -27,7 +27,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, measure
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import write_manifest
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import (
+    PlannedCluster,
+    TableOutcome,
+    write_manifest,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import (
     TAG_CLUSTER,
     TAG_DESTINATION,
@@ -73,6 +77,14 @@ class TableStatus:
     manifest: str | None = None  # key of hippolyte-manifest.json, relative to the destination
     manifest_written: bool = False
     attempts: int = 0
+
+    def outcome(self, root: str, lane: str) -> TableOutcome:
+        status = {"COMPLETED": "ok", "FAILED": "failed", "CANCELLED": "failed"}.get(self.status, "running")
+        if status == "ok" and not self.manifest:
+            status = "running"  # its manifest is written by the next poll
+        return TableOutcome(self.table, ENGINE, status, started_at=self.started, finished_at=self.finished,
+                            manifest_url=f"{root}/{self.manifest}" if self.manifest else None, error=self.reason,
+                            backup_url=f"{root}/{self.folder}", engine_state=self.status, lane=lane)
 
     def to_dict(self, root: str) -> dict[str, Any]:
         return {"name": self.table, "status": self.status, "step_id": self.step_id, "started": self.started,
@@ -239,9 +251,10 @@ def prepare(emr: Any, cluster: Any, settings: JobFlowSettings
             ) -> tuple[dict[str, Any], list[PlannedStep], JobFlowSettings, dict[str, Any] | None]:
     """Validate (before any AWS call), then look for the run's cluster; a found one fixes the timestamp."""
     request, planned = build_job_flow(cluster, settings)
-    existing = find_cluster(emr, settings.run_id, cluster["id"])
+    cid = PlannedCluster.from_plan(cluster).id
+    existing = find_cluster(emr, settings.run_id, cid)
     if existing is None:
-        existing = find_cluster(emr, settings.run_id, cluster["id"], ended=True)
+        existing = find_cluster(emr, settings.run_id, cid, ended=True)
     if existing is not None:
         tags = existing.get("Tags", [])
         destination = {t.get("Key"): t.get("Value") for t in tags}.get(TAG_DESTINATION)

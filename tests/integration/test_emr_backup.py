@@ -67,7 +67,7 @@ def test_start_is_idempotent_and_terminate_stops_the_cluster(moto_server: Any, u
     r = first.result
     assert r["changed"] and r["created"] and r["cluster_id"].startswith("j-")
     assert [t["name"] for t in r["tables"]] == ["orders", "users", "events"]
-    assert {t["status"] for t in r["tables"]} <= {"PENDING", "RUNNING"} and r["manifests_written"] == []
+    assert {t["engine_state"] for t in r["tables"]} <= {"PENDING", "RUNNING"} and r["manifests_written"] == []
     # moto's STS account (no account_id given) is in the backup path.
     assert r["tables"][0]["backup_url"].startswith(f"s3://{unique_name}/ddb/123456789012/{REGION}/orders/")
 
@@ -136,8 +136,8 @@ def test_wait_times_out_while_steps_run(moto_server: Any, unique_name: str) -> N
     args = module_args(moto_server, unique_name, unique_name, planned("c04", "orders"), wait=True,
                        wait_timeout=1, poll_interval=1)
     result = run_module("emr_backup", args)
-    assert result.failed and "not finished after 1 s" in result.result["msg"], result.output
-    assert result.result["tables"][0]["status"] in ("PENDING", "RUNNING") and result.result["cluster_id"]
+    assert result.failed and "still running after 1 s" in result.result["msg"], result.output
+    assert result.result["tables"][0]["engine_state"] in ("PENDING", "RUNNING") and result.result["cluster_id"]
 
 
 # ---------------------------------------------------------------- steps finishing and failing (simulated)
