@@ -24,7 +24,7 @@ from typing import Any
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, S3Store, join, measure
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import write_manifest
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import TableOutcome, write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     UNSUPPORTED_CALL_CODES,
     HippolyteError,
@@ -85,6 +85,15 @@ class TableExport:
     item_count: int | None = None
     failure: str | None = None
     manifest: dict[str, Any] | None = field(default=None, repr=False)
+
+    def outcome(self) -> TableOutcome:
+        status = {"COMPLETED": "ok", "FAILED": "failed"}.get(self.status, "running")
+        outcome = TableOutcome(self.table, ENGINE, status if status != "ok" or self.manifest else "running",
+                               error=self.failure, backup_url=self.backup_url, engine_state=self.status)
+        if self.manifest:
+            outcome.record(self.manifest, f"{self.backup_url}/{manifest_file.MANIFEST_NAME}")
+            outcome.started_at, outcome.finished_at = self.manifest["started"], self.manifest["finished"]
+        return outcome
 
     def result(self) -> dict[str, Any]:
         return {"table": self.table, "export_arn": self.export_arn, "status": self.status,
