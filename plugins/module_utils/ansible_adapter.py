@@ -56,6 +56,12 @@ ASSUME_ROLE_OPTIONS = {"role_arn": {"type": "str"}, "role_external_id": {"type":
 STOP_GRACE_S = 7.0
 
 
+def renamed(spec: dict[str, Any], *old_names: str) -> dict[str, Any]:
+    """An option spec that still accepts its older names, deprecated (so inventories keep working for a while)."""
+    return {**spec, "aliases": list(old_names), "deprecated_aliases": [
+        {"name": name, "version": "2.0.0", "collection_name": "hippolyte.dynamodb"} for name in old_names]}
+
+
 def watch_controller(module: AnsibleAWSModule) -> threading.Event:
     """Start watching the controller; the event is set once it is gone (pass it to the work as `stop`).
 

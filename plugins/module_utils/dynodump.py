@@ -20,6 +20,7 @@ from typing import Any
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, HashingWriter, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.folder_claim import claim_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import (
@@ -114,11 +115,9 @@ def import_dump(source: BackupStore, table_dir: str, dest: BackupStore, region: 
         dest.delete_tree(folder)  # the claim with the rest: nothing of a failed import is left
         raise
     now = datetime.now(UTC).replace(microsecond=0).isoformat()
-    doc = manifest_file.build_manifest(schema=schema, account=account, region=region, engine=ENGINE,
-                                       data_format="dynamodb-json", consistency="fuzzy-scan",
-                                       started=taken.isoformat(), finished=now, files=files)
-    doc["imported_from"] = f"{source.url.rstrip('/')}/{table_dir}"
-    dest.put_bytes(manifest_key, manifest_file.dumps(doc), exclusive=True)  # last, once: marks it complete
+    doc = write_manifest(dest, folder, extra={"imported_from": f"{source.url.rstrip('/')}/{table_dir}"},
+                         schema=schema, account=account, region=region, engine=ENGINE, data_format="dynamodb-json",
+                         consistency="fuzzy-scan", started=taken.isoformat(), finished=now, files=files)
     return ImportResult(folder, url, True, doc)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import FOLDER_FORMAT, backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 
 # The DynamoDBExport tool of awslabs/emr-dynamodb-connector, as AWS publishes it per region for its own
@@ -36,7 +37,6 @@ TAG_TAKEN_AT = "hippolyte:taken-at"
 TAG_DESTINATION = "hippolyte:destination"
 
 _ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
 
 @dataclass(frozen=True)
@@ -145,40 +145,16 @@ def _validate_settings(s: JobFlowSettings) -> None:
 
 def plan_steps(cluster: Any, s: JobFlowSettings) -> list[PlannedStep]:
     """The export steps of a planned cluster, in plan order; every table checked."""
-    if not isinstance(cluster, dict):
-        raise InputError("cluster", "must be one cluster of a plan (a dict)", "pass plan.clusters[N]")
-    cid = cluster.get("id")
-    if not isinstance(cid, str) or not _ID.match(cid):
-        raise InputError("cluster.id", f"{cid!r} is not a cluster id", "pass a cluster from dynamodb_backup_plan")
-    engine = cluster.get("engine", "emr")
-    if engine not in ("emr", "datapipeline"):
-        raise InputError("cluster.engine", f"cluster {cid} is planned for the {engine} engine, not a cluster engine",
-                         "run it with its own engine")
-    tables = cluster.get("tables")
-    if not isinstance(tables, list) or not tables:
-        raise InputError("cluster.tables", f"cluster {cid} has no tables", "pass a cluster with at least one table")
-    if len(tables) > s.max_steps:
-        raise InputError("cluster.tables", f"cluster {cid} has {len(tables)} tables, more than the {s.max_steps} "
-                         "steps an EMR cluster may hold", f"plan with emr_max_steps at most {s.max_steps}")
+    planned = PlannedCluster.from_plan(cluster, engines=("emr", "datapipeline"), default_engine="emr").require_tables()
+    if len(planned.tables) > s.max_steps:
+        raise InputError("cluster.tables", f"cluster {planned.id} has {len(planned.tables)} tables, more than the "
+                         f"{s.max_steps} steps an EMR cluster may hold",
+                         f"plan with emr_max_steps at most {s.max_steps}")
     steps: list[PlannedStep] = []
-    seen: set[str] = set()
-    for n, table in enumerate(tables):
-        where = f"cluster.tables[{n}]"
-        name = table.get("name") if isinstance(table, dict) else None
-        if not isinstance(name, str) or not _TABLE.match(name):
-            raise InputError(f"{where}.name", f"{name!r} is not a DynamoDB table name", "")
-        if name in seen:
-            raise InputError(f"{where}.name", f"table {name} appears twice in cluster {cid}", "plan each table once")
-        seen.add(name)
-        ratio = table.get("read_percentage")
-        if ratio is None:
-            ratio = s.on_demand_read_ratio
-        if not _in_unit_interval(ratio):
-            raise InputError(f"{where}.read_percentage", f"must be in (0, 1], got {ratio!r} for table {name}",
-                             "re-plan; 0.5 lets the export use half of the table's read capacity")
-        folder = backup_folder(s.account, s.region, name, s.taken_at)
+    for table in planned.tables:
+        folder = backup_folder(s.account, s.region, table.name, s.taken_at)
         output = f"{s.destination.rstrip('/')}/{join(folder, 'data')}/"
-        steps.append(PlannedStep(name, float(ratio), folder, output))
+        steps.append(PlannedStep(table.name, table.share(s.on_demand_read_ratio), folder, output))
     return steps
 
 
@@ -209,7 +185,7 @@ def build_job_flow(cluster: Any, settings: JobFlowSettings) -> tuple[dict[str, A
     """The RunJobFlow request for one planned cluster, and its steps; raises InputError on bad input."""
     _validate_settings(settings)
     steps = plan_steps(cluster, settings)
-    cid = cluster["id"]
+    cid = PlannedCluster.from_plan(cluster).id
     tags = {**settings.tags, TAG_RUN: settings.run_id, TAG_CLUSTER: cid,
             TAG_TAKEN_AT: settings.taken_at.astimezone(UTC).strftime(FOLDER_FORMAT),
             TAG_DESTINATION: destination_tag(settings.destination)}

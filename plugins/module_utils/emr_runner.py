@@ -27,6 +27,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, measure
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import (
+    PlannedCluster,
+    TableOutcome,
+    write_manifest,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import (
     TAG_CLUSTER,
     TAG_DESTINATION,
@@ -43,8 +48,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import H
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import (
     MANIFEST_NAME,
     DataFile,
-    build_manifest,
-    dumps,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema
 
@@ -74,6 +77,14 @@ class TableStatus:
     manifest: str | None = None  # key of hippolyte-manifest.json, relative to the destination
     manifest_written: bool = False
     attempts: int = 0
+
+    def outcome(self, root: str, lane: str) -> TableOutcome:
+        status = {"COMPLETED": "ok", "FAILED": "failed", "CANCELLED": "failed"}.get(self.status, "running")
+        if status == "ok" and not self.manifest:
+            status = "running"  # its manifest is written by the next poll
+        return TableOutcome(self.table, ENGINE, status, started_at=self.started, finished_at=self.finished,
+                            manifest_url=f"{root}/{self.manifest}" if self.manifest else None, error=self.reason,
+                            backup_url=f"{root}/{self.folder}", engine_state=self.status, lane=lane)
 
     def to_dict(self, root: str) -> dict[str, Any]:
         return {"name": self.table, "status": self.status, "step_id": self.step_id, "started": self.started,
@@ -203,8 +214,8 @@ def _data_keys(store: BackupStore, data: str) -> list[str]:
     return sorted(k for n, k in names.items() if not n.startswith(("_", ".")) and n != EXPORT_MANIFEST)
 
 
-def write_manifest(store: BackupStore, ddb: Any, status: TableStatus, account: str, region: str,
-                   taken_at: datetime) -> str:
+def record_finished(store: BackupStore, ddb: Any, status: TableStatus, account: str, region: str,
+                    taken_at: datetime) -> str:
     """Write the table's hippolyte-manifest.json (unless it is there already); returns its key."""
     key = join(status.folder, MANIFEST_NAME)
     if store.exists(key):
@@ -215,12 +226,11 @@ def write_manifest(store: BackupStore, ddb: Any, status: TableStatus, account: s
         facts = measure(store, file_key)
         files.append(DataFile(path=file_key[len(status.folder) + 1:], items=facts.items, bytes=facts.size,
                               sha256=facts.sha256))
-    schema = capture_schema(ddb, status.table)
-    doc = build_manifest(schema=schema, account=account, region=region, engine=ENGINE, data_format=DATA_FORMAT,
-                         consistency=CONSISTENCY, started=status.started or taken_at.isoformat(),
-                         finished=status.finished or datetime.now(UTC).replace(microsecond=0).isoformat(),
-                         files=files)
-    store.put_bytes(key, dumps(doc), exclusive=True)  # a second writer of it is an error, not a rewrite
+    # A second writer of it is an error, not a rewrite.
+    write_manifest(store, status.folder, schema=capture_schema(ddb, status.table), account=account, region=region,
+                   engine=ENGINE, data_format=DATA_FORMAT, consistency=CONSISTENCY,
+                   started=status.started or taken_at.isoformat(),
+                   finished=status.finished or datetime.now(UTC).replace(microsecond=0).isoformat(), files=files)
     status.manifest_written = True
     return key
 
@@ -230,7 +240,7 @@ def _record(store: BackupStore, ddb: Any, statuses: list[TableStatus], s: JobFlo
         if status.status != "COMPLETED":
             continue
         try:
-            status.manifest = write_manifest(store, ddb, status, s.account, s.region, s.taken_at)
+            status.manifest = record_finished(store, ddb, status, s.account, s.region, s.taken_at)
         except HippolyteError as exc:
             status.status, status.reason = "FAILED", str(exc)
 
@@ -241,9 +251,10 @@ def prepare(emr: Any, cluster: Any, settings: JobFlowSettings
             ) -> tuple[dict[str, Any], list[PlannedStep], JobFlowSettings, dict[str, Any] | None]:
     """Validate (before any AWS call), then look for the run's cluster; a found one fixes the timestamp."""
     request, planned = build_job_flow(cluster, settings)
-    existing = find_cluster(emr, settings.run_id, cluster["id"])
+    cid = PlannedCluster.from_plan(cluster).id
+    existing = find_cluster(emr, settings.run_id, cid)
     if existing is None:
-        existing = find_cluster(emr, settings.run_id, cluster["id"], ended=True)
+        existing = find_cluster(emr, settings.run_id, cid, ended=True)
     if existing is not None:
         tags = existing.get("Tags", [])
         destination = {t.get("Key"): t.get("Value") for t in tags}.get(TAG_DESTINATION)

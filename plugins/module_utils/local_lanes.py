@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,13 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store im
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import boosted_while
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import list_backups
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import (
+    PlannedTable,
+    TableOutcome,
+    failed_names,
+    plan_clusters,
+    planned_times,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.rate_limiter import TokenBucket
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import (
@@ -41,54 +48,10 @@ SMALL_TABLE_BYTES = 64 * 1024**2
 
 
 @dataclass(frozen=True)
-class LaneTable:
-    """What a planned local table says about how to back it up (a table of a plan's local cluster)."""
+class LaneTable(PlannedTable):
+    """A planned local table and the lane (the plan's local cluster) that runs it."""
 
-    name: str
-    lane: str
-    start_offset_s: float
-    duration_s: float
-    size_bytes: int
-    read_percentage: float | None
-    read_units_per_second: float | None  # on-demand tables: the planned read rate
-    boost_rcu: int | None  # raise read capacity to this just before the backup
-
-    @classmethod
-    def from_plan(cls, lane: str, table: dict[str, Any]) -> LaneTable:
-        try:
-            boost = table.get("boost_rcu") if table.get("boosted") else None
-            return cls(name=str(table["name"]), lane=lane, start_offset_s=float(table.get("start_offset_s") or 0),
-                       duration_s=float(table.get("duration_s") or 0), size_bytes=int(table.get("size_bytes") or 0),
-                       read_percentage=table.get("read_percentage"),
-                       read_units_per_second=table.get("read_units_per_second"),
-                       boost_rcu=int(boost) if boost else None)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError("plan", f"local cluster {lane!r} has a table entry that is not a planned table "
-                             f"({exc!r})", "pass the result of dynamodb_backup_plan unchanged") from exc
-
-
-@dataclass
-class TableOutcome:
-    """One table's result; every engine reports this shape."""
-
-    name: str
-    engine: str
-    status: str  # ok | failed
-    items: int = 0
-    bytes: int = 0
-    started_at: str | None = None
-    finished_at: str | None = None
-    manifest_url: str | None = None
-    error: str | None = None
     lane: str = ""
-    planned_start: str | None = None
-    planned_end: str | None = None
-    read_units_consumed: float = 0.0
-    boosted: bool = False
-    resumed: bool = False  # backed up earlier in this window by another run: kept, not taken again
-
-    def to_result(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -117,15 +80,8 @@ def controller_limits(plan: dict[str, Any], max_scans: int | None = None,
 
 def local_lanes(plan: dict[str, Any]) -> list[list[LaneTable]]:
     """The plan's local clusters as lanes of tables in planned order."""
-    clusters = plan.get("clusters")
-    if not isinstance(clusters, list):
-        raise InputError("plan", "has no clusters list", "pass the result of dynamodb_backup_plan")
-    lanes = []
-    for number, cluster in enumerate(c for c in clusters if c.get("engine") == "local"):
-        lane = str(cluster.get("id") or f"local-{number}")
-        tables = [LaneTable.from_plan(lane, t) for t in cluster.get("tables", [])]
-        lanes.append(sorted(tables, key=lambda t: t.start_offset_s))
-    return lanes
+    return [sorted((LaneTable(**vars(t), lane=cluster.id) for t in cluster.tables), key=lambda t: t.start_offset_s)
+            for cluster in plan_clusters(plan, "local")]
 
 
 CapacityHold = Callable[[LaneTable], AbstractContextManager[bool]]
@@ -151,8 +107,8 @@ class _Night:
     def settings_for(self, table: LaneTable) -> ScanSettings:
         workers = 1 if table.size_bytes <= SMALL_TABLE_BYTES else self.base.workers
         changes: dict[str, Any] = {"workers": workers, "segments": None if workers > 1 else 1}
-        if table.read_percentage:
-            changes["read_percentage"] = float(table.read_percentage)
+        # A refused boost caps the table's share at the host's (see contracts.read_share).
+        changes["read_percentage"] = table.share(self.base.read_percentage)
         if table.read_units_per_second:
             changes["on_demand_read_units"] = float(table.read_units_per_second)
         return replace(self.base, **changes)
@@ -168,10 +124,9 @@ class _Night:
                 self.on_finish(outcome, left)
 
     def run_table(self, table: LaneTable) -> TableOutcome:
-        planned_start = self.window_start + timedelta(seconds=table.start_offset_s)
+        planned_start, planned_end = planned_times(self.window_start, table.start_offset_s, table.duration_s)
         outcome = TableOutcome(name=table.name, engine="local", status="failed", lane=table.lane,
-                               planned_start=planned_start.isoformat(),
-                               planned_end=(planned_start + timedelta(seconds=table.duration_s)).isoformat())
+                               planned_start=planned_start, planned_end=planned_end)
         if self.stop.is_set():
             outcome.error = "not started: the run was stopped"
             return outcome
@@ -183,11 +138,8 @@ class _Night:
                 hold = self.capacity(table) if self.capacity and table.boost_rcu else nullcontext(False)
                 with hold as boosted:
                     outcome.boosted = bool(boosted)
-                    settings = self.settings_for(table)
-                    if table.boost_rcu and not boosted:
-                        # The boost was refused: the table's own share of what it has is the most it may take.
-                        settings = replace(settings, read_percentage=min(settings.read_percentage,
-                                                                         self.base.read_percentage))
+                    refused = bool(table.boost_rcu) and not boosted
+                    settings = self.settings_for(replace(table, boost_refused=refused))
                     result = backup_table(self.ddb, self.store, table.name, self.region, settings,
                                           controller=self.controller, stop=self.stop)
             except HippolyteError as exc:  # one table's failure is reported, the night goes on
@@ -195,10 +147,8 @@ class _Night:
             except Exception as exc:
                 outcome.error = f"{type(exc).__name__}: {exc}"
             else:
-                outcome.status = "ok"
-                outcome.items = result.manifest["item_count"]
-                outcome.bytes = result.manifest["byte_count"]
-                outcome.manifest_url = f"{result.url}/hippolyte-manifest.json"
+                outcome.status, outcome.backup_url = "ok", result.url
+                outcome.record(result.manifest, f"{result.url}/{manifest_file.MANIFEST_NAME}")
                 outcome.read_units_consumed = round(result.read_units_consumed, 2)
             outcome.finished_at = utc_now().isoformat()
         return outcome
@@ -218,8 +168,8 @@ class _Night:
             return False
         url = f"{self.store.url.rstrip('/')}/{done[-1].folder}/{manifest_file.MANIFEST_NAME}"
         doc = manifest_file.loads(self.store.read_bytes(join(done[-1].folder, manifest_file.MANIFEST_NAME)), url)
-        outcome.status, outcome.resumed, outcome.manifest_url = "ok", True, url
-        outcome.items, outcome.bytes = doc["item_count"], doc["byte_count"]
+        outcome.status, outcome.resumed, outcome.backup_url = "ok", True, url.rsplit("/", 1)[0]
+        outcome.record(doc, url)
         outcome.started_at, outcome.finished_at = doc["started"], doc["finished"]
         return True
 
@@ -300,7 +250,7 @@ def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: d
 
     outcomes = run_lanes(ddb, store, region, lanes, base, limits, window_start, hold, report, stop,
                          opens if resume else None)
-    failed = [o.name for o in outcomes if o.status != "ok"]
+    failed = failed_names(outcomes)
     late = [o.name for o in outcomes if o.finished_at and datetime.fromisoformat(o.finished_at) > deadline]
     return {"tables": [o.to_result() for o in outcomes], "failed_tables": failed, "capacity_notes": problems,
             "deadline": deadline.isoformat(), "overran": late, "duration_s": round(time.monotonic() - clock, 3),

@@ -24,6 +24,7 @@ from typing import Any, cast
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, S3Store, join, measure
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import TableOutcome, write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     UNSUPPORTED_CALL_CODES,
     HippolyteError,
@@ -84,6 +85,15 @@ class TableExport:
     item_count: int | None = None
     failure: str | None = None
     manifest: dict[str, Any] | None = field(default=None, repr=False)
+
+    def outcome(self) -> TableOutcome:
+        status = {"COMPLETED": "ok", "FAILED": "failed"}.get(self.status, "running")
+        outcome = TableOutcome(self.table, ENGINE, status if status != "ok" or self.manifest else "running",
+                               error=self.failure, backup_url=self.backup_url, engine_state=self.status)
+        if self.manifest:
+            outcome.record(self.manifest, f"{self.backup_url}/{manifest_file.MANIFEST_NAME}")
+            outcome.started_at, outcome.finished_at = self.manifest["started"], self.manifest["finished"]
+        return outcome
 
     def result(self) -> dict[str, Any]:
         return {"table": self.table, "export_arn": self.export_arn, "status": self.status,
@@ -340,15 +350,12 @@ def finish(ddb: Any, store: BackupStore, plan: TableExport) -> None:
         if reported is not None and int(reported) != sum(f.items for f in data_files):
             raise HippolyteError(f"{plan.backup_url}: the data files hold {sum(f.items for f in data_files)} items, "
                                  f"DescribeExport says {reported}")
-    doc = manifest_file.build_manifest(
-        schema=plan.schema, account=plan.account, region=plan.region, engine=ENGINE,
-        data_format=DATA_FORMAT, consistency="point-in-time",
-        started=_iso(described.get("StartTime") or described.get("ExportTime")),
-        finished=_iso(described.get("EndTime")), files=data_files)
-    doc["export_arn"] = plan.export_arn
-    doc["export_time"] = _iso(described.get("ExportTime")) if described.get("ExportTime") else None
-    doc["native_manifest"] = summary is not None
-    store.put_bytes(join(plan.folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc), exclusive=True)  # last
+    extra = {"export_arn": plan.export_arn, "native_manifest": summary is not None,
+             "export_time": _iso(described.get("ExportTime")) if described.get("ExportTime") else None}
+    doc = write_manifest(store, plan.folder, extra=extra, schema=plan.schema, account=plan.account,
+                         region=plan.region, engine=ENGINE, data_format=DATA_FORMAT, consistency="point-in-time",
+                         started=_iso(described.get("StartTime") or described.get("ExportTime")),
+                         finished=_iso(described.get("EndTime")), files=data_files)
     plan.manifest, plan.item_count, plan.wrote_manifest = doc, doc["item_count"], True
 
 

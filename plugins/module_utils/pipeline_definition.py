@@ -16,6 +16,7 @@ from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 
 # emr-dynamodb-tools as AWS hosts it for Data Pipeline's own DynamoDB export template; {region} is filled in.
@@ -142,35 +143,19 @@ def _period(seconds: int) -> str:
     return f"{max(1, math.ceil(seconds / 60))} Minutes"
 
 
-def _cluster_tables(cluster: Any) -> list[dict[str, Any]]:
-    if not isinstance(cluster, dict):
-        raise InputError("cluster", "must be one planned cluster (a dict from dynamodb_backup_plan's clusters)", "")
-    if not cluster.get("id"):
-        raise InputError("cluster.id", "is missing", "pass a cluster of dynamodb_backup_plan's result unchanged")
-    tables = cluster.get("tables")
-    if not isinstance(tables, list) or not tables:
-        raise InputError("cluster.tables", "must list at least one table", "")
-    names = []
-    for index, table in enumerate(tables):
-        if not isinstance(table, dict) or not table.get("name"):
-            raise InputError(f"cluster.tables[{index}].name", "is missing", "")
-        names.append(table["name"])
-    if len(set(names)) != len(names):
-        raise InputError("cluster.tables", "lists a table twice", "back each table up once per run")
-    return tables
-
-
-def build_definition(cluster: dict[str, Any], settings: PipelineSettings) -> Definition:
+def build_definition(cluster: dict[str, Any] | PlannedCluster, settings: PipelineSettings) -> Definition:
     """The pipeline objects for one planned cluster, validated."""
     settings.validate()
-    tables = _cluster_tables(cluster)
+    planned = PlannedCluster.from_plan(cluster, engines=("datapipeline", "emr"),
+                                       default_engine="datapipeline").require_tables()
+    tables = planned.tables
     shared = SHARED_OBJECTS + (1 if settings.sns_topic_arn else 0)
     needed = shared + OBJECTS_PER_TABLE * len(tables)
     if needed > settings.max_objects:
         raise InputError("cluster", f"{len(tables)} tables need {needed} pipeline objects, above max_objects "
                          f"{settings.max_objects} (at most {(settings.max_objects - shared) // OBJECTS_PER_TABLE} "
                          "tables per pipeline)", "plan with the same max_objects, or raise the account's limit")
-    span = settings.window_s or (int(cluster.get("end_offset_s") or 0) - int(cluster.get("start_offset_s") or 0))
+    span = settings.window_s or int(planned.end_offset_s - planned.start_offset_s)
     if span <= 0:
         raise InputError("window_s", "the cluster has no planned span to derive terminateAfter from",
                          "set window_s to the backup window in seconds")
@@ -192,19 +177,18 @@ def build_definition(cluster: dict[str, Any], settings: PipelineSettings) -> Def
                 _field("taskInstanceCount", settings.task_instance_count)]
         if settings.task_instance_bid_price is not None:
             emr.append(_field("taskInstanceBidPrice", settings.task_instance_bid_price))
-    objects.append(_obj(CLUSTER_ID, f"EMR cluster for {cluster['id']}", "EmrCluster", emr))
+    objects.append(_obj(CLUSTER_ID, f"EMR cluster for {planned.id}", "EmrCluster", emr))
     if settings.sns_topic_arn:
         objects.append(_obj(ALARM_ID, "Backup failure alarm", "SnsAlarm", [
             _field("topicArn", settings.sns_topic_arn), _field("role", settings.role),
-            _field("subject", f"DynamoDB backup failed: #{{node.name}} ({cluster['id']})"),
+            _field("subject", f"DynamoDB backup failed: #{{node.name}} ({planned.id})"),
             _field("message", "Activity #{node.name} failed: #{node.errorMessage}")]))
 
     jar = settings.export_jar.replace("{region}", settings.region)
     targets = []
     for index, table in enumerate(tables, start=1):
-        name = table["name"]
-        ratio = table.get("read_percentage")
-        ratio = settings.default_read_percentage if ratio is None else float(ratio)
+        name = table.name
+        ratio = table.share(settings.default_read_percentage)
         if not 0 < ratio <= MAX_READ_RATIO:
             raise InputError(f"cluster.tables[{index - 1}].read_percentage",
                              f"must be in (0, {MAX_READ_RATIO}], got {ratio}", "")

@@ -9,17 +9,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, measure
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import TableOutcome, write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     UNSUPPORTED_CALL_CODES,
     HippolyteError,
     is_error,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.pipeline_definition import (
+    Definition,
+    PipelineSettings,
     TableTarget,
     fields_of,
     targets_of,
@@ -27,6 +31,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.pipeline_defini
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, backup_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema
 
+ENGINE = "datapipeline"
 DESCRIBE_BATCH = 25  # DescribeObjects / DescribePipelines take at most 25 ids
 SUCCEEDED = "FINISHED"
 FAILED_STATES = ("FAILED", "CANCELED", "CASCADE_FAILED", "TIMEDOUT", "SKIPPED")
@@ -46,11 +51,15 @@ class TableStatus:
     def done(self) -> bool:
         return self.status in TERMINAL_STATES
 
-    def to_dict(self, destination: str) -> dict[str, Any]:
+    def outcome(self, destination: str, lane: str) -> TableOutcome:
         url = f"{destination.rstrip('/')}/{self.folder}"
-        return {"name": self.table, "status": self.status, "backup_url": url, "error": self.error,
-                "manifest_url": f"{url}/{manifest_file.MANIFEST_NAME}" if self.manifest else None,
-                "item_count": self.manifest["item_count"] if self.manifest else None}
+        status = "ok" if self.status == SUCCEEDED else "failed" if self.done else "running"
+        outcome = TableOutcome(self.table, ENGINE, status, error=self.error, backup_url=url,
+                               engine_state=self.status, lane=lane)
+        if self.manifest:
+            outcome.record(self.manifest, f"{url}/{manifest_file.MANIFEST_NAME}")
+            outcome.started_at, outcome.finished_at = self.manifest["started"], self.manifest["finished"]
+        return outcome
 
 
 # ---------------------------------------------------------------- the pipeline
@@ -172,7 +181,7 @@ def _file_entry(store: BackupStore, key: str, folder: str) -> manifest_file.Data
     return manifest_file.DataFile(key[len(folder) + 1:], facts.items, facts.size, facts.sha256)
 
 
-def write_manifest(ddb: Any, store: BackupStore, status: TableStatus, account: str, region: str,
+def _record_one(ddb: Any, store: BackupStore, status: TableStatus, account: str, region: str,
                    started: datetime, finished: datetime) -> dict[str, Any]:
     """hippolyte-manifest.json of a finished export, from the files really in its data/ folder."""
     data = join(status.folder, "data")
@@ -180,12 +189,10 @@ def write_manifest(ddb: Any, store: BackupStore, status: TableStatus, account: s
     if not keys:
         raise HippolyteError(f"{status.table}: the pipeline reports success but {data} holds no data files")
     files = [_file_entry(store, key, status.folder) for key in keys]
-    doc = manifest_file.build_manifest(
-        schema=capture_schema(ddb, status.table), account=account, region=region, engine="datapipeline",
-        data_format="emr-connector", consistency="fuzzy-scan", started=started.isoformat(),
-        finished=finished.isoformat(), files=files)
-    store.put_bytes(join(status.folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc), exclusive=True)
-    return doc
+    return write_manifest(store, status.folder, schema=capture_schema(ddb, status.table), account=account,
+                          region=region, engine=ENGINE, data_format="emr-connector",
+                          consistency="fuzzy-scan", started=started.isoformat(), finished=finished.isoformat(),
+                          files=files)
 
 
 def record(ddb: Any, store: BackupStore, statuses: list[TableStatus], account: str, region: str,
@@ -204,11 +211,66 @@ def record(ddb: Any, store: BackupStore, statuses: list[TableStatus], account: s
             status.manifest = manifest_file.loads(store.read_bytes(key), key)
             continue
         try:
-            status.manifest = write_manifest(ddb, store, status, account, region, started, finished)
+            status.manifest = _record_one(ddb, store, status, account, region, started, finished)
             written += 1
         except HippolyteError as exc:
             status.status, status.error = "FAILED", str(exc)
     return written
+
+
+# ---------------------------------------------------------------- the engine
+class PipelineRun:
+    """One planned cluster's pipeline as a `cluster_engine.ClusterEngine`: start creates (or finds) it, puts
+    its definition and, with `activate`, activates it; poll reports each table and records the finished
+    ones; finish deletes the pipeline once every table is done (with `delete_when_finished`)."""
+
+    def __init__(self, dp: Any, ddb: Any, store: Callable[[], BackupStore], definition: Definition,
+                 settings: PipelineSettings, cluster_id: str, unique_id: str, activate: bool = True,
+                 delete_when_finished: bool = True, name: str = "") -> None:
+        self.dp, self.ddb, self.store, self.definition, self.settings = dp, ddb, store, definition, settings
+        self.cluster_id, self.unique_id, self.name = cluster_id, unique_id, name or f"hippolyte-{unique_id}"
+        self.activate, self.delete_when_finished = activate, delete_when_finished
+        self.pipeline_id: str | None = None
+        self.state = "ABSENT"
+        self.targets = definition.targets
+        self.just_activated = False
+        self.manifests_written = 0
+
+    def start(self) -> bool:
+        pid, created = create_pipeline(self.dp, self.name, self.unique_id,
+                                       f"DynamoDB backup of cluster {self.cluster_id}")
+        stored = [] if created else stored_objects(self.dp, pid)
+        if stored:
+            self.targets = targets_of(stored, self.settings.destination)  # an existing pipeline keeps its folders
+        else:
+            put_definition(self.dp, pid, self.definition.objects)
+        self.just_activated = self.activate and activate(self.dp, pid)
+        self.pipeline_id, self.state = pid, pipeline_state(self.dp, pid)
+        return created or not stored or self.just_activated
+
+    def statuses(self) -> list[TableStatus]:
+        if not self.activate:
+            return [TableStatus(t.table, "NOT_ACTIVATED", t.folder) for t in self.targets]
+        if self.just_activated or self.pipeline_id is None:
+            # Activated by this very call: no run instance exists yet, so there is nothing to query.
+            self.just_activated = False
+            return [TableStatus(t.table, "WAITING_ON_DEPENDENCIES", t.folder) for t in self.targets]
+        statuses = table_statuses(self.dp, self.pipeline_id, self.targets)
+        if any(s.status == SUCCEEDED for s in statuses):
+            started = parse_time(self.targets[0].folder.rsplit("/", 1)[-1])
+            self.manifests_written += record(self.ddb, self.store(), statuses, self.settings.account,
+                                             self.settings.region, started, datetime.now(UTC).replace(microsecond=0))
+        return statuses
+
+    def poll(self) -> list[TableOutcome]:
+        return [s.outcome(self.settings.destination, self.cluster_id) for s in self.statuses()]
+
+    def finish(self) -> bool:
+        if not self.delete_when_finished or self.pipeline_id is None or not self.activate:
+            return False
+        delete_pipeline(self.dp, self.pipeline_id)
+        self.state = "DELETED"
+        return True
 
 
 # ---------------------------------------------------------------- local executor

@@ -26,6 +26,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store im
     HashingWriter,
     join,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.folder_claim import claim_folder
@@ -302,11 +303,10 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
         store.delete_tree(folder)  # never leave something that looks like data without a manifest
         raise run.failure[0]
     finished = utc_now()
-    doc = manifest_file.build_manifest(
-        schema=schema, account=account, region=region, engine="local", data_format="dynamodb-json",
-        consistency="fuzzy-scan", started=started.isoformat(), finished=finished.isoformat(), files=run.files)
     # Last, and only once: it marks the backup complete and lists only this writer's files.
-    store.put_bytes(join(folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc), exclusive=True)
+    doc = write_manifest(store, folder, schema=schema, account=account, region=region, engine="local",
+                         data_format="dynamodb-json", consistency="fuzzy-scan", started=started.isoformat(),
+                         finished=finished.isoformat(), files=run.files)
     return BackupResult(table=table, url=f"{store.url.rstrip('/')}/{folder}", folder=folder, manifest=doc,
                         duration_s=time.monotonic() - clock, segments=total_segments, read_units_limit=rate,
                         read_units_consumed=run.limiter.consumed)

@@ -56,14 +56,20 @@ options:
   account_id:
     description: Account id used in the backup path. By default it is taken from the first table's ARN.
     type: str
-  role:
-    description: IAM role Data Pipeline uses (and the SNS alarm publishes with).
+  service_role:
+    description:
+      - IAM role Data Pipeline uses (and the SNS alarm publishes with).
+      - The same option as M(hippolyte.dynamodb.emr_backup)'s; O(role) is its deprecated older name.
     type: str
     default: DataPipelineDefaultRole
-  resource_role:
-    description: EC2 instance profile of the EMR cluster's instances.
+    aliases: [role]
+  job_flow_role:
+    description:
+      - EC2 instance profile of the EMR cluster's instances.
+      - The same option as M(hippolyte.dynamodb.emr_backup)'s; O(resource_role) is its deprecated older name.
     type: str
     default: DataPipelineDefaultResourceRole
+    aliases: [resource_role]
   log_uri:
     description: S3 folder for the pipeline's logs. By default C(<destination>/datapipeline-logs/).
     type: str
@@ -92,24 +98,38 @@ options:
       - Seconds after which the EMR cluster is terminated whatever it is doing (C(terminateAfter)).
       - By default the cluster's planned span (C(end_offset_s - start_offset_s)).
     type: int
-  export_jar:
+  jar:
     description:
       - Jar with the export tool; C({region}) is replaced by the region.
       - By default the emr-dynamodb-tools jar AWS hosts for Data Pipeline in each region.
+      - O(export_jar) is its deprecated older name.
     type: str
     default: s3://dynamodb-dpl-{region}/emr-ddb-storage-handler/4.11.0/emr-dynamodb-tools-4.11.0-SNAPSHOT-jar-with-dependencies.jar
-  export_class:
-    description: Main class of the export step.
+    aliases: [export_jar]
+  main_class:
+    description: Main class of the export step. O(export_class) is its deprecated older name.
     type: str
     default: org.apache.hadoop.dynamodb.tools.DynamoDBExport
+    aliases: [export_class]
   maximum_retries:
     description: Retries of a failed table's export activity.
     type: int
     default: 2
-  default_read_percentage:
-    description: Read ratio for tables the plan gives none (on-demand tables).
+  read_percentage:
+    description:
+      - The host's read share - used for tables the plan gives none (on-demand tables), and the most a table whose
+        boost was refused (O(boost_refused)) may take.
+      - O(default_read_percentage) is its deprecated older name.
     type: float
     default: 0.5
+    aliases: [default_read_percentage]
+  boost_refused:
+    description:
+      - Tables of the cluster whose planned capacity boost was refused. They are read on their own capacity, so
+        their share is capped at O(read_percentage).
+    type: list
+    elements: str
+    default: []
   sns_topic_arn:
     description: SNS topic told when an export fails (an C(SnsAlarm) object). Adds one object to the pipeline.
     type: str
@@ -118,13 +138,20 @@ options:
     type: int
     default: 100
   wait:
-    description: With O(state=active), wait until every table is finished or failed, or O(wait_timeout) passes.
+    description:
+      - With O(state=active), wait until every table is finished or failed, or O(wait_timeout) passes.
+      - V(false) starts (or finds) the pipeline, reports each table and records the finished ones.
     type: bool
-    default: false
+    default: true
   wait_timeout:
-    description: Seconds to wait with O(wait).
+    description: Seconds to wait with O(wait), unless O(deadline) is given.
     type: int
     default: 25200
+  deadline:
+    description:
+      - When to stop waiting (ISO 8601 with a UTC offset), for example the plan's C(deadline).
+        Replaces O(wait_timeout) by the seconds left until then.
+    type: str
   poll_interval:
     description: Seconds between two status polls with O(wait).
     type: int
@@ -157,6 +184,8 @@ attributes:
       - Once a finished pipeline is deleted, the same O(run_id) would start a new backup; use one O(run_id) per run.
       - V(executed_locally) takes a new backup each time.
 notes:
+  - Like every engine module, it returns RV(tables) as one row per table in the shape every engine shares
+    (see the collection's C(docs/engines.md), "One engine interface").
   - Data Pipeline is closed to new customers; accounts without it use M(hippolyte.dynamodb.emr_backup).
   - Needs C(datapipeline:CreatePipeline), C(PutPipelineDefinition), C(GetPipelineDefinition),
     C(ActivatePipeline), C(DescribePipelines), C(ListPipelines), C(QueryObjects), C(DescribeObjects),
@@ -180,6 +209,7 @@ EXAMPLES = r"""
     subnet_id: subnet-0abc1234
     sns_topic_arn: arn:aws:sns:eu-west-1:111111111111:backup-failures
     state: active
+    wait: false
   loop: "{{ plan.clusters | selectattr('engine', 'equalto', 'datapipeline') }}"
   loop_control:
     label: "{{ item.id }}"
@@ -232,14 +262,23 @@ done:
   sample: false
 tables:
   description:
-    - Per table - C(name), C(status) (C(FINISHED), C(FAILED), C(CANCELED), C(CASCADE_FAILED), C(TIMEDOUT),
-      or a waiting or running state), C(backup_url), C(manifest_url) (once recorded), C(item_count) and C(error).
+    - One row per table, the shape every engine returns - C(name), C(engine), C(status) (C(ok), C(failed) or
+      C(running)), C(engine_state) (Data Pipeline's own - C(FINISHED), C(FAILED), C(WAITING_ON_DEPENDENCIES)...),
+      C(items), C(bytes), C(started_at), C(finished_at), C(backup_url), C(manifest_url) (once recorded), C(error),
+      C(lane) (the cluster's id).
   returned: always
   type: list
   elements: dict
-  sample: [{"name": "orders", "status": "FINISHED", "error": null, "item_count": 90000000,
+  sample: [{"name": "orders", "engine": "datapipeline", "status": "ok", "engine_state": "FINISHED", "error": null,
+            "items": 90000000, "bytes": 5368709120, "lane": "c01",
             "backup_url": "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-01-00-00",
             "manifest_url": "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-01-00-00/hippolyte-manifest.json"}]
+failed_tables:
+  description: Names of the tables whose backup failed.
+  returned: always
+  type: list
+  elements: str
+  sample: []
 definition:
   description: The pipeline objects, in check mode only.
   returned: check mode
@@ -255,10 +294,17 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     AnsibleAWSModule,
     aws_client,
     destination_store,
+    renamed,
     run_or_fail,
     watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cluster_engine import (
+    engine_result,
+    seconds_left,
+    watch,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster, TableOutcome
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.pipeline_definition import (
@@ -267,7 +313,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.pipeline_defini
     DEFAULT_RELEASE_LABEL,
     PipelineSettings,
     build_definition,
-    targets_of,
     unique_id,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, account_of, utc_now
@@ -279,8 +324,8 @@ ARGUMENT_SPEC = dict(
     state=dict(type="str", default="active", choices=["present", "active", "absent", "executed_locally"]),
     taken_at=dict(type="str"),
     account_id=dict(type="str"),
-    role=dict(type="str", default="DataPipelineDefaultRole"),
-    resource_role=dict(type="str", default="DataPipelineDefaultResourceRole"),
+    service_role=renamed(dict(type="str", default="DataPipelineDefaultRole"), "role"),
+    job_flow_role=renamed(dict(type="str", default="DataPipelineDefaultResourceRole"), "resource_role"),
     log_uri=dict(type="str"),
     subnet_id=dict(type="str"),
     release_label=dict(type="str", default=DEFAULT_RELEASE_LABEL),
@@ -290,14 +335,16 @@ ARGUMENT_SPEC = dict(
     task_instance_count=dict(type="int", default=0),
     task_instance_bid_price=dict(type="float"),
     window_s=dict(type="int"),
-    export_jar=dict(type="str", default=DEFAULT_EXPORT_JAR),
-    export_class=dict(type="str", default=DEFAULT_EXPORT_CLASS),
+    jar=renamed(dict(type="str", default=DEFAULT_EXPORT_JAR), "export_jar"),
+    main_class=renamed(dict(type="str", default=DEFAULT_EXPORT_CLASS), "export_class"),
     maximum_retries=dict(type="int", default=2),
-    default_read_percentage=dict(type="float", default=0.5),
+    read_percentage=renamed(dict(type="float", default=0.5), "default_read_percentage"),
+    boost_refused=dict(type="list", elements="str", default=[]),
     sns_topic_arn=dict(type="str"),
     max_objects=dict(type="int", default=100),
-    wait=dict(type="bool", default=False),
+    wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=25200),
+    deadline=dict(type="str"),
     poll_interval=dict(type="int", default=60),
     delete_when_finished=dict(type="bool", default=True),
     workers=dict(type="int", default=4),
@@ -305,10 +352,9 @@ ARGUMENT_SPEC = dict(
     **ASSUME_ROLE_OPTIONS,
 )
 
-SETTING_NAMES = ("role", "resource_role", "subnet_id", "release_label", "master_instance_type", "core_instance_type",
+SETTING_NAMES = ("subnet_id", "release_label", "master_instance_type", "core_instance_type",
                  "core_instance_count", "core_instance_bid_price", "task_instance_type", "task_instance_count",
-                 "task_instance_bid_price", "window_s", "export_jar", "export_class", "maximum_retries",
-                 "default_read_percentage", "sns_topic_arn", "max_objects")
+                 "task_instance_bid_price", "window_s", "maximum_retries", "sns_topic_arn", "max_objects")
 
 
 def _definition(module, ddb):
@@ -327,110 +373,79 @@ def _definition(module, ddb):
     settings = PipelineSettings(
         destination=p["destination"], account=account, region=module.region, taken_at=taken_at,
         log_uri=p["log_uri"] or f"{p['destination'].rstrip('/')}/datapipeline-logs/",
-        **{name: p[name] for name in SETTING_NAMES})
-    return settings, build_definition(p["cluster"], settings)
+        role=p["service_role"], resource_role=p["job_flow_role"], export_jar=p["jar"], export_class=p["main_class"],
+        default_read_percentage=p["read_percentage"], **{name: p[name] for name in SETTING_NAMES})
+    cluster = PlannedCluster.from_plan(p["cluster"], default_engine="datapipeline")
+    return settings, build_definition(cluster.with_refused_boosts(p["boost_refused"]), settings)
 
 
-def _not_run(p, targets, status):
-    return [{"name": t.table, "status": status, "error": None, "manifest_url": None, "item_count": None,
-             "backup_url": f"{p['destination'].rstrip('/')}/{t.folder}"} for t in targets]
+def _not_run(p, definition, status):
+    return [TableOutcome(t.table, runner.ENGINE, "running", engine_state=status, lane=p["cluster"].get("id", ""),
+                         backup_url=f"{p['destination'].rstrip('/')}/{t.folder}").to_result()
+            for t in definition.targets]
 
 
-def _fail_or_exit(module, result, statuses, done, destination):
-    result["tables"] = [s.to_dict(destination) for s in statuses]
-    result["done"] = done
-    failed = [s.table for s in statuses if s.done and s.status != runner.SUCCEEDED]
-    if failed:
-        module.fail_json(msg=f"backup failed for {len(failed)} table(s): {', '.join(failed)}", **result)
-    if module.params["wait"] and not done:
-        module.fail_json(msg=f"tables still running after {module.params['wait_timeout']} s", **result)
-    module.exit_json(**result)
+def _absent(module, uid):
+    dp = aws_client(module, "datapipeline")
+    pipeline_id = run_or_fail(module, lambda: runner.find_pipeline(dp, uid))
+    if pipeline_id and not module.check_mode:
+        run_or_fail(module, lambda: runner.delete_pipeline(dp, pipeline_id))
+    module.exit_json(changed=bool(pipeline_id), pipeline_id=pipeline_id, unique_id=uid, done=True, tables=[],
+                     failed_tables=[], state="DELETED" if pipeline_id else "ABSENT")
+
+
+def _executed_locally(module, ddb, settings, definition, result):
+    p = module.params
+    if module.check_mode:
+        module.exit_json(definition=definition.objects, msg="check mode: nothing backed up",
+                         **{**result, "changed": True, "tables": _not_run(p, definition, "NOT_RUN")})
+    store = run_or_fail(module, lambda: destination_store(module, p["workers"]))
+    statuses = run_or_fail(module, lambda: runner.execute_locally(
+        ddb, store, definition.objects, module.region, settings.account, settings.taken_at,
+        ScanSettings(workers=p["workers"])))
+    _exit([s.outcome(p["destination"], p["cluster"]["id"]) for s in statuses], True, module, result, changed=True)
+
+
+def _check_mode(module, run, definition, result):
+    pipeline_id = run_or_fail(module, lambda: runner.find_pipeline(run.dp, run.unique_id))
+    state = run_or_fail(module, lambda: runner.pipeline_state(run.dp, pipeline_id)) if pipeline_id else "ABSENT"
+    would = pipeline_id is None or (run.activate and state in ("PENDING", "INACTIVE"))
+    module.exit_json(definition=definition.objects, msg="check mode: nothing created",
+                     **{**result, "pipeline_id": pipeline_id, "state": state, "changed": would,
+                        "tables": _not_run(module.params, definition, "NOT_RUN")})
+
+
+def _exit(outcomes, done, module, result, changed):
+    p = module.params
+    failed, out = engine_result(outcomes, done, p["wait"] and p["state"] == "active", p["wait_timeout"],
+                                f"pipeline of cluster {p['cluster']['id']}", **{**result, "changed": changed})
+    (module.fail_json if failed else module.exit_json)(**out)
 
 
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
-    cluster_id = p["cluster"].get("id")
-    if not cluster_id:
-        module.fail_json(msg="cluster.id: is missing; pass a cluster of dynamodb_backup_plan's result unchanged",
-                         field="cluster.id")
-    uid = unique_id(p["run_id"], cluster_id)
+    cluster = run_or_fail(module, lambda: PlannedCluster.from_plan(p["cluster"], default_engine="datapipeline"))
+    uid = unique_id(p["run_id"], cluster.id)
     if p["state"] == "absent":  # needs neither the tables nor the definition, only the uniqueId
-        dp = aws_client(module, "datapipeline")
-        pipeline_id = run_or_fail(module, lambda: runner.find_pipeline(dp, uid))
-        if pipeline_id and not module.check_mode:
-            run_or_fail(module, lambda: runner.delete_pipeline(dp, pipeline_id))
-        module.exit_json(changed=bool(pipeline_id), pipeline_id=pipeline_id, unique_id=uid, done=True, tables=[],
-                         state="DELETED" if pipeline_id else "ABSENT")
-
+        _absent(module, uid)
     ddb = aws_client(module, "dynamodb", pool_size=p["workers"])
     settings, definition = run_or_fail(module, lambda: _definition(module, ddb))
-    result = dict(changed=False, pipeline_id=None, unique_id=uid, object_count=len(definition.objects),
-                  state="ABSENT", done=False, tables=[])
-    name = f"hippolyte-{p['run_id']}-{p['cluster']['id']}"
-
+    result = dict(pipeline_id=None, unique_id=uid, object_count=len(definition.objects), state="ABSENT")
     if p["state"] == "executed_locally":
-        result["state"] = "LOCAL"
-        if module.check_mode:
-            module.exit_json(definition=definition.objects, msg="check mode: nothing backed up",
-                             **{**result, "changed": True, "tables": _not_run(p, definition.targets, "NOT_RUN")})
-        store = run_or_fail(module, lambda: destination_store(module, p["workers"]))
-        statuses = run_or_fail(module, lambda: runner.execute_locally(
-            ddb, store, definition.objects, module.region, settings.account, settings.taken_at,
-            ScanSettings(workers=p["workers"])))
-        result["changed"] = True
-        _fail_or_exit(module, result, statuses, True, p["destination"])
-
-    dp = aws_client(module, "datapipeline")
-    pipeline_id = run_or_fail(module, lambda: runner.find_pipeline(dp, uid))
-    result["pipeline_id"] = pipeline_id
-    if pipeline_id:
-        result["state"] = run_or_fail(module, lambda: runner.pipeline_state(dp, pipeline_id))
-
+        _executed_locally(module, ddb, settings, definition, {**result, "state": "LOCAL"})
+    run = runner.PipelineRun(aws_client(module, "datapipeline"), ddb, lambda: destination_store(module), definition,
+                             settings, cluster.id, uid, activate=p["state"] == "active",
+                             delete_when_finished=p["delete_when_finished"],
+                             name=f"hippolyte-{p['run_id']}-{cluster.id}")
     if module.check_mode:
-        would = pipeline_id is None or (p["state"] == "active" and result["state"] in ("PENDING", "INACTIVE"))
-        module.exit_json(definition=definition.objects, msg="check mode: nothing created",
-                         **{**result, "changed": would, "tables": _not_run(p, definition.targets, "NOT_RUN")})
-
-    def converge():
-        pid, created = runner.create_pipeline(dp, name, uid, f"DynamoDB backup of cluster {p['cluster']['id']}")
-        stored = [] if created else runner.stored_objects(dp, pid)
-        if stored:
-            targets = targets_of(stored, p["destination"])  # an existing pipeline keeps its folders
-        else:
-            runner.put_definition(dp, pid, definition.objects)
-            targets = definition.targets
-        activated = p["state"] == "active" and runner.activate(dp, pid)
-        return pid, created or not stored or activated, targets, activated
-
-    pipeline_id, changed, targets, activated = run_or_fail(module, converge)
-    result.update(pipeline_id=pipeline_id, changed=changed,
-                  state=run_or_fail(module, lambda: runner.pipeline_state(dp, pipeline_id)))
-    if p["state"] == "present":
-        result["tables"] = _not_run(p, targets, "NOT_ACTIVATED")
-        module.exit_json(**result)
-
-    if activated and not p["wait"]:
-        # Activated by this very call: no run instance exists yet, so there is nothing to query.
-        statuses = [runner.TableStatus(t.table, "WAITING_ON_DEPENDENCIES", t.folder) for t in targets]
-        _fail_or_exit(module, result, statuses, False, p["destination"])
-    if p["wait"]:
-        sleep = stoppable_sleep(watch_controller(module))
-        statuses, done = run_or_fail(module, lambda: runner.wait(dp, pipeline_id, targets, p["wait_timeout"],
-                                                                 p["poll_interval"], sleep=sleep))
-    else:
-        statuses = run_or_fail(module, lambda: runner.table_statuses(dp, pipeline_id, targets))
-        done = all(s.done for s in statuses)
-    if any(s.status == runner.SUCCEEDED for s in statuses):
-        store = run_or_fail(module, lambda: destination_store(module))
-        started = parse_time(targets[0].folder.rsplit("/", 1)[-1])
-        written = run_or_fail(module, lambda: runner.record(ddb, store, statuses, settings.account, module.region,
-                                                            started, utc_now()))
-        result["changed"] = result["changed"] or written > 0
-    if done and p["delete_when_finished"]:
-        run_or_fail(module, lambda: runner.delete_pipeline(dp, pipeline_id))
-        result.update(changed=True, state="DELETED")
-    _fail_or_exit(module, result, statuses, done, p["destination"])
+        _check_mode(module, run, definition, result)
+    wait = p["wait"] and run.activate
+    timeout = run_or_fail(module, lambda: seconds_left(p["deadline"], p["wait_timeout"], utc_now()))
+    outcomes, done, changed = run_or_fail(module, lambda: watch(
+        run, wait, timeout, p["poll_interval"], sleep=stoppable_sleep(watch_controller(module))))
+    result.update(pipeline_id=run.pipeline_id, state=run.state)
+    _exit(outcomes, done, module, result, changed or run.manifests_written > 0)
 
 
 if __name__ == "__main__":

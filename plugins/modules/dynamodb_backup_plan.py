@@ -168,6 +168,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+deadline:
+  description: When the window closes (UTC, ISO 8601); give it to every engine module as its C(deadline).
+  returned: always
+  type: str
+  sample: "2026-11-23T07:00:00+00:00"
+clusters_by_engine:
+  description: The planned clusters grouped by engine (C(local), C(export), C(emr), C(datapipeline)), in plan order.
+  returned: always
+  type: dict
 window_s:
   description:
     - Seconds planned, from O(window)'s RV(window.starts_at) to its end (less than the window's length when
@@ -291,7 +300,7 @@ gantt_path:
 """
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
@@ -300,6 +309,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     aws_client,
     run_or_fail,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import ENGINES
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_report import gantt_svg, markdown
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import (
@@ -394,6 +404,9 @@ def main():
     result = plan.to_dict()
     result["window"] = dict(p["window"], opens_at=opens.astimezone(UTC).isoformat(),
                             starts_at=starts_at.astimezone(UTC).isoformat())
+    # Every engine stops watching when the window closes; each engine's clusters, so a role loops over one list.
+    result["deadline"] = (starts_at + timedelta(seconds=settings.window_s)).astimezone(UTC).isoformat()
+    result["clusters_by_engine"] = {e: [c for c in result["clusters"] if c["engine"] == e] for e in ENGINES}
 
     files = {}
     gantt_name = None

@@ -45,9 +45,15 @@ options:
     type: bool
     default: true
   wait_timeout:
-    description: Seconds to wait for all exports to finish before failing (they keep running in AWS).
+    description: Seconds to wait for all exports to finish before failing (they keep running in AWS), unless
+      O(deadline) is given.
     type: int
     default: 7200
+  deadline:
+    description:
+      - When to stop waiting (ISO 8601 with a UTC offset), for example the plan's C(deadline). Replaces
+        O(wait_timeout) by the seconds left until then.
+    type: str
   poll_interval:
     description: Seconds between DescribeExport polls.
     type: float
@@ -110,6 +116,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+tables:
+  description:
+    - One row per table, the shape every engine returns - C(name), C(engine) (C(export)), C(status) (C(ok),
+      C(failed) or C(running)), C(engine_state) (the export's - C(IN_PROGRESS), C(COMPLETED), C(FAILED)), C(items),
+      C(bytes), C(started_at), C(finished_at), C(backup_url), C(manifest_url), C(error).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "orders", "engine": "export", "status": "ok", "engine_state": "COMPLETED", "items": 200000,
+            "bytes": 10485760, "error": null}]
+failed_tables:
+  description: Names of the tables whose export failed.
+  returned: always
+  type: list
+  elements: str
+  sample: []
 export_time:
   description: The point in time every table was exported at (UTC).
   returned: always
@@ -174,11 +196,13 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cluster_engine import engine_result, seconds_left
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.native_export import (
     ExportSettings,
     prepare,
     start,
+    utc_now,
     wait,
 )
 
@@ -188,6 +212,7 @@ ARGUMENT_SPEC = dict(
     export_time=dict(type="str"),
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=7200),
+    deadline=dict(type="str"),
     poll_interval=dict(type="float", default=30.0),
     retries=dict(type="int", default=1),
     s3_bucket_owner=dict(type="str"),
@@ -200,8 +225,9 @@ ARGUMENT_SPEC = dict(
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
+    timeout = run_or_fail(module, lambda: max(1.0, seconds_left(p["deadline"], p["wait_timeout"], utc_now())))
     settings = ExportSettings(
-        run_id=p["run_id"], wait=p["wait"], wait_timeout_s=p["wait_timeout"], poll_interval_s=p["poll_interval"],
+        run_id=p["run_id"], wait=p["wait"], wait_timeout_s=timeout, poll_interval_s=p["poll_interval"],
         s3_bucket_owner=p["s3_bucket_owner"], account_id=p["account_id"], retries=p["retries"],
         export_time=run_or_fail(module, lambda: parse_time(p["export_time"], "export_time"))
         if p["export_time"] else None)
@@ -217,21 +243,11 @@ def main():
     run_or_fail(module, lambda: start(ddb, store, plans, settings))
     sleep = stoppable_sleep(watch_controller(module))
     run_or_fail(module, lambda: wait(ddb, store, plans, settings, sleep=sleep))
-    results = [plan.result() for plan in plans]
-    changed = any(plan.started or plan.wrote_manifest for plan in plans)
-    failed = [plan for plan in plans if plan.status == "FAILED"]
-    running = [plan.table for plan in plans if plan.status not in ("COMPLETED", "FAILED")]
-    if failed:
-        module.fail_json(changed=changed, export_time=at, exports=results,
-                         msg="export failed for " + "; ".join(f"{plan.table} ({plan.failure})" for plan in failed))
-    if running and settings.wait:
-        module.fail_json(changed=changed, export_time=at, exports=results,
-                         msg=f"exports of {', '.join(running)} still running after {p['wait_timeout']} s; they go on "
-                             "in AWS: run again with the same run_id and export_time to pick them up")
-    done = len(plans) - len(running)
-    module.exit_json(changed=changed, export_time=at, exports=results,
-                     msg=f"{done} of {len(plans)} export(s) completed at {at}"
-                         + (f", {len(running)} still running" if running else ""))
+    outcomes = [plan.outcome() for plan in plans]
+    failed, out = engine_result(outcomes, all(o.done for o in outcomes), settings.wait, timeout, f"exports at {at}",
+                                changed=any(plan.started or plan.wrote_manifest for plan in plans), export_time=at,
+                                exports=[plan.result() for plan in plans])
+    (module.fail_json if failed else module.exit_json)(**out)
 
 
 if __name__ == "__main__":

@@ -84,20 +84,35 @@ options:
       bid_price:
         description: Maximum spot price in USD per hour. By default, capped at the on-demand price.
         type: str
-  step_jar:
+  jar:
     description:
-      - Jar of the export step.
+      - Jar of the export step. O(step_jar) is its deprecated older name.
       - Defaults to the emr-dynamodb-tools jar that AWS publishes for the region, under
         C(s3://dynamodb-dpl-<region>/emr-ddb-storage-handler/4.11.0/).
     type: str
-  step_class:
-    description: Main class of the export step. It receives the output folder, the table name and the read ratio.
+    aliases: [step_jar]
+  main_class:
+    description:
+      - Main class of the export step. It receives the output folder, the table name and the read ratio.
+      - O(step_class) is its deprecated older name.
     type: str
     default: org.apache.hadoop.dynamodb.tools.DynamoDBExport
-  on_demand_read_ratio:
-    description: Read ratio given to the export of a table for which the plan sets no read percentage (on-demand).
+    aliases: [step_class]
+  read_percentage:
+    description:
+      - The host's read share - given to the export of a table for which the plan sets no read percentage
+        (on-demand), and the most a table whose boost was refused (O(boost_refused)) may take.
+      - O(on_demand_read_ratio) is its deprecated older name.
     type: float
     default: 0.5
+    aliases: [on_demand_read_ratio]
+  boost_refused:
+    description:
+      - Tables of the cluster whose planned capacity boost was refused. They are read on their own capacity, so
+        their share is capped at O(read_percentage).
+    type: list
+    elements: str
+    default: []
   maximum_retries:
     description:
       - New steps to add for a table whose step failed, while the cluster still runs.
@@ -117,9 +132,15 @@ options:
     type: bool
     default: true
   wait_timeout:
-    description: Seconds to wait for the steps. When they are not all finished by then, the task fails.
+    description: Seconds to wait for the steps, unless O(deadline) is given. When they are not all finished by then,
+      the task fails.
     type: int
     default: 7200
+  deadline:
+    description:
+      - When to stop waiting (ISO 8601 with a UTC offset), for example the plan's C(deadline). Replaces
+        O(wait_timeout) by the seconds left until then.
+    type: str
   poll_interval:
     description: Seconds between two ListSteps calls.
     type: int
@@ -205,7 +226,20 @@ done:
   type: bool
   sample: true
 tables:
-  description: Status of each table, in plan order.
+  description:
+    - One row per table, in plan order, the shape every engine returns - C(name), C(engine), C(status) (C(ok),
+      C(failed) or C(running)), C(engine_state) (the step's - PENDING, RUNNING, COMPLETED, FAILED or CANCELLED),
+      C(items), C(bytes), C(started_at), C(finished_at), C(backup_url), C(manifest_url), C(error), C(lane) (the
+      cluster's id).
+  returned: state=present
+  type: list
+  elements: dict
+  sample: [{"name": "orders", "engine": "emr", "status": "ok", "engine_state": "COMPLETED", "error": null,
+            "lane": "c01", "started_at": "2026-11-22T00:09:12+00:00", "finished_at": "2026-11-22T01:30:40+00:00",
+            "backup_url": "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-00-00-05",
+            "manifest_url": "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-00-00-05/hippolyte-manifest.json"}]
+steps:
+  description: The EMR step behind each table, in plan order.
   returned: state=present
   type: list
   elements: dict
@@ -213,18 +247,9 @@ tables:
     name: {description: Table name., type: str, returned: always}
     status: {description: PENDING, RUNNING, COMPLETED, FAILED or CANCELLED., type: str, returned: always}
     step_id: {description: EMR step id., type: str, returned: always}
-    started: {description: When the step started (ISO 8601)., type: str, returned: always}
-    finished: {description: When the step ended (ISO 8601)., type: str, returned: always}
     reason: {description: Why the step failed., type: str, returned: always}
-    backup_url: {description: The table's backup folder., type: str, returned: always}
-    manifest_url: {description: Its C(hippolyte-manifest.json), when the step completed., type: str, returned: always}
     manifest_written: {description: Whether this call wrote the manifest., type: bool, returned: always}
     attempts: {description: Steps run for the table so far (more than 1 after retries)., type: int, returned: always}
-  sample: [{"name": "orders", "status": "COMPLETED", "step_id": "s-1K3P8T2M0ZQ4", "reason": null,
-            "backup_url": "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-00-00-05",
-            "manifest_url": "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-00-00-05/hippolyte-manifest.json",
-            "manifest_written": true, "attempts": 1, "started": "2026-11-22T00:09:12+00:00",
-            "finished": "2026-11-22T01:30:40+00:00"}]
 manifests_written:
   description: URLs of the manifests that this call wrote.
   returned: state=present
@@ -253,9 +278,12 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     AnsibleAWSModule,
     aws_client,
     destination_store,
+    renamed,
     run_or_fail,
     watch_controller,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cluster_engine import engine_result, seconds_left
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import (
     DEFAULT_RELEASE_LABEL,
@@ -289,13 +317,15 @@ ARGUMENT_SPEC = dict(
         task_instance_type=dict(type="str"),
         bid_price=dict(type="str"),
     )),
-    step_jar=dict(type="str"),
-    step_class=dict(type="str", default=DEFAULT_STEP_CLASS),
-    on_demand_read_ratio=dict(type="float", default=0.5),
+    jar=renamed(dict(type="str"), "step_jar"),
+    main_class=renamed(dict(type="str", default=DEFAULT_STEP_CLASS), "step_class"),
+    read_percentage=renamed(dict(type="float", default=0.5), "on_demand_read_ratio"),
+    boost_refused=dict(type="list", elements="str", default=[]),
     maximum_retries=dict(type="int", default=2),
     tags=dict(type="dict", default={}),
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=7200),
+    deadline=dict(type="str"),
     poll_interval=dict(type="int", default=30),
     fail_on_table_failure=dict(type="bool", default=True),
     **DESTINATION_OPTIONS,
@@ -313,7 +343,7 @@ def _settings(p, account, region):
         core_instance_type=p["core_instance_type"], core_instance_count=p["core_instance_count"],
         spot=SpotSettings(core=spot.get("core") or False, task_count=spot.get("task_count") or 0,
                           task_instance_type=spot.get("task_instance_type"), bid_price=spot.get("bid_price")),
-        step_jar=p["step_jar"], step_class=p["step_class"], on_demand_read_ratio=p["on_demand_read_ratio"],
+        step_jar=p["jar"], step_class=p["main_class"], on_demand_read_ratio=p["read_percentage"],
         maximum_retries=p["maximum_retries"], tags={str(k): str(v) for k, v in p["tags"].items()})
 
 
@@ -334,64 +364,51 @@ def _absent(module, emr):
                      msg=f"terminated {cluster_id}" if changed else "no active cluster of this run")
 
 
+def _check_mode(module, emr, cluster, settings, root):
+    request, planned, settings, existing = run_or_fail(module, lambda: prepare(emr, cluster, settings))
+    tables, state = [], None
+    if existing is not None:
+        state = existing["Status"]["State"]
+        tables = run_or_fail(module, lambda: table_statuses(emr, existing["Id"], planned, state))
+    module.exit_json(
+        changed=existing is None, cluster_id=existing["Id"] if existing else None, cluster_state=state,
+        created=False, done=False, tables=[t.outcome(root, cluster.id).to_result() for t in tables],
+        steps=[t.to_dict(root) for t in tables], manifests_written=[], failed_tables=[], job_flow=request,
+        msg=(f"cluster {existing['Id']} of this run exists" if existing else
+             f"would start {request['Name']} with {len(request['Steps'])} export steps (check mode)"))
+
+
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
     emr = aws_client(module, "emr")
     if p["state"] == "absent":
         _absent(module, emr)
-
     for name, least in (("wait_timeout", 0), ("poll_interval", 1)):
         if p[name] < least:
             module.fail_json(msg=f"{name}: must be at least {least}, got {p[name]}", field=name)
-
     # Every input is checked before the first AWS call (the account lookup); the account is a stand-in here.
-    run_or_fail(module, lambda: build_job_flow(p["cluster"], _settings(p, p["account_id"] or "000000000000",
-                                                                       module.region)))
-
-    def account():
-        if p["account_id"]:
-            return p["account_id"]
-        return aws_client(module, "sts").get_caller_identity()["Account"]
-
-    settings = _settings(p, run_or_fail(module, account), module.region)
+    cluster = run_or_fail(module, lambda: PlannedCluster.from_plan(p["cluster"], default_engine="emr")
+                          .with_refused_boosts(p["boost_refused"]))
+    run_or_fail(module, lambda: build_job_flow(cluster, _settings(p, p["account_id"] or "000000000000", module.region)))
+    account = p["account_id"] or run_or_fail(module, lambda: aws_client(module, "sts").get_caller_identity()["Account"])
+    settings = _settings(p, account, module.region)
     store = run_or_fail(module, lambda: destination_store(module))
     root = store.url.rstrip("/")
-
     if module.check_mode:
-        request, planned, settings, existing = run_or_fail(module, lambda: prepare(emr, p["cluster"], settings))
-        tables, state = [], None
-        if existing is not None:
-            state = existing["Status"]["State"]
-            tables = run_or_fail(module, lambda: table_statuses(emr, existing["Id"], planned, state))
-        module.exit_json(
-            changed=existing is None, cluster_id=existing["Id"] if existing else None, cluster_state=state,
-            created=False, done=False, tables=[t.to_dict(root) for t in tables], manifests_written=[],
-            failed_tables=[], job_flow=request,
-            msg=(f"cluster {existing['Id']} of this run exists" if existing else
-                 f"would start {request['Name']} with {len(request['Steps'])} export steps (check mode)"))
-
-    ddb = aws_client(module, "dynamodb")
+        _check_mode(module, emr, cluster, settings, root)
+    timeout = run_or_fail(module, lambda: seconds_left(p["deadline"], p["wait_timeout"], datetime.now(UTC)))
     result = run_or_fail(module, lambda: run_cluster(
-        emr, ddb, store, p["cluster"], settings, wait=p["wait"], wait_timeout=p["wait_timeout"],
+        emr, aws_client(module, "dynamodb"), store, cluster, settings, wait=p["wait"], wait_timeout=timeout,
         poll_interval=p["poll_interval"], sleep=stoppable_sleep(watch_controller(module))))
-    out = dict(
-        changed=result.created or result.retried or bool(result.manifests_written), cluster_id=result.cluster_id,
-        cluster_state=result.cluster_state, created=result.created, done=result.done,
-        tables=[t.to_dict(root) for t in result.tables],
-        manifests_written=[f"{root}/{key}" for key in result.manifests_written],
-        failed_tables=result.failed_tables, job_flow=result.request)
-    counts = {}
-    for t in result.tables:
-        counts[t.status] = counts.get(t.status, 0) + 1
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    if result.timed_out:
-        module.fail_json(msg=f"cluster {result.cluster_id}: steps not finished after {p['wait_timeout']} s "
-                             f"({summary}); call again with the same run_id to keep monitoring", **out)
-    if result.failed_tables and p["fail_on_table_failure"]:
-        module.fail_json(msg=f"cluster {result.cluster_id}: backups failed for {', '.join(result.failed_tables)} "
-                             f"({summary}); see the step logs under log_uri", **out)
-    module.exit_json(msg=f"cluster {result.cluster_id}: {summary}", **out)
+    outcomes = [t.outcome(root, cluster.id) for t in result.tables]
+    failed, out = engine_result(
+        outcomes, result.done, p["wait"], timeout, f"cluster {result.cluster_id}", cluster_id=result.cluster_id,
+        changed=result.created or result.retried or bool(result.manifests_written), created=result.created,
+        cluster_state=result.cluster_state, steps=[t.to_dict(root) for t in result.tables], job_flow=result.request,
+        manifests_written=[f"{root}/{key}" for key in result.manifests_written])
+    fail = failed and (p["fail_on_table_failure"] or not out["failed_tables"])  # a timeout fails regardless
+    (module.fail_json if fail else module.exit_json)(**out)
 
 
 if __name__ == "__main__":

@@ -84,10 +84,11 @@ def test_module_creates_activates_and_deletes_a_pipeline(moto_setup):
     # the existing definition keeps its folders, whatever taken_at says now
     assert again.result["tables"] == present.result["tables"]
 
-    active = run_module("datapipeline_backup", {**args, "state": "active"})
+    active = run_module("datapipeline_backup", {**args, "state": "active", "wait": False})
     assert not active.failed, active.output
     assert active.result["changed"] and active.result["state"] == "SCHEDULED" and active.result["pipeline_id"] == pid
-    assert [t["status"] for t in active.result["tables"]] == ["WAITING_ON_DEPENDENCIES"] * 2
+    assert [t["engine_state"] for t in active.result["tables"]] == ["WAITING_ON_DEPENDENCIES"] * 2
+    assert [t["status"] for t in active.result["tables"]] == ["running"] * 2
     assert not active.result["done"]
 
     absent = run_module("datapipeline_backup", {**args, "state": "absent"})
@@ -102,7 +103,7 @@ def test_bad_inputs_fail_clearly_and_create_nothing(moto_setup):
     dp = client("datapipeline", url)
     base = {"run_id": f"bad-{bucket}", "destination": f"s3://{bucket}/ddb", "region": REGION, "endpoint_url": url,
             "account_id": "123456789012", "state": "present"}
-    too_big = planned_cluster("c09", [f"t{i}" for i in range(33)])
+    too_big = planned_cluster("c09", [f"table{i}" for i in range(33)])
     run = run_module("datapipeline_backup", {**base, "cluster": too_big})
     assert run.failed and run.result["field"] == "cluster" and "max_objects 100" in run.result["msg"]
     run = run_module("datapipeline_backup", {**base, "cluster": planned_cluster("c09", names), "role": ""})
@@ -241,7 +242,8 @@ def test_local_executor_backs_up_a_dynalite_table(dynalite_server, unique_name, 
     run = run_module("datapipeline_backup", args)
     assert run.failed and "1 table(s)" in run.result["msg"]  # the missing table fails, the other is kept
     ok, missing = run.result["tables"]
-    assert ok["status"] == "FINISHED" and ok["item_count"] == 300 and missing["status"] == "FAILED"
+    assert ok["status"] == "ok" and ok["items"] == 300 and missing["status"] == "failed"
+    assert ok["engine_state"] == "FINISHED" and run.result["failed_tables"] == [missing["name"]]
     assert ok["backup_url"].endswith(f"/{REGION}/{table}/2026-11-22-01-00-00")
     store = open_store(tmp_path.as_uri())
     folder = ok["backup_url"][len(tmp_path.as_uri()) + 1:]

@@ -24,8 +24,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store im
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import JobFlowSettings, job_flow_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_runner import (
     TableStatus,
+    record_finished,
     run_cluster,
-    write_manifest,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import MANIFEST_NAME, loads
@@ -67,7 +67,7 @@ def test_start_is_idempotent_and_terminate_stops_the_cluster(moto_server: Any, u
     r = first.result
     assert r["changed"] and r["created"] and r["cluster_id"].startswith("j-")
     assert [t["name"] for t in r["tables"]] == ["orders", "users", "events"]
-    assert {t["status"] for t in r["tables"]} <= {"PENDING", "RUNNING"} and r["manifests_written"] == []
+    assert {t["engine_state"] for t in r["tables"]} <= {"PENDING", "RUNNING"} and r["manifests_written"] == []
     # moto's STS account (no account_id given) is in the backup path.
     assert r["tables"][0]["backup_url"].startswith(f"s3://{unique_name}/ddb/123456789012/{REGION}/orders/")
 
@@ -136,8 +136,8 @@ def test_wait_times_out_while_steps_run(moto_server: Any, unique_name: str) -> N
     args = module_args(moto_server, unique_name, unique_name, planned("c04", "orders"), wait=True,
                        wait_timeout=1, poll_interval=1)
     result = run_module("emr_backup", args)
-    assert result.failed and "not finished after 1 s" in result.result["msg"], result.output
-    assert result.result["tables"][0]["status"] in ("PENDING", "RUNNING") and result.result["cluster_id"]
+    assert result.failed and "still running after 1 s" in result.result["msg"], result.output
+    assert result.result["tables"][0]["engine_state"] in ("PENDING", "RUNNING") and result.result["cluster_id"]
 
 
 # ---------------------------------------------------------------- steps finishing and failing (simulated)
@@ -284,7 +284,7 @@ def test_manifest_edge_cases(moto_server: Any, unique_name: str) -> None:
     ok = f"111111111111/{REGION}/{unique_name}/ok"
     s3.put_object(Bucket=unique_name, Key=f"ddb/{ok}/data/part-0", Body=b'{"pk":{"s":"a"}}\n{"pk":{"s":"b"}}')
     s3.put_object(Bucket=unique_name, Key=f"ddb/{ok}/data/_SUCCESS", Body=b"")
-    key = write_manifest(store, ddb, status(ok), "111111111111", REGION, taken)
+    key = record_finished(store, ddb, status(ok), "111111111111", REGION, taken)
     doc = loads(store.read_bytes(key), key)
     assert [(f["path"], f["items"]) for f in doc["files"]] == [("data/part-0", 2)] and doc["item_count"] == 2
 
@@ -296,5 +296,5 @@ def test_manifest_edge_cases(moto_server: Any, unique_name: str) -> None:
     s3.put_object(Bucket=unique_name, Key=f"ddb/{unfinished}/data/part-0", Body=b'{"pk":{"s":"a"}}\n')
     for folder, words in ((broken, "not in"), (unfinished, "did not finish")):
         with pytest.raises(HippolyteError, match=words):
-            write_manifest(store, ddb, status(folder), "111111111111", REGION, taken)
+            record_finished(store, ddb, status(folder), "111111111111", REGION, taken)
         assert not store.exists(f"{folder}/{MANIFEST_NAME}")

@@ -130,12 +130,12 @@ def test_bad_settings_name_the_field(overrides, field):
 
 
 @pytest.mark.parametrize(("bad", "field"), [
-    ({"id": "c01", "tables": []}, "cluster.tables"), ({"tables": [{"name": "a"}]}, "cluster.id"),
-    ({"id": "c01", "tables": [{"name": "a"}, {"name": "a"}]}, "cluster.tables"),
+    ({"id": "c01", "tables": []}, "cluster.tables"), ({"tables": [{"name": "aaa"}]}, "cluster.id"),
+    ({"id": "c01", "tables": [{"name": "aaa"}, {"name": "aaa"}]}, "cluster.tables[1].name"),
     ({"id": "c01", "tables": [{"size_bytes": 1}]}, "cluster.tables[0].name"),
-    ({"id": "c01", "tables": [{"name": "a", "read_percentage": 2}], "end_offset_s": 10},
+    ({"id": "c01", "tables": [{"name": "aaa", "read_percentage": 2}], "end_offset_s": 10},
      "cluster.tables[0].read_percentage"),
-    ({"id": "c01", "tables": [{"name": "a"}]}, "window_s"),
+    ({"id": "c01", "tables": [{"name": "aaa"}]}, "window_s"),
 ])
 def test_bad_clusters_name_the_field(bad, field):
     with pytest.raises(InputError) as err:

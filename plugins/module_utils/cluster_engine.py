@@ -1,0 +1,78 @@
+"""The one interface of the engines that run outside the controller (export, EMR, Data Pipeline).
+
+An engine run is `start()` (create or find its work, idempotent on the run id), `poll()` (every table's
+`TableOutcome` now, recording the manifest of each table that finished since the last poll) and
+`finish()` (clean up once every table is done). `watch` drives any of them the same way: start, poll
+until done or the deadline, finish; `engine_result` turns the outcomes into the module's result, so
+every engine module returns `tables`, `failed_tables` and `done` and fails for the same reasons.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import TableOutcome, failed_names
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+
+
+class ClusterEngine(Protocol):
+    def start(self) -> bool:
+        """Create (or find) this run's work; True when something was created or activated."""
+
+    def poll(self) -> list[TableOutcome]:
+        """Every table's outcome now; a table that finished gets its manifest before it is reported ok."""
+
+    def finish(self) -> bool:
+        """Clean up once every table is done; True when something changed."""
+
+
+def seconds_left(deadline: str | None, timeout_s: float, now: datetime) -> float:
+    """How long a watch may last: until `deadline` (ISO 8601 with offset) when given, else `timeout_s`."""
+    if not deadline:
+        return timeout_s
+    try:
+        closes = datetime.fromisoformat(deadline)
+    except ValueError as exc:
+        raise InputError("deadline", f"{deadline!r} is not an ISO 8601 time",
+                         "pass the plan's deadline, e.g. 2026-11-23T07:00:00+00:00") from exc
+    if closes.tzinfo is None:
+        raise InputError("deadline", f"{deadline!r} has no UTC offset", "add +00:00 (the plan's deadline has it)")
+    return max(0.0, (closes - now).total_seconds())
+
+
+def watch(engine: ClusterEngine, wait: bool, timeout_s: float, poll_s: float,
+          sleep: Callable[[float], None] = time.sleep,
+          clock: Callable[[], float] = time.monotonic) -> tuple[list[TableOutcome], bool, bool]:
+    """Start, then poll until every table is done (or once without `wait`, or until `timeout_s` passes);
+    finish when done. Returns (outcomes, all done, changed)."""
+    ends = clock() + timeout_s
+    changed = engine.start()
+    while True:
+        outcomes = engine.poll()
+        done = all(o.done for o in outcomes)
+        if done or not wait or clock() >= ends:
+            break
+        sleep(max(0.0, min(poll_s, ends - clock())))
+    if done:
+        changed = engine.finish() or changed
+    return outcomes, done, changed
+
+
+def engine_result(outcomes: list[TableOutcome], done: bool, wait: bool, timeout_s: float, what: str,
+                  **facts: Any) -> tuple[bool, dict[str, Any]]:
+    """(failed, module result): a task fails when a table failed, or when it waited and time ran out."""
+    failed = failed_names(outcomes)
+    running = [o.name for o in outcomes if not o.done]
+    result = {**facts, "tables": [o.to_result() for o in outcomes], "failed_tables": failed, "done": done}
+    if failed:
+        return True, {**result, "msg": f"{what}: backup failed for {len(failed)} table(s): "
+                      + "; ".join(f"{o.name} ({o.error or o.engine_state})" for o in outcomes if o.status == "failed")}
+    if wait and running:
+        return True, {**result, "msg": f"{what}: {', '.join(running)} still running after {int(timeout_s)} s; "
+                      "they go on in AWS: run again with the same run_id to pick them up"}
+    ok = len(outcomes) - len(running)
+    return False, {**result, "msg": f"{what}: {ok} of {len(outcomes)} table(s) backed up"
+                   + (f", {len(running)} still running" if running else "")}
