@@ -25,13 +25,13 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store im
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import boosted_while
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import list_backups
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.rate_limiter import TokenBucket
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import (
     ScanSettings,
     account_of,
     backup_table,
-    utc_now,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import describe_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import Targets

@@ -24,6 +24,7 @@ from typing import Any
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, S3Store, join, measure
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     UNSUPPORTED_CALL_CODES,
     HippolyteError,
@@ -95,10 +96,6 @@ class TableExport:
 def client_token(run_id: str, table: str) -> str:
     """The same run and table always give the same token, so a retried call never starts a second export."""
     return hashlib.sha256(f"hippolyte/{run_id}/{table}".encode()).hexdigest()[:36]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _s3_store(store: BackupStore) -> S3Store:

@@ -18,7 +18,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store im
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.batch_writer import BatchWriter
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import boost as boost_capacity
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import restore as restore_capacity
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import put_back
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.raw_batch_write import RawBatchWrites
@@ -164,7 +164,7 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
         written, retried = _load(ddb, store, folder, target, doc, settings, stop)
     finally:
         if boost:
-            back = restore_capacity(ddb, None, target, capacity)
+            back = put_back(ddb, None, target, capacity)
     pending = (f"; its write capacity is not back yet ({len(back['pending'])} setting(s) wait for DynamoDB's next "
                "allowed decrease: run dynamodb_throughput state=reconciled then)") if back.get("pending") else ""
     counted = count_items(ddb, target, max(1, settings.workers)) if settings.verify else None

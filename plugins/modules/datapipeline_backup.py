@@ -259,6 +259,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.pipeline_definition import (
@@ -270,7 +271,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.pipeline_defini
     targets_of,
     unique_id,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, account_of, utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, account_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import describe_table
 
 ARGUMENT_SPEC = dict(
