@@ -385,7 +385,7 @@ def main():
     p = module.params
     if p["model"].get("auto_cluster_engine") == "auto":
         p["model"] = dict(p["model"], auto_cluster_engine=usable_cluster_engine(aws_client(module, "datapipeline")))
-    opens, starts_at, settings = run_or_fail(module, lambda: settings_from(p, datetime.now(UTC)))
+    opens, starts_at, settings = run_or_fail(module, lambda: settings_from(p, datetime.now(UTC).replace(microsecond=0)))
     plan, discovery_warnings = run_or_fail(module, lambda: plan_from(module, settings))
     plan.warnings[:0] = discovery_warnings
     result = plan.to_dict()
