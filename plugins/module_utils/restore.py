@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import pages
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_reader import READERS, iter_put_requests
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.batch_writer import BatchWriter
@@ -118,15 +119,8 @@ def count_items(ddb: Any, table: str, segments: int) -> int:
     """Exact item count by a parallel Select=COUNT scan (DescribeTable's count lags by hours)."""
 
     def count_segment(segment: int) -> int:
-        kwargs: dict[str, Any] = {"TableName": table, "Select": "COUNT", "Segment": segment,
-                                  "TotalSegments": segments}
-        total = 0
-        while True:
-            page = ddb.scan(**kwargs)
-            total += page["Count"]
-            if "LastEvaluatedKey" not in page:
-                return total
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sum(page["Count"] for page in pages(ddb, "scan", TableName=table, Select="COUNT", Segment=segment,
+                                                   TotalSegments=segments))
 
     with ThreadPoolExecutor(segments) as pool:
         return sum(pool.map(count_segment, range(segments)))
