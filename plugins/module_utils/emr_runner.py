@@ -40,6 +40,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow im
     taken_at_from_tags,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.export_files import (
+    CONNECTOR,
+    CONNECTOR_MARKERS,
+    data_files,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import (
     MANIFEST_NAME,
     DataFile,
@@ -54,8 +59,7 @@ ENDED_LOOKBACK_DAYS = 14  # how far back a finished run's cluster is looked for
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
 _STEP_STATES = {"PENDING": "PENDING", "CANCEL_PENDING": "CANCELLED", "RUNNING": "RUNNING", "COMPLETED": "COMPLETED",
                 "CANCELLED": "CANCELLED", "FAILED": "FAILED", "INTERRUPTED": "FAILED"}
-EXPORT_MANIFEST = "manifest"  # written by DynamoDBExport next to its data files
-SUCCESS_MARKER = "_SUCCESS"
+EXPORT_MANIFEST, SUCCESS_MARKER = CONNECTOR_MARKERS  # written by DynamoDBExport next to its data files
 ENGINE = "emr"
 DATA_FORMAT = "emr-connector"
 CONSISTENCY = "fuzzy-scan"
@@ -200,7 +204,7 @@ def _data_keys(store: BackupStore, data: str) -> list[str]:
         return sorted(names[w] for w in wanted)
     if SUCCESS_MARKER not in names:
         raise HippolyteError(f"{data} has neither {SUCCESS_MARKER} nor {EXPORT_MANIFEST}: the export did not finish")
-    return sorted(k for n, k in names.items() if not n.startswith(("_", ".")) and n != EXPORT_MANIFEST)
+    return data_files(keys, data, CONNECTOR)
 
 
 def write_manifest(store: BackupStore, ddb: Any, status: TableStatus, account: str, region: str,

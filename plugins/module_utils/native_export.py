@@ -31,6 +31,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     InputError,
     is_error,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.export_files import NATIVE
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.export_files import data_files as export_data_files
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_relative_key, check_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import account_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema, describe_table
@@ -327,12 +329,11 @@ def finish(ddb: Any, store: BackupStore, plan: TableExport) -> None:
         if expected is not None and int(expected) != sum(f.items for f in data_files):
             raise HippolyteError(f"{plan.backup_url}: {NATIVE_FILES} counts {sum(f.items for f in data_files)} items, "
                                  f"{NATIVE_SUMMARY} says {expected}")
-    else:  # no native manifest (some stand-ins write data only): every .gz under data/ is data
-        for key in listed:
-            if key.endswith(".gz") and "/data/" in key[len(join(plan.folder, "data")):]:
-                facts = measure(store, key)
-                data_files.append(manifest_file.DataFile(key[len(plan.folder) + 1:], facts.items, facts.size,
-                                                         facts.sha256))
+    else:  # no native manifest (some stand-ins write data only): the export's .gz files are data
+        for key in export_data_files(listed, join(plan.folder, "data"), NATIVE):
+            facts = measure(store, key)
+            data_files.append(manifest_file.DataFile(key[len(plan.folder) + 1:], facts.items, facts.size,
+                                                     facts.sha256))
         reported = described.get("ItemCount")
         if reported is not None and int(reported) != sum(f.items for f in data_files):
             raise HippolyteError(f"{plan.backup_url}: the data files hold {sum(f.items for f in data_files)} items, "

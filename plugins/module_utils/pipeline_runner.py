@@ -19,6 +19,10 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     HippolyteError,
     is_error,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.export_files import (
+    CONNECTOR,
+    data_files,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.pipeline_definition import (
     TableTarget,
     fields_of,
@@ -31,7 +35,6 @@ DESCRIBE_BATCH = 25  # DescribeObjects / DescribePipelines take at most 25 ids
 SUCCEEDED = "FINISHED"
 FAILED_STATES = ("FAILED", "CANCELED", "CASCADE_FAILED", "TIMEDOUT", "SKIPPED")
 TERMINAL_STATES = (SUCCEEDED, *FAILED_STATES)
-EXPORT_MARKERS = ("manifest", "_SUCCESS")  # files DynamoDBExport writes beside the data
 
 
 @dataclass
@@ -175,7 +178,7 @@ def write_manifest(ddb: Any, store: BackupStore, status: TableStatus, account: s
                    started: datetime, finished: datetime) -> dict[str, Any]:
     """hippolyte-manifest.json of a finished export, from the files really in its data/ folder."""
     data = join(status.folder, "data")
-    keys = [k for k in store.list_files(data) if k.rsplit("/", 1)[-1] not in EXPORT_MARKERS]
+    keys = data_files(store.list_files(data), data, CONNECTOR)
     if not keys:
         raise HippolyteError(f"{status.table}: the pipeline reports success but {data} holds no data files")
     files = [_file_entry(store, key, status.folder) for key in keys]
