@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import PollTimeout, poll_until
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, measure
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import (
     TAG_CLUSTER,
@@ -272,8 +273,8 @@ def run_cluster(emr: Any, ddb: Any, store: BackupStore, cluster: Any, settings: 
     else:
         cluster_id, created = existing["Id"], False
     result = RunResult(cluster_id, None, created, request)
-    deadline = clock() + wait_timeout
-    while True:
+
+    def finished() -> RunResult | None:
         state = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]["Status"]["State"]
         statuses = table_statuses(emr, cluster_id, planned, state)
         result.retried = _retry(emr, cluster_id, state, statuses, planned, settings) or result.retried
@@ -285,12 +286,14 @@ def run_cluster(emr: Any, ddb: Any, store: BackupStore, cluster: Any, settings: 
         result.done = all(t.status in TERMINAL for t in statuses)
         if progress:
             progress(statuses)
-        if result.done or not wait:
-            return result
-        if clock() >= deadline:
-            result.timed_out = True
-            return result
-        sleep(min(poll_interval, max(0.0, deadline - clock())))
+        return result if result.done else None
+
+    try:  # without wait: one look, then the answer as it stands
+        return poll_until(finished, wait_timeout if wait else 0, poll_interval, f"waiting for cluster {cluster_id}",
+                          sleep=sleep, clock=clock)
+    except PollTimeout:
+        result.timed_out = wait
+        return result
 
 
 def terminate(emr: Any, run_id: str, cluster_id: str) -> tuple[str | None, bool]:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import PollTimeout, poll_until
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, S3Store, join, measure
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
@@ -170,7 +171,7 @@ def _find_existing(ddb: Any, store: S3Store, plan: TableExport, at: datetime) ->
     """An export of this table already sent to this folder (a re-run of the same run), if any."""
     arn = plan.schema.get("TableArn")
     kwargs: dict[str, Any] = {"TableArn": arn}
-    while True:
+    while True:  # botocore has no paginator for ListExports
         page = ddb.list_exports(**kwargs)
         for summary in page.get("ExportSummaries", []):
             if _started_before(summary["ExportArn"], at):  # older nights' exports: skip without describing
@@ -236,8 +237,8 @@ def wait(ddb: Any, store: BackupStore, plans: list[TableExport], settings: Expor
          progress: Callable[[list[TableExport]], None] | None = None,
          sleep: Callable[[float], None] = time.sleep) -> None:
     """Poll DescribeExport until every export is done or the timeout passes; finish each completed one."""
-    deadline = time.monotonic() + settings.wait_timeout_s
-    while True:
+
+    def finished() -> bool | None:
         for plan in plans:
             if plan.status not in DONE and plan.export_arn:
                 _apply(plan, _describe(ddb, plan.export_arn))
@@ -251,9 +252,13 @@ def wait(ddb: Any, store: BackupStore, plans: list[TableExport], settings: Expor
                     plan.status, plan.failure = "FAILED", str(exc)
         if progress:
             progress(plans)
-        if all(p.status in DONE for p in plans) or not settings.wait or time.monotonic() >= deadline:
-            return
-        sleep(min(settings.poll_interval_s, max(0.0, deadline - time.monotonic())))
+        return True if all(p.status in DONE for p in plans) else None
+
+    try:  # without wait: one look, then the plans as they stand
+        poll_until(finished, settings.wait_timeout_s if settings.wait else 0, settings.poll_interval_s,
+                   "waiting for the exports", sleep=sleep)
+    except PollTimeout:
+        return
 
 
 # ------------------------------------------------------------------ finishing a completed export

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import PollTimeout, poll_until
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, measure
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     UNSUPPORTED_CALL_CODES,
@@ -156,16 +157,19 @@ def wait(dp: Any, pipeline_id: str, targets: list[TableTarget], timeout_s: float
          sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
          progress: Callable[[list[TableStatus]], None] | None = None) -> tuple[list[TableStatus], bool]:
     """Poll until every table is finished or failed, or the timeout passes: (statuses, all done)."""
-    deadline = clock() + timeout_s
-    while True:
-        statuses = table_statuses(dp, pipeline_id, targets)
+    last: list[TableStatus] = []
+
+    def finished() -> list[TableStatus] | None:
+        last[:] = table_statuses(dp, pipeline_id, targets)
         if progress:
-            progress(statuses)
-        if all(s.done for s in statuses):
-            return statuses, True
-        if clock() >= deadline:
-            return statuses, False
-        sleep(max(0.0, min(poll_s, deadline - clock())))
+            progress(last)
+        return list(last) if all(s.done for s in last) else None
+
+    try:
+        return poll_until(finished, timeout_s, poll_s, f"waiting for pipeline {pipeline_id}", sleep=sleep,
+                          clock=clock), True
+    except PollTimeout:
+        return list(last), False
 
 
 # ---------------------------------------------------------------- recording
