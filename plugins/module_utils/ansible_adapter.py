@@ -16,6 +16,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.answer_checksum import refuse_mismatched_answers
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import (
+    failed_call_message,
+    name_resources_in_errors,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import ControllerWatch, exit_after
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
@@ -74,7 +78,11 @@ def watch_controller(module: AnsibleAWSModule) -> threading.Event:
 
 
 def aws_client(module: AnsibleAWSModule, service: str, pool_size: int = 10, endpoint: str | None = None) -> Any:
-    """A botocore client sized for `pool_size` concurrent threads, with adaptive retries.
+    """A botocore client sized for `pool_size` concurrent threads, with the collection's one retry policy.
+
+    botocore's adaptive mode retries throttling and transient errors (and slows the client down while
+    throttled); code in module_utils therefore retries none of those itself. Each failed call names its
+    resource for run_or_fail's message.
 
     With `role_arn`, every client of the module shares one assumed-role session whose credentials renew
     themselves; without it, amazon.aws makes the client from the module's own credentials.
@@ -86,8 +94,9 @@ def aws_client(module: AnsibleAWSModule, service: str, pool_size: int = 10, endp
         if connection.get("aws_config"):
             config = config.merge(connection["aws_config"])  # the user's own aws_config wins, as below
         session = run_or_fail(module, lambda: _role_session(module))
-        return session.client(service, region_name=region, endpoint_url=endpoint or endpoint_url,
-                              verify=connection["verify"], config=config)
+        return name_resources_in_errors(session.client(service, region_name=region,
+                                                       endpoint_url=endpoint or endpoint_url,
+                                                       verify=connection["verify"], config=config))
     # "config" is merged under the user's own aws_config option, which therefore still wins.
     extra: dict[str, Any] = {"config": config}
     if endpoint:
@@ -95,7 +104,7 @@ def aws_client(module: AnsibleAWSModule, service: str, pool_size: int = 10, endp
     client = module.client(service, **extra)
     if service == "dynamodb":
         refuse_mismatched_answers(client)
-    return client
+    return name_resources_in_errors(client)
 
 
 @functools.cache
@@ -140,7 +149,10 @@ def caller_account(module: AnsibleAWSModule) -> str:
 
 
 def run_or_fail(module: AnsibleAWSModule, action: Callable[[], T]) -> T:
-    """Run plain-Python work, turning our errors and AWS errors into a failed task with a clear message."""
+    """Run plain-Python work, turning our errors and AWS errors into a failed task with a clear message.
+
+    An AWS error names the call and what it was about: "DescribeTable on table orders failed: ...".
+    """
     try:
         return action()
     except InputError as exc:
@@ -148,5 +160,5 @@ def run_or_fail(module: AnsibleAWSModule, action: Callable[[], T]) -> T:
     except HippolyteError as exc:
         module.fail_json(msg=str(exc))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-        module.fail_json_aws(exc, msg="AWS call failed")
+        module.fail_json_aws(exc, msg=failed_call_message(exc))
     raise AssertionError("unreachable: fail_json exits")

@@ -1,11 +1,13 @@
-"""Boost, restore and reconcile a table's capacity through boto3 clients, following the rules in `throughput`.
+"""Boost, put back and reconcile a table's capacity through boto3 clients, following the rules in `throughput`.
 
 Order of work, so that a run killed at any moment leaves something reconcile can repair:
   1. read the table (and its Application Auto Scaling targets), validate the request;
   2. write the record of the originals as a tag and read it back;
   3. only then change capacity (scalable targets for autoscaled dimensions, UpdateTable for the rest,
      one resource per call, each after the table and every GSI are ACTIVE);
-  4. on restore, remove the tag only once every recorded dimension is back.
+  4. on put-back, remove the tag only once every recorded dimension is back.
+
+("Put back" is this module's word for returning capacity; "restore" is loading a backup, restore.py.)
 """
 
 from __future__ import annotations
@@ -15,9 +17,17 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import (
+    describe_table,
+    list_table_names,
+    pages,
+    poll_until,
+    wait_table_active,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     UNSUPPORTED_CALL_CODES,
     HippolyteError,
@@ -25,11 +35,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     error_code,
     is_error,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import (
-    billing_mode,
-    describe_table,
-    list_tags,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import billing_mode, list_tags
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import (
     DEFAULT_HOLD,
     DEFAULT_TABLE_MAX_CAPACITY,
@@ -60,12 +66,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput impo
     validate_tag_key,
 )
 
-_THROTTLED = ("ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException")
-_MAX_POLL_S = 10.0
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+_MAX_POLL_S = 10.0  # waits of a capacity change poll ever less often, up to this
 
 
 @dataclass
@@ -74,7 +75,7 @@ class Settings:
     run_id: str | None = None
     hold_s: float | None = None  # how long this run may still last (its deadline); None: DEFAULT_HOLD
     force: bool = False
-    wait_timeout: float = 600.0
+    wait_timeout: float = 600.0  # seconds each wait (a tag to read back, a table to be ACTIVE) may take
     check_mode: bool = False
     poll_s: float = 0.5
     workers: int = 4
@@ -91,19 +92,14 @@ def held_result(record: CapacityRecord) -> dict[str, Any]:
     return {"held_by": record.run_id, "hold_until": iso(record.held_until())}
 
 
-class _Deadline:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.end = time.monotonic() + settings.wait_timeout
-        self.delay = settings.poll_s
+def _poll(settings: Settings, check: Callable[[], Any], what: str) -> Any:
+    return poll_until(check, settings.wait_timeout, settings.poll_s, what, max_interval=_MAX_POLL_S,
+                      sleep=settings.sleep)
 
-    def pause(self, what: str) -> None:
-        """Sleep before the next try (growing up to 10 s), or give up once wait_timeout has passed."""
-        if time.monotonic() + self.delay > self.end:
-            raise HippolyteError(f"gave up after wait_timeout={self.settings.wait_timeout:g}s {what}; "
-                                 "raise wait_timeout or run again later")
-        self.settings.sleep(self.delay)
-        self.delay = min(self.delay * 2, _MAX_POLL_S)
+
+def _wait_active(ddb: Any, name: str, settings: Settings) -> dict[str, Any]:
+    return wait_table_active(ddb, name, settings.wait_timeout, settings.poll_s, max_interval=_MAX_POLL_S,
+                             sleep=settings.sleep)
 
 
 # ------------------------------------------------------------------------------------------- reading
@@ -123,17 +119,13 @@ def scalable_targets(aas: Any, table: str, keys: list[ResourceKey]) -> dict[tupl
     found: dict[tuple[ResourceKey, str], tuple[int, int]] = {}
     ids = list(by_id)
     for start in range(0, len(ids), 50):  # the API takes at most 50 resource ids per call
-        kwargs: dict[str, Any] = {"ServiceNamespace": "dynamodb", "ResourceIds": ids[start:start + 50]}
-        while True:
-            page = aas.describe_scalable_targets(**kwargs)
+        for page in pages(aas, "describe_scalable_targets", ServiceNamespace="dynamodb",
+                          ResourceIds=ids[start:start + 50]):
             for target in page.get("ScalableTargets", []):
                 for dim in DIMENSIONS:
                     if target["ScalableDimension"] == _scalable_dimension(target["ResourceId"], dim):
                         found[(by_id[target["ResourceId"]], dim)] = (int(target["MinCapacity"]),
                                                                       int(target["MaxCapacity"]))
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
     return found
 
 
@@ -181,20 +173,8 @@ def write_record(ddb: Any, arn: str, tags: list[dict[str, str]], record: Any, se
     if stale:
         ddb.untag_resource(ResourceArn=arn, TagKeys=stale)
     # Tags are applied asynchronously; capacity changes only once the record is readable.
-    deadline = _Deadline(settings)
-    while parse_record(list_tags(ddb, arn), settings.tag_key) != record:
-        deadline.pause(f"waiting for tag {settings.tag_key} to read back")
-
-
-def wait_active(ddb: Any, name: str, deadline: _Deadline) -> dict[str, Any]:
-    while True:
-        desc = describe_table(ddb, name)
-        busy = [] if desc["TableStatus"] == "ACTIVE" else ["table"]
-        busy += [f"index {i['IndexName']}" for i in desc.get("GlobalSecondaryIndexes", [])
-                 if i.get("IndexStatus", "ACTIVE") != "ACTIVE"]
-        if not busy:
-            return desc
-        deadline.pause(f"waiting for {', '.join(busy)} of {name} to be ACTIVE")
+    _poll(settings, lambda: True if parse_record(list_tags(ddb, arn), settings.tag_key) == record else None,
+          f"waiting for tag {settings.tag_key} to read back")
 
 
 def _throughput(desc: dict[str, Any], key: ResourceKey) -> dict[str, Any]:
@@ -219,10 +199,12 @@ class Outcome:
 
 
 def update_resource(ddb: Any, name: str, key: ResourceKey, units: dict[str, int], settings: Settings) -> Outcome:
-    """Set one resource's provisioned read/write with UpdateTable; a refused decrease is an outcome, not an error."""
-    deadline = _Deadline(settings)
-    while True:
-        desc = wait_active(ddb, name, deadline)
+    """Set one resource's provisioned read/write with UpdateTable; a refused decrease is an outcome, not an error.
+
+    Throttling is botocore's to retry (adaptive mode); a table busy with another change is retried here.
+    """
+    def attempt() -> Outcome | None:
+        desc = _wait_active(ddb, name, settings)
         current = _current_units(desc, key)
         wanted = {d: units.get(d, current[d]) for d in DIMENSIONS}
         if wanted == current:
@@ -239,15 +221,17 @@ def update_resource(ddb: Any, name: str, key: ResourceKey, units: dict[str, int]
             return Outcome(key, True)
         except Exception as exc:
             code = error_code(exc)
-            if code == "ResourceInUseException" or code in _THROTTLED:
-                deadline.pause(f"retrying UpdateTable on {resource_label(key)} of {name} ({code})")
-                continue
+            if code == "ResourceInUseException":
+                return None  # another change of the table is under way: try again once it is ACTIVE
             decreasing = any(wanted[d] < current[d] for d in DIMENSIONS)
             if code == "LimitExceededException" and decreasing:
                 return Outcome(key, False, _refused_slot(ddb, name, key, settings.clock()))
             if code == "ValidationException" and _current_units(describe_table(ddb, name), key) == wanted:
                 return Outcome(key, True)  # a concurrent change got there first
             raise
+
+    busy = f"retrying UpdateTable on {resource_label(key)} of {name} (table busy)"
+    return cast(Outcome, _poll(settings, attempt, busy))
 
 
 def _refused_slot(ddb: Any, name: str, key: ResourceKey, now: datetime) -> datetime:
@@ -330,7 +314,7 @@ def boost(ddb: Any, aas: Any | None, name: str, targets: Targets, settings: Sett
         write_record(ddb, desc["TableArn"], tags, record, settings)
     try:
         _apply(ddb, aas, name, changes, settings)
-        wait_active(ddb, name, _Deadline(settings))
+        _wait_active(ddb, name, settings)
     except Exception as exc:
         raise HippolyteError(f"boost of {name} stopped part-way ({exc}); the original capacity stays recorded in tag "
                              f"{settings.tag_key}: run state=restored or state=reconciled to put back what was raised"
@@ -338,7 +322,7 @@ def boost(ddb: Any, aas: Any | None, name: str, targets: Targets, settings: Sett
     return result
 
 
-def restore(ddb: Any, aas: Any | None, name: str, settings: Settings, any_run: bool = False) -> dict[str, Any]:
+def put_back(ddb: Any, aas: Any | None, name: str, settings: Settings, any_run: bool = False) -> dict[str, Any]:
     """Put back every dimension recorded in the table's tag; remove the tag once all of them are back.
 
     With a run id, only that run's record is put back (another run may still be reading the table);
@@ -385,7 +369,7 @@ def restore(ddb: Any, aas: Any | None, name: str, settings: Settings, any_run: b
     applied = [c for c in plan.changes if c.via_autoscaling or c.key not in refused]
     result["after"] = apply_changes(snap, applied).to_result()
     if not refused:
-        wait_active(ddb, name, _Deadline(settings))
+        _wait_active(ddb, name, settings)
         _remove_record(ddb, desc["TableArn"], tags, settings.tag_key)
         return {**result, "changed": True,
                 "msg": f"put back {len(plan.changes)} capacity setting(s) of {name}; tag {settings.tag_key} removed"}
@@ -395,18 +379,7 @@ def restore(ddb: Any, aas: Any | None, name: str, settings: Settings, any_run: b
                           "next_decrease_slot": iso(slot)} for k, slot in slots.items()]
     return {**result, "changed": bool(applied), "next_decrease_slot": iso(first),
             "msg": f"{name}: DynamoDB refused {len(refused)} decrease(s); tag {settings.tag_key} is kept and "
-                   f"reconcile finishes the restore from {iso(first)}"}
-
-
-def list_tables(ddb: Any) -> list[str]:
-    names: list[str] = []
-    kwargs: dict[str, Any] = {}
-    while True:
-        page = ddb.list_tables(**kwargs)
-        names.extend(page.get("TableNames", []))
-        if not page.get("LastEvaluatedTableName"):
-            return names
-        kwargs["ExclusiveStartTableName"] = page["LastEvaluatedTableName"]
+                   f"reconcile puts the rest back from {iso(first)}"}
 
 
 @dataclass
@@ -426,7 +399,7 @@ def reconcile(ddb: Any, aas: Any | None, settings: Settings, only: str | None = 
     validate_tag_key(settings.tag_key)
     if only is not None:
         describe_table(ddb, only)  # an unknown table is bad input, reported before anything changes
-    names = [only] if only is not None else list_tables(ddb)
+    names = [only] if only is not None else list_table_names(ddb)
 
     def one(name: str) -> _Found | None:
         try:
@@ -441,7 +414,7 @@ def reconcile(ddb: Any, aas: Any | None, settings: Settings, only: str | None = 
                 return _Found(name, "skipped", {"reason": f"recorded by this run ({settings.run_id})"})
             if record.held_for_other_run(settings.run_id, settings.clock()):
                 return _Found(name, "held", held_result(record))
-            return _Found(name, "restored", restore(ddb, aas, name, settings, any_run=True))
+            return _Found(name, "restored", put_back(ddb, aas, name, settings, any_run=True))
         except Exception as exc:  # one table's trouble must not stop the others from being repaired
             if not isinstance(exc, HippolyteError) and not error_code(exc):
                 raise
@@ -487,7 +460,7 @@ def boosted_while(ddb: Any, aas: Any | None, name: str, targets: Targets, settin
         yield not raised.get("on_demand", False) and not raised.get("held_by")
     finally:
         try:
-            back = restore(ddb, aas, name, settings)
+            back = put_back(ddb, aas, name, settings)
             if back.get("pending"):
                 problems.append(f"{name}: capacity goes back at DynamoDB's next allowed decrease "
                                 f"({back.get('next_decrease_slot')}); reconcile will do it")

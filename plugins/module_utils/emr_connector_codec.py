@@ -9,7 +9,7 @@ One item per line, in one of two styles:
 
 Binary is base64 in both, as in DynamoDB JSON, so converting to and from `dynamodb-json` (upper-case type
 keys, see item_codec) only renames type keys; numbers stay strings (38 digits are never lost to a float).
-A DynamoDBExport output folder also holds a `manifest` file and `_SUCCESS`; neither is data.
+Which files of a DynamoDBExport output folder are data is export_files' rule.
 """
 
 from __future__ import annotations
@@ -27,16 +27,8 @@ _FROM_LOWER = {emr.lower(): ddb for ddb, emr in EMR_TYPE_KEYS.items()}
 
 ATTRIBUTE_SEPARATOR = "\u0002"
 NAME_SEPARATOR = "\u0003"
-# Files of a DynamoDBExport output folder that are not item data.
-NOT_DATA = frozenset(("manifest", "_SUCCESS"))
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-def is_data_file(path: str) -> bool:
-    """Whether a file of a DynamoDBExport output folder holds items (not its `manifest`, `_SUCCESS`, or a dot file)."""
-    name = path.rstrip("/").rsplit("/", 1)[-1]
-    return bool(name) and name not in NOT_DATA and not name.startswith((".", "_"))
 
 
 def _to_dynamodb_value(value: Any) -> dict[str, Any]:

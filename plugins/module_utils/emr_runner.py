@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import PollTimeout, poll_until
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, measure
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import (
     PlannedCluster,
@@ -45,6 +46,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow im
     taken_at_from_tags,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.export_files import (
+    CONNECTOR,
+    CONNECTOR_MARKERS,
+    data_files,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import (
     MANIFEST_NAME,
     DataFile,
@@ -57,8 +63,7 @@ ENDED_LOOKBACK_DAYS = 14  # how far back a finished run's cluster is looked for
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
 _STEP_STATES = {"PENDING": "PENDING", "CANCEL_PENDING": "CANCELLED", "RUNNING": "RUNNING", "COMPLETED": "COMPLETED",
                 "CANCELLED": "CANCELLED", "FAILED": "FAILED", "INTERRUPTED": "FAILED"}
-EXPORT_MANIFEST = "manifest"  # written by DynamoDBExport next to its data files
-SUCCESS_MARKER = "_SUCCESS"
+EXPORT_MANIFEST, SUCCESS_MARKER = CONNECTOR_MARKERS  # written by DynamoDBExport next to its data files
 ENGINE = "emr"
 DATA_FORMAT = "emr-connector"
 CONSISTENCY = "fuzzy-scan"
@@ -211,7 +216,7 @@ def _data_keys(store: BackupStore, data: str) -> list[str]:
         return sorted(names[w] for w in wanted)
     if SUCCESS_MARKER not in names:
         raise HippolyteError(f"{data} has neither {SUCCESS_MARKER} nor {EXPORT_MANIFEST}: the export did not finish")
-    return sorted(k for n, k in names.items() if not n.startswith(("_", ".")) and n != EXPORT_MANIFEST)
+    return data_files(keys, data, CONNECTOR)
 
 
 def record_finished(store: BackupStore, ddb: Any, status: TableStatus, account: str, region: str,
@@ -279,8 +284,8 @@ def run_cluster(emr: Any, ddb: Any, store: BackupStore, cluster: Any, settings: 
     else:
         cluster_id, created = existing["Id"], False
     result = RunResult(cluster_id, None, created, request)
-    deadline = clock() + wait_timeout
-    while True:
+
+    def finished() -> RunResult | None:
         state = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]["Status"]["State"]
         statuses = table_statuses(emr, cluster_id, planned, state)
         result.retried = _retry(emr, cluster_id, state, statuses, planned, settings) or result.retried
@@ -292,12 +297,14 @@ def run_cluster(emr: Any, ddb: Any, store: BackupStore, cluster: Any, settings: 
         result.done = all(t.status in TERMINAL for t in statuses)
         if progress:
             progress(statuses)
-        if result.done or not wait:
-            return result
-        if clock() >= deadline:
-            result.timed_out = True
-            return result
-        sleep(min(poll_interval, max(0.0, deadline - clock())))
+        return result if result.done else None
+
+    try:  # without wait: one look, then the answer as it stands
+        return poll_until(finished, wait_timeout if wait else 0, poll_interval, f"waiting for cluster {cluster_id}",
+                          sleep=sleep, clock=clock)
+    except PollTimeout:
+        result.timed_out = wait
+        return result
 
 
 def terminate(emr: Any, run_id: str, cluster_id: str) -> tuple[str | None, bool]:

@@ -21,10 +21,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import describe_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import boosted_while
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import list_backups
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import (
     PlannedTable,
     TableOutcome,
@@ -38,9 +40,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup imp
     ScanSettings,
     account_of,
     backup_table,
-    utc_now,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import describe_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import Targets
 
 # A table this small is read by one Scan worker: more segments only add calls.

@@ -22,8 +22,14 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import (
+    PollTimeout,
+    describe_table,
+    poll_until,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, S3Store, join, measure
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import TableOutcome, write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     UNSUPPORTED_CALL_CODES,
@@ -31,9 +37,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     InputError,
     is_error,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.export_files import NATIVE
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.export_files import data_files as export_data_files
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_relative_key, check_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import account_of
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema, describe_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema
 
 ENGINE = "export"
 DATA_FORMAT = "native-export"
@@ -107,10 +115,6 @@ def client_token(run_id: str, table: str) -> str:
     return hashlib.sha256(f"hippolyte/{run_id}/{table}".encode()).hexdigest()[:36]
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
 def _s3_store(store: BackupStore) -> S3Store:
     if not isinstance(store, S3Store):
         raise InputError("destination", f"{store.url} is not in S3; DynamoDB exports only to S3",
@@ -181,7 +185,7 @@ def _find_existing(ddb: Any, store: S3Store, plan: TableExport, at: datetime) ->
     """An export of this table already sent to this folder (a re-run of the same run), if any."""
     arn = plan.schema.get("TableArn")
     kwargs: dict[str, Any] = {"TableArn": arn}
-    while True:
+    while True:  # botocore has no paginator for ListExports
         page = ddb.list_exports(**kwargs)
         for summary in page.get("ExportSummaries", []):
             if _started_before(summary["ExportArn"], at):  # older nights' exports: skip without describing
@@ -247,8 +251,8 @@ def wait(ddb: Any, store: BackupStore, plans: list[TableExport], settings: Expor
          progress: Callable[[list[TableExport]], None] | None = None,
          sleep: Callable[[float], None] = time.sleep) -> None:
     """Poll DescribeExport until every export is done or the timeout passes; finish each completed one."""
-    deadline = time.monotonic() + settings.wait_timeout_s
-    while True:
+
+    def finished() -> bool | None:
         for plan in plans:
             if plan.status not in DONE and plan.export_arn:
                 _apply(plan, _describe(ddb, plan.export_arn))
@@ -262,9 +266,13 @@ def wait(ddb: Any, store: BackupStore, plans: list[TableExport], settings: Expor
                     plan.status, plan.failure = "FAILED", str(exc)
         if progress:
             progress(plans)
-        if all(p.status in DONE for p in plans) or not settings.wait or time.monotonic() >= deadline:
-            return
-        sleep(min(settings.poll_interval_s, max(0.0, deadline - time.monotonic())))
+        return True if all(p.status in DONE for p in plans) else None
+
+    try:  # without wait: one look, then the plans as they stand
+        poll_until(finished, settings.wait_timeout_s if settings.wait else 0, settings.poll_interval_s,
+                   "waiting for the exports", sleep=sleep)
+    except PollTimeout:
+        return
 
 
 # ------------------------------------------------------------------ finishing a completed export
@@ -340,12 +348,11 @@ def finish(ddb: Any, store: BackupStore, plan: TableExport) -> None:
         if expected is not None and int(expected) != sum(f.items for f in data_files):
             raise HippolyteError(f"{plan.backup_url}: {NATIVE_FILES} counts {sum(f.items for f in data_files)} items, "
                                  f"{NATIVE_SUMMARY} says {expected}")
-    else:  # no native manifest (some stand-ins write data only): every .gz under data/ is data
-        for key in listed:
-            if key.endswith(".gz") and "/data/" in key[len(join(plan.folder, "data")):]:
-                facts = measure(store, key)
-                data_files.append(manifest_file.DataFile(key[len(plan.folder) + 1:], facts.items, facts.size,
-                                                         facts.sha256))
+    else:  # no native manifest (some stand-ins write data only): the export's .gz files are data
+        for key in export_data_files(listed, join(plan.folder, "data"), NATIVE):
+            facts = measure(store, key)
+            data_files.append(manifest_file.DataFile(key[len(plan.folder) + 1:], facts.items, facts.size,
+                                                     facts.sha256))
         reported = described.get("ItemCount")
         if reported is not None and int(reported) != sum(f.items for f in data_files):
             raise HippolyteError(f"{plan.backup_url}: the data files hold {sum(f.items for f in data_files)} items, "

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import PollTimeout, poll_until
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, measure
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import TableOutcome, write_manifest
@@ -20,6 +21,10 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     UNSUPPORTED_CALL_CODES,
     HippolyteError,
     is_error,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.export_files import (
+    CONNECTOR,
+    data_files,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.pipeline_definition import (
     Definition,
@@ -36,7 +41,6 @@ DESCRIBE_BATCH = 25  # DescribeObjects / DescribePipelines take at most 25 ids
 SUCCEEDED = "FINISHED"
 FAILED_STATES = ("FAILED", "CANCELED", "CASCADE_FAILED", "TIMEDOUT", "SKIPPED")
 TERMINAL_STATES = (SUCCEEDED, *FAILED_STATES)
-EXPORT_MARKERS = ("manifest", "_SUCCESS")  # files DynamoDBExport writes beside the data
 
 
 @dataclass
@@ -163,16 +167,19 @@ def wait(dp: Any, pipeline_id: str, targets: list[TableTarget], timeout_s: float
          sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
          progress: Callable[[list[TableStatus]], None] | None = None) -> tuple[list[TableStatus], bool]:
     """Poll until every table is finished or failed, or the timeout passes: (statuses, all done)."""
-    deadline = clock() + timeout_s
-    while True:
-        statuses = table_statuses(dp, pipeline_id, targets)
+    last: list[TableStatus] = []
+
+    def finished() -> list[TableStatus] | None:
+        last[:] = table_statuses(dp, pipeline_id, targets)
         if progress:
-            progress(statuses)
-        if all(s.done for s in statuses):
-            return statuses, True
-        if clock() >= deadline:
-            return statuses, False
-        sleep(max(0.0, min(poll_s, deadline - clock())))
+            progress(last)
+        return list(last) if all(s.done for s in last) else None
+
+    try:
+        return poll_until(finished, timeout_s, poll_s, f"waiting for pipeline {pipeline_id}", sleep=sleep,
+                          clock=clock), True
+    except PollTimeout:
+        return list(last), False
 
 
 # ---------------------------------------------------------------- recording
@@ -185,7 +192,7 @@ def _record_one(ddb: Any, store: BackupStore, status: TableStatus, account: str,
                    started: datetime, finished: datetime) -> dict[str, Any]:
     """hippolyte-manifest.json of a finished export, from the files really in its data/ folder."""
     data = join(status.folder, "data")
-    keys = [k for k in store.list_files(data) if k.rsplit("/", 1)[-1] not in EXPORT_MARKERS]
+    keys = data_files(store.list_files(data), data, CONNECTOR)
     if not keys:
         raise HippolyteError(f"{status.table}: the pipeline reports success but {data} holds no data files")
     files = [_file_entry(store, key, status.folder) for key in keys]

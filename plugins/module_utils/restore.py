@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import pages
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_reader import READERS, iter_put_requests
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.batch_writer import BatchWriter
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import boost as boost_capacity
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import restore as restore_capacity
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import put_back
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.raw_batch_write import RawBatchWrites
@@ -118,15 +119,8 @@ def count_items(ddb: Any, table: str, segments: int) -> int:
     """Exact item count by a parallel Select=COUNT scan (DescribeTable's count lags by hours)."""
 
     def count_segment(segment: int) -> int:
-        kwargs: dict[str, Any] = {"TableName": table, "Select": "COUNT", "Segment": segment,
-                                  "TotalSegments": segments}
-        total = 0
-        while True:
-            page = ddb.scan(**kwargs)
-            total += int(page["Count"])
-            if "LastEvaluatedKey" not in page:
-                return total
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sum(int(page["Count"]) for page in pages(ddb, "scan", TableName=table, Select="COUNT",
+                                                        Segment=segment, TotalSegments=segments))
 
     with ThreadPoolExecutor(segments) as pool:
         return sum(pool.map(count_segment, range(segments)))
@@ -164,7 +158,7 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
         written, retried = _load(ddb, store, folder, target, doc, settings, stop)
     finally:
         if boost:
-            back = restore_capacity(ddb, None, target, capacity)
+            back = put_back(ddb, None, target, capacity)
     pending = (f"; its write capacity is not back yet ({len(back['pending'])} setting(s) wait for DynamoDB's next "
                "allowed decrease: run dynamodb_throughput state=reconciled then)") if back.get("pending") else ""
     counted = count_items(ddb, target, max(1, settings.workers)) if settings.verify else None

@@ -17,15 +17,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import parse_arn
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import (
     BackupStore,
     HashingWriter,
     join,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
@@ -119,9 +121,9 @@ def segment_count(size_bytes: int, settings: ScanSettings) -> int:
 def account_of(arn: str | None, override: str | None) -> str:
     if override:
         return check_account_id("account_id", override)
-    parts = (arn or "").split(":")
-    if len(parts) > 4 and parts[4]:
-        return parts[4]
+    parts = parse_arn(arn or "")
+    if parts is not None and parts.account:
+        return parts.account
     raise InputError("account_id", "the table ARN carries no account id", "set account_id explicitly")
 
 
@@ -248,10 +250,6 @@ class _Run:
                 return part
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return part
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings: ScanSettings,

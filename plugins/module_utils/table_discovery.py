@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import all_items, list_table_names
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     UNSUPPORTED_CALL_CODES,
     InputError,
     is_error,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import is_valid_table_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import ON_DEMAND, PROVISIONED, TableInfo
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import list_tags
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import ON_DEMAND, TableInfo
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import billing_mode, list_tags
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import original_read_units
 
 READ_DIMENSION = "dynamodb:table:ReadCapacityUnits"
@@ -64,22 +65,14 @@ def select(names: list[str], include: list[str], exclude: list[str]) -> list[str
                   and not any(fnmatchcase(n, p) for p in exclude))
 
 
-def list_table_names(ddb: Any) -> list[str]:
-    names: list[str] = []
-    for page in ddb.get_paginator("list_tables").paginate():
-        names += page.get("TableNames", [])
-    return names
-
-
 def read_scaling_targets(aas: Any) -> dict[str, tuple[int, int]]:
     """(MinCapacity, MaxCapacity) of each table's read-capacity scalable target, by table name."""
     targets: dict[str, tuple[int, int]] = {}
-    for page in aas.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="dynamodb"):
-        for target in page.get("ScalableTargets", []):
-            resource = target["ResourceId"].split("/")
-            # "table/NAME" only; an index's target ("table/NAME/index/IDX") is the throughput module's business.
-            if target["ScalableDimension"] == READ_DIMENSION and len(resource) == 2:
-                targets[resource[1]] = (int(target["MinCapacity"]), int(target["MaxCapacity"]))
+    for target in all_items(aas, "describe_scalable_targets", "ScalableTargets", ServiceNamespace="dynamodb"):
+        resource = target["ResourceId"].split("/")
+        # "table/NAME" only; an index's target ("table/NAME/index/IDX") is the throughput module's business.
+        if target["ScalableDimension"] == READ_DIMENSION and len(resource) == 2:
+            targets[resource[1]] = (int(target["MinCapacity"]), int(target["MaxCapacity"]))
     return targets
 
 
@@ -131,7 +124,7 @@ def _describe(ddb: Any, name: str, selected: bool) -> tuple[dict[str, Any] | Non
 
 
 def table_info(description: dict[str, Any], pitr: bool, scaling: tuple[int, int] | None) -> TableInfo:
-    mode = description.get("BillingModeSummary", {}).get("BillingMode", PROVISIONED)
+    mode = billing_mode(description)
     return TableInfo(
         name=description["TableName"], size_bytes=int(description.get("TableSizeBytes") or 0),
         item_count=int(description.get("ItemCount") or 0), billing_mode=mode,

@@ -8,29 +8,18 @@ unavailable rather than failing the backup; any other error fails it.
 
 from __future__ import annotations
 
-import time
 from typing import Any, cast
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
-    UNSUPPORTED_CALL_CODES,
-    HippolyteError,
-    InputError,
-    is_error,
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import (
+    all_items,
+    describe_table,
+    wait_table_active,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import UNSUPPORTED_CALL_CODES, is_error
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import DEFAULT_TAG_KEY, parse_record
 
 # Tags of ours (e.g. the capacity record of a boosted table) describe a run, not the table.
 OWN_TAG_PREFIX = "hippolyte:"
-
-
-def describe_table(ddb: Any, name: str, field: str = "table") -> dict[str, Any]:
-    try:
-        return cast("dict[str, Any]", ddb.describe_table(TableName=name)["Table"])
-    except Exception as exc:
-        if is_error(exc, "ResourceNotFoundException"):
-            raise InputError(field, f"table {name!r} does not exist in this account and region",
-                             "check the name, region and endpoint") from exc
-        raise
 
 
 def _optional(call: Any, **kwargs: Any) -> dict[str, Any] | None:
@@ -57,11 +46,14 @@ def _index(index: dict[str, Any], with_capacity: bool) -> dict[str, Any]:
 
 
 def billing_mode(table: dict[str, Any]) -> str:
-    summary = table.get("BillingModeSummary", {}).get("BillingMode")
-    if summary:
-        return str(summary)
-    # Descriptions without a summary (older ones, some emulators): on-demand tables show no read capacity.
-    return "PROVISIONED" if (table.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits") else "PAY_PER_REQUEST"
+    """PROVISIONED or PAY_PER_REQUEST: the one rule every part of the collection reads a description with.
+
+    DynamoDB leaves BillingModeSummary out of tables that were created provisioned and never switched
+    (and some emulators never send it), so no summary means PROVISIONED. An on-demand table always has
+    the summary, as it can only be made so by CreateTable or UpdateTable with BillingMode, both of which
+    record it. Guessing from a zero read capacity instead would call a provisioned table on-demand.
+    """
+    return str((table.get("BillingModeSummary") or {}).get("BillingMode") or "PROVISIONED")
 
 
 def schema_of(table: dict[str, Any]) -> dict[str, Any]:
@@ -122,14 +114,7 @@ def with_original_capacity(schema: dict[str, Any]) -> dict[str, Any]:
 
 def list_tags(ddb: Any, arn: str) -> list[dict[str, str]]:
     """All tags of a table. Errors propagate: the capacity record lives in a tag and must never be missed."""
-    tags: list[dict[str, str]] = []
-    kwargs: dict[str, Any] = {"ResourceArn": arn}
-    while True:
-        page = ddb.list_tags_of_resource(**kwargs)
-        tags.extend(page.get("Tags", []))
-        if not page.get("NextToken"):
-            return tags
-        kwargs["NextToken"] = page["NextToken"]
+    return all_items(ddb, "list_tags_of_resource", "Tags", ResourceArn=arn)
 
 
 def create_table_request(schema: dict[str, Any], target: str) -> dict[str, Any]:
@@ -164,20 +149,6 @@ def restorable_tags(schema: dict[str, Any]) -> list[dict[str, str]]:
     return [t for t in schema.get("Tags", []) if not t["Key"].startswith(OWN_TAG_PREFIX)]
 
 
-def wait_active(ddb: Any, name: str, timeout_s: float = 600, poll_s: float = 0.5) -> dict[str, Any]:
-    """Wait until the table and all its GSIs are ACTIVE."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        table = ddb.describe_table(TableName=name)["Table"]
-        if table["TableStatus"] == "ACTIVE" and all(
-                g.get("IndexStatus", "ACTIVE") == "ACTIVE" for g in table.get("GlobalSecondaryIndexes", [])):
-            return cast("dict[str, Any]", table)
-        if time.monotonic() > deadline:
-            raise HippolyteError(f"table {name} is still {table['TableStatus']} after {timeout_s:.0f} s; "
-                                 "raise wait_timeout or look at the table in the console")
-        time.sleep(poll_s)
-
-
 def _shape(table: dict[str, Any]) -> tuple[Any, ...]:
     """Keys, attribute definitions and indexes (name, keys, projection type), in a comparable order."""
     def indexes(kind: str) -> list[tuple[str, str, str]]:
@@ -191,7 +162,7 @@ def _shape(table: dict[str, Any]) -> tuple[Any, ...]:
 def _created_by_this_call(ddb: Any, request: dict[str, Any], timeout_s: float) -> dict[str, Any] | None:
     """After CreateTable answered ResourceInUseException: the table, if it is the one this very create made
     (the answer to an earlier attempt was lost and botocore retried): planned shape and still empty."""
-    table = wait_active(ddb, request["TableName"], timeout_s)
+    table = wait_table_active(ddb, request["TableName"], timeout_s)
     if _shape(table) != _shape(request):
         return None
     page = ddb.scan(TableName=request["TableName"], Limit=1)
@@ -207,7 +178,7 @@ def recreate_table(ddb: Any, schema: dict[str, Any], target: str, timeout_s: flo
         # A create is not idempotent: a retry of one whose answer was lost finds the table it made.
         if not is_error(exc, "ResourceInUseException") or _created_by_this_call(ddb, request, timeout_s) is None:
             raise
-    table = wait_active(ddb, target, timeout_s)
+    table = wait_table_active(ddb, target, timeout_s)
     ttl = schema.get("TimeToLive") or {}
     if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and ttl.get("AttributeName"):
         ddb.update_time_to_live(TableName=target,

@@ -298,7 +298,9 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     run_or_fail,
     watch_controller,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import describe_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cluster_engine import (
     engine_result,
     seconds_left,
@@ -315,8 +317,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.pipeline_defini
     build_definition,
     unique_id,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, account_of, utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import describe_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, account_of
 
 ARGUMENT_SPEC = dict(
     cluster=dict(type="dict", required=True),

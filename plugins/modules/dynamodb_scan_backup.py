@@ -289,8 +289,10 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     run_or_fail,
     watch_controller,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import describe_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.local_lanes import (
     controller_limits,
     local_lanes,
@@ -300,9 +302,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup imp
     ScanSettings,
     account_of,
     backup_table,
-    utc_now,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import describe_table
 
 ARGUMENT_SPEC = dict(
     table=dict(type="str"),

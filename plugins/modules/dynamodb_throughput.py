@@ -297,8 +297,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import (
     Settings,
     boost,
+    put_back,
     reconcile,
-    restore,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import DEFAULT_TAG_KEY, Targets
@@ -371,7 +371,7 @@ def main() -> None:
                               p["indexes"])))
         result = run_or_fail(module, lambda: boost(ddb, aas, p["table"], targets, settings))
     else:
-        result = run_or_fail(module, lambda: restore(ddb, aas, p["table"], settings))
+        result = run_or_fail(module, lambda: put_back(ddb, aas, p["table"], settings))
         for item in result["pending"]:
             module.warn(f"{p['table']} {item['resource']}: not yet put back ({item['reason']})")
     if module._diff:

@@ -22,6 +22,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store im
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder, find_backup
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.dynodump import import_dump
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.export_files import CONNECTOR, data_files
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import encode_line, to_json_item
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import RestoreSettings, restore_backup
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import capture_schema
@@ -83,7 +84,8 @@ def test_emr_connector_backup_in_both_line_styles(source: tuple[Any, dict[str, A
     folder = _write_backup(store, schema, "emr", "emr-connector",
                            {"data/5b3c1f4e-a1b2": (part_a, 25), "data/5b3c1f4e-c3d4": (part_b, len(legacy))},
                            {"data/manifest": tool_manifest, "data/_SUCCESS": b""})
-    listed = [f[len(folder) + 1:] for f in store.list_files(join(folder, "data")) if emr.is_data_file(f)]
+    data = join(folder, "data")
+    listed = [f[len(folder) + 1:] for f in data_files(store.list_files(data), data, CONNECTOR)]
     assert listed == ["data/5b3c1f4e-a1b2", "data/5b3c1f4e-c3d4"]  # the tool's manifest and _SUCCESS are not data
     target = f"{schema['TableName']}-emr"
 

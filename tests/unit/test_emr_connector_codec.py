@@ -97,10 +97,3 @@ def test_null_fields_written_by_gson_are_ignored() -> None:
 def test_damaged_lines_are_refused(line: str, problem: str) -> None:
     with pytest.raises(CodecError, match=problem):
         emr.decode_line(line)
-
-
-def test_manifest_and_success_files_are_not_data() -> None:
-    assert not emr.is_data_file("data/manifest")
-    assert not emr.is_data_file("data/_SUCCESS")
-    assert emr.is_data_file("data/5d2b0e7b-7a4f-4fb0-9f1e-2c3f1a0b9e11")
-    assert emr.is_data_file("data/part-00000")

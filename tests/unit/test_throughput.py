@@ -210,7 +210,7 @@ def test_targets_above_the_table_maximum_name_the_field():
 
 # ---------------------------------------------------------------------------- AWS errors (botocore Stubber)
 # Injected with Stubber because neither moto nor dynalite ever answers LimitExceededException to a
-# decrease, ResourceInUseException to an update of a busy table, or ThrottlingException.
+# decrease or ResourceInUseException to an update of a busy table. (Throttling is botocore's to retry.)
 
 ARN = "arn:aws:dynamodb:eu-west-1:111111111111:table/orders"
 
@@ -250,13 +250,13 @@ def test_refused_decrease_keeps_the_tag_and_reports_the_next_slot(ddb):
     stub.add_response("describe_table", describe(50, decreases=4))
     stub.add_client_error("update_table", "LimitExceededException", http_status_code=400)
     stub.add_response("describe_table", describe(50, decreases=4))
-    result = cc.restore(client, None, "orders", settings())
+    result = cc.put_back(client, None, "orders", settings())
     assert result["pending"] == [{"resource": "table", "reason": "DynamoDB refused the decrease (decrease budget)",
                                   "next_decrease_slot": "2026-11-22T06:00:00Z"}]
     assert result["changed"] is False  # no untag_resource call was queued: the record stays
 
 
-def test_busy_table_and_throttling_are_retried_until_the_update_lands(ddb):
+def test_busy_table_is_retried_until_the_update_lands(ddb):
     client, stub = ddb
     stub.add_response("describe_table", describe(50))
     stub.add_response("list_tags_of_resource", {"Tags": record_tag_list()})
@@ -264,13 +264,11 @@ def test_busy_table_and_throttling_are_retried_until_the_update_lands(ddb):
     stub.add_response("describe_table", describe(50))
     stub.add_client_error("update_table", "ResourceInUseException", http_status_code=400)
     stub.add_response("describe_table", describe(50))
-    stub.add_client_error("update_table", "ThrottlingException", http_status_code=400)
-    stub.add_response("describe_table", describe(50))
     stub.add_response("update_table", {}, {"TableName": "orders", "ProvisionedThroughput": {"ReadCapacityUnits": 5,
                                                                                        "WriteCapacityUnits": 5}})
     stub.add_response("describe_table", describe(5))
     stub.add_response("untag_resource", {}, {"ResourceArn": ARN, "TagKeys": ["hippolyte:capacity-original"]})
-    result = cc.restore(client, None, "orders", settings())
+    result = cc.put_back(client, None, "orders", settings())
     assert result["changed"] is True
     assert result["pending"] == []
 
@@ -334,7 +332,7 @@ def test_restore_with_a_run_id_leaves_another_runs_record(ddb):
     client, stub = ddb
     stub.add_response("describe_table", describe(50))
     stub.add_response("list_tags_of_resource", {"Tags": record_tag_list(hold_until="2026-11-22T05:00:00Z")})
-    result = cc.restore(client, None, "orders", settings(run_id="night-b"))
+    result = cc.put_back(client, None, "orders", settings(run_id="night-b"))
     assert result["changed"] is False
     assert (result["held_by"], result["hold_until"]) == ("r", "2026-11-22T05:00:00Z")
 
