@@ -177,6 +177,20 @@ clusters_by_engine:
   description: The planned clusters grouped by engine (C(local), C(export), C(emr), C(datapipeline)), in plan order.
   returned: always
   type: dict
+cluster_boosts:
+  description:
+    - The tables of EMR and Data Pipeline clusters whose read capacity the plan raises (name, rcu, boost_rcu);
+      the local engine raises and lowers its own tables' capacity around each backup, exports read none.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "orders", "rcu": 100, "boost_rcu": 400}]
+export_tables:
+  description: Names of the tables the plan gives to the native export engine.
+  returned: always
+  type: list
+  elements: str
+  sample: ["events"]
 window_s:
   description:
     - Seconds planned, from O(window)'s RV(window.starts_at) to its end (less than the window's length when
@@ -309,8 +323,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     aws_client,
     run_or_fail,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import ENGINES
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_results import role_view
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_report import gantt_svg, markdown
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import (
     PlanSettings,
@@ -406,7 +420,7 @@ def main():
                             starts_at=starts_at.astimezone(UTC).isoformat())
     # Every engine stops watching when the window closes; each engine's clusters, so a role loops over one list.
     result["deadline"] = (starts_at + timedelta(seconds=settings.window_s)).astimezone(UTC).isoformat()
-    result["clusters_by_engine"] = {e: [c for c in result["clusters"] if c["engine"] == e] for e in ENGINES}
+    result.update(role_view(result))
 
     files = {}
     gantt_name = None

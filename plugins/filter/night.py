@@ -1,0 +1,16 @@
+# Copyright: Hippolyte for Ansible developers
+# Apache License 2.0 (see LICENSE)
+"""Filters that read a backup night's registered results (the logic is in module_utils/night_results.py)."""
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_results import (
+    night_failures,
+    night_tables,
+    refused_boosts,
+    role_view,
+)
+
+
+class FilterModule:
+    def filters(self):
+        return {"night_tables": night_tables, "night_failures": night_failures, "refused_boosts": refused_boosts,
+                "role_view": role_view}
