@@ -15,7 +15,7 @@ import gzip
 import hashlib
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -138,6 +138,19 @@ def test_wait_times_out_while_steps_run(moto_server: Any, unique_name: str) -> N
     result = run_module("emr_backup", args)
     assert result.failed and "still running after 1 s" in result.result["msg"], result.output
     assert result.result["tables"][0]["engine_state"] in ("PENDING", "RUNNING") and result.result["cluster_id"]
+
+
+def test_a_watch_started_late_stops_when_the_window_closes(moto_server: Any, unique_name: str) -> None:
+    """A watch that starts with 3 s of the window left stops then, not a whole window (wait_timeout) later:
+    the deadline is the window's end, shared by every engine. moto never finishes a step, so it is still running."""
+    bucket(moto_server, unique_name)
+    closes = datetime.now(UTC) + timedelta(seconds=3)
+    args = module_args(moto_server, unique_name, unique_name, planned("c05", "orders"), wait=True,
+                       wait_timeout=7 * 3600, poll_interval=1, deadline=closes.isoformat())
+    result = run_module("emr_backup", args)
+    assert result.failed and "still running after" in result.result["msg"], result.output
+    assert datetime.now(UTC) - closes < timedelta(seconds=60)  # not seven hours
+    assert result.result["tables"][0]["status"] == "running"
 
 
 # ---------------------------------------------------------------- steps finishing and failing (simulated)
