@@ -78,7 +78,7 @@ class Settings:
     wait_timeout: float = 600.0  # seconds each wait (a tag to read back, a table to be ACTIVE) may take
     check_mode: bool = False
     poll_s: float = 0.5
-    workers: int = 4
+    workers: int = 16  # reconcile reads every table of the account: its calls wait on the network, not the CPU
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], datetime] = utc_now
 
