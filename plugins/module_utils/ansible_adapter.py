@@ -45,6 +45,8 @@ T = TypeVar("T")
 # Options of every module that reads or writes the backup destination (doc fragment hippolyte.dynamodb.destination).
 DESTINATION_OPTIONS = {"destination": {"type": "str", "required": True}, "s3_endpoint_url": {"type": "str"},
                        "bucket_owner": {"type": "str"}}
+# Tables of a planned cluster whose boost was refused (doc fragment hippolyte.dynamodb.boost_refused).
+BOOST_REFUSED_OPTIONS = {"boost_refused": {"type": "list", "elements": "str", "default": []}}
 # The EMR cluster's size (doc fragment hippolyte.dynamodb.emr_instances), for the Data Pipeline and EMR engines.
 EMR_INSTANCE_OPTIONS = {"master_instance_type": {"type": "str", "default": "m5.xlarge"},
                         "core_instance_type": {"type": "str", "default": "m5.xlarge"},

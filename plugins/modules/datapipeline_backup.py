@@ -123,13 +123,6 @@ options:
     type: float
     default: 0.5
     aliases: [default_read_percentage]
-  boost_refused:
-    description:
-      - Tables of the cluster whose planned capacity boost was refused. They are read on their own capacity, so
-        their share is capped at O(read_percentage).
-    type: list
-    elements: str
-    default: []
   sns_topic_arn:
     description: SNS topic told when an export fails (an C(SnsAlarm) object). Adds one object to the pipeline.
     type: str
@@ -165,6 +158,7 @@ options:
     type: int
     default: 4
 extends_documentation_fragment:
+  - hippolyte.dynamodb.boost_refused
   - hippolyte.dynamodb.emr_instances
   - hippolyte.dynamodb.destination
   - hippolyte.dynamodb.assume_role
@@ -289,6 +283,7 @@ definition:
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import pipeline_runner as runner
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
+    BOOST_REFUSED_OPTIONS,
     DESTINATION_OPTIONS,
     EMR_INSTANCE_OPTIONS,
     AnsibleAWSModule,
@@ -340,7 +335,7 @@ ARGUMENT_SPEC = dict(
     main_class=renamed(dict(type="str", default=DEFAULT_EXPORT_CLASS), "export_class"),
     maximum_retries=dict(type="int", default=2),
     read_percentage=renamed(dict(type="float", default=0.5), "default_read_percentage"),
-    boost_refused=dict(type="list", elements="str", default=[]),
+    **BOOST_REFUSED_OPTIONS,
     sns_topic_arn=dict(type="str"),
     max_objects=dict(type="int", default=100),
     wait=dict(type="bool", default=True),

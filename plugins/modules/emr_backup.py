@@ -106,13 +106,6 @@ options:
     type: float
     default: 0.5
     aliases: [on_demand_read_ratio]
-  boost_refused:
-    description:
-      - Tables of the cluster whose planned capacity boost was refused. They are read on their own capacity, so
-        their share is capped at O(read_percentage).
-    type: list
-    elements: str
-    default: []
   maximum_retries:
     description:
       - New steps to add for a table whose step failed, while the cluster still runs.
@@ -150,6 +143,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - hippolyte.dynamodb.boost_refused
   - hippolyte.dynamodb.emr_instances
   - hippolyte.dynamodb.destination
   - hippolyte.dynamodb.assume_role
@@ -273,6 +267,7 @@ from datetime import UTC, datetime
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
+    BOOST_REFUSED_OPTIONS,
     DESTINATION_OPTIONS,
     EMR_INSTANCE_OPTIONS,
     AnsibleAWSModule,
@@ -320,7 +315,7 @@ ARGUMENT_SPEC = dict(
     jar=renamed(dict(type="str"), "step_jar"),
     main_class=renamed(dict(type="str", default=DEFAULT_STEP_CLASS), "step_class"),
     read_percentage=renamed(dict(type="float", default=0.5), "on_demand_read_ratio"),
-    boost_refused=dict(type="list", elements="str", default=[]),
+    **BOOST_REFUSED_OPTIONS,
     maximum_retries=dict(type="int", default=2),
     tags=dict(type="dict", default={}),
     wait=dict(type="bool", default=True),
