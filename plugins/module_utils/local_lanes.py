@@ -103,6 +103,7 @@ class _Night:
     left: int
     lock: threading.Lock
     outcomes: list[TableOutcome]
+    account: str | None = None  # every table of a night is in one account: read from the first ARN
 
     def settings_for(self, table: LaneTable) -> ScanSettings:
         workers = 1 if table.size_bytes <= SMALL_TABLE_BYTES else self.base.workers
@@ -158,9 +159,9 @@ class _Night:
         """A complete backup taken since the window opened (a rerun of the same night) is kept as this
         night's; False when there is none, or when the table cannot be looked at (the backup then says why)."""
         try:
-            arn = describe_table(self.ddb, table.name).get("TableArn")
-            account = account_of(arn, self.base.account_id)
-            done = [r for r in list_backups(self.store, table.name, self.region, account)
+            if self.account is None:
+                self.account = account_of(describe_table(self.ddb, table.name).get("TableArn"), self.base.account_id)
+            done = [r for r in list_backups(self.store, table.name, self.region, self.account)
                     if r.complete and self.resume_since and r.taken_at >= self.resume_since]
         except HippolyteError:
             return False

@@ -176,6 +176,7 @@ class _Run:
     progress: Callable[[int], None] | None = None
     controller: TokenBucket | None = None  # the night's cap over every table read at once
     stop: threading.Event | None = None  # set: stop between pages, as on a failure
+    measured: bool = False  # units_per_item comes from a page read, not from the table's (lagging) figures
 
     def new_part(self) -> _PartWriter:
         with self.lock:
@@ -236,8 +237,11 @@ class _Run:
                 self.controller.pay(units)
             lines: PageLines | None = page.get(RAW_ITEMS)
             if lines and lines.count:
-                # Page sizes follow the observed cost per item, so pages stay near their budget.
-                self.units_per_item = 0.7 * self.units_per_item + 0.3 * (units / lines.count)
+                # Page sizes follow the observed cost per item, so pages stay near their budget; the first
+                # page replaces the guess (DynamoDB's item count lags by hours: 0 on a new table).
+                observed = units / lines.count
+                self.units_per_item = 0.7 * self.units_per_item + 0.3 * observed if self.measured else observed
+                self.measured = True
                 if part is None:
                     part = self.new_part()
                 part.add(lines.lines, lines.count)
