@@ -21,6 +21,9 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access impo
     name_resources_in_errors,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import put_back_ended
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster, TableOutcome
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import ControllerWatch, exit_after
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     UNSUPPORTED_CALL_CODES,
@@ -45,8 +48,11 @@ T = TypeVar("T")
 # Options of every module that reads or writes the backup destination (doc fragment hippolyte.dynamodb.destination).
 DESTINATION_OPTIONS = {"destination": {"type": "str", "required": True}, "s3_endpoint_url": {"type": "str"},
                        "bucket_owner": {"type": "str"}}
-# Tables of a planned cluster whose boost was refused (doc fragment hippolyte.dynamodb.boost_refused).
-BOOST_REFUSED_OPTIONS = {"boost_refused": {"type": "list", "elements": "str", "default": []}}
+# The capacity of a planned cluster's tables: refused boosts, and boosts put back as each table's step ends
+# (doc fragment hippolyte.dynamodb.cluster_capacity).
+CLUSTER_CAPACITY_OPTIONS = {"boost_refused": {"type": "list", "elements": "str", "default": []},
+                            "put_back_boosts": {"type": "bool", "default": True},
+                            "autoscaling": {"type": "bool", "default": True}}
 # The EMR cluster's size (doc fragment hippolyte.dynamodb.emr_instances), for the Data Pipeline and EMR engines.
 EMR_INSTANCE_OPTIONS = {"master_instance_type": {"type": "str", "default": "m5.xlarge"},
                         "core_instance_type": {"type": "str", "default": "m5.xlarge"},
@@ -164,3 +170,25 @@ def run_or_fail(module: AnsibleAWSModule, action: Callable[[], T]) -> T:
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         module.fail_json_aws(exc, msg=failed_call_message(exc))
     raise AssertionError("unreachable: fail_json exits")
+
+
+def boosts_put_back_as_tables_end(module: AnsibleAWSModule, ddb: Any, cluster: PlannedCluster,
+                                  ) -> tuple[Callable[[list[TableOutcome]], None] | None, dict[str, list[str]]]:
+    """`watch`'s on_done for a cluster engine: each boosted table's capacity goes back when its step ends.
+
+    Returns the callback (None with put_back_boosts=false) and the lists it fills, for the module's result."""
+    report: dict[str, list[str]] = {"capacity_put_back": [], "capacity_notes": []}
+    boosted = {t.name for t in cluster.tables if t.boost_rcu}  # a refused boost may have left part of a record
+    if not module.params["put_back_boosts"] or not boosted:
+        return None, report
+    aas = aws_client(module, "application-autoscaling") if module.params["autoscaling"] else None
+    settings = CapacitySettings(run_id=module.params["run_id"])
+
+    def on_done(ended: list[TableOutcome]) -> None:
+        names = [o.name for o in ended if o.name in boosted]
+        if names:
+            put_back, notes = put_back_ended(ddb, aas, names, settings)
+            report["capacity_put_back"] += put_back
+            report["capacity_notes"] += notes
+
+    return on_done, report

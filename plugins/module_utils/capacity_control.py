@@ -439,6 +439,26 @@ def reconcile(ddb: Any, aas: Any | None, settings: Settings, only: str | None = 
     }
 
 
+def put_back_ended(ddb: Any, aas: Any | None, names: list[str], settings: Settings) -> tuple[list[str], list[str]]:
+    """Put back this run's boost on each table whose backup just ended (a cluster's step), side by side.
+
+    Returns (tables put back, notes); a table without this run's record is left as it is, and what could
+    not be put back stays recorded for reconcile, named in the notes, never raised: the night goes on."""
+    def one(name: str) -> tuple[str, bool, str | None]:
+        try:
+            result = put_back(ddb, aas, name, settings)
+        except Exception as exc:
+            if not isinstance(exc, HippolyteError) and not error_code(exc):
+                raise
+            return name, False, f"{name}: boost not put back ({exc}); reconcile puts it back"
+        note = result["msg"] if result["pending"] else None
+        return name, bool(result["changed"]), note
+
+    with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(names) or 1))) as pool:
+        answers = list(pool.map(one, names))
+    return [n for n, changed, _ in answers if changed], [note for _, _, note in answers if note]
+
+
 @contextmanager
 def boosted_while(ddb: Any, aas: Any | None, name: str, targets: Targets, settings: Settings,
                   problems: list[str]) -> Iterator[bool]:

@@ -45,14 +45,23 @@ def seconds_left(deadline: str | None, timeout_s: float, now: datetime) -> float
 
 def watch(engine: ClusterEngine, wait: bool, timeout_s: float, poll_s: float,
           sleep: Callable[[float], None] = time.sleep,
-          clock: Callable[[], float] = time.monotonic) -> tuple[list[TableOutcome], bool, bool]:
+          clock: Callable[[], float] = time.monotonic,
+          on_done: Callable[[list[TableOutcome]], None] | None = None) -> tuple[list[TableOutcome], bool, bool]:
     """Start, then poll until every table is done (or once without `wait`, or until `timeout_s` passes);
-    finish when done. Returns (outcomes, all done, changed)."""
+    finish when done. Returns (outcomes, all done, changed).
+
+    `on_done` gets the tables that ended (ok or failed) since the last poll, as soon as a poll sees them:
+    a boost is put back when its table's step ends, not when the whole cluster does."""
     ends = clock() + timeout_s
     changed = engine.start()
+    ended: set[str] = set()
     while True:
         outcomes = engine.poll()
         done = all(o.done for o in outcomes)
+        newly = [o for o in outcomes if o.done and o.name not in ended]
+        if newly and on_done:
+            on_done(newly)
+        ended.update(o.name for o in newly)
         if done or not wait or clock() >= ends:
             break
         sleep(max(0.0, min(poll_s, ends - clock())))

@@ -1,4 +1,5 @@
-"""Run one planned cluster on EMR: start it once, watch its steps, record finished tables, terminate.
+"""Run one planned cluster on EMR as a cluster engine (`EmrRun`, driven by `cluster_engine.watch`): start it
+once, watch its steps, record finished tables, terminate.
 
 - Start is idempotent: a run's cluster is found by name and tags before RunJobFlow is called (an
   active one, else one that already ended in the last two weeks), and its backup timestamp is taken
@@ -20,13 +21,10 @@ No Ansible here: boto3 clients and the backup store are passed in.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import PollTimeout, poll_until
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, measure
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import (
     PlannedCluster,
@@ -96,24 +94,6 @@ class TableStatus:
                 "finished": self.finished, "reason": self.reason, "backup_url": f"{root}/{self.folder}",
                 "manifest_url": f"{root}/{self.manifest}" if self.manifest else None,
                 "manifest_written": self.manifest_written, "attempts": self.attempts}
-
-
-@dataclass
-class RunResult:
-    cluster_id: str | None
-    cluster_state: str | None
-    created: bool
-    request: dict[str, Any]
-    tables: list[TableStatus] = field(default_factory=list)
-    done: bool = False
-    timed_out: bool = False
-    retried: bool = False  # new steps were added for failed tables
-
-    @property
-    def failed_tables(self) -> list[str]:
-        return [t.table for t in self.tables if t.status in ("FAILED", "CANCELLED")]
-
-    manifests_written: list[str] = field(default_factory=list)  # keys written by this call, over all polls
 
 
 def _iso(value: Any) -> str | None:
@@ -273,38 +253,46 @@ def prepare(emr: Any, cluster: Any, settings: JobFlowSettings
     return request, planned, settings, existing
 
 
-def run_cluster(emr: Any, ddb: Any, store: BackupStore, cluster: Any, settings: JobFlowSettings, *,
-                wait: bool = True, wait_timeout: float = 7200, poll_interval: float = 30,
-                sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-                progress: Callable[[list[TableStatus]], None] | None = None) -> RunResult:
-    """Start (or find) the cluster, watch its steps, write manifests for completed tables."""
-    request, planned, settings, existing = prepare(emr, cluster, settings)
-    if existing is None:
-        cluster_id, created = emr.run_job_flow(**request)["JobFlowId"], True
-    else:
-        cluster_id, created = existing["Id"], False
-    result = RunResult(cluster_id, None, created, request)
+class EmrRun:
+    """One planned cluster as a `cluster_engine.ClusterEngine`: start finds the run's cluster or starts it
+    (one export step per table); poll reads the steps, adds a step for a failed table with retries left and
+    records the manifest of every completed table; the cluster ends itself once its steps are done."""
 
-    def finished() -> RunResult | None:
-        state = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]["Status"]["State"]
-        statuses = table_statuses(emr, cluster_id, planned, state)
-        result.retried = _retry(emr, cluster_id, state, statuses, planned, settings) or result.retried
-        _record(store, ddb, statuses, settings)
-        result.manifests_written += [t.manifest for t in statuses if t.manifest_written and t.manifest]
+    def __init__(self, emr: Any, ddb: Any, store: BackupStore, cluster: Any, settings: JobFlowSettings) -> None:
+        self.emr, self.ddb, self.store = emr, ddb, store
+        self.request, self.planned, self.settings, self.existing = prepare(emr, cluster, settings)
+        self.lane = PlannedCluster.from_plan(cluster).id
+        self.cluster_id: str | None = None
+        self.cluster_state: str | None = None
+        self.created = self.retried = False
+        self.tables: list[TableStatus] = []
+        self.manifests_written: list[str] = []  # keys written by this call, over all polls
+
+    def start(self) -> bool:
+        if self.existing is None:
+            self.cluster_id, self.created = self.emr.run_job_flow(**self.request)["JobFlowId"], True
+        else:
+            self.cluster_id = self.existing["Id"]
+        return self.created
+
+    def statuses(self) -> list[TableStatus]:
+        state = self.emr.describe_cluster(ClusterId=self.cluster_id)["Cluster"]["Status"]["State"]
+        statuses = table_statuses(self.emr, str(self.cluster_id), self.planned, state)
+        self.retried = _retry(self.emr, str(self.cluster_id), state, statuses, self.planned, self.settings) \
+            or self.retried
+        _record(self.store, self.ddb, statuses, self.settings)
+        self.manifests_written += [t.manifest for t in statuses if t.manifest_written and t.manifest]
         for t in statuses:
-            t.manifest_written = t.manifest in result.manifests_written
-        result.cluster_state, result.tables = state, statuses
-        result.done = all(t.status in TERMINAL for t in statuses)
-        if progress:
-            progress(statuses)
-        return result if result.done else None
+            t.manifest_written = t.manifest in self.manifests_written
+        self.cluster_state, self.tables = state, statuses
+        return statuses
 
-    try:  # without wait: one look, then the answer as it stands
-        return poll_until(finished, wait_timeout if wait else 0, poll_interval, f"waiting for cluster {cluster_id}",
-                          sleep=sleep, clock=clock)
-    except PollTimeout:
-        result.timed_out = wait
-        return result
+    def poll(self) -> list[TableOutcome]:
+        root = self.store.url.rstrip("/")
+        return [t.outcome(root, self.lane) for t in self.statuses()]
+
+    def finish(self) -> bool:
+        return False  # the cluster terminates itself when its last step ends (no KeepJobFlowAlive)
 
 
 def terminate(emr: Any, run_id: str, cluster_id: str) -> tuple[str | None, bool]:

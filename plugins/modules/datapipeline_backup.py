@@ -158,7 +158,7 @@ options:
     type: int
     default: 4
 extends_documentation_fragment:
-  - hippolyte.dynamodb.boost_refused
+  - hippolyte.dynamodb.cluster_capacity
   - hippolyte.dynamodb.emr_instances
   - hippolyte.dynamodb.destination
   - hippolyte.dynamodb.assume_role
@@ -227,6 +227,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+capacity_put_back:
+  description:
+    - Boosted tables of the cluster whose read capacity this call put back as their step ended
+      (O(put_back_boosts)).
+  returned: O(state=present) or O(state=active)
+  type: list
+  elements: str
+  sample: ["orders"]
+capacity_notes:
+  description:
+    - Boosts that could not be put back yet (DynamoDB's decrease budget, an error); they stay recorded for
+      reconcile.
+  returned: O(state=present) or O(state=active)
+  type: list
+  elements: str
+  sample: []
 pipeline_id:
   description: Id of the pipeline (null when none exists, and with O(state=executed_locally)).
   returned: always
@@ -283,11 +299,12 @@ definition:
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import pipeline_runner as runner
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
-    BOOST_REFUSED_OPTIONS,
+    CLUSTER_CAPACITY_OPTIONS,
     DESTINATION_OPTIONS,
     EMR_INSTANCE_OPTIONS,
     AnsibleAWSModule,
     aws_client,
+    boosts_put_back_as_tables_end,
     destination_store,
     renamed,
     run_or_fail,
@@ -335,7 +352,7 @@ ARGUMENT_SPEC = dict(
     main_class=renamed(dict(type="str", default=DEFAULT_EXPORT_CLASS), "export_class"),
     maximum_retries=dict(type="int", default=2),
     read_percentage=renamed(dict(type="float", default=0.5), "default_read_percentage"),
-    **BOOST_REFUSED_OPTIONS,
+    **CLUSTER_CAPACITY_OPTIONS,
     sns_topic_arn=dict(type="str"),
     max_objects=dict(type="int", default=100),
     wait=dict(type="bool", default=True),
@@ -438,10 +455,12 @@ def main():
         _check_mode(module, run, definition, result)
     wait = p["wait"] and run.activate
     timeout = run_or_fail(module, lambda: seconds_left(p["deadline"], p["wait_timeout"], utc_now()))
+    on_done, capacity = boosts_put_back_as_tables_end(module, ddb, cluster)
     outcomes, done, changed = run_or_fail(module, lambda: watch(
-        run, wait, timeout, p["poll_interval"], sleep=stoppable_sleep(watch_controller(module))))
-    result.update(pipeline_id=run.pipeline_id, state=run.state)
-    _exit(outcomes, done, module, result, changed or run.manifests_written > 0)
+        run, wait, timeout, p["poll_interval"], sleep=stoppable_sleep(watch_controller(module)), on_done=on_done))
+    result.update(pipeline_id=run.pipeline_id, state=run.state, **capacity)
+    _exit(outcomes, done, module, result,
+          changed or run.manifests_written > 0 or bool(capacity["capacity_put_back"]))
 
 
 if __name__ == "__main__":

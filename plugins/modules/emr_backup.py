@@ -143,7 +143,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
-  - hippolyte.dynamodb.boost_refused
+  - hippolyte.dynamodb.cluster_capacity
   - hippolyte.dynamodb.emr_instances
   - hippolyte.dynamodb.destination
   - hippolyte.dynamodb.assume_role
@@ -198,6 +198,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+capacity_put_back:
+  description:
+    - Boosted tables of the cluster whose read capacity this call put back as their step ended
+      (O(put_back_boosts)).
+  returned: state=present
+  type: list
+  elements: str
+  sample: ["orders"]
+capacity_notes:
+  description:
+    - Boosts that could not be put back yet (DynamoDB's decrease budget, an error); they stay recorded for
+      reconcile.
+  returned: state=present
+  type: list
+  elements: str
+  sample: []
 cluster_id:
   description: Id of the EMR cluster. It is null in check mode when no cluster exists yet, and after V(absent)
     when there was none.
@@ -267,17 +283,22 @@ from datetime import UTC, datetime
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
-    BOOST_REFUSED_OPTIONS,
+    CLUSTER_CAPACITY_OPTIONS,
     DESTINATION_OPTIONS,
     EMR_INSTANCE_OPTIONS,
     AnsibleAWSModule,
     aws_client,
+    boosts_put_back_as_tables_end,
     destination_store,
     renamed,
     run_or_fail,
     watch_controller,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cluster_engine import engine_result, seconds_left
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cluster_engine import (
+    engine_result,
+    seconds_left,
+    watch,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import (
@@ -288,9 +309,9 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow im
     build_job_flow,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_runner import (
+    EmrRun,
     find_cluster,
     prepare,
-    run_cluster,
     table_statuses,
     terminate,
 )
@@ -315,7 +336,7 @@ ARGUMENT_SPEC = dict(
     jar=renamed(dict(type="str"), "step_jar"),
     main_class=renamed(dict(type="str", default=DEFAULT_STEP_CLASS), "step_class"),
     read_percentage=renamed(dict(type="float", default=0.5), "on_demand_read_ratio"),
-    **BOOST_REFUSED_OPTIONS,
+    **CLUSTER_CAPACITY_OPTIONS,
     maximum_retries=dict(type="int", default=2),
     tags=dict(type="dict", default={}),
     wait=dict(type="bool", default=True),
@@ -369,6 +390,7 @@ def _check_mode(module, emr, cluster, settings, root):
         changed=existing is None, cluster_id=existing["Id"] if existing else None, cluster_state=state,
         created=False, done=False, tables=[t.outcome(root, cluster.id).to_result() for t in tables],
         steps=[t.to_dict(root) for t in tables], manifests_written=[], failed_tables=[], job_flow=request,
+        capacity_put_back=[], capacity_notes=[],
         msg=(f"cluster {existing['Id']} of this run exists" if existing else
              f"would start {request['Name']} with {len(request['Steps'])} export steps (check mode)"))
 
@@ -393,15 +415,17 @@ def main():
     if module.check_mode:
         _check_mode(module, emr, cluster, settings, root)
     timeout = run_or_fail(module, lambda: seconds_left(p["deadline"], p["wait_timeout"], datetime.now(UTC)))
-    result = run_or_fail(module, lambda: run_cluster(
-        emr, aws_client(module, "dynamodb"), store, cluster, settings, wait=p["wait"], wait_timeout=timeout,
-        poll_interval=p["poll_interval"], sleep=stoppable_sleep(watch_controller(module))))
-    outcomes = [t.outcome(root, cluster.id) for t in result.tables]
+    ddb = aws_client(module, "dynamodb")
+    engine = run_or_fail(module, lambda: EmrRun(emr, ddb, store, p["cluster"], settings))
+    on_done, capacity = boosts_put_back_as_tables_end(module, ddb, cluster)
+    outcomes, done, changed = run_or_fail(module, lambda: watch(
+        engine, p["wait"], timeout, p["poll_interval"], sleep=stoppable_sleep(watch_controller(module)),
+        on_done=on_done))
     failed, out = engine_result(
-        outcomes, result.done, p["wait"], timeout, f"cluster {result.cluster_id}", cluster_id=result.cluster_id,
-        changed=result.created or result.retried or bool(result.manifests_written), created=result.created,
-        cluster_state=result.cluster_state, steps=[t.to_dict(root) for t in result.tables], job_flow=result.request,
-        manifests_written=[f"{root}/{key}" for key in result.manifests_written])
+        outcomes, done, p["wait"], timeout, f"cluster {engine.cluster_id}", cluster_id=engine.cluster_id,
+        changed=changed or engine.retried or bool(engine.manifests_written) or bool(capacity["capacity_put_back"]),
+        created=engine.created, cluster_state=engine.cluster_state, steps=[t.to_dict(root) for t in engine.tables],
+        job_flow=engine.request, manifests_written=[f"{root}/{key}" for key in engine.manifests_written], **capacity)
     fail = failed and (p["fail_on_table_failure"] or not out["failed_tables"])  # a timeout fails regardless
     (module.fail_json if fail else module.exit_json)(**out)
 

@@ -21,14 +21,18 @@ from typing import Any
 import pytest
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import boost, put_back_ended
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cluster_engine import watch
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import JobFlowSettings, job_flow_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_runner import (
+    EmrRun,
     TableStatus,
     record_finished,
-    run_cluster,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import MANIFEST_NAME, loads
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import Targets
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
 from tests.support.tables import create_table
@@ -241,15 +245,26 @@ def test_completed_steps_get_manifests_failed_ones_never(moto_server: Any, uniqu
             # `late` "completed" but left no output: no _SUCCESS, no manifest.
 
     written: dict[str, dict[str, bytes]] = {}
-    result = run_cluster(emr, ddb, store, cluster, settings, wait=True, wait_timeout=60, poll_interval=0,
-                         sleep=lambda _s: None, progress=on_poll)
-    assert result.created and result.done and not result.timed_out
+
+    class Observed(EmrRun):
+        def statuses(self) -> list[TableStatus]:
+            seen = super().statuses()
+            on_poll(seen)
+            return seen
+
+    ended: list[list[str]] = []  # what watch hands on_done (a boost is put back there), poll by poll
+    result = Observed(emr, ddb, store, cluster, settings)
+    _outcomes, done, changed = watch(result, wait=True, timeout_s=60, poll_s=0, sleep=lambda _s: None,
+                                     on_done=lambda outcomes: ended.append(sorted(o.name for o in outcomes)))
+    assert result.created and done and changed
     assert polls[0][0] == "RUNNING" and set(polls[0][1:]) == {"PENDING"}
+    # Each table is handed on once, at the poll that first sees it ended, not all at the cluster's end.
+    assert sorted(n for names in ended for n in names) == sorted(names) and len(ended) > 1
     by_table = {t.table: t for t in result.tables}
     assert by_table[orders].status == "COMPLETED" and by_table[events].status == "COMPLETED"
     assert by_table[users].status == "FAILED" and by_table[users].reason == "simulated: step failed"
     assert by_table[late].status == "FAILED" and "_SUCCESS" in by_table[late].reason
-    assert sorted(result.failed_tables) == sorted([users, late])
+    assert sorted(t.table for t in result.tables if t.status == "FAILED") == sorted([users, late])
     assert sorted(result.manifests_written) == sorted([by_table[orders].manifest, by_table[events].manifest])
     assert (by_table[orders].attempts, by_table[users].attempts, by_table[events].attempts) == (2, 3, 1)
     real_steps = emr.real.list_steps(ClusterId=result.cluster_id)["Steps"]
@@ -270,15 +285,17 @@ def test_completed_steps_get_manifests_failed_ones_never(moto_server: Any, uniqu
         assert not store.exists(f"{by_table[table].folder}/{MANIFEST_NAME}")
 
     # A second call finds the same cluster and rewrites nothing.
-    again = run_cluster(emr, ddb, store, cluster, settings, wait=False, sleep=lambda _s: None)
+    again = EmrRun(emr, ddb, store, cluster, settings)
+    watch(again, wait=False, timeout_s=0, poll_s=0)
     assert not again.created and again.cluster_id == result.cluster_id and again.manifests_written == []
     assert {t.table: t.status for t in again.tables}[orders] == "COMPLETED"
     # Once the cluster has ended, the run is reported, not started again, and gets no new steps.
     emr.real.terminate_job_flows(JobFlowIds=[result.cluster_id])
-    ended = run_cluster(emr, ddb, store, cluster, replace(settings, maximum_retries=5), wait=False)
-    assert ended.cluster_id == result.cluster_id and not ended.created and ended.done
-    assert ended.cluster_state.startswith("TERMINATED")
-    assert {t.table: t.status for t in ended.tables}[users] == "FAILED" and ended.manifests_written == []
+    over = EmrRun(emr, ddb, store, cluster, replace(settings, maximum_retries=5))
+    _outcomes, done, _changed = watch(over, wait=False, timeout_s=0, poll_s=0)
+    assert over.cluster_id == result.cluster_id and not over.created and done
+    assert str(over.cluster_state).startswith("TERMINATED")
+    assert {t.table: t.status for t in over.tables}[users] == "FAILED" and over.manifests_written == []
     assert len(emr.real.list_steps(ClusterId=result.cluster_id)["Steps"]) == 7
 
 
@@ -311,3 +328,35 @@ def test_manifest_edge_cases(moto_server: Any, unique_name: str) -> None:
         with pytest.raises(HippolyteError, match=words):
             record_finished(store, ddb, status(folder), "111111111111", REGION, taken)
         assert not store.exists(f"{folder}/{MANIFEST_NAME}")
+
+
+def test_a_boost_goes_back_when_its_tables_step_ends(moto_server: Any, unique_name: str) -> None:
+    """Per-step put back: the watch hands each ended table to put_back_ended at the poll that sees it end, so
+    the first table's boost is back while the second table's step still runs. Step states are rewritten
+    (SimulatedSteps): moto's EMR never runs a step."""
+    bucket(moto_server, unique_name)
+    s3, ddb = client("s3", moto_server.url), client("dynamodb", moto_server.url)
+    first, second = f"{unique_name}-first", f"{unique_name}-second"
+    capacity = CapacitySettings(run_id=unique_name, poll_s=0.01)
+    for name in (first, second):
+        create_table(ddb, name, rcu=10)
+        boost(ddb, None, name, Targets(read=40), capacity)
+    settings = JobFlowSettings(run_id=unique_name, destination=f"s3://{unique_name}/ddb", account="111111111111",
+                               region=REGION, subnet_id="subnet-0abc", maximum_retries=0,
+                               taken_at=datetime(2026, 11, 22, 1, 0, tzinfo=UTC))
+    emr = SimulatedSteps(client("emr", moto_server.url), {first: ["FAILED"]})
+    seen: list[tuple[list[str], int, int]] = []
+
+    def rcu(name: str) -> int:
+        return int(ddb.describe_table(TableName=name)["Table"]["ProvisionedThroughput"]["ReadCapacityUnits"])
+
+    def on_done(ended: list[Any]) -> None:
+        put_back, notes = put_back_ended(ddb, None, [o.name for o in ended], capacity)
+        assert notes == [] and sorted(put_back) == sorted(o.name for o in ended)
+        seen.append((sorted(o.name for o in ended), rcu(first), rcu(second)))
+        emr.outcomes[second] = ["FAILED"]  # the second step ends after the first
+
+    run = EmrRun(emr, ddb, open_store(f"s3://{unique_name}/ddb", s3), planned("c09", first, second), settings)
+    _outcomes, done, _changed = watch(run, wait=True, timeout_s=60, poll_s=0, sleep=lambda _s: None, on_done=on_done)
+    assert done
+    assert seen == [([first], 10, 40), ([second], 10, 10)]
