@@ -5,12 +5,11 @@
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_results import (
     night_failures,
     night_tables,
-    refused_boosts,
     role_view,
 )
 
 
 class FilterModule:
     def filters(self):
-        return {"night_tables": night_tables, "night_failures": night_failures, "refused_boosts": refused_boosts,
+        return {"night_tables": night_tables, "night_failures": night_failures,
                 "role_view": role_view}

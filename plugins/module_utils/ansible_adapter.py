@@ -22,7 +22,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access impo
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import put_back_ended
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import put_back_many
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster, TableOutcome
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import ControllerWatch, exit_after
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
@@ -187,8 +187,8 @@ def boosts_put_back_as_tables_end(module: AnsibleAWSModule, ddb: Any, cluster: P
     def on_done(ended: list[TableOutcome]) -> None:
         names = [o.name for o in ended if o.name in boosted]
         if names:
-            put_back, notes = put_back_ended(ddb, aas, names, settings)
-            report["capacity_put_back"] += put_back
-            report["capacity_notes"] += notes
+            done = put_back_many(ddb, aas, names, settings)
+            report["capacity_put_back"] += done["put_back"]
+            report["capacity_notes"] += done["notes"]
 
     return on_done, report

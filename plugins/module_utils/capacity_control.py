@@ -439,24 +439,76 @@ def reconcile(ddb: Any, aas: Any | None, settings: Settings, only: str | None = 
     }
 
 
-def put_back_ended(ddb: Any, aas: Any | None, names: list[str], settings: Settings) -> tuple[list[str], list[str]]:
-    """Put back this run's boost on each table whose backup just ended (a cluster's step), side by side.
+def read_boosts(raw: Any) -> list[tuple[str, Targets]]:
+    """The `tables` option of a many-table boost: each element a dict with `name` and `read_capacity` (other
+    keys, such as the rest of a plan's `cluster_boosts` row, are ignored)."""
+    if not isinstance(raw, list):
+        raise InputError("tables", f"{raw!r} is not a list", "give a list of {name, read_capacity}")
+    out: list[tuple[str, Targets]] = []
+    for n, row in enumerate(raw):
+        name = row.get("name") if isinstance(row, dict) else None
+        if not isinstance(name, str) or not name:
+            raise InputError(f"tables[{n}].name", f"{row!r} names no table", "give each element a name")
+        units = row.get("read_capacity")
+        if isinstance(units, bool) or not isinstance(units, int | str) or not str(units).isdigit():
+            raise InputError(f"tables[{n}].read_capacity", f"{units!r} is not a whole number for table {name}",
+                             "give the read capacity to raise it to, e.g. the plan's cluster_boosts unchanged")
+        targets = Targets(read=int(units))
+        targets.validate()
+        out.append((name, targets))
+    return out
 
-    Returns (tables put back, notes); a table without this run's record is left as it is, and what could
-    not be put back stays recorded for reconcile, named in the notes, never raised: the night goes on."""
-    def one(name: str) -> tuple[str, bool, str | None]:
+
+def table_names(field_name: str, raw: Any) -> list[str]:
+    """A list of tables given as names or as dicts with `name` (a plan's rows pass unchanged)."""
+    if not isinstance(raw, list):
+        raise InputError(field_name, f"{raw!r} is not a list", "give a list of table names")
+    names: list[str] = []
+    for n, row in enumerate(raw):
+        name = row.get("name") if isinstance(row, dict) else row
+        if not isinstance(name, str) or not name:
+            raise InputError(f"{field_name}[{n}]", f"{row!r} names no table", "give a table name or {name: ...}")
+        names.append(name)
+    return names
+
+
+def _each(names: list[str], action: Callable[[str], dict[str, Any]], workers: int) -> list[dict[str, Any]]:
+    """`action` on every table side by side (their calls wait on the network); one table's AWS or
+    Hippolyte error becomes its row's `error`, so the others still get their turn."""
+    def one(name: str) -> dict[str, Any]:
         try:
-            result = put_back(ddb, aas, name, settings)
+            return action(name)
         except Exception as exc:
             if not isinstance(exc, HippolyteError) and not error_code(exc):
                 raise
-            return name, False, f"{name}: boost not put back ({exc}); reconcile puts it back"
-        note = result["msg"] if result["pending"] else None
-        return name, bool(result["changed"]), note
+            return {"table": name, "changed": False, "error": str(exc)}
 
-    with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(names) or 1))) as pool:
-        answers = list(pool.map(one, names))
-    return [n for n, changed, _ in answers if changed], [note for _, _, note in answers if note]
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(names) or 1))) as pool:
+        return list(pool.map(one, names))
+
+
+def boost_many(ddb: Any, aas: Any | None, boosts: list[tuple[str, Targets]], settings: Settings) -> dict[str, Any]:
+    """Boost several tables at once; a refusal (decrease budget, another live run, an error) is a row of
+    `refused`, not a failure: that table is read on its own capacity."""
+    targets = dict(boosts)
+    rows = _each(list(targets), lambda name: boost(ddb, aas, name, targets[name], settings), settings.workers)
+    refused = [r["table"] for r in rows if r.get("error") or r.get("held_by")]
+    return {"changed": any(r["changed"] for r in rows), "tables": rows, "refused": refused,
+            "boosted": [r["table"] for r in rows if r["changed"]],
+            "msg": f"boosted {sum(1 for r in rows if r['changed'])} of {len(rows)} table(s)"
+                   + (f"; refused: {', '.join(refused)}" if refused else "")}
+
+
+def put_back_many(ddb: Any, aas: Any | None, names: list[str], settings: Settings) -> dict[str, Any]:
+    """Put back this run's boost on several tables at once; a table without its record is left as it is.
+    What could not be put back (decrease budget, an error) stays recorded for reconcile, named in `notes`."""
+    rows = _each(names, lambda name: put_back(ddb, aas, name, settings), settings.workers)
+    notes = [f"{r['table']}: boost not put back ({r['error']}); reconcile puts it back" if r.get("error")
+             else f"{r['table']}: {r['msg']}" for r in rows if r.get("error") or r.get("pending")]
+    put = [r["table"] for r in rows if r["changed"]]
+    return {"changed": bool(put), "tables": rows, "put_back": put, "notes": notes,
+            "pending": [{"table": r["table"], **p} for r in rows for p in r.get("pending", [])],
+            "msg": f"put back {len(put)} of {len(rows)} table(s)" + (f"; {len(notes)} not yet" if notes else "")}
 
 
 @contextmanager

@@ -18,7 +18,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
@@ -62,11 +62,14 @@ class ExportSettings:
     s3_bucket_owner: str | None = None
     account_id: str | None = None
     retries: int = 0  # new exports of a table after DynamoDB reports its export FAILED
+    # A night's time may be before a table could be restored to (created, or PITR turned on, since) or, for a
+    # run started before its window, still to come: export each table at the nearest time it can be.
+    clamp_export_time: bool = False
 
     def validate(self, now: datetime) -> None:
         if not self.run_id or not self.run_id.strip():
             raise InputError("run_id", "is empty", "pass the run's id, e.g. the backup run's timestamp")
-        if self.export_time is not None and self.export_time > now:
+        if self.export_time is not None and self.export_time > now and not self.clamp_export_time:
             raise InputError("export_time", f"{self.export_time.isoformat()} is in the future",
                              "DynamoDB exports only the past: leave it unset for now")
         if self.retries < 0:
@@ -84,6 +87,7 @@ class TableExport:
     schema: dict[str, Any]
     account: str
     region: str
+    export_time: datetime  # the call's, or this table's nearest restorable time (clamp_export_time)
     export_arn: str | None = None
     status: str = "PENDING"  # PENDING (check mode) | IN_PROGRESS | COMPLETED | FAILED
     started: bool = False  # this call started the export (as opposed to finding it running or done)
@@ -105,6 +109,7 @@ class TableExport:
 
     def result(self) -> dict[str, Any]:
         return {"table": self.table, "export_arn": self.export_arn, "status": self.status,
+                "export_time": self.export_time.isoformat(),
                 "backup_url": self.backup_url, "item_count": self.item_count, "failure": self.failure,
                 "started": self.started, "attempts": self.attempts, "retried_failures": self.history,
                 "manifest_url": f"{self.backup_url}/{manifest_file.MANIFEST_NAME}" if self.manifest else None}
@@ -132,24 +137,26 @@ def prepare(ddb: Any, store: BackupStore, tables: list[str], region: str, settin
         raise InputError("tables", "is empty", "name at least one table")
     if len(set(tables)) != len(tables):
         raise InputError("tables", "names a table twice", "list each table once")
-    at = (settings.export_time or now).astimezone(UTC).replace(microsecond=0)
+    at = min(settings.export_time or now, now).astimezone(UTC).replace(microsecond=0)
     plans = []
     for name in tables:
         check_table_name("tables", name)
         describe_table(ddb, name, field="tables")
-        _check_pitr(ddb, name, at)
+        table_at = min(_restorable_time(ddb, name, at, settings.clamp_export_time), now.replace(microsecond=0))
         schema = capture_schema(ddb, name)
         account = account_of(schema.get("TableArn"), settings.account_id)
-        folder = backup_folder(account, region, name, at)
+        folder = backup_folder(account, region, name, table_at)
         plans.append(TableExport(table=name, folder=folder, backup_url=f"{s3.url.rstrip('/')}/{folder}",
-                                 schema=schema, account=account, region=region))
+                                 schema=schema, account=account, region=region, export_time=table_at))
     s3.check_writable()
     settings.export_time = at
     return plans
 
 
-def _check_pitr(ddb: Any, name: str, at: datetime) -> None:
-    """PITR must be on, and `at` inside its window (else AWS refuses that table after others have started)."""
+def _restorable_time(ddb: Any, name: str, at: datetime, clamp: bool) -> datetime:
+    """The time to export the table at: `at`, or with `clamp` its earliest restorable second when that is
+    later. PITR must be on, and the time inside its window (else AWS refuses that table after others have
+    started)."""
     try:
         described = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
     except Exception as exc:
@@ -162,9 +169,12 @@ def _check_pitr(ddb: Any, name: str, at: datetime) -> None:
         raise InputError("tables", f"table {name!r} has point-in-time recovery off, so it cannot be exported",
                          "enable PITR on it (update_continuous_backups) or back it up with another engine")
     earliest = pitr.get("EarliestRestorableDateTime")
-    if isinstance(earliest, datetime) and at < earliest.astimezone(UTC).replace(microsecond=0):
-        raise InputError("export_time", f"{at.isoformat()} is before table {name!r}'s earliest restorable time "
-                         f"{earliest.astimezone(UTC).isoformat()}", "choose a later export_time, or leave it unset")
+    if not isinstance(earliest, datetime) or at >= earliest.astimezone(UTC).replace(microsecond=0):
+        return at
+    if clamp:  # the next whole second: folder names and export times have no fraction
+        return (earliest.astimezone(UTC) + timedelta(seconds=1)).replace(microsecond=0)
+    raise InputError("export_time", f"{at.isoformat()} is before table {name!r}'s earliest restorable time "
+                     f"{earliest.astimezone(UTC).isoformat()}", "choose a later export_time, or leave it unset")
 
 
 def _data_prefix(store: S3Store, folder: str) -> str:
@@ -217,7 +227,7 @@ def start(ddb: Any, store: BackupStore, plans: list[TableExport], settings: Expo
             plan.status, plan.item_count = "COMPLETED", plan.manifest["item_count"]
             plan.export_arn = plan.manifest.get("export_arn")
             continue
-        existing = _find_existing(ddb, s3, plan, settings.export_time or utc_now())
+        existing = _find_existing(ddb, s3, plan, plan.export_time)
         if existing is not None:
             _apply(plan, existing)
             continue
@@ -227,7 +237,7 @@ def start(ddb: Any, store: BackupStore, plans: list[TableExport], settings: Expo
 def _start_one(ddb: Any, s3: S3Store, plan: TableExport, settings: ExportSettings, attempt: int) -> None:
     token = client_token(settings.run_id, plan.table if attempt == 1 else f"{plan.table}#{attempt}")
     request: dict[str, Any] = {
-        "TableArn": plan.schema["TableArn"], "ExportTime": settings.export_time, "ClientToken": token,
+        "TableArn": plan.schema["TableArn"], "ExportTime": plan.export_time, "ClientToken": token,
         "S3Bucket": s3.bucket, "S3Prefix": _data_prefix(s3, plan.folder), "ExportFormat": EXPORT_FORMAT}
     owner = settings.s3_bucket_owner or s3.expected_owner  # DynamoDB writes there on our behalf: same check
     if owner:

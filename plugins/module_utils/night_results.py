@@ -17,9 +17,12 @@ def role_view(plan: dict[str, Any]) -> dict[str, Any]:
     return {
         "clusters_by_engine": by_engine,
         # Exports read no capacity and the local engine holds its own boosts around each table.
-        "cluster_boosts": [{"name": t["name"], "rcu": t["rcu"], "boost_rcu": t["boost_rcu"]}
+        "cluster_boosts": [{"name": t["name"], "rcu": t["rcu"], "boost_rcu": t["boost_rcu"],
+                            "read_capacity": t["boost_rcu"]}  # what dynamodb_throughput's `tables` reads
                            for e in ("emr", "datapipeline") for c in by_engine[e] for t in c["tables"]
                            if t.get("boosted")],
+        # Every table any engine boosts: what the run's last step puts back if something still holds it.
+        "boosted_tables": [t["name"] for c in plan["clusters"] for t in c["tables"] if t.get("boosted")],
         "export_tables": [t["name"] for c in by_engine["export"] for t in c["tables"]],
     }
 
@@ -44,8 +47,3 @@ def night_tables(registered: list[Any]) -> list[dict[str, Any]]:
 def night_failures(registered: list[Any]) -> list[str]:
     """What failed, one message per failed engine task (its tables named), for the night's final verdict."""
     return [str(result.get("msg") or "failed") for result in _results(registered) if result.get("failed")]
-
-
-def refused_boosts(boosts: Any) -> list[str]:
-    """Tables whose planned boost was refused (their engines read at the inventory's share instead)."""
-    return [r["item"]["name"] for r in _results([boosts]) if r.get("failed") and isinstance(r.get("item"), dict)]

@@ -179,12 +179,29 @@ clusters_by_engine:
   type: dict
 cluster_boosts:
   description:
-    - The tables of EMR and Data Pipeline clusters whose read capacity the plan raises (name, rcu, boost_rcu);
-      the local engine raises and lowers its own tables' capacity around each backup, exports read none.
+    - The tables of EMR and Data Pipeline clusters whose read capacity the plan raises (name, rcu, boost_rcu,
+      and read_capacity, the same as boost_rcu, so the list is M(hippolyte.dynamodb.dynamodb_throughput)'s
+      O(hippolyte.dynamodb.dynamodb_throughput#module:tables) as it is); the local engine raises and lowers
+      its own tables' capacity around each backup, exports read none.
   returned: always
   type: list
   elements: dict
-  sample: [{"name": "orders", "rcu": 100, "boost_rcu": 400}]
+  sample: [{"name": "orders", "rcu": 100, "boost_rcu": 400, "read_capacity": 400}]
+boosted_tables:
+  description: Every table the plan boosts, whatever its engine (what a run's last step puts back if still held).
+  returned: always
+  type: list
+  elements: str
+  sample: ["orders"]
+night:
+  description:
+    - The night this run belongs to. C(at) is when its window opens (or opened); C(id) and C(stamp) are that
+      time in two forms. Every run inside the same window (or before it opens) gets the same values, so a
+      rerun's run id (the role uses C(hippolyte-<host>-<id>)) finds the clusters, exports and capacity records
+      of the night's first run instead of starting them again.
+  returned: always
+  type: dict
+  sample: {"at": "2026-11-23T00:00:00+00:00", "id": "20261123T000000Z", "stamp": "2026-11-23-00-00-00"}
 export_tables:
   description: Names of the tables the plan gives to the native export engine.
   returned: always
@@ -416,6 +433,9 @@ def main():
     plan, discovery_warnings = run_or_fail(module, lambda: plan_from(module, settings))
     plan.warnings[:0] = discovery_warnings
     result = plan.to_dict()
+    night = opens.astimezone(UTC)  # every run inside one window (or before it opens) belongs to the same night
+    result["night"] = {"at": night.isoformat(), "id": night.strftime("%Y%m%dT%H%M%SZ"),
+                       "stamp": night.strftime("%Y-%m-%d-%H-%M-%S")}
     result["window"] = dict(p["window"], opens_at=opens.astimezone(UTC).isoformat(),
                             starts_at=starts_at.astimezone(UTC).isoformat())
     # Every engine stops watching when the window closes; each engine's clusters, so a role loops over one list.

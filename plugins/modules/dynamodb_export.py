@@ -40,6 +40,14 @@ options:
         Must lie in the tables' PITR window. Default is now.
       - Pass the same value when re-running a run, so its backup folders are the same.
     type: str
+  clamp_export_time:
+    description:
+      - Export a table at the nearest time it can be exported at instead of failing, when O(export_time) is
+        before its earliest restorable time (a table created, or PITR turned on, since) or still to come
+        (a night's run started before its window opened). Each table's time is in RV(exports[].export_time) and
+        names its folder. The backup role sets it, with the night's opening as O(export_time).
+    type: bool
+    default: false
   wait:
     description: Wait for the exports to finish. When false, the task returns once they are started.
     type: bool
@@ -147,6 +155,10 @@ exports:
       description: Table name.
       type: str
       sample: orders
+    export_time:
+      description: The point in time this table is exported at (O(export_time), or later with O(clamp_export_time)).
+      type: str
+      sample: "2026-11-22T01:00:00+00:00"
     export_arn:
       description: ARN of the export (null in check mode).
       type: str
@@ -210,6 +222,7 @@ ARGUMENT_SPEC = dict(
     tables=dict(type="list", elements="str", required=True),
     run_id=dict(type="str", required=True),
     export_time=dict(type="str"),
+    clamp_export_time=dict(type="bool", default=False),
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=7200),
     deadline=dict(type="str"),
@@ -229,6 +242,7 @@ def main():
     settings = ExportSettings(
         run_id=p["run_id"], wait=p["wait"], wait_timeout_s=timeout, poll_interval_s=p["poll_interval"],
         s3_bucket_owner=p["s3_bucket_owner"], account_id=p["account_id"], retries=p["retries"],
+        clamp_export_time=p["clamp_export_time"],
         export_time=run_or_fail(module, lambda: parse_time(p["export_time"], "export_time"))
         if p["export_time"] else None)
     ddb = aws_client(module, "dynamodb")

@@ -48,8 +48,22 @@ options:
     choices: [boosted, restored, reconciled]
   table:
     description:
-      - Name of the table. Required unless O(state=reconciled), where it limits the search to this table.
+      - Name of the table. With O(state=boosted) or O(state=restored), this or O(tables) is required; with
+        O(state=reconciled) it limits the search to this table.
     type: str
+  tables:
+    description:
+      - Several tables in one call, side by side (one task for a whole night's boosts rather than a loop).
+      - With O(state=boosted), each element is a dict with C(name) and C(read_capacity) (the plan's
+        C(cluster_boosts) rows have both; other keys are ignored). A table whose boost is refused (decrease
+        budget, another live run's hold, an error) does not fail the task; it is listed in RV(refused) and is
+        read on its own capacity.
+      - With O(state=restored), each element is a table name or a dict with C(name); a table without a record
+        of O(run_id) is left as it is; what cannot be put back yet is listed in RV(pending) and RV(notes).
+      - Mutually exclusive with O(table); the per-dimension targets other than C(read_capacity) apply to
+        O(table) only.
+    type: list
+    elements: raw
   read_capacity:
     description: Target read capacity units of the table.
     type: int
@@ -139,6 +153,20 @@ notes:
 """
 
 EXAMPLES = r"""
+- name: Raise every table a night's clusters read, in one task
+  hippolyte.dynamodb.dynamodb_throughput:
+    state: boosted
+    tables: "{{ plan.cluster_boosts }}"  # [{name: orders, read_capacity: 400}, ...]
+    run_id: nightly-20261122
+    hold_s: 28800
+  register: boosts
+
+- name: Put back whatever this run still holds on them
+  hippolyte.dynamodb.dynamodb_throughput:
+    state: restored
+    tables: "{{ plan.boosted_tables }}"
+    run_id: nightly-20261122
+
 - name: Repair tables a crashed run left boosted
   hippolyte.dynamodb.dynamodb_throughput:
     state: reconciled
@@ -279,6 +307,30 @@ errors:
   type: list
   elements: dict
   sample: [{"table": "legacy", "error": "the capacity record in tag ... cannot be read"}]
+per_table:
+  description: With O(tables), the result of each table (as for O(table)), plus C(error) when it failed.
+  returned: when O(tables) is given
+  type: list
+  elements: dict
+  sample: [{"table": "orders", "changed": true, "msg": "raised 1 capacity setting(s) of orders; ..."}]
+boosted:
+  description: With O(tables) and O(state=boosted), the tables whose capacity this call raised.
+  returned: when O(tables) is given and O(state=boosted)
+  type: list
+  elements: str
+  sample: ["orders"]
+refused:
+  description: With O(tables) and O(state=boosted), the tables not boosted (held by another run, refused, failed).
+  returned: when O(tables) is given and O(state=boosted)
+  type: list
+  elements: str
+  sample: []
+put_back:
+  description: With O(tables) and O(state=restored), the tables whose capacity this call put back.
+  returned: when O(tables) is given and O(state=restored)
+  type: list
+  elements: str
+  sample: ["orders"]
 tables:
   description: The restore result (as for O(state=restored)) of every table that had a record.
   returned: when O(state=reconciled)
@@ -297,8 +349,12 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import (
     Settings,
     boost,
+    boost_many,
     put_back,
+    put_back_many,
+    read_boosts,
     reconcile,
+    table_names,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import DEFAULT_TAG_KEY, Targets
@@ -306,6 +362,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput impo
 ARGUMENT_SPEC = dict(
     state=dict(type="str", required=True, choices=["boosted", "restored", "reconciled"]),
     table=dict(type="str"),
+    tables=dict(type="list", elements="raw"),
     read_capacity=dict(type="int"),
     write_capacity=dict(type="int"),
     gsi_read_capacity=dict(type="int"),
@@ -342,7 +399,9 @@ def index_targets(indexes: dict[str, Any]) -> dict[str, dict[str, int | None]]:
 
 def main() -> None:
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                              required_if=[("state", "boosted", ["table"]), ("state", "restored", ["table"])])
+                              mutually_exclusive=[("table", "tables")],
+                              required_if=[("state", "boosted", ["table", "tables"], True),
+                                           ("state", "restored", ["table", "tables"], True)])
     p = module.params
     if p["wait_timeout"] < 0:
         module.fail_json(msg="wait_timeout: must be 0 or more seconds", field="wait_timeout")
@@ -364,6 +423,16 @@ def main() -> None:
         module.exit_json(msg=f"checked {result['checked']} table(s): repaired {len(result['repaired'])}, "
                              f"pending {len({x['table'] for x in result['pending']})}, "
                              f"held by live runs {len(result['held'])}", **result)
+
+    if p["tables"] is not None and p["state"] != "reconciled":
+        if p["state"] == "boosted":
+            boosts = run_or_fail(module, lambda: read_boosts(p["tables"]))
+            result = run_or_fail(module, lambda: boost_many(ddb, aas, boosts, settings))
+        else:
+            names = run_or_fail(module, lambda: table_names("tables", p["tables"]))
+            result = run_or_fail(module, lambda: put_back_many(ddb, aas, names, settings))
+        result["per_table"] = result.pop("tables")
+        module.exit_json(**result)
 
     if p["state"] == "boosted":
         targets = Targets(read=p["read_capacity"], write=p["write_capacity"], gsi_read=p["gsi_read_capacity"],

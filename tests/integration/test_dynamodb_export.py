@@ -14,7 +14,7 @@ import base64
 import gzip
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -274,6 +274,35 @@ def test_an_export_time_before_the_pitr_window_is_refused(moto_server: Any, uniq
     assert err.value.field == "export_time"
     arn = ddb.describe_table(TableName=unique_name)["Table"]["TableArn"]
     assert ddb.list_exports(TableArn=arn)["ExportSummaries"] == [] and _keys(s3, unique_name) == []
+
+
+def test_clamped_export_time_moves_to_each_tables_earliest_restorable_second(moto_server: Any,
+                                                                             unique_name: str) -> None:
+    """clamp_export_time (the role's: the night's opening may precede a new table's PITR window, or be still to
+    come): the table is exported from its earliest restorable second, named so, and its export asks for it."""
+    ddb, s3 = _setup(moto_server, unique_name)
+    _table(ddb, unique_name, list(simple_items(2)))
+    store = open_store(f"s3://{unique_name}/dynamodb", s3)
+    earliest = ddb.describe_continuous_backups(TableName=unique_name)["ContinuousBackupsDescription"][
+        "PointInTimeRecoveryDescription"]["EarliestRestorableDateTime"].astimezone(UTC)
+    settings = native_export.ExportSettings(run_id="night-1", export_time=datetime(2020, 1, 1, tzinfo=UTC),
+                                            clamp_export_time=True)
+    plan, = native_export.prepare(ddb, store, [unique_name], REGION, settings)
+    # Its earliest restorable second, unless that is still to come (a table made this very second).
+    assert plan.export_time == min((earliest + timedelta(seconds=1)).replace(microsecond=0),
+                                   datetime.now(UTC).replace(microsecond=0))
+    assert plan.folder.endswith(plan.export_time.strftime("%Y-%m-%d-%H-%M-%S"))
+    asked: list[datetime] = []  # moto's DescribeExport has no ExportTime: read the request instead
+    ddb.meta.events.register("provide-client-params.dynamodb.ExportTableToPointInTime",
+                             lambda params, **_: asked.append(params["ExportTime"]))
+    native_export.start(ddb, store, [plan], settings)
+    assert plan.started and asked == [plan.export_time]
+    # A time still to come is clamped to now rather than refused.
+    future = native_export.ExportSettings(run_id="night-2", export_time=datetime(2999, 1, 1, tzinfo=UTC),
+                                          clamp_export_time=True)
+    later, = native_export.prepare(ddb, store, [unique_name], REGION, future)
+    assert plan.export_time <= later.export_time <= datetime.now(UTC)
+    assert later.folder.endswith(later.export_time.strftime("%Y-%m-%d-%H-%M-%S"))
 
 
 def test_a_run_id_reused_with_another_export_time_is_a_clear_error(moto_server: Any, unique_name: str) -> None:

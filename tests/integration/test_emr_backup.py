@@ -22,7 +22,7 @@ import pytest
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import boost, put_back_ended
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import boost, put_back_many
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cluster_engine import watch
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import JobFlowSettings, job_flow_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_runner import (
@@ -331,7 +331,7 @@ def test_manifest_edge_cases(moto_server: Any, unique_name: str) -> None:
 
 
 def test_a_boost_goes_back_when_its_tables_step_ends(moto_server: Any, unique_name: str) -> None:
-    """Per-step put back: the watch hands each ended table to put_back_ended at the poll that sees it end, so
+    """Per-step put back: the watch hands each ended table to put_back_many at the poll that sees it end, so
     the first table's boost is back while the second table's step still runs. Step states are rewritten
     (SimulatedSteps): moto's EMR never runs a step."""
     bucket(moto_server, unique_name)
@@ -351,8 +351,8 @@ def test_a_boost_goes_back_when_its_tables_step_ends(moto_server: Any, unique_na
         return int(ddb.describe_table(TableName=name)["Table"]["ProvisionedThroughput"]["ReadCapacityUnits"])
 
     def on_done(ended: list[Any]) -> None:
-        put_back, notes = put_back_ended(ddb, None, [o.name for o in ended], capacity)
-        assert notes == [] and sorted(put_back) == sorted(o.name for o in ended)
+        done = put_back_many(ddb, None, [o.name for o in ended], capacity)
+        assert done["notes"] == [] and sorted(done["put_back"]) == sorted(o.name for o in ended)
         seen.append((sorted(o.name for o in ended), rcu(first), rcu(second)))
         emr.outcomes[second] = ["FAILED"]  # the second step ends after the first
 

@@ -175,3 +175,30 @@ def test_export_engine_backup_and_restore_on_moto(moto_server: Any, unique_name:
 
     assert restore.returncode == 0, restore.stdout[-4000:]
     assert canonical(scan_all(ddb, f"{unique_name}-back")) == canonical(scan_all(ddb, unique_name))
+
+
+def test_a_rerun_in_the_same_window_resumes_the_night(moto_server: Any, unique_name: str, tmp_path: Path) -> None:
+    """Two runs inside one window are one night: the same run id (from the plan's `night`), so the second run
+    finds the export the first started (its manifest already written) instead of exporting again, and every
+    table keeps one backup. moto completes exports at once."""
+    ddb, s3 = client("dynamodb", moto_server.url), client("s3", moto_server.url)
+    s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    create_table(ddb, unique_name, rcu=20)
+    ddb.update_continuous_backups(TableName=unique_name,
+                                  PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    put_items(ddb, unique_name, simple_items(30))
+    inv = inventory(tmp_path / "inventory.json", moto_server.url, f"s3://{unique_name}/nightly",
+                    hippolyte_include=[unique_name], hippolyte_engine="export", hippolyte_autoscaling=True,
+                    hippolyte_window={"start": "00:00", "end": "23:59", "timezone": "UTC"})
+
+    runs = [run_playbook("playbooks/backup.yml", inv) for _ in range(2)]
+
+    for run in runs:
+        assert run.returncode == 0, run.stdout[-4000:]
+    plans = [json.loads(p.read_text()) for p in sorted((tmp_path / "reports").glob("night-plan-*.json"))]
+    assert len(plans) == 2 and plans[0]["night"] == plans[1]["night"]
+    assert plans[0]["night"]["at"] == plans[0]["window"]["opens_at"]
+    arn = ddb.describe_table(TableName=unique_name)["Table"]["TableArn"]
+    assert len(ddb.list_exports(TableArn=arn)["ExportSummaries"]) == 1  # the rerun started none
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=unique_name)["Contents"]]
+    assert len([k for k in keys if k.endswith("hippolyte-manifest.json")]) == 1

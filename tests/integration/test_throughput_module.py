@@ -177,6 +177,44 @@ def test_check_mode_and_diff_change_nothing(moto_server, unique_name):
     assert TAG in tags(url, unique_name)
 
 
+def test_many_tables_in_one_call_with_a_refusal_listed_not_failed(moto_server, unique_name):
+    """`tables`: one task boosts a night's cluster tables (the plan's cluster_boosts rows as they are); a table
+    held by another live run is listed in `refused` and the others are boosted; `state=restored` with the same
+    names puts back only this run's records."""
+    url = moto_server.url
+    names = [f"{unique_name}-{n}" for n in range(3)]
+    for name in names:
+        create_table(url, name, read=5, write=5)
+    held = throughput(url, state="boosted", table=names[2], read_capacity=20, run_id="other-run", hold_s=3600)
+    assert held.result["changed"], held.output
+    rows = [{"name": n, "rcu": 5, "boost_rcu": 40, "read_capacity": 40} for n in names]
+
+    boosted = throughput(url, state="boosted", tables=rows, run_id="night-1", hold_s=3600)
+    assert not boosted.failed, boosted.output
+    assert sorted(boosted.result["boosted"]) == names[:2] and boosted.result["refused"] == [names[2]]
+    assert [capacity(url, n)[None] for n in names] == [(40, 5), (40, 5), (20, 5)]
+
+    restored = throughput(url, state="restored", tables=names, run_id="night-1")
+    assert not restored.failed, restored.output
+    assert sorted(restored.result["put_back"]) == names[:2]
+    assert [capacity(url, n)[None] for n in names] == [(5, 5), (5, 5), (20, 5)]  # the other run's stays
+    assert TAG in tags(url, names[2]) and TAG not in tags(url, names[0])
+
+
+@pytest.mark.parametrize(("tables", "field"), [
+    ([{"name": "t", "read_capacity": "many"}], "tables[0].read_capacity"),
+    ([{"read_capacity": 5}], "tables[0].name"),
+])
+def test_many_tables_bad_rows_fail_before_anything_changes(moto_server, unique_name, tables, field):
+    url = moto_server.url
+    create_table(url, unique_name, read=5, write=5)
+    rows = [dict(row, name=unique_name) if "name" in row else row for row in tables] + [
+        {"name": unique_name, "read_capacity": 50}]
+    result = throughput(url, state="boosted", tables=rows, run_id="night-1")
+    assert result.failed and result.result["field"] == field
+    assert capacity(url, unique_name)[None] == (5, 5)
+
+
 @pytest.mark.parametrize(("args", "field"), [
     ({"read_capacity": -5}, "read_capacity"),
     ({"gsi_write_capacity": 0}, "gsi_write_capacity"),

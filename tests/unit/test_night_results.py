@@ -5,7 +5,6 @@ from __future__ import annotations
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_results import (
     night_failures,
     night_tables,
-    refused_boosts,
     role_view,
 )
 
@@ -27,7 +26,10 @@ def test_role_view_names_each_phases_tables() -> None:
     assert [c["id"] for c in view["clusters_by_engine"]["emr"]] == ["c02"]
     assert view["clusters_by_engine"]["auto"] == []
     # The local engine boosts its own tables around each backup; exports read no capacity.
-    assert view["cluster_boosts"] == [{"name": "b", "rcu": 5, "boost_rcu": 9}, {"name": "d", "rcu": 5, "boost_rcu": 9}]
+    # Each row is also dynamodb_throughput's `tables` element (name, read_capacity) as it is.
+    assert view["cluster_boosts"] == [{"name": n, "rcu": 5, "boost_rcu": 9, "read_capacity": 9} for n in ("b", "d")]
+    # What the run's last step puts back if anything still holds it: every engine's boosted tables.
+    assert view["boosted_tables"] == ["a", "b", "d"]
     assert view["export_tables"] == ["e", "f"]
 
 
@@ -42,10 +44,3 @@ def test_night_tables_and_failures_read_single_and_looped_results() -> None:
     assert [t["name"] for t in night_tables(registered)] == ["x", "y", "b"]
     assert night_failures(registered) == ["backed up 1 of 2 table(s); failed: y", "cluster c05 did not start"]
     assert night_failures([{"tables": []}]) == []
-
-
-def test_refused_boosts_are_the_failed_items() -> None:
-    boosts = {"results": [{"item": {"name": "b"}, "changed": True},
-                          {"item": {"name": "d"}, "failed": True, "msg": "no decrease left today"}]}
-    assert refused_boosts(boosts) == ["d"]
-    assert refused_boosts({}) == []
