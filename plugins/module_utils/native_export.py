@@ -1,5 +1,7 @@
 """The export engine: DynamoDB's own ExportTableToPointInTime into the backup layout.
 
+`ExportRun` is its engine class, driven by `cluster_engine.watch` like EMR's and Data Pipeline's.
+
 Every table of a run is exported at the same ExportTime into its backup folder,
 `<destination>/<account>/<region>/<table>/<export time>/data/` (DynamoDB adds `AWSDynamoDB/<ExportId>/`
 below it, with `manifest-summary.json`, `manifest-files.json` and `data/*.json.gz`). The export reads
@@ -15,17 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import (
-    PollTimeout,
     describe_table,
-    poll_until,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, S3Store, join, measure
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
@@ -227,6 +225,8 @@ def start(ddb: Any, store: BackupStore, plans: list[TableExport], settings: Expo
             plan.status, plan.item_count = "COMPLETED", plan.manifest["item_count"]
             plan.export_arn = plan.manifest.get("export_arn")
             continue
+        if plan.export_arn:  # already started or found by this call
+            continue
         existing = _find_existing(ddb, s3, plan, plan.export_time)
         if existing is not None:
             _apply(plan, existing)
@@ -257,32 +257,34 @@ def _start_one(ddb: Any, s3: S3Store, plan: TableExport, settings: ExportSetting
     _apply(plan, described)
 
 
-def wait(ddb: Any, store: BackupStore, plans: list[TableExport], settings: ExportSettings,
-         progress: Callable[[list[TableExport]], None] | None = None,
-         sleep: Callable[[float], None] = time.sleep) -> None:
-    """Poll DescribeExport until every export is done or the timeout passes; finish each completed one."""
+class ExportRun:
+    """A night's exports as a `cluster_engine.ClusterEngine`: start starts (or finds) every table's export at
+    its time; poll describes the unfinished ones, starts a failed one again while `retries` last, and records
+    the manifest of each completed one (a damaged one fails instead); there is nothing to clean up."""
 
-    def finished() -> bool | None:
-        for plan in plans:
+    def __init__(self, ddb: Any, store: BackupStore, plans: list[TableExport], settings: ExportSettings) -> None:
+        self.ddb, self.store, self.plans, self.settings = ddb, store, plans, settings
+
+    def start(self) -> bool:
+        start(self.ddb, self.store, self.plans, self.settings)
+        return any(plan.started for plan in self.plans)
+
+    def poll(self) -> list[TableOutcome]:
+        for plan in self.plans:
             if plan.status not in DONE and plan.export_arn:
-                _apply(plan, _describe(ddb, plan.export_arn))
-                if plan.status == "FAILED" and plan.attempts <= settings.retries:  # DynamoDB's failure: try again
+                _apply(plan, _describe(self.ddb, plan.export_arn))
+                if plan.status == "FAILED" and plan.attempts <= self.settings.retries:  # DynamoDB's: try again
                     plan.history.append(f"{plan.export_arn}: {plan.failure}")
-                    _start_one(ddb, _s3_store(store), plan, settings, attempt=plan.attempts + 1)
+                    _start_one(self.ddb, _s3_store(self.store), plan, self.settings, attempt=plan.attempts + 1)
             if plan.status == "COMPLETED" and plan.manifest is None:
                 try:
-                    finish(ddb, store, plan)
+                    finish(self.ddb, self.store, plan)
                 except HippolyteError as exc:  # data that does not check out is a failed backup, not a good one
                     plan.status, plan.failure = "FAILED", str(exc)
-        if progress:
-            progress(plans)
-        return True if all(p.status in DONE for p in plans) else None
+        return [plan.outcome() for plan in self.plans]
 
-    try:  # without wait: one look, then the plans as they stand
-        poll_until(finished, settings.wait_timeout_s if settings.wait else 0, settings.poll_interval_s,
-                   "waiting for the exports", sleep=sleep)
-    except PollTimeout:
-        return
+    def finish(self) -> bool:
+        return False
 
 
 # ------------------------------------------------------------------ finishing a completed export
@@ -374,12 +376,3 @@ def finish(ddb: Any, store: BackupStore, plan: TableExport) -> None:
                          started=_iso(described.get("StartTime") or described.get("ExportTime")),
                          finished=_iso(described.get("EndTime")), files=data_files)
     plan.manifest, plan.item_count, plan.wrote_manifest = doc, doc["item_count"], True
-
-
-def export_tables(ddb: Any, store: BackupStore, tables: list[str], region: str, settings: ExportSettings,
-                  progress: Callable[[list[TableExport]], None] | None = None) -> list[TableExport]:
-    """Validate, start (or pick up) and, when settings.wait, watch every table's export to its end."""
-    plans = prepare(ddb, store, tables, region, settings)
-    start(ddb, store, plans, settings)
-    wait(ddb, store, plans, settings, progress)
-    return plans

@@ -208,14 +208,17 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cluster_engine import engine_result, seconds_left
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cluster_engine import (
+    engine_result,
+    seconds_left,
+    watch,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.native_export import (
+    ExportRun,
     ExportSettings,
     prepare,
-    start,
     utc_now,
-    wait,
 )
 
 ARGUMENT_SPEC = dict(
@@ -254,11 +257,10 @@ def main():
         module.exit_json(changed=True, export_time=at, exports=[plan.result() for plan in plans],
                          msg=f"would export {len(plans)} table(s) at {at} (check mode: nothing started)")
 
-    run_or_fail(module, lambda: start(ddb, store, plans, settings))
     sleep = stoppable_sleep(watch_controller(module))
-    run_or_fail(module, lambda: wait(ddb, store, plans, settings, sleep=sleep))
-    outcomes = [plan.outcome() for plan in plans]
-    failed, out = engine_result(outcomes, all(o.done for o in outcomes), settings.wait, timeout, f"exports at {at}",
+    outcomes, done, _changed = run_or_fail(module, lambda: watch(
+        ExportRun(ddb, store, plans, settings), settings.wait, timeout, settings.poll_interval_s, sleep=sleep))
+    failed, out = engine_result(outcomes, done, settings.wait, timeout, f"exports at {at}",
                                 changed=any(plan.started or plan.wrote_manifest for plan in plans), export_time=at,
                                 exports=[plan.result() for plan in plans])
     (module.fail_json if failed else module.exit_json)(**out)

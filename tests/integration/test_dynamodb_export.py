@@ -22,6 +22,7 @@ from botocore.stub import Stubber
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import native_export
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cluster_engine import watch
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import encode_line
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import RestoreSettings, restore_backup
@@ -182,6 +183,12 @@ def _description(arn: str, status: str, table_arn: str, **extra: Any) -> dict[st
                                   "ExportTime": datetime(2026, 11, 22, 1, tzinfo=UTC), **extra}}
 
 
+def _watch(ddb: Any, store: Any, plans: list[Any], settings: Any, sleep: Any) -> None:
+    """What the module does once its exports are known: the shared watch over the export engine."""
+    watch(native_export.ExportRun(ddb, store, plans, settings), settings.wait, settings.wait_timeout_s,
+          settings.poll_interval_s, sleep=sleep)
+
+
 def test_monitoring_until_completed_and_failed_with_native_manifests(moto_server: Any, unique_name: str) -> None:
     """DescribeExport answers are stubbed (moto finishes at once and never fails); S3 is moto's."""
     real, s3 = _setup(moto_server, unique_name)
@@ -215,7 +222,7 @@ def test_monitoring_until_completed_and_failed_with_native_manifests(moto_server
                                                       FailureMessage="Access Denied"), {"ExportArn": arns[broken]})
     slept: list[float] = []
     with stub:
-        native_export.wait(ddb, store, plans, settings, sleep=slept.append)
+        _watch(ddb, store, plans, settings, sleep=slept.append)
         stub.assert_no_pending_responses()
 
     assert slept == [5]  # one poll interval between the two rounds
@@ -250,7 +257,7 @@ def test_a_data_file_that_does_not_match_the_native_md5_fails_the_table(moto_ser
     with Stubber(ddb) as stub:
         stub.add_response("describe_export", _description(arn, "COMPLETED", plan.schema["TableArn"]),
                           {"ExportArn": arn})
-        native_export.wait(ddb, store, [plan], settings, sleep=lambda _: None)
+        _watch(ddb, store, [plan], settings, sleep=lambda _: None)
     assert plan.status == "FAILED" and "md5 differs" in (plan.failure or "")
     assert not store.exists(f"{plan.folder}/hippolyte-manifest.json")
 
@@ -270,7 +277,7 @@ def test_an_export_time_before_the_pitr_window_is_refused(moto_server: Any, uniq
     store = open_store(f"s3://{unique_name}/dynamodb", s3)
     settings = native_export.ExportSettings(run_id="r", export_time=datetime(2020, 1, 1, tzinfo=UTC))
     with pytest.raises(InputError, match="earliest restorable time") as err:
-        native_export.export_tables(ddb, store, [unique_name], REGION, settings)
+        native_export.prepare(ddb, store, [unique_name], REGION, settings)
     assert err.value.field == "export_time"
     arn = ddb.describe_table(TableName=unique_name)["Table"]["TableArn"]
     assert ddb.list_exports(TableArn=arn)["ExportSummaries"] == [] and _keys(s3, unique_name) == []
@@ -351,7 +358,7 @@ def test_a_failed_export_is_retried_and_only_the_good_attempt_is_recorded(moto_s
             "ClientToken": native_export.client_token("night-5", f"{unique_name}#2")})
         stub.add_response("describe_export", _description(second, "COMPLETED", table_arn), {"ExportArn": second})
         stub.add_response("describe_export", _description(second, "COMPLETED", table_arn), {"ExportArn": second})
-        native_export.wait(ddb, store, [plan], settings, sleep=lambda _: None)
+        _watch(ddb, store, [plan], settings, sleep=lambda _: None)
         stub.assert_no_pending_responses()
     assert plan.status == "COMPLETED" and plan.attempts == 2 and plan.export_arn == second
     assert plan.result()["retried_failures"] == [f"{first}: UNKNOWN: internal error"]
