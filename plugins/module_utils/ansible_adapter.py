@@ -19,6 +19,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.answer_checksum
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import (
     failed_call_message,
     name_resources_in_errors,
+    parse_arn,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
@@ -154,6 +155,23 @@ def caller_account(module: AnsibleAWSModule) -> str:
             raise InputError("bucket_owner", "the endpoint answers no STS call, so the account of these "
                              "credentials is unknown", "set bucket_owner to the account that owns the bucket") from exc
         raise
+
+
+def credentials_account(module: AnsibleAWSModule) -> str:
+    """The account of the module's credentials; where the endpoint answers no STS call (a DynamoDB
+    stand-in), the account in a table's ARN, which is where that table's backups go."""
+    try:
+        return caller_account(module)
+    except InputError:
+        ddb = aws_client(module, "dynamodb")
+        names = ddb.list_tables(Limit=1).get("TableNames", [])
+        if not names:
+            raise InputError("account_id", "the endpoint answers no STS call and holds no table",
+                             "set account_id") from None
+        arn = parse_arn(ddb.describe_table(TableName=names[0])["Table"]["TableArn"])
+        if arn is None:
+            raise InputError("account_id", f"table {names[0]} has no usable ARN", "set account_id") from None
+        return arn.account
 
 
 def run_or_fail(module: AnsibleAWSModule, action: Callable[[], T]) -> T:

@@ -26,11 +26,15 @@ UNSUPPORTED_CALL_CODES = ("UnknownOperationException", "UnrecognizedClientExcept
 
 
 def error_code(exc: BaseException) -> str:
-    """The AWS error code of a botocore ClientError ("" for anything else)."""
+    """The AWS error code of a botocore ClientError ("" for anything else); its HTTP status when the answer
+    named none (botocore's `Unknown`: a server that does not speak the API at all, such as a DynamoDB
+    stand-in asked an STS question)."""
     response: Any = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""
+    if not isinstance(response, dict):
+        return ""
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return str(status) if code in ("", "Unknown") and status else code
 
 
 def is_error(exc: BaseException, *codes: str) -> bool:

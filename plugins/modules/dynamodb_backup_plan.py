@@ -52,6 +52,11 @@ options:
         C(warm_read_units) (an on-demand table's warm read throughput, read units per second).
     type: list
     elements: dict
+  starts_at:
+    description:
+      - Plan as if the run started at this time (ISO 8601 with an offset), for a what-if or a plan made ahead
+        of its night. By default now, so a run started inside its window plans only what is left of it.
+    type: str
   window:
     description:
       - The nightly backup window; it may cross midnight (C(22:00) to C(06:00)). A zero-length window is
@@ -165,6 +170,7 @@ EXAMPLES = r"""
     window: {start: "00:00", end: "05:00"}
     engine: emr
     model: {instance_hour_usd: 0.30}
+    starts_at: "2026-11-23T00:00:00+00:00"  # the whole window, whatever the time now
 """
 
 RETURN = r"""
@@ -340,6 +346,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     aws_client,
     run_or_fail,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_results import role_view
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_report import gantt_svg, markdown
@@ -362,6 +369,7 @@ ARGUMENT_SPEC = dict(
     include=dict(type="list", elements="str", default=["*"]),
     exclude=dict(type="list", elements="str", default=[]),
     tables=dict(type="list", elements="dict"),
+    starts_at=dict(type="str"),
     window=dict(type="dict", default={"start": "00:00", "end": "07:00", "timezone": "UTC"}, options=dict(
         start=dict(type="str", default="00:00"),
         end=dict(type="str", default="07:00"),
@@ -428,7 +436,8 @@ def main():
         p["model"] = dict(p["model"], auto_cluster_engine=usable_cluster_engine(aws_client(module, "datapipeline")))
     # Whole seconds: the role reads `starts_at` with a seconds-only format, and a run started inside the
     # window starts its plan now.
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = (run_or_fail(module, lambda: parse_time(p["starts_at"], "starts_at")) if p["starts_at"]
+           else datetime.now(UTC)).replace(microsecond=0)
     opens, starts_at, settings = run_or_fail(module, lambda: settings_from(p, now))
     plan, discovery_warnings = run_or_fail(module, lambda: plan_from(module, settings))
     plan.warnings[:0] = discovery_warnings

@@ -1,0 +1,219 @@
+#!/usr/bin/python
+# Copyright: Hippolyte for Ansible developers
+# Apache License 2.0 (see LICENSE)
+
+DOCUMENTATION = r"""
+module: backup_lease
+short_description: Take or give back the one-run-at-a-time lease of an account and region
+version_added: 0.3.0
+description:
+  - Two backup runs of the same account and region at once (cron and AWX, a slow night and the next) would
+    boost the same tables twice and put each other's capacity back. A run takes this lease before it changes
+    anything and gives it back when it ends; the backup role does both.
+  - The lease is an object in the destination,
+    C(<destination>/<account>/<region>/@hippolyte-lease/<generation>/lease.json), holding the run id, the
+    holder, when it was taken and until when it holds, and the machine and process of the Ansible controller
+    that took it. Each lease is a new generation created with an exclusive write (S3 C(If-None-Match),
+    file:// C(O_EXCL)), so of two runs asking at the same moment exactly one gets it.
+  - O(state=held) takes the lease when there is none, or when the newest has expired (RV(how) C(expired)), or
+    when it was taken by a controller on this same machine whose process is gone (C(controller gone), a
+    killed or crashed run), or when O(break_lease=true) (C(broken)). Otherwise the task fails, naming the
+    run that holds it and until when, after waiting up to O(wait_s) for it to be given back.
+  - O(state=released) gives back the lease taken with O(nonce) (nothing happens when it is no longer held).
+author:
+  - Hippolyte for Ansible developers
+options:
+  state:
+    description: V(held) takes the lease, V(released) gives it back.
+    type: str
+    choices: [held, released]
+    default: held
+  run_id:
+    description: The run asking; stored in the lease and shown to any other run that finds it.
+    type: str
+    required: true
+  holder:
+    description: Who asks, as shown to other runs (the role passes the inventory host). Default this machine's name.
+    type: str
+  account_id:
+    description:
+      - The account whose tables the run backs up. By default the account of the credentials (STS), or, where
+        the endpoint answers no STS call, the account in a table's ARN.
+    type: str
+  expires_at:
+    description:
+      - Until when the lease holds without being given back (ISO 8601 with an offset), for example the plan's
+        C(deadline) plus a margin. Required with O(state=held) unless O(hold_s) is given.
+    type: str
+  hold_s:
+    description: Seconds from now the lease holds, instead of O(expires_at).
+    type: int
+  wait_s:
+    description: With O(state=held), seconds to wait for a lease held by another run to be given back (0 fails at once).
+    type: int
+    default: 0
+  poll_interval:
+    description: Seconds between two looks at a held lease while waiting.
+    type: int
+    default: 15
+  break_lease:
+    description:
+      - Take the lease even though another run holds it. Only for a run known to be dead on another machine
+        (a dead run on this machine is recognised without it); the report names the lease broken.
+    type: bool
+    default: false
+  nonce:
+    description: With O(state=released), the RV(lease.nonce) of the lease this run took.
+    type: str
+extends_documentation_fragment:
+  - hippolyte.dynamodb.destination
+  - hippolyte.dynamodb.assume_role
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - hippolyte.dynamodb.requirements
+attributes:
+  check_mode:
+    support: full
+    details: Reads the newest lease and says whether it would be taken or given back; writes nothing.
+  diff_mode:
+    support: none
+  idempotent:
+    support: partial
+    details: Taking is not repeatable by design (a second take is another run); giving back twice changes nothing.
+notes:
+  - Needs C(s3:PutObject), C(s3:GetObject), C(s3:ListBucket) and C(s3:DeleteObject) on the destination, and
+    C(sts:GetCallerIdentity) (or C(dynamodb:ListTables) and C(dynamodb:DescribeTable)) to find the account.
+"""
+
+EXAMPLES = r"""
+- name: Take the account's lease until the window closes, waiting up to 10 minutes for another run
+  hippolyte.dynamodb.backup_lease:
+    state: held
+    run_id: nightly-20261123
+    holder: payments-prod-eu
+    destination: s3://acme-ddb-backups/dynamodb
+    expires_at: "2026-11-23T08:00:00+00:00"
+    wait_s: 600
+  register: lease
+
+- name: Give it back
+  hippolyte.dynamodb.backup_lease:
+    state: released
+    run_id: nightly-20261123
+    destination: s3://acme-ddb-backups/dynamodb
+    nonce: "{{ lease.lease.nonce }}"
+"""
+
+RETURN = r"""
+lease:
+  description: The lease this task took (O(state=held)), or the one that holds it when refused.
+  returned: always
+  type: dict
+  sample: {"run_id": "nightly-20261123", "holder": "payments-prod-eu", "taken_at": "2026-11-23T00:00:02+00:00",
+           "expires_at": "2026-11-23T08:00:00+00:00", "generation": 3, "nonce": "9f1c...", "host": "awx-task-1",
+           "boot_id": "0b4f...", "controller_pid": 4242, "controller_start": "987654"}
+url:
+  description: Where the lease is stored.
+  returned: when a lease was taken
+  type: str
+  sample: s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/@hippolyte-lease/00000003/lease.json
+how:
+  description:
+    - How it was taken - C(free), C(expired), C(controller gone) (a dead run on this machine), C(broken)
+      (O(break_lease)).
+  returned: when a lease was taken
+  type: str
+  sample: free
+taken_over:
+  description: The lease this one replaced (expired, dead or broken), else null.
+  returned: when a lease was taken
+  type: dict
+account_id:
+  description: The account the lease is for.
+  returned: always
+  type: str
+  sample: "111111111111"
+"""
+
+import socket
+from datetime import UTC, datetime, timedelta
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
+    ASSUME_ROLE_OPTIONS,
+    DESTINATION_OPTIONS,
+    AnsibleAWSModule,
+    credentials_account,
+    destination_store,
+    run_or_fail,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.run_lease import (
+    LeaseHeld,
+    lease_folder,
+    newest,
+    release,
+    take,
+    take_waiting,
+)
+
+ARGUMENT_SPEC = dict(
+    state=dict(type="str", choices=["held", "released"], default="held"),
+    run_id=dict(type="str", required=True),
+    holder=dict(type="str"),
+    account_id=dict(type="str"),
+    expires_at=dict(type="str"),
+    hold_s=dict(type="int"),
+    wait_s=dict(type="int", default=0),
+    poll_interval=dict(type="int", default=15),
+    break_lease=dict(type="bool", default=False),
+    nonce=dict(type="str", no_log=False),
+    **DESTINATION_OPTIONS,
+    **ASSUME_ROLE_OPTIONS,
+)
+
+
+def _expiry(p, now):
+    if p["hold_s"] is not None:
+        return now + timedelta(seconds=p["hold_s"])
+    return parse_time(p["expires_at"], "expires_at")
+
+
+def main():
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+                              mutually_exclusive=[("expires_at", "hold_s")],
+                              required_if=[("state", "held", ["expires_at", "hold_s"], True),
+                                           ("state", "released", ["nonce"])])
+    p = module.params
+    now = datetime.now(UTC).replace(microsecond=0)
+    expires = run_or_fail(module, lambda: _expiry(p, now)) if p["state"] == "held" else None
+    account = p["account_id"] or run_or_fail(module, lambda: credentials_account(module))
+    store = run_or_fail(module, lambda: destination_store(module))
+    folder = run_or_fail(module, lambda: lease_folder(account, module.region))
+    if module.check_mode:
+        _, current = run_or_fail(module, lambda: newest(store, folder))
+        module.exit_json(changed=True, account_id=account, lease=current.__dict__ if current else None,
+                         msg=f"would {'take' if p['state'] == 'held' else 'give back'} the lease (check mode)")
+    if p["state"] == "released":
+        given = run_or_fail(module, lambda: release(store, account, module.region, p["nonce"]))
+        module.exit_json(changed=given, account_id=account, lease=None,
+                         msg="lease given back" if given else "this run's lease is not held any more")
+    def attempt():
+        try:
+            return take_waiting(lambda: take(store, account, module.region, p["run_id"],
+                                             p["holder"] or socket.gethostname(), expires,
+                                             datetime.now(UTC).replace(microsecond=0), p["break_lease"]),
+                                p["wait_s"], p["poll_interval"])
+        except LeaseHeld as exc:  # the answer, not an error of this module
+            return exc
+
+    taken = run_or_fail(module, attempt)
+    if isinstance(taken, LeaseHeld):
+        module.fail_json(msg=str(taken), field="lease", account_id=account, lease=taken.holder.__dict__)
+    module.exit_json(changed=True, account_id=account, lease=taken.lease.__dict__, url=taken.url, how=taken.how,
+                     taken_over=taken.taken_over.__dict__ if taken.taken_over else None,
+                     msg=f"lease taken ({taken.how})" + (f", replacing {taken.taken_over.describe()}"
+                                                         if taken.taken_over else ""))
+
+
+if __name__ == "__main__":
+    main()
