@@ -24,7 +24,7 @@ description:
   - Names read back from the listing are used only when they are what the backup layout writes (a 12-digit
     account, a region, a table name DynamoDB accepts, a folder time); anything else is skipped.
 author:
-  - Hippolyte for Ansible developers
+  - Hippolyte for Ansible developers (!UNKNOWN)
 options:
   state:
     description: What to do with the selected backups.
@@ -90,6 +90,7 @@ options:
     type: int
     default: 24
 extends_documentation_fragment:
+  - hippolyte.dynamodb.attributes
   - hippolyte.dynamodb.destination
   - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
