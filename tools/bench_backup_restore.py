@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark of the local engine on dynalite: prints figures, asserts nothing (run with `make bench`).
 
 On one table of ITEMS items of about 200 bytes, in the same run:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Start and stop the local AWS stand-ins (moto server, dynalite) on free 127.0.0.1 ports.
 
 Used by the test fixtures, the demo and the benchmarks. Not part of the shipped collection:
