@@ -2,6 +2,8 @@
 # Copyright: Hippolyte for Ansible developers
 # Apache License 2.0 (see LICENSE)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: dynamodb_throughput
 short_description: Raise a DynamoDB table's capacity for a job, and always put it back
