@@ -95,7 +95,7 @@ def stop_pid(pid: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
+            done, _status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:  # not our child (stopped from another process): poll for existence
             done = 0 if _alive(pid) else pid
         if done:

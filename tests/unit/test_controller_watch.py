@@ -70,7 +70,7 @@ def test_other_processes_are_not_entry_points(argv: list[str]) -> None:
 
 
 def test_a_reused_pid_is_not_the_same_process() -> None:
-    _, _, start_time = _stat(os.getpid()) or ("", 0, "")
+    _state, _parent, start_time = _stat(os.getpid()) or ("", 0, "")
     assert is_alive(Process(os.getpid(), start_time))
     assert not is_alive(Process(os.getpid(), str(int(start_time) + 1)))
 
