@@ -5,8 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 COLLECTIONS := build/collections
 LINK := $(COLLECTIONS)/ansible_collections/hippolyte/dynamodb
+# ansible-test needs a real (not symlinked) ansible_collections/<namespace>/<name> tree: a copy, made by
+# tools/ansible_test_tree.py with amazon.aws beside it and the offline pip bootstrap ansible-test expects.
+ANSIBLE_TEST_ROOT := build/ansible-test/ansible_collections/hippolyte/dynamodb
+ANSIBLE_TEST := cd $(ANSIBLE_TEST_ROOT) && PATH="$(CURDIR)/$(BIN):$$PATH" ansible-test
 
-.PHONY: setup demo test lint bench bench-plan bench-fleet bench-faults clean
+.PHONY: setup demo test sanity units ansible-test-tree lint bench bench-plan bench-fleet bench-faults clean
 
 setup: $(VENV)/.installed node_modules/.installed $(LINK)
 
@@ -28,8 +32,21 @@ $(LINK):
 demo: setup
 	$(BIN)/python tools/demo.py
 
-test: setup
+test: setup sanity units
 	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
+
+# What Galaxy and Automation Hub run on a collection, offline (the Python 3.11 of .venv, no containers). Every
+# sanity test runs; the only ignores are in tests/sanity/ignore-2.19.txt, each with its reason.
+sanity: ansible-test-tree
+	$(ANSIBLE_TEST) sanity --local --python 3.11
+
+# tests/unit through ansible-test's own pytest set-up (collection loader, its pytest.ini); `make test` also
+# runs them with the rest of tests/.
+units: ansible-test-tree
+	$(ANSIBLE_TEST) units --local --python 3.11
+
+ansible-test-tree: setup
+	$(BIN)/python tools/ansible_test_tree.py
 
 lint: setup
 	$(BIN)/python -m pytest tests/test_lint.py

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark of the local engine on dynalite: prints figures, asserts nothing (run with `make bench`).
 
 On one table of ITEMS items of about 200 bytes, in the same run:
@@ -156,7 +155,7 @@ def timed_threads(target: Any, count: int) -> tuple[float, float]:
 def timed(cmd: list[str]) -> float:
     start = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True, env=dict(os.environ, AWS_ACCESS_KEY_ID=KEY,
-                                                                 AWS_SECRET_ACCESS_KEY=SECRET))
+                                                                  AWS_SECRET_ACCESS_KEY=SECRET))
     return time.perf_counter() - start
 
 
@@ -239,7 +238,7 @@ def run(url: str, work: Path, count: int, rss_sizes: list[int]) -> None:
             ("raw loader limit (4 threads, pre-built bodies)", load_limit, load_cpu),
             ("hippolyte restore (load)", restore, restore_cpu),
             ("dynamodump restore", dump_restore, None)]
-    width = max(len(name) for name, _, _ in rows)
+    width = max(len(name) for name, _rate, _cpu in rows)
     for name, rate, cpu_us in rows:
         cpu_text = f"  {cpu_us:6.1f} µs CPU/item" if cpu_us is not None else ""
         print(f"{name:<{width}}  {rate:>9,.0f} items/s{cpu_text}")

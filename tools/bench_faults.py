@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Fault bench (run with `make bench-faults`): backups and restores through a proxy injecting faults.
 
 RUNS seeded runs alternate moto server and dynalite, file:// and s3:// destinations; each run draws a

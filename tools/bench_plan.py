@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Planning benchmark: generated long-tailed fleets of 100, 1,000 and 10,000 tables.
 
 For each fleet it prints, with every table on the cluster engine (like for like with the seed),

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The demo behind `make demo`: a real nightly backup and a restore, against local AWS stand-ins.
 
 1. builds the collection and installs it into demo-output/collections,

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Start and stop the local AWS stand-ins (moto server, dynalite) on free 127.0.0.1 ports.
 
 Used by the test fixtures, the demo and the benchmarks. Not part of the shipped collection:
@@ -96,7 +95,7 @@ def stop_pid(pid: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
+            done, _status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:  # not our child (stopped from another process): poll for existence
             done = 0 if _alive(pid) else pid
         if done:

@@ -89,7 +89,7 @@ class BatchWriter:
 
     def close(self) -> None:
         """Wait for every queued item to be written; raises if any writer failed."""
-        for _ in self._threads:
+        for _writer in self._threads:
             self._queue.put(None)
         for thread in self._threads:
             thread.join()

@@ -125,7 +125,7 @@ def scalable_targets(aas: Any, table: str, keys: list[ResourceKey]) -> dict[tupl
                 for dim in DIMENSIONS:
                     if target["ScalableDimension"] == _scalable_dimension(target["ResourceId"], dim):
                         found[(by_id[target["ResourceId"]], dim)] = (int(target["MinCapacity"]),
-                                                                      int(target["MaxCapacity"]))
+                                                                     int(target["MaxCapacity"]))
     return found
 
 
@@ -430,7 +430,7 @@ def reconcile(ddb: Any, aas: Any | None, settings: Settings, only: str | None = 
         "pending": sorted(({"table": f.name, **p} for f in restored for p in f.detail["pending"]),
                           key=lambda p: p["table"]),
         "left_alone": sorted(({"table": f.name, **f.detail} for f in found if f.outcome == "skipped"),
-                          key=lambda p: p["table"]),
+                             key=lambda p: p["table"]),
         "held": sorted(({"table": f.name, **f.detail} for f in found if f.outcome == "held"),
                        key=lambda p: p["table"]),
         "errors": sorted(({"table": f.name, **f.detail} for f in found if f.outcome == "failed"),

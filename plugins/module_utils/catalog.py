@@ -195,4 +195,3 @@ def scan_catalog(store: BackupStore, selection: Selection, workers: int = 8) -> 
 
     with ThreadPoolExecutor(max(1, workers)) as pool:
         return list(pool.map(entry, refs))
-

@@ -187,6 +187,7 @@ def write_manifest(store: BackupStore, folder: str, extra: dict[str, Any] | None
 
     `fields` are `manifest.build_manifest`'s, `extra` the engine's own additions. A second writer of the
     same manifest fails (exclusive put) rather than rewriting what another run recorded."""
-    doc = {**manifest_file.build_manifest(**fields), **(extra or {})}
+    # pylint cannot see that `fields` carries build_manifest's keyword-only arguments.
+    doc = {**manifest_file.build_manifest(**fields), **(extra or {})}  # pylint: disable=missing-kwoa
     store.put_bytes(join(folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc), exclusive=True)
     return doc

@@ -154,7 +154,6 @@ class _Night:
             outcome.finished_at = utc_now().isoformat()
         return outcome
 
-
     def keep_earlier(self, table: LaneTable, outcome: TableOutcome) -> bool:
         """A complete backup taken since the window opened (a rerun of the same night) is kept as this
         night's; False when there is none, or when the table cannot be looked at (the backup then says why)."""

@@ -75,7 +75,7 @@ def split_page(body: bytes) -> PageLines | None:
                 items = [json.dumps(json.loads(item), ensure_ascii=False, separators=(",", ":")) for item in items]
             lines = '{"Item":' + '}\n{"Item":'.join(items) + "}\n" if items else ""
             return PageLines((text[:pos] + "[]" + text[end:]).encode(), lines, len(items))
-        _, pos = _decode(text, pos)
+        _value, pos = _decode(text, pos)
         pos = _skip(text, pos)
         if text[pos:pos + 1] == ",":
             pos = _skip(text, pos + 1)

@@ -189,7 +189,7 @@ def _file_entry(store: BackupStore, key: str, folder: str) -> manifest_file.Data
 
 
 def _record_one(ddb: Any, store: BackupStore, status: TableStatus, account: str, region: str,
-                   started: datetime, finished: datetime) -> dict[str, Any]:
+                started: datetime, finished: datetime) -> dict[str, Any]:
     """hippolyte-manifest.json of a finished export, from the files really in its data/ folder."""
     data = join(status.folder, "data")
     keys = data_files(store.list_files(data), data, CONNECTOR)

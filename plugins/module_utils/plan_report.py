@@ -117,7 +117,7 @@ def gantt_svg(plan: dict[str, Any]) -> str:
                  f"{t['name']}: {_clock(t['start_offset_s'])} to {_clock(t['start_offset_s'] + t['duration_s'])}")
                 for t in cluster["tables"]]
         if cluster["engine"] == "export":
-            rows += [(cluster["id"], [bar]) for bar in bars]
+            rows += [(cluster["id"], [one]) for one in bars]
             continue
         first = min((t["start_offset_s"] for t in cluster["tables"]), default=cluster["start_offset_s"])
         if first > cluster["start_offset_s"]:

@@ -163,7 +163,7 @@ class Window:
         if day is None:
             start, end = _clock("window.start", self.start), _clock("window.end", self.end)
             delta = (end.hour * 3600 + end.minute * 60 + end.second) - (start.hour * 3600 + start.minute * 60
-                                                                       + start.second)
+                                                                        + start.second)
             return delta % SECONDS_PER_DAY
         start_at, end_at = self._bounds(day)
         # Aware datetimes in one zone subtract as wall clocks; UTC gives the real elapsed time.
@@ -340,7 +340,7 @@ def first_fit_decreasing(durations: list[int], capacity: int, per_cluster: int) 
 def balanced_fit(durations: list[int], capacity: int, per_cluster: int, clusters: int) -> list[list[int]] | None:
     """Longest first into the least-loaded of exactly `clusters` clusters; None when they cannot hold all."""
     heap = [(0, slot) for slot in range(clusters)]
-    bins: list[list[int]] = [[] for _ in range(clusters)]
+    bins: list[list[int]] = [[] for _cluster in range(clusters)]
     for index in sorted(range(len(durations)), key=lambda i: -durations[i]):
         while heap and len(bins[heap[0][1]]) == per_cluster:
             heapq.heappop(heap)
@@ -693,7 +693,7 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, seed: bool) -> Plan:
 
     in_use = settings.account_rcu_in_use
     if in_use is None:
-        in_use = sum(t.rcu + sum(rcu for _, rcu in t.gsis) for t in tables if not t.on_demand)
+        in_use = sum(t.rcu + sum(rcu for _index, rcu in t.gsis) for t in tables if not t.on_demand)
     headroom = max(0, model.account_max_rcu - in_use)
     # Tables that cannot fit without a boost take the account's headroom first, smallest need first.
     candidates.sort(key=lambda c: (any(o.added_rcu == 0 for o in c.options),
@@ -710,7 +710,7 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, seed: bool) -> Plan:
             continue
         headroom -= pick.added_rcu
         chosen.append((candidate, pick))
-    if settings.account_rcu_in_use is None and any(o.added_rcu for _, o in chosen):
+    if settings.account_rcu_in_use is None and any(o.added_rcu for _candidate, o in chosen):
         warnings.append("account read capacity in use is unknown: boost headroom counts only the planned tables")
 
     by_engine: dict[str, list[PlannedTable]] = {}
@@ -804,7 +804,7 @@ def _fit_controller(planned: list[PlannedTable], settings: PlanSettings,
 
 def _pack_engine(engine: str, planned: list[PlannedTable], settings: PlanSettings, seed: bool,
                  packing: dict[str, dict[str, Any]]) -> list[Cluster]:
-    bootstrap, _ = _timing(engine, settings.model)
+    bootstrap, _per_table = _timing(engine, settings.model)
     capacity = settings.window_s - bootstrap
     per_cluster = settings.tables_per_cluster(engine)
     durations = [p.option.duration_s for p in planned]
@@ -869,5 +869,3 @@ def _cost(clusters: list[Cluster], settings: PlanSettings) -> dict[str, float]:
             totals["on_demand_reads"] += reads
             totals["exports"] += export
     return totals
-
-

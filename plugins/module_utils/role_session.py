@@ -96,4 +96,3 @@ def assumed_role_session(role: RoleToAssume, base: boto3.session.Session, region
     core = botocore.session.Session()
     core.register_component("credential_provider", botocore.credentials.CredentialResolver([Assumed()]))
     return boto3.session.Session(botocore_session=core, region_name=region)
-

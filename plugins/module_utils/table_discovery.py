@@ -173,7 +173,7 @@ def discover(ddb: Any, aas: Any, include: list[str], exclude: list[str], workers
                 vanished.append(name)
             continue
         info = table_info(description, pitr, scaling.get(name))
-        in_use += info.rcu + sum(rcu for _, rcu in info.gsis)
+        in_use += info.rcu + sum(rcu for _index, rcu in info.gsis)
         if name in selected and not is_valid_table_name(name):
             unplannable.append({"name": name, "reason": "not a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ - .), "
                                 "so no backup folder can be named after it"})

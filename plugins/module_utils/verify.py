@@ -13,8 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError
-
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import (
     BackupStore,
@@ -74,6 +72,8 @@ def _check_file(store: BackupStore, folder: str, data_file: manifest_file.DataFi
         return _FileCheck(Damage(where, "missing: the manifest lists it, the folder does not hold it"), 0)
     if listed_size != data_file.bytes:
         return _FileCheck(Damage(where, f"size is {listed_size} bytes, the manifest says {data_file.bytes}"), 0)
+    from botocore.exceptions import BotoCoreError  # imported here: adapters report a missing botocore
+
     items = None
     try:
         try:
@@ -122,7 +122,7 @@ def verify_entries(store: BackupStore, entries: Sequence[CatalogEntry], workers:
         checks = list(pool.map(lambda job: _check_file(store, job[1], job[2], job[3], count_items=True), jobs))
     damage: dict[int, list[Damage]] = {i: [] for i in range(len(entries))}
     read: dict[int, int] = dict.fromkeys(range(len(entries)), 0)
-    for (index, *_), check in zip(jobs, checks, strict=True):
+    for (index, *_job), check in zip(jobs, checks, strict=True):
         read[index] += check.bytes_read
         if check.damage:
             damage[index].append(check.damage)

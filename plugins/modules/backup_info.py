@@ -9,7 +9,7 @@ version_added: 0.1.0
 description:
   - Reads the catalog of O(destination) with one recursive listing (on S3 one paginated C(ListObjectsV2)
     without delimiter) and one read of each complete backup's manifest, in parallel; no call per object.
-  - O(state=list) returns every backup per account, region and table with its time, engine, data format,
+  - O(state=listed) returns every backup per account, region and table with its time, engine, data format,
     items, bytes, age, and whether it is complete (its manifest was written) or incomplete.
   - O(state=verified) re-reads every data file of the selected complete backups (streamed, in parallel) and
     checks its size, sha256 and item count against the manifest. Each backup is C(ok) or C(damaged), with the
@@ -24,13 +24,13 @@ description:
   - Names read back from the listing are used only when they are what the backup layout writes (a 12-digit
     account, a region, a table name DynamoDB accepts, a folder time); anything else is skipped.
 author:
-  - Hippolyte for Ansible developers
+  - Hippolyte for Ansible developers (!UNKNOWN)
 options:
   state:
     description: What to do with the selected backups.
     type: str
-    choices: [list, verified, pruned]
-    default: list
+    choices: [listed, verified, pruned]
+    default: listed
   tables:
     description: Table name patterns (shell globs matching the whole name, case-sensitive).
     type: list
@@ -90,6 +90,7 @@ options:
     type: int
     default: 24
 extends_documentation_fragment:
+  - hippolyte.dynamodb.attributes
   - hippolyte.dynamodb.destination
   - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
@@ -105,7 +106,7 @@ attributes:
   idempotent:
     support: full
     details: >-
-      O(state=list) and O(state=verified) change nothing; O(state=pruned) run again deletes nothing more
+      O(state=listed) and O(state=verified) change nothing; O(state=pruned) run again deletes nothing more
       until time moves a backup out of the policy.
 notes:
   - O(state=pruned) needs at least one of O(keep_last), O(keep_daily), O(keep_weekly) or O(keep_monthly).
@@ -226,7 +227,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import I
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.retention import Policy
 
 ARGUMENT_SPEC = dict(
-    state=dict(type="str", choices=["list", "verified", "pruned"], default="list"),
+    state=dict(type="str", choices=["listed", "verified", "pruned"], default="listed"),
     tables=dict(type="list", elements="str", default=["*"]),
     accounts=dict(type="list", elements="str", default=[]),
     regions=dict(type="list", elements="str", default=[]),

@@ -20,7 +20,7 @@ description:
   - Reads every engine's format - C(dynamodb-json) (local engine), C(emr-connector) (Data Pipeline and EMR,
     both line styles) and C(native-export) (export engine) - and imports dynamodump folders (O(dynamodump)).
 author:
-  - Hippolyte for Ansible developers
+  - Hippolyte for Ansible developers (!UNKNOWN)
 options:
   table:
     description:
@@ -94,6 +94,7 @@ options:
     type: int
     default: 300
 extends_documentation_fragment:
+  - hippolyte.dynamodb.attributes
   - hippolyte.dynamodb.destination
   - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
@@ -238,7 +239,7 @@ def main():
             ref = find_backup(store, p["table"], module.region, p["account_id"], at)
             target = check_table_name("target", p["target"] or f"{p['table']}-restored-{ref.taken_at:%Y%m%d-%H%M%S}")
             return store, restore_backup(ddb, store, ref.folder, target, settings, check_mode=module.check_mode,
-                                          stop=stop)
+                                         stop=stop)
 
     store, result = run_or_fail(module, restore)
     module.exit_json(

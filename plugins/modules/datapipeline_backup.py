@@ -24,7 +24,7 @@ description:
     to dry-run a night or prove a definition; each table then carries the local engine's manifest
     (C(dynamodb-json) data, engine C(local)).
 author:
-  - Hippolyte for Ansible developers
+  - Hippolyte for Ansible developers (!UNKNOWN)
 options:
   cluster:
     description:
@@ -158,6 +158,7 @@ options:
     type: int
     default: 4
 extends_documentation_fragment:
+  - hippolyte.dynamodb.attributes
   - hippolyte.dynamodb.cluster_capacity
   - hippolyte.dynamodb.emr_instances
   - hippolyte.dynamodb.destination

@@ -28,7 +28,7 @@ description:
   - The plan is also compared with the seed's rule (next-fit over ascending durations, boosts only where
     needed); the cheaper plan is returned and the other's figures are reported in RV(baseline).
 author:
-  - Hippolyte for Ansible developers
+  - Hippolyte for Ansible developers (!UNKNOWN)
 options:
   include:
     description:
@@ -127,6 +127,7 @@ options:
     description: Write the Markdown report to this file, and the SVG Gantt chart beside it (same name, C(.svg)).
     type: path
 extends_documentation_fragment:
+  - hippolyte.dynamodb.attributes
   - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -216,7 +217,7 @@ export_tables:
   sample: ["events"]
 window_s:
   description:
-    - Seconds planned, from O(window)'s RV(window.starts_at) to its end (less than the window's length when
+    - Seconds planned, from C(starts_at) in RV(window) to its end (less than the window's length when
       the run starts after the window opened, since a late start plans only what is left).
   returned: success
   type: int

@@ -21,7 +21,7 @@ description:
   - Running again with the same O(run_id) and O(export_time) picks up exports already started into
     the same folders instead of starting new ones, and leaves finished ones alone.
 author:
-  - Hippolyte for Ansible developers
+  - Hippolyte for Ansible developers (!UNKNOWN)
 options:
   tables:
     description: Names of the tables to export.
@@ -82,6 +82,7 @@ options:
     description: Account id used in the backup path. By default it is taken from each table's ARN.
     type: str
 extends_documentation_fragment:
+  - hippolyte.dynamodb.attributes
   - hippolyte.dynamodb.destination
   - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules

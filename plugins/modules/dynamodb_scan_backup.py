@@ -25,7 +25,7 @@ description:
     table the plan boosts is boosted just before its backup and put back right after. One failing table
     never stops the others; every table's outcome is returned in RV(tables).
 author:
-  - Hippolyte for Ansible developers
+  - Hippolyte for Ansible developers (!UNKNOWN)
 options:
   table:
     description:
@@ -114,6 +114,7 @@ options:
       - With O(plan), it also names the run in the capacity records of the boosts the lanes hold.
     type: str
 extends_documentation_fragment:
+  - hippolyte.dynamodb.attributes
   - hippolyte.dynamodb.destination
   - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules

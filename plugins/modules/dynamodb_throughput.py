@@ -2,6 +2,8 @@
 # Copyright: Hippolyte for Ansible developers
 # Apache License 2.0 (see LICENSE)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: dynamodb_throughput
 short_description: Raise a DynamoDB table's capacity for a job, and always put it back
@@ -15,7 +17,7 @@ description:
     O(run_id), only a record of that run is put back; another run's is left alone and reported with
     RV(held_by).
   - O(state=reconciled) finds every table of the account and region (or only O(table)) that still
-    carries a record of a run that is over (crashed or killed, its RV(original.hold_until) passed),
+    carries a record of a run that is over (crashed or killed, its RV(hold_until) passed),
     and restores it. Records of other runs still within their hold are left alone and listed in
     RV(held). Run it at the start of every job that boosts.
   - A record names its run (O(run_id)) and holds the table for it until O(hold_s) from the boost.
@@ -37,7 +39,7 @@ description:
     C(<tag_key>), C(<tag_key>:2), ... when longer than 256 characters. See the collection's
     C(docs/throughput.md) for its fields.
 author:
-  - Hippolyte for Ansible developers
+  - Hippolyte for Ansible developers (!UNKNOWN)
 options:
   state:
     description:
@@ -126,6 +128,7 @@ options:
       - Endpoint for Application Auto Scaling when it differs from O(endpoint_url).
     type: str
 extends_documentation_fragment:
+  - hippolyte.dynamodb.attributes
   - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -253,6 +256,11 @@ on_demand:
   returned: when O(state) is not V(reconciled)
   type: bool
   sample: false
+msg:
+  description: Why nothing was done to an on-demand table, or what O(state=reconciled) found and repaired.
+  returned: when the table is on-demand, and with O(state=reconciled)
+  type: str
+  sample: "orders is on-demand (PAY_PER_REQUEST): it has no provisioned capacity to raise"
 next_decrease_slot:
   description:
     - After a boost, the earliest UTC time its restore can decrease every raised resource.

@@ -21,7 +21,7 @@ description:
   - All input is validated before any AWS call. A missing O(subnet_id), more tables than EMR's 256 active
     steps, or a read percentage outside (0, 1] fail the task, and nothing is created.
 author:
-  - Hippolyte for Ansible developers
+  - Hippolyte for Ansible developers (!UNKNOWN)
 options:
   cluster:
     description:
@@ -143,6 +143,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - hippolyte.dynamodb.attributes
   - hippolyte.dynamodb.cluster_capacity
   - hippolyte.dynamodb.emr_instances
   - hippolyte.dynamodb.destination
@@ -255,7 +256,7 @@ steps:
   elements: dict
   contains:
     name: {description: Table name., type: str, returned: always}
-    status: {description: PENDING, RUNNING, COMPLETED, FAILED or CANCELLED., type: str, returned: always}
+    status: {description: "PENDING, RUNNING, COMPLETED, FAILED or CANCELLED.", type: str, returned: always}
     step_id: {description: EMR step id., type: str, returned: always}
     reason: {description: Why the step failed., type: str, returned: always}
     manifest_written: {description: Whether this call wrote the manifest., type: bool, returned: always}

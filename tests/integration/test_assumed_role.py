@@ -119,7 +119,7 @@ def test_credentials_renew_when_the_role_session_ends(moto_server: Any, unique_n
         return [c["access_key_id"] for c in issued_credentials(moto_server.url) if c["session_name"] == unique_name]
 
     create_table(ddb, unique_name, rcu=5)
-    for _ in range(3):
+    for _attempt in range(3):
         assert unique_name in ddb.list_tables()["TableNames"]
     (first,) = issued()  # a fresh 15-minute credential is not re-assumed on every call
     assert set(signed_with) == {first}
@@ -127,7 +127,7 @@ def test_credentials_renew_when_the_role_session_ends(moto_server: Any, unique_n
     clock.ahead = timedelta(seconds=901)  # the first credential has expired
     assert ddb.describe_table(TableName=unique_name)["Table"]["TableStatus"] == "ACTIVE"
 
-    (_, second) = issued()
+    (_first, second) = issued()
     assert signed_with[-1] == second != first
     # The renewed credential is the role's (the table exists only in the role's account), and it lasts.
     clock.ahead += timedelta(seconds=400)

@@ -65,11 +65,11 @@ def live_processes() -> Iterator[tuple[int, int, str]]:
 
 
 def processes_running(needle: str) -> list[int]:
-    return [pid for pid, _, cmdline in live_processes() if needle in cmdline]
+    return [pid for pid, _sid, cmdline in live_processes() if needle in cmdline]
 
 
 def session_processes(session: int) -> list[str]:
-    return [cmdline for _, sid, cmdline in live_processes() if sid == session]
+    return [cmdline for _pid, sid, cmdline in live_processes() if sid == session]
 
 
 def wait_until(condition: Callable[[], Any], timeout_s: float, what: str) -> Any:
@@ -120,7 +120,7 @@ def backup_args(dynalite: Any, table: str, destination: str, **extra: Any) -> di
 
 
 def test_file_backup_stops_and_leaves_nothing(dynalite_server: Any, slow_table: str, tmp_path: Path,
-                                             playbook: Callable[[dict[str, Any]], subprocess.Popen[bytes]]) -> None:
+                                              playbook: Callable[[dict[str, Any]], subprocess.Popen[bytes]]) -> None:
     dest = tmp_path / "dest"
     dest.mkdir()
     proc = playbook(backup_args(dynalite_server, slow_table, f"file://{dest}"))
@@ -137,7 +137,7 @@ def test_file_backup_stops_and_leaves_nothing(dynalite_server: Any, slow_table: 
 
 
 def test_s3_backup_aborts_its_multipart_upload(dynalite_server: Any, moto_server: Any, slow_table: str,
-                                              playbook: Callable[[dict[str, Any]], subprocess.Popen[bytes]]) -> None:
+                                               playbook: Callable[[dict[str, Any]], subprocess.Popen[bytes]]) -> None:
     s3 = client("s3", moto_server.url)
     bucket = f"b-{base64.b32encode(os.urandom(5)).decode().lower()}"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})

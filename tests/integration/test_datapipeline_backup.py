@@ -200,7 +200,7 @@ def test_simulated_success_without_data_is_a_failure_and_timeout_is_reported(mot
     watcher = client("datapipeline", url)
     stubber = Stubber(watcher)
     _stub_poll(stubber, "df-1", [_instance("Export001", "FINISHED")])
-    for _ in range(3):  # polls at t=0, 60 and 100 (the deadline)
+    for _poll in range(3):  # polls at t=0, 60 and 100 (the deadline)
         _stub_poll(stubber, "df-1", [_instance("Export001", "RUNNING")])
     now = [0.0]
     with stubber:

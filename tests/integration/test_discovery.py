@@ -85,7 +85,7 @@ def test_discovers_hundreds_of_tables_across_pages(fleet):
 
 
 def test_descriptions_carry_what_the_planner_needs(fleet):
-    ddb, aas, prefix, _ = fleet
+    ddb, aas, prefix, _plain = fleet
     found = {t.name: t for t in discover(ddb, aas, [f"{prefix}-orders*", f"{prefix}-s*"], []).tables}
     orders = found[f"{prefix}-orders"]
     assert (orders.rcu, orders.pitr, orders.gsis, orders.autoscaling_max_rcu) == (40, True, (("by-g", 15),), None)
@@ -97,7 +97,7 @@ def test_descriptions_carry_what_the_planner_needs(fleet):
 
 
 def test_patterns_match_whole_names(fleet):
-    ddb, aas, prefix, _ = fleet
+    ddb, aas, prefix, _plain = fleet
     exact = discover(ddb, aas, [f"{prefix}-orders"], []).tables
     assert [t.name for t in exact] == [f"{prefix}-orders"]  # not orders-archive
     star = discover(ddb, aas, [f"{prefix}-orders*"], ["*-archive"]).tables
@@ -106,14 +106,14 @@ def test_patterns_match_whole_names(fleet):
 
 
 def test_include_matching_nothing_fails_before_describing(fleet):
-    ddb, aas, prefix, _ = fleet
+    ddb, aas, prefix, _plain = fleet
     with pytest.raises(InputError) as caught:
         discover(ddb, aas, [f"{prefix}-orders", f"{prefix}-nothing-*"], [])
     assert caught.value.field == "include" and f"{prefix}-nothing-*" in str(caught.value)
 
 
 def test_discovered_fleet_plans_every_table(fleet):
-    ddb, aas, prefix, _ = fleet
+    ddb, aas, prefix, _plain = fleet
     found = discover(ddb, aas, [f"{prefix}-*"], [])
     result = plan_backups(found.tables, PlanSettings(window_s=7 * 3600, account_rcu_in_use=found.account_rcu_in_use))
     planned = [t.table.name for t in result.planned()]

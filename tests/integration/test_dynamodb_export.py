@@ -62,7 +62,7 @@ def _args(moto_server: Any, bucket: str, tables: list[str], at: datetime, **extr
 
 
 def test_exports_every_table_at_one_time_into_its_backup_folder(moto_server: Any, dynalite_server: Any,
-                                                               unique_name: str) -> None:
+                                                                unique_name: str) -> None:
     ddb, s3 = _setup(moto_server, unique_name)
     orders, users = f"{unique_name}-orders", f"{unique_name}-users"
     expected = [every_type_item("k1"), every_type_item("k2"), *simple_items(30)]

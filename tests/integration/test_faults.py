@@ -155,7 +155,7 @@ def test_s3_reads_validate_the_object_checksum(moto_server: Any, unique_name: st
 
 @pytest.mark.parametrize("server", ["moto_server", "dynalite_server"])
 def test_flipped_byte_in_scan_and_batch_write_answers_is_retried(server: str, request: pytest.FixtureRequest,
-                                                                   unique_name: str, tmp_path: Path) -> None:
+                                                                 unique_name: str, tmp_path: Path) -> None:
     """Two Scan answers and two BatchWriteItem answers arrive with one flipped byte (CRC32 header kept):
     the raw handlers leave them to botocore, which retries; backup and restore are exact."""
     upstream = request.getfixturevalue(server).url

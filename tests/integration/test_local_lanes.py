@@ -44,7 +44,7 @@ def fleet(dynalite_server: Any, unique_name: str) -> tuple[Any, dict[str, Any]]:
 
 
 def test_lanes_run_side_by_side_and_one_failure_stops_nothing(dynalite_server: Any, fleet: tuple[Any, dict[str, Any]],
-                                                               tmp_path: Path) -> None:
+                                                              tmp_path: Path) -> None:
     ddb, plan = fleet
     doomed = plan["clusters"][0]["tables"][-1]["name"]  # the last of its lane: deleted while the night runs
     progress = tmp_path / "progress.log"
@@ -86,7 +86,7 @@ def test_lanes_run_side_by_side_and_one_failure_stops_nothing(dynalite_server: A
         by_lane.setdefault(t["lane"], []).append(span(t))
     assert len(by_lane) == LANES
     busy = sum((end - start).total_seconds() for spans in by_lane.values() for start, end in spans)
-    night = (max(e for s in by_lane.values() for _, e in s) - min(b for s in by_lane.values() for b, _ in s))
+    night = (max(e for s in by_lane.values() for _begin, e in s) - min(b for s in by_lane.values() for b, _end in s))
     assert busy > 2.5 * night.total_seconds(), f"{busy:.1f} s of backups in a {night.total_seconds():.1f} s night"
 
     # Boosts were held around their table only, and every one is back.
@@ -102,7 +102,7 @@ def test_lanes_run_side_by_side_and_one_failure_stops_nothing(dynalite_server: A
 
 def test_check_mode_reports_the_lanes_and_writes_nothing(fleet: tuple[Any, dict[str, Any]],
                                                          dynalite_server: Any, tmp_path: Path) -> None:
-    _, plan = fleet
+    _ddb, plan = fleet
     run = run_module("dynamodb_scan_backup", {"plan": plan, "destination": f"file://{tmp_path}/dest",
                                               "region": "eu-west-1", "endpoint_url": dynalite_server.url},
                      check=True)
@@ -119,7 +119,7 @@ def test_a_plan_without_a_window_is_refused_naming_the_field(dynalite_server: An
 
 
 def test_a_rerun_of_the_same_night_backs_up_only_what_is_missing(dynalite_server: Any, unique_name: str,
-                                                                  tmp_path: Path) -> None:
+                                                                 tmp_path: Path) -> None:
     ddb = client("dynamodb", dynalite_server.url)
     names = [f"{unique_name}-{n}" for n in range(3)]
     for name in names:

@@ -25,7 +25,7 @@ def aws(server: Any) -> dict[str, str]:
 
 
 def test_a_destination_with_dot_dot_segments_is_refused(dynalite_server: Any, unique_name: str,
-                                                       tmp_path: Path) -> None:
+                                                        tmp_path: Path) -> None:
     create_table(client("dynamodb", dynalite_server.url), unique_name, rcu=5)
     (tmp_path / "a" / "b" / "dest").mkdir(parents=True)
     run = run_module("dynamodb_scan_backup", {"table": unique_name,
@@ -59,7 +59,7 @@ def test_restore_refuses_a_table_or_target_leading_out_before_any_call(tmp_path:
 
 
 def test_a_table_moto_accepts_and_dynamodb_refuses_is_skipped_and_refused(moto_server: Any, unique_name: str,
-                                                                         tmp_path: Path) -> None:
+                                                                          tmp_path: Path) -> None:
     """moto creates a table named `../../../<name>` (DynamoDB would refuse it): the plan reports it unplannable
     and plans the good one, and the local engine refuses it by name; nothing lands outside the destination."""
     ddb = client("dynamodb", moto_server.url)

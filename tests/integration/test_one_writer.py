@@ -97,10 +97,10 @@ def test_two_processes_started_in_the_same_second(kind: str, moto_server: Any, u
             barrier, out = fork.Barrier(2), fork.Queue()
             children = [fork.Process(target=_backup_in_child,
                                      args=(moto_server.url, url, unique_name, started, barrier, out))
-                        for _ in range(2)]
+                        for _child in range(2)]
             for child in children:
                 child.start()
-            pair = [out.get(timeout=300) for _ in children]
+            pair = [out.get(timeout=300) for _child in children]
             for child in children:
                 child.join()
             assert sorted(f.rsplit("/", 1)[-1] for f in pair if not f.startswith("error")) == [
@@ -119,14 +119,14 @@ def test_two_module_runs_released_together(moto_server: Any, unique_name: str, t
             "workers": 2}
     results: list[Any] = []
     with ChangingTable(client("dynamodb", moto_server.url), unique_name):
-        for _ in range(ROUNDS):
+        for _round in range(ROUNDS):
             barrier = threading.Barrier(2)
 
             def run(barrier: threading.Barrier = barrier) -> None:
                 barrier.wait()
                 results.append(run_module("dynamodb_scan_backup", args))
 
-            threads = [threading.Thread(target=run) for _ in range(2)]
+            threads = [threading.Thread(target=run) for _writer in range(2)]
             for thread in threads:
                 thread.start()
             for thread in threads:

@@ -81,8 +81,8 @@ def two_overlapping_runs(inv: Path, watcher: Watcher) -> tuple[Finished, Finishe
             assert first.poll() is None and time.monotonic() < deadline, "the first run ended before boosting"
             time.sleep(0.1)
         second = start_run(inv)
-        first_out, _ = first.communicate(timeout=600)
-        second_out, _ = second.communicate(timeout=600)
+        first_out, _first_err = first.communicate(timeout=600)
+        second_out, _second_err = second.communicate(timeout=600)
     finally:
         for proc in (first, second):
             if proc is not None and proc.poll() is None:

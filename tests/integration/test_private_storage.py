@@ -110,10 +110,10 @@ def test_every_s3_call_of_a_backup_and_restore_names_the_bucket_owner(moto_serve
         writer.write(b"x" * (store.part_bytes + 1))
         getattr(writer, end)()
     store.delete_tree("big")
-    calls = [(method, url) for method, url, _ in sent]
+    calls = [(method, url) for method, url, _owner in sent]
     assert ("HEAD", f"{moto_server.url}/{unique_name}") in calls  # check_writable's head_bucket
-    assert {"uploads", "uploadId", "delete", "list-type"} <= {q.split("=")[0] for _, url in calls
-                                                               for q in url.partition("?")[2].split("&")}
+    assert {"uploads", "uploadId", "delete", "list-type"} <= {q.split("=")[0] for _method, url in calls
+                                                              for q in url.partition("?")[2].split("&")}
     assert [(method, url) for method, url, owner in sent if owner != ACCOUNT] == []
 
 

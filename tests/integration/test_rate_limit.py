@@ -35,8 +35,8 @@ def test_consumed_capacity_stays_at_the_target(dynalite_server: Any, unique_name
                               ScanSettings(workers=workers, read_percentage=read_percentage))
 
     assert result.manifest["item_count"] == count
-    times = [t for t, _ in proxy.samples]
-    consumed = sum(units for _, units in proxy.samples)
+    times = [t for t, _units in proxy.samples]
+    consumed = sum(units for _at, units in proxy.samples)
     elapsed = max(times) - min(times)
     worst = proxy.worst_window(WINDOW_S)
     assert elapsed > WINDOW_S, "the run must be long enough to judge a 10 s window"

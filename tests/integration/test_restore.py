@@ -85,7 +85,7 @@ def test_check_mode_writes_nothing(dynalite_backup: tuple[Any, Any, str], unique
 
 
 def test_at_picks_the_newest_backup_at_or_before(dynalite_backup: tuple[Any, Any, str], unique_name: str) -> None:
-    ddb, store, _ = dynalite_backup
+    ddb, store, _folder = dynalite_backup
     put_items(ddb, unique_name, [{"pk": {"S": "added-on-day-2"}}])
     backup_table(ddb, store, unique_name, REGION, ScanSettings(read_units_per_second=0), NIGHT_2)
     assert find_backup(store, unique_name, REGION).taken_at == NIGHT_2
@@ -146,7 +146,7 @@ def test_unprocessed_items_are_retried_until_written(dynalite_backup: tuple[Any,
 def test_a_stalled_restore_says_how_many_items_are_missing(dynalite_backup: tuple[Any, Any, str],
                                                            dynalite_server: Any, unique_name: str) -> None:
     """The proxy plays a DynamoDB that accepts nothing at all."""
-    _, store, folder = dynalite_backup
+    _ddb, store, folder = dynalite_backup
     with DynamoDBProxy(dynalite_server.url, unprocessed=(10**9, 0)) as proxy, \
             pytest.raises(HippolyteError, match=r"failed with 2000 of 2000 items not written"):
         restore_backup(client("dynamodb", proxy.url), store, folder, f"{unique_name}-stuck",

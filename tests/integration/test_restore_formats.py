@@ -49,7 +49,7 @@ def _write_backup(store: BackupStore, schema: dict[str, Any], engine: str, data_
     folder = backup_folder(ACCOUNT, REGION, schema["TableName"], TAKEN)
     for path, data in extra.items():
         store.put_bytes(join(folder, path), data)
-    for path, (data, _) in files.items():
+    for path, (data, _count) in files.items():
         store.put_bytes(join(folder, path), data)
     data_files = [manifest_file.DataFile(path, items, len(data), hashlib.sha256(data).hexdigest())
                   for path, (data, items) in files.items()]
@@ -70,7 +70,7 @@ def source(dynalite_server: Any, unique_name: str) -> tuple[Any, dict[str, Any],
 
 
 def test_emr_connector_backup_in_both_line_styles(source: tuple[Any, dict[str, Any], list[dict[str, Any]]],
-                                                   tmp_path: Path) -> None:
+                                                  tmp_path: Path) -> None:
     ddb, schema, items = source
     store = open_store(f"file://{tmp_path}/backups")
     json_items = [to_json_item(i) for i in items]
@@ -115,8 +115,8 @@ def test_native_export_backup(source: tuple[Any, dict[str, Any], list[dict[str, 
 
 
 def test_a_damaged_emr_line_fails_the_restore_and_says_so(source: tuple[Any, dict[str, Any], list[dict[str, Any]]],
-                                                           tmp_path: Path) -> None:
-    ddb, schema, _ = source
+                                                          tmp_path: Path) -> None:
+    ddb, schema, _items = source
     store = open_store(f"file://{tmp_path}/backups")
     data = b'{"pk":{"s":"ok"}}\n{"pk":{"q":"what"}}\n'
     folder = _write_backup(store, schema, "emr", "emr-connector", {"data/part-0": (data, 2)}, {})
@@ -138,7 +138,7 @@ def test_dynamodump_folder_is_imported_then_restored(dynalite_server: Any, uniqu
     for page, start in enumerate(range(0, len(items), 20), 1):
         chunk = [to_json_item(i) for i in items[start:start + 20]]
         (dump / "data" / f"{page:04d}.json").write_text(json.dumps({"Count": len(chunk), "Items": chunk,
-                                                                     "ScannedCount": len(chunk)}, indent=2))
+                                                                    "ScannedCount": len(chunk)}, indent=2))
     source = open_store(f"file://{tmp_path}/dump")
     backups = open_store(f"file://{tmp_path}/backups")
 

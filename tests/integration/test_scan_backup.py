@@ -27,7 +27,7 @@ INDEXED = {
                              {"AttributeName": "when", "AttributeType": "S"}],
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
     "LocalSecondaryIndexes": [{"IndexName": "by-when", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
-                                                                      {"AttributeName": "when", "KeyType": "RANGE"}],
+                                                                     {"AttributeName": "when", "KeyType": "RANGE"}],
                                "Projection": {"ProjectionType": "KEYS_ONLY"}}],
     "GlobalSecondaryIndexes": [{"IndexName": "by-city", "KeySchema": [{"AttributeName": "city", "KeyType": "HASH"}],
                                 "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["total"]},
@@ -77,7 +77,7 @@ def test_backup_to_s3_captures_items_and_schema(moto_server: Any, unique_name: s
     assert schema["LocalSecondaryIndexes"][0]["IndexName"] == "by-when"
     assert schema["GlobalSecondaryIndexes"][0]["Projection"] == INDEXED["GlobalSecondaryIndexes"][0]["Projection"]
     assert schema["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"] == {"ReadCapacityUnits": 7,
-                                                                           "WriteCapacityUnits": 3}
+                                                                            "WriteCapacityUnits": 3}
     assert schema["ProvisionedThroughput"] == {"ReadCapacityUnits": 40, "WriteCapacityUnits": 5}
     assert schema["TimeToLive"]["AttributeName"] == "ttl"
     assert {"Key": "team", "Value": "payments"} in schema["Tags"]

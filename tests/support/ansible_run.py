@@ -58,7 +58,7 @@ def run_module(name: str, args: dict[str, Any], check: bool = False, diff: bool 
     if diff:
         cmd.append("--diff")
     env = ansible_env({"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "json"})
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, check=False)
     try:
         doc = json.loads(proc.stdout)
         result = doc["plays"][0]["tasks"][0]["hosts"]["localhost"]
@@ -75,4 +75,5 @@ def run_playbook(playbook: str | Path, inventory: Path | None = None, extra_vars
         cmd += ["-i", str(inventory)]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
-    return subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(), timeout=timeout, cwd=REPO)
+    return subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(), timeout=timeout, cwd=REPO,
+                          check=False)

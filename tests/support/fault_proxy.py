@@ -90,7 +90,8 @@ class FaultProxy(ForwardingProxy):
             self._count(kind)
             return
         reply = self.forward(request)
-        checked = any(k.lower() == "x-amz-crc32" or k.lower().startswith("x-amz-checksum-") for k, _ in reply.headers)
+        checked = any(k.lower() == "x-amz-crc32" or k.lower().startswith("x-amz-checksum-")
+                      for k, _value in reply.headers)
         if kind in ("truncate", "corrupt") and (len(reply.body) < 2 or (kind == "corrupt" and not checked)):
             kind = "drop_after"
         if kind is None:

@@ -24,7 +24,7 @@ def create_table(ddb: Any, name: str, rcu: int | None = 100, wcu: int = 100, **e
 
 
 def wait_active(ddb: Any, name: str) -> None:
-    for _ in range(200):
+    for _attempt in range(200):
         if ddb.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE":
             return
         time.sleep(0.05)

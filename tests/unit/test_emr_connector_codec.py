@@ -78,7 +78,7 @@ def test_every_type_in_the_connector_spelling() -> None:
 def test_a_hand_written_legacy_line() -> None:
     line = 'name\u0003{"s":"Ada"}\u0002age\u0003{"n":"36"}\u0002tags\u0003{"sS":["x","y"]}\u0002nil\u0003{"nULL":true}'
     assert emr.decode_line(line + "\n") == {"name": {"S": "Ada"}, "age": {"N": "36"}, "tags": {"SS": ["x", "y"]},
-                                           "nil": {"NULL": True}}
+                                            "nil": {"NULL": True}}
 
 
 def test_null_fields_written_by_gson_are_ignored() -> None:

@@ -53,7 +53,7 @@ def test_request_structure() -> None:
 
 def test_steps_in_plan_order_with_export_arguments() -> None:
     names = [("zeta", 0.25), ("alpha", 0.6667), ("mid", None)]
-    request, _ = build_job_flow(cluster(*names), settings(on_demand_read_ratio=0.3))
+    request, _steps = build_job_flow(cluster(*names), settings(on_demand_read_ratio=0.3))
     assert [s["HadoopJarStep"]["Args"][1] for s in request["Steps"]] == ["zeta", "alpha", "mid"]
     first = request["Steps"][0]
     assert first["ActionOnFailure"] == "CONTINUE"
@@ -67,15 +67,15 @@ def test_steps_in_plan_order_with_export_arguments() -> None:
 
 
 def test_custom_jar_and_class() -> None:
-    request, _ = build_job_flow(cluster(("orders", 0.5)),
-                                settings(step_jar="s3://my-jars/tools.jar", step_class="com.acme.Export"))
+    request, _steps = build_job_flow(cluster(("orders", 0.5)),
+                                     settings(step_jar="s3://my-jars/tools.jar", step_class="com.acme.Export"))
     step = request["Steps"][0]["HadoopJarStep"]
     assert (step["Jar"], step["MainClass"]) == ("s3://my-jars/tools.jar", "com.acme.Export")
 
 
 def test_spot_core_and_task_nodes() -> None:
     spot = SpotSettings(core=True, task_count=3, task_instance_type="r5.xlarge", bid_price="0.12")
-    request, _ = build_job_flow(cluster(("orders", 0.5)), settings(spot=spot, core_instance_count=2))
+    request, _steps = build_job_flow(cluster(("orders", 0.5)), settings(spot=spot, core_instance_count=2))
     groups = {g["InstanceRole"]: g for g in request["Instances"]["InstanceGroups"]}
     assert groups["MASTER"]["Market"] == "ON_DEMAND" and "BidPrice" not in groups["MASTER"]
     assert groups["CORE"] == {"Name": "core", "InstanceRole": "CORE", "InstanceType": "m5.xlarge",
@@ -95,7 +95,7 @@ def test_too_many_steps() -> None:
     with pytest.raises(InputError) as err:
         build_job_flow(big, settings())
     assert err.value.field == "cluster.tables" and "257 tables" in str(err.value)
-    request, _ = build_job_flow(cluster(*[(f"table-{n:04d}", 0.5) for n in range(MAX_ACTIVE_STEPS)]), settings())
+    request, _steps = build_job_flow(cluster(*[(f"table-{n:04d}", 0.5) for n in range(MAX_ACTIVE_STEPS)]), settings())
     assert len(request["Steps"]) == MAX_ACTIVE_STEPS
 
 

@@ -429,7 +429,7 @@ def local_peaks(result: Plan, bytes_per_unit: float) -> tuple[int, float]:
     scans = [(t.start_offset_s, t.start_offset_s + t.option.duration_s, t.option.read_units_per_second * bytes_per_unit)
              for c in result.clusters if c.engine == "local" for t in c.tables if t.option.duration_s]
     most_scans, most_bytes = 0, 0.0
-    for at, _, _ in scans:
+    for at, _end, _bytes_per_s in scans:
         running = [rate for start, end, rate in scans if start <= at < end]
         most_scans, most_bytes = max(most_scans, len(running)), max(most_bytes, sum(running))
     return most_scans, most_bytes
@@ -480,12 +480,12 @@ def test_fit_lanes_keeps_every_instant_within_both_caps(scans, window_s, max_sca
         assert 0 <= where.lane < max_scans and where.start_s + duration <= window_s
         runs.append((where.lane, where.start_s, where.start_s + duration, rate))
     for lane in range(max_scans):
-        ends = sorted((start, end) for number, start, end, _ in runs if number == lane and end > start)
+        ends = sorted((start, end) for number, start, end, _rate in runs if number == lane and end > start)
         assert all(first[1] <= second[0] for first, second in itertools.pairwise(ends))  # one after another
-    for _, at, _, _ in runs:
-        running = [rate for _, start, end, rate in runs if start <= at < end]
+    for _lane, at, _end, _rate in runs:
+        running = [rate for _lane, start, end, rate in runs if start <= at < end]
         assert len(running) <= max_scans and sum(running) <= cap * (1 + 1e-9)
-    load = load_of((start, end - start, rate) for _, start, end, rate in runs)
+    load = load_of((start, end - start, rate) for _lane, start, end, rate in runs)
     assert load.peak_scans <= max_scans and load.peak_bytes_per_s <= cap * (1 + 1e-9)
     # On an idle controller, the first scan that can run at all is placed, at the window's start.
     fits = [index for index, (d, r) in enumerate(scans) if 0 < d <= window_s and r <= cap]

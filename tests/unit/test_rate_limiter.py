@@ -68,11 +68,12 @@ def test_idle_time_does_not_bank_more_than_the_burst() -> None:
 
 def test_threads_share_one_budget() -> None:
     bucket = TokenBucket(1000)
+
     def work() -> None:
-        for _ in range(50):
+        for _call in range(50):
             bucket.wait()
             bucket.pay(1)
-    threads = [threading.Thread(target=work) for _ in range(4)]
+    threads = [threading.Thread(target=work) for _worker in range(4)]
     for t in threads:
         t.start()
     for t in threads:

@@ -48,7 +48,7 @@ def test_keep_last_keeps_the_n_newest_complete_backups_of_each_table(catalog: li
 @settings(max_examples=200, deadline=None)
 @given(backups, policies)
 def test_every_decision_has_a_reason_and_incomplete_ones_follow_the_grace(catalog: list[Backup],
-                                                                            policy: Policy) -> None:
+                                                                          policy: Policy) -> None:
     for decision in decide(catalog, policy, NOW):
         assert decision.reasons
         if not decision.backup.complete:
@@ -60,7 +60,7 @@ def test_generations_keep_the_newest_of_each_period() -> None:
     """Nightly backups for 70 days: 2 last + 3 days + 2 ISO weeks + 2 months."""
     catalog = [Backup("t", f"d{n}", NOW - timedelta(days=n, hours=11), True) for n in range(70)]
     kept = {d.backup.folder for d in decide(catalog, Policy(keep_last=2, keep_daily=3, keep_weekly=2,
-                                                                 keep_monthly=2), NOW) if not d.delete}
+                                                            keep_monthly=2), NOW) if not d.delete}
     # 20 Nov 2026 is a Friday: this week's newest is d0, last week's (ends Sun 15 Nov) is d5;
     # this month's newest is d0, October's newest is d20 (31 Oct).
     assert kept == {"d0", "d1", "d2", "d5", "d20"}

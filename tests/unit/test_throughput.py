@@ -196,7 +196,7 @@ def test_boost_only_raises_and_autoscaled_dimensions_move_their_target():
 
 def test_restore_puts_back_exactly_and_notes_what_changed_since():
     record = CapacityRecord("PROVISIONED", "t", None, {None: {"read": Dimension(5, (5, 20))},
-                                                        "gone": {"read": Dimension(3)}, "idx": {"write": Dimension(4)}})
+                                                       "gone": {"read": Dimension(3)}, "idx": {"write": Dimension(4)}})
     plan = plan_restore(snapshot((40, 5), scaled=(40, 40), idx=(10, 30)), record)
     assert [(c.key, c.dimension, c.after) for c in plan.changes] == [
         (None, "read", Dimension(40, (5, 20))), ("idx", "write", Dimension(4))]
@@ -216,11 +216,12 @@ ARN = "arn:aws:dynamodb:eu-west-1:111111111111:table/orders"
 
 
 def describe(read: int, status: str = "ACTIVE", decreases: int = 0) -> dict[str, Any]:
-    table: dict[str, Any] = {"Table": {"TableName": "orders", "TableArn": ARN, "TableStatus": status,
-                      "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-                      "ProvisionedThroughput": {"ReadCapacityUnits": read, "WriteCapacityUnits": 5,
-                                                "NumberOfDecreasesToday": decreases,
-                                                "LastDecreaseDateTime": DAY + timedelta(hours=5)}}}
+    table: dict[str, Any] = {"Table": {
+        "TableName": "orders", "TableArn": ARN, "TableStatus": status,
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "ProvisionedThroughput": {"ReadCapacityUnits": read, "WriteCapacityUnits": 5,
+                                  "NumberOfDecreasesToday": decreases,
+                                  "LastDecreaseDateTime": DAY + timedelta(hours=5)}}}
     if not decreases:  # the API model allows only counts of 1 or more here
         del table["Table"]["ProvisionedThroughput"]["NumberOfDecreasesToday"]
     return table
@@ -265,7 +266,7 @@ def test_busy_table_is_retried_until_the_update_lands(ddb):
     stub.add_client_error("update_table", "ResourceInUseException", http_status_code=400)
     stub.add_response("describe_table", describe(50))
     stub.add_response("update_table", {}, {"TableName": "orders", "ProvisionedThroughput": {"ReadCapacityUnits": 5,
-                                                                                       "WriteCapacityUnits": 5}})
+                                                                                            "WriteCapacityUnits": 5}})
     stub.add_response("describe_table", describe(5))
     stub.add_response("untag_resource", {}, {"ResourceArn": ARN, "TagKeys": ["hippolyte:capacity-original"]})
     result = cc.put_back(client, None, "orders", settings())
@@ -282,7 +283,7 @@ def test_increase_refused_by_the_account_limit_fails_and_keeps_the_record(ddb):
     stub.add_response("tag_resource", {}, {"ResourceArn": ARN, "Tags": ANY})
     stub.add_response("list_tags_of_resource", {"Tags": []})  # tags apply asynchronously: not readable yet
     stub.add_response("list_tags_of_resource", {"Tags": record_tag_list("2026-11-22T05:30:00Z",
-                                                                                  "2026-11-22T17:30:00Z")})
+                                                                        "2026-11-22T17:30:00Z")})
     stub.add_response("describe_table", describe(5))
     stub.add_client_error("update_table", "LimitExceededException", http_status_code=400)
     clock = settings().clock
@@ -321,7 +322,7 @@ def test_reconcile_repairs_a_record_whose_hold_has_passed(ddb):
     stub.add_response("list_tags_of_resource", {"Tags": record_tag_list(hold_until="2026-11-22T05:00:00Z")})
     stub.add_response("describe_table", describe(50))
     stub.add_response("update_table", {}, {"TableName": "orders", "ProvisionedThroughput": {"ReadCapacityUnits": 5,
-                                                                                       "WriteCapacityUnits": 5}})
+                                                                                            "WriteCapacityUnits": 5}})
     stub.add_response("describe_table", describe(5))
     stub.add_response("untag_resource", {}, {"ResourceArn": ARN, "TagKeys": ["hippolyte:capacity-original"]})
     result = cc.reconcile(client, None, settings(run_id="night-b"), only="orders")
