@@ -21,7 +21,7 @@ description:
     run that holds it and until when, after waiting up to O(wait_s) for it to be given back.
   - O(state=released) gives back the lease taken with O(nonce) (nothing happens when it is no longer held).
 author:
-  - Hippolyte for Ansible developers
+  - Hippolyte for Ansible developers (!UNKNOWN)
 options:
   state:
     description: V(held) takes the lease, V(released) gives it back.
@@ -66,6 +66,7 @@ options:
     description: With O(state=released), the RV(lease.nonce) of the lease this run took.
     type: str
 extends_documentation_fragment:
+  - hippolyte.dynamodb.attributes
   - hippolyte.dynamodb.destination
   - hippolyte.dynamodb.assume_role
   - amazon.aws.common.modules
