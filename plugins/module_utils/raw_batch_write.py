@@ -42,13 +42,13 @@ _PLACEHOLDER = [{"PutRequest": {"Item": {"placeholder": {"NULL": True}}}}]
 _OPERATION = "BatchWriteItem"
 
 
-def put_request(line: str) -> str:
+def put_request(line: bytes) -> bytes:
     """A dynamodb-json line (`{"Item": {...}}`) as a PutRequest, without parsing its attributes."""
-    return '{"PutRequest":' + line + "}"
+    return b'{"PutRequest":' + line + b"}"
 
 
 class RawBatchWrites:
-    """While active, `send(table, requests)` writes PutRequest JSON strings and returns the unprocessed ones."""
+    """While active, `send(table, requests)` writes PutRequests (UTF-8 JSON) and returns the unprocessed ones."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
@@ -79,12 +79,12 @@ class RawBatchWrites:
         if body is not None:
             params["body"] = body
 
-    def send(self, table: str, requests: list[str]) -> list[str]:
-        body = ('{"RequestItems":{' + json.dumps(table) + ":[" + ",".join(requests) + "]}}").encode()
+    def send(self, table: str, requests: list[bytes]) -> list[bytes]:
+        body = b'{"RequestItems":{' + json.dumps(table).encode() + b":[" + b",".join(requests) + b"]}}"
         answer = self._post(body)
         unprocessed = answer.get("UnprocessedItems") if answer is not None else self._call(table, body)
         left = (unprocessed or {}).get(table, [])
-        return [json.dumps(request, separators=(",", ":"), ensure_ascii=False) for request in left]
+        return [json.dumps(request, separators=(",", ":"), ensure_ascii=False).encode() for request in left]
 
     def _post(self, body: bytes) -> dict[str, Any] | None:
         """The answer to `body` sent once, directly; None unless it is an intact 200."""
