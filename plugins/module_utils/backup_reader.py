@@ -13,14 +13,14 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.raw_batch_write import put_request
 
 # How the local engine and native exports write a line; anything else is parsed before it is sent.
-_COMPACT_ITEM = ('{"Item":{', "}}")
+_COMPACT_ITEM = (b'{"Item":{', b"}}")
 
 
-def _dynamodb_json(line: bytes) -> str:
-    """A line is already the JSON of a PutRequest's body. Its bytes are checked against the manifest's
-    sha256 as the file streams, so a compact `{"Item":{...}}` line is only checked for that shape;
-    any other line is parsed, to refuse a damaged one before it is sent."""
-    text = line.decode().strip()
+def _dynamodb_json(line: bytes) -> bytes:
+    """A line is already the JSON of a PutRequest's body, and is kept as bytes. Its bytes are checked
+    against the manifest's sha256 as the file streams, so a compact `{"Item":{...}}` line is only checked
+    for that shape; any other line is parsed, to refuse a damaged one before it is sent."""
+    text = line.strip()
     if not (text.startswith(_COMPACT_ITEM[0]) and text.endswith(_COMPACT_ITEM[1])):
         try:
             doc = json.loads(text)
@@ -31,9 +31,9 @@ def _dynamodb_json(line: bytes) -> str:
     return put_request(text)
 
 
-def _emr_connector(line: bytes) -> str:
+def _emr_connector(line: bytes) -> bytes:
     """A DynamoDBExport line (JSON with any type-key casing, or the legacy U+0003/U+0002 style)."""
-    return emr_connector_codec.to_put_request(line)
+    return emr_connector_codec.to_put_request(line).encode()
 
 
 # Data format (manifest `data_format`) -> one stored line as PutRequest JSON. A native export's data
@@ -41,8 +41,8 @@ def _emr_connector(line: bytes) -> str:
 READERS = {"dynamodb-json": _dynamodb_json, "emr-connector": _emr_connector, "native-export": _dynamodb_json}
 
 
-def iter_put_requests(store: BackupStore, folder: str, data_file: DataFile, data_format: str) -> Iterator[str]:
-    """Yield one data file's items as PutRequest JSON; raises if its bytes differ from what the manifest says."""
+def iter_put_requests(store: BackupStore, folder: str, data_file: DataFile, data_format: str) -> Iterator[bytes]:
+    """Yield one data file's items as PutRequest JSON (UTF-8); raises if its bytes differ from the manifest."""
     decode = READERS.get(data_format)
     if decode is None:
         raise HippolyteError(f"data format {data_format!r} cannot be restored by this version; "

@@ -1,6 +1,6 @@
 """Parallel BatchWriteItem that never drops an item.
 
-Producers put batches of up to 25 PutRequests (JSON text, see raw_batch_write.py) on a bounded queue,
+Producers put batches of up to 25 PutRequests (UTF-8 JSON, see raw_batch_write.py) on a bounded queue,
 so memory stays flat; writer threads send them and put back whatever DynamoDB leaves unprocessed, with
 exponential backoff and jitter, until it is written. Only when no item at all could be written for
 `stall_timeout_s` does it give up, and then it says exactly how many items are missing.
@@ -23,7 +23,7 @@ THROTTLE_CODES = ("ProvisionedThroughputExceededException", "ThrottlingException
                   "InternalServerError", "ServiceUnavailable")
 
 # send(table, put requests) -> the put requests DynamoDB left unprocessed
-Send = Callable[[str, list[str]], list[str]]
+Send = Callable[[str, list[bytes]], list[bytes]]
 
 
 @dataclass
@@ -53,7 +53,7 @@ class BatchWriter:
         self.stall_timeout_s, self.base_delay_s, self.max_delay_s = stall_timeout_s, base_delay_s, max_delay_s
         self._sleep = sleep
         self.stats = WriteStats()
-        self._queue: queue.Queue[list[str] | None] = queue.Queue(maxsize=workers * 4)
+        self._queue: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=workers * 4)
         self._failure: list[BaseException] = []
         self._threads = [threading.Thread(target=self._run, name=f"write-{table}-{n}", daemon=True)
                          for n in range(workers)]
@@ -66,9 +66,9 @@ class BatchWriter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def put_requests(self, requests: Iterable[str]) -> None:
+    def put_requests(self, requests: Iterable[bytes]) -> None:
         """Queue PutRequests (blocks while writers are behind); call from any number of producer threads."""
-        batch: list[str] = []
+        batch: list[bytes] = []
         for request in requests:
             batch.append(request)
             if len(batch) == BATCH_SIZE:
@@ -77,7 +77,7 @@ class BatchWriter:
         if batch:
             self._put(batch)
 
-    def _put(self, batch: list[str]) -> None:
+    def _put(self, batch: list[bytes]) -> None:
         while not self._failure:
             raise_if_stopped(self.stop)
             try:
@@ -108,7 +108,7 @@ class BatchWriter:
             except BaseException as exc:
                 self._failure.append(exc)
 
-    def _write(self, requests: list[str]) -> None:
+    def _write(self, requests: list[bytes]) -> None:
         attempt = 0
         last_progress = time.monotonic()
         while requests:

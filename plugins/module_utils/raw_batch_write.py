@@ -3,10 +3,20 @@
 A backup line is `{"Item": {...}}` in DynamoDB's own JSON, which is exactly a PutRequest. Going through
 botocore would decode every attribute into Python objects (base64 binary into bytes), validate them and
 serialize them back, attribute by attribute in pure Python: most of a restore's CPU. Here the body is
-assembled from the lines as text, and swapped into a minimal call in botocore's `before-call` event (public
-API); botocore still signs, sends, retries and parses the response. Unprocessed items are lifted out of the
-response in `before-parse`, still as JSON, ready to be sent again; a response whose CRC32 does not match
-is left alone, for botocore to retry (answer_checksum explains why).
+assembled from the lines as text.
+
+Each body is first POSTed directly: signed by the client's own request signer (its credentials, refreshed
+as they expire, and its region) and sent by the client's own HTTP session (its TLS verification, proxies,
+timeouts and connection pool). botocore's per-call machinery around that (parameter validation and
+serialization, endpoint rules, user agent, retry bookkeeping) cost twice the signing and sending
+themselves. Only an intact 200 answer is taken from that POST; anything else (a throttle, an error, a
+dropped connection, a CRC32 mismatch) sends the same body again through a full botocore call, which
+retries and reports as for any call. A batch of puts can be sent twice safely: a put of the same item
+leaves the same item.
+
+In that full call the body is swapped into a minimal call in botocore's `before-call` event (public API);
+unprocessed items are lifted out of the response in `before-parse`, still as JSON, ready to be sent again;
+a response whose CRC32 does not match is left alone, for botocore to retry (answer_checksum explains why).
 """
 
 from __future__ import annotations
@@ -15,6 +25,9 @@ import json
 import threading
 import uuid
 from typing import Any
+
+from botocore.awsrequest import AWSRequest
+from botocore.exceptions import BotoCoreError
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.answer_checksum import (
     body_intact,
@@ -26,21 +39,29 @@ _PARSE = "before-parse.dynamodb.BatchWriteItem"
 _RAW_UNPROCESSED = "RawUnprocessedItems"
 # Passes botocore's validation; the body actually sent is the one built from the lines.
 _PLACEHOLDER = [{"PutRequest": {"Item": {"placeholder": {"NULL": True}}}}]
+_OPERATION = "BatchWriteItem"
 
 
-def put_request(line: str) -> str:
+def put_request(line: bytes) -> bytes:
     """A dynamodb-json line (`{"Item": {...}}`) as a PutRequest, without parsing its attributes."""
-    return '{"PutRequest":' + line + "}"
+    return b'{"PutRequest":' + line + b"}"
 
 
 class RawBatchWrites:
-    """While active, `send(table, requests)` writes PutRequest JSON strings and returns the unprocessed ones."""
+    """While active, `send(table, requests)` writes PutRequests (UTF-8 JSON) and returns the unprocessed ones."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
         self._events = client.meta.events
         self._id = f"hippolyte-raw-write-{uuid.uuid4().hex}"
         self._local = threading.local()
+        # The client's own signer and HTTP session: botocore exposes no public way to sign and send a
+        # prepared body, and these carry the client's credentials, region, TLS and proxy settings.
+        self._signer = client._request_signer
+        self._http = client._endpoint.http_session
+        self._url = client.meta.endpoint_url
+        self._headers = {"Content-Type": "application/x-amz-json-1.0",
+                         "X-Amz-Target": f"{client.meta.service_model.metadata['targetPrefix']}.{_OPERATION}"}
         refuse_mismatched_answers(client)
 
     def __enter__(self) -> RawBatchWrites:
@@ -58,14 +79,36 @@ class RawBatchWrites:
         if body is not None:
             params["body"] = body
 
-    def send(self, table: str, requests: list[str]) -> list[str]:
-        self._local.body = ('{"RequestItems":{' + json.dumps(table) + ":[" + ",".join(requests) + "]}}").encode()
+    def send(self, table: str, requests: list[bytes]) -> list[bytes]:
+        body = b'{"RequestItems":{' + json.dumps(table).encode() + b":[" + b",".join(requests) + b"]}}"
+        answer = self._post(body)
+        unprocessed = answer.get("UnprocessedItems") if answer is not None else self._call(table, body)
+        left = (unprocessed or {}).get(table, [])
+        return [json.dumps(request, separators=(",", ":"), ensure_ascii=False).encode() for request in left]
+
+    def _post(self, body: bytes) -> dict[str, Any] | None:
+        """The answer to `body` sent once, directly; None unless it is an intact 200."""
+        request = AWSRequest(method="POST", url=self._url, data=body, headers=self._headers)
+        self._signer.sign(_OPERATION, request)
+        try:
+            response = self._http.send(request.prepare())
+        except BotoCoreError:
+            return None
+        answer = {"status_code": response.status_code, "headers": response.headers, "body": response.content}
+        if response.status_code != 200 or not body_intact(answer):
+            return None
+        doc: dict[str, Any] = json.loads(response.content)
+        return doc
+
+    def _call(self, table: str, body: bytes) -> dict[str, Any] | None:
+        """`body` sent through a full botocore call; the UnprocessedItems of its answer, as JSON."""
+        self._local.body = body
         try:
             response = self.client.batch_write_item(RequestItems={table: _PLACEHOLDER})
         finally:
             self._local.body = None
-        left = response.get(_RAW_UNPROCESSED, {}).get(table, [])
-        return [json.dumps(request, separators=(",", ":"), ensure_ascii=False) for request in left]
+        unprocessed: dict[str, Any] | None = response.get(_RAW_UNPROCESSED)
+        return unprocessed
 
 
 def _lift_unprocessed(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:

@@ -157,8 +157,9 @@ def test_s3_backup_aborts_its_multipart_upload(dynalite_server: Any, moto_server
 
 
 def test_stopped_restore_puts_its_write_boost_back(dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
-    """The stop comes with the first BatchWriteItem (set from botocore's before-call event, so the moment is
-    certain); dynalite tracks UpdateTable, so the capacity put back is real."""
+    """The stop comes with the first BatchWriteItem (set from botocore's before-sign event, which the restore's
+    direct POSTs emit too, so the moment is certain); dynalite tracks UpdateTable, so the capacity put back
+    is real."""
     ddb = client("dynamodb", dynalite_server.url)
     ddb.create_table(TableName=unique_name, ProvisionedThroughput={"ReadCapacityUnits": 50, "WriteCapacityUnits": 5},
                      **INDEXED)
@@ -169,7 +170,7 @@ def test_stopped_restore_puts_its_write_boost_back(dynalite_server: Any, unique_
     folder = backup_table(ddb, store, unique_name, REGION, ScanSettings(read_units_per_second=0)).folder
     target = f"{unique_name}-stopped"
     stop = threading.Event()
-    ddb.meta.events.register("before-call.dynamodb.BatchWriteItem", lambda **_: stop.set())
+    ddb.meta.events.register("before-sign.dynamodb.BatchWriteItem", lambda **_: stop.set())
 
     with pytest.raises(HippolyteError, match="items not written") as failed:
         restore_backup(ddb, store, folder, target, RestoreSettings(write_capacity=300, run_id="t", workers=2),
