@@ -26,8 +26,11 @@ import threading
 import uuid
 from typing import Any
 
-from botocore.awsrequest import AWSRequest
-from botocore.exceptions import BotoCoreError
+try:
+    from botocore.awsrequest import AWSRequest
+    from botocore.exceptions import BotoCoreError
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing dependency before anything here runs
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.answer_checksum import (
     body_intact,

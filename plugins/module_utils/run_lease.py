@@ -160,7 +160,7 @@ def take(store: BackupStore, account: str, region: str, run_id: str, holder: str
                   boot_id=_boot_id(), controller_pid=pid, controller_start=start)
     key = join(folder, f"{lease.generation:08d}", LEASE_FILE)
     if not store.claim(key, lease.to_bytes()):
-        _, winner = newest(store, folder)
+        winner = newest(store, folder)[1]
         raise LeaseHeld(f"{account}/{region}: another run took the lease at the same moment"
                         + (f" ({winner.describe()})" if winner else "") + "; this run stops here",
                         winner or _placeholder(lease.generation))

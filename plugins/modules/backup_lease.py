@@ -63,7 +63,7 @@ options:
     type: bool
     default: false
   nonce:
-    description: With O(state=released), the RV(lease.nonce) of the lease this run took.
+    description: With O(state=released), the C(nonce) in RV(lease) of the lease this run took.
     type: str
 extends_documentation_fragment:
   - hippolyte.dynamodb.attributes
@@ -191,13 +191,14 @@ def main():
     store = run_or_fail(module, lambda: destination_store(module))
     folder = run_or_fail(module, lambda: lease_folder(account, module.region))
     if module.check_mode:
-        _, current = run_or_fail(module, lambda: newest(store, folder))
+        current = run_or_fail(module, lambda: newest(store, folder))[1]
         module.exit_json(changed=True, account_id=account, lease=current.__dict__ if current else None,
                          msg=f"would {'take' if p['state'] == 'held' else 'give back'} the lease (check mode)")
     if p["state"] == "released":
         given = run_or_fail(module, lambda: release(store, account, module.region, p["nonce"]))
         module.exit_json(changed=given, account_id=account, lease=None,
                          msg="lease given back" if given else "this run's lease is not held any more")
+
     def attempt():
         try:
             return take_waiting(lambda: take(store, account, module.region, p["run_id"],

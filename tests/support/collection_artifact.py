@@ -12,7 +12,7 @@ def galaxy(*args: str, cwd: Path = REPO, collections: Path | None = None) -> sub
     """Run ansible-galaxy; with `collections`, that folder is its only collections path (not the development link)."""
     env = ansible_env({"ANSIBLE_COLLECTIONS_PATH": str(collections)} if collections else None)
     return subprocess.run([str(BIN / "ansible-galaxy"), *args], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=300)
+                          timeout=300, check=False)
 
 
 def build_collection(output: Path) -> Path:
