@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import TableOutcome, failed_names
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError, error_code
 
 
 class ClusterEngine(Protocol):
@@ -43,6 +43,26 @@ def seconds_left(deadline: str | None, timeout_s: float, now: datetime) -> float
     return max(0.0, (closes - now).total_seconds())
 
 
+# AWS answers that say "not now" (capacity, limits, throttling, a service hiccup), not "never".
+RETRYABLE_START_CODES = ("ThrottlingException", "Throttling", "RequestLimitExceeded", "LimitExceededException",
+                         "InternalServerError", "InternalFailure", "InternalServiceError", "ServiceUnavailable",
+                         "InsufficientInstanceCapacity", "InsufficientCapacity", "500", "502", "503", "504")
+
+
+def _start(engine: ClusterEngine, wait: bool, ends: float, poll_s: float, sleep: Callable[[float], None],
+           clock: Callable[[], float]) -> bool:
+    """engine.start(); while watching (`wait`), a start AWS refuses for now is tried again every `poll_s` until
+    the deadline, since a cluster that starts late still backs up what it can. Without `wait` (the role's
+    first call, which must not hold up the local engine) the refusal is reported and the watch tries again."""
+    while True:
+        try:
+            return engine.start()
+        except Exception as exc:
+            if not wait or error_code(exc) not in RETRYABLE_START_CODES or clock() + poll_s >= ends:
+                raise
+        sleep(poll_s)
+
+
 def watch(engine: ClusterEngine, wait: bool, timeout_s: float, poll_s: float,
           sleep: Callable[[float], None] = time.sleep,
           clock: Callable[[], float] = time.monotonic,
@@ -53,7 +73,7 @@ def watch(engine: ClusterEngine, wait: bool, timeout_s: float, poll_s: float,
     `on_done` gets the tables that ended (ok or failed) since the last poll, as soon as a poll sees them:
     a boost is put back when its table's step ends, not when the whole cluster does."""
     ends = clock() + timeout_s
-    changed = engine.start()
+    changed = _start(engine, wait, ends, poll_s, sleep, clock)
     ended: set[str] = set()
     while True:
         outcomes = engine.poll()
