@@ -24,4 +24,16 @@ options:
       - Defaults to the account of the module's credentials (the account the backups belong to).
       - Ignored for a C(file://) destination.
     type: str
+  sse:
+    description:
+      - Server-side encryption S3 is asked for on every object written to an C(s3://) destination (data parts,
+        manifests, claims, leases; DynamoDB's exports and EMR's steps too, where the module starts them).
+      - V(AES256) is SSE-S3; V(aws:kms) is SSE-KMS with O(kms_key_id), or the account's C(aws/s3) key.
+      - Unset, S3 applies the bucket's default encryption. A C(file://) destination relies on its disk
+        (files are 0600).
+    type: str
+    choices: [AES256, aws:kms]
+  kms_key_id:
+    description: The KMS key (id, ARN or alias) for O(sse=aws:kms).
+    type: str
 """

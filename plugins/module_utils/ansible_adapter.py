@@ -21,7 +21,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access impo
     name_resources_in_errors,
     parse_arn,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import (
+    BackupStore,
+    Encryption,
+    open_store,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import put_back_many
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster, TableOutcome
@@ -48,7 +52,8 @@ T = TypeVar("T")
 
 # Options of every module that reads or writes the backup destination (doc fragment hippolyte.dynamodb.destination).
 DESTINATION_OPTIONS = {"destination": {"type": "str", "required": True}, "s3_endpoint_url": {"type": "str"},
-                       "bucket_owner": {"type": "str"}}
+                       "bucket_owner": {"type": "str"}, "sse": {"type": "str", "choices": ["AES256", "aws:kms"]},
+                       "kms_key_id": {"type": "str"}}
 # The capacity of a planned cluster's tables: refused boosts, and boosts put back as each table's step ends
 # (doc fragment hippolyte.dynamodb.cluster_capacity).
 CLUSTER_CAPACITY_OPTIONS = {"boost_refused": {"type": "list", "elements": "str", "default": []},
@@ -141,9 +146,12 @@ def destination_store(module: AnsibleAWSModule, pool_size: int = 10) -> BackupSt
     credentials (the account the backups belong to), asked once of STS.
     """
     url = module.params["destination"]
+    encryption = Encryption(module.params.get("sse"), module.params.get("kms_key_id"))
+    encryption.validate()  # also for file://: a kms_key_id without aws:kms is a mistake wherever it goes
     if not url.startswith("s3://"):
         return open_store(url)
-    return open_store(url, s3_client(module, pool_size), module.params.get("bucket_owner") or caller_account(module))
+    return open_store(url, s3_client(module, pool_size), module.params.get("bucket_owner") or caller_account(module),
+                      encryption)
 
 
 def caller_account(module: AnsibleAWSModule) -> str:

@@ -262,10 +262,37 @@ class FileStore:
 
 # ---------------------------------------------------------------- S3
 
+@dataclass(frozen=True)
+class Encryption:
+    """What S3 is asked to encrypt every written object with: nothing asked (the bucket's default), SSE-S3
+    (`AES256`) or SSE-KMS (`aws:kms`, with the account's default key or `kms_key_id`)."""
+
+    sse: str | None = None
+    kms_key_id: str | None = None
+
+    def validate(self) -> None:
+        if self.sse not in (None, "AES256", "aws:kms"):
+            raise InputError("sse", f"{self.sse!r} is not an S3 encryption", "use AES256 or aws:kms")
+        if self.kms_key_id and self.sse != "aws:kms":
+            raise InputError("kms_key_id", "is set but sse is not aws:kms", "set sse: aws:kms, or drop kms_key_id")
+
+    def covers(self, wanted: Encryption) -> bool:
+        """Whether objects encrypted this way are encrypted as `wanted` asks."""
+        return wanted.sse in (None, self.sse) and wanted.kms_key_id in (None, self.kms_key_id)
+
+    def put_arguments(self) -> dict[str, str]:
+        """The PutObject / CreateMultipartUpload arguments."""
+        out = {"ServerSideEncryption": self.sse} if self.sse else {}
+        if self.kms_key_id:
+            out["SSEKMSKeyId"] = self.kms_key_id
+        return out
+
+
 class _S3Writer:
-    def __init__(self, client: Any, bucket: str, key: str, part_bytes: int, owner: dict[str, str]) -> None:
+    def __init__(self, client: Any, bucket: str, key: str, part_bytes: int, owner: dict[str, str],
+                 encryption: dict[str, str]) -> None:
         self.client, self.bucket, self.key, self.part_bytes = client, bucket, key, part_bytes
-        self._owner = owner
+        self._owner, self._encryption = owner, encryption
         self._buffer = bytearray()
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
@@ -279,7 +306,7 @@ class _S3Writer:
     def _send_part(self) -> None:
         if self._upload_id is None:
             self._upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key,
-                                                                  **self._owner)["UploadId"]
+                                                                  **self._owner, **self._encryption)["UploadId"]
         number = len(self._parts) + 1
         etag = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
                                        PartNumber=number, Body=bytes(self._buffer), **self._owner)["ETag"]
@@ -288,7 +315,8 @@ class _S3Writer:
 
     def close(self) -> None:
         if self._upload_id is None:  # small object: one PUT
-            self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer), **self._owner)
+            self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer), **self._owner,
+                                   **self._encryption)
             return
         if self._buffer:
             self._send_part()
@@ -344,12 +372,14 @@ class ResumingS3Reader(io.RawIOBase):
 
 class S3Store:
     def __init__(self, client: Any, bucket: str, prefix: str, url: str, part_bytes: int = S3_PART_BYTES,
-                 expected_owner: str | None = None) -> None:
+                 expected_owner: str | None = None, encryption: Encryption | None = None) -> None:
         self.client, self.bucket, self.prefix, self.url = client, bucket, prefix.strip("/"), url
         self.part_bytes = part_bytes
         self.expected_owner = expected_owner
+        self.encryption = encryption or Encryption()
         # Added to every call on the bucket: S3 refuses the call when another account owns the bucket.
         self._owner = {"ExpectedBucketOwner": expected_owner} if expected_owner else {}
+        self._sse = self.encryption.put_arguments()  # added to every object this store creates
 
     def _key(self, key: str) -> str:
         return join(self.prefix, key)
@@ -371,18 +401,42 @@ class S3Store:
                                  "grant s3:PutObject and s3:ListBucket on it to the backup role") from exc
             raise
 
+    def default_encryption(self) -> Encryption:
+        """The bucket's default encryption: what S3 applies to objects others (Data Pipeline) write."""
+        try:
+            rules = self.client.get_bucket_encryption(Bucket=self.bucket, **self._owner)[
+                "ServerSideEncryptionConfiguration"]["Rules"]
+        except Exception as exc:
+            if is_error(exc, "ServerSideEncryptionConfigurationNotFoundError"):
+                return Encryption()
+            raise
+        rule = rules[0].get("ApplyServerSideEncryptionByDefault", {}) if rules else {}
+        return Encryption(rule.get("SSEAlgorithm"), rule.get("KMSMasterKeyID"))
+
+    def require_default_encryption(self) -> None:
+        """Fail unless the bucket's default encryption is the one this store asks for (for writers that
+        cannot be asked, such as Data Pipeline's export activities)."""
+        have = self.default_encryption()
+        if not have.covers(self.encryption):
+            raise InputError("sse", f"bucket {self.bucket!r} encrypts by default with {have.sse or 'nothing'}"
+                             f"{' key ' + have.kms_key_id if have.kms_key_id else ''}, and Data Pipeline's exports "
+                             f"are written with it, not with {self.encryption.sse} as asked",
+                             "set the bucket's default encryption to it (playbooks/setup.yml does), "
+                             "or leave sse unset for this engine")
+
     def open_writer(self, key: str) -> ObjectWriter:
-        return _S3Writer(self.client, self.bucket, self._key(key), self.part_bytes, self._owner)
+        return _S3Writer(self.client, self.bucket, self._key(key), self.part_bytes, self._owner, self._sse)
 
     def put_bytes(self, key: str, data: bytes, exclusive: bool = False) -> None:
         if not exclusive:
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **self._owner)
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **self._owner, **self._sse)
         elif not self.claim(key, data):
             raise ObjectExists(f"{self.url.rstrip('/')}/{key}")
 
     def claim(self, key: str, data: bytes) -> bool:
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*", **self._owner)
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*", **self._owner,
+                                   **self._sse)
         except Exception as exc:
             # 409: a concurrent conditional write of it is in flight and will win.
             if is_error(exc, "ConditionalRequestConflict", "409"):
@@ -446,11 +500,15 @@ class S3Store:
                                        **self._owner)
 
 
-def open_store(url: str, s3_client: Any = None, bucket_owner: str | None = None) -> BackupStore:
+def open_store(url: str, s3_client: Any = None, bucket_owner: str | None = None,
+               encryption: Encryption | None = None) -> BackupStore:
     """The store for a destination URL; `s3_client` is only needed (and only called for) s3:// URLs.
 
-    `bucket_owner` (an account id) is the account every S3 call expects to own the bucket.
+    `bucket_owner` (an account id) is the account every S3 call expects to own the bucket; `encryption`
+    is asked of S3 for every object written (a file:// destination relies on its disk and 0600 files).
     """
+    if encryption is not None:
+        encryption.validate()
     if bucket_owner is not None and not ACCOUNT_ID.match(bucket_owner):
         raise InputError("bucket_owner", f"{bucket_owner!r} is not an AWS account id", "write it as 12 digits")
     parsed = urlparse(check_destination(url))
@@ -459,7 +517,7 @@ def open_store(url: str, s3_client: Any = None, bucket_owner: str | None = None)
             raise InputError("destination", f"{url} names no bucket", "write it as s3://bucket/prefix")
         if s3_client is None:
             raise InputError("destination", "an s3:// destination needs an S3 client", "pass s3 connection settings")
-        return S3Store(s3_client, parsed.netloc, parsed.path, url, expected_owner=bucket_owner)
+        return S3Store(s3_client, parsed.netloc, parsed.path, url, expected_owner=bucket_owner, encryption=encryption)
     if parsed.scheme == "file":
         if parsed.netloc not in ("", "localhost") or not parsed.path.startswith("/"):
             raise InputError("destination", f"{url} is not an absolute file URL", "write it as file:///absolute/dir")

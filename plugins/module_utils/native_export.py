@@ -239,6 +239,10 @@ def _start_one(ddb: Any, s3: S3Store, plan: TableExport, settings: ExportSetting
     request: dict[str, Any] = {
         "TableArn": plan.schema["TableArn"], "ExportTime": plan.export_time, "ClientToken": token,
         "S3Bucket": s3.bucket, "S3Prefix": _data_prefix(s3, plan.folder), "ExportFormat": EXPORT_FORMAT}
+    if s3.encryption.sse:  # DynamoDB writes the export's objects: ask it for the store's encryption
+        request["S3SseAlgorithm"] = "KMS" if s3.encryption.sse == "aws:kms" else "AES256"
+        if s3.encryption.kms_key_id:
+            request["S3SseKmsKeyId"] = s3.encryption.kms_key_id
     owner = settings.s3_bucket_owner or s3.expected_owner  # DynamoDB writes there on our behalf: same check
     if owner:
         request["S3BucketOwner"] = owner

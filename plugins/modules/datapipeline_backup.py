@@ -448,6 +448,9 @@ def main():
     result = dict(pipeline_id=None, unique_id=uid, object_count=len(definition.objects), state="ABSENT")
     if p["state"] == "executed_locally":
         _executed_locally(module, ddb, settings, definition, {**result, "state": "LOCAL"})
+    # Its export activities cannot be asked for an encryption: the bucket's default must be the one asked for.
+    if p["sse"] and p["state"] != "executed_locally":
+        run_or_fail(module, lambda: destination_store(module).require_default_encryption())
     run = runner.PipelineRun(aws_client(module, "datapipeline"), ddb, lambda: destination_store(module), definition,
                              settings, cluster.id, uid, activate=p["state"] == "active",
                              delete_when_finished=p["delete_when_finished"],

@@ -361,7 +361,8 @@ def _settings(p, account, region):
         spot=SpotSettings(core=spot.get("core") or False, task_count=spot.get("task_count") or 0,
                           task_instance_type=spot.get("task_instance_type"), bid_price=spot.get("bid_price")),
         step_jar=p["jar"], step_class=p["main_class"], on_demand_read_ratio=p["read_percentage"],
-        maximum_retries=p["maximum_retries"], tags={str(k): str(v) for k, v in p["tags"].items()})
+        maximum_retries=p["maximum_retries"], tags={str(k): str(v) for k, v in p["tags"].items()},
+        sse=p["sse"], kms_key_id=p["kms_key_id"])
 
 
 def _absent(module, emr):
