@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import ENGINES
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_model import ENGINES
 
 
 def role_view(plan: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     is_error,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import is_valid_table_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import ON_DEMAND, TableInfo
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_model import ON_DEMAND
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_tables import TableInfo
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import billing_mode, list_tags
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import original_read_units
 

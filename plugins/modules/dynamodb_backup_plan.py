@@ -350,14 +350,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_results import role_view
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_model import PlanSettings, model_from_dict
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_report import gantt_svg, markdown
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import (
-    PlanSettings,
-    Window,
-    model_from_dict,
-    plan_backups,
-    table_from_descriptor,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_tables import table_from_descriptor
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_window import Window
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import plan_backups
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.private_files import write_private
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_discovery import (
     discover,

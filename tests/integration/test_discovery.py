@@ -13,7 +13,8 @@ import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import ON_DEMAND, PlanSettings, plan_backups
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_model import ON_DEMAND, PlanSettings
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import plan_backups
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_discovery import discover, select
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import (
     DEFAULT_TAG_KEY,
