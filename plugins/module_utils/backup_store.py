@@ -151,14 +151,21 @@ def open_lines(store: BackupStore, key: str) -> Iterator[tuple[Iterable[bytes], 
     # skips botocore's checksum validation of the object.
     raw = store.open_reader(key)
     try:
-        hashing = HashingReader(raw)
-        buffered = io.BufferedReader(hashing, READ_CHUNK)
-        gzipped = buffered.peek(2)[:2] == GZIP_MAGIC
-        with gzip.GzipFile(fileobj=buffered, mode="rb") if gzipped else buffered as lines:
+        with read_lines(raw) as (lines, hashing):
             yield lines, hashing
-        hashing.drain()
     finally:
         raw.close()
+
+
+@contextmanager
+def read_lines(raw: BinaryIO) -> Iterator[tuple[Iterable[bytes], HashingReader]]:
+    """The lines of an open data stream, gunzipped when it is gzip; read to its end (and hashed) on exit."""
+    hashing = HashingReader(raw)
+    buffered = io.BufferedReader(hashing, READ_CHUNK)
+    gzipped = buffered.peek(2)[:2] == GZIP_MAGIC
+    with gzip.GzipFile(fileobj=buffered, mode="rb") if gzipped else buffered as lines:
+        yield lines, hashing
+    hashing.drain()
 
 
 @dataclass(frozen=True)
