@@ -173,14 +173,23 @@ def resolve_schema(ddb: Any, table: str, how: SchemaSource, found: _Found, regio
         raise InputError("schema_from", f"the folder to adopt ({found.data_format}) carries no schema that "
                          "can be used here", "name a live table with the same keys (schema_from), or give "
                          "key_attributes")
-    return dict(schema, TableName=table, TableArn=found.summary.get("tableArn"))
+    # The backup is of `table` (the export's table, when it names one), not of the table lending its schema.
+    return dict(schema, TableName=table, TableArn=found.summary.get("tableArn"), LentBy=schema.get("TableArn"))
 
 
-def _account(schema_arn: str | None, account_id: str | None, fallback: Callable[[], str]) -> str:
+def _account(arns: list[str | None], account_id: str | None, fallback: Callable[[], str]) -> str:
+    """`account_id`, else the account of the first ARN that names one, else `fallback()`."""
     if account_id:
         return check_account_id("account_id", account_id)
-    arn = parse_arn(schema_arn or "")
-    return arn.account if arn is not None and arn.account else check_account_id("account_id", fallback())
+    for arn in arns:
+        parsed = parse_arn(arn or "")
+        if parsed is not None and parsed.account:
+            return parsed.account
+    return check_account_id("account_id", fallback())
+
+
+def _no_account() -> str:
+    raise InputError("account_id", "no table ARN tells whose backup this is", "set account_id")
 
 
 def _export_id(found: _Found) -> str:
@@ -249,7 +258,7 @@ def _copy_data(source: BackupStore, key: str, dest: BackupStore, dest_key: str, 
 
 def adopt_folder(source: BackupStore, dest: BackupStore, ddb: Any, table: str, region: str, how: SchemaSource,
                  data_format: str = "auto", account_id: str | None = None, taken_at: datetime | None = None,
-                 account_fallback: Callable[[], str] = lambda: "") -> ImportResult:
+                 account_fallback: Callable[[], str] = _no_account) -> ImportResult:
     """Copy the backup in `source` (made elsewhere) into a new backup of `table` under `dest`, manifest last.
 
     Taken at `taken_at`, else a native export's export time, else now; a folder adopted at that time
@@ -257,7 +266,7 @@ def adopt_folder(source: BackupStore, dest: BackupStore, ddb: Any, table: str, r
     nor a table ARN does (the credentials' account)."""
     found = find_format(source, data_format)
     schema = resolve_schema(ddb, table, how, found, region)
-    account = _account(schema.get("TableArn"), account_id, account_fallback)
+    account = _account([schema.get("TableArn"), schema.pop("LentBy")], account_id, account_fallback)
     exported = found.summary.get("exportTime")
     taken = (taken_at or (datetime.fromisoformat(str(exported).replace("Z", "+00:00")) if exported else None)
              or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
