@@ -157,8 +157,9 @@ def _live_schema(ddb: Any, name: str, field: str) -> dict[str, Any] | None:
         return None
 
 
-def resolve_schema(ddb: Any, table: str, how: SchemaSource, found: _Found, region: str) -> dict[str, Any]:
-    """The adopted backup's schema, named `table`."""
+def resolve_schema(ddb: Any, table: str, how: SchemaSource, found: _Found,
+                   region: str) -> tuple[dict[str, Any], str | None]:
+    """The adopted backup's schema, named `table`, and the ARN of the live table it came from (if any)."""
     how.validate()
     schema = None
     if how.schema_from:
@@ -174,7 +175,7 @@ def resolve_schema(ddb: Any, table: str, how: SchemaSource, found: _Found, regio
                          "can be used here", "name a live table with the same keys (schema_from), or give "
                          "key_attributes")
     # The backup is of `table` (the export's table, when it names one), not of the table lending its schema.
-    return dict(schema, TableName=table, TableArn=found.summary.get("tableArn"), LentBy=schema.get("TableArn"))
+    return dict(schema, TableName=table, TableArn=found.summary.get("tableArn")), schema.get("TableArn")
 
 
 def _account(arns: list[str | None], account_id: str | None, fallback: Callable[[], str]) -> str:
@@ -265,8 +266,8 @@ def adopt_folder(source: BackupStore, dest: BackupStore, ddb: Any, table: str, r
     before is found, not copied again. `account_fallback` gives the account when neither `account_id`
     nor a table ARN does (the credentials' account)."""
     found = find_format(source, data_format)
-    schema = resolve_schema(ddb, table, how, found, region)
-    account = _account([schema.get("TableArn"), schema.pop("LentBy")], account_id, account_fallback)
+    schema, lender = resolve_schema(ddb, table, how, found, region)
+    account = _account([schema.get("TableArn"), lender], account_id, account_fallback)
     exported = found.summary.get("exportTime")
     taken = (taken_at or (datetime.fromisoformat(str(exported).replace("Z", "+00:00")) if exported else None)
              or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)

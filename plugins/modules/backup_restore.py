@@ -196,7 +196,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 backup_url:
-  description: Folder of the backup restored.
+  description: Folder of the backup restored (with O(adopt_from), the adopted copy; in check mode the folder to adopt).
   returned: always
   type: str
   sample: s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-20-01-00-00
