@@ -28,7 +28,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store im
     BackupStore,
     HashingWriter,
     join,
-    read_lines,
+    line_stream,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import write_manifest
@@ -238,7 +238,8 @@ def _copy_data(source: BackupStore, key: str, dest: BackupStore, dest_key: str, 
     raw = source.open_reader(key)
     items = 0
     try:
-        with read_lines(_CopyingReader(raw, copy)) as (lines, hashing):
+        lines, hashing = line_stream(_CopyingReader(raw, copy))
+        with lines:
             for number, line in enumerate(lines, 1):
                 if not line.strip():
                     continue
@@ -248,6 +249,7 @@ def _copy_data(source: BackupStore, key: str, dest: BackupStore, dest_key: str, 
                     raise HippolyteError(f"{url} line {number}: {exc}") from exc
                 _check_keys(item, keys, f"{url} line {number}")
                 items += 1
+        hashing.drain()  # the rest of the file (a gzip trailer) is copied too
         copy.close()
     except BaseException:
         copy.abort()

@@ -281,7 +281,7 @@ ARGUMENT_SPEC = dict(
     adopt_from=dict(type="str"),
     adopt_format=dict(type="str", choices=["auto", "native-export", "emr-connector"], default="auto"),
     schema_from=dict(type="str"),
-    key_attributes=dict(type="list", elements="dict", options=dict(
+    key_attributes=dict(type="list", elements="dict", no_log=False, options=dict(
         name=dict(type="str", required=True), type=dict(type="str", choices=["S", "N", "B"], required=True))),
     run_id=dict(type="str"),
     **DESTINATION_OPTIONS,

@@ -169,8 +169,8 @@ def test_key_attributes_given_as_options_restore_through_the_module(dynalite_ser
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
 
 
-def test_an_item_without_its_key_fails_naming_the_line_and_creates_nothing(dynalite_server: Any, unique_name: str,
-                                                                            tmp_path: Path) -> None:
+def test_an_item_without_its_key_fails_naming_the_line(dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
+    """Before any table is created, and leaving nothing of the adoption behind."""
     ddb = client("dynamodb", dynalite_server.url)
     lines = [emr_connector_line(i, legacy=False, number=n) for n, i in enumerate(_items()[:6])]
     lines[4] = json.dumps({"other": {"s": "no key here"}})  # the second file's second line
