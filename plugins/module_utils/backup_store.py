@@ -151,14 +151,21 @@ def open_lines(store: BackupStore, key: str) -> Iterator[tuple[Iterable[bytes], 
     # skips botocore's checksum validation of the object.
     raw = store.open_reader(key)
     try:
-        hashing = HashingReader(raw)
-        buffered = io.BufferedReader(hashing, READ_CHUNK)
-        gzipped = buffered.peek(2)[:2] == GZIP_MAGIC
-        with gzip.GzipFile(fileobj=buffered, mode="rb") if gzipped else buffered as lines:
+        lines, hashing = line_stream(raw)
+        with lines:
             yield lines, hashing
         hashing.drain()
     finally:
         raw.close()
+
+
+def line_stream(raw: BinaryIO) -> tuple[BinaryIO, HashingReader]:
+    """The lines of an open data stream (gunzipped when it is gzip), and the reader hashing its raw bytes;
+    drain the hashing reader after the lines to hash the rest (a gzip trailer)."""
+    hashing = HashingReader(raw)
+    buffered = io.BufferedReader(hashing, READ_CHUNK)
+    gzipped = buffered.peek(2)[:2] == GZIP_MAGIC
+    return (gzip.GzipFile(fileobj=buffered, mode="rb") if gzipped else buffered), hashing  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ No Ansible here: boto3 clients and the backup store are passed in.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -44,11 +43,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow im
     taken_at_from_tags,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, is_error
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.export_files import (
-    CONNECTOR,
-    CONNECTOR_MARKERS,
-    data_files,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.export_files import connector_data_keys
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import (
     MANIFEST_NAME,
     DataFile,
@@ -61,7 +56,6 @@ ENDED_LOOKBACK_DAYS = 14  # how far back a finished run's cluster is looked for
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
 _STEP_STATES = {"PENDING": "PENDING", "CANCEL_PENDING": "CANCELLED", "RUNNING": "RUNNING", "COMPLETED": "COMPLETED",
                 "CANCELLED": "CANCELLED", "FAILED": "FAILED", "INTERRUPTED": "FAILED"}
-EXPORT_MANIFEST, SUCCESS_MARKER = CONNECTOR_MARKERS  # written by DynamoDBExport next to its data files
 ENGINE = "emr"
 DATA_FORMAT = "emr-connector"
 CONSISTENCY = "fuzzy-scan"
@@ -180,23 +174,8 @@ def _retry(emr: Any, cluster_id: str, cluster_state: str, statuses: list[TableSt
 # ---------------------------------------------------------------- manifests
 
 def _data_keys(store: BackupStore, data: str) -> list[str]:
-    """Keys of the data files under `data` (relative to the store): the export manifest's entries when present."""
-    keys = store.list_files(data)
-    names = {k.rsplit("/", 1)[-1]: k for k in keys}
-    if EXPORT_MANIFEST in names:
-        try:
-            doc = json.loads(store.read_bytes(names[EXPORT_MANIFEST]))
-            urls = [e["url"] for e in doc["entries"]]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise HippolyteError(f"{data}/{EXPORT_MANIFEST} is not an export manifest ({exc})") from exc
-        wanted = [u.rstrip("/").rsplit("/", 1)[-1] for u in urls]
-        missing = [w for w in wanted if w not in names]
-        if missing:
-            raise HippolyteError(f"the export manifest names files that are not in {data}: {', '.join(missing)}")
-        return sorted(names[w] for w in wanted)
-    if SUCCESS_MARKER not in names:
-        raise HippolyteError(f"{data} has neither {SUCCESS_MARKER} nor {EXPORT_MANIFEST}: the export did not finish")
-    return data_files(keys, data, CONNECTOR)
+    """Keys of the data files under `data`; a folder without the export's `manifest` or `_SUCCESS` is unfinished."""
+    return connector_data_keys(store, data, require_marker=True)
 
 
 def record_finished(store: BackupStore, ddb: Any, status: TableStatus, account: str, region: str,

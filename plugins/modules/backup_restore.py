@@ -19,6 +19,8 @@ description:
     nothing is created or written. Each file is checked again while it loads.
   - Reads every engine's format - C(dynamodb-json) (local engine), C(emr-connector) (Data Pipeline and EMR,
     both line styles) and C(native-export) (export engine) - and imports dynamodump folders (O(dynamodump)).
+  - Restores backups made elsewhere (O(adopt_from)) - a native export tree or the emr-connector folder the
+    original Hippolyte's Data Pipeline wrote - by first adopting the folder as an ordinary backup of O(table).
 author:
   - Hippolyte for Ansible developers (!UNKNOWN)
 options:
@@ -82,6 +84,50 @@ options:
         earlier run stays). A dump whose C(schema.json) names a table DynamoDB would refuse is not imported.
       - In check mode nothing is imported.
     type: str
+  adopt_from:
+    description:
+      - A backup made elsewhere, without C(hippolyte-manifest.json) (C(s3://bucket/prefix) or C(file:///dir)), either
+        a native DynamoDB export (the C(AWSDynamoDB/<export id>/) folder with C(manifest-summary.json),
+        C(manifest-files.json) and C(data/*.json.gz), or any folder holding exactly one such tree), or an
+        emr-connector folder (data files named by UUID, with or without C(manifest) and C(_SUCCESS); JSON lines
+        with any casing of the type keys, or the legacy C(name\u0003{"s":"v"}\u0002...) lines).
+      - The folder is first copied unchanged under O(destination) as a backup of O(table) (its
+        C(hippolyte-manifest.json) written last, with each copy's size, sha256 and item count), then restored
+        like any backup. It is taken at O(at), else at a native export's export time, else now; a folder
+        adopted at that time before is found, not copied again. If the restore then fails, the backup this
+        adoption just made is removed again.
+      - Every item is read while it is copied; an item without the key attributes fails naming the file and
+        line, before the target table is created. In check mode the folder and schema are checked, nothing is
+        copied or created.
+      - The schema comes from O(schema_from), else O(key_attributes), else (a native export) the table its
+        C(manifest-summary.json) names, when that table still exists in O(region).
+    type: str
+  adopt_format:
+    description: What O(adopt_from) holds; V(auto) finds a C(manifest-summary.json) or takes an emr-connector folder.
+    type: str
+    choices: [auto, native-export, emr-connector]
+    default: auto
+  schema_from:
+    description:
+      - A live table whose key schema, attribute definitions, indexes, billing mode, capacities and settings an
+        adopted backup (O(adopt_from)) takes.
+    type: str
+  key_attributes:
+    description:
+      - The adopted backup's keys when no table has its schema (O(adopt_from)), the partition key then the sort
+        key if any. The table is restored on demand, without indexes.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Attribute name.
+        type: str
+        required: true
+      type:
+        description: Attribute type.
+        type: str
+        choices: [S, N, B]
+        required: true
   run_id:
     description: Identifies this run in the capacity record of a boosted load.
     type: str
@@ -123,6 +169,23 @@ EXAMPLES = r"""
     region: eu-west-1
   register: restored
 
+- name: Restore a console export of orders, keys and indexes taken from the live table
+  hippolyte.dynamodb.backup_restore:
+    destination: s3://acme-ddb-backups/dynamodb
+    table: orders
+    adopt_from: s3://acme-exports/orders/AWSDynamoDB/01763773200000-0a1b2c3d
+    schema_from: orders
+    target: orders-from-export
+
+- name: Restore a Data Pipeline backup of the original Hippolyte (a table keyed on customer and date)
+  hippolyte.dynamodb.backup_restore:
+    destination: s3://acme-ddb-backups/dynamodb
+    table: invoices
+    adopt_from: s3://acme-legacy-backups/invoices/2019-03-01-01-00-00
+    key_attributes:
+      - {name: customer, type: S}
+      - {name: date, type: N}
+
 - name: Restore orders as it was at the end of 20 November into orders-20nov
   hippolyte.dynamodb.backup_restore:
     destination: s3://acme-ddb-backups/dynamodb
@@ -133,7 +196,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 backup_url:
-  description: Folder of the backup restored.
+  description: Folder of the backup restored (with O(adopt_from), the adopted copy; in check mode the folder to adopt).
   returned: always
   type: str
   sample: s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-20-01-00-00
@@ -174,21 +237,32 @@ duration_s:
   sample: 31.2
 """
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.adoption import (
+    SchemaSource,
+    adopt_folder,
+    find_format,
+    resolve_schema,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
     AnsibleAWSModule,
     aws_client,
+    credentials_account,
     destination_store,
     run_or_fail,
     s3_client,
     watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import find_backup, parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import find_backup, folder_time, parse_time
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.dynodump import discarded_on_failure, import_dump
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import RestoreSettings, restore_backup
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import (
+    RestoreResult,
+    RestoreSettings,
+    restore_backup,
+)
 
 ARGUMENT_SPEC = dict(
     table=dict(type="str", required=True),
@@ -204,6 +278,11 @@ ARGUMENT_SPEC = dict(
     stall_timeout=dict(type="int", default=300),
     write_capacity=dict(type="int"),
     dynamodump=dict(type="str"),
+    adopt_from=dict(type="str"),
+    adopt_format=dict(type="str", choices=["auto", "native-export", "emr-connector"], default="auto"),
+    schema_from=dict(type="str"),
+    key_attributes=dict(type="list", elements="dict", no_log=False, options=dict(
+        name=dict(type="str", required=True), type=dict(type="str", choices=["S", "N", "B"], required=True))),
     run_id=dict(type="str"),
     **DESTINATION_OPTIONS,
     **ASSUME_ROLE_OPTIONS,
@@ -211,7 +290,8 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+                              mutually_exclusive=[("dynamodump", "adopt_from"), ("schema_from", "key_attributes")])
     p = module.params
     settings = RestoreSettings(workers=p["workers"], readers=p["readers"], force=p["force"], verify=p["verify"],
                                verify_before_write=p["verify_before_write"],
@@ -219,6 +299,16 @@ def main():
                                write_capacity=p["write_capacity"], run_id=p["run_id"])
     ddb = aws_client(module, "dynamodb", pool_size=p["workers"] + p["readers"])
     stop = watch_controller(module)
+
+    def adopt(store, at):
+        """The folder of O(adopt_from) as a backup under the destination (None in check mode: only checked)."""
+        source = open_store(p["adopt_from"], s3_client(module) if p["adopt_from"].startswith("s3://") else None)
+        how = SchemaSource(p["schema_from"], tuple((k["name"], k["type"]) for k in p["key_attributes"] or ()))
+        if module.check_mode:
+            resolve_schema(ddb, p["table"], how, find_format(source, p["adopt_format"]), module.region)
+            return None
+        return adopt_folder(source, store, ddb, p["table"], module.region, how, p["adopt_format"], p["account_id"],
+                            at, account_fallback=lambda: credentials_account(module))
 
     def restore():
         settings.validate()
@@ -235,15 +325,26 @@ def main():
             # A dump is first imported as an ordinary backup (taken at `at`), then restored like one.
             dump = open_store(p["dynamodump"], s3_client(module) if p["dynamodump"].startswith("s3://") else None)
             imported = import_dump(dump, p["table"], store, module.region, p["account_id"], at)
+        if p["adopt_from"]:
+            imported = adopt(store, at)
+            if imported is None:  # check mode: the folder and its schema were checked, nothing was copied
+                return p["adopt_from"], RestoreResult(p["adopt_from"], p["target"] or "", True, True, 0, 0, None,
+                                                      0.0, 0, f"would adopt {p['adopt_from']} as a backup of "
+                                                      f"{p['table']} and restore it")
         with discarded_on_failure(store, imported):
-            ref = find_backup(store, p["table"], module.region, p["account_id"], at)
-            target = check_table_name("target", p["target"] or f"{p['table']}-restored-{ref.taken_at:%Y%m%d-%H%M%S}")
-            return store, restore_backup(ddb, store, ref.folder, target, settings, check_mode=module.check_mode,
-                                         stop=stop)
+            if p["adopt_from"]:  # the adopted folder itself, whatever newer backups of the table exist
+                folder = imported.folder
+                taken = folder_time(folder.rsplit("/", 1)[-1])
+            else:
+                ref = find_backup(store, p["table"], module.region, p["account_id"], at)
+                folder, taken = ref.folder, ref.taken_at
+            target = check_table_name("target", p["target"] or f"{p['table']}-restored-{taken:%Y%m%d-%H%M%S}")
+            return f"{store.url.rstrip('/')}/{folder}", restore_backup(ddb, store, folder, target, settings,
+                                                                       check_mode=module.check_mode, stop=stop)
 
-    store, result = run_or_fail(module, restore)
+    backup_url, result = run_or_fail(module, restore)
     module.exit_json(
-        changed=result.changed, backup_url=f"{store.url.rstrip('/')}/{result.source}", target=result.target,
+        changed=result.changed, backup_url=backup_url, target=result.target,
         created=result.created, expected_items=result.expected_items, written_items=result.written_items,
         counted_items=result.counted_items, retried_items=result.retried_items,
         duration_s=round(result.duration_s, 3), msg=result.msg)
