@@ -13,8 +13,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import I
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import is_valid_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.retention import Policy
 
-RETENTION_KEYS = ("keep_last", "keep_daily", "keep_weekly", "keep_monthly", "max_age_days", "incomplete_grace_hours")
-NOTIFY_KEYS = ("sns_topic_arn", "on_success", "webhook_file", "endpoint_url")
 DRILL_KEYS = ("table",)
 # SNS's topic ARN: partition, region, account, and a name of up to 256 letters, digits, - and _ (.fifo allowed).
 SNS_TOPIC_ARN = re.compile(r"arn:aws[-a-z]*:sns:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
@@ -29,42 +27,21 @@ def _unknown_keys(variable: str, value: dict[str, Any], known: tuple[str, ...]) 
     return problems
 
 
-def _not_a_dict(variable: str, value: Any, example: str) -> list[str]:
-    return [f"{variable} must be a dict, got {value!r}: e.g. {example}"]
-
-
-def retention_problems(retention: Any) -> list[str]:
-    if retention in (None, {}):
+def retention_problems(retention: dict[str, Any]) -> list[str]:
+    """The role's argument spec has checked the keys and their types; these are the policy's own rules."""
+    if not retention:
         return []
-    if not isinstance(retention, dict):
-        return _not_a_dict("hippolyte_retention", retention, "{keep_daily: 7, keep_weekly: 5}")
-    problems = _unknown_keys("hippolyte_retention", {k: v for k, v in retention.items() if k not in RETENTION_KEYS},
-                             RETENTION_KEYS)
-    values: dict[str, Any] = {}
-    for key in RETENTION_KEYS:
-        value = retention.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not str(value).lstrip("-").isdigit():
-            problems.append(f"hippolyte_retention.{key} is {value!r}: give a whole number")
-        else:
-            values[key] = int(value)
-    if problems:
-        return problems
     try:
-        Policy(**values).validate()
+        Policy(**{k: v for k, v in retention.items() if v is not None}).validate()
     except InputError as exc:
-        problems.append(f"hippolyte_retention.{exc.field}: {exc.problem}" + (f"; {exc.fix}" if exc.fix else ""))
-    return problems
+        return [f"hippolyte_retention.{exc.field}: {exc.problem}" + (f"; {exc.fix}" if exc.fix else "")]
+    return []
 
 
-def notify_problems(notify: Any) -> list[str]:
-    if notify in (None, {}):
+def notify_problems(notify: dict[str, Any]) -> list[str]:
+    if not notify:
         return []
-    if not isinstance(notify, dict):
-        return _not_a_dict("hippolyte_notify", notify, "{sns_topic_arn: arn:aws:sns:eu-west-1:111111111111:backups}")
-    problems = _unknown_keys("hippolyte_notify", {k: v for k, v in notify.items() if k not in NOTIFY_KEYS},
-                             NOTIFY_KEYS)
+    problems = []
     topic = notify.get("sns_topic_arn") or ""
     if topic and not SNS_TOPIC_ARN.fullmatch(str(topic)):
         problems.append(f"hippolyte_notify.sns_topic_arn {topic!r} is not an SNS topic ARN: "
@@ -73,18 +50,17 @@ def notify_problems(notify: Any) -> list[str]:
     if webhook and not str(webhook).startswith("/"):
         problems.append(f"hippolyte_notify.webhook_file {webhook!r} is not an absolute path: give the file's "
                         "full path on the controller")
-    if not isinstance(notify.get("on_success", False), bool):
-        problems.append(f"hippolyte_notify.on_success is {notify['on_success']!r}: use true or false")
-    if not topic and not webhook and not problems:
+    if not topic and not webhook:
         problems.append("hippolyte_notify sends nothing: set sns_topic_arn, webhook_file, or both")
     return problems
 
 
 def drill_problems(drill: Any) -> list[str]:
-    if isinstance(drill, bool) or drill in (None, {}):
+    if isinstance(drill, bool) or drill is None:
         return []
     if not isinstance(drill, dict):
         return [f"hippolyte_drill must be true, false or a dict, got {drill!r}: e.g. true"]
+    # hippolyte_drill is bool or dict, so the argument spec cannot check its keys: this does.
     problems = _unknown_keys("hippolyte_drill", {k: v for k, v in drill.items() if k not in DRILL_KEYS}, DRILL_KEYS)
     table = drill.get("table")
     if table is not None and not is_valid_table_name(table):
@@ -92,6 +68,6 @@ def drill_problems(drill: Any) -> list[str]:
     return problems
 
 
-def night_ops_problems(retention: Any, notify: Any, drill: Any) -> list[str]:
+def night_ops_problems(retention: dict[str, Any], notify: dict[str, Any], drill: Any) -> list[str]:
     """Every problem of the three variables, in one list (the role reports them all at once)."""
     return retention_problems(retention) + notify_problems(notify) + drill_problems(drill)

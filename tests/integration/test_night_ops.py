@@ -30,7 +30,7 @@ class DeniedScans(ForwardingProxy):
         self.table = table
 
     def serve(self, request: Request, send: Answer) -> None:
-        if request.operation.endswith(".Scan") and json.loads(request.body).get("TableName") == self.table:
+        if request.operation == "Scan" and json.loads(request.body).get("TableName") == self.table:
             send(Reply(400, [("Content-Type", "application/x-amz-json-1.0")],
                        b'{"__type":"com.amazonaws.dynamodb.v20120810#AccessDeniedException",'
                        b'"message":"not authorized to perform: dynamodb:Scan"}'))
@@ -145,12 +145,12 @@ def test_a_good_night_drills_prunes_and_reports(moto_server: Any, unique_name: s
 
 def test_bad_night_ops_settings_fail_before_aws(moto_server: Any, tmp_path: Path) -> None:
     inv = inventory(tmp_path / "inventory.json", moto_server.url, f"file://{tmp_path}/b",
-                    hippolyte_retention={"keep_lst": 3}, hippolyte_drill="sometimes",
+                    hippolyte_retention={"keep_last": -1}, hippolyte_drill="sometimes",
                     hippolyte_notify={"sns_topic_arn": "arn:aws:sqs:eu-west-1:123456789012:q"})
     run = run_playbook("playbooks/backup.yml", inv)
     assert run.returncode != 0
     assert "Host night" in run.stdout
-    assert "hippolyte_retention has an unknown key 'keep_lst': did you mean keep_last?" in run.stdout
+    assert "hippolyte_retention.keep_last: must be 0 or more, got -1" in run.stdout
     assert "hippolyte_notify.sns_topic_arn 'arn:aws:sqs:eu-west-1:123456789012:q' is not an SNS topic ARN" in run.stdout
     assert "hippolyte_drill must be true, false or a dict" in run.stdout
     assert not (tmp_path / "b").exists()
