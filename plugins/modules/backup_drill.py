@@ -15,7 +15,7 @@ description:
     counts the scratch table's items with a parallel Scan and compares them with the backup's manifest.
   - Deletes the scratch table afterwards, also when the restore or the count failed; its deletion protection
     (restored from the backup) is turned off first. A table of that name that existed before the drill is
-    never deleted: the drill refuses to start instead.
+    never deleted, the drill refuses to start instead.
   - Fails when the backup cannot be restored, the count differs, or the scratch table cannot be deleted; the
     failed result still names the table, the backup and the scratch table.
 author:
