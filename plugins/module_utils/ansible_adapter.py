@@ -182,19 +182,21 @@ def credentials_account(module: AnsibleAWSModule) -> str:
         return arn.account
 
 
-def run_or_fail(module: AnsibleAWSModule, action: Callable[[], T]) -> T:
+def run_or_fail(module: AnsibleAWSModule, action: Callable[[], T],
+                facts: Callable[[], dict[str, Any]] | None = None) -> T:
     """Run plain-Python work, turning our errors and AWS errors into a failed task with a clear message.
 
     An AWS error names the call and what it was about: "DescribeTable on table orders failed: ...".
+    `facts`, when given, adds what the work did before it failed to the failed result.
     """
     try:
         return action()
     except InputError as exc:
-        module.fail_json(msg=str(exc), field=exc.field)
+        module.fail_json(msg=str(exc), field=exc.field, **(facts() if facts else {}))
     except HippolyteError as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=str(exc), **(facts() if facts else {}))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-        module.fail_json_aws(exc, msg=failed_call_message(exc))
+        module.fail_json_aws(exc, msg=failed_call_message(exc), **(facts() if facts else {}))
     raise AssertionError("unreachable: fail_json exits")
 
 

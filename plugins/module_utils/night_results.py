@@ -24,10 +24,11 @@ def role_view(plan: dict[str, Any]) -> dict[str, Any]:
         # Every table any engine boosts: what the run's last step puts back if something still holds it.
         "boosted_tables": [t["name"] for c in plan["clusters"] for t in c["tables"] if t.get("boosted")],
         "export_tables": [t["name"] for c in by_engine["export"] for t in c["tables"]],
+        "planned_tables": [t["name"] for c in plan["clusters"] for t in c["tables"]],
     }
 
 
-def _results(registered: list[Any]) -> list[dict[str, Any]]:
+def engine_results(registered: list[Any]) -> list[dict[str, Any]]:
     """Every module result among the registered variables: a loop's results unrolled, skipped ones left out."""
     flat: list[dict[str, Any]] = []
     for value in registered:
@@ -41,9 +42,9 @@ def _results(registered: list[Any]) -> list[dict[str, Any]]:
 
 def night_tables(registered: list[Any]) -> list[dict[str, Any]]:
     """One row per table from every engine's results (the shared per-table shape), in the order given."""
-    return [table for result in _results(registered) for table in result.get("tables", [])]
+    return [table for result in engine_results(registered) for table in result.get("tables", [])]
 
 
 def night_failures(registered: list[Any]) -> list[str]:
     """What failed, one message per failed engine task (its tables named), for the night's final verdict."""
-    return [str(result.get("msg") or "failed") for result in _results(registered) if result.get("failed")]
+    return [str(result.get("msg") or "failed") for result in engine_results(registered) if result.get("failed")]

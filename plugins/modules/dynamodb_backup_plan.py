@@ -215,6 +215,12 @@ export_tables:
   type: list
   elements: str
   sample: ["events"]
+planned_tables:
+  description: Names of every table the plan backs up, whatever its engine (what retention and the drill look at).
+  returned: always
+  type: list
+  elements: str
+  sample: ["events", "orders"]
 window_s:
   description:
     - Seconds planned, from C(starts_at) in RV(window) to its end (less than the window's length when

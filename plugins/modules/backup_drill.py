@@ -1,0 +1,186 @@
+#!/usr/bin/python
+# Copyright: Hippolyte for Ansible developers
+# Apache License 2.0 (see LICENSE)
+
+DOCUMENTATION = r"""
+module: backup_drill
+short_description: Restore drill - restore one table's newest backup into a scratch table, check it, delete it
+version_added: 0.1.0
+description:
+  - Picks one table of O(tables) for the night (rotating - the night's day of the year modulo the number of
+    tables, names sorted - so each table is drilled in turn), or O(table) when given.
+  - Restores that table's newest complete backup under O(destination) into the scratch table
+    C(<table>-drill-<YYYYMMDD of the night>) exactly as M(hippolyte.dynamodb.backup_restore) does (every data
+    file's size and sha256 checked before the table is created, the schema recreated, every item loaded), then
+    counts the scratch table's items with a parallel Scan and compares them with the backup's manifest.
+  - Deletes the scratch table afterwards, also when the restore or the count failed; its deletion protection
+    (restored from the backup) is turned off first. A table of that name that existed before the drill is
+    never deleted, the drill refuses to start instead.
+  - Fails when the backup cannot be restored, the count differs, or the scratch table cannot be deleted; the
+    failed result still names the table, the backup and the scratch table.
+author:
+  - Hippolyte for Ansible developers (!UNKNOWN)
+options:
+  tables:
+    description: The tables to rotate through (the backup role passes the tables backed up tonight).
+    type: list
+    elements: str
+    default: []
+  table:
+    description: Drill this table instead of rotating through O(tables).
+    type: str
+  night:
+    description:
+      - The night (ISO 8601 time, UTC without a zone) that picks the table and dates the scratch table.
+        Default now. The backup role passes the plan's night, so a rerun of the night drills the same table.
+    type: str
+  account_id:
+    description: Account whose backup to restore (12 digits), when several accounts' backups share O(destination).
+    type: str
+  workers:
+    description: Threads sending BatchWriteItem calls, and Scan segments of the count.
+    type: int
+    default: 8
+  readers:
+    description: Data files read and decoded at the same time.
+    type: int
+    default: 4
+  wait_timeout:
+    description: Seconds to wait for the scratch table to become ACTIVE, and to be deleted.
+    type: int
+    default: 600
+  stall_timeout:
+    description: Seconds without a single item accepted before the restore gives up.
+    type: int
+    default: 300
+extends_documentation_fragment:
+  - hippolyte.dynamodb.attributes
+  - hippolyte.dynamodb.destination
+  - hippolyte.dynamodb.assume_role
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - hippolyte.dynamodb.requirements
+attributes:
+  check_mode:
+    support: full
+    details: Picks the table and finds its backup; creates, writes and deletes nothing.
+  diff_mode:
+    support: none
+  idempotent:
+    support: none
+    details: Every run restores and deletes a scratch table; it leaves nothing behind.
+"""
+
+EXAMPLES = r"""
+- name: Drill tonight's table among those backed up
+  hippolyte.dynamodb.backup_drill:
+    destination: s3://acme-ddb-backups/dynamodb
+    tables: [orders, users, invoices]
+    night: "2026-11-22T00:00:00Z"
+  register: drill
+
+- name: Drill the orders table now
+  hippolyte.dynamodb.backup_drill:
+    destination: s3://acme-ddb-backups/dynamodb
+    table: orders
+"""
+
+RETURN = r"""
+table:
+  description: The table drilled.
+  returned: always
+  type: str
+  sample: orders
+scratch_table:
+  description: The scratch table restored into (and deleted).
+  returned: always
+  type: str
+  sample: orders-drill-20261122
+backup_url:
+  description: Folder of the backup restored (null when none was found).
+  returned: always
+  type: str
+  sample: s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-00-00-01
+expected_items:
+  description: Items in the backup, from its manifest.
+  returned: always
+  type: int
+  sample: 2000
+counted_items:
+  description: Items counted in the scratch table after the restore (null in check mode or when it failed first).
+  returned: always
+  type: int
+  sample: 2000
+written_items:
+  description: Items written into the scratch table.
+  returned: always
+  type: int
+  sample: 2000
+scratch_deleted:
+  description: Whether the scratch table was deleted.
+  returned: always
+  type: bool
+  sample: true
+duration_s:
+  description: Wall-clock seconds of the drill.
+  returned: always
+  type: float
+  sample: 12.5
+"""
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
+    ASSUME_ROLE_OPTIONS,
+    DESTINATION_OPTIONS,
+    AnsibleAWSModule,
+    aws_client,
+    destination_store,
+    run_or_fail,
+    watch_controller,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.drill import Drill, pick_table, run_drill, scratch_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import RestoreSettings
+
+ARGUMENT_SPEC = dict(
+    tables=dict(type="list", elements="str", default=[]),
+    table=dict(type="str"),
+    night=dict(type="str"),
+    account_id=dict(type="str"),
+    workers=dict(type="int", default=8),
+    readers=dict(type="int", default=4),
+    wait_timeout=dict(type="int", default=600),
+    stall_timeout=dict(type="int", default=300),
+    **DESTINATION_OPTIONS,
+    **ASSUME_ROLE_OPTIONS,
+)
+
+
+def main():
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    p = module.params
+    settings = RestoreSettings(workers=p["workers"], readers=p["readers"], wait_timeout_s=p["wait_timeout"],
+                               stall_timeout_s=p["stall_timeout"])
+
+    def prepare() -> Drill:
+        settings.validate()
+        for name in p["tables"] + ([p["table"]] if p["table"] else []):
+            check_table_name("tables" if name != p["table"] else "table", name)
+        if p["account_id"]:
+            check_account_id("account_id", p["account_id"])
+        night = parse_time(p["night"], "night") if p["night"] else utc_now()
+        table = p["table"] or pick_table(p["tables"], night)
+        return Drill(table=table, scratch_table=scratch_name(table, night))
+
+    drill = run_or_fail(module, prepare)
+    ddb = aws_client(module, "dynamodb", pool_size=p["workers"] + p["readers"])
+    stop = watch_controller(module)
+    run_or_fail(module, lambda: run_drill(drill, ddb, destination_store(module, p["readers"]), module.region,
+                                          p["account_id"], settings, check_mode=module.check_mode, stop=stop),
+                facts=drill.facts)
+    module.exit_json(changed=drill.changed, msg=drill.msg, **drill.facts())
+
+
+if __name__ == "__main__":
+    main()
