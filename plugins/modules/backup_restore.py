@@ -36,8 +36,9 @@ options:
     type: str
   account_id:
     description:
-      - Account whose backup to restore (12 digits). Needed only when backups of O(table) exist for several
-        accounts under O(destination).
+      - Account whose backup to restore (12 digits).
+      - Default, when backups of O(table) exist for several accounts under O(destination), the account of the
+        module's credentials (the assumed O(role_arn) when given), asked only then.
     type: str
   target:
     description:
@@ -179,6 +180,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     DESTINATION_OPTIONS,
     AnsibleAWSModule,
     aws_client,
+    credentials_account,
     destination_store,
     run_or_fail,
     s3_client,
@@ -236,7 +238,8 @@ def main():
             dump = open_store(p["dynamodump"], s3_client(module) if p["dynamodump"].startswith("s3://") else None)
             imported = import_dump(dump, p["table"], store, module.region, p["account_id"], at)
         with discarded_on_failure(store, imported):
-            ref = find_backup(store, p["table"], module.region, p["account_id"], at)
+            ref = find_backup(store, p["table"], module.region, p["account_id"], at,
+                              own_account=lambda: credentials_account(module))
             target = check_table_name("target", p["target"] or f"{p['table']}-restored-{ref.taken_at:%Y%m%d-%H%M%S}")
             return store, restore_backup(ddb, store, ref.folder, target, settings, check_mode=module.check_mode,
                                          stop=stop)

@@ -184,7 +184,8 @@ def test_roles_refuse_bad_role_settings_naming_variable_and_host(playbook: str, 
     run = run_playbook(playbook, inv, {"table": "orders"})
 
     assert run.returncode != 0
-    assert "Host night" in run.stdout and "hippolyte_role_arn arn:aws:iam::123:role/backup must be" in run.stdout
-    assert "hippolyte_role_external_id must be 2 to 1224 characters" in run.stdout
-    assert "hippolyte_role_duration is 60, it must be 900 to 43200 seconds" in run.stdout
+    assert "Host night" in run.stdout
+    assert "hippolyte_role_arn is 'arn:aws:iam::123:role/backup', not an IAM role ARN" in run.stdout
+    assert "hippolyte_role_external_id is not 2 to 1224 characters" in run.stdout
+    assert "hippolyte_role_duration is 60 s; give 900 to 43200 seconds" in run.stdout
     assert not (tmp_path / "b").exists()
