@@ -191,8 +191,8 @@ def test_roles_refuse_bad_role_settings_naming_variable_and_host(playbook: str, 
     assert not (tmp_path / "b").exists()
 
 
-def test_restore_takes_the_account_of_the_hosts_role_from_a_shared_destination(moto_server: Any, unique_name: str,
-                                                                                tmp_path: Path) -> None:
+def test_restore_takes_the_role_account_from_a_shared_destination(moto_server: Any, unique_name: str,
+                                                                  tmp_path: Path) -> None:
     """Backups of the same table from two accounts share one destination: the restore role, given no
     hippolyte_account_id, restores the backup of the account its credentials (the assumed role) belong to."""
     role_ddb = role_account_dynamodb(moto_server.url, unique_name)
