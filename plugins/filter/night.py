@@ -7,12 +7,10 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_results i
     night_tables,
     role_view,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_settings import night_ops_problems
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_summary import night_summary, should_notify
 
 
 class FilterModule:
     def filters(self):
         return {"night_tables": night_tables, "night_failures": night_failures,
-                "role_view": role_view, "night_summary": night_summary, "should_notify": should_notify,
-                "night_ops_problems": night_ops_problems}
+                "role_view": role_view, "night_summary": night_summary, "should_notify": should_notify}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -93,11 +93,20 @@ def list_backups(store: BackupStore, table: str, region: str, account: str | Non
 
 
 def find_backup(store: BackupStore, table: str, region: str, account: str | None = None,
-                at: datetime | None = None) -> BackupRef:
-    """The newest complete backup of `table`, at or before `at` when given."""
+                at: datetime | None = None, own_account: Callable[[], str] | None = None) -> BackupRef:
+    """The newest complete backup of `table`, at or before `at` when given.
+
+    When no `account` is given and the destination holds backups of the table for several accounts,
+    `own_account()` (the account of the caller's credentials, asked only then) chooses among them."""
     refs = [r for r in list_backups(store, table, region, account) if r.complete]
     accounts = {r.account for r in refs}
-    if len(accounts) > 1:
+    if len(accounts) > 1 and own_account is not None:
+        account = own_account()
+        refs = [r for r in refs if r.account == account]
+        if not refs:
+            raise InputError("account_id", f"backups of {table!r} in {region} exist for accounts {sorted(accounts)}, "
+                             f"none for this host's account {account}", "set account_id to the account to restore")
+    elif len(accounts) > 1:
         raise InputError("account_id", f"backups of {table!r} in {region} exist for accounts {sorted(accounts)}",
                          "say which account's backup to restore")
     if at is not None:

@@ -38,8 +38,9 @@ options:
     type: str
   account_id:
     description:
-      - Account whose backup to restore (12 digits). Needed only when backups of O(table) exist for several
-        accounts under O(destination).
+      - Account whose backup to restore (12 digits).
+      - Default, when backups of O(table) exist for several accounts under O(destination), the account of the
+        module's credentials (the assumed O(role_arn) when given), asked only then.
     type: str
   target:
     description:
@@ -336,7 +337,8 @@ def main():
                 folder = imported.folder
                 taken = folder_time(folder.rsplit("/", 1)[-1])
             else:
-                ref = find_backup(store, p["table"], module.region, p["account_id"], at)
+                ref = find_backup(store, p["table"], module.region, p["account_id"], at,
+                                  own_account=lambda: credentials_account(module))
                 folder, taken = ref.folder, ref.taken_at
             target = check_table_name("target", p["target"] or f"{p['table']}-restored-{taken:%Y%m%d-%H%M%S}")
             return f"{store.url.rstrip('/')}/{folder}", restore_backup(ddb, store, folder, target, settings,

@@ -184,7 +184,34 @@ def test_roles_refuse_bad_role_settings_naming_variable_and_host(playbook: str, 
     run = run_playbook(playbook, inv, {"table": "orders"})
 
     assert run.returncode != 0
-    assert "Host night" in run.stdout and "hippolyte_role_arn arn:aws:iam::123:role/backup must be" in run.stdout
-    assert "hippolyte_role_external_id must be 2 to 1224 characters" in run.stdout
-    assert "hippolyte_role_duration is 60, it must be 900 to 43200 seconds" in run.stdout
+    assert "Host night" in run.stdout
+    assert "hippolyte_role_arn is 'arn:aws:iam::123:role/backup', not an IAM role ARN" in run.stdout
+    assert "hippolyte_role_external_id is not 2 to 1224 characters" in run.stdout
+    assert "hippolyte_role_duration is 60 s; give 900 to 43200 seconds" in run.stdout
     assert not (tmp_path / "b").exists()
+
+
+def test_restore_takes_the_role_account_from_a_shared_destination(moto_server: Any, unique_name: str,
+                                                                  tmp_path: Path) -> None:
+    """Backups of the same table from two accounts share one destination: the restore role, given no
+    hippolyte_account_id, restores the backup of the account its credentials (the assumed role) belong to."""
+    role_ddb = role_account_dynamodb(moto_server.url, unique_name)
+    default_ddb = boto3.client("dynamodb", region_name=REGION, endpoint_url=moto_server.url)
+    for ddb, count in ((role_ddb, 12), (default_ddb, 5)):
+        create_table(ddb, unique_name, rcu=20)
+        put_items(ddb, unique_name, [every_type_item(f"k{n}") for n in range(count)])
+    backups = tmp_path / "backups"
+    role_arn = f"arn:aws:iam::{ROLE_ACCOUNT}:role/{unique_name}"
+    as_role = inventory(tmp_path / "role.json", moto_server.url, f"file://{backups}", hippolyte_include=[unique_name],
+                        hippolyte_role_arn=role_arn, hippolyte_role_external_id=EXTERNAL_ID)
+    as_default = inventory(tmp_path / "default.json", moto_server.url, f"file://{backups}",
+                           hippolyte_include=[unique_name])
+    for inv in (as_role, as_default):
+        backup = run_playbook("playbooks/backup.yml", inv)
+        assert backup.returncode == 0, backup.stdout[-4000:] + backup.stderr[-2000:]
+    assert len({m.relative_to(backups).parts[0] for m in backups.rglob("hippolyte-manifest.json")}) == 2
+
+    for inv, ddb, count in ((as_role, role_ddb, 12), (as_default, default_ddb, 5)):
+        restore = run_playbook("playbooks/restore.yml", inv, {"table": unique_name, "target": f"{unique_name}-back"})
+        assert restore.returncode == 0, restore.stdout[-4000:] + restore.stderr[-2000:]
+        assert len(scan_all(ddb, f"{unique_name}-back")) == count

@@ -101,8 +101,8 @@ def test_bad_inventory_fails_before_aws(dynalite_server: Any, unique_name: str, 
                     hippolyte_read_percentage=0, hippolyte_window={"start": "02:00", "end": "02:00"})
     run = run_playbook("playbooks/backup.yml", inv)
     assert run.returncode != 0
-    assert "Host night" in run.stdout and "hippolyte_read_percentage is 0" in run.stdout
-    assert "hippolyte_window starts and ends at 02:00" in run.stdout
+    assert "Host night" in run.stdout and "hippolyte_read_percentage is 0.0" in run.stdout
+    assert "hippolyte_window start and end are both 02:00" in run.stdout
     assert not (tmp_path / "b").exists()
 
 

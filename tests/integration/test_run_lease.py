@@ -120,7 +120,7 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path: Path) -> None
 
 
 def test_two_concurrent_backup_runs_exactly_one_backs_up(dynalite_server: Any, unique_name: str,
-                                                        tmp_path: Path) -> None:
+                                                         tmp_path: Path) -> None:
     """Two `ansible-playbook` runs of one host started together: one takes the lease and backs up every table,
     the other stops before it changes anything, naming the holder; then the lease is free again."""
     ddb = client("dynamodb", dynalite_server.url)

@@ -1,0 +1,44 @@
+# Copyright: Hippolyte for Ansible developers
+# Apache License 2.0 (see LICENSE)
+"""The `inventory_problems` filter: a host's `hippolyte_*` variables checked against a role's argument spec
+(the rules are in module_utils/inventory_check.py). It reads files of this collection only; no AWS call."""
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.inventory_check import check_host
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_settings import night_ops_problems
+
+ROLES = Path(__file__).resolve().parents[2] / "roles"
+
+
+@cache
+def role_options(role):
+    spec = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())
+    return spec["argument_specs"]["main"]["options"]
+
+
+@cache
+def known_names():
+    # An inventory is shared by the roles (and the playbooks' `hippolyte_hosts`): a name any of them reads is known.
+    names = {"hippolyte_hosts"}
+    for spec in ROLES.glob("*/meta/argument_specs.yml"):
+        names.update(role_options(spec.parent.parent.name))
+    return frozenset(names)
+
+
+def inventory_problems(values, role):
+    """Every problem of `values` (a host's hippolyte_* variables) for `role`, one line each; for the backup role
+    also the after-the-night settings' own rules (retention, notification, drill)."""
+    problems = [str(problem) for problem in check_host(values, role_options(role), known_names())]
+    if role == "backup":
+        problems += night_ops_problems(values.get("hippolyte_retention") or {}, values.get("hippolyte_notify") or {},
+                                       values.get("hippolyte_drill", False))
+    return problems
+
+
+class FilterModule:
+    def filters(self):
+        return {"inventory_problems": inventory_problems}
