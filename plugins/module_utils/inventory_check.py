@@ -26,7 +26,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import (
     is_valid_region,
     is_valid_table_name,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import Window
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_window import Window
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.role_session import (
     EXTERNAL_ID,
     MAX_DURATION_S,

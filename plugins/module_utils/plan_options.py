@@ -168,8 +168,8 @@ def engines_for(table: TableInfo, size: int, settings: PlanSettings, seed: bool)
     return engines
 
 
-def table_options(table: TableInfo, size: int, engines: list[str], settings: PlanSettings, seed: bool,
-             ) -> tuple[list[Option], list[str]]:
+def table_options(table: TableInfo, size: int, engines: list[str], settings: PlanSettings,
+                  seed: bool) -> tuple[list[Option], list[str]]:
     options: list[Option] = []
     reasons: list[str] = []
     for engine in engines:

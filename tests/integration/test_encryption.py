@@ -30,7 +30,7 @@ def _bucket(moto: Any, name: str) -> Any:
     ("aws:kms", "alias/backups", ("aws:kms", "alias/backups")),
 ])
 def test_every_object_of_a_backup_carries_the_asked_encryption(moto_server: Any, unique_name: str, sse: str,
-                                                              key: str | None, expected: tuple[str, Any]) -> None:
+                                                               key: str | None, expected: tuple[str, Any]) -> None:
     """Through the module: the data part, the claim and the manifest."""
     s3 = _bucket(moto_server, unique_name)
     ddb = client("dynamodb", moto_server.url)
@@ -100,7 +100,7 @@ def test_exports_and_emr_steps_are_asked_for_the_same_encryption(moto_server: An
 
 
 def test_data_pipeline_needs_the_buckets_default_to_be_the_asked_encryption(moto_server: Any,
-                                                                           unique_name: str) -> None:
+                                                                            unique_name: str) -> None:
     """Data Pipeline's export activities cannot be asked for an encryption, so the bucket's default must be it."""
     s3 = _bucket(moto_server, unique_name)
     store = open_store(f"s3://{unique_name}/nightly", s3, ACCOUNT, Encryption("aws:kms", "alias/backups"))
