@@ -1,0 +1,165 @@
+"""The setup playbook on moto server: what it creates, a second run that changes nothing, check mode.
+
+Each test runs in its own moto account (credentials from an STS AssumeRole into a fresh account id), so the
+fixed role and topic names never meet another test's. moto applies a bucket policy but never enforces it over
+plain HTTP, so the TLS-only rule is checked as the policy S3 holds.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.conftest import REGION, client
+from tests.support.ansible_run import run_playbook
+
+ENGINE_POLICIES = ["hippolyte-backup-local", "hippolyte-backup-export", "hippolyte-backup-emr",
+                   "hippolyte-backup-datapipeline", "hippolyte-notify"]
+
+
+def recap(output: str) -> dict[str, int]:
+    """The counters of the one host's PLAY RECAP line."""
+    (line,) = [row for row in output.splitlines() if re.match(r"^\S+\s+: ok=", row)]
+    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
+
+
+@pytest.fixture
+def account(moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh moto account; the playbook runs with its credentials."""
+    account_id = f"{random.randrange(10**11, 10**12):012d}"
+    creds = client("sts", moto_server.url).assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/admin", RoleSessionName="setup")["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+    return account_id
+
+
+def aws(service: str, moto_server: Any) -> Any:
+    """A client with the account's credentials (the environment the fixture set)."""
+    return boto3.Session(region_name=REGION).client(service, endpoint_url=moto_server.url)
+
+
+def inventory(path: Path, endpoint: str, bucket: str, **host_vars: Any) -> Path:
+    host = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            "hippolyte_region": REGION, "hippolyte_endpoint_url": endpoint, **host_vars}
+    path.write_text(json.dumps({"all": {"vars": {"hippolyte_destination": f"s3://{bucket}/dynamodb"},
+                                        "hosts": {"acct": host}}}))
+    return path
+
+
+def test_first_run_creates_everything_and_a_second_changes_nothing(
+        moto_server: Any, account: str, unique_name: str, tmp_path: Path) -> None:
+    inv = inventory(tmp_path / "inventory.json", moto_server.url, unique_name,
+                    hippolyte_role_external_id="night-shift-42",
+                    hippolyte_setup={"expiration_days": 400, "tags": {"team": "platform"}})
+
+    first = run_playbook("playbooks/setup.yml", inv)
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    assert recap(first.stdout)["changed"] >= 5
+
+    s3 = aws("s3", moto_server)
+    assert s3.get_bucket_versioning(Bucket=unique_name)["Status"] == "Enabled"
+    (rule,) = s3.get_bucket_encryption(Bucket=unique_name)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    block = s3.get_public_access_block(Bucket=unique_name)["PublicAccessBlockConfiguration"]
+    assert block == {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                     "RestrictPublicBuckets": True}
+    (deny,) = json.loads(s3.get_bucket_policy(Bucket=unique_name)["Policy"])["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert sorted(deny["Resource"]) == [f"arn:aws:s3:::{unique_name}", f"arn:aws:s3:::{unique_name}/*"]
+    (lifecycle,) = s3.get_bucket_lifecycle_configuration(Bucket=unique_name)["Rules"]
+    assert lifecycle["Status"] == "Enabled"
+    assert lifecycle["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+    assert lifecycle["Expiration"] == {"Days": 400}
+    assert lifecycle["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    assert {"Key": "team", "Value": "platform"} in s3.get_bucket_tagging(Bucket=unique_name)["TagSet"]
+
+    iam = aws("iam", moto_server)
+    backup = iam.get_role(RoleName="hippolyte-backup")["Role"]
+    (trust,) = backup["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"AWS": [f"arn:aws:iam::{account}:root"]} or \
+        trust["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": "night-shift-42"}}
+    assert sorted(iam.list_role_policies(RoleName="hippolyte-backup")["PolicyNames"]) == sorted(ENGINE_POLICIES)
+    local = iam.get_role_policy(RoleName="hippolyte-backup", PolicyName="hippolyte-backup-local")["PolicyDocument"]
+    writes = next(s for s in local["Statement"] if s["Sid"] == "WriteBackups")
+    assert writes["Resource"] == f"arn:aws:s3:::{unique_name}/dynamodb/*"
+    assert iam.list_role_policies(RoleName="hippolyte-restore")["PolicyNames"] == ["hippolyte-restore"]
+
+    topic = f"arn:aws:sns:{REGION}:{account}:hippolyte-backup-runs"
+    assert topic in [t["TopicArn"] for t in aws("sns", moto_server).list_topics()["Topics"]]
+    notify = iam.get_role_policy(RoleName="hippolyte-backup", PolicyName="hippolyte-notify")["PolicyDocument"]
+    assert notify["Statement"][0]["Resource"] == topic
+
+    second = run_playbook("playbooks/setup.yml", inv)
+    assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-2000:]
+    assert recap(second.stdout)["changed"] == 0, second.stdout[-4000:]
+
+    check_again = run_playbook("playbooks/setup.yml", inv, options=("--check",))
+    assert check_again.returncode == 0 and recap(check_again.stdout)["changed"] == 0, check_again.stdout[-4000:]
+
+
+def test_check_mode_on_a_fresh_account_changes_nothing(moto_server: Any, account: str, unique_name: str,
+                                                        tmp_path: Path) -> None:
+    inv = inventory(tmp_path / "inventory.json", moto_server.url, unique_name)
+
+    check = run_playbook("playbooks/setup.yml", inv, options=("--check",))
+
+    assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-2000:]
+    assert recap(check.stdout)["changed"] >= 2  # the preview of the bucket and topic, the two roles
+    assert f"Would create bucket {unique_name} and topic" in check.stdout
+    assert unique_name not in [b["Name"] for b in aws("s3", moto_server).list_buckets()["Buckets"]]
+    assert aws("iam", moto_server).list_roles()["Roles"] == []
+    assert aws("sns", moto_server).list_topics()["Topics"] == []
+
+
+def test_kms_and_narrowed_engines(moto_server: Any, account: str, unique_name: str, tmp_path: Path) -> None:
+    key = f"arn:aws:kms:{REGION}:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    setup = {"encryption": "aws:kms", "kms_key_id": key}
+    inv = inventory(tmp_path / "inventory.json", moto_server.url, unique_name, hippolyte_setup=setup,
+                    hippolyte_role_arn=f"arn:aws:iam::{account}:role/ops/nightly-backup")
+    assert run_playbook("playbooks/setup.yml", inv).returncode == 0
+
+    encryption = aws("s3", moto_server).get_bucket_encryption(Bucket=unique_name)
+    (rule,) = encryption["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}
+    iam = aws("iam", moto_server)
+    assert iam.get_role(RoleName="nightly-backup")["Role"]["Path"] == "/ops/"
+    kms = iam.get_role_policy(RoleName="nightly-backup", PolicyName="hippolyte-kms")["PolicyDocument"]
+    assert kms["Statement"][0]["Action"] == ["kms:GenerateDataKey", "kms:Decrypt"]
+    assert kms["Statement"][0]["Resource"] == key
+    restore_kms = iam.get_role_policy(RoleName="hippolyte-restore", PolicyName="hippolyte-kms")["PolicyDocument"]
+    assert restore_kms["Statement"][0]["Action"] == ["kms:Decrypt"]
+
+    # Narrowing the engines removes the policies of those left out.
+    inventory(inv, moto_server.url, unique_name, hippolyte_role_arn=f"arn:aws:iam::{account}:role/ops/nightly-backup",
+              hippolyte_setup={**setup, "engines": ["export"]})
+    narrowed = run_playbook("playbooks/setup.yml", inv)
+    assert narrowed.returncode == 0, narrowed.stdout[-4000:]
+    assert sorted(iam.list_role_policies(RoleName="nightly-backup")["PolicyNames"]) == sorted(
+        ["hippolyte-backup-local", "hippolyte-backup-export", "hippolyte-notify", "hippolyte-kms"])
+
+
+@pytest.mark.parametrize(("setup", "destination", "message"), [
+    ({"encryption": "aws:kms"}, "s3://b-ok/x", "hippolyte_setup.kms_key_id must be a key ARN"),
+    ({"engines": ["glacier"]}, "s3://b-ok/x", "hippolyte_setup.engines glacier unknown"),
+    ({}, "file:///var/backups", "must be s3://bucket or s3://bucket/prefix"),
+])
+def test_bad_settings_fail_before_aws(moto_server: Any, account: str, tmp_path: Path, setup: dict[str, Any],
+                                      destination: str, message: str) -> None:
+    inv = inventory(tmp_path / "inventory.json", moto_server.url, "unused", hippolyte_setup=setup)
+    doc = json.loads(inv.read_text())
+    doc["all"]["vars"]["hippolyte_destination"] = destination
+    inv.write_text(json.dumps(doc))
+
+    run = run_playbook("playbooks/setup.yml", inv)
+
+    assert run.returncode != 0 and message in run.stdout, run.stdout[-3000:]
+    assert aws("iam", moto_server).list_roles()["Roles"] == []
