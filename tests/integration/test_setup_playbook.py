@@ -107,7 +107,7 @@ def test_first_run_creates_everything_and_a_second_changes_nothing(
 
 
 def test_check_mode_on_a_fresh_account_changes_nothing(moto_server: Any, account: str, unique_name: str,
-                                                        tmp_path: Path) -> None:
+                                                       tmp_path: Path) -> None:
     inv = inventory(tmp_path / "inventory.json", moto_server.url, unique_name)
 
     check = run_playbook("playbooks/setup.yml", inv, options=("--check",))
