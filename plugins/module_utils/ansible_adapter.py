@@ -58,6 +58,7 @@ DESTINATION_OPTIONS = {"destination": {"type": "str", "required": True}, "s3_end
 # (doc fragment hippolyte.dynamodb.cluster_capacity).
 CLUSTER_CAPACITY_OPTIONS = {"boost_refused": {"type": "list", "elements": "str", "default": []},
                             "put_back_boosts": {"type": "bool", "default": True},
+                            "capacity_run_id": {"type": "str"},
                             "autoscaling": {"type": "bool", "default": True}}
 # The EMR cluster's size (doc fragment hippolyte.dynamodb.emr_instances), for the Data Pipeline and EMR engines.
 EMR_INSTANCE_OPTIONS = {"master_instance_type": {"type": "str", "default": "m5.xlarge"},
@@ -210,7 +211,7 @@ def boosts_put_back_as_tables_end(module: AnsibleAWSModule, ddb: Any, cluster: P
     if not module.params["put_back_boosts"] or not boosted:
         return None, report
     aas = aws_client(module, "application-autoscaling") if module.params["autoscaling"] else None
-    settings = CapacitySettings(run_id=module.params["run_id"])
+    settings = CapacitySettings(run_id=module.params["capacity_run_id"] or module.params["run_id"])
 
     def on_done(ended: list[TableOutcome]) -> None:
         names = [o.name for o in ended if o.name in boosted]

@@ -113,7 +113,7 @@ class HashingReader(io.RawIOBase):
     """Reads through to a stored object, counting and hashing every byte on the way (md5 only because
     native exports record it)."""
 
-    def __init__(self, inner: BinaryIO) -> None:
+    def __init__(self, inner: BinaryIO | io.RawIOBase) -> None:
         self.inner = inner
         self.size = 0
         self._sha = hashlib.sha256()
@@ -159,7 +159,7 @@ def open_lines(store: BackupStore, key: str) -> Iterator[tuple[Iterable[bytes], 
         raw.close()
 
 
-def line_stream(raw: BinaryIO) -> tuple[BinaryIO, HashingReader]:
+def line_stream(raw: BinaryIO | io.RawIOBase) -> tuple[BinaryIO, HashingReader]:
     """The lines of an open data stream (gunzipped when it is gzip), and the reader hashing its raw bytes;
     drain the hashing reader after the lines to hash the rest (a gzip trailer)."""
     hashing = HashingReader(raw)

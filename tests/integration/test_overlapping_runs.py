@@ -69,8 +69,8 @@ def start_run(inv: Path) -> subprocess.Popen[str]:
                             cwd=REPO, env=ansible_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def two_overlapping_runs(inv: Path, watcher: Watcher) -> tuple[Finished, Finished]:
-    """The first run, then the second once the first has boosted a table."""
+def two_overlapping_runs(inv: Path, watcher: Watcher, second_inv: Path | None = None) -> tuple[Finished, Finished]:
+    """The first run, then the second (with `second_inv` when given) once the first has boosted a table."""
     sampler = threading.Thread(target=watcher.run, daemon=True)
     sampler.start()
     first = second = None
@@ -80,7 +80,7 @@ def two_overlapping_runs(inv: Path, watcher: Watcher) -> tuple[Finished, Finishe
         while not any(watcher.owners(n) for n in watcher.names):
             assert first.poll() is None and time.monotonic() < deadline, "the first run ended before boosting"
             time.sleep(0.1)
-        second = start_run(inv)
+        second = start_run(second_inv or inv)
         first_out, _first_err = first.communicate(timeout=600)
         second_out, _second_err = second.communicate(timeout=600)
     finally:
@@ -104,10 +104,12 @@ def test_two_overlapping_nights_never_stack_nor_take_back_each_others_boosts(
     # The proxy reports the tables' sizes, which dynalite leaves at 0 (the planner would see empty tables).
     watcher = Watcher(ddb, names)
     with DynamoDBProxy(dynalite_server.url, sizes={n: (ITEMS * 1000, ITEMS) for n in names}) as proxy:
-        inv = inventory(tmp_path / "inventory.json", proxy.url, f"file://{tmp_path}/backups",
-                        hippolyte_include=names, hippolyte_read_percentage=0.05,
-                        hippolyte_window={"start": "00:00", "end": "00:01", "timezone": "UTC"})
-        first, second = two_overlapping_runs(inv, watcher)
+        settings = {"hippolyte_include": names, "hippolyte_read_percentage": 0.05,
+                    "hippolyte_window": {"start": "00:00", "end": "00:01", "timezone": "UTC"}}
+        inv = inventory(tmp_path / "inventory.json", proxy.url, f"file://{tmp_path}/backups", **settings)
+        # Another destination, so another lease: only the capacity records keep these two runs apart.
+        other = inventory(tmp_path / "other.json", proxy.url, f"file://{tmp_path}/backups-2", **settings)
+        first, second = two_overlapping_runs(inv, watcher, other)
     assert first.returncode == 0, first.stdout[-4000:]
     assert second.returncode == 0, second.stdout[-4000:]
 
@@ -115,7 +117,7 @@ def test_two_overlapping_nights_never_stack_nor_take_back_each_others_boosts(
     assert len(reports) == 2
     plans = sorted((tmp_path / "reports").glob("night-plan-*.json"))
     planned = {t["name"]: t for c in json.loads(plans[0].read_text())["clusters"] for t in c["tables"]}
-    manifests = {name: sorted(m.stat().st_mtime for m in (tmp_path / "backups").rglob("hippolyte-manifest.json")
+    manifests = {name: sorted(m.stat().st_mtime for m in tmp_path.glob("backups*/**/hippolyte-manifest.json")
                               if m.parent.parent.name == name) for name in names}
     assert all(len(m) == 2 for m in manifests.values()), manifests  # both runs backed up every table
     for name in names:
