@@ -17,11 +17,11 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import parse_arn
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import (
     check_destination,
+    is_sns_topic_arn,
     is_valid_account_id,
     is_valid_region,
     is_valid_table_name,
@@ -273,9 +273,7 @@ def _keys(allowed: tuple[str, ...]) -> Rule:
 
 
 def _sns_topic(name: str, arn: str, values: Mapping[str, Any]) -> None:
-    parts = parse_arn(arn) if arn else None
-    if arn and (parts is None or parts.service != "sns" or not is_valid_region(parts.region)
-                or not is_valid_account_id(parts.account) or not parts.resource):
+    if arn and not is_sns_topic_arn(arn):
         raise InputError(name, f"is {arn!r}, not an SNS topic ARN", "use arn:aws:sns:<region>:<account>:<topic>")
 
 

@@ -22,6 +22,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import I
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+# SNS's topic ARN: partition, region, account, and a name of up to 256 letters, digits, - and _ (.fifo allowed).
+SNS_TOPIC_ARN = re.compile(r"arn:aws[-a-z]*:sns:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
 SEGMENT_MAX_CHARS = 255  # the longest name a file system or a table allows
 _SEPARATORS = ("/", "\\")
 _DOT_SEGMENTS = (".", "..")
@@ -121,3 +123,7 @@ def check_destination(url: str) -> str:
             raise InputError("destination", f"{url} holds '.', '..' or empty segments or control characters",
                              "write it as s3://bucket/prefix with plain folder names")
     return url
+
+
+def is_sns_topic_arn(arn: object) -> bool:
+    return isinstance(arn, str) and SNS_TOPIC_ARN.fullmatch(arn) is not None

@@ -6,16 +6,13 @@ Each problem is one sentence naming the variable and the fix; the role's first a
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import is_valid_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import is_sns_topic_arn, is_valid_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.retention import Policy
 
 DRILL_KEYS = ("table",)
-# SNS's topic ARN: partition, region, account, and a name of up to 256 letters, digits, - and _ (.fifo allowed).
-SNS_TOPIC_ARN = re.compile(r"arn:aws[-a-z]*:sns:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
 
 
 def _unknown_keys(variable: str, value: dict[str, Any], known: tuple[str, ...]) -> list[str]:
@@ -43,7 +40,7 @@ def notify_problems(notify: dict[str, Any]) -> list[str]:
         return []
     problems = []
     topic = notify.get("sns_topic_arn") or ""
-    if topic and not SNS_TOPIC_ARN.fullmatch(str(topic)):
+    if topic and not is_sns_topic_arn(topic):
         problems.append(f"hippolyte_notify.sns_topic_arn {topic!r} is not an SNS topic ARN: "
                         "use arn:aws:sns:<region>:<12-digit account>:<topic name>")
     webhook = notify.get("webhook_file") or ""
