@@ -22,6 +22,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.role_session im
 from tests.support.ansible_run import BIN, REPO, ansible_env
 from tests.support.collection_artifact import build_collection, install_offline
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items
+from tests.support.windows import open_window
 
 PROJECT = REPO / "examples" / "awx-project"
 INVENTORY = PROJECT / "inventory" / "hosts.yml"
@@ -82,7 +83,8 @@ def test_backup_job_backs_up_every_account_and_region(installed_collections: Pat
         put_items(ddb, tables[host], simple_items(20 + n))
     backups = tmp_path / "backups"
     stand_in = {"hippolyte_endpoint_url": moto_server.url, "hippolyte_destination": f"file://{backups}",
-                "hippolyte_report_dir": str(tmp_path / "reports"), "hippolyte_include": [f"{unique_name}-*"]}
+                "hippolyte_report_dir": str(tmp_path / "reports"), "hippolyte_include": [f"{unique_name}-*"],
+                "hippolyte_window": open_window()}
 
     backup = run_job("backup.yml", installed_collections, stand_in)
 
@@ -116,7 +118,8 @@ def test_plan_job_changes_nothing(installed_collections: Path, moto_server: Any,
 
     plan = run_job("plan.yml", installed_collections,
                    {"hippolyte_endpoint_url": moto_server.url, "hippolyte_destination": f"file://{backups}",
-                    "hippolyte_report_dir": str(tmp_path / "reports"), "hippolyte_include": [unique_name]},
+                    "hippolyte_report_dir": str(tmp_path / "reports"), "hippolyte_include": [unique_name],
+                    "hippolyte_window": open_window()},
                    ("--limit", host))
 
     assert plan.returncode == 0, plan.stdout[-4000:] + plan.stderr[-2000:]

@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import pytest
 
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
+from tests.support.windows import window_from_now
 
 pytestmark = pytest.mark.xdist_group("moto")
 
 GIB = 1024**3
 # Nothing listens here: a module that tried to reach AWS with it would fail with a connection error.
 DEAD_ENDPOINT = "http://127.0.0.1:9"
+# What-ifs plan the whole default window (00:00-07:00 UTC) whatever the hour the tests run at: by default a
+# plan made inside its window keeps only what is left of it.
+WHOLE_NIGHT = "2026-11-23T00:00:00+00:00"
+NO_AWS = {"region": REGION, "endpoint_url": DEAD_ENDPOINT, "starts_at": WHOLE_NIGHT}
 WHAT_IF = [{"name": "orders", "size_bytes": 80 * GIB, "rcu": 200, "pitr": True},
            {"name": "orders-archive", "size_bytes": 300 * GIB, "rcu": 50},
            {"name": "sessions", "size_bytes": 2 * GIB, "billing_mode": "PAY_PER_REQUEST"},
@@ -38,12 +43,6 @@ def moto_tables(moto_server):
                          ProvisionedThroughput={"ReadCapacityUnits": rcu, "WriteCapacityUnits": 1})
     ddb.put_item(TableName=f"{prefix}-orders", Item={"pk": {"S": "o-1"}})
     return prefix, moto_server.url
-
-
-def window_from_now(start_h: int, length_h: int) -> dict[str, str]:
-    """A window opening `start_h` hours from now (negative: already open), `length_h` hours long."""
-    start = datetime.now(UTC) + timedelta(hours=start_h)
-    return {"start": f"{start:%H:%M}", "end": f"{start + timedelta(hours=length_h):%H:%M}", "timezone": "UTC"}
 
 
 def test_discovers_plans_and_writes_the_plan_and_report(moto_tables, tmp_path):
@@ -91,7 +90,7 @@ def test_include_that_matches_nothing_names_the_pattern(moto_tables):
 
 
 def test_check_mode_plans_but_writes_nothing(tmp_path):
-    args = {"tables": WHAT_IF, "region": REGION, "endpoint_url": DEAD_ENDPOINT,
+    args = {"tables": WHAT_IF, **NO_AWS,
             "plan_path": str(tmp_path / "plan.json"), "report_path": str(tmp_path / "plan.md")}
     run = run_module("dynamodb_backup_plan", args, check=True)
     assert not run.failed, run.output
@@ -101,9 +100,9 @@ def test_check_mode_plans_but_writes_nothing(tmp_path):
 
 
 def test_inline_what_if_without_aws():
-    run = run_module("dynamodb_backup_plan", {"tables": WHAT_IF, "exclude": ["empty"], "region": REGION,
-                                              "endpoint_url": DEAD_ENDPOINT, "engine": "datapipeline",
-                                              "max_objects": 500, "model": {"instance_hour_usd": 0.3}})
+    run = run_module("dynamodb_backup_plan", {"tables": WHAT_IF, "exclude": ["empty"], **NO_AWS,
+                                              "engine": "datapipeline", "max_objects": 500,
+                                              "model": {"instance_hour_usd": 0.3}})
     assert not run.failed, run.output
     result = run.result
     assert set(planned(result)) | {u["name"] for u in result["unplannable"]} == {t["name"] for t in WHAT_IF} - {
@@ -117,8 +116,7 @@ def test_inline_what_if_without_aws():
 
 
 def test_local_engine_puts_every_table_in_local_clusters():
-    run = run_module("dynamodb_backup_plan", {"tables": WHAT_IF, "engine": "local", "region": REGION,
-                                              "endpoint_url": DEAD_ENDPOINT})
+    run = run_module("dynamodb_backup_plan", {"tables": WHAT_IF, "engine": "local", **NO_AWS})
     assert not run.failed, run.output
     assert {c["engine"] for c in run.result["clusters"]} == {"local"}
     assert {t["engine"] for t in planned(run.result).values()} == {"local"}
@@ -128,7 +126,7 @@ def test_controller_model_and_warm_throughput_through_the_module():
     tables = [{"name": f"small-{i:02d}", "size_bytes": 200 * 1024**2, "rcu": 20} for i in range(10)]
     tables.append({"name": "warm", "size_bytes": 50 * GIB, "billing_mode": "PAY_PER_REQUEST",
                    "warm_read_units": 12000})
-    run = run_module("dynamodb_backup_plan", {"tables": tables, "region": REGION, "endpoint_url": DEAD_ENDPOINT,
+    run = run_module("dynamodb_backup_plan", {"tables": tables, **NO_AWS,
                                               "model": {"local_max_lanes": 2, "controller_bytes_per_s": 10**7}})
     assert not run.failed, run.output
     result = run.result
@@ -154,7 +152,7 @@ def test_controller_model_and_warm_throughput_through_the_module():
     ({"include": []}, "include"),
 ])
 def test_bad_input_fails_before_any_aws_call(args, field):
-    run = run_module("dynamodb_backup_plan", {"region": REGION, "endpoint_url": DEAD_ENDPOINT, **args})
+    run = run_module("dynamodb_backup_plan", {**NO_AWS, **args})
     assert run.failed
     assert run.result.get("field") == field, run.result.get("msg")
     assert run.result["msg"].startswith(field)
@@ -162,6 +160,6 @@ def test_bad_input_fails_before_any_aws_call(args, field):
 
 
 def test_unknown_engine_is_refused_by_its_choices():
-    run = run_module("dynamodb_backup_plan", {"engine": "glacier", "region": REGION, "endpoint_url": DEAD_ENDPOINT,
+    run = run_module("dynamodb_backup_plan", {"engine": "glacier", **NO_AWS,
                                               "tables": WHAT_IF})
     assert run.failed and "engine" in run.result["msg"] and "glacier" in run.result["msg"]

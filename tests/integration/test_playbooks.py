@@ -14,12 +14,13 @@ from tests.support.ansible_run import run_playbook
 from tests.support.dynamodb_proxy import DynamoDBProxy
 from tests.support.items import big_item, every_type_item
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items, wait_active
+from tests.support.windows import open_window
 
 
 def inventory(path: Path, endpoint: str, destination: str, **host_vars: Any) -> Path:
     host = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
             "hippolyte_region": REGION, "hippolyte_endpoint_url": endpoint, "hippolyte_autoscaling": False,
-            **host_vars}
+            "hippolyte_window": open_window(), **host_vars}
     doc = {"all": {"vars": {"hippolyte_destination": destination, "hippolyte_engine": "local",
                             "hippolyte_report_dir": str(path.parent / "reports")},
                    "hosts": {"night": host}}}
