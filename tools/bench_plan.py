@@ -21,8 +21,8 @@ from tests.support.ansible_run import ensure_collection_link  # noqa: E402
 
 sys.path.insert(0, str(ensure_collection_link()))
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_model import Model, PlanSettings  # noqa: E402
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import plan_backups  # noqa: E402
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import Model, PlanSettings  # noqa: E402
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import plan_backups  # noqa: E402
 from tests.support.plan_fixtures import account_in_use, long_tailed_fleet  # noqa: E402
 
 FLEETS = (100, 1_000, 10_000)

@@ -1,15 +1,15 @@
 # Copyright: Hippolyte for Ansible developers
 # Apache License 2.0 (see LICENSE)
 """The `inventory_problems` filter: a host's `hippolyte_*` variables checked against a role's argument spec
-(the rules are in module_utils/inventory_check.py). It reads files of this collection only; no AWS call."""
+(the rules are in module_utils/night/inventory_check.py). It reads files of this collection only; no AWS call."""
 
 from functools import cache
 from pathlib import Path
 
 import yaml
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.inventory_check import check_host
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_settings import night_ops_problems
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.inventory_check import check_host
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_settings import night_ops_problems
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 

@@ -1,13 +1,13 @@
 # Copyright: Hippolyte for Ansible developers
 # Apache License 2.0 (see LICENSE)
-"""Filters that read a backup night's registered results (the logic is in module_utils/night_results.py)."""
+"""Filters that read a backup night's registered results (the logic is in module_utils/night/night_results.py)."""
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_results import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_results import (
     night_failures,
     night_tables,
     role_view,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_summary import night_summary, should_notify
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_summary import night_summary, should_notify
 
 
 class FilterModule:

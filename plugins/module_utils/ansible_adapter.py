@@ -21,13 +21,10 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access impo
     name_resources_in_errors,
     parse_arn,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import (
-    BackupStore,
-    Encryption,
-    open_store,
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
+    Settings as CapacitySettings,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import put_back_many
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import put_back_many
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster, TableOutcome
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import ControllerWatch, exit_after
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
@@ -39,6 +36,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.role_session import (
     RoleToAssume,
     assumed_role_session,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
+    BackupStore,
+    Encryption,
+    open_store,
 )
 
 try:

@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, join
 
 ENGINES = ("local", "export", "emr", "datapipeline")
 _TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")

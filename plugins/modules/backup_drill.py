@@ -137,11 +137,16 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     run_or_fail,
     watch_controller,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.drill import Drill, pick_table, run_drill, scratch_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import RestoreSettings
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.drill import (
+    Drill,
+    pick_table,
+    run_drill,
+    scratch_name,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import RestoreSettings
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import parse_time
 
 ARGUMENT_SPEC = dict(
     tables=dict(type="list", elements="str", default=[]),

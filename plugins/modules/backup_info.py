@@ -217,14 +217,14 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     destination_store,
     run_or_fail,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import Selection, parse_time
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog_states import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import Selection, parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog_states import (
     list_catalog,
     prune_catalog,
     verify_catalog,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.retention import Policy
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.retention import Policy
 
 ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["listed", "verified", "pruned"], default="listed"),

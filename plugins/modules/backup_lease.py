@@ -147,8 +147,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     destination_store,
     run_or_fail,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.run_lease import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.run_lease import (
     LeaseHeld,
     lease_folder,
     newest,
@@ -156,6 +155,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.run_lease impor
     take,
     take_waiting,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import parse_time
 
 ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["held", "released"], default="held"),

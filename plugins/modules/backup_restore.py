@@ -238,12 +238,6 @@ duration_s:
   sample: 31.2
 """
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.adoption import (
-    SchemaSource,
-    adopt_folder,
-    find_format,
-    resolve_schema,
-)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
@@ -255,14 +249,27 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     s3_client,
     watch_controller,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import find_backup, folder_time, parse_time
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.dynodump import discarded_on_failure, import_dump
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreResult,
     RestoreSettings,
     restore_backup,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.adoption import (
+    SchemaSource,
+    adopt_folder,
+    find_format,
+    resolve_schema,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import (
+    find_backup,
+    folder_time,
+    parse_time,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.dynodump import (
+    discarded_on_failure,
+    import_dump,
 )
 
 ARGUMENT_SPEC = dict(

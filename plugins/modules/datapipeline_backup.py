@@ -297,7 +297,6 @@ definition:
   elements: dict
 """
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils import pipeline_runner as runner
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     CLUSTER_CAPACITY_OPTIONS,
@@ -312,17 +311,16 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import describe_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cluster_engine import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster, TableOutcome
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines import pipeline_runner as runner
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import (
     engine_result,
     seconds_left,
     watch,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster, TableOutcome
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.pipeline_definition import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_definition import (
     DEFAULT_EXPORT_CLASS,
     DEFAULT_EXPORT_JAR,
     DEFAULT_RELEASE_LABEL,
@@ -330,7 +328,9 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.pipeline_defini
     build_definition,
     unique_id,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, account_of
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, account_of
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import parse_time
 
 ARGUMENT_SPEC = dict(
     cluster=dict(type="dict", required=True),

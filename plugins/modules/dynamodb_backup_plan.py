@@ -353,21 +353,24 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     aws_client,
     run_or_fail,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_results import role_view
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_model import PlanSettings, model_from_dict
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_report import gantt_svg, markdown
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_tables import table_from_descriptor
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_window import Window
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import plan_backups
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.private_files import write_private
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_discovery import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_results import role_view
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import (
+    PlanSettings,
+    model_from_dict,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_report import gantt_svg, markdown
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import table_from_descriptor
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_window import Window
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import plan_backups
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.table_discovery import (
     discover,
     select,
     usable_cluster_engine,
     validate_patterns,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.private_files import write_private
 
 ARGUMENT_SPEC = dict(
     include=dict(type="list", elements="str", default=["*"]),

@@ -208,19 +208,19 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     run_or_fail,
     watch_controller,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import parse_time
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cluster_engine import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import (
     engine_result,
     seconds_left,
     watch,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.native_export import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.native_export import (
     ExportRun,
     ExportSettings,
     prepare,
     utc_now,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import parse_time
 
 ARGUMENT_SPEC = dict(
     tables=dict(type="list", elements="str", required=True),

@@ -291,19 +291,21 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import describe_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
+    Settings as CapacitySettings,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.local_lanes import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import (
     controller_limits,
     local_lanes,
     run_plan,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import (
     ScanSettings,
     account_of,
     backup_table,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import backup_folder
 
 ARGUMENT_SPEC = dict(
     table=dict(type="str"),

@@ -354,7 +354,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     aws_client,
     run_or_fail,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
     Settings,
     boost,
     boost_many,
@@ -364,8 +364,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_contro
     reconcile,
     table_names,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import DEFAULT_TAG_KEY, Targets
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import DEFAULT_TAG_KEY, Targets
 
 ARGUMENT_SPEC = dict(
     state=dict(type="str", required=True, choices=["boosted", "restored", "reconciled"]),

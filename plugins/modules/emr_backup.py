@@ -295,21 +295,21 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     run_or_fail,
     watch_controller,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cluster_engine import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import (
     engine_result,
     seconds_left,
     watch,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import (
     DEFAULT_RELEASE_LABEL,
     DEFAULT_STEP_CLASS,
     JobFlowSettings,
     SpotSettings,
     build_job_flow,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_runner import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_runner import (
     EmrRun,
     find_cluster,
     prepare,

@@ -19,12 +19,15 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils import emr_connector_codec as emr
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.adoption import SchemaSource, adopt_folder
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.item_codec import encode_line, to_json_item
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import RestoreSettings, restore_backup
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
+    RestoreSettings,
+    restore_backup,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import emr_connector_codec as emr
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.adoption import SchemaSource, adopt_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.item_codec import encode_line, to_json_item
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
 from tests.support.items import every_type_item

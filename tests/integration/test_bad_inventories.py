@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from ansible_collections.hippolyte.dynamodb.plugins.filter.inventory import inventory_problems, known_names
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.inventory_check import RULES
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.inventory_check import RULES
 from tests.conftest import REGION
 from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import REPO, run_playbook

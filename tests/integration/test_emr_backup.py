@@ -20,19 +20,24 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import Settings as CapacitySettings
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity_control import boost, put_back_many
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cluster_engine import watch
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import JobFlowSettings, job_flow_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_runner import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
+    Settings as CapacitySettings,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import boost, put_back_many
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import watch
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import (
+    JobFlowSettings,
+    job_flow_name,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_runner import (
     EmrRun,
     TableStatus,
     record_finished,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import MANIFEST_NAME, loads
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import Targets
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifest import MANIFEST_NAME, loads
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
 from tests.support.tables import create_table

@@ -15,12 +15,18 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ChecksumError, ClientError, FlexibleChecksumError
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import ResumingS3Reader, open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import MANIFEST_NAME
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import RestoreSettings, restore_backup
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, backup_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.table_schema import recreate_table, schema_of
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
+    RestoreSettings,
+    restore_backup,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import recreate_table, schema_of
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
+    ResumingS3Reader,
+    open_store,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifest import MANIFEST_NAME
 from tests.conftest import REGION, client
 from tests.integration.test_scan_backup import indexed_table_and_bucket
 from tests.support.ansible_run import run_module

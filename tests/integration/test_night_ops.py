@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import backup_folder
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, backup_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import backup_folder
 from tests.conftest import REGION, client
 from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import run_playbook

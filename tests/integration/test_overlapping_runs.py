@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import DEFAULT_TAG_KEY, parse_record
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import (
+    DEFAULT_TAG_KEY,
+    parse_record,
+)
 from tests.conftest import client
 from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import BIN, REPO, ansible_env, run_module

@@ -8,11 +8,18 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog import find_backup, list_backups, parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restore import RestoreSettings, restore_backup
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.scan_backup import ScanSettings, backup_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
+    RestoreSettings,
+    restore_backup,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import (
+    find_backup,
+    list_backups,
+    parse_time,
+)
 from tests.conftest import REGION, client
 from tests.integration.test_scan_backup import INDEXED, indexed_table_and_bucket
 from tests.support.dynamodb_proxy import DynamoDBProxy

@@ -12,9 +12,13 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils import run_lease
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.backup_store import BackupStore, join, open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import controller_chain
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night import run_lease
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
+    BackupStore,
+    join,
+    open_store,
+)
 from tests.conftest import REGION, client
 from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import BIN, REPO, ansible_env

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.emr_job_flow import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import (
     DEFAULT_STEP_CLASS,
     MAX_ACTIVE_STEPS,
     TAG_CLUSTER,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.export_files import CONNECTOR, NATIVE, data_files
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_files import (
+    CONNECTOR,
+    NATIVE,
+    data_files,
+)
 
 ROOT = "acct/eu-west-1/orders/20261122T010000Z/data"
 

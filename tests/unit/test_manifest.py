@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.manifest import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifest import (
     DIGEST_FIELD,
     FORMAT_VERSION,
     DataFile,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_results import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_results import (
     night_failures,
     night_tables,
     role_view,

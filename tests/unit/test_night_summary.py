@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.drill import pick_table, scratch_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_settings import night_ops_problems
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night_summary import night_summary, should_notify
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_settings import night_ops_problems
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_summary import night_summary, should_notify
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.drill import pick_table, scratch_name
 
 LOCAL = {"tables": [{"name": "a", "engine": "local", "status": "ok", "bytes": 10, "boosted": True},
                     {"name": "b", "engine": "local", "status": "failed", "bytes": 0, "error": "AccessDenied"}],

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.pipeline_definition import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_definition import (
     PipelineSettings,
     build_definition,
     fields_of,
@@ -18,6 +17,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.pipeline_defini
     unique_id,
     validate_objects,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 
 GOLDEN = Path(__file__).parent / "golden" / "datapipeline_two_tables.json"
 TAKEN_AT = datetime(2026, 11, 22, 1, 0, 0, tzinfo=UTC)

@@ -6,10 +6,18 @@ from xml.etree import ElementTree
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_model import ON_DEMAND, Model, PlanSettings
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_report import MAX_ROWS, gantt_svg, markdown
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_tables import TableInfo
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import plan_backups
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import (
+    ON_DEMAND,
+    Model,
+    PlanSettings,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_report import (
+    MAX_ROWS,
+    gantt_svg,
+    markdown,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import plan_backups
 from tests.support.plan_fixtures import account_in_use, long_tailed_fleet
 
 GIB = 1024**3

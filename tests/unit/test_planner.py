@@ -10,25 +10,28 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_load import fit_lanes, load_of
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.cost_model import Prices
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.packing import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import fit_lanes, load_of
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.cost_model import Prices
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.packing import (
     balanced_fit,
     first_fit_decreasing,
     lower_bound,
     next_fit_ascending,
     pack,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_model import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import (
     ON_DEMAND,
     Model,
     PlanSettings,
     model_from_dict,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_tables import TableInfo, table_from_descriptor
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.plan_window import Window
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planner import Plan, plan_backups
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import (
+    TableInfo,
+    table_from_descriptor,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_window import Window
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import Plan, plan_backups
 from tests.support.plan_fixtures import account_in_use, long_tailed_fleet
 
 GIB = 1024**3

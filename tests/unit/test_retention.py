@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.retention import Backup, Policy, decide
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.retention import Backup, Policy, decide
 
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 

@@ -12,9 +12,8 @@ from botocore.stub import ANY, Stubber
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils import capacity_control as cc
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity import capacity_control as cc
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import (
     DAILY_DECREASES,
     DEFAULT_HOLD,
     DEFAULT_TAG_KEY,
@@ -34,6 +33,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.throughput impo
     record_tags,
     validate_tag_key,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
 
 DAY = datetime(2026, 11, 22, tzinfo=UTC)
 moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1), timezones=st.just(UTC))

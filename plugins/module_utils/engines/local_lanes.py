@@ -1,0 +1,260 @@
+"""The plan's local lanes, run side by side in one process: the night's in-process backups.
+
+A lane is a list of tables the planner put one after another; lanes run concurrently, each in its own
+thread, taking its tables in planned order. Every table gets its own rate limit (its plan share of its
+read capacity) through `backup_table`, while two controller-wide limits hold the sum: at most
+`max_scans` tables are read at once, and all of them together draw at most `read_units_per_second`.
+A table's boost is raised just before its backup and put back right after (`capacity`), so a table
+whose turn comes late does not pay for boosted capacity all night. One failing table never stops the
+others: each ends as one `TableOutcome`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import describe_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
+    Settings as CapacitySettings,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import boosted_while
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.rate_limiter import TokenBucket
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import (
+    PlannedTable,
+    TableOutcome,
+    failed_names,
+    plan_clusters,
+    planned_times,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import (
+    ScanSettings,
+    account_of,
+    backup_table,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import list_backups
+
+# A table this small is read by one Scan worker: more segments only add calls.
+SMALL_TABLE_BYTES = 64 * 1024**2
+
+
+@dataclass(frozen=True)
+class LaneTable(PlannedTable):
+    """A planned local table and the lane (the plan's local cluster) that runs it."""
+
+    lane: str = ""
+
+
+@dataclass(frozen=True)
+class ControllerLimits:
+    max_scans: int = 16
+    read_units_per_second: float | None = None  # all local scans together; None: no controller cap
+
+    def validate(self) -> None:
+        if self.max_scans < 1:
+            raise InputError("max_concurrent_scans", f"must be at least 1, got {self.max_scans}", "use 1 to 256")
+        if self.read_units_per_second is not None and self.read_units_per_second <= 0:
+            raise InputError("max_read_units_per_second", "must be positive", "leave it unset for no controller cap")
+
+
+def controller_limits(plan: dict[str, Any], max_scans: int | None = None,
+                      read_units_per_second: float | None = None) -> ControllerLimits:
+    """The limits the plan's lanes were packed for (its `controller`), unless given explicitly; 0 units: no cap."""
+    controller = plan.get("controller") or {}
+    if read_units_per_second is None and controller.get("bytes_per_s"):
+        read_units_per_second = float(controller["bytes_per_s"]) / float(controller.get("bytes_per_read_unit") or 4096)
+    limits = ControllerLimits(max_scans=int(max_scans or controller.get("max_scans") or ControllerLimits.max_scans),
+                              read_units_per_second=read_units_per_second or None)
+    limits.validate()
+    return limits
+
+
+def local_lanes(plan: dict[str, Any]) -> list[list[LaneTable]]:
+    """The plan's local clusters as lanes of tables in planned order."""
+    return [sorted((LaneTable(**vars(t), lane=cluster.id) for t in cluster.tables), key=lambda t: t.start_offset_s)
+            for cluster in plan_clusters(plan, "local")]
+
+
+CapacityHold = Callable[[LaneTable], AbstractContextManager[bool]]
+
+
+@dataclass
+class _Night:
+    ddb: Any
+    store: BackupStore
+    region: str
+    base: ScanSettings
+    window_start: datetime
+    scans: threading.BoundedSemaphore
+    controller: TokenBucket | None
+    capacity: CapacityHold | None
+    on_finish: Callable[[TableOutcome, int], None] | None
+    stop: threading.Event
+    resume_since: datetime | None
+    left: int
+    lock: threading.Lock
+    outcomes: list[TableOutcome]
+    account: str | None = None  # every table of a night is in one account: read from the first ARN
+
+    def settings_for(self, table: LaneTable) -> ScanSettings:
+        workers = 1 if table.size_bytes <= SMALL_TABLE_BYTES else self.base.workers
+        changes: dict[str, Any] = {"workers": workers, "segments": None if workers > 1 else 1}
+        # A refused boost caps the table's share at the host's (see contracts.read_share).
+        changes["read_percentage"] = table.share(self.base.read_percentage)
+        if table.read_units_per_second:
+            changes["on_demand_read_units"] = float(table.read_units_per_second)
+        return replace(self.base, **changes)
+
+    def run_lane(self, lane: list[LaneTable]) -> None:
+        for table in lane:
+            outcome = self.run_table(table)
+            with self.lock:
+                self.outcomes.append(outcome)
+                self.left -= 1
+                left = self.left
+            if self.on_finish:
+                self.on_finish(outcome, left)
+
+    def run_table(self, table: LaneTable) -> TableOutcome:
+        planned_start, planned_end = planned_times(self.window_start, table.start_offset_s, table.duration_s)
+        outcome = TableOutcome(name=table.name, engine="local", status="failed", lane=table.lane,
+                               planned_start=planned_start, planned_end=planned_end)
+        if self.stop.is_set():
+            outcome.error = "not started: the run was stopped"
+            return outcome
+        with self.scans:
+            if self.resume_since and self.keep_earlier(table, outcome):
+                return outcome
+            outcome.started_at = utc_now().isoformat()
+            try:
+                hold = self.capacity(table) if self.capacity and table.boost_rcu else nullcontext(False)
+                with hold as boosted:
+                    outcome.boosted = bool(boosted)
+                    refused = bool(table.boost_rcu) and not boosted
+                    settings = self.settings_for(replace(table, boost_refused=refused))
+                    result = backup_table(self.ddb, self.store, table.name, self.region, settings,
+                                          controller=self.controller, stop=self.stop)
+            except HippolyteError as exc:  # one table's failure is reported, the night goes on
+                outcome.error = str(exc)
+            except Exception as exc:
+                outcome.error = f"{type(exc).__name__}: {exc}"
+            else:
+                outcome.status, outcome.backup_url = "ok", result.url
+                outcome.record(result.manifest, f"{result.url}/{manifest_file.MANIFEST_NAME}")
+                outcome.read_units_consumed = round(result.read_units_consumed, 2)
+            outcome.finished_at = utc_now().isoformat()
+        return outcome
+
+    def keep_earlier(self, table: LaneTable, outcome: TableOutcome) -> bool:
+        """A complete backup taken since the window opened (a rerun of the same night) is kept as this
+        night's; False when there is none, or when the table cannot be looked at (the backup then says why)."""
+        try:
+            if self.account is None:
+                self.account = account_of(describe_table(self.ddb, table.name).get("TableArn"), self.base.account_id)
+            done = [r for r in list_backups(self.store, table.name, self.region, self.account)
+                    if r.complete and self.resume_since and r.taken_at >= self.resume_since]
+        except HippolyteError:
+            return False
+        if not done:
+            return False
+        url = f"{self.store.url.rstrip('/')}/{done[-1].folder}/{manifest_file.MANIFEST_NAME}"
+        doc = manifest_file.loads(self.store.read_bytes(join(done[-1].folder, manifest_file.MANIFEST_NAME)), url)
+        outcome.status, outcome.resumed, outcome.backup_url = "ok", True, url.rsplit("/", 1)[0]
+        outcome.record(doc, url)
+        outcome.started_at, outcome.finished_at = doc["started"], doc["finished"]
+        return True
+
+
+def run_lanes(ddb: Any, store: BackupStore, region: str, lanes: list[list[LaneTable]], base: ScanSettings,
+              limits: ControllerLimits, window_start: datetime, capacity: CapacityHold | None = None,
+              on_finish: Callable[[TableOutcome, int], None] | None = None,
+              stop: threading.Event | None = None, resume_since: datetime | None = None) -> list[TableOutcome]:
+    """Back up every table of every lane, lanes side by side; one outcome per table, in finishing order.
+
+    With `resume_since` (the window's opening), a table already backed up since then (an earlier run of the
+    same night) is kept as it is, so a rerun backs up only what is missing."""
+    base.validate()
+    limits.validate()
+    store.check_writable()
+    night = _Night(ddb=ddb, store=store, region=region, base=base, window_start=window_start,
+                   scans=threading.BoundedSemaphore(limits.max_scans),
+                   controller=(TokenBucket(limits.read_units_per_second, burst=limits.read_units_per_second * 0.2)
+                               if limits.read_units_per_second else None),
+                   capacity=capacity, on_finish=on_finish, stop=stop or threading.Event(),
+                   resume_since=resume_since,
+                   left=sum(len(lane) for lane in lanes), lock=threading.Lock(), outcomes=[])
+    threads = [threading.Thread(target=night.run_lane, args=(lane,), name=f"lane-{n}", daemon=True)
+               for n, lane in enumerate(lanes) if lane]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return night.outcomes
+
+
+def progress_line(outcome: TableOutcome, left: int, deadline: datetime | None, now: datetime | None = None) -> str:
+    """One line per finished table: what an operator tailing the progress file reads."""
+    now = now or utc_now()
+    seconds = ""
+    if outcome.started_at and outcome.finished_at:
+        took = datetime.fromisoformat(outcome.finished_at) - datetime.fromisoformat(outcome.started_at)
+        seconds = f" in {took.total_seconds():.0f} s"
+    window = f", window left {max(0, int((deadline - now).total_seconds()))} s" if deadline else ""
+    state = f"{outcome.items} items{seconds}" if outcome.status == "ok" else f"FAILED: {outcome.error}"
+    return f"{now.isoformat()} {outcome.name} [{outcome.lane}] {state}; {left} table(s) left{window}"
+
+
+def plan_window(plan: dict[str, Any]) -> tuple[datetime, datetime, datetime]:
+    """(window opening, plan start, deadline): offsets count from the plan's start (later than the opening
+    for a run started late); every engine stops at the deadline."""
+    try:
+        start = datetime.fromisoformat(plan["window"]["starts_at"])
+        opens = datetime.fromisoformat(plan["window"].get("opens_at") or plan["window"]["starts_at"])
+        return opens, start, start + timedelta(seconds=int(plan["window_s"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError("plan", f"has no usable window ({exc!r})",
+                         "pass the result of dynamodb_backup_plan unchanged") from exc
+
+
+def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: dict[str, Any], base: ScanSettings,
+             limits: ControllerLimits, capacity: CapacitySettings, progress_path: str | None = None,
+             stop: threading.Event | None = None, resume: bool = False) -> dict[str, Any]:
+    """Back up the plan's local lanes; the module's result (per-table outcomes, failures, overruns)."""
+    lanes = local_lanes(plan)
+    opens, window_start, deadline = plan_window(plan)
+    problems: list[str] = []
+    clock = time.monotonic()
+
+    if capacity.hold_s is None:  # a boost is this run's until the window closes, with an hour's margin
+        capacity = replace(capacity, hold_s=max(0.0, (deadline - utc_now()).total_seconds()) + 3600)
+
+    def hold(table: LaneTable) -> AbstractContextManager[bool]:
+        return boosted_while(ddb, aas, table.name, Targets(read=table.boost_rcu), capacity, problems)
+
+    def report(outcome: TableOutcome, left: int) -> None:
+        if progress_path:
+            line = progress_line(outcome, left, deadline) + "\n"
+            # Owner-only, like the backups it describes; appended so `tail -f` follows the night.
+            descriptor = os.open(progress_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(descriptor, "a", encoding="utf-8") as log:
+                log.write(line)
+
+    outcomes = run_lanes(ddb, store, region, lanes, base, limits, window_start, hold, report, stop,
+                         opens if resume else None)
+    failed = failed_names(outcomes)
+    late = [o.name for o in outcomes if o.finished_at and datetime.fromisoformat(o.finished_at) > deadline]
+    return {"tables": [o.to_result() for o in outcomes], "failed_tables": failed, "capacity_notes": problems,
+            "deadline": deadline.isoformat(), "overran": late, "duration_s": round(time.monotonic() - clock, 3),
+            "item_count": sum(o.items for o in outcomes), "byte_count": sum(o.bytes for o in outcomes),
+            "lanes": len(lanes), "resumed": [o.name for o in outcomes if o.resumed]}

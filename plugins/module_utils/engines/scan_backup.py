@@ -1,0 +1,314 @@
+"""The in-process ("local") backup engine: a rate-limited parallel Scan streamed into gzip parts.
+
+Workers take Scan segments from a queue; each worker streams the items it reads into its own
+gzip part (`data/part-NNNNN.json.gz`, a new one every `part_max_bytes` of JSON), so memory holds
+one page and one upload buffer per worker whatever the table's size. Every page's consumed
+capacity is paid into one token bucket shared by all workers. The manifest is written last,
+only when every segment finished; on any failure the partial folder is removed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import parse_arn
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.rate_limiter import TokenBucket, Unlimited
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import original_read_units
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import write_manifest
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.page_lines import PageLines
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.raw_scan import RAW_ITEMS, RawItemScans
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import capture_schema
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
+    BackupStore,
+    HashingWriter,
+    join,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.folder_claim import claim_folder
+
+SEGMENT_TARGET_BYTES = 1024**3  # more segments than workers only for big tables, to spread hot segments
+MAX_SEGMENTS = 1_000_000  # DynamoDB's limit on TotalSegments
+BYTES_PER_READ_UNIT = 8192  # an eventually consistent read unit covers 8 KB (4 KB when consistent)
+# Share of one second's budget that all workers' pages in flight may hold, and the bucket's burst:
+# together they bound how far consumption can run over the target in any interval.
+PAGE_BUDGET_SHARE = 0.2
+BURST_SHARE = 0.2
+# A Scan page is charged at least half a unit whatever it holds, so pages smaller than this waste the
+# table's capacity; slow rates get fewer workers instead of smaller pages.
+MIN_PAGE_UNITS = 1.0
+
+
+@dataclass
+class ScanSettings:
+    workers: int = 4
+    segments: int | None = None
+    read_percentage: float = 0.5
+    on_demand_read_units: float = 100.0
+    read_units_per_second: float | None = None  # explicit cap; overrides both of the above
+    part_max_bytes: int = 64 * 1024**2
+    compression_level: int = 1
+    consistent_read: bool = False
+    account_id: str | None = None
+    run_id: str | None = None  # a table boosted by another run is read at a share of its recorded original
+
+    def validate(self) -> None:
+        if self.workers < 1:
+            raise InputError("workers", f"must be at least 1, got {self.workers}", "use 1 to 64")
+        if self.segments is not None and not 1 <= self.segments <= MAX_SEGMENTS:
+            raise InputError("segments", f"must be 1 to {MAX_SEGMENTS}, got {self.segments}", "or leave it unset")
+        if not 0 < self.read_percentage <= 1:
+            raise InputError("read_percentage", f"must be in (0, 1], got {self.read_percentage}",
+                             "0.5 lets the backup use half the provisioned read capacity")
+        if self.on_demand_read_units <= 0:
+            raise InputError("on_demand_read_units", f"must be positive, got {self.on_demand_read_units}", "")
+        if self.read_units_per_second is not None and self.read_units_per_second < 0:
+            raise InputError("read_units_per_second", "must be positive, or 0 for no limit", "")
+        if self.part_max_bytes < 1024**2:
+            raise InputError("part_size_mb", "must be at least 1 MiB", "64 is a good size")
+        if not 0 <= self.compression_level <= 9:
+            raise InputError("compression_level", f"must be 0 to 9, got {self.compression_level}", "")
+
+
+@dataclass
+class BackupResult:
+    table: str
+    url: str
+    folder: str
+    manifest: dict[str, Any]
+    duration_s: float
+    segments: int
+    read_units_limit: float | None
+    read_units_consumed: float
+
+    @property
+    def items_per_second(self) -> float:
+        return self.manifest["item_count"] / self.duration_s if self.duration_s else 0.0
+
+
+def read_rate(table: dict[str, Any], settings: ScanSettings, read_capacity: int | None = None) -> float | None:
+    """Read units per second the backup may consume (None: unlimited).
+
+    `read_capacity` replaces the table's live read capacity (the original of a boost another run owns).
+    """
+    if settings.read_units_per_second is not None:
+        return settings.read_units_per_second or None
+    if table["BillingMode"] == "PAY_PER_REQUEST":
+        return settings.on_demand_read_units
+    live = table.get("ProvisionedThroughputDuringBackup") or table.get("ProvisionedThroughput") or {}
+    rcu = live.get("ReadCapacityUnits", 0) if read_capacity is None else read_capacity
+    return rcu * settings.read_percentage if rcu else settings.on_demand_read_units
+
+
+def segment_count(size_bytes: int, settings: ScanSettings) -> int:
+    if settings.segments:
+        return settings.segments
+    return min(MAX_SEGMENTS, max(settings.workers, math.ceil(size_bytes / SEGMENT_TARGET_BYTES)))
+
+
+def account_of(arn: str | None, override: str | None) -> str:
+    if override:
+        return check_account_id("account_id", override)
+    parts = parse_arn(arn or "")
+    if parts is not None and parts.account:
+        return parts.account
+    raise InputError("account_id", "the table ARN carries no account id", "set account_id explicitly")
+
+
+class _PartWriter:
+    """One gzip part being streamed to the store."""
+
+    def __init__(self, store: BackupStore, key: str, path: str, level: int) -> None:
+        self.path = path
+        self.raw = HashingWriter(store.open_writer(key))
+        self.gz = gzip.GzipFile(fileobj=self.raw, mode="wb", compresslevel=level, mtime=0)
+        self.items = 0
+        self.json_bytes = 0
+
+    def add(self, lines: str, count: int) -> None:
+        """`count` items as newline-terminated dynamodb-json lines."""
+        data = lines.encode()
+        self.gz.write(data)
+        self.items += count
+        self.json_bytes += len(data)
+
+    def finish(self) -> manifest_file.DataFile:
+        self.gz.close()
+        self.raw.close()
+        return manifest_file.DataFile(self.path, self.items, self.raw.size, self.raw.sha256)
+
+    def abort(self) -> None:
+        self.raw.abort()
+
+
+@dataclass
+class _Run:
+    """State shared by the workers of one backup."""
+
+    ddb: Any
+    store: BackupStore
+    table: str
+    folder: str
+    settings: ScanSettings
+    limiter: TokenBucket | Unlimited
+    page_units: float | None
+    units_per_item: float
+    segments: queue.Queue[int]
+    total_segments: int
+    part_numbers: itertools.count[int] = field(default_factory=itertools.count)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    files: list[manifest_file.DataFile] = field(default_factory=list)
+    failure: list[BaseException] = field(default_factory=list)
+    # Parts begun and not finished: aborted on failure, wherever the worker was (an S3 upload holds parts).
+    open_parts: list[_PartWriter] = field(default_factory=list)
+    progress: Callable[[int], None] | None = None
+    controller: TokenBucket | None = None  # the night's cap over every table read at once
+    stop: threading.Event | None = None  # set: stop between pages, as on a failure
+    measured: bool = False  # units_per_item comes from a page read, not from the table's (lagging) figures
+
+    def new_part(self) -> _PartWriter:
+        with self.lock:
+            number = next(self.part_numbers)
+        path = f"data/part-{number:05d}.json.gz"
+        part = _PartWriter(self.store, join(self.folder, path), path, self.settings.compression_level)
+        with self.lock:
+            self.open_parts.append(part)
+        return part
+
+    def page_limit(self) -> int | None:
+        if self.page_units is None:
+            return None  # unlimited: let DynamoDB fill 1 MB pages
+        return max(1, int(self.page_units / max(self.units_per_item, 1e-6)))
+
+    def worker(self) -> None:
+        part: _PartWriter | None = None
+        try:
+            while not self.failure:
+                try:
+                    segment = self.segments.get_nowait()
+                except queue.Empty:
+                    break
+                part = self._scan_segment(segment, part)
+            raise_if_stopped(self.stop)  # stopped after its last page: still no manifest
+            if part is not None and not self.failure:
+                self._keep(part)
+        except BaseException as exc:
+            self.failure.append(exc)
+
+    def _keep(self, part: _PartWriter) -> None:
+        data_file = part.finish()
+        with self.lock:
+            self.open_parts.remove(part)
+            self.files.append(data_file)
+
+    def abort_open_parts(self) -> None:
+        for part in self.open_parts:
+            part.abort()
+
+    def _scan_segment(self, segment: int, part: _PartWriter | None) -> _PartWriter | None:
+        kwargs: dict[str, Any] = {"TableName": self.table, "ReturnConsumedCapacity": "TOTAL",
+                                  "ConsistentRead": self.settings.consistent_read}
+        if self.total_segments > 1:
+            kwargs.update(Segment=segment, TotalSegments=self.total_segments)
+        while not self.failure:
+            limit = self.page_limit()
+            if limit is not None:
+                kwargs["Limit"] = limit
+            self.limiter.wait(self.stop)
+            if self.controller:
+                self.controller.wait(self.stop)
+            raise_if_stopped(self.stop)
+            page = self.ddb.scan(**kwargs)
+            units = float(page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
+            self.limiter.pay(units)
+            if self.controller:
+                self.controller.pay(units)
+            lines: PageLines | None = page.get(RAW_ITEMS)
+            if lines and lines.count:
+                # Page sizes follow the observed cost per item, so pages stay near their budget; the first
+                # page replaces the guess (DynamoDB's item count lags by hours: 0 on a new table).
+                observed = units / lines.count
+                self.units_per_item = 0.7 * self.units_per_item + 0.3 * observed if self.measured else observed
+                self.measured = True
+                if part is None:
+                    part = self.new_part()
+                part.add(lines.lines, lines.count)
+                if self.progress:
+                    self.progress(lines.count)
+                if part.json_bytes >= self.settings.part_max_bytes:
+                    self._keep(part)
+                    part = None
+            if "LastEvaluatedKey" not in page:
+                return part
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return part
+
+
+def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings: ScanSettings,
+                 started: datetime | None = None, progress: Callable[[int], None] | None = None,
+                 controller: TokenBucket | None = None, stop: threading.Event | None = None) -> BackupResult:
+    """Back up one table into `<store>/<account>/<region>/<table>/<started>/`; returns what was written.
+
+    The folder is claimed first: when another writer holds `<started>`'s, the next free second's is used.
+    Once `stop` is set the workers stop between pages and it ends as a failure does: parts aborted,
+    the folder removed, no manifest, `Cancelled` raised.
+    """
+    settings.validate()
+    check_table_name("table", table)  # a stand-in may hold a table DynamoDB would refuse the name of
+    schema = capture_schema(ddb, table)  # fails on an unknown table before anything is written
+    store.check_writable()
+    account = account_of(schema.get("TableArn"), settings.account_id)
+    started = started or utc_now()
+    rate = read_rate(schema, settings, original_read_units(schema["Tags"], settings.run_id)
+                     if settings.run_id is not None else None)
+    size = int(schema.get("TableSizeBytes") or 0)
+    count = int(schema.get("ItemCount") or 0)
+    total_segments = segment_count(size, settings)
+    per_unit = BYTES_PER_READ_UNIT / (2 if settings.consistent_read else 1)
+    workers = settings.workers
+    if rate:
+        workers = max(1, min(workers, int(rate * PAGE_BUDGET_SHARE / MIN_PAGE_UNITS)))
+    folder = claim_folder(store, account, region, table, started).folder  # before the first byte
+    run = _Run(
+        ddb=ddb, store=store, table=table, folder=folder, settings=settings,
+        limiter=TokenBucket(rate, burst=rate * BURST_SHARE) if rate else Unlimited(),
+        page_units=max(MIN_PAGE_UNITS, rate * PAGE_BUDGET_SHARE / workers) if rate else None,
+        # First guess from the table's average item size; corrected by every page.
+        units_per_item=(size / count / per_unit) if count else 0.5,
+        segments=queue.Queue(), total_segments=total_segments, progress=progress, controller=controller,
+        stop=stop,
+    )
+    for segment in range(total_segments):
+        run.segments.put(segment)
+    clock = time.monotonic()
+    threads = [threading.Thread(target=run.worker, name=f"scan-{table}-{n}", daemon=True)
+               for n in range(min(workers, total_segments))]
+    with RawItemScans(ddb):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    if run.failure:
+        run.abort_open_parts()
+        store.delete_tree(folder)  # never leave something that looks like data without a manifest
+        raise run.failure[0]
+    finished = utc_now()
+    # Last, and only once: it marks the backup complete and lists only this writer's files.
+    doc = write_manifest(store, folder, schema=schema, account=account, region=region, engine="local",
+                         data_format="dynamodb-json", consistency="fuzzy-scan", started=started.isoformat(),
+                         finished=finished.isoformat(), files=run.files)
+    return BackupResult(table=table, url=f"{store.url.rstrip('/')}/{folder}", folder=folder, manifest=doc,
+                        duration_s=time.monotonic() - clock, segments=total_segments, read_units_limit=rate,
+                        read_units_consumed=run.limiter.consumed)

@@ -1,0 +1,96 @@
+"""The run summary of one backup night: what a person on call reads (by SNS or a webhook) the morning after.
+
+Built from the same registered results the run report reads (see night_results.py), so the summary and the
+report never disagree. The summary is a plain dict that serialises to JSON as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_results import (
+    engine_results,
+    night_failures,
+    night_tables,
+)
+
+SUBJECT_MAX_CHARS = 100  # SNS refuses a longer subject
+
+
+def _registered(value: Any) -> dict[str, Any]:
+    """A registered variable, or {} when its task never ran (the run stopped before it) or was skipped."""
+    return value if isinstance(value, dict) and not value.get("skipped") else {}
+
+
+def night_summary(engines: list[Any], host: str, region: str, report_path: str, *,
+                  stopped: dict[str, Any] | None = None, lease: Any = None, plan: Any = None,
+                  reconciled: Any = None, unboosts: Any = None, drill: Any = None,
+                  retention: Any = None) -> dict[str, Any]:
+    """One night's outcome: `engines` are the engine tasks' registered results (as night_tables takes them);
+    `stopped` names the task the run stopped at, when it failed anywhere (the role's rescue records it)."""
+    rows = night_tables(engines)
+    failed_rows = [r for r in rows if r.get("status") != "ok"]
+    per_engine: dict[str, dict[str, int]] = {}
+    for row in rows:
+        counts = per_engine.setdefault(str(row.get("engine")), {"ok": 0, "failed": 0})
+        counts["ok" if row.get("status") == "ok" else "failed"] += 1
+    local = next((r for r in engines if isinstance(r, dict) and "overran" in r), {})
+    put_back = {r["name"] for r in rows if r.get("boosted")}  # local lanes put a boost back as their table ends
+    put_back.update(t for r in engine_results(engines) for t in r.get("capacity_put_back", []))
+    put_back.update(_registered(unboosts).get("put_back", []))
+    put_back.update(_registered(reconciled).get("repaired", []))
+    drill_view = _drill_view(_registered(drill))
+    failed = bool(stopped) or bool(failed_rows) or drill_view.get("status") == "failed"
+    summary: dict[str, Any] = {
+        "host": host,
+        "account": _registered(lease).get("account_id"),
+        "region": region,
+        "night": _registered(plan).get("night", {}).get("id"),
+        "status": "failed" if failed else "ok",
+        "tables_ok": len(rows) - len(failed_rows),
+        "tables_failed": [{"table": r.get("name"), "engine": r.get("engine"),
+                           "error": r.get("error") or r.get("engine_state") or "failed"} for r in failed_rows],
+        "per_engine": per_engine,
+        "bytes": sum(int(r.get("bytes") or 0) for r in rows if r.get("status") == "ok"),
+        "overruns": list(local.get("overran", [])),
+        "capacity_put_back": sorted(put_back),
+        "capacity_notes": list(local.get("capacity_notes", [])),
+        "failures": night_failures(engines),
+        "stopped_at": stopped or None,
+        "drill": drill_view or None,
+        "retention_deleted": list(_registered(retention).get("deleted", [])),
+        "report": report_path,
+    }
+    summary["subject"] = summary_subject(summary)
+    return summary
+
+
+def _drill_view(drill: dict[str, Any]) -> dict[str, Any]:
+    if not drill:
+        return {}
+    keys = ("table", "backup_url", "scratch_table", "expected_items", "counted_items", "scratch_deleted",
+            "duration_s")
+    view = {k: drill.get(k) for k in keys}
+    view["status"] = "failed" if drill.get("failed") else "ok"
+    if drill.get("failed"):
+        view["error"] = drill.get("msg")
+    return view
+
+
+def summary_subject(summary: dict[str, Any]) -> str:
+    """A one-line subject: which host, ok or failed, and how many tables failed."""
+    failed = len(summary["tables_failed"])
+    if summary["status"] == "ok":
+        verdict = f"ok, {summary['tables_ok']} table(s) backed up"
+    elif failed:
+        verdict = f"FAILED, {failed} table(s) not backed up"
+    elif (summary.get("drill") or {}).get("status") == "failed":
+        verdict = "FAILED, the restore drill failed"
+    else:
+        verdict = "FAILED"
+    return f"Hippolyte backup {summary['host']} ({summary['region']}): {verdict}"[:SUBJECT_MAX_CHARS]
+
+
+def should_notify(summary: dict[str, Any], on_success: bool) -> bool:
+    """Failures are always sent; a good night only when asked."""
+    return summary["status"] != "ok" or on_success

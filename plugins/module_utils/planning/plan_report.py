@@ -1,0 +1,180 @@
+"""The morning report of a plan: a Markdown summary and an SVG Gantt chart of clusters in the window,
+with the controller's planned load (concurrent local scans and their bytes/s) under it.
+
+Both are drawn from the plan JSON (docs/planning.md), not from planner internals, so a saved
+plan can be rendered again later.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import Load, load_of
+
+MAX_ROWS = 50  # longer lists are cut in the Markdown; the JSON holds everything
+ENGINE_COLOURS = {"datapipeline": "#4e79a7", "emr": "#59a14f", "export": "#f28e2b", "local": "#b07aa1"}
+BOOTSTRAP_COLOUR = "#bab0ac"
+BYTES_COLOUR = "#76b7b2"
+LABEL_W, CHART_W, ROW_H, TOP, BOTTOM, BAND_H = 90, 900, 14, 28, 24, 60
+
+
+def _clock(seconds: int) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}h{rest // 60:02d}"
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def controller_load(plan: dict[str, Any]) -> Load:
+    """The planned load of the local lanes, from each table's offset, duration and read rate."""
+    per_unit = plan.get("controller", {}).get("bytes_per_read_unit", 0)
+    return load_of((t["start_offset_s"], t["duration_s"], (t["read_units_per_second"] or 0) * per_unit)
+                   for c in plan["clusters"] if c["engine"] == "local" for t in c["tables"])
+
+
+def _mib(value: float) -> str:
+    return f"{value / 1024**2:,.1f} MiB/s"
+
+
+def markdown(plan: dict[str, Any], gantt_file: str | None = None) -> str:
+    tables = [t for c in plan["clusters"] for t in c["tables"]]
+    costs = ", ".join(f"{kind.replace('_', ' ')} {_usd(value)}" for kind, value in plan["cost_breakdown_usd"].items())
+    lines = [
+        "# DynamoDB backup plan", "",
+        f"- Window: {_clock(plan['window_s'])} ({plan['window_s']} s), engine `{plan['engine']}`, "
+        f"last table done at {_clock(plan['makespan_s'])}",
+        f"- Tables: {len(tables)} planned in {len(plan['clusters'])} clusters "
+        f"({', '.join(f'{n} {e}' for e, n in plan['engine_counts'].items()) or 'none'}), "
+        f"{len(plan['unplannable'])} unplannable",
+        f"- Estimated cost: **{_usd(plan['estimated_cost_usd'])}** "
+        f"({costs})",
+    ]
+    controller = plan.get("controller")
+    if controller:
+        lines.append(f"- Controller (local lanes): at most {controller['peak_scans']} of {controller['max_scans']} "
+                     f"scans and {_mib(controller['peak_bytes_per_s'])} of {_mib(controller['bytes_per_s'])} "
+                     f"at once")
+    baseline = plan.get("baseline") or {}
+    if baseline:
+        lines.append(f"- Seed rule for comparison: {_usd(baseline['estimated_cost_usd'])} with "
+                     f"{baseline['clusters']} clusters, {baseline['unplannable']} unplannable")
+    if plan["packing"]:
+        lines += ["", "| engine | clusters | lower bound | next-fit ascending | method |", "|---|---:|---:|---:|---|"]
+        lines += [f"| {e} | {p['clusters']} | {p['lower_bound']} | {p['next_fit_ascending']} | {p['method']} |"
+                  for e, p in plan["packing"].items()]
+    steps = controller_load(plan).steps if controller else []
+    if steps:
+        lines += ["", "## Controller load by hour", "", "| hour | most scans at once | most bytes/s |",
+                  "|---|---:|---:|"]
+        lines += [f"| {_clock(hour * 3600)} | {scans} | {_mib(rate)} |" for hour, scans, rate in _hourly(steps)]
+    if plan["unplannable"]:
+        lines += ["", "## Unplannable tables", "", "| table | reason |", "|---|---|"]
+        lines += [f"| {u['name']} | {u['reason']} |" for u in plan["unplannable"]]
+    if plan["warnings"]:
+        lines += ["", "## Warnings", ""] + [f"- {w}" for w in plan["warnings"]]
+    boosted = [t for t in tables if t["boosted"]]
+    if boosted:
+        lines += ["", "## Read capacity boosts", "", "| table | RCU | during backup | backup share | duration |",
+                  "|---|---:|---:|---:|---:|"]
+        lines += [f"| {t['name']} | {t['rcu']} | {t['boost_rcu']} | {t['read_percentage']:.2%} | "
+                  f"{_clock(t['duration_s'])} |" for t in sorted(boosted, key=lambda t: -t["boost_rcu"])[:MAX_ROWS]]
+        lines += _cut(len(boosted))
+    lines += ["", "## Clusters", "", "| cluster | engine | tables | start | end | cost |",
+              "|---|---|---:|---:|---:|---:|"]
+    lines += [f"| {c['id']} | {c['engine']} | {len(c['tables'])} | {_clock(c['start_offset_s'])} | "
+              f"{_clock(c['end_offset_s'])} | {_usd(c['estimated_cost_usd'])} |" for c in plan["clusters"][:MAX_ROWS]]
+    lines += _cut(len(plan["clusters"]))
+    if gantt_file:
+        lines += ["", f"![Clusters against time in the window]({gantt_file})"]
+    return "\n".join(lines) + "\n"
+
+
+def _hourly(steps: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """Peak scans and bytes/s in each hour with load; a step counts in every hour it spans."""
+    peaks: dict[int, tuple[int, float]] = {}
+    for (at, scans, rate), following in zip(steps, [*steps[1:], None], strict=True):
+        end = following[0] if following else at + 1
+        for hour in range(at // 3600, (end - 1) // 3600 + 1):
+            held = peaks.get(hour, (0, 0.0))
+            peaks[hour] = (max(held[0], scans), max(held[1], rate))
+    return [(hour, *peak) for hour, peak in sorted(peaks.items()) if peak[0]]
+
+
+def _cut(count: int) -> list[str]:
+    return [f"| ... {count - MAX_ROWS} more in the plan JSON | | | | | |"] if count > MAX_ROWS else []
+
+
+def gantt_svg(plan: dict[str, Any]) -> str:
+    """One row per cluster, one bar per table; exports run side by side, so each gets a row."""
+    span = max(plan["window_s"], plan["makespan_s"], 1)
+    scale = CHART_W / span
+    rows: list[tuple[str, list[tuple[int, int, str, str]]]] = []
+    for cluster in plan["clusters"]:
+        bars = [(t["start_offset_s"], t["duration_s"], cluster["engine"],
+                 f"{t['name']}: {_clock(t['start_offset_s'])} to {_clock(t['start_offset_s'] + t['duration_s'])}")
+                for t in cluster["tables"]]
+        if cluster["engine"] == "export":
+            rows += [(cluster["id"], [one]) for one in bars]
+            continue
+        first = min((t["start_offset_s"] for t in cluster["tables"]), default=cluster["start_offset_s"])
+        if first > cluster["start_offset_s"]:
+            bars.insert(0, (cluster["start_offset_s"], first - cluster["start_offset_s"], "bootstrap",
+                            f"{cluster['id']} start-up"))
+        rows.append((cluster["id"], bars))
+    controller = plan.get("controller")
+    band = BAND_H if controller else 0
+    width, height = LABEL_W + CHART_W + 10, TOP + ROW_H * len(rows) + band + BOTTOM
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10">',
+           f'<text x="4" y="14" font-size="12">Backup plan: {len(rows)} rows, window {_clock(plan["window_s"])}, '
+           f'estimated {escape(_usd(plan["estimated_cost_usd"]))}</text>']
+    for hour in range(0, span // 3600 + 1):
+        x = LABEL_W + hour * 3600 * scale
+        out.append(f'<line x1="{x:.1f}" y1="{TOP - 4}" x2="{x:.1f}" y2="{height - BOTTOM}" stroke="#ddd"/>'
+                   f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{hour}h</text>')
+    for number, (label, bars) in enumerate(rows):
+        y = TOP + number * ROW_H
+        out.append(f'<text x="4" y="{y + ROW_H - 4}">{escape(label)}</text>')
+        for start, duration, kind, title in bars:
+            colour = ENGINE_COLOURS.get(kind, BOOTSTRAP_COLOUR)
+            out.append(f'<rect x="{LABEL_W + start * scale:.2f}" y="{y + 1}" width="{max(duration * scale, 0.5):.2f}" '
+                       f'height="{ROW_H - 2}" fill="{colour}" stroke="#fff" stroke-width="0.3">'
+                       f'<title>{escape(title)}</title></rect>')
+    if controller:
+        out += _load_band(controller, controller_load(plan), TOP + ROW_H * len(rows) + 4, scale, span)
+    end_x = LABEL_W + plan["window_s"] * scale
+    out.append(f'<line x1="{end_x:.1f}" y1="{TOP - 6}" x2="{end_x:.1f}" y2="{height - BOTTOM}" stroke="#e15759" '
+               f'stroke-width="1.5"><title>window closes</title></line>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _load_band(controller: dict[str, Any], load: Load, top: int, scale: float, span: int) -> list[str]:
+    """Concurrent scans (filled) and bytes/s (line) as shares of the controller's model (the top edge)."""
+    height = BAND_H - 8
+    bottom = top + height
+
+    def points(share_of: Any) -> str:
+        coords: list[tuple[float, float]] = [(LABEL_W, bottom)]
+        for at, scans, rate in load.steps:
+            x = LABEL_W + min(at, span) * scale
+            y = bottom - min(1.0, share_of(scans, rate)) * height
+            coords += [(x, coords[-1][1]), (x, y)]
+        coords.append((LABEL_W + span * scale, coords[-1][1]))
+        return " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+
+    scans_title = f"concurrent scans, at most {controller['peak_scans']} of {controller['max_scans']}"
+    bytes_title = f"read bytes/s, at most {_mib(controller['peak_bytes_per_s'])} of {_mib(controller['bytes_per_s'])}"
+    return [
+        f'<text x="4" y="{top + 12}">controller</text>',
+        f'<rect x="{LABEL_W}" y="{top}" width="{span * scale:.2f}" height="{height}" fill="none" stroke="#999" '
+        f'stroke-dasharray="3,2"><title>the controller model: {controller["max_scans"]} scans, '
+        f'{escape(_mib(controller["bytes_per_s"]))}</title></rect>',
+        f'<polygon points="{points(lambda scans, _: scans / controller["max_scans"])}" '
+        f'fill="{ENGINE_COLOURS["local"]}" fill-opacity="0.5"><title>{escape(scans_title)}</title></polygon>',
+        f'<polyline points="{points(lambda _, rate: rate / controller["bytes_per_s"])}" fill="none" '
+        f'stroke="{BYTES_COLOUR}" stroke-width="1.2"><title>{escape(bytes_title)}</title></polyline>',
+    ]

@@ -1,0 +1,214 @@
+"""Restore one backup into a new (or empty) table: recreate the schema, load every item, verify the count.
+
+Data files are read concurrently by a few reader threads that feed one BatchWriter, so a backup of
+many parts loads in parallel while memory holds only the bounded queue of batches.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import pages
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
+    Settings as CapacitySettings,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
+    boost as boost_capacity,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import put_back
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.batch_writer import BatchWriter
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import RawBatchWrites
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import list_tags, recreate_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_reader import READERS, iter_put_requests
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.verify import find_damage
+
+# Marks a table as the finished restore of one backup, so running the same restore again is a no-op.
+RESTORED_FROM_TAG = "hippolyte:restored-from"
+
+
+@dataclass
+class RestoreSettings:
+    workers: int = 8
+    readers: int = 4
+    force: bool = False
+    verify: bool = True
+    verify_before_write: bool = True  # check every file's size and sha256 before the table is created
+    wait_timeout_s: float = 600.0
+    stall_timeout_s: float = 300.0
+    write_capacity: int | None = None  # load-time WCU of a new provisioned table and its GSIs
+    run_id: str | None = None
+
+    def validate(self) -> None:
+        for name in ("workers", "readers"):
+            if getattr(self, name) < 1:
+                raise InputError(name, f"must be at least 1, got {getattr(self, name)}", "use 1 to 64")
+        if self.write_capacity is not None and self.write_capacity < 1:
+            raise InputError("write_capacity", f"must be at least 1, got {self.write_capacity}",
+                             "leave it unset to load at the backed-up capacity")
+
+
+@dataclass
+class TargetState:
+    name: str
+    exists: bool
+    empty: bool
+    restored_from: str | None
+    arn: str | None
+
+
+@dataclass
+class RestoreResult:
+    source: str
+    target: str
+    changed: bool
+    created: bool
+    expected_items: int
+    written_items: int
+    counted_items: int | None
+    duration_s: float
+    retried_items: int
+    msg: str
+
+
+def load_manifest(store: BackupStore, folder: str) -> dict[str, Any]:
+    key = join(folder, manifest_file.MANIFEST_NAME)
+    where = f"{store.url.rstrip('/')}/{key}"
+    if not store.exists(key):
+        raise HippolyteError(f"{where} is missing: that backup is incomplete and cannot be restored")
+    doc = manifest_file.loads(store.read_bytes(key), where)
+    if doc["data_format"] not in READERS:
+        raise HippolyteError(f"{where}: data format {doc['data_format']!r} cannot be restored by this version")
+    return doc
+
+
+def inspect_target(ddb: Any, name: str) -> TargetState:
+    try:
+        table = ddb.describe_table(TableName=name)["Table"]
+    except Exception as exc:
+        if is_error(exc, "ResourceNotFoundException"):
+            return TargetState(name, exists=False, empty=True, restored_from=None, arn=None)
+        raise
+    tags = {t["Key"]: t["Value"] for t in list_tags(ddb, table["TableArn"])}
+    empty = not ddb.scan(TableName=name, Limit=1, Select="COUNT").get("Count", 0)
+    if empty:  # a page can come back empty with more to read; one more look decides
+        page = ddb.scan(TableName=name, Limit=1)
+        empty = not page.get("Items")
+    return TargetState(name, True, empty, tags.get(RESTORED_FROM_TAG), table["TableArn"])
+
+
+def check_target(target: TargetState, schema: dict[str, Any], source: str, force: bool,
+                 ddb: Any) -> None:
+    """Refuse to load into a table that holds data (unless forced) or whose keys differ."""
+    if not target.exists or target.restored_from == source:
+        return
+    if not target.empty and not force:
+        raise InputError("target", f"table {target.name!r} already exists and holds items",
+                         "name a new target, empty it, or set force: true to load into it anyway")
+    keys = ddb.describe_table(TableName=target.name)["Table"]["KeySchema"]
+    if keys != schema["KeySchema"]:
+        raise InputError("target", f"table {target.name!r} has key schema {keys}, the backup has "
+                         f"{schema['KeySchema']}", "restore into a new table instead")
+
+
+def count_items(ddb: Any, table: str, segments: int) -> int:
+    """Exact item count by a parallel Select=COUNT scan (DescribeTable's count lags by hours)."""
+
+    def count_segment(segment: int) -> int:
+        return sum(int(page["Count"]) for page in pages(ddb, "scan", TableName=table, Select="COUNT",
+                                                        Segment=segment, TotalSegments=segments))
+
+    with ThreadPoolExecutor(segments) as pool:
+        return sum(pool.map(count_segment, range(segments)))
+
+
+def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, settings: RestoreSettings,
+                   check_mode: bool = False, stop: threading.Event | None = None) -> RestoreResult:
+    """Once `stop` is set the load stops at its next batch and fails; a write capacity it raised is put back."""
+    settings.validate()
+    clock = time.monotonic()
+    doc = load_manifest(store, folder)
+    source = folder
+    state = inspect_target(ddb, target)
+    check_target(state, doc["schema"], source, settings.force, ddb)
+    expected = doc["item_count"]
+    if state.restored_from == source:
+        return RestoreResult(source, target, False, False, expected, 0, None, 0.0, 0,
+                             f"{target} already holds the restore of {source}")
+    if check_mode:
+        verb = "load into existing" if state.exists else "create"
+        return RestoreResult(source, target, True, not state.exists, expected, 0, None, 0.0, 0,
+                             f"would {verb} table {target} and write {expected} items")
+    if settings.verify_before_write:
+        _refuse_damaged(store, folder, doc, settings.readers)
+    raise_if_stopped(stop)
+    arn = state.arn if state.exists else recreate_table(ddb, doc["schema"], target, settings.wait_timeout_s)["TableArn"]
+    boost = settings.write_capacity and not state.exists and doc["schema"]["BillingMode"] == "PROVISIONED"
+    capacity = CapacitySettings(run_id=settings.run_id, wait_timeout=settings.wait_timeout_s)
+    if boost:
+        # Recorded on the table first, like any boost, so a crash mid-load can still be put back.
+        boost_capacity(ddb, None, target, Targets(write=settings.write_capacity, gsi_write=settings.write_capacity),
+                       capacity)
+    back: dict[str, Any] = {}
+    try:
+        written, retried = _load(ddb, store, folder, target, doc, settings, stop)
+    finally:
+        if boost:
+            back = put_back(ddb, None, target, capacity)
+    pending = (f"; its write capacity is not back yet ({len(back['pending'])} setting(s) wait for DynamoDB's next "
+               "allowed decrease: run dynamodb_throughput state=reconciled then)") if back.get("pending") else ""
+    counted = count_items(ddb, target, max(1, settings.workers)) if settings.verify else None
+    if counted is not None and state.empty and counted != expected:
+        raise HippolyteError(f"{target} holds {counted} items after the restore, the backup has {expected}")
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": RESTORED_FROM_TAG, "Value": source}])
+    return RestoreResult(source, target, True, not state.exists, expected, written, counted,
+                         time.monotonic() - clock, retried,
+                         f"restored {written} items from {source} into {target}{pending}")
+
+
+def _refuse_damaged(store: BackupStore, folder: str, doc: dict[str, Any], readers: int) -> None:
+    """Fail before anything is created when a data file differs from the manifest."""
+    damage = find_damage(store, folder, doc, workers=readers)
+    if damage:
+        more = f" (and {len(damage) - 1} more damaged file(s))" if len(damage) > 1 else ""
+        raise HippolyteError(f"the backup {store.url.rstrip('/')}/{folder} is damaged, so nothing was created or "
+                             f"written: {damage[0].file}: {damage[0].reason}{more}; restore an older backup "
+                             "(option at) or check the copy of these files")
+
+
+def _load(ddb: Any, store: BackupStore, folder: str, target: str, doc: dict[str, Any],
+          settings: RestoreSettings, stop: threading.Event | None) -> tuple[int, int]:
+    """Write every item of the backup into `target`; (items written, items retried)."""
+    expected = doc["item_count"]
+    files = manifest_file.data_files(doc)
+    failures: list[BaseException] = []
+    failures_lock = threading.Lock()
+
+    def read(data_file: manifest_file.DataFile) -> None:
+        try:
+            writer.put_requests(iter_put_requests(store, folder, data_file, doc["data_format"]))
+        except BaseException as exc:
+            with failures_lock:
+                failures.append(exc)
+
+    with RawBatchWrites(ddb) as raw:
+        writer = BatchWriter(raw.send, target, workers=settings.workers, stall_timeout_s=settings.stall_timeout_s,
+                             stop=stop)
+        try:
+            with writer, ThreadPoolExecutor(max(1, min(settings.readers, len(files)))) as readers:
+                list(readers.map(read, files))
+        except BaseException as exc:
+            failures.append(exc)
+    written = writer.stats.written
+    if failures:
+        raise HippolyteError(f"restore of {folder} into {target} failed with {expected - written} of {expected} "
+                             f"items not written: {failures[0]}") from failures[0]
+    return written, writer.stats.retried_items

@@ -1,0 +1,97 @@
+"""The three things backup_info does with a catalog: list it, verify it, prune it by a retention policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import (
+    CatalogEntry,
+    Selection,
+    scan_catalog,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.retention import Backup, Policy, decide
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.verify import verify_entries
+
+
+@dataclass
+class CatalogOutcome:
+    backups: list[dict[str, Any]]
+    changed: bool = False
+    damaged: int = 0
+    deleted: list[str] = field(default_factory=list)
+    diff: dict[str, str] | None = None
+    msg: str = ""
+
+
+def describe(store: BackupStore, entry: CatalogEntry, now: datetime) -> dict[str, Any]:
+    """One backup as the module returns it."""
+    ref, doc = entry.ref, entry.manifest or {}
+    described = {
+        "account": ref.account, "region": ref.region, "table": ref.table, "folder": ref.folder,
+        "url": f"{store.url.rstrip('/')}/{ref.folder}", "taken_at": ref.taken_at.isoformat(),
+        "complete": ref.complete, "engine": doc.get("engine"), "data_format": doc.get("data_format"),
+        "items": doc.get("item_count"), "bytes": doc.get("byte_count", entry.stored_bytes),
+        "age_s": int((now - ref.taken_at).total_seconds()),
+    }
+    if entry.manifest_error:
+        described["manifest_error"] = entry.manifest_error
+    return described
+
+
+def list_catalog(store: BackupStore, selection: Selection, workers: int, now: datetime | None = None) -> CatalogOutcome:
+    now = now or datetime.now(UTC)
+    entries = scan_catalog(store, selection, workers)
+    incomplete = sum(1 for e in entries if not e.ref.complete)
+    return CatalogOutcome([describe(store, e, now) for e in entries],
+                          msg=f"{len(entries)} backup(s), {incomplete} of them incomplete")
+
+
+def verify_catalog(store: BackupStore, selection: Selection, workers: int,
+                   now: datetime | None = None) -> CatalogOutcome:
+    now = now or datetime.now(UTC)
+    complete = [e for e in scan_catalog(store, selection, workers) if e.ref.complete]
+    backups = []
+    for check in verify_entries(store, complete, workers):
+        described = describe(store, check.entry, now)
+        described.update(status="ok" if check.ok else "damaged", files_checked=check.files,
+                         bytes_read=check.bytes_read,
+                         damage=[{"file": d.file, "reason": d.reason} for d in check.damage])
+        backups.append(described)
+    damaged = [b for b in backups if b["status"] == "damaged"]
+    first = f"; first: {damaged[0]['damage'][0]['file']}: {damaged[0]['damage'][0]['reason']}" if damaged else ""
+    return CatalogOutcome(backups, damaged=len(damaged),
+                          msg=f"{len(backups)} complete backup(s) verified, {len(damaged)} damaged{first}")
+
+
+def prune_catalog(store: BackupStore, selection: Selection, policy: Policy, workers: int, check_mode: bool,
+                  now: datetime | None = None) -> CatalogOutcome:
+    """Delete what `policy` does not keep (nothing in check mode); the diff lists the folders before and after."""
+    now = now or datetime.now(UTC)
+    policy.validate()
+    entries = scan_catalog(store, selection, workers)
+    by_folder = {e.ref.folder: e for e in entries}
+    candidates = [Backup((e.ref.account, e.ref.region, e.ref.table), e.ref.folder, e.ref.taken_at, e.ref.complete,
+                         e.last_write) for e in entries]
+    backups, deleted = [], []
+    for decision in decide(candidates, policy, now):
+        described = describe(store, by_folder[decision.backup.folder], now)
+        described.update(action="delete" if decision.delete else "keep", reasons=list(decision.reasons))
+        backups.append(described)
+        if decision.delete:
+            deleted.append(decision.backup.folder)
+    if not check_mode:
+        for folder in deleted:
+            store.delete_tree(folder)
+    before = [e.ref.folder for e in entries]
+    after = [f for f in before if f not in set(deleted)]
+    verb = "would delete" if check_mode else "deleted"
+    return CatalogOutcome(backups, changed=bool(deleted), deleted=deleted,
+                          diff={"before": _lines(before), "after": _lines(after)},
+                          msg=f"{verb} {len(deleted)} of {len(entries)} backup folder(s)")
+
+
+def _lines(folders: list[str]) -> str:
+    return "".join(f"{folder}\n" for folder in folders)
