@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.packing import (
+    Packing,
+    lower_bound,
+    next_fit_ascending,
+    pack,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import (
     CLUSTER_ENGINES,
     SHARE_DIGITS,
@@ -52,7 +59,7 @@ def on_demand_rate(table: TableInfo, settings: PlanSettings) -> tuple[float, str
     return settings.model.on_demand_read_units, "default"
 
 
-def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettings, seed: bool,
+def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettings, cost_optimal_boost: bool,
                   ) -> tuple[list[Option], str | None]:
     model, prices = settings.model, settings.model.prices
     bootstrap, activity = timing(engine, model)
@@ -118,7 +125,7 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
         options.append(option(base, table.rcu, 0, share))
     limit = min(table.max_rcu or model.table_max_rcu, table.autoscaling_max_rcu or model.table_max_rcu)
     rates = [need] if base < need else []
-    if not seed and per_s > 0:
+    if cost_optimal_boost and per_s > 0:
         # Cluster time falls as 1/rate while boosted capacity costs in proportion to rate: the
         # cheapest rate for this table alone is where the two marginal costs meet.
         hours = max(1, math.ceil(hold_s / 3600))
@@ -155,11 +162,9 @@ def _export_option(table: TableInfo, size: int, settings: PlanSettings) -> tuple
     return [Option("export", duration, None, None, 0, None, model.prices.export_cost(size))], None
 
 
-def engines_for(table: TableInfo, size: int, settings: PlanSettings, seed: bool) -> list[str]:
+def _our_engines(table: TableInfo, size: int, settings: PlanSettings) -> list[str]:
     if settings.engine != "auto":
         return [settings.engine]
-    if seed:
-        return [settings.model.auto_cluster_engine]
     engines = [settings.model.auto_cluster_engine]
     if not settings.model.local_max_bytes or size <= settings.model.local_max_bytes:
         engines.insert(0, "local")
@@ -168,13 +173,45 @@ def engines_for(table: TableInfo, size: int, settings: PlanSettings, seed: bool)
     return engines
 
 
-def table_options(table: TableInfo, size: int, engines: list[str], settings: PlanSettings,
-                  seed: bool) -> tuple[list[Option], list[str]]:
+def _seed_engines(table: TableInfo, size: int, settings: PlanSettings) -> list[str]:
+    return [settings.model.auto_cluster_engine if settings.engine == "auto" else settings.engine]
+
+
+def _seed_pack(durations: list[int], capacity: int, per_cluster: int) -> Packing:
+    bins = next_fit_ascending(durations, capacity, per_cluster)
+    return Packing(bins, lower_bound(durations, capacity, per_cluster), len(bins), "next-fit-ascending")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What a plan may choose. Hippolyte plans with OURS; the seed's narrower rules (one cluster engine, a
+    boost only where a table cannot fit, next-fit over ascending durations) are planned beside them as the
+    baseline every plan is compared with."""
+
+    name: str
+    engines: Callable[[TableInfo, int, PlanSettings], list[str]]
+    # Also offer the boost where cluster time and boosted capacity cost the same at the margin.
+    cost_optimal_boost: bool
+    pack: Callable[[list[int], int, int], Packing]
+
+    def cluster_engine(self, settings: PlanSettings) -> str:
+        """The engine the plan reports as its own: the seed's `auto` is its one cluster engine."""
+        return (settings.model.auto_cluster_engine if self is SEED and settings.engine == "auto"
+                else settings.engine)
+
+
+OURS = Rules("ours", _our_engines, True, pack)
+SEED = Rules("seed", _seed_engines, False, _seed_pack)
+
+
+def table_options(table: TableInfo, size: int, settings: PlanSettings, rules: Rules,
+                  ) -> tuple[list[Option], list[str]]:
     options: list[Option] = []
     reasons: list[str] = []
+    engines = rules.engines(table, size, settings)
     for engine in engines:
         found, reason = (_export_option(table, size, settings) if engine == "export"
-                         else _scan_options(table, size, engine, settings, seed))
+                         else _scan_options(table, size, engine, settings, rules.cost_optimal_boost))
         options += found
         if reason:
             reasons.append(f"{engine}: {reason}" if len(engines) > 1 else reason)

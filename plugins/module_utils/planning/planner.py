@@ -25,10 +25,8 @@ from typing import Any
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import fit_lanes, load_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.packing import (
-    Packing,
     lower_bound,
     next_fit_ascending,
-    pack,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import (
     CLUSTER_ENGINES,
@@ -37,10 +35,12 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_m
     PlanSettings,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_options import (
+    OURS,
+    SEED,
     Candidate,
     Option,
+    Rules,
     choose,
-    engines_for,
     table_options,
     timing,
 )
@@ -135,8 +135,8 @@ def plan_backups(tables: list[TableInfo], settings: PlanSettings) -> Plan:
         if table.name in seen:
             raise InputError("tables", f"table {table.name!r} is listed twice", "list each table once")
         seen.add(table.name)
-    ours = _plan(tables, settings, seed=False)
-    seed = _plan(tables, settings, seed=True)
+    ours = _plan(tables, settings, OURS)
+    seed = _plan(tables, settings, SEED)
     baseline = {"rule": "seed: next-fit over ascending durations, boosts only where a table cannot fit, "
                         f"engine {seed.engine}",
                 "clusters": seed.cluster_count, "estimated_cost_usd": round(seed.estimated_cost_usd, 4),
@@ -155,9 +155,8 @@ def _effective_size(table: TableInfo, model: Model) -> tuple[int, bool]:
     return table.size_bytes, False
 
 
-def _plan(tables: list[TableInfo], settings: PlanSettings, seed: bool) -> Plan:
+def _plan(tables: list[TableInfo], settings: PlanSettings, rules: Rules) -> Plan:
     model = settings.model
-    engine = settings.model.auto_cluster_engine if seed and settings.engine == "auto" else settings.engine
     warnings: list[str] = []
     unplannable: list[dict[str, str]] = []
     candidates: list[Candidate] = []
@@ -169,7 +168,7 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, seed: bool) -> Plan:
         size, guessed = _effective_size(table, model)
         if guessed:
             estimated.append(table.name)
-        options, reasons = table_options(table, size, engines_for(table, size, settings, seed), settings, seed)
+        options, reasons = table_options(table, size, settings, rules)
         candidates.append(Candidate(table, size, options, reasons))
     if estimated:
         shown = ", ".join(estimated[:10]) + (f" and {len(estimated) - 10} more" if len(estimated) > 10 else "")
@@ -240,7 +239,7 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, seed: bool) -> Plan:
     packing: dict[str, dict[str, Any]] = {}
     for name in CLUSTER_ENGINES:
         if name in by_engine:
-            clusters += _pack_engine(name, by_engine[name], settings, seed, packing)
+            clusters += _pack_engine(name, by_engine[name], settings, rules, packing)
     if lanes:
         durations = [p.option.duration_s for lane in lanes for p in lane]
         packing["local"] = {"clusters": len(lanes), "lower_bound": lower_bound(durations, settings.window_s, 1 << 30),
@@ -261,7 +260,8 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, seed: bool) -> Plan:
     controller = {"max_scans": model.controller_max_scans, "bytes_per_s": model.controller_bytes_per_s,
                   "peak_scans": load.peak_scans, "peak_bytes_per_s": round(load.peak_bytes_per_s, 1),
                   "bytes_per_read_unit": model.bytes_per_rcu_s}
-    return Plan(settings.window_s, engine, clusters, unplannable, warnings, packing, cost, controller=controller)
+    return Plan(settings.window_s, rules.cluster_engine(settings), clusters, unplannable, warnings, packing, cost,
+                controller=controller)
 
 
 def _bytes_per_s(option: Option, model: Model) -> float:
@@ -287,18 +287,14 @@ def _fit_controller(planned: list[PlannedTable], settings: PlanSettings,
     return [lanes[lane] for lane in sorted(lanes)], overflow
 
 
-def _pack_engine(engine: str, planned: list[PlannedTable], settings: PlanSettings, seed: bool,
+def _pack_engine(engine: str, planned: list[PlannedTable], settings: PlanSettings, rules: Rules,
                  packing: dict[str, dict[str, Any]]) -> list[Cluster]:
     bootstrap, _per_table = timing(engine, settings.model)
     capacity = settings.window_s - bootstrap
     per_cluster = settings.tables_per_cluster(engine)
     durations = [p.option.duration_s for p in planned]
-    if seed:
-        bins = next_fit_ascending(durations, capacity, per_cluster)
-        result = Packing(bins, lower_bound(durations, capacity, per_cluster), len(bins), "next-fit-ascending")
-    else:
-        result = pack(durations, capacity, per_cluster)
-        bins = result.bins
+    result = rules.pack(durations, capacity, per_cluster)
+    bins = result.bins
     packing[engine] = {"clusters": len(bins), "lower_bound": result.lower_bound,
                        "next_fit_ascending": result.next_fit_ascending,
                        "method": result.method,
