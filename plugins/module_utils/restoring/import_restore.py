@@ -59,9 +59,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_reader import iter_put_requests
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
     BackupStore,
+    Encryption,
     HashingWriter,
     S3Store,
     join,
+    open_store,
 )
 
 ENGINES = ("auto", "load", "import")
@@ -296,6 +298,16 @@ def wait_import(ddb: Any, import_arn: str, settings: ImportSettings, stop: threa
                           max_interval=max(settings.poll_s, 60.0))
     except PollTimeout as exc:
         raise HippolyteError(f"{exc}; the import goes on in AWS: run the restore again to wait for it") from None
+
+
+def staging_store(url: str, s3_client: Any, encryption: Encryption | None = None) -> S3Store:
+    """The store of `stage_to`: an S3 location, as ImportTable reads nothing else."""
+    if not url.startswith("s3://"):
+        raise InputError("stage_to", f"{url!r} is not in S3, and ImportTable reads from S3 only",
+                         "write it as s3://bucket/prefix")
+    store = open_store(url, s3_client, encryption=encryption)
+    assert isinstance(store, S3Store)  # an s3:// URL always opens an S3Store
+    return store
 
 
 def staged_source(staging: S3Store, folder: str) -> ImportSource:
