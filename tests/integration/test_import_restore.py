@@ -39,7 +39,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_
 from tests.conftest import REGION, client
 from tests.integration.test_adopt_foreign_backups import ACCOUNT, write_native_export
 from tests.integration.test_scan_backup import indexed_table_and_bucket
-from tests.support.ansible_run import run_module
+from tests.integration.test_playbooks import inventory
+from tests.support.ansible_run import run_module, run_playbook
 from tests.support.items import every_type_item
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items
 
@@ -116,6 +117,20 @@ def test_import_rebuilds_items_gsis_ttl_tags_and_settings(moto_server: Any, uniq
 
     again = run_module("backup_restore", args)
     assert not again.failed and not again.result["changed"] and again.result["import_report"] is None
+
+
+def test_the_restore_playbook_passes_the_engine_and_says_why(moto_server: Any, unique_name: str,
+                                                            tmp_path: Path) -> None:
+    ddb, s3 = gsi_table_and_bucket(moto_server, unique_name, 6)
+    local_backup(ddb, open_store(f"s3://{unique_name}/dynamodb", s3), unique_name)
+    inv = inventory(tmp_path / "inventory.json", moto_server.url, f"s3://{unique_name}/dynamodb")
+
+    run = run_playbook("playbooks/restore.yml", inv, {"table": unique_name, "target": f"{unique_name}-pb",
+                                                      "engine": "import"})
+
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert "engine: import (engine: import was asked for)" in run.stdout
+    assert canonical(scan_all(ddb, f"{unique_name}-pb")) == canonical(scan_all(ddb, unique_name))
 
 
 def test_a_table_with_an_lsi_is_loaded_by_auto_and_refused_by_import(moto_server: Any, unique_name: str) -> None:
