@@ -38,8 +38,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import HashingWriter, open_store
 from tests.conftest import REGION, client
 from tests.integration.test_adopt_foreign_backups import ACCOUNT, write_native_export
-from tests.integration.test_scan_backup import indexed_table_and_bucket
 from tests.integration.test_playbooks import inventory
+from tests.integration.test_scan_backup import indexed_table_and_bucket
 from tests.support.ansible_run import run_module, run_playbook
 from tests.support.items import every_type_item
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items
