@@ -21,6 +21,12 @@ description:
     both line styles) and C(native-export) (export engine) - and imports dynamodump folders (O(dynamodump)).
   - Restores backups made elsewhere (O(adopt_from)) - a native export tree or the emr-connector folder the
     original Hippolyte's Data Pipeline wrote - by first adopting the folder as an ordinary backup of O(table).
+  - With O(engine=import), DynamoDB's own C(ImportTable) builds the new table from the backup's C(data/) files in
+    S3 (gzip DynamoDB JSON), on AWS's side and without write capacity, priced per GB of uncompressed data. It
+    creates keys, attribute definitions, GSIs, billing mode, capacities and SSE; once it completed, streams, table
+    class, TTL, tags, point-in-time recovery and deletion protection are applied as captured, then the count is
+    verified. O(engine=auto) (the default) chooses import or load by size and estimated time and cost and returns
+    why (RV(engine_choice)).
 author:
   - Hippolyte for Ansible developers (!UNKNOWN)
 options:
@@ -129,6 +135,48 @@ options:
         type: str
         choices: [S, N, B]
         required: true
+  engine:
+    description:
+      - How to restore. V(load) writes every item from the controller with BatchWriteItem. V(import) has DynamoDB
+        build the new table with C(ImportTable). V(auto) imports when the backup's uncompressed size reaches
+        O(import_threshold_gb) or the load would take longer than O(max_load_hours), and loads otherwise.
+      - Import cannot create local secondary indexes nor write into an existing table, and reads only gzip
+        DynamoDB JSON in S3 (C(dynamodb-json) and C(native-export) backups). V(auto) then loads and says why;
+        V(import) fails before anything is created, naming the LSIs or the reason. O(stage_to) lifts the S3 and
+        format limits.
+      - A rerun finds the import an earlier run started (C(ListImports) on the target, and a client token
+        derived from the backup and the target) rather than starting a second one.
+    type: str
+    choices: [auto, load, import]
+    default: auto
+  stage_to:
+    description:
+      - C(s3://bucket/prefix) where a backup that cannot be imported as stored (a C(file://) destination, the
+        C(emr-connector) format) is first copied as gzip DynamoDB JSON, under the backup's own folder path, each
+        file checked against the manifest on the way. A complete staged copy of the same backup is reused.
+    type: str
+  max_rejected_items:
+    description:
+      - Items an import may reject (DynamoDB logs them in CloudWatch, RV(import_report.log_group)) without failing
+        the restore. Above it the restore fails, and the imported table is left unmarked.
+    type: int
+    default: 0
+  max_load_hours:
+    description: With O(engine=auto), import when the load is estimated to take longer than this.
+    type: float
+    default: 6
+  import_threshold_gb:
+    description:
+      - With O(engine=auto), import a backup of at least this uncompressed size (the table's size when backed up,
+        else four times the stored gzip bytes).
+    type: float
+    default: 100
+  load_items_per_s:
+    description:
+      - Items per second the load is assumed to write, for O(engine=auto)'s estimate; a provisioned table's write
+        capacity (or O(write_capacity)) caps it.
+    type: float
+    default: 5000
   run_id:
     description: Identifies this run in the capacity record of a boosted load.
     type: str
@@ -187,6 +235,21 @@ EXAMPLES = r"""
       - {name: customer, type: S}
       - {name: date, type: N}
 
+- name: Restore a large table with DynamoDB's import (no write capacity used), accepting 10 rejected items
+  hippolyte.dynamodb.backup_restore:
+    destination: s3://acme-ddb-backups/dynamodb
+    table: events
+    engine: import
+    max_rejected_items: 10
+  register: restored
+
+- name: Restore a local backup by import, staged to S3 first
+  hippolyte.dynamodb.backup_restore:
+    destination: file:///srv/ddb-backups
+    table: events
+    engine: import
+    stage_to: s3://acme-ddb-staging/imports
+
 - name: Restore orders as it was at the end of 20 November into orders-20nov
   hippolyte.dynamodb.backup_restore:
     destination: s3://acme-ddb-backups/dynamodb
@@ -236,6 +299,65 @@ duration_s:
   returned: always
   type: float
   sample: 31.2
+engine:
+  description: The engine that ran, V(load) or V(import).
+  returned: when a backup was found
+  type: str
+  sample: import
+engine_choice:
+  description: Why that engine ran, and the estimated time and cost of both for this backup.
+  returned: when a backup was found
+  type: dict
+  contains:
+    engine:
+      description: V(load) or V(import).
+      type: str
+    reason:
+      description: The rule that chose it.
+      type: str
+    source_gb:
+      description: Uncompressed size of the backup in GB, what an import is billed on.
+      type: float
+    estimates:
+      description: C(load) and C(import), each with C(hours) and C(usd).
+      type: dict
+  sample:
+    engine: import
+    reason: "2048.0 GB reaches import_threshold_gb (100); import about 29.8 h and 307.20 USD, load about ..."
+    source_gb: 2048.0
+    estimates: {load: {hours: 111.111, usd: 2500.0}, import: {hours: 29.8, usd: 307.2}}
+import_report:
+  description: The import, when one ran (null for a load or a restore already done).
+  returned: when a backup was found
+  type: dict
+  contains:
+    import_arn:
+      description: ARN of the import.
+      type: str
+    status:
+      description: Its final status.
+      type: str
+    processed_items:
+      description: Items DynamoDB read.
+      type: int
+    processed_bytes:
+      description: Bytes DynamoDB read.
+      type: int
+    imported_items:
+      description: Items written to the table.
+      type: int
+    rejected_items:
+      description: Items DynamoDB rejected (C(ErrorCount)).
+      type: int
+    log_group:
+      description: CloudWatch log group holding the rejected items' errors.
+      type: str
+    source:
+      description: The S3 prefix imported.
+      type: str
+    staged_to:
+      description: Folder of the staged copy, when O(stage_to) was used.
+      type: str
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
@@ -250,10 +372,15 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.cost_model import RestoreRates
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.import_restore import (
+    ImportSettings,
+    restore_with_engine,
+    staging_store,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreResult,
     RestoreSettings,
-    restore_backup,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.adoption import (
     SchemaSource,
@@ -261,7 +388,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.adoptio
     find_format,
     resolve_schema,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import Encryption, open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import (
     find_backup,
     folder_time,
@@ -292,6 +419,12 @@ ARGUMENT_SPEC = dict(
     key_attributes=dict(type="list", elements="dict", no_log=False, options=dict(
         name=dict(type="str", required=True), type=dict(type="str", choices=["S", "N", "B"], required=True))),
     run_id=dict(type="str"),
+    engine=dict(type="str", choices=["auto", "load", "import"], default="auto"),
+    stage_to=dict(type="str"),
+    max_rejected_items=dict(type="int", default=0),
+    max_load_hours=dict(type="float", default=6),
+    import_threshold_gb=dict(type="float", default=100),
+    load_items_per_s=dict(type="float", default=5000),
     **DESTINATION_OPTIONS,
     **ASSUME_ROLE_OPTIONS,
 )
@@ -305,8 +438,12 @@ def main():
                                verify_before_write=p["verify_before_write"],
                                wait_timeout_s=p["wait_timeout"], stall_timeout_s=p["stall_timeout"],
                                write_capacity=p["write_capacity"], run_id=p["run_id"])
+    import_settings = ImportSettings(engine=p["engine"], max_rejected_items=p["max_rejected_items"],
+                                     max_load_hours=p["max_load_hours"], import_threshold_gb=p["import_threshold_gb"],
+                                     rates=RestoreRates(load_items_per_s=p["load_items_per_s"]))
     ddb = aws_client(module, "dynamodb", pool_size=p["workers"] + p["readers"])
     stop = watch_controller(module)
+    engine_info = {}
 
     def adopt(store, at):
         """The folder of O(adopt_from) as a backup under the destination (None in check mode: only checked)."""
@@ -320,6 +457,7 @@ def main():
 
     def restore():
         settings.validate()
+        import_settings.validate()
         # Names that become paths or tables are checked before any call.
         check_table_name("table", p["table"])
         if p["target"]:
@@ -348,15 +486,20 @@ def main():
                                   own_account=lambda: credentials_account(module))
                 folder, taken = ref.folder, ref.taken_at
             target = check_table_name("target", p["target"] or f"{p['table']}-restored-{taken:%Y%m%d-%H%M%S}")
-            return f"{store.url.rstrip('/')}/{folder}", restore_backup(ddb, store, folder, target, settings,
-                                                                       check_mode=module.check_mode, stop=stop)
+            staging = staging_store(p["stage_to"], s3_client(module), Encryption(p["sse"], p["kms_key_id"])) \
+                if p["stage_to"] else None
+            outcome = restore_with_engine(ddb, store, folder, target, settings, import_settings, staging,
+                                          check_mode=module.check_mode, stop=stop, progress=module.log)
+            engine_info.update(engine=outcome.choice.engine, engine_choice=outcome.choice.as_dict(),
+                               import_report=outcome.report.as_dict() if outcome.report else None)
+            return f"{store.url.rstrip('/')}/{folder}", outcome.result
 
     backup_url, result = run_or_fail(module, restore)
     module.exit_json(
         changed=result.changed, backup_url=backup_url, target=result.target,
         created=result.created, expected_items=result.expected_items, written_items=result.written_items,
         counted_items=result.counted_items, retried_items=result.retried_items,
-        duration_s=round(result.duration_s, 3), msg=result.msg)
+        duration_s=round(result.duration_s, 3), msg=result.msg, **engine_info)
 
 
 if __name__ == "__main__":

@@ -290,6 +290,13 @@ def _table(optional: bool) -> Rule:
     return rule
 
 
+def _stage_to(name: str, url: str, values: Mapping[str, Any]) -> None:
+    if url:  # only S3: ImportTable reads nothing else
+        if not url.startswith("s3://"):
+            raise InputError(name, f"is {url!r}, and ImportTable reads from S3 only", "write it as s3://bucket/prefix")
+        _destination(name, url, values)
+
+
 def _time(name: str, text: str, values: Mapping[str, Any]) -> None:
     if text:
         try:
@@ -327,4 +334,6 @@ RULES: dict[str, Rule] = {
     "hippolyte_restore_at": _time,
     "hippolyte_restore_workers": _at_least(1, "writers"),
     "hippolyte_restore_write_capacity": _at_least(0, "write units"),
+    "hippolyte_restore_stage_to": _stage_to,
+    "hippolyte_restore_max_rejected_items": _at_least(0, "items"),
 }

@@ -50,6 +50,11 @@ def put_request(line: bytes) -> bytes:
     return b'{"PutRequest":' + line + b"}"
 
 
+def item_line(request: bytes) -> bytes:
+    """The dynamodb-json line (`{"Item": {...}}`) a PutRequest of `put_request` was made of."""
+    return request[len(b'{"PutRequest":'):-1]
+
+
 class RawBatchWrites:
     """While active, `send(table, requests)` writes PutRequests (UTF-8 JSON) and returns the unprocessed ones."""
 

@@ -148,7 +148,7 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
         return RestoreResult(source, target, True, not state.exists, expected, 0, None, 0.0, 0,
                              f"would {verb} table {target} and write {expected} items")
     if settings.verify_before_write:
-        _refuse_damaged(store, folder, doc, settings.readers)
+        refuse_damaged(store, folder, doc, settings.readers)
     raise_if_stopped(stop)
     arn = state.arn if state.exists else recreate_table(ddb, doc["schema"], target, settings.wait_timeout_s)["TableArn"]
     boost = settings.write_capacity and not state.exists and doc["schema"]["BillingMode"] == "PROVISIONED"
@@ -174,7 +174,7 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
                          f"restored {written} items from {source} into {target}{pending}")
 
 
-def _refuse_damaged(store: BackupStore, folder: str, doc: dict[str, Any], readers: int) -> None:
+def refuse_damaged(store: BackupStore, folder: str, doc: dict[str, Any], readers: int) -> None:
     """Fail before anything is created when a data file differs from the manifest."""
     damage = find_damage(store, folder, doc, workers=readers)
     if damage:

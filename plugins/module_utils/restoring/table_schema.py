@@ -182,11 +182,17 @@ def recreate_table(ddb: Any, schema: dict[str, Any], target: str, timeout_s: flo
         if not is_error(exc, "ResourceInUseException") or _created_by_this_call(ddb, request, timeout_s) is None:
             raise
     table = wait_table_active(ddb, target, timeout_s)
+    apply_ttl_and_tags(ddb, schema, table)
+    return table
+
+
+def apply_ttl_and_tags(ddb: Any, schema: dict[str, Any], table: dict[str, Any]) -> None:
+    """The captured TTL and tags on a new table (`table`: its description); neither CreateTable nor
+    ImportTable can carry TTL, and ImportTable carries no tags."""
     ttl = schema.get("TimeToLive") or {}
     if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and ttl.get("AttributeName"):
-        ddb.update_time_to_live(TableName=target,
+        ddb.update_time_to_live(TableName=table["TableName"],
                                 TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]})
     tags = restorable_tags(schema)
     if tags:
         ddb.tag_resource(ResourceArn=table["TableArn"], Tags=tags)
-    return table
