@@ -41,6 +41,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_ba
     backup_table,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.process_memory import cap_malloc_arenas
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import list_backups
@@ -184,6 +185,7 @@ def run_lanes(ddb: Any, store: BackupStore, region: str, lanes: list[list[LaneTa
 
     With `resume_since` (the window's opening), a table already backed up since then (an earlier run of the
     same night) is kept as it is, so a rerun backs up only what is missing."""
+    cap_malloc_arenas()
     base.validate()
     limits.validate()
     store.check_writable()

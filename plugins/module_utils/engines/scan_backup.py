@@ -30,6 +30,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.page_li
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.raw_scan import RAW_ITEMS, RawItemScans
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.process_memory import cap_malloc_arenas
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import capture_schema
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
@@ -265,6 +266,7 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
     Once `stop` is set the workers stop between pages and it ends as a failure does: parts aborted,
     the folder removed, no manifest, `Cancelled` raised.
     """
+    cap_malloc_arenas()
     settings.validate()
     check_table_name("table", table)  # a stand-in may hold a table DynamoDB would refuse the name of
     schema = capture_schema(ddb, table)  # fails on an unknown table before anything is written

@@ -23,6 +23,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capaci
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.process_memory import cap_malloc_arenas
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.batch_writer import BatchWriter
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import RawBatchWrites
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import list_tags, recreate_table
@@ -133,6 +134,7 @@ def count_items(ddb: Any, table: str, segments: int) -> int:
 def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, settings: RestoreSettings,
                    check_mode: bool = False, stop: threading.Event | None = None) -> RestoreResult:
     """Once `stop` is set the load stops at its next batch and fails; a write capacity it raised is put back."""
+    cap_malloc_arenas()
     settings.validate()
     clock = time.monotonic()
     doc = load_manifest(store, folder)
