@@ -243,6 +243,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     DESTINATION_OPTIONS,
     AnsibleAWSModule,
     aws_client,
+    connected_client,
     credentials_account,
     destination_store,
     run_or_fail,
@@ -250,9 +251,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import TableDiffers, compare_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreResult,
     RestoreSettings,
+    load_manifest,
     restore_backup,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.adoption import (
@@ -292,6 +295,11 @@ ARGUMENT_SPEC = dict(
     key_attributes=dict(type="list", elements="dict", no_log=False, options=dict(
         name=dict(type="str", required=True), type=dict(type="str", choices=["S", "N", "B"], required=True))),
     run_id=dict(type="str"),
+    compare=dict(type="bool", default=False),
+    compare_with=dict(type="str"),
+    target_connection=dict(type="dict", options=dict(
+        region=dict(type="str"), endpoint_url=dict(type="str"), role_arn=dict(type="str"),
+        role_external_id=dict(type="str", no_log=True))),
     **DESTINATION_OPTIONS,
     **ASSUME_ROLE_OPTIONS,
 )
@@ -299,13 +307,20 @@ ARGUMENT_SPEC = dict(
 
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                              mutually_exclusive=[("dynamodump", "adopt_from"), ("schema_from", "key_attributes")])
+                              mutually_exclusive=[("dynamodump", "adopt_from"), ("schema_from", "key_attributes"),
+                                                  ("compare_with", "dynamodump"), ("compare_with", "adopt_from"),
+                                                  ("compare_with", "target_connection")])
     p = module.params
     settings = RestoreSettings(workers=p["workers"], readers=p["readers"], force=p["force"], verify=p["verify"],
                                verify_before_write=p["verify_before_write"],
                                wait_timeout_s=p["wait_timeout"], stall_timeout_s=p["stall_timeout"],
-                               write_capacity=p["write_capacity"], run_id=p["run_id"])
+                               write_capacity=p["write_capacity"], run_id=p["run_id"], compare=p["compare"])
     ddb = aws_client(module, "dynamodb", pool_size=p["workers"] + p["readers"])
+    # The new table's own region or account (target_connection); the backup is still found and read as above.
+    target_ddb = (run_or_fail(module, lambda: connected_client(module, "dynamodb", p["target_connection"],
+                                                               p["workers"] + p["readers"]))
+                  if p["target_connection"] else ddb)
+    compared: dict = {}
     stop = watch_controller(module)
 
     def adopt(store, at):
@@ -322,8 +337,9 @@ def main():
         settings.validate()
         # Names that become paths or tables are checked before any call.
         check_table_name("table", p["table"])
-        if p["target"]:
-            check_table_name("target", p["target"])
+        for name in ("target", "compare_with"):
+            if p[name]:
+                check_table_name(name, p[name])
         if p["account_id"]:
             check_account_id("account_id", p["account_id"])
         at = parse_time(p["at"]) if p["at"] else None
@@ -347,16 +363,32 @@ def main():
                 ref = find_backup(store, p["table"], module.region, p["account_id"], at,
                                   own_account=lambda: credentials_account(module))
                 folder, taken = ref.folder, ref.taken_at
+            if p["compare_with"]:
+                return f"{store.url.rstrip('/')}/{folder}", drift_of(folder, store)
             target = check_table_name("target", p["target"] or f"{p['table']}-restored-{taken:%Y%m%d-%H%M%S}")
-            return f"{store.url.rstrip('/')}/{folder}", restore_backup(ddb, store, folder, target, settings,
-                                                                       check_mode=module.check_mode, stop=stop)
+            try:
+                return f"{store.url.rstrip('/')}/{folder}", restore_backup(target_ddb, store, folder, target, settings,
+                                                                           check_mode=module.check_mode, stop=stop)
+            except TableDiffers as exc:
+                compared.update(exc.comparison.report())
+                raise
 
-    backup_url, result = run_or_fail(module, restore)
+    def drift_of(folder, store):
+        """compare_with: the live table against the backup; nothing is restored."""
+        return compare_table(ddb, store, folder, load_manifest(store, folder), p["compare_with"], p["workers"],
+                             p["readers"], stop).drift()
+
+    backup_url, result = run_or_fail(module, restore, facts=lambda: {"compare": compared} if compared else {})
+    if p["compare_with"]:
+        module.exit_json(changed=False, backup_url=backup_url, table=p["compare_with"], drift=result,
+                         msg=f"{p['compare_with']} against {backup_url}: {result['added']} added, {result['removed']} "
+                         f"removed, {result['changed']} changed")
     module.exit_json(
         changed=result.changed, backup_url=backup_url, target=result.target,
         created=result.created, expected_items=result.expected_items, written_items=result.written_items,
         counted_items=result.counted_items, retried_items=result.retried_items,
-        duration_s=round(result.duration_s, 3), msg=result.msg)
+        duration_s=round(result.duration_s, 3), msg=result.msg,
+        **({"compare": result.comparison} if result.comparison else {}))
 
 
 if __name__ == "__main__":
