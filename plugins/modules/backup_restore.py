@@ -129,6 +129,42 @@ options:
         type: str
         choices: [S, N, B]
         required: true
+  compare:
+    description:
+      - After the load, compare the table with the backup item by item - counts, and a 16-byte digest of each
+        item's canonical form (attribute order, set order and number spelling such as C(1.0) or C(1) do not count)
+        matched by primary key over a parallel Scan - and fail naming the first keys missing, extra or changed.
+        A table that differs is not tagged as restored, so running the restore again compares again.
+      - Keeps every backup key with its digest in memory, about 160 bytes per item with short keys (1.6 GB for
+        ten million items).
+    type: bool
+    default: false
+  compare_with:
+    description:
+      - Restore nothing; compare this live table with the backup (found as for a restore) and return RV(drift), the
+        items added, removed and changed since the backup. Never changes anything, also outside check mode.
+    type: str
+  target_connection:
+    description:
+      - Restore into another region or account. The backup is still found and read with the module's own
+        connection (O(region), O(endpoint_url), O(role_arn)); the new table is created, loaded, counted and compared
+        with this one, its schema recreated there from the manifest.
+    type: dict
+    suboptions:
+      region:
+        description: Region of the new table. Default O(region).
+        type: str
+      endpoint_url:
+        description: DynamoDB (and STS) endpoint there. Default the AWS endpoint of the region (not O(endpoint_url)).
+        type: str
+      role_arn:
+        description:
+          - Role of the target account, assumed with the module's own credentials (not with O(role_arn)), for
+            O(role_duration) seconds at a time, renewed as needed. Unset, the module's own credentials are used.
+        type: str
+      role_external_id:
+        description: External id the target role's trust policy requires.
+        type: str
   run_id:
     description: Identifies this run in the capacity record of a boosted load.
     type: str
@@ -187,6 +223,23 @@ EXAMPLES = r"""
       - {name: customer, type: S}
       - {name: date, type: N}
 
+- name: Restore orders into the disaster-recovery account in us-west-2, compared item by item with the backup
+  hippolyte.dynamodb.backup_restore:
+    destination: s3://acme-ddb-backups/dynamodb
+    table: orders
+    region: eu-west-1
+    compare: true
+    target_connection:
+      region: us-west-2
+      role_arn: arn:aws:iam::222222222222:role/hippolyte-restore
+
+- name: How far has the live orders table moved on since last night's backup?
+  hippolyte.dynamodb.backup_restore:
+    destination: s3://acme-ddb-backups/dynamodb
+    table: orders
+    compare_with: orders
+  register: orders_drift
+
 - name: Restore orders as it was at the end of 20 November into orders-20nov
   hippolyte.dynamodb.backup_restore:
     destination: s3://acme-ddb-backups/dynamodb
@@ -236,6 +289,25 @@ duration_s:
   returned: always
   type: float
   sample: 31.2
+compare:
+  description:
+    - The restored table against the backup (first 10 keys of each difference, attribute name to value, binary
+      as base64). Also in the failed result when they differ.
+  returned: when O(compare=true)
+  type: dict
+  sample: {equal: false, backup_items: 2007, table_items: 2006, missing: [{pk: k03}], extra: [], changed: [{pk: k05}],
+           missing_count: 1, extra_count: 0, changed_count: 1}
+table:
+  description: The live table compared (O(compare_with)).
+  returned: when O(compare_with) is set
+  type: str
+  sample: orders
+drift:
+  description: How the live table of O(compare_with) differs from the backup (first 10 keys of each).
+  returned: when O(compare_with) is set
+  type: dict
+  sample: {in_sync: false, backup_items: 20, table_items: 21, added: 3, removed: 2, changed: 1,
+           added_keys: [{pk: a1}], removed_keys: [{pk: k00}], changed_keys: [{pk: k04}]}
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
