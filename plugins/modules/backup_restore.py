@@ -388,11 +388,7 @@ def main():
                                wait_timeout_s=p["wait_timeout"], stall_timeout_s=p["stall_timeout"],
                                write_capacity=p["write_capacity"], run_id=p["run_id"], compare=p["compare"])
     ddb = aws_client(module, "dynamodb", pool_size=p["workers"] + p["readers"])
-    # The new table's own region or account (target_connection); the backup is still found and read as above.
-    target_ddb = (run_or_fail(module, lambda: connected_client(module, "dynamodb", p["target_connection"],
-                                                               p["workers"] + p["readers"]))
-                  if p["target_connection"] else ddb)
-    compared: dict = {}
+    compared: dict = {}  # a restored table's comparison, for the failed result when it differs
     stop = watch_controller(module)
 
     def adopt(store, at):
@@ -438,6 +434,9 @@ def main():
             if p["compare_with"]:
                 return f"{store.url.rstrip('/')}/{folder}", drift_of(folder, store)
             target = check_table_name("target", p["target"] or f"{p['table']}-restored-{taken:%Y%m%d-%H%M%S}")
+            # The new table's own region or account; the backup was found and is read with the module's connection.
+            target_ddb = (connected_client(module, "dynamodb", p["target_connection"], p["workers"] + p["readers"])
+                          if p["target_connection"] else ddb)
             try:
                 return f"{store.url.rstrip('/')}/{folder}", restore_backup(target_ddb, store, folder, target, settings,
                                                                            check_mode=module.check_mode, stop=stop)
