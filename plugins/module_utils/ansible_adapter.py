@@ -104,8 +104,7 @@ def aws_client(module: AnsibleAWSModule, service: str, pool_size: int = 10, endp
     With `role_arn`, every client of the module shares one assumed-role session whose credentials renew
     themselves; without it, amazon.aws makes the client from the module's own credentials.
     """
-    config = botocore.config.Config(max_pool_connections=max(10, pool_size),
-                                    retries={"mode": "adaptive", "max_attempts": 10})
+    config = _client_config(pool_size)
     if module.params.get("role_arn"):
         region, endpoint_url, connection = get_aws_connection_info(module)
         if connection.get("aws_config"):
@@ -124,18 +123,53 @@ def aws_client(module: AnsibleAWSModule, service: str, pool_size: int = 10, endp
     return name_resources_in_errors(client)
 
 
+def _client_config(pool_size: int) -> botocore.config.Config:
+    return botocore.config.Config(max_pool_connections=max(10, pool_size),
+                                  retries={"mode": "adaptive", "max_attempts": 10})
+
+
 @functools.cache
 def _role_session(module: AnsibleAWSModule) -> boto3.session.Session:
     """The module's one assumed-role session, assumed with its base credentials (options, environment, profile)."""
     p = module.params
     role = RoleToAssume(p["role_arn"], p["role_external_id"] or None, p["role_session_name"], p["role_duration"])
     region, endpoint_url, connection = get_aws_connection_info(module)
-    base = boto3.session.Session(aws_access_key_id=connection["aws_access_key_id"],
+    # The STS call goes to the module's endpoint: a stand-in (or a private endpoint) serves STS there too.
+    return assumed_role_session(role, _base_session(connection), region, endpoint_url, connection["verify"])
+
+
+def _base_session(connection: dict[str, Any]) -> boto3.session.Session:
+    """A session with the module's own credentials (options, environment, profile), never an assumed role's."""
+    return boto3.session.Session(aws_access_key_id=connection["aws_access_key_id"],
                                  aws_secret_access_key=connection["aws_secret_access_key"],
                                  aws_session_token=connection["aws_session_token"],
                                  profile_name=connection.get("profile_name"))
-    # The STS call goes to the module's endpoint: a stand-in (or a private endpoint) serves STS there too.
-    return assumed_role_session(role, base, region, endpoint_url, connection["verify"])
+
+
+def connected_client(module: AnsibleAWSModule, service: str, where: dict[str, Any], pool_size: int = 10) -> Any:
+    """A client in another region or account than the module's: `where` holds region, endpoint_url, role_arn
+    and role_external_id (unset: the module's region, AWS's own endpoint, the module's own credentials).
+    A role is assumed with the module's own credentials, through STS at `where`'s endpoint."""
+    region, _endpoint, connection = get_aws_connection_info(module)
+    region = where.get("region") or region
+    endpoint_url = where.get("endpoint_url") or None
+    session = _base_session(connection)
+    if where.get("role_arn"):
+        p = module.params
+        try:
+            role = RoleToAssume(where["role_arn"], where.get("role_external_id") or None, p["role_session_name"],
+                                p["role_duration"])
+        except InputError as exc:
+            raise InputError(f"target_connection.{exc.field}", exc.problem, exc.fix) from None
+        session = assumed_role_session(role, session, region, endpoint_url, connection["verify"])
+    config = _client_config(pool_size)
+    if connection.get("aws_config"):
+        config = config.merge(connection["aws_config"])
+    client = session.client(service, region_name=region, endpoint_url=endpoint_url, verify=connection["verify"],
+                            config=config)
+    if service == "dynamodb":
+        refuse_mismatched_answers(client)
+    return name_resources_in_errors(client)
 
 
 def s3_client(module: AnsibleAWSModule, pool_size: int = 10) -> Any:

@@ -12,12 +12,14 @@ description:
   - Restores that table's newest complete backup under O(destination) into the scratch table
     C(<table>-drill-<YYYYMMDD of the night>) exactly as M(hippolyte.dynamodb.backup_restore) does (every data
     file's size and sha256 checked before the table is created, the schema recreated, every item loaded), then
-    counts the scratch table's items with a parallel Scan and compares them with the backup's manifest.
+    counts the scratch table's items with a parallel Scan against the backup's manifest and compares the table
+    with the backup item by item (as O(hippolyte.dynamodb.backup_restore#module:compare=true) does).
   - Deletes the scratch table afterwards, also when the restore or the count failed; its deletion protection
     (restored from the backup) is turned off first. A table of that name that existed before the drill is
     never deleted, the drill refuses to start instead.
-  - Fails when the backup cannot be restored, the count differs, or the scratch table cannot be deleted; the
-    failed result still names the table, the backup and the scratch table.
+  - Fails when the backup cannot be restored, the count differs, an item is missing, extra or changed (naming the
+    first keys), or the scratch table cannot be deleted; the failed result still names the table, the backup and
+    the scratch table.
 author:
   - Hippolyte for Ansible developers (!UNKNOWN)
 options:
@@ -121,6 +123,14 @@ scratch_deleted:
   returned: always
   type: bool
   sample: true
+compare:
+  description:
+    - The scratch table compared item by item with the backup, as M(hippolyte.dynamodb.backup_restore)'s
+      RV(hippolyte.dynamodb.backup_restore#module:compare); a difference fails the drill naming the first keys.
+  returned: always (null when the drill did not get that far, or in check mode)
+  type: dict
+  sample: {equal: true, backup_items: 40, table_items: 40, missing: [], extra: [], changed: [],
+           missing_count: 0, extra_count: 0, changed_count: 0}
 duration_s:
   description: Wall-clock seconds of the drill.
   returned: always

@@ -177,6 +177,42 @@ options:
         capacity (or O(write_capacity)) caps it.
     type: float
     default: 5000
+  compare:
+    description:
+      - After the load, compare the table with the backup item by item - counts, and a 16-byte digest of each
+        item's canonical form (attribute order, set order and number spelling such as C(1.0) or C(1) do not count)
+        matched by primary key over a parallel Scan - and fail naming the first keys missing, extra or changed.
+        A table that differs is not tagged as restored, so running the restore again compares again.
+      - Keeps every backup key with its digest in memory, about 160 bytes per item with short keys (1.6 GB for
+        ten million items).
+    type: bool
+    default: false
+  compare_with:
+    description:
+      - Restore nothing; compare this live table with the backup (found as for a restore) and return RV(drift), the
+        items added, removed and changed since the backup. Never changes anything, also outside check mode.
+    type: str
+  target_connection:
+    description:
+      - Restore into another region or account. The backup is still found and read with the module's own
+        connection (O(region), O(endpoint_url), O(role_arn)); the new table is created, loaded, counted and compared
+        with this one, its schema recreated there from the manifest.
+    type: dict
+    suboptions:
+      region:
+        description: Region of the new table. Default O(region).
+        type: str
+      endpoint_url:
+        description: DynamoDB (and STS) endpoint there. Default the AWS endpoint of the region (not O(endpoint_url)).
+        type: str
+      role_arn:
+        description:
+          - Role of the target account, assumed with the module's own credentials (not with O(role_arn)), for
+            O(role_duration) seconds at a time, renewed as needed. Unset, the module's own credentials are used.
+        type: str
+      role_external_id:
+        description: External id the target role's trust policy requires.
+        type: str
   run_id:
     description: Identifies this run in the capacity record of a boosted load.
     type: str
@@ -249,6 +285,22 @@ EXAMPLES = r"""
     table: events
     engine: import
     stage_to: s3://acme-ddb-staging/imports
+- name: Restore orders into the disaster-recovery account in us-west-2, compared item by item with the backup
+  hippolyte.dynamodb.backup_restore:
+    destination: s3://acme-ddb-backups/dynamodb
+    table: orders
+    region: eu-west-1
+    compare: true
+    target_connection:
+      region: us-west-2
+      role_arn: arn:aws:iam::222222222222:role/hippolyte-restore
+
+- name: How far has the live orders table moved on since last night's backup?
+  hippolyte.dynamodb.backup_restore:
+    destination: s3://acme-ddb-backups/dynamodb
+    table: orders
+    compare_with: orders
+  register: orders_drift
 
 - name: Restore orders as it was at the end of 20 November into orders-20nov
   hippolyte.dynamodb.backup_restore:
@@ -358,6 +410,25 @@ import_report:
     staged_to:
       description: Folder of the staged copy, when O(stage_to) was used.
       type: str
+compare:
+  description:
+    - The restored table against the backup (first 10 keys of each difference, attribute name to value, binary
+      as base64). Also in the failed result when they differ.
+  returned: when O(compare=true)
+  type: dict
+  sample: {equal: false, backup_items: 2007, table_items: 2006, missing: [{pk: k03}], extra: [], changed: [{pk: k05}],
+           missing_count: 1, extra_count: 0, changed_count: 1}
+table:
+  description: The live table compared (O(compare_with)).
+  returned: when O(compare_with) is set
+  type: str
+  sample: orders
+drift:
+  description: How the live table of O(compare_with) differs from the backup (first 10 keys of each).
+  returned: when O(compare_with) is set
+  type: dict
+  sample: {in_sync: false, backup_items: 20, table_items: 21, added: 3, removed: 2, changed: 1,
+           added_keys: [{pk: a1}], removed_keys: [{pk: k00}], changed_keys: [{pk: k04}]}
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
@@ -365,6 +436,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     DESTINATION_OPTIONS,
     AnsibleAWSModule,
     aws_client,
+    connected_client,
     credentials_account,
     destination_store,
     run_or_fail,
@@ -373,6 +445,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.cost_model import RestoreRates
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import TableDiffers, compare_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.import_restore import (
     ImportSettings,
     restore_with_engine,
@@ -381,6 +454,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.impor
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreResult,
     RestoreSettings,
+    load_manifest,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.adoption import (
     SchemaSource,
@@ -425,6 +499,11 @@ ARGUMENT_SPEC = dict(
     max_load_hours=dict(type="float", default=6),
     import_threshold_gb=dict(type="float", default=100),
     load_items_per_s=dict(type="float", default=5000),
+    compare=dict(type="bool", default=False),
+    compare_with=dict(type="str"),
+    target_connection=dict(type="dict", options=dict(
+        region=dict(type="str"), endpoint_url=dict(type="str"), role_arn=dict(type="str"),
+        role_external_id=dict(type="str", no_log=True))),
     **DESTINATION_OPTIONS,
     **ASSUME_ROLE_OPTIONS,
 )
@@ -432,16 +511,19 @@ ARGUMENT_SPEC = dict(
 
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                              mutually_exclusive=[("dynamodump", "adopt_from"), ("schema_from", "key_attributes")])
+                              mutually_exclusive=[("dynamodump", "adopt_from"), ("schema_from", "key_attributes"),
+                                                  ("compare_with", "dynamodump"), ("compare_with", "adopt_from"),
+                                                  ("compare_with", "target_connection")])
     p = module.params
     settings = RestoreSettings(workers=p["workers"], readers=p["readers"], force=p["force"], verify=p["verify"],
                                verify_before_write=p["verify_before_write"],
                                wait_timeout_s=p["wait_timeout"], stall_timeout_s=p["stall_timeout"],
-                               write_capacity=p["write_capacity"], run_id=p["run_id"])
+                               write_capacity=p["write_capacity"], run_id=p["run_id"], compare=p["compare"])
     import_settings = ImportSettings(engine=p["engine"], max_rejected_items=p["max_rejected_items"],
                                      max_load_hours=p["max_load_hours"], import_threshold_gb=p["import_threshold_gb"],
                                      rates=RestoreRates(load_items_per_s=p["load_items_per_s"]))
     ddb = aws_client(module, "dynamodb", pool_size=p["workers"] + p["readers"])
+    compared: dict = {}  # a restored table's comparison, for the failed result when it differs
     stop = watch_controller(module)
     engine_info = {}
 
@@ -460,8 +542,9 @@ def main():
         import_settings.validate()
         # Names that become paths or tables are checked before any call.
         check_table_name("table", p["table"])
-        if p["target"]:
-            check_table_name("target", p["target"])
+        for name in ("target", "compare_with"):
+            if p[name]:
+                check_table_name(name, p[name])
         if p["account_id"]:
             check_account_id("account_id", p["account_id"])
         at = parse_time(p["at"]) if p["at"] else None
@@ -485,21 +568,40 @@ def main():
                 ref = find_backup(store, p["table"], module.region, p["account_id"], at,
                                   own_account=lambda: credentials_account(module))
                 folder, taken = ref.folder, ref.taken_at
+            if p["compare_with"]:
+                return f"{store.url.rstrip('/')}/{folder}", drift_of(folder, store)
             target = check_table_name("target", p["target"] or f"{p['table']}-restored-{taken:%Y%m%d-%H%M%S}")
             staging = staging_store(p["stage_to"], s3_client(module), Encryption(p["sse"], p["kms_key_id"])) \
                 if p["stage_to"] else None
-            outcome = restore_with_engine(ddb, store, folder, target, settings, import_settings, staging,
-                                          check_mode=module.check_mode, stop=stop, progress=module.log)
+            # The new table's own region or account; the backup was found and is read with the module's connection.
+            target_ddb = (connected_client(module, "dynamodb", p["target_connection"], p["workers"] + p["readers"])
+                          if p["target_connection"] else ddb)
+            try:
+                outcome = restore_with_engine(target_ddb, store, folder, target, settings, import_settings, staging,
+                                              check_mode=module.check_mode, stop=stop, progress=module.log)
+            except TableDiffers as exc:
+                compared.update(exc.comparison.report())
+                raise
             engine_info.update(engine=outcome.choice.engine, engine_choice=outcome.choice.as_dict(),
                                import_report=outcome.report.as_dict() if outcome.report else None)
             return f"{store.url.rstrip('/')}/{folder}", outcome.result
 
-    backup_url, result = run_or_fail(module, restore)
+    def drift_of(folder, store):
+        """compare_with: the live table against the backup; nothing is restored."""
+        return compare_table(ddb, store, folder, load_manifest(store, folder), p["compare_with"], p["workers"],
+                             p["readers"], stop).drift()
+
+    backup_url, result = run_or_fail(module, restore, facts=lambda: {"compare": compared} if compared else {})
+    if p["compare_with"]:
+        module.exit_json(changed=False, backup_url=backup_url, table=p["compare_with"], drift=result,
+                         msg=f"{p['compare_with']} against {backup_url}: {result['added']} added, {result['removed']} "
+                         f"removed, {result['changed']} changed")
     module.exit_json(
         changed=result.changed, backup_url=backup_url, target=result.target,
         created=result.created, expected_items=result.expected_items, written_items=result.written_items,
         counted_items=result.counted_items, retried_items=result.retried_items,
-        duration_s=round(result.duration_s, 3), msg=result.msg, **engine_info)
+        duration_s=round(result.duration_s, 3), msg=result.msg, **engine_info,
+        **({"compare": result.comparison} if result.comparison else {}))
 
 
 if __name__ == "__main__":

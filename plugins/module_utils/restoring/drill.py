@@ -1,4 +1,4 @@
-"""The restore drill: restore one table's newest complete backup into a scratch table, check it, drop it.
+"""The restore drill: restore one table's newest complete backup into a scratch table, compare it, drop it.
 
 One table a night, rotating through the night's tables by the day of the year, so every table is drilled
 once every N nights (N tables) without any state to keep. The scratch table is dropped whatever happens,
@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import SEGMENT_MAX_CHARS, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import TableDiffers
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreSettings,
     inspect_target,
@@ -51,6 +52,7 @@ class Drill:
     counted_items: int | None = None
     written_items: int = 0
     scratch_deleted: bool = False
+    comparison: dict[str, Any] | None = None  # compare.Comparison.report() of the scratch table
     duration_s: float = 0.0
     changed: bool = False
     msg: str = ""
@@ -59,12 +61,14 @@ class Drill:
         return {"table": self.table, "scratch_table": self.scratch_table, "backup_url": self.backup_url,
                 "expected_items": self.expected_items, "counted_items": self.counted_items,
                 "written_items": self.written_items, "scratch_deleted": self.scratch_deleted,
+                "compare": self.comparison,
                 "duration_s": round(self.duration_s, 3)}
 
 
 def run_drill(drill: Drill, ddb: Any, store: BackupStore, region: str, account: str | None,
               settings: RestoreSettings, check_mode: bool = False, stop: threading.Event | None = None) -> Drill:
-    """Restore, count against the manifest (restore_backup fails on a difference), drop the scratch table."""
+    """Restore, count against the manifest and compare item by item (restore_backup fails on a difference,
+    naming the first keys), drop the scratch table."""
     clock = time.monotonic()
     ref = find_backup(store, drill.table, region, account)
     drill.backup_url = f"{store.url.rstrip('/')}/{ref.folder}"
@@ -74,12 +78,15 @@ def run_drill(drill: Drill, ddb: Any, store: BackupStore, region: str, account: 
                          "another night")
     created = False
     try:
-        result = restore_backup(ddb, store, ref.folder, drill.scratch_table, settings, check_mode=check_mode,
-                                stop=stop)
+        result = restore_backup(ddb, store, ref.folder, drill.scratch_table, replace(settings, compare=True),
+                                check_mode=check_mode, stop=stop)
         created = result.created and not check_mode
         drill.expected_items, drill.counted_items = result.expected_items, result.counted_items
         drill.written_items = result.written_items
-        drill.changed = result.changed
+        drill.changed, drill.comparison = result.changed, result.comparison
+    except TableDiffers as exc:
+        drill.comparison, created = exc.comparison.report(), True
+        raise
     except BaseException:
         created = created or (not check_mode and inspect_target(ddb, drill.scratch_table).exists)
         raise
@@ -91,7 +98,8 @@ def run_drill(drill: Drill, ddb: Any, store: BackupStore, region: str, account: 
     verb = "would restore" if check_mode else "restored"
     drill.msg = (f"{verb} {drill.table} from {drill.backup_url} into {drill.scratch_table}: "
                  f"{drill.counted_items if drill.counted_items is not None else drill.expected_items} of "
-                 f"{drill.expected_items} items" + ("; scratch table deleted" if drill.scratch_deleted else ""))
+                 f"{drill.expected_items} items" + (", equal item for item" if drill.comparison else "")
+                 + ("; scratch table deleted" if drill.scratch_deleted else ""))
     return drill
 
 

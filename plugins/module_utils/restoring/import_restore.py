@@ -45,6 +45,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.resto
     RestoreResult,
     RestoreSettings,
     TargetState,
+    compare_restored,
     count_items,
     inspect_target,
     load_manifest,
@@ -422,13 +423,16 @@ def restore_by_import(ddb: Any, store: BackupStore, folder: str, target: str, re
     if counted is not None and counted != expected - report.rejected_items:
         raise HippolyteError(f"{target} holds {counted} items after import {report.import_arn}, the backup has "
                              f"{expected} and {report.rejected_items} were rejected")
+    comparison = (compare_restored(ddb, store, folder, doc, target, restore_settings, stop)
+                  if restore_settings.compare else None)
     apply_what_import_cannot_create(ddb, doc["schema"], target, restore_settings.wait_timeout_s)
     arn = ddb.describe_table(TableName=target)["Table"]["TableArn"]
     ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": RESTORED_FROM_TAG, "Value": folder}])
     rejected = f", {report.rejected_items} rejected (accepted by max_rejected_items)" if report.rejected_items else ""
     return RestoreResult(folder, target, True, not state.exists, expected, report.imported_items, counted,
                          time.monotonic() - clock, 0,
-                         f"imported {report.imported_items} items from {folder} into {target}{rejected}"), report
+                         f"imported {report.imported_items} items from {folder} into {target}{rejected}",
+                         comparison), report
 
 
 def _log_note(report: ImportReport) -> str:

@@ -25,6 +25,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watc
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.process_memory import cap_malloc_arenas
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.batch_writer import BatchWriter
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import TableDiffers, compare_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import RawBatchWrites
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import list_tags, recreate_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
@@ -47,6 +48,7 @@ class RestoreSettings:
     stall_timeout_s: float = 300.0
     write_capacity: int | None = None  # load-time WCU of a new provisioned table and its GSIs
     run_id: str | None = None
+    compare: bool = False  # compare the loaded table with the backup item by item (compare.py)
 
     def validate(self) -> None:
         for name in ("workers", "readers"):
@@ -78,6 +80,7 @@ class RestoreResult:
     duration_s: float
     retried_items: int
     msg: str
+    comparison: dict[str, Any] | None = None  # Comparison.report() when settings.compare
 
 
 def load_manifest(store: BackupStore, folder: str) -> dict[str, Any]:
@@ -170,10 +173,21 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
     counted = count_items(ddb, target, max(1, settings.workers)) if settings.verify else None
     if counted is not None and state.empty and counted != expected:
         raise HippolyteError(f"{target} holds {counted} items after the restore, the backup has {expected}")
+    comparison = compare_restored(ddb, store, folder, doc, target, settings, stop) if settings.compare else None
     ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": RESTORED_FROM_TAG, "Value": source}])
     return RestoreResult(source, target, True, not state.exists, expected, written, counted,
                          time.monotonic() - clock, retried,
-                         f"restored {written} items from {source} into {target}{pending}")
+                         f"restored {written} items from {source} into {target}{pending}", comparison)
+
+
+def compare_restored(ddb: Any, store: BackupStore, folder: str, doc: dict[str, Any], target: str,
+                     settings: RestoreSettings, stop: threading.Event | None) -> dict[str, Any]:
+    """The restored table item by item against the backup, before it is tagged as the backup's restore: a
+    table that differs raises TableDiffers, so running the restore again compares again."""
+    comparison = compare_table(ddb, store, folder, doc, target, settings.workers, settings.readers, stop)
+    if not comparison.equal:
+        raise TableDiffers(comparison)
+    return comparison.report()
 
 
 def refuse_damaged(store: BackupStore, folder: str, doc: dict[str, Any], readers: int) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
@@ -18,6 +19,7 @@ Item = dict[str, dict[str, Any]]
 
 SCALAR_TYPES = frozenset(("S", "N", "SS", "NS", "BOOL", "NULL"))
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_dumps_sorted = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
 
 
 class CodecError(HippolyteError):
@@ -95,3 +97,42 @@ def decode_line(line: str | bytes) -> Item:
     if not isinstance(doc, dict) or not isinstance(doc.get("Item"), dict):
         raise CodecError('a dynamodb-json line must be {"Item": {...}}')
     return from_json_item(doc["Item"])
+
+
+def canonical_number(text: str) -> str:
+    """One spelling per number (`1`, `1.0`, `1E0` and `10E-1` are all `1`), without rounding any of its digits."""
+    try:
+        number = Decimal(text)
+    except InvalidOperation as exc:
+        raise CodecError(f"{text!r:.40} is not a number") from exc
+    if not number.is_finite():
+        raise CodecError(f"{text!r:.40} is not a number")
+    sign, digits, exponent = number.as_tuple()
+    shown = "".join(map(str, digits)).lstrip("0")
+    if not shown:
+        return "0"
+    trailing = len(shown) - len(shown.rstrip("0"))
+    return format(Decimal((sign, tuple(int(d) for d in shown[:len(shown) - trailing]), int(exponent) + trailing)), "f")
+
+
+def canonical_value(value: dict[str, Any]) -> dict[str, Any]:
+    """An attribute in JSON form (binary as base64) with numbers in one spelling and sets in order."""
+    (kind, inner), = value.items()
+    if kind == "N":
+        return {"N": canonical_number(inner)}
+    if kind in ("SS", "BS"):  # sets: their order carries no meaning
+        return {kind: sorted(inner)}
+    if kind == "NS":
+        return {kind: sorted(canonical_number(v) for v in inner)}
+    if kind == "M":
+        return {"M": {k: canonical_value(v) for k, v in inner.items()}}
+    if kind == "L":
+        return {"L": [canonical_value(v) for v in inner]}
+    return value
+
+
+def canonical_bytes(json_item: dict[str, Any]) -> bytes:
+    """An item in JSON form as bytes that are equal exactly when DynamoDB would hold the same item: attribute
+    order, set order and the spelling of numbers (1.0 or 1) do not count."""
+    canonical = {name: canonical_value(value) for name, value in json_item.items()}
+    return _dumps_sorted(canonical).encode()
