@@ -57,7 +57,7 @@ def test_failed_tables_come_first_and_the_totals_add_up() -> None:
     assert night.endswith("overrun: no")
     assert "Capacity put back: 2 table(s): orders, users" not in lines  # only what a step put back
     assert "Capacity put back: 1 table(s): orders" in lines
-    assert lines[-1] == "Reports: /r/prod-backup.md, /r/prod-backup.html"
+    assert lines[-2:] == ["Report: /r/prod-backup.md", "Report page (HTML, Gantt chart inline): /r/prod-backup.html"]
     assert report["html_path"] == "/r/prod-backup.html"
     assert report["summary"]["html_report"] == "/r/prod-backup.html" and report["summary"]["status"] == "failed"
 

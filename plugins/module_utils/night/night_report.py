@@ -18,6 +18,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_sum
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_report import Actual, gantt_svg
 
 OK_LINES = 50  # the printed summary lists every table that failed, and at most this many good ones
+REPORT_LABELS = ("Report", "Report page (HTML, Gantt chart inline)", "Plan", "Plan's Gantt chart")
 NAMES_SHOWN = 10  # tables named in one line of the printed summary (capacity put back, not planned)
 ERROR_CHARS = 160  # an error in the printed summary; the reports hold it whole
 UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
@@ -134,12 +135,14 @@ def summary_lines(summary: dict[str, Any], rows: list[dict[str, Any]], totals: d
     lines = [f"{summary['status'].upper()}: {summary['host']} ({summary['region']}{account}), "
              f"night {summary['night'] or 'not planned'}"]
     shown = [r for r in rows if r["status"] != "ok"] + [r for r in rows if r["status"] == "ok"][:max_ok_lines]
-    width = min(max((len(r["name"]) for r in shown), default=5), NAME_WIDTH)
+    width = min(max((len(str(r["name"])) for r in shown), default=5), NAME_WIDTH)
+    engine_width = max((len(str(r["engine"])) for r in shown), default=6)
     if shown:
-        lines.append(f"{'table':<{width}}  {'engine':<12}  {'items':>12}  {'size':>10}  {'took':>7}  outcome")
+        lines.append(f"{'table':<{width}}  {'engine':<{engine_width}}  {'items':>11}  {'size':>10}  {'took':>6}  "
+                     "outcome")
     for r in shown:
-        lines.append(f"{r['name']!s:<{width}}  {r['engine']!s:<12}  {r['items']:>12,}  {human_bytes(r['bytes']):>10}  "
-                     f"{human_duration(r['took_s']):>7}  {_cut(r['outcome'])}")
+        lines.append(f"{r['name']!s:<{width}}  {r['engine']!s:<{engine_width}}  {r['items']:>11,}  "
+                     f"{human_bytes(r['bytes']):>10}  {human_duration(r['took_s']):>6}  {_cut(r['outcome'])}")
     hidden = totals["tables_ok"] - min(totals["tables_ok"], max_ok_lines)
     if hidden:
         lines.append(f"... and {hidden} more ok; full list in {reports[1]}")
@@ -151,7 +154,7 @@ def summary_lines(summary: dict[str, Any], rows: list[dict[str, Any]], totals: d
     put_back = totals["capacity_put_back"]
     lines.append(f"Capacity put back: {len(put_back)} table(s)" + (f": {_some(put_back)}" if put_back else ""))
     lines += [f"Note: {_cut(note)}" for note in notes]
-    lines.append(f"Reports: {', '.join(reports)}")
+    lines += [f"{label}: {path}" for label, path in zip(REPORT_LABELS, reports, strict=False)]
     return lines
 
 
@@ -167,7 +170,7 @@ def html_page(summary: dict[str, Any], rows: list[dict[str, Any]], totals: dict[
              ("Planned end", _when(totals["planned_end"])), ("Actual end", _when(totals["actual_end"])),
              ("Window closes", _when(totals["deadline"])), ("Overrun", "yes" if totals["overrun"] else "no"),
              ("Capacity put back", ", ".join(totals["capacity_put_back"]) or "none"),
-             ("Reports", ", ".join(reports))]
+             *zip(REPORT_LABELS, reports, strict=False)]
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            f"<title>{_h(title)}</title>", f"<style>{_STYLE}</style>", "</head>", "<body>", f"<h1>{_h(title)}</h1>",
            f'<p class="{_h(summary["status"])}"><strong>{_h(summary["subject"])}</strong></p>',
