@@ -1,8 +1,8 @@
 """The setup playbook on moto server: what it creates, a second run that changes nothing, check mode.
 
 Each test runs in its own moto account (credentials from an STS AssumeRole into a fresh account id), so the
-fixed role and topic names never meet another test's. moto applies a bucket policy but never enforces it over
-plain HTTP, so the TLS-only rule is checked as the policy S3 holds.
+fixed role and topic names never meet another test's. The stand-in speaks only plain HTTP, so the TLS-only rule
+is checked as the policy S3 holds (moto enforces it: every request over HTTP is then refused).
 """
 
 from __future__ import annotations
@@ -174,7 +174,8 @@ def test_a_backup_after_setup_encrypts_every_object_it_writes(moto_server: Any, 
 
     moto gives an object put without encryption headers the bucket's default encryption, so the default that
     setup made is taken off again (after checking it) before the backup: what head_object then reports is what
-    the backup itself asked S3 for."""
+    the backup itself asked S3 for. The TLS-only bucket policy is taken off too: moto refuses every request of
+    the stand-in's plain HTTP under it (aws:SecureTransport is false), as S3 would."""
     key = f"arn:aws:kms:{REGION}:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     ddb = aws("dynamodb", moto_server)
     create_table(ddb, unique_name, rcu=100)
@@ -190,6 +191,8 @@ def test_a_backup_after_setup_encrypts_every_object_it_writes(moto_server: Any, 
     (rule,) = s3.get_bucket_encryption(Bucket=unique_name)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}
     s3.delete_bucket_encryption(Bucket=unique_name)
+    assert "aws:SecureTransport" in s3.get_bucket_policy(Bucket=unique_name)["Policy"]
+    s3.delete_bucket_policy(Bucket=unique_name)
 
     backup = run_playbook("playbooks/backup.yml", inv)
 
