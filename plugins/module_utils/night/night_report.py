@@ -2,7 +2,7 @@
 self-contained HTML page (planned against actual per table, the totals, the Gantt chart inline).
 
 Built from the same registered results as the run summary (night_summary.py), so the printed lines, the page
-and the SNS message never disagree. The Markdown report (the role's report.md.j2) reads the same rows.
+and the SNS message never disagree; the Markdown report (the role's report.md.j2) reads the same results.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_r
 OK_LINES = 50  # the printed summary lists every table that failed, and at most this many good ones
 REPORT_LABELS = ("Report", "Report page (HTML, Gantt chart inline)", "Plan", "Plan's Gantt chart")
 NAMES_SHOWN = 10  # tables named in one line of the printed summary (capacity put back, not planned)
-ERROR_CHARS = 160  # an error in the printed summary; the reports hold it whole
+ERROR_CHARS = 160  # a table's error in the printed summary; the reports hold it whole
+NOTE_CHARS = 400  # a note (where the run stopped, and why) is one per run: room for the AWS error
 UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 NAME_WIDTH = 40  # the printed table column; a longer name pushes its own line, not every line
 # Failed and unfinished tables first, then those never started, then the good ones.
@@ -153,7 +154,7 @@ def summary_lines(summary: dict[str, Any], rows: list[dict[str, Any]], totals: d
                  f"window closes {_when(totals['deadline'])}; overrun: {'yes' if totals['overrun'] else 'no'}")
     put_back = totals["capacity_put_back"]
     lines.append(f"Capacity put back: {len(put_back)} table(s)" + (f": {_some(put_back)}" if put_back else ""))
-    lines += [f"Note: {_cut(note)}" for note in notes]
+    lines += [f"Note: {_cut(note, NOTE_CHARS)}" for note in notes]
     lines += [f"{label}: {path}" for label, path in zip(REPORT_LABELS, reports, strict=False)]
     return lines
 
@@ -248,9 +249,10 @@ def _some(names: list[str]) -> str:
     return shown + (f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else "")
 
 
-def _cut(text: str) -> str:
+def _cut(text: str, limit: int = ERROR_CHARS) -> str:
+    """The first line of `text`, at most `limit` characters."""
     first = str(text).splitlines()[0] if str(text) else ""
-    return first if len(first) <= ERROR_CHARS else first[:ERROR_CHARS - 3] + "..."
+    return first if len(first) <= limit else first[:limit - 3] + "..."
 
 
 def _h(value: Any) -> str:
