@@ -102,6 +102,8 @@ CORPUS = [
     Bad("Data Pipeline setting misspelt", "backup", {"hippolyte_datapipeline": {"resourceRole": "r"}},
         "hippolyte_datapipeline.resourceRole", "resource_role"),
     Bad("empty report folder", "backup", {"hippolyte_report_dir": " "}, "hippolyte_report_dir", "give a folder"),
+    Bad("negative summary lines", "backup", {"hippolyte_report_ok_lines": -1}, "hippolyte_report_ok_lines",
+        "at least 0"),
     Bad("no on-demand read rate", "backup", {"hippolyte_on_demand_read_units": 0}, "hippolyte_on_demand_read_units",
         "at least 1"),
     Bad("no concurrent scan", "backup", {"hippolyte_max_concurrent_scans": 0}, "hippolyte_max_concurrent_scans",

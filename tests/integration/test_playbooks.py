@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,18 @@ def test_backup_then_restore_every_table(three_tables: tuple[Any, list[str]], dy
     (gantt,) = (tmp_path / "reports").glob("night-plan-*.svg")
     assert gantt.read_text().startswith("<svg") and all(n in gantt.read_text() for n in names)
     assert f"Plan: {gantt.with_suffix('.md')}" in report.read_text()
+    # The summary printed at the end: the verdict, one line per table, the totals, where the reports are.
+    assert f'"OK: night ({REGION}' in backup.stdout
+    for name in names:
+        assert re.search(rf'"{re.escape(name)} +local +[\d,]+ +[\d.]+ (B|KiB|MiB) +\d+(s|m\d\ds) +ok"', backup.stdout)
+    assert '"Tables: 3 ok, 0 failed; items 4,051;' in backup.stdout
+    (page,) = (tmp_path / "reports").glob("night-backup-*.html")
+    html = page.read_text()
+    assert f'"Report: {report}"' in backup.stdout
+    assert f'"Report page (HTML, Gantt chart inline): {page}"' in backup.stdout
+    assert page.stat().st_mode & 0o777 == 0o600
+    assert not re.search(r"""(src|href)\s*=\s*["']?https?://""", html) and "<link" not in html
+    assert "<svg" in html and all(f"<td>{n}</td>" in html for n in names)
 
     for name in names:
         restore = run_playbook("hippolyte.dynamodb.restore", inv, {"table": name, "target": f"{name}-back"})

@@ -1,8 +1,8 @@
 """The setup playbook on moto server: what it creates, a second run that changes nothing, check mode.
 
 Each test runs in its own moto account (credentials from an STS AssumeRole into a fresh account id), so the
-fixed role and topic names never meet another test's. moto applies a bucket policy but never enforces it over
-plain HTTP, so the TLS-only rule is checked as the policy S3 holds.
+fixed role and topic names never meet another test's. The stand-in speaks only plain HTTP, so the TLS-only rule
+is checked as the policy S3 holds (moto enforces it: every request over HTTP is then refused).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import pytest
 
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_playbook
+from tests.support.tables import create_table, put_items, simple_items
+from tests.support.windows import open_window
 
 ENGINE_POLICIES = ["hippolyte-backup-local", "hippolyte-backup-export", "hippolyte-backup-emr",
                    "hippolyte-backup-datapipeline", "hippolyte-notify"]
@@ -163,3 +165,42 @@ def test_bad_settings_fail_before_aws(moto_server: Any, account: str, tmp_path: 
 
     assert run.returncode != 0 and message in run.stdout, run.stdout[-3000:]
     assert aws("iam", moto_server).list_roles()["Roles"] == []
+
+
+def test_a_backup_after_setup_encrypts_every_object_it_writes(moto_server: Any, account: str, unique_name: str,
+                                                              tmp_path: Path) -> None:
+    """Setup with SSE-KMS, then a backup with the same inventory: every object version it wrote (data parts,
+    claim, manifest, the lease it took and gave back) carries aws:kms and the key.
+
+    moto gives an object put without encryption headers the bucket's default encryption, so the default that
+    setup made is taken off again (after checking it) before the backup: what head_object then reports is what
+    the backup itself asked S3 for. The TLS-only bucket policy is taken off too: moto refuses every request of
+    the stand-in's plain HTTP under it (aws:SecureTransport is false), as S3 would."""
+    key = f"arn:aws:kms:{REGION}:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    ddb = aws("dynamodb", moto_server)
+    create_table(ddb, unique_name, rcu=100)
+    put_items(ddb, unique_name, simple_items(200))
+    inv = inventory(tmp_path / "inventory.json", moto_server.url, unique_name,
+                    hippolyte_setup={"encryption": "aws:kms", "kms_key_id": key},
+                    hippolyte_sse="aws:kms", hippolyte_kms_key_id=key, hippolyte_include=[unique_name],
+                    hippolyte_engine="local", hippolyte_autoscaling=False, hippolyte_window=open_window(),
+                    hippolyte_report_dir=str(tmp_path / "reports"))
+    setup = run_playbook("playbooks/setup.yml", inv)
+    assert setup.returncode == 0, setup.stdout[-4000:] + setup.stderr[-2000:]
+    s3 = aws("s3", moto_server)
+    (rule,) = s3.get_bucket_encryption(Bucket=unique_name)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}
+    s3.delete_bucket_encryption(Bucket=unique_name)
+    assert "aws:SecureTransport" in s3.get_bucket_policy(Bucket=unique_name)["Policy"]
+    s3.delete_bucket_policy(Bucket=unique_name)
+
+    backup = run_playbook("playbooks/backup.yml", inv)
+
+    assert backup.returncode == 0, backup.stdout[-4000:] + backup.stderr[-2000:]
+    versions = s3.list_object_versions(Bucket=unique_name, Prefix="dynamodb/")["Versions"]
+    names = [v["Key"].rsplit("/", 1)[-1] for v in versions]
+    assert "hippolyte-manifest.json" in names and "hippolyte-claim.json" in names and "lease.json" in names
+    assert any("/data/" in v["Key"] for v in versions)
+    for version in versions:
+        head = s3.head_object(Bucket=unique_name, Key=version["Key"], VersionId=version["VersionId"])
+        assert (head.get("ServerSideEncryption"), head.get("SSEKMSKeyId")) == ("aws:kms", key), version["Key"]

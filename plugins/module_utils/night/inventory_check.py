@@ -329,6 +329,7 @@ RULES: dict[str, Rule] = {
     "hippolyte_datapipeline": _keys(DATAPIPELINE_KEYS),
     "hippolyte_sns_topic_arn": _sns_topic,
     "hippolyte_report_dir": _not_empty,
+    "hippolyte_report_ok_lines": _at_least(0, "lines"),
     "hippolyte_restore_table": _table(optional=False),
     "hippolyte_restore_target": _table(optional=True),
     "hippolyte_restore_at": _time,

@@ -7,7 +7,9 @@ plan can be rendered again later.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
+from math import ceil
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import Load, load_of
@@ -16,10 +18,20 @@ MAX_ROWS = 50  # longer lists are cut in the Markdown; the JSON holds everything
 ENGINE_COLOURS = {"datapipeline": "#4e79a7", "emr": "#59a14f", "export": "#f28e2b", "local": "#b07aa1"}
 BOOTSTRAP_COLOUR = "#bab0ac"
 BYTES_COLOUR = "#76b7b2"
+FAILED_COLOUR = "#e15759"
 LABEL_W, CHART_W, ROW_H, TOP, BOTTOM, BAND_H = 90, 900, 14, 28, 24, 60
 
 
-def _clock(seconds: int) -> str:
+@dataclass(frozen=True)
+class Actual:
+    """When one table's backup really ran, in seconds from the plan's start, and whether it was backed up."""
+
+    start_offset_s: float
+    duration_s: float
+    ok: bool
+
+
+def _clock(seconds: float) -> str:
     hours, rest = divmod(int(seconds), 3600)
     return f"{hours}h{rest // 60:02d}"
 
@@ -107,42 +119,53 @@ def _cut(count: int) -> list[str]:
     return [f"| ... {count - MAX_ROWS} more in the plan JSON | | | | | |"] if count > MAX_ROWS else []
 
 
-def gantt_svg(plan: dict[str, Any]) -> str:
-    """One row per cluster, one bar per table; exports run side by side, so each gets a row."""
-    span = max(plan["window_s"], plan["makespan_s"], 1)
+def gantt_svg(plan: dict[str, Any], actual: dict[str, Actual] | None = None) -> str:
+    """One row per cluster, one bar per table; exports run side by side, so each gets a row.
+
+    With `actual` (table name -> when it ran, counted from the plan's start, and whether it was backed up), each
+    row shows the planned bars in its upper half and what happened in its lower half."""
+    ends = [ran.start_offset_s + ran.duration_s for ran in (actual or {}).values()]
+    span = ceil(max(plan["window_s"], plan["makespan_s"], *ends, 1))
     scale = CHART_W / span
-    rows: list[tuple[str, list[tuple[int, int, str, str]]]] = []
+    rows: list[tuple[str, list[tuple[int, int, str, str, str | None]]]] = []
     for cluster in plan["clusters"]:
         bars = [(t["start_offset_s"], t["duration_s"], cluster["engine"],
-                 f"{t['name']}: {_clock(t['start_offset_s'])} to {_clock(t['start_offset_s'] + t['duration_s'])}")
-                for t in cluster["tables"]]
+                 f"{t['name']}: {_clock(t['start_offset_s'])} to {_clock(t['start_offset_s'] + t['duration_s'])}",
+                 t["name"]) for t in cluster["tables"]]
         if cluster["engine"] == "export":
             rows += [(cluster["id"], [one]) for one in bars]
             continue
         first = min((t["start_offset_s"] for t in cluster["tables"]), default=cluster["start_offset_s"])
         if first > cluster["start_offset_s"]:
             bars.insert(0, (cluster["start_offset_s"], first - cluster["start_offset_s"], "bootstrap",
-                            f"{cluster['id']} start-up"))
+                            f"{cluster['id']} start-up", None))
         rows.append((cluster["id"], bars))
     controller = plan.get("controller")
     band = BAND_H if controller else 0
     width, height = LABEL_W + CHART_W + 10, TOP + ROW_H * len(rows) + band + BOTTOM
+    caption = (f"Backup night: {len(rows)} rows, planned (upper half) and actual (lower half), window "
+               f"{_clock(plan['window_s'])}" if actual is not None else
+               f"Backup plan: {len(rows)} rows, window {_clock(plan['window_s'])}, "
+               f"estimated {escape(_usd(plan['estimated_cost_usd']))}")
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10">',
-           f'<text x="4" y="14" font-size="12">Backup plan: {len(rows)} rows, window {_clock(plan["window_s"])}, '
-           f'estimated {escape(_usd(plan["estimated_cost_usd"]))}</text>']
+           f'<text x="4" y="14" font-size="12">{caption}</text>']
     for hour in range(0, span // 3600 + 1):
         x = LABEL_W + hour * 3600 * scale
         out.append(f'<line x1="{x:.1f}" y1="{TOP - 4}" x2="{x:.1f}" y2="{height - BOTTOM}" stroke="#ddd"/>'
                    f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{hour}h</text>')
+    bar_h = (ROW_H - 2) / 2 if actual is not None else ROW_H - 2
     for number, (label, bars) in enumerate(rows):
         y = TOP + number * ROW_H
         out.append(f'<text x="4" y="{y + ROW_H - 4}">{escape(label)}</text>')
-        for start, duration, kind, title in bars:
-            colour = ENGINE_COLOURS.get(kind, BOOTSTRAP_COLOUR)
-            out.append(f'<rect x="{LABEL_W + start * scale:.2f}" y="{y + 1}" width="{max(duration * scale, 0.5):.2f}" '
-                       f'height="{ROW_H - 2}" fill="{colour}" stroke="#fff" stroke-width="0.3">'
-                       f'<title>{escape(title)}</title></rect>')
+        for start, duration, kind, title, name in bars:
+            out.append(_bar(start, duration, y + 1, bar_h, scale, ENGINE_COLOURS.get(kind, BOOTSTRAP_COLOUR), title))
+            ran = (actual or {}).get(name) if name else None
+            if ran is not None:
+                colour = ENGINE_COLOURS[kind] if ran.ok else FAILED_COLOUR
+                out.append(_bar(ran.start_offset_s, ran.duration_s, y + 1 + bar_h, bar_h, scale, colour,
+                                f"{name} (actual, {'backed up' if ran.ok else 'not backed up'}): "
+                                f"{_clock(ran.start_offset_s)} to {_clock(ran.start_offset_s + ran.duration_s)}"))
     if controller:
         out += _load_band(controller, controller_load(plan), TOP + ROW_H * len(rows) + 4, scale, span)
     end_x = LABEL_W + plan["window_s"] * scale
@@ -150,6 +173,12 @@ def gantt_svg(plan: dict[str, Any]) -> str:
                f'stroke-width="1.5"><title>window closes</title></line>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _bar(start: float, duration: float, y: float, height: float, scale: float, colour: str, title: str) -> str:
+    return (f'<rect x="{LABEL_W + start * scale:.2f}" y="{y:.1f}" width="{max(duration * scale, 0.5):.2f}" '
+            f'height="{height:.1f}" fill="{colour}" stroke="#fff" stroke-width="0.3"><title>{escape(title)}</title>'
+            f'</rect>')
 
 
 def _load_band(controller: dict[str, Any], load: Load, top: int, scale: float, span: int) -> list[str]:
