@@ -106,7 +106,9 @@ def playbook(env: dict[str, str], *args: str) -> None:
 def main() -> int:
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir()
+    # yaml: the role's printed summary reads as lines, not a JSON list of strings.
     env = dict(os.environ, **CREDENTIALS, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false",
+               ANSIBLE_CALLBACK_RESULT_FORMAT="yaml",
                ANSIBLE_HOME=str(OUT / "ansible-home"))
     say("Installing the collection into demo-output/collections")
     env["ANSIBLE_COLLECTIONS_PATH"] = str(install_collection(env))
