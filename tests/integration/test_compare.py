@@ -88,7 +88,7 @@ def test_compare_names_the_items_altered_after_the_restore(dynalite_server: Any,
 
 
 def test_compare_lists_at_most_ten_keys_but_counts_all(dynalite_server: Any, unique_name: str,
-                                                      tmp_path: Path) -> None:
+                                                       tmp_path: Path) -> None:
     ddb = client("dynamodb", dynalite_server.url)
     store, folder = typed_table_with_backup(ddb, unique_name, tmp_path, count=30)
     target = f"{unique_name}-r"

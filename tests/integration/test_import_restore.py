@@ -120,7 +120,7 @@ def test_import_rebuilds_items_gsis_ttl_tags_and_settings(moto_server: Any, uniq
 
 
 def test_the_restore_playbook_passes_the_engine_and_says_why(moto_server: Any, unique_name: str,
-                                                            tmp_path: Path) -> None:
+                                                             tmp_path: Path) -> None:
     ddb, s3 = gsi_table_and_bucket(moto_server, unique_name, 6)
     local_backup(ddb, open_store(f"s3://{unique_name}/dynamodb", s3), unique_name)
     inv = inventory(tmp_path / "inventory.json", moto_server.url, f"s3://{unique_name}/dynamodb")

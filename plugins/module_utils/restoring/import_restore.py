@@ -307,7 +307,8 @@ def staging_store(url: str, s3_client: Any, encryption: Encryption | None = None
         raise InputError("stage_to", f"{url!r} is not in S3, and ImportTable reads from S3 only",
                          "write it as s3://bucket/prefix")
     store = open_store(url, s3_client, encryption=encryption)
-    assert isinstance(store, S3Store)  # an s3:// URL always opens an S3Store
+    if not isinstance(store, S3Store):
+        raise AssertionError(f"{url!r} opened {type(store).__name__}, not an S3 store")
     return store
 
 
