@@ -26,15 +26,18 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watc
 )
 from tests.support.ansible_run import COLLECTIONS
 
-# The "module": records the chain it watches, then how the watch ended.
+# The "module": records the chain it watches, then how the watch ended. The callback and the main thread
+# write at the same moment: one os.write per line, so two lines never run into each other.
 MODULE = """
-import json, sys
+import json, os, sys
 sys.path.insert(0, {collections!r})
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils import controller_watch as cw
-print(json.dumps([p.pid for p in cw.controller_chain()]), flush=True)
+def line(text):
+    os.write(1, (text + "\\n").encode())
+line(json.dumps([p.pid for p in cw.controller_chain()]))
 watch = cw.ControllerWatch.start(interval_s=0.2)
-watch.on_stop(lambda: print("stopped", flush=True))
-print("stopped-event" if watch.stopped.wait(30) else "still-running", flush=True)
+watch.on_stop(lambda: line("stopped"))
+line("stopped-event" if watch.stopped.wait(30) else "still-running")
 """
 
 # The "controller": runs the module through a shell, as Ansible's local connection does, then idles.
