@@ -6,11 +6,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_report import (
-    human_bytes,
-    human_duration,
-    night_report,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.human_units import human_bytes, human_duration
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_report import night_report
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import PlanSettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import plan_backups
