@@ -39,8 +39,8 @@ class Table:
 @dataclass(frozen=True)
 class Section:
     """One part of the report: a heading (none for the report's head), then paragraphs, facts (label and value),
-    list items and a table, in that order. `figure` is inline SVG: only the page can show it, and the
-    Markdown names the page among its facts."""
+    list items and a table (left out when it has no rows), in that order. `figure` is inline SVG: only the page
+    can show it, and the Markdown names the page among its facts. A section with nothing to show is left out."""
 
     title: str = ""
     paragraphs: tuple[Line, ...] = ()
@@ -68,7 +68,7 @@ def _md_body(section: Section) -> list[str]:
         blocks.append("\n".join(f"- {_md(label)}: {_md(value)}" for label, value in section.facts))
     if section.items:
         blocks.append("\n".join(f"- {_md_line(item)}" for item in section.items))
-    if section.table:
+    if section.table and section.table.rows:
         table = section.table
         rule = ("---:" if n in table.numeric else "---" for n in range(len(table.heads)))
         lines = [_md_row(table.heads), "|" + "|".join(rule) + "|", *(_md_row(row) for row in table.rows)]
@@ -108,7 +108,7 @@ def _html_body(section: Section) -> list[str]:
                 "</table>"]
     if section.items:
         out += ["<ul>", *(f"<li>{_html_line(item)}</li>" for item in section.items), "</ul>"]
-    if section.table:
+    if section.table and section.table.rows:
         table = section.table
         out += ["<table>", "<tr>" + "".join(f"<th>{_h(head)}</th>" for head in table.heads) + "</tr>"]
         for n, row in enumerate(table.rows):
