@@ -92,11 +92,12 @@ def _row(table: dict[str, Any]) -> dict[str, Any]:
     row.update(items=int(table.get("items") or 0), bytes=int(table.get("bytes") or 0),
                took_s=(finished - started).total_seconds() if started and finished else None,
                backup=table.get("manifest_url") or table.get("backup_url") or "",
-               error=table.get("error") or table.get("engine_state") or "failed", outcome=_outcome(table))
+               error=table.get("error") or table.get("engine_state") or "failed")
+    row["outcome"] = _outcome(table, row["error"])
     return row
 
 
-def _outcome(table: dict[str, Any]) -> str:
+def _outcome(table: dict[str, Any], error: str) -> str:
     status = table.get("status")
     if status == "ok":
         marks = [m for m, on in (("boosted", table.get("boosted")), ("kept from earlier tonight", table.get("resumed")))
@@ -106,7 +107,7 @@ def _outcome(table: dict[str, Any]) -> str:
         return f"NOT FINISHED ({table.get('engine_state') or 'running'})"
     if status == "not run":
         return "not run"
-    return f"FAILED: {table.get('error') or table.get('engine_state') or 'failed'}"
+    return f"FAILED: {error}"
 
 
 def night_totals(rows: list[dict[str, Any]], summary: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
