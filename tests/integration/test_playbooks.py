@@ -150,6 +150,7 @@ def test_a_boosted_table_gets_its_capacity_back(dynalite_server: Any, unique_nam
     report = next((tmp_path / "reports").glob("night-backup-*.md")).read_text()
     (row,) = [line for line in report.splitlines() if line.startswith(f"| {unique_name} |")]
     assert "(boosted)" in row, report
+    assert f"- Capacity put back: {unique_name}\n" in report, report  # the local lane put its boost back
     table = ddb.describe_table(TableName=unique_name)["Table"]
     assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 2
     assert table["ProvisionedThroughput"]["NumberOfDecreasesToday"] == 1

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from html import escape
 from xml.etree import ElementTree
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_report import (
-    human_bytes,
-    human_duration,
-    night_report,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.human_units import human_bytes, human_duration
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_report import night_report
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import PlanSettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import plan_backups
@@ -100,13 +98,122 @@ def test_a_run_stopped_before_planning_still_reports() -> None:
     assert report["lines"][0] == "FAILED: prod (eu-west-1), night not planned"
     assert "Note: The run stopped at 'Plan the night': AccessDenied" in report["lines"]
     assert "<svg" not in report["html"] and "AccessDenied" in report["html"]
+    assert "**Planning failed:** AccessDenied" in report["markdown"]
+    assert "<p><strong>Planning failed:</strong> AccessDenied</p>" in report["html"]
+    assert "**The run stopped at 'Plan the night':** AccessDenied" in report["markdown"]
 
 
 def test_check_mode_results_are_shown_as_notes() -> None:
-    dry = {"tables": [], "msg": "would back up 2 table(s) in 1 lane(s)", "changed": True}
+    dry = {"tables": [], "msg": "would back up 2 table(s) in 1 lane(s)", "changed": True, "overran": []}
     report = night_report([dry], "prod", "eu-west-1", "/r/p.md", plan=night_plan(["orders", "users"]))
     assert "Note: would back up 2 table(s) in 1 lane(s)" in report["lines"]
+    assert "**Local engine:** would back up 2 table(s) in 1 lane(s)" in report["markdown"]
+    assert "<p><strong>Local engine:</strong> would back up 2 table(s) in 1 lane(s)</p>" in report["html"]
     assert "Tables: 0 ok, 0 failed, 2 not run; items 0; size 0 B (0 bytes)" in report["lines"]
+
+
+SECTIONS = ("Tables", "Not backed up", "Capacity notes", "Not planned", "Capacity boosts",
+            "Left boosted by an earlier run", "Boosted by another run, still live (left alone)", "Restore drill",
+            "Retention")
+
+
+def busy_night() -> dict:
+    """A night that triggers every section: a failed table, an overrun, a capacity note, a table not planned,
+    cluster boosts (raised, refused, held by another run, on-demand), reconcile's finds, a drill and retention."""
+    plan = night_plan(["orders", "users", "legacy"])
+    plan.update(unplannable=[{"name": "../x", "reason": "not a DynamoDB table name"}], report_path="/r/plan.md",
+                gantt_path="/r/plan.svg", estimated_cost_usd=1.5)
+    local = {"tables": [outcome("orders", boosted=True, read_units_consumed=12.5), outcome("users", resumed=True),
+                        outcome("legacy", "failed", error="Throttled")],
+             "overran": ["users"], "capacity_notes": ["users: a boost was refused, read at 100 RCU"]}
+    emr = {"results": [{"tables": [outcome("e1", engine="emr")], "capacity_put_back": ["e1"]}]}
+    raised = {"changed": True, "before": {"table": {"read": {"units": 10}}}}
+    boosts = {"per_table": [
+        {"table": "e1", **raised, "after": {"table": {"read": {"units": 100}}}},
+        {"table": "e2", **raised, "after": {"table": {"read": {"units": 50}}}},
+        {"table": "e3", "error": "LimitExceededException: no decrease left"},
+        {"table": "e4", "held_by": "run-b", "hold_until": "2026-11-23T09:00:00Z"},
+        {"table": "e5", "changed": False, "msg": "e5 is on-demand (PAY_PER_REQUEST)"}]}
+    held = [{"table": "h1", "held_by": "run-c", "hold_until": "2026-11-23T08:00Z"}]
+    reconciled = {"repaired": ["old1"], "held": held,
+                  "pending": [{"table": "old2", "resource": "table"}, {"table": "old2", "resource": "index by_x"}]}
+    drill = {"table": "orders", "backup_url": "s3://b/orders/1/", "scratch_table": "orders-drill",
+             "scratch_deleted": True, "counted_items": 1499, "expected_items": 1500, "failed": True,
+             "msg": "1499 item(s) restored, 1500 in the manifest"}
+    return night_report([local, None, emr, None], "prod", "eu-west-1", "/r/p.md", plan=plan, destination="s3://b/p",
+                        boosts=boosts, unboosts={"put_back": ["e2"]}, reconciled=reconciled, drill=drill,
+                        retention={"deleted": ["s3://b/p/orders/2026-01-01/"]})
+
+
+def test_every_section_is_in_both_the_markdown_and_the_page() -> None:
+    report = busy_night()
+    md, page = report["markdown"], report["html"]
+    for title in SECTIONS:
+        assert f"\n## {title}\n" in md and f"<h2>{escape(title)}</h2>" in page, title
+    assert "<h2>Planned and actual</h2>" in page and "<svg" not in md
+    both = [("Report page (HTML, Gantt chart inline)", "/r/p.html"), ("Plan", "/r/plan.md"),
+            ("Plan's Gantt chart", "/r/plan.svg"), ("Estimated cost", "$1.50"), ("Tables planned", "3"),
+            ("Tables not backed up", "1"), ("Window closes", "2026-11-23 07:00:00 UTC"), ("Overrun", "yes")]
+    for label, value in both:
+        assert f"- {label}: {value}\n" in md and f"<tr><th>{escape(label)}</th><td>{value}</td></tr>" in page
+    says = [  # (Markdown, HTML) of the same fact
+        ("**The night overran its window:** 1 table(s) finished after 2026-11-23 07:00:00 UTC: users.",
+         "<strong>The night overran its window:</strong> 1 table(s) finished after 2026-11-23 07:00:00 UTC: users."),
+        ("- **legacy** (local, failed): Throttled", "<li><strong>legacy</strong> (local, failed): Throttled</li>"),
+        ("- users: a boost was refused, read at 100 RCU", "<li>users: a boost was refused, read at 100 RCU</li>"),
+        ("- **../x**: not a DynamoDB table name", "<li><strong>../x</strong>: not a DynamoDB table name</li>"),
+        ("| e1 | 10 -> 100 RCU | when its step ended |",
+         "<tr><td>e1</td><td>10 -&gt; 100 RCU</td><td>when its step ended</td></tr>"),
+        ("| e2 | 10 -> 50 RCU | at the end of the run |",
+         "<tr><td>e2</td><td>10 -&gt; 50 RCU</td><td>at the end of the run</td></tr>"),
+        ("| e3 | refused: LimitExceededException: no decrease left | not boosted |",
+         "<td>refused: LimitExceededException: no decrease left</td><td>not boosted</td>"),
+        ("| e4 | held by run run-b until 2026-11-23T09:00:00Z, read on its original | not boosted |",
+         "<td>held by run run-b until 2026-11-23T09:00:00Z, read on its original</td><td>not boosted</td>"),
+        ("| e5 | e5 is on-demand (PAY_PER_REQUEST) | not boosted |", "<td>e5 is on-demand (PAY_PER_REQUEST)</td>"),
+        ("- put back: old1", "<li>put back: old1</li>"),
+        ("- still pending (next allowed decrease): old2\n", "<li>still pending (next allowed decrease): old2</li>"),
+        ("- **h1**: run run-c, until 2026-11-23T08:00Z",
+         "<li><strong>h1</strong>: run run-c, until 2026-11-23T08:00Z</li>"),
+        ("- table: orders; backup: s3://b/orders/1/", "<li>table: orders; backup: s3://b/orders/1/</li>"),
+        ("- scratch table: orders-drill (deleted)", "<li>scratch table: orders-drill (deleted)</li>"),
+        ("- items: 1499 counted, 1500 in the manifest", "<li>items: 1499 counted, 1500 in the manifest</li>"),
+        ("- result: **FAILED: 1499 item(s) restored, 1500 in the manifest**",
+         "<li>result: <strong>FAILED: 1499 item(s) restored, 1500 in the manifest</strong></li>"),
+        ("1 backup folder(s) deleted:\n\n- s3://b/p/orders/2026-01-01/",
+         "<p>1 backup folder(s) deleted:</p>\n<ul>\n<li>s3://b/p/orders/2026-01-01/</li>"),
+    ]
+    for in_md, in_page in says:
+        assert in_md in md and in_page in page, in_md
+    (row,) = [line for line in md.splitlines() if line.startswith("| orders |")]
+    assert "| ok (boosted) | 1,500 | 3.0 MiB | 3,145,728 | 12.5 |" in row and "s3://b/orders/hippolyte-manifest" in row
+    assert "| ok (kept from earlier tonight) |" in md
+    assert md.index("| legacy |") < md.index("| orders |")  # failed first, as in the page
+
+
+def test_a_plain_night_leaves_out_the_sections_nothing_triggered() -> None:
+    report = night_report([{"tables": [outcome("orders")], "overran": [], "capacity_notes": []}], "prod",
+                          "eu-west-1", "/r/p.md", plan=night_plan(["orders"]), boosts={"skipped": True},
+                          reconciled={"repaired": [], "pending": [], "held": []}, drill={"skipped": True})
+    md, page = report["markdown"], report["html"]
+    for title in SECTIONS[1:]:
+        assert f"## {title}" not in md and f"<h2>{escape(title)}</h2>" not in page, title
+    assert "Planning failed" not in md and "overran" not in md and "Local engine" not in md
+    assert "## Tables" in md and "- Overrun: no" in md
+
+
+def test_a_name_and_an_error_with_a_bar_and_a_tag_stay_in_their_cell() -> None:
+    name, error = "a|<b>c", "Bad|request <script>x</script>\nsecond line"
+    report = night_report([{"tables": [outcome(name, "failed", error=error)]}], "prod", "eu-west-1", "/r/p.md")
+    md, page = report["markdown"], report["html"]
+    (row,) = [line for line in md.splitlines() if line.startswith("| a/")]
+    assert row.count("|") == md.splitlines()[md.splitlines().index(row) - 2].count("|")  # as many cells as heads
+    assert row.startswith("| a/\\<b>c | local |")
+    assert "FAILED: Bad/request \\<script>x\\</script> second line |" in row
+    assert "- **a/\\<b>c** (local, failed): Bad/request \\<script>x\\</script> second line" in md
+    assert "<script" not in page and "<b>" not in page
+    assert "<td>a|&lt;b&gt;c</td>" in page and "<strong>a|&lt;b&gt;c</strong>" in page
+    assert "Bad|request &lt;script&gt;x&lt;/script&gt;" in page
 
 
 def test_human_units() -> None:

@@ -17,7 +17,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_res
 SUBJECT_MAX_CHARS = 100  # SNS refuses a longer subject
 
 
-def _registered(value: Any) -> dict[str, Any]:
+def registered(value: Any) -> dict[str, Any]:
     """A registered variable, or {} when its task never ran (the run stopped before it) or was skipped."""
     return value if isinstance(value, dict) and not value.get("skipped") else {}
 
@@ -37,15 +37,15 @@ def night_summary(engines: list[Any], host: str, region: str, report_path: str, 
     local = next((r for r in engines if isinstance(r, dict) and "overran" in r), {})
     put_back = {r["name"] for r in rows if r.get("boosted")}  # local lanes put a boost back as their table ends
     put_back.update(t for r in engine_results(engines) for t in r.get("capacity_put_back", []))
-    put_back.update(_registered(unboosts).get("put_back", []))
-    put_back.update(_registered(reconciled).get("repaired", []))
-    drill_view = _drill_view(_registered(drill))
+    put_back.update(registered(unboosts).get("put_back", []))
+    put_back.update(registered(reconciled).get("repaired", []))
+    drill_view = _drill_view(registered(drill))
     failed = bool(stopped) or bool(failed_rows) or drill_view.get("status") == "failed"
     summary: dict[str, Any] = {
         "host": host,
-        "account": _registered(lease).get("account_id"),
+        "account": registered(lease).get("account_id"),
         "region": region,
-        "night": _registered(plan).get("night", {}).get("id"),
+        "night": registered(plan).get("night", {}).get("id"),
         "status": "failed" if failed else "ok",
         "tables_ok": len(rows) - len(failed_rows),
         "tables_failed": [{"table": r.get("name"), "engine": r.get("engine"),
@@ -58,7 +58,7 @@ def night_summary(engines: list[Any], host: str, region: str, report_path: str, 
         "failures": night_failures(engines),
         "stopped_at": stopped or None,
         "drill": drill_view or None,
-        "retention_deleted": list(_registered(retention).get("deleted", [])),
+        "retention_deleted": list(registered(retention).get("deleted", [])),
         "report": report_path,
     }
     summary["subject"] = summary_subject(summary)

@@ -1,0 +1,191 @@
+"""What the run report says, section by section, from the night's registered results (report_model.py lays it
+out as Markdown and as HTML): the verdict and totals, what stopped or overran the night, a row per table, the
+tables not backed up or not planned, capacity boosts and when each went back, what reconcile found, the drill
+and retention. A section whose results did not trigger it is left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.human_units import (
+    human_bytes,
+    human_duration,
+    human_time,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_results import engine_results
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_summary import registered
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.report_model import Line, Section, Strong, Table
+
+TABLE_HEADS = ("table", "engine", "lane", "outcome", "items", "size", "bytes", "read units used", "planned start",
+               "planned end", "started", "finished", "took", "backup")
+NUMERIC_COLUMNS = frozenset({4, 5, 6, 7})
+
+
+@dataclass(frozen=True)
+class NightResults:
+    """The role's registered results the report reads besides the engines' (any of them None when its task
+    never ran). `plan` is the plan module's result as registered, failed or not."""
+
+    engines: list[Any]
+    plan: Any = None
+    boosts: Any = None
+    unboosts: Any = None
+    reconciled: Any = None
+    drill: Any = None
+    retention: Any = None
+    destination: str = ""
+    reports: list[tuple[str, str]] = field(default_factory=list)  # (label, path) of every report file
+
+
+def report_sections(night: NightResults, summary: dict[str, Any], rows: list[dict[str, Any]],
+                    totals: dict[str, Any], figure: str) -> list[Section]:
+    """Every section of the report, in order; `rows` and `totals` as night_report computes them, `figure` the
+    Gantt chart (empty when nothing was planned)."""
+    return [head(night, summary, totals), warnings(night, summary, totals),
+            Section("Planned and actual", figure=figure), tables(rows), not_backed_up(rows),
+            Section("Capacity notes", items=tuple((note,) for note in summary["capacity_notes"])),
+            not_planned(night.plan), capacity_boosts(night), left_boosted(night.reconciled),
+            held_by_others(night.reconciled), restore_drill(night.drill), retention(night.retention)]
+
+
+def head(night: NightResults, summary: dict[str, Any], totals: dict[str, Any]) -> Section:
+    """The verdict, then the night in figures and where each report is."""
+    plan = _plan(night.plan)
+    planned = sum(len(c["tables"]) for c in plan.get("clusters") or [])
+    facts = [("Status", summary["status"].upper()), ("Account", summary["account"] or "unknown"),
+             ("Night", summary["night"] or "not planned"), ("Destination", night.destination or "unknown"),
+             ("Tables backed up", str(totals["tables_ok"])), ("Tables not backed up", str(totals["tables_failed"])),
+             ("Tables planned", str(planned)), ("Tables planned but not run", str(totals["tables_not_run"])),
+             ("Items", f"{totals['items']:,}"),
+             ("Size", f"{human_bytes(totals['bytes'])} ({totals['bytes']:,} bytes)"),
+             ("Window closes", human_time(totals["deadline"])),
+             ("Planned end of the night", human_time(totals["planned_end"])),
+             ("Actual end", human_time(totals["actual_end"])), ("Overrun", "yes" if totals["overrun"] else "no"),
+             ("Capacity put back", ", ".join(totals["capacity_put_back"]) or "none")]
+    if "estimated_cost_usd" in plan:
+        facts.append(("Estimated cost", f"${float(plan['estimated_cost_usd']):,.2f}"))
+    return Section(paragraphs=((Strong(summary["subject"]),),), facts=(*facts, *night.reports))
+
+
+def warnings(night: NightResults, summary: dict[str, Any], totals: dict[str, Any]) -> Section:
+    """What stopped the night or made it late, and engines that backed up nothing, with their message."""
+    lines: list[Line] = []
+    plan = night.plan if isinstance(night.plan, dict) else {}
+    if not plan or plan.get("failed"):
+        lines.append((Strong("Planning failed:"), f" {plan.get('msg') or 'the run stopped before planning'}"))
+    stopped = summary["stopped_at"]
+    if stopped:
+        lines.append((Strong(f"The run stopped at '{stopped.get('task')}':"), f" {stopped.get('msg')}"))
+    late = summary["overruns"]
+    if late:
+        deadline = human_time(totals["deadline"]) if totals["deadline"] else "the window closed"
+        lines.append((Strong("The night overran its window:"),
+                      f" {len(late)} table(s) finished after {deadline}: {', '.join(late)}."))
+    for result in engine_results(night.engines):
+        if result.get("msg") and not result.get("tables"):
+            engine = "Local engine:" if "overran" in result else "Engine:"  # only the local engine reports overran
+            lines.append((Strong(engine), f" {result['msg']}"))
+    return Section(paragraphs=tuple(lines))
+
+
+def tables(rows: list[dict[str, Any]]) -> Section:
+    """A row per table, failed and unfinished first, then those never started, then the backed-up ones."""
+    cells = tuple((str(r["name"]), str(r["engine"]), str(r["lane"] or ""), r["outcome"], f"{r['items']:,}",
+                   human_bytes(r["bytes"]), f"{r['bytes']:,}", _units(r["read_units_consumed"]),
+                   *(human_time(r[k]) for k in ("planned_start", "planned_end", "started_at", "finished_at")),
+                   human_duration(r["took_s"]), str(r["backup"])) for r in rows)
+    kinds = tuple(str(r["status"]).replace(" ", "-") for r in rows)
+    return Section("Tables", table=Table(TABLE_HEADS, cells, NUMERIC_COLUMNS, kinds))
+
+
+def not_backed_up(rows: list[dict[str, Any]]) -> Section:
+    items = tuple((Strong(str(r["name"])), f" ({r['engine']}, {r['status']}): {r['error']}")
+                  for r in rows if r["status"] not in ("ok", "not run"))
+    return Section("Not backed up", items=items)
+
+
+def not_planned(plan: Any) -> Section:
+    unplannable = _plan(plan).get("unplannable") or []
+    return Section("Not planned", items=tuple((Strong(str(t["name"])), f": {t['reason']}") for t in unplannable))
+
+
+def capacity_boosts(night: NightResults) -> Section:
+    """Each cluster table's boost (raised, refused, or left on another run's hold) and when it went back."""
+    boosts = registered(night.boosts).get("per_table") or []
+    at_step_end = {t for r in engine_results(night.engines) for t in r.get("capacity_put_back") or []}
+    at_run_end = set(registered(night.unboosts).get("put_back") or [])
+    rows = []
+    for b in boosts:
+        if "error" in b:
+            boost = f"refused: {b['error']}"
+        elif "held_by" in b:
+            boost = f"held by run {b['held_by']} until {b.get('hold_until')}, read on its original"
+        elif not b.get("changed"):
+            boost = str(b.get("msg") or "unchanged")
+        else:
+            boost = f"{_read_units(b.get('before'))} -> {_read_units(b.get('after'))} RCU"
+        if b.get("table") in at_step_end:
+            back = "when its step ended"
+        elif b.get("table") in at_run_end:
+            back = "at the end of the run"
+        else:
+            back = "see the run log" if b.get("changed") else "not boosted"
+        rows.append((str(b.get("table")), boost, back))
+    return Section("Capacity boosts", table=Table(("table", "boost", "put back"), tuple(rows)))
+
+
+def left_boosted(reconciled: Any) -> Section:
+    """What this run's reconcile put back of an earlier run's boosts, and what waits for the next decrease."""
+    found = registered(reconciled)
+    repaired, pending = found.get("repaired") or [], found.get("pending") or []
+    if not repaired and not pending:
+        return Section("Left boosted by an earlier run")
+    waiting = list(dict.fromkeys(str(p.get("table", "?")) for p in pending))  # one line per resource: name once
+    return Section("Left boosted by an earlier run",
+                   items=((f"put back: {', '.join(repaired) or 'none'}",),
+                          (f"still pending (next allowed decrease): {', '.join(waiting) or 'none'}",)))
+
+
+def held_by_others(reconciled: Any) -> Section:
+    held = registered(reconciled).get("held") or []
+    return Section("Boosted by another run, still live (left alone)",
+                   items=tuple((Strong(str(h.get("table"))), f": run {h.get('held_by')}, until {h.get('hold_until')}")
+                               for h in held))
+
+
+def restore_drill(drill: Any) -> Section:
+    done = registered(drill)
+    if not done:
+        return Section("Restore drill")
+    counted, expected = done.get("counted_items"), done.get("expected_items")
+    verdict = f"FAILED: {done.get('msg')}" if done.get("failed") else "ok"
+    return Section("Restore drill", items=(
+        (f"table: {done.get('table') or 'not picked'}; backup: {done.get('backup_url') or 'none found'}",),
+        (f"scratch table: {done.get('scratch_table') or 'none'} "
+         f"({'deleted' if done.get('scratch_deleted') else 'not deleted'})",),
+        (f"items: {'not counted' if counted is None else counted} counted, "
+         f"{'unknown' if expected is None else expected} in the manifest",),
+        ("result: ", Strong(verdict))))
+
+
+def retention(pruned: Any) -> Section:
+    done = registered(pruned)
+    if not done:
+        return Section("Retention")
+    deleted = done.get("deleted") or []
+    return Section("Retention", paragraphs=((f"{len(deleted)} backup folder(s) deleted{':' if deleted else '.'}",),),
+                   items=tuple((str(folder),) for folder in deleted))
+
+
+def _plan(plan: Any) -> dict[str, Any]:
+    return plan if isinstance(plan, dict) and not plan.get("failed") else {}
+
+
+def _read_units(capacity: Any) -> Any:
+    return ((capacity or {}).get("table") or {}).get("read", {}).get("units", "?")
+
+
+def _units(consumed: Any) -> str:
+    return "-" if consumed is None else f"{consumed:,}"
