@@ -6,9 +6,10 @@ serialize them back, attribute by attribute in pure Python: most of a restore's 
 assembled from the lines as text.
 
 Each body is first POSTed directly: signed by the client's own request signer (its credentials, refreshed
-as they expire, and its region) and sent by the client's own HTTP session (its TLS verification, proxies,
-timeouts and connection pool). botocore's per-call machinery around that (parameter validation and
-serialization, endpoint rules, user agent, retry bookkeeping) cost twice the signing and sending
+as they expire, and its region) and sent through the connection pool of the client's own HTTP session (its
+TLS verification, proxy, timeouts and pool size), looked up once rather than per call. botocore's per-call
+machinery around that (parameter validation and serialization, endpoint rules, user agent, retry
+bookkeeping, and the session's per-request proxy and pool lookups) cost twice the signing and sending
 themselves. Only an intact 200 answer is taken from that POST; anything else (a throttle, an error, a
 dropped connection, a CRC32 mismatch) sends the same body again through a full botocore call, which
 retries and reports as for any call. A batch of puts can be sent twice safely: a put of the same item
@@ -28,7 +29,7 @@ from typing import Any
 
 try:
     from botocore.awsrequest import AWSRequest
-    from botocore.exceptions import BotoCoreError
+    from urllib3.exceptions import HTTPError
 except ImportError:
     pass  # AnsibleAWSModule reports the missing dependency before anything here runs
 
@@ -66,8 +67,8 @@ class RawBatchWrites:
         # The client's own signer and HTTP session: botocore exposes no public way to sign and send a
         # prepared body, and these carry the client's credentials, region, TLS and proxy settings.
         self._signer = client._request_signer
-        self._http = client._endpoint.http_session
         self._url = client.meta.endpoint_url
+        self._pool, self._target = _connection_pool(client._endpoint.http_session, self._url)
         self._headers = {"Content-Type": "application/x-amz-json-1.0",
                          "X-Amz-Target": f"{client.meta.service_model.metadata['targetPrefix']}.{_OPERATION}"}
         refuse_mismatched_answers(client)
@@ -99,13 +100,15 @@ class RawBatchWrites:
         request = AWSRequest(method="POST", url=self._url, data=body, headers=self._headers)
         self._signer.sign(_OPERATION, request)
         try:
-            response = self._http.send(request.prepare())
-        except BotoCoreError:
+            response = self._pool.urlopen("POST", self._target, body=body, headers=dict(request.headers.items()),
+                                          retries=False, assert_same_host=False, preload_content=True,
+                                          decode_content=False)
+        except (HTTPError, OSError):
             return None
-        answer = {"status_code": response.status_code, "headers": response.headers, "body": response.content}
-        if response.status_code != 200 or not body_intact(answer):
+        answer = {"status_code": response.status, "headers": response.headers, "body": response.data}
+        if response.status != 200 or not body_intact(answer):
             return None
-        doc: dict[str, Any] = json.loads(response.content)
+        doc: dict[str, Any] = json.loads(response.data)
         return doc
 
     def _call(self, table: str, body: bytes) -> dict[str, Any] | None:
@@ -117,6 +120,15 @@ class RawBatchWrites:
             self._local.body = None
         unprocessed: dict[str, Any] | None = response.get(_RAW_UNPROCESSED)
         return unprocessed
+
+
+def _connection_pool(session: Any, url: str) -> tuple[Any, str]:
+    """The urllib3 pool the client's HTTP session sends `url` through, set up as the session sets it up for
+    each request (its proxy, TLS verification), and the request target to use on it."""
+    proxy = session._proxy_config.proxy_url_for(url)
+    pool = session._get_connection_manager(url, proxy).connection_from_url(url)
+    session._setup_ssl_cert(pool, url, session._verify)
+    return pool, session._get_request_target(url, proxy)
 
 
 def _lift_unprocessed(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:

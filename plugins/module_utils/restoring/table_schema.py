@@ -23,6 +23,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import U
 
 # Tags of ours (e.g. the capacity record of a boosted table) describe a run, not the table.
 OWN_TAG_PREFIX = "hippolyte:"
+_FIRST_LOOK_S = 0.05  # first wait between looks at a table being created; doubles up to wait_table_active's cap
 
 
 def _optional(call: Any, **kwargs: Any) -> dict[str, Any] | None:
@@ -181,7 +182,9 @@ def recreate_table(ddb: Any, schema: dict[str, Any], target: str, timeout_s: flo
         # A create is not idempotent: a retry of one whose answer was lost finds the table it made.
         if not is_error(exc, "ResourceInUseException") or _created_by_this_call(ddb, request, timeout_s) is None:
             raise
-    table = wait_table_active(ddb, target, timeout_s)
+    # A new table can be ACTIVE within tens of milliseconds (on-demand, no index): the first looks come
+    # soon, then double as for any wait, so the load starts when the table does, not a fixed 0.5 s later.
+    table = wait_table_active(ddb, target, timeout_s, interval=_FIRST_LOOK_S)
     apply_ttl_and_tags(ddb, schema, table)
     return table
 
