@@ -87,13 +87,15 @@ def table_rows(engines: list[Any], plan: dict[str, Any]) -> list[dict[str, Any]]
 
 def _row(table: dict[str, Any]) -> dict[str, Any]:
     started, finished = parse_time(table.get("started_at")), parse_time(table.get("finished_at"))
-    row = {k: table.get(k) for k in ("name", "engine", "status", "lane", "planned_start", "planned_end",
-                                     "started_at", "finished_at", "boosted", "resumed", "read_units_consumed")}
+    error = str(table.get("error") or table.get("engine_state") or "failed")
+    row: dict[str, Any] = {k: table.get(k) for k in (
+        "name", "engine", "status", "lane", "planned_start", "planned_end", "started_at", "finished_at", "boosted",
+        "resumed", "read_units_consumed")}
     row.update(items=int(table.get("items") or 0), bytes=int(table.get("bytes") or 0),
                took_s=(finished - started).total_seconds() if started and finished else None,
                backup=table.get("manifest_url") or table.get("backup_url") or "",
-               error=table.get("error") or table.get("engine_state") or "failed")
-    row["outcome"] = _outcome(table, row["error"])
+               error=error)
+    row["outcome"] = _outcome(table, error)
     return row
 
 

@@ -100,7 +100,7 @@ class RawBatchWrites:
         request = AWSRequest(method="POST", url=self._url, data=body, headers=self._headers)
         self._signer.sign(_OPERATION, request)
         try:
-            response = self._pool.urlopen("POST", self._target, body=body, headers=dict(request.headers.items()),
+            response = self._pool.request("POST", self._target, body=body, headers=dict(request.headers.items()),
                                           retries=False, assert_same_host=False, preload_content=True,
                                           decode_content=False)
         except (HTTPError, OSError):
