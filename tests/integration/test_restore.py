@@ -10,6 +10,8 @@ import pytest
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.batch_writer import BatchWriter
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import RawBatchWrites
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreSettings,
     restore_backup,
@@ -181,3 +183,33 @@ def test_load_time_write_boost_is_put_back(dynalite_server: Any, unique_name: st
     assert table["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]["WriteCapacityUnits"] == 3
     tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
     assert [t["Key"] for t in tags if t["Key"].startswith("hippolyte:")] == ["hippolyte:restored-from"]
+
+
+def put(pk: str, value: str) -> bytes:
+    return f'{{"PutRequest":{{"Item":{{"pk":{{"S":"{pk}"}},"v":{{"S":"{value}"}}}}}}}}'.encode()
+
+
+def test_two_puts_of_one_key_in_a_batch_are_both_written_the_later_winning(dynalite_server: Any,
+                                                                           unique_name: str) -> None:
+    """DynamoDB (and dynalite) refuse a whole batch holding two puts of one key, as a backup made by another
+    tool can: the batch is written in halves, in order, so no other item is lost and the later put wins."""
+    ddb = client("dynamodb", dynalite_server.url)
+    create_table(ddb, unique_name, rcu=None)
+    requests = [put(f"k{n:02d}", "first") for n in range(20)] + [put("k03", "second")]
+    with RawBatchWrites(ddb) as raw, BatchWriter(raw.send, unique_name, workers=1) as writer:
+        writer.put_requests(requests)
+    items = {i["pk"]["S"]: i["v"]["S"] for i in scan_all(ddb, unique_name)}
+    assert len(items) == 20
+    assert items["k03"] == "second" and items["k04"] == "first"
+
+
+def test_an_item_dynamodb_refuses_is_named_and_the_others_are_written(dynalite_server: Any,
+                                                                      unique_name: str) -> None:
+    ddb = client("dynamodb", dynalite_server.url)
+    create_table(ddb, unique_name, rcu=None)
+    bad = b'{"PutRequest":{"Item":{"pk":{"S":"k-bad"},"v":{"N":"not-a-number"}}}}'
+    requests = [put(f"k{n:02d}", "ok") for n in range(10)] + [bad] + [put(f"k{n:02d}", "ok") for n in range(10, 20)]
+    with (pytest.raises(HippolyteError, match=r"refused an item of the backup.*k-bad"), RawBatchWrites(ddb) as raw,
+          BatchWriter(raw.send, unique_name, workers=1) as writer):
+        writer.put_requests(requests)
+    assert len(scan_all(ddb, unique_name)) == 20

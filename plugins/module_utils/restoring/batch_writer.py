@@ -44,6 +44,10 @@ class StalledError(HippolyteError):
     pass
 
 
+class ItemRefused(HippolyteError):
+    """DynamoDB refused one item on its own (ValidationException); the rest of its batch was still written."""
+
+
 class BatchWriter:
     def __init__(self, send: Send, table: str, workers: int = 8, stall_timeout_s: float = 300.0,
                  base_delay_s: float = 0.05, max_delay_s: float = 5.0,
@@ -117,6 +121,9 @@ class BatchWriter:
                 left = self.send(self.table, requests)
                 throttled = 0
             except Exception as exc:
+                if is_error(exc, "ValidationException"):
+                    self._write_apart(requests, exc)
+                    return
                 if not is_error(exc, *THROTTLE_CODES):
                     raise
                 left, throttled = requests, 1
@@ -133,3 +140,21 @@ class BatchWriter:
             attempt += 1
             # Full jitter keeps many writers from retrying in lockstep against the same partition.
             self._sleep(random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt)))
+
+    def _write_apart(self, requests: list[bytes], refusal: Exception) -> None:
+        """DynamoDB refuses a whole batch for one of its items: two puts of one key (a backup made by another
+        tool can hold both) or an item it cannot take. The halves are written one after the other, so the later
+        put of a key still wins; an item refused on its own is named, after the rest of its batch is written."""
+        if len(requests) == 1:
+            text = requests[0].decode("utf-8", "replace")
+            shown = text if len(text) <= 300 else text[:300] + "..."
+            raise ItemRefused(f"DynamoDB refused an item of the backup: {refusal}; the item: {shown}") from refusal
+        half = len(requests) // 2
+        refused: list[ItemRefused] = []
+        for part in (requests[:half], requests[half:]):
+            try:
+                self._write(part)
+            except ItemRefused as exc:
+                refused.append(exc)
+        if refused:
+            raise refused[0]
