@@ -33,6 +33,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     InputError,
     is_error,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_region
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.role_session import (
     RoleToAssume,
     assumed_role_session,
@@ -151,6 +152,8 @@ def connected_client(module: AnsibleAWSModule, service: str, where: dict[str, An
     and role_external_id (unset: the module's region, AWS's own endpoint, the module's own credentials).
     A role is assumed with the module's own credentials, through STS at `where`'s endpoint."""
     region, _endpoint, connection = get_aws_connection_info(module)
+    if where.get("region"):
+        check_region("target_connection.region", where["region"])
     region = where.get("region") or region
     endpoint_url = where.get("endpoint_url") or None
     session = _base_session(connection)

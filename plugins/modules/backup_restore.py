@@ -443,9 +443,14 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     s3_client,
     watch_controller,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import describe_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.cost_model import RestoreRates
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import TableDiffers, compare_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import (
+    TableDiffers,
+    check_same_key,
+    compare_table,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.import_restore import (
     ImportSettings,
     restore_with_engine,
@@ -588,7 +593,9 @@ def main():
 
     def drift_of(folder, store):
         """compare_with: the live table against the backup; nothing is restored."""
-        return compare_table(ddb, store, folder, load_manifest(store, folder), p["compare_with"], p["workers"],
+        doc = load_manifest(store, folder)
+        check_same_key(describe_table(ddb, p["compare_with"], "compare_with"), doc["schema"], "compare_with")
+        return compare_table(ddb, store, folder, doc, p["compare_with"], p["workers"],
                              p["readers"], stop).drift()
 
     backup_url, result = run_or_fail(module, restore, facts=lambda: {"compare": compared} if compared else {})

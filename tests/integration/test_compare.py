@@ -123,6 +123,31 @@ def test_compare_with_reports_the_live_tables_drift(dynalite_server: Any, unique
     assert ddb.list_tables()["TableNames"] == tables_before
 
 
+@pytest.mark.parametrize(("args", "field", "problem"), [
+    ({"compare_with": "no-such-table"}, "compare_with", "does not exist"),
+    ({"compare_with": "{other}"}, "compare_with", "has the key"),
+    ({"target_connection": {"region": "mars-1"}}, "target_connection.region", "not an AWS region"),
+])
+def test_bad_compare_or_target_fails_naming_the_field_and_creates_nothing(args: dict[str, Any], field: str,
+                                                                          problem: str, dynalite_server: Any,
+                                                                          unique_name: str, tmp_path: Path) -> None:
+    ddb = client("dynamodb", dynalite_server.url)
+    typed_table_with_backup(ddb, unique_name, tmp_path, count=5)
+    other = f"{unique_name}-other"
+    ddb.create_table(TableName=other, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}],
+                     BillingMode="PAY_PER_REQUEST")
+    tables_before = sorted(ddb.list_tables()["TableNames"])
+    args = json.loads(json.dumps(args).replace("{other}", other))
+
+    run = run_module("backup_restore", {"destination": f"file://{tmp_path}/backups", "table": unique_name,
+                                        "region": REGION, "endpoint_url": dynalite_server.url, **args})
+
+    assert run.failed and run.result.get("field") == field, run.result.get("msg")
+    assert problem in run.result["msg"]
+    assert sorted(ddb.list_tables()["TableNames"]) == tables_before
+
+
 def test_module_restore_with_compare_returns_the_comparison(moto_server: Any, unique_name: str) -> None:
     ddb, s3 = indexed_table_and_bucket(moto_server, unique_name, 25)
     backup_table(ddb, open_store(f"s3://{unique_name}/b", s3), unique_name, REGION,

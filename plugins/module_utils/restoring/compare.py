@@ -23,7 +23,7 @@ from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.raw_scan import RAW_ITEMS, RawItemScans
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_reader import iter_put_requests
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore
@@ -98,6 +98,17 @@ class TableDiffers(HippolyteError):
     def __init__(self, comparison: Comparison) -> None:
         self.comparison = comparison
         super().__init__(f"the restored table differs from the backup: {comparison.summary()}")
+
+
+def check_same_key(table: dict[str, Any], schema: dict[str, Any], field: str) -> None:
+    """A table compared by the backup's primary key must have that key (DescribeTable's `Table`)."""
+    if _primary_key(table) != _primary_key(schema):
+        raise InputError(field, f"table {table.get('TableName')!r} has the key {_primary_key(table)}, the backup's "
+                         f"table had {_primary_key(schema)}", "compare with a table of the same primary key")
+
+
+def _primary_key(description: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(k["AttributeName"], k["KeyType"]) for k in description.get("KeySchema", [])]
 
 
 def compare_table(ddb: Any, store: BackupStore, folder: str, doc: dict[str, Any], table: str, segments: int = 8,
