@@ -57,6 +57,18 @@ options:
       - Plan as if the run started at this time (ISO 8601 with an offset), for a what-if or a plan made ahead
         of its night. By default now, so a run started inside its window plans only what is left of it.
     type: str
+  outside_window:
+    description:
+      - What a run started while the window is closed plans.
+      - V(next) plans the next window, whole (a what-if, or a plan made ahead of its night).
+      - V(now) plans from now for the window's full length, and the night is this run's own (its RV(night)
+        is now), as for a backup taken by hand in the day. The backup role's default.
+      - V(wait) waits until the window opens, then plans what is left of it (check mode and O(starts_at) do
+        not wait; they plan as V(next)).
+      - V(fail) fails, naming the window, before any AWS call.
+    type: str
+    choices: [next, now, wait, fail]
+    default: next
   window:
     description:
       - The nightly backup window; it may cross midnight (C(22:00) to C(06:00)). A zero-length window is
@@ -233,10 +245,12 @@ window:
     - The window as given, when the night planned for opens (C(opens_at)) and when its plan starts
       (C(starts_at), the opening or now for a run started after it), UTC, ISO 8601. Planned offsets count
       from C(starts_at); the window closes C(window_s) seconds after it.
+    - C(outside) is true for a run started while the window was closed and planned from its own start
+      (O(outside_window=now)).
   returned: success
   type: dict
   sample: {"start": "00:00", "end": "07:00", "timezone": "UTC", "opens_at": "2026-11-23T00:00:00+00:00",
-           "starts_at": "2026-11-23T01:30:00+00:00"}
+           "starts_at": "2026-11-23T01:30:00+00:00", "outside": false}
 engine:
   description: The engine asked for (V(auto) when chosen per table).
   returned: success
@@ -344,6 +358,7 @@ gantt_path:
 """
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -377,6 +392,7 @@ ARGUMENT_SPEC = dict(
     exclude=dict(type="list", elements="str", default=[]),
     tables=dict(type="list", elements="dict"),
     starts_at=dict(type="str"),
+    outside_window=dict(type="str", default="next", choices=["next", "now", "wait", "fail"]),
     window=dict(type="dict", default={"start": "00:00", "end": "07:00", "timezone": "UTC"}, options=dict(
         start=dict(type="str", default="00:00"),
         end=dict(type="str", default="07:00"),
@@ -396,7 +412,8 @@ LIMIT_KEYS = ("table_max_rcu", "account_max_rcu")
 
 def settings_from(params, now):
     """Every option checked, before any AWS call."""
-    opens, starts_at, window_s = Window(**params["window"]).schedule(now)
+    outside = "next" if params["outside_window"] == "wait" else params["outside_window"]
+    opens, starts_at, window_s = Window(**params["window"]).schedule(now, outside)
     settings = PlanSettings(window_s=window_s, engine=params["engine"],
                             read_percentage=params["read_percentage"], max_objects=params["max_objects"],
                             model=model_from_dict(params["model"]))
@@ -446,6 +463,11 @@ def main():
     now = (run_or_fail(module, lambda: parse_time(p["starts_at"], "starts_at")) if p["starts_at"]
            else datetime.now(UTC)).replace(microsecond=0)
     opens, starts_at, settings = run_or_fail(module, lambda: settings_from(p, now))
+    if p["outside_window"] == "wait" and opens > now and not p["starts_at"] and not module.check_mode:
+        # Planned at the opening, not hours before it: tables and capacities are read when the night starts.
+        time.sleep((opens - datetime.now(UTC)).total_seconds())
+        now = max(datetime.now(UTC).replace(microsecond=0), opens)
+        opens, starts_at, settings = run_or_fail(module, lambda: settings_from(p, now))
     plan, discovery_warnings = run_or_fail(module, lambda: plan_from(module, settings))
     plan.warnings[:0] = discovery_warnings
     result = plan.to_dict()
@@ -453,7 +475,9 @@ def main():
     result["night"] = {"at": night.isoformat(), "id": night.strftime("%Y%m%dT%H%M%SZ"),
                        "stamp": night.strftime("%Y-%m-%d-%H-%M-%S")}
     result["window"] = dict(p["window"], opens_at=opens.astimezone(UTC).isoformat(),
-                            starts_at=starts_at.astimezone(UTC).isoformat())
+                            starts_at=starts_at.astimezone(UTC).isoformat(),
+                            # A run that started while the window was closed and was planned from its start.
+                            outside=Window(**p["window"]).occurrence(now) > now and p["outside_window"] == "now")
     # Every engine stops watching when the window closes; each engine's clusters, so a role loops over one list.
     result["deadline"] = (starts_at + timedelta(seconds=settings.window_s)).astimezone(UTC).isoformat()
     result.update(role_view(result))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -79,6 +79,36 @@ def test_a_late_start_plans_what_is_left_of_the_open_window(moto_tables):
     opens, starts = (datetime.fromisoformat(run.result["window"][k]) for k in ("opens_at", "starts_at"))
     assert 3540 <= (starts - opens).total_seconds() <= 3720
     assert abs(run.result["window_s"] - (8 * 3600 - (starts - opens).total_seconds())) <= 1
+
+
+def test_a_run_outside_its_window_plans_from_its_own_start_or_fails_before_any_call():
+    noon = "2026-11-23T12:00:00+00:00"  # the default window (00:00-07:00 UTC) is closed
+    args = {**NO_AWS, "tables": WHAT_IF, "starts_at": noon}
+    ahead = run_module("dynamodb_backup_plan", args)
+    assert not ahead.failed, ahead.output
+    assert ahead.result["window"]["starts_at"] == "2026-11-24T00:00:00+00:00" and not ahead.result["window"]["outside"]
+    now = run_module("dynamodb_backup_plan", {**args, "outside_window": "now"})
+    assert not now.failed, now.output
+    # Planned from the run's start, for the window's length, and a night of its own (not the next night's).
+    assert now.result["window"]["starts_at"] == now.result["window"]["opens_at"] == noon
+    assert now.result["window"]["outside"] is True and now.result["window_s"] == 7 * 3600
+    assert now.result["deadline"] == "2026-11-23T19:00:00+00:00" and now.result["night"]["id"] == "20261123T120000Z"
+    refused = run_module("dynamodb_backup_plan", {**args, "outside_window": "fail"})
+    assert refused.failed and refused.result["field"] == "window"
+    assert "closed now (12:00)" in refused.result["msg"] and "outside_window" in refused.result["msg"]
+
+
+def test_wait_plans_when_the_window_opens(moto_tables):
+    prefix, url = moto_tables
+    opening = datetime.now(UTC) + timedelta(seconds=4)
+    window = {"start": f"{opening:%H:%M:%S}", "end": f"{opening + timedelta(hours=2):%H:%M:%S}", "timezone": "UTC"}
+    run = run_module("dynamodb_backup_plan", {"include": [f"{prefix}-users"], "region": REGION, "endpoint_url": url,
+                                              "window": window, "outside_window": "wait"})
+    assert not run.failed, run.output
+    assert datetime.now(UTC) >= opening.replace(microsecond=0)
+    assert run.result["window"]["opens_at"] == opening.replace(microsecond=0).isoformat()
+    assert datetime.fromisoformat(run.result["window"]["starts_at"]) >= opening.replace(microsecond=0)
+    assert run.result["window_s"] <= 2 * 3600 and set(planned(run.result)) == {f"{prefix}-users"}
 
 
 def test_include_that_matches_nothing_names_the_pattern(moto_tables):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from tests.support.ansible_run import run_playbook
 from tests.support.dynamodb_proxy import DynamoDBProxy
 from tests.support.items import big_item, every_type_item
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items, wait_active
-from tests.support.windows import open_window
+from tests.support.windows import open_window, window_from_now
 
 
 def inventory(path: Path, endpoint: str, destination: str, **host_vars: Any) -> Path:
@@ -87,6 +88,33 @@ def test_backup_then_restore_every_table(three_tables: tuple[Any, list[str]], dy
     assert [i["IndexName"] for i in indexed["LocalSecondaryIndexes"]] == ["by-when"]
     on_demand = ddb.describe_table(TableName=f"{names[2]}-back")["Table"]
     assert on_demand["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_a_run_outside_its_window_backs_up_now_and_says_so(dynalite_server: Any, unique_name: str,
+                                                           tmp_path: Path) -> None:
+    ddb = client("dynamodb", dynalite_server.url)
+    create_table(ddb, unique_name, rcu=50)
+    put_items(ddb, unique_name, simple_items(40))
+    closed = window_from_now(3, 2)  # opens in three hours
+    inv = inventory(tmp_path / "inventory.json", dynalite_server.url, f"file://{tmp_path}/b",
+                    hippolyte_include=[unique_name], hippolyte_window=closed)
+    run = run_playbook("playbooks/backup.yml", inv)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert len(list((tmp_path / "b").rglob("hippolyte-manifest.json"))) == 1
+    assert f"Started outside the window {closed['start']}-{closed['end']} UTC" in run.stdout
+    (report,) = (tmp_path / "reports").glob("night-backup-*.md")
+    assert "Outside the window:" in report.read_text()
+    # Planned from the run's start for the window's two hours, not for the next night.
+    (plan_file,) = (tmp_path / "reports").glob("night-plan-*.json")
+    plan = json.loads(plan_file.read_text())
+    deadline = datetime.fromisoformat(plan["deadline"])
+    assert timedelta(hours=1, minutes=58) < deadline - datetime.now(UTC) <= timedelta(hours=2)
+
+    refused = run_playbook("playbooks/backup.yml", inventory(
+        tmp_path / "strict.json", dynalite_server.url, f"file://{tmp_path}/c", hippolyte_include=[unique_name],
+        hippolyte_window=closed, hippolyte_outside_window="fail"))
+    assert refused.returncode != 0 and "is closed now" in refused.stdout
+    assert not (tmp_path / "c").exists()
 
 
 def test_restore_at_a_time_and_default_target(dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:

@@ -593,6 +593,20 @@ def test_auto_moves_exports_that_would_end_after_the_window_to_clusters():
     assert len(planned(fixed)) == 8 and any("after the window" in w for w in fixed["warnings"])
 
 
+def test_a_run_outside_its_window_plans_the_next_one_from_now_or_fails() -> None:
+    window = Window(start="22:00", end="06:00", timezone="Europe/Paris")
+    noon = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # 13:00 in Paris: the window is closed
+    next_opening = datetime(2026, 11, 24, 21, 0, tzinfo=UTC)
+    assert window.schedule(noon) == (next_opening, next_opening, 8 * 3600)
+    assert window.schedule(noon, "now") == (noon, noon, 8 * 3600)
+    with pytest.raises(InputError) as refused:
+        window.schedule(noon, "fail")
+    assert refused.value.field == "window" and "22:00-06:00 Europe/Paris is closed now (13:00)" in str(refused.value)
+    inside = datetime(2026, 11, 24, 23, 0, tzinfo=UTC)
+    # Inside the window every choice plans what is left of it.
+    assert {window.schedule(inside, outside)[1:] for outside in ("next", "now", "fail")} == {(inside, 6 * 3600)}
+
+
 def test_a_late_start_plans_only_what_is_left_of_the_window() -> None:
     window = Window(start="00:00", end="07:00", timezone="UTC")
     before = datetime(2026, 11, 23, 23, 0, tzinfo=UTC)

@@ -19,7 +19,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.human_uni
     human_time,
     parse_time,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_results import engine_results, night_tables
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_results import (
+    engine_results,
+    night_tables,
+    window_note,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_summary import night_summary
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.report_model import html, markdown
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.report_sections import (
@@ -130,7 +134,7 @@ def night_totals(rows: list[dict[str, Any]], summary: dict[str, Any], plan: dict
 
 def night_notes(engines: list[Any], summary: dict[str, Any], plan: dict[str, Any]) -> list[str]:
     """What the table rows do not say: where the run stopped, engines that reported no table, the drill."""
-    notes = []
+    notes = [note for note in (window_note(plan),) if note]
     if summary["stopped_at"]:
         stopped = summary["stopped_at"]
         notes.append(f"The run stopped at '{stopped.get('task')}': {stopped.get('msg')}")

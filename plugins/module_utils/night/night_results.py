@@ -48,3 +48,12 @@ def night_tables(registered: list[Any]) -> list[dict[str, Any]]:
 def night_failures(registered: list[Any]) -> list[str]:
     """What failed, one message per failed engine task (its tables named), for the night's final verdict."""
     return [str(result.get("msg") or "failed") for result in engine_results(registered) if result.get("failed")]
+
+
+def window_note(plan: dict[str, Any]) -> str | None:
+    """What the report says of a run started while its window was closed: its plan and night start with it."""
+    window = plan.get("window") or {}
+    if not window.get("outside"):
+        return None
+    return (f"Started outside the window {window.get('start')}-{window.get('end')} {window.get('timezone')}: planned "
+            f"from the run's start ({window.get('starts_at')}) for the window's length (hippolyte_outside_window: now)")

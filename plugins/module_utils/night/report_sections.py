@@ -14,7 +14,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.human_uni
     human_duration,
     human_time,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_results import engine_results
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_results import engine_results, window_note
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_summary import registered
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.report_model import Line, Section, Strong, Table
 
@@ -75,6 +75,9 @@ def warnings(night: NightResults, summary: dict[str, Any], totals: dict[str, Any
     plan = night.plan if isinstance(night.plan, dict) else {}
     if not plan or plan.get("failed"):
         lines.append((Strong("Planning failed:"), f" {plan.get('msg') or 'the run stopped before planning'}"))
+    outside = window_note(plan)
+    if outside:
+        lines.append((Strong("Outside the window:"), f" {outside}."))
     stopped = summary["stopped_at"]
     if stopped:
         lines.append((Strong(f"The run stopped at '{stopped.get('task')}':"), f" {stopped.get('msg')}"))

@@ -57,12 +57,21 @@ class Window:
         # Aware datetimes in one zone subtract as wall clocks; UTC gives the real elapsed time.
         return int((end_at.astimezone(UTC) - start_at.astimezone(UTC)).total_seconds())
 
-    def schedule(self, now: datetime) -> tuple[datetime, datetime, int]:
-        """(when the night's window opens, when its plan starts, seconds planned): a run started late
-        plans only what is left of an open window; otherwise the whole next window."""
+    def schedule(self, now: datetime, outside: str = "next") -> tuple[datetime, datetime, int]:
+        """(when the night's window opens, when its plan starts, seconds planned): a run started late plans only
+        what is left of an open window. A run started while the window is closed plans the whole next window
+        (`outside` "next", a what-if), or a window of the same length from now (`outside` "now", a run that
+        backs up now); `outside` "fail" refuses it."""
         opens = self.occurrence(now)
         length = self.seconds(opens.date())
-        if opens >= now:
+        if opens > now:
+            if outside == "now":
+                return now, now, length
+            if outside == "fail":
+                raise InputError("window", f"the window {self.start}-{self.end} {self.timezone} is closed now "
+                                 f"({now.astimezone(self.zone()):%H:%M}); it opens at {opens.isoformat()}",
+                                 "run inside the window, or choose outside_window: now (run now for the window's "
+                                 "length) or wait (wait for it to open)")
             return opens, opens, length
         ends = opens.astimezone(UTC) + timedelta(seconds=length)
         return opens, now, int((ends - now.astimezone(UTC)).total_seconds())
