@@ -30,6 +30,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.page_li
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.raw_scan import RAW_ITEMS, RawItemScans
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import DEFAULT_ITEM_BYTES
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.process_memory import cap_malloc_arenas
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import capture_schema
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
@@ -287,8 +288,9 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
         ddb=ddb, store=store, table=table, folder=folder, settings=settings,
         limiter=TokenBucket(rate, burst=rate * BURST_SHARE) if rate else Unlimited(),
         page_units=max(MIN_PAGE_UNITS, rate * PAGE_BUDGET_SHARE / workers) if rate else None,
-        # First guess from the table's average item size; corrected by every page.
-        units_per_item=(size / count / per_unit) if count else 0.5,
+        # First guess from the table's average item size (unknown for hours after its creation: the planner's
+        # per-item estimate); corrected by every page.
+        units_per_item=(size / count if count else DEFAULT_ITEM_BYTES) / per_unit,
         segments=queue.Queue(), total_segments=total_segments, progress=progress, controller=controller,
         stop=stop,
     )

@@ -18,6 +18,10 @@ SECONDS_PER_DAY = 86400
 SHARE_DIGITS = 4  # decimals of a boosted read_percentage
 
 
+# Size estimate per item while DynamoDB's TableSizeBytes and ItemCount still read 0 (up to six hours
+# after a table's creation); a typical item is well under DynamoDB's 4 KB read unit.
+DEFAULT_ITEM_BYTES = 1024
+
 @dataclass(frozen=True)
 class Model:
     """Named constants of the duration, packing and cost model. Every one can be overridden."""
@@ -39,7 +43,7 @@ class Model:
     export_max_concurrent: int = 300  # AWS limit of concurrent exports per account
     table_max_rcu: int = 40000  # default per-table limit when DescribeLimits is not known
     account_max_rcu: int = 80000  # default per-account limit when DescribeLimits is not known
-    default_item_bytes: int = 1024  # size estimate per item while TableSizeBytes still reads 0
+    default_item_bytes: int = DEFAULT_ITEM_BYTES
     boost_min_saving_usd: float = 0.01  # an optional boost must save this much: decreases are rationed
     prices: Prices = field(default_factory=Prices)
 
