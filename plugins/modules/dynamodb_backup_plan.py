@@ -465,7 +465,7 @@ def main():
     opens, starts_at, settings = run_or_fail(module, lambda: settings_from(p, now))
     if p["outside_window"] == "wait" and opens > now and not p["starts_at"] and not module.check_mode:
         # Planned at the opening, not hours before it: tables and capacities are read when the night starts.
-        time.sleep((opens - datetime.now(UTC)).total_seconds())
+        time.sleep(max(0.0, (opens - datetime.now(UTC)).total_seconds()))  # it may have opened while planning
         now = max(datetime.now(UTC).replace(microsecond=0), opens)
         opens, starts_at, settings = run_or_fail(module, lambda: settings_from(p, now))
     plan, discovery_warnings = run_or_fail(module, lambda: plan_from(module, settings))
