@@ -16,11 +16,10 @@ ON_DEMAND = "PAY_PER_REQUEST"
 PLANNABLE_STATUSES = ("ACTIVE", "UPDATING")  # UPDATING tables still serve reads
 SECONDS_PER_DAY = 86400
 SHARE_DIGITS = 4  # decimals of a boosted read_percentage
-
-
 # Size estimate per item while DynamoDB's TableSizeBytes and ItemCount still read 0 (up to six hours
 # after a table's creation); a typical item is well under DynamoDB's 4 KB read unit.
 DEFAULT_ITEM_BYTES = 1024
+
 
 @dataclass(frozen=True)
 class Model:
