@@ -477,7 +477,7 @@ def main():
     result["window"] = dict(p["window"], opens_at=opens.astimezone(UTC).isoformat(),
                             starts_at=starts_at.astimezone(UTC).isoformat(),
                             # A run that started while the window was closed and was planned from its start.
-                            outside=Window(**p["window"]).occurrence(now) > now and p["outside_window"] == "now")
+                            outside=p["outside_window"] == "now" and Window(**p["window"]).closed(now))
     # Every engine stops watching when the window closes; each engine's clusters, so a role loops over one list.
     result["deadline"] = (starts_at + timedelta(seconds=settings.window_s)).astimezone(UTC).isoformat()
     result.update(role_view(result))

@@ -134,7 +134,10 @@ def night_totals(rows: list[dict[str, Any]], summary: dict[str, Any], plan: dict
 
 def night_notes(engines: list[Any], summary: dict[str, Any], plan: dict[str, Any]) -> list[str]:
     """What the table rows do not say: where the run stopped, engines that reported no table, the drill."""
-    notes = [note for note in (window_note(plan),) if note]
+    notes = []
+    outside = window_note(plan)
+    if outside:
+        notes.append(outside)
     if summary["stopped_at"]:
         stopped = summary["stopped_at"]
         notes.append(f"The run stopped at '{stopped.get('task')}': {stopped.get('msg')}")

@@ -76,6 +76,10 @@ class Window:
         ends = opens.astimezone(UTC) + timedelta(seconds=length)
         return opens, now, int((ends - now.astimezone(UTC)).total_seconds())
 
+    def closed(self, now: datetime) -> bool:
+        """True when no window is open at `now`."""
+        return self.occurrence(now) > now
+
     def occurrence(self, now: datetime) -> datetime:
         """Start of the window open at `now`, or of the next one when none is open."""
         self.validate()
