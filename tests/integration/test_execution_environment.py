@@ -53,6 +53,7 @@ def test_ansible_builder_writes_a_context_with_the_collection_and_its_requiremen
     assert (build / "collections" / tarball.name).read_bytes() == tarball.read_bytes()
     python = (build / "requirements.txt").read_text().splitlines()
     assert pinned(REPO / "requirements-dev.txt", "boto3") in python and "botocore>=1.34" in python
+    assert pinned(REPO / "requirements-dev.txt", "tzdata") in python  # the planner's zones on a minimal image
     (containerfile,) = [f for f in context.iterdir() if f.name in ("Containerfile", "Dockerfile")]
     assert pinned(REPO / "requirements-dev.txt", "ansible-core") in containerfile.read_text()
     assert definition["dependencies"]["python_interpreter"]["python_path"].endswith("python3.11")

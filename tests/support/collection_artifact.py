@@ -15,9 +15,9 @@ def galaxy(*args: str, cwd: Path = REPO, collections: Path | None = None) -> sub
                           timeout=300, check=False)
 
 
-def build_collection(output: Path) -> Path:
-    """Build this working tree's collection tarball into `output` and return its path."""
-    built = galaxy("collection", "build", "--force", "--output-path", str(output))
+def build_collection(output: Path, source: Path = REPO) -> Path:
+    """Build the collection tarball of `source` (this working tree by default) into `output`; return its path."""
+    built = galaxy("collection", "build", str(source), "--force", "--output-path", str(output))
     assert built.returncode == 0, built.stdout + built.stderr
     (tarball,) = output.glob("hippolyte-dynamodb-*.tar.gz")
     return tarball

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import SECONDS_PER_DAY
@@ -36,6 +36,12 @@ class Window:
         try:
             return ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
+            if not available_timezones():
+                # Minimal images ship without zone files: the name is fine, the machine lacks the database.
+                raise InputError("window.timezone", f"this Python finds no time zone database, not even for "
+                                 f"{self.timezone!r}",
+                                 "install the tzdata package for the controller's Python (pip install tzdata; "
+                                 "requirements.txt lists it) or the system's tzdata") from None
             raise InputError("window.timezone", f"unknown time zone {self.timezone!r}",
                              "use an IANA name such as UTC or Europe/Paris") from None
 
