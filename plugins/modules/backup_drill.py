@@ -148,6 +148,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.drill import (
     Drill,
@@ -156,7 +157,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.drill
     scratch_name,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import RestoreSettings
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import parse_time
 
 ARGUMENT_SPEC = dict(
     tables=dict(type="list", elements="str", default=[]),
@@ -184,7 +184,7 @@ def main():
             check_table_name("tables" if name != p["table"] else "table", name)
         if p["account_id"]:
             check_account_id("account_id", p["account_id"])
-        night = parse_time(p["night"], "night") if p["night"] else utc_now()
+        night = parse_instant(p["night"], "night") if p["night"] else utc_now()
         table = p["table"] or pick_table(p["tables"], night)
         return Drill(table=table, scratch_table=scratch_name(table, night))
 

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import (
     check_destination,
     is_sns_topic_arn,
@@ -33,7 +34,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.role_session im
     MIN_DURATION_S,
     ROLE_ARN,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import parse_time
 
 with contextlib.suppress(ImportError):  # without botocore, regions are checked by their pattern only
     import botocore.session
@@ -300,7 +300,7 @@ def _stage_to(name: str, url: str, values: Mapping[str, Any]) -> None:
 def _time(name: str, text: str, values: Mapping[str, Any]) -> None:
     if text:
         try:
-            parse_time(text, name)
+            parse_instant(text, name)
         except InputError as exc:
             raise InputError(name, exc.problem, exc.fix) from None
 
