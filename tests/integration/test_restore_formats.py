@@ -62,7 +62,8 @@ def _write_backup(store: BackupStore, schema: dict[str, Any], engine: str, data_
                   for path, (data, items) in files.items()]
     doc = manifest_file.build_manifest(schema=schema, account=ACCOUNT, region=REGION, engine=engine,
                                        data_format=data_format, consistency="point-in-time",
-                                       started=TAKEN.isoformat(), finished=TAKEN.isoformat(), files=data_files)
+                                       started=TAKEN.isoformat(), finished=TAKEN.isoformat(), files=data_files,
+                                       origin=manifest_file.night_origin(engine, None, None))
     store.put_bytes(join(folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc))
     return folder
 

@@ -16,6 +16,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifes
     build_manifest,
     dumps,
     loads,
+    night_origin,
 )
 
 
@@ -25,7 +26,8 @@ def manifest() -> dict[str, Any]:
     return build_manifest(schema=schema, account="123456789012", region="eu-west-1", engine="local",
                           data_format="dynamodb-json", consistency="fuzzy-scan",
                           started=datetime(2026, 11, 20, 1, tzinfo=UTC).isoformat(), finished="2026-11-20T01:05:00Z",
-                          files=[DataFile("data/part-00000.json.gz", 3, 120, "ab" * 32)])
+                          files=[DataFile("data/part-00000.json.gz", 3, 120, "ab" * 32)],
+                          origin=night_origin("local", "20261120T010000Z", "hippolyte-prod-2026-11-20-01-00-00"))
 
 
 def test_a_written_manifest_reads_back_with_its_digest() -> None:
