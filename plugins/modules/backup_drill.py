@@ -9,7 +9,7 @@ version_added: 0.1.0
 description:
   - Picks one table of O(tables) for the night (rotating - the night's day of the year modulo the number of
     tables, names sorted - so each table is drilled in turn), or O(table) when given.
-  - Restores that table's newest complete backup under O(destination) into the scratch table
+  - Restores the newest intact backup a night took of that table under O(destination) into the scratch table
     C(<table>-drill-<YYYYMMDD of the night>) exactly as M(hippolyte.dynamodb.backup_restore) does (every data
     file's size and sha256 checked before the table is created, the schema recreated, every item loaded), then
     counts the scratch table's items with a parallel Scan against the backup's manifest and compares the table

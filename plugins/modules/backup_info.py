@@ -70,19 +70,19 @@ options:
     type: bool
     default: true
   keep_last:
-    description: With O(state=pruned), keep the N newest complete backups of each table.
+    description: With O(state=pruned), keep the N newest intact backups of each table.
     type: int
     default: 0
   keep_daily:
-    description: With O(state=pruned), keep the newest complete backup of each of the last N days (UTC, today too).
+    description: With O(state=pruned), keep the newest intact backup of each of the last N days (UTC, today too).
     type: int
     default: 0
   keep_weekly:
-    description: With O(state=pruned), keep the newest complete backup of each of the last N ISO weeks (this one too).
+    description: With O(state=pruned), keep the newest intact backup of each of the last N ISO weeks (this one too).
     type: int
     default: 0
   keep_monthly:
-    description: With O(state=pruned), keep the newest complete backup of each of the last N months (this one too).
+    description: With O(state=pruned), keep the newest intact backup of each of the last N months (this one too).
     type: int
     default: 0
   max_age_days:

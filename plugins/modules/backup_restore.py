@@ -7,7 +7,7 @@ module: backup_restore
 short_description: Restore a DynamoDB backup into a new or empty table
 version_added: 0.1.0
 description:
-  - Finds the newest complete backup of O(table) under O(destination) (or the newest at or before
+  - Finds the newest intact backup a night took of O(table) under O(destination) (or the newest at or before
     O(at)), recreates the table under a new name from the schema captured at backup time (keys,
     attribute definitions, LSIs, GSIs, billing mode, capacities, streams, SSE, table class, deletion
     protection, TTL and tags), loads every item with parallel BatchWriteItem, and verifies the count.
