@@ -20,7 +20,7 @@ description:
     it is one of the O(keep_last) newest, or the newest of one of the last O(keep_daily) days (UTC),
     O(keep_weekly) ISO weeks or O(keep_monthly) months counted back from now. O(max_age_days) caps all of
     that, but nothing of a table is deleted unless O(keep_last) (at least 1) intact backups newer than it
-    remain: the newest intact backup of a table is never deleted.
+    remain, so the newest intact backup of a table is never deleted.
   - What the policy does not count it never deletes - imports (dynamodump, adopted folders), folders whose
     manifest is damaged, folders dated after now. An incomplete folder is deleted once neither its time nor
     its latest write is within O(incomplete_grace_hours), so a folder being written now is never touched.

@@ -99,7 +99,7 @@ options:
         C(<table>/schema.json) and C(<table>/data/0001.json) ... The table's folder is first imported under
         O(destination) as an ordinary backup, taken at O(at) (default now; give O(at) to make a rerun find
         the same import), then restored. The import is known by its source and the digest of its content, recorded
-        in its manifest: importing the same dump again reuses it, another dump at the same O(at) is filed at the
+        in its manifest. Importing the same dump again reuses it, another dump at the same O(at) is filed at the
         next free second, and the restore takes the import itself, never a night's backup of the same time.
       - If the restore then fails, the backup this import just made is removed again (one imported by an
         earlier run stays). A dump whose C(schema.json) names a table DynamoDB would refuse is not imported.
