@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,12 +70,16 @@ def test_a_dump_imported_today_does_not_stand_in_for_tonights_backup(dynalite_se
     opens = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
     today = datetime.now(UTC).date().isoformat()
 
-    imported = run_module("backup_restore", {"destination": f"file://{tmp_path}/backups", "table": unique_name,
-                                             "dynamodump": dump, "at": today, "account_id": ACCOUNT,
-                                             "target": f"{unique_name}-dump", **_connection(dynalite_server)})
+    task = {"destination": f"file://{tmp_path}/backups", "table": unique_name, "dynamodump": dump, "at": today,
+            "account_id": ACCOUNT, "target": f"{unique_name}-dump", **_connection(dynalite_server)}
+    imported = run_module("backup_restore", task)
     assert not imported.failed, imported.output[-3000:]
     filed = folder_time(imported.result["backup_url"].rsplit("/", 1)[-1])
     assert filed is not None and filed <= datetime.now(UTC)  # today means now, not 23:59:59 tonight
+    time.sleep(1.1)
+    again = run_module("backup_restore", task)  # `today` is another second now: the import is known by its source
+    assert not again.failed, again.output[-3000:]
+    assert again.result["backup_url"] == imported.result["backup_url"]
 
     rerun = run_module("dynamodb_scan_backup", {"plan": _plan([unique_name], opens), "resume": True,
                                                 "destination": f"file://{tmp_path}/backups", "account_id": ACCOUNT,

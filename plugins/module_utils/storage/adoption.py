@@ -286,7 +286,7 @@ def adopt_folder(source: BackupStore, dest: BackupStore, ddb: Any, table: str, r
     taken = (taken_at or (parse_instant(str(exported), f"{NATIVE_SUMMARY} exportTime") if exported else None)
              or utc_now()).astimezone(UTC).replace(microsecond=0)
     origin = f"{source.url.rstrip('/')}/{found.root}".rstrip("/")
-    earlier = earlier_import(dest, account, region, table, taken, origin,
+    earlier = earlier_import(dest, account, region, table, origin,
                              lambda: source_digest(source, [*found.keys, *found.extra], found.root))
     if earlier is not None:
         folder, doc = earlier

@@ -117,7 +117,7 @@ def import_dump(source: BackupStore, table_dir: str, dest: BackupStore, region: 
     account = account_of(schema.get("TableArn"), account_id)
     taken = (taken_at or utc_now()).astimezone(UTC).replace(microsecond=0)
     origin = f"{source.url.rstrip('/')}/{table_dir}"
-    earlier = earlier_import(dest, account, region, schema["TableName"], taken, origin,
+    earlier = earlier_import(dest, account, region, schema["TableName"], origin,
                              lambda: source_digest(source, [schema_key, *_pages(source, table_dir)], table_dir))
     if earlier is not None:
         folder, doc = earlier
