@@ -65,10 +65,14 @@ def _date(text: str) -> date:
 
 
 def _split_zone(text: str) -> tuple[str, timezone | None]:
-    """(the text without its offset, the offset); a date's own `-DD` is never read as an offset."""
+    """(the text without its offset, the offset). A date's own `-DD` is never read as an offset, nor is a bare
+    `-HH` after a date alone (`2026-11-20-06` is a cut folder name, not a day in UTC-6)."""
     match = _OFFSET.fullmatch(text)
-    if match and (match["offset"] in ("z", "Z") or _has_time(match["body"]) or _is_date(match["body"])):
-        return match["body"], _offset(match["offset"])
+    if not match:
+        return text, None
+    body, offset = match["body"], match["offset"]
+    if offset in ("z", "Z") or _has_time(body) or (len(offset) > 3 and _is_date(body)):
+        return body, _offset(offset)
     return text, None
 
 
