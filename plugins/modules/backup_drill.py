@@ -9,7 +9,7 @@ version_added: 0.1.0
 description:
   - Picks one table of O(tables) for the night (rotating - the night's day of the year modulo the number of
     tables, names sorted - so each table is drilled in turn), or O(table) when given.
-  - Restores that table's newest complete backup under O(destination) into the scratch table
+  - Restores the newest intact backup a night took of that table under O(destination) into the scratch table
     C(<table>-drill-<YYYYMMDD of the night>) exactly as M(hippolyte.dynamodb.backup_restore) does (every data
     file's size and sha256 checked before the table is created, the schema recreated, every item loaded), then
     counts the scratch table's items with a parallel Scan against the backup's manifest and compares the table
@@ -148,6 +148,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.drill import (
     Drill,
@@ -156,7 +157,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.drill
     scratch_name,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import RestoreSettings
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import parse_time
 
 ARGUMENT_SPEC = dict(
     tables=dict(type="list", elements="str", default=[]),
@@ -184,7 +184,7 @@ def main():
             check_table_name("tables" if name != p["table"] else "table", name)
         if p["account_id"]:
             check_account_id("account_id", p["account_id"])
-        night = parse_time(p["night"], "night") if p["night"] else utc_now()
+        night = parse_instant(p["night"], "night") if p["night"] else utc_now()
         table = p["table"] or pick_table(p["tables"], night)
         return Drill(table=table, scratch_table=scratch_name(table, night))
 

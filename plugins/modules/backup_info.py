@@ -15,12 +15,17 @@ description:
     checks its size, sha256 and item count against the manifest. Each backup is C(ok) or C(damaged), with the
     file and the reason (missing, size or sha256 mismatch, item count mismatch, unreadable manifest). The task
     fails after reporting them all when any is damaged, unless O(fail_on_damaged=false).
-  - O(state=pruned) deletes the backups a retention policy does not keep. Per table, a complete backup is
-    kept when it is one of the O(keep_last) newest, or the newest of one of the last O(keep_daily) days
-    (UTC), O(keep_weekly) ISO weeks or O(keep_monthly) months counted back from now. O(max_age_days) caps
-    all of that. The newest complete backup of a table is never deleted. An incomplete folder is deleted once
-    neither its time nor its latest write is within O(incomplete_grace_hours), so a folder being written
-    now is never touched.
+  - O(state=pruned) deletes the backups a retention policy does not keep. The policy counts, per table, only
+    the intact backups nights took (the manifest reads and holds its own digest). Such a backup is kept when
+    it is one of the O(keep_last) newest, or the newest of one of the last O(keep_daily) days (UTC),
+    O(keep_weekly) ISO weeks or O(keep_monthly) months counted back from now. O(max_age_days) caps all of
+    that, but nothing of a table is deleted unless O(keep_last) (at least 1) intact backups newer than it
+    remain, so the newest intact backup of a table is never deleted.
+  - What the policy does not count it never deletes - imports (dynamodump, adopted folders), folders whose
+    manifest is damaged, folders dated after now. An incomplete folder is deleted once neither its time nor
+    its latest write is within O(incomplete_grace_hours), so a folder being written now is never touched.
+  - A folder dated after now (beyond a few minutes of clock skew) is an anomaly, returned with
+    RV(backups[].future_dated) and named in RV(msg); it is never resumed, restored by default or counted.
   - Names read back from the listing are used only when they are what the backup layout writes (a 12-digit
     account, a region, a table name DynamoDB accepts, a folder time); anything else is skipped.
 author:
@@ -48,11 +53,13 @@ options:
     default: []
   since:
     description:
-      - Only backups taken at or after this time (C(2026-11-20), ISO 8601 or a backup folder name; UTC
-        without a zone). Not with O(state=pruned), whose rules look at every backup of a table.
+      - Only backups taken at or after this time. An ISO 8601 date (C(2026-11-20), C(20261120), C(2026-W47-5),
+        C(2026-324)) starts at its first second; a date and time (C(2026-11-20T06:30:00Z)) or a backup folder
+        name (C(2026-11-20-06-30-00)) is that moment. UTC unless an offset is given. Not with
+        O(state=pruned), whose rules look at every backup of a table.
     type: str
   until:
-    description: Only backups taken at or before this time (as O(since); a date means the end of that day).
+    description: Only backups taken at or before this time (as O(since); a date alone ends at its last second).
     type: str
   workers:
     description: Manifests or data files read at the same time.
@@ -63,19 +70,19 @@ options:
     type: bool
     default: true
   keep_last:
-    description: With O(state=pruned), keep the N newest complete backups of each table.
+    description: With O(state=pruned), keep the N newest intact backups of each table.
     type: int
     default: 0
   keep_daily:
-    description: With O(state=pruned), keep the newest complete backup of each of the last N days (UTC, today too).
+    description: With O(state=pruned), keep the newest intact backup of each of the last N days (UTC, today too).
     type: int
     default: 0
   keep_weekly:
-    description: With O(state=pruned), keep the newest complete backup of each of the last N ISO weeks (this one too).
+    description: With O(state=pruned), keep the newest intact backup of each of the last N ISO weeks (this one too).
     type: int
     default: 0
   keep_monthly:
-    description: With O(state=pruned), keep the newest complete backup of each of the last N months (this one too).
+    description: With O(state=pruned), keep the newest intact backup of each of the last N months (this one too).
     type: int
     default: 0
   max_age_days:
@@ -180,6 +187,24 @@ backups:
       sample: 52428800
     age_s: {description: Seconds since the backup started., type: int, returned: always, sample: 86400}
     manifest_error: {description: Why its manifest cannot be read., type: str, returned: when it is unreadable}
+    intact:
+      description: Whether it is complete and its manifest reads and holds its own digest.
+      type: bool
+      returned: always
+      sample: true
+    origin:
+      description:
+        - How the folder came to be (null when its manifest cannot be read). C(kind=night) with C(engine),
+          C(night) and C(run) (null for backups written before origins were recorded), or C(kind=import)
+          with C(source), C(content_sha256) and C(imported_at).
+      type: dict
+      returned: always
+      sample: {"kind": "night", "engine": "local", "night": "20261120T010000Z", "run": "hippolyte-prod-2026-11-20"}
+    future_dated:
+      description: Dated after now beyond the clock skew allowed; an anomaly, never trusted.
+      type: bool
+      returned: always
+      sample: false
     status: {description: C(ok) or C(damaged)., type: str, returned: state=verified, sample: ok}
     damage:
       description: The damaged files, each with C(file) (its URL) and C(reason).
@@ -218,7 +243,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     run_or_fail,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import Selection, parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_since, parse_until
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import Selection
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog_states import (
     list_catalog,
     prune_catalog,
@@ -257,8 +283,8 @@ def main():
             raise InputError("since" if p["since"] else "until", "cannot narrow state=pruned by time: its rules "
                              "look at every backup of a table", "select by tables, accounts or regions instead")
         selection = Selection(tables=p["tables"], accounts=p["accounts"], regions=p["regions"],
-                              since=parse_time(p["since"], "since") if p["since"] else None,
-                              until=parse_time(p["until"], "until") if p["until"] else None)
+                              since=parse_since(p["since"]) if p["since"] else None,
+                              until=parse_until(p["until"]) if p["until"] else None)
         selection.validate()
         if p["state"] == "pruned":
             policy = Policy(keep_last=p["keep_last"], keep_daily=p["keep_daily"], keep_weekly=p["keep_weekly"],

@@ -147,6 +147,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     destination_store,
     run_or_fail,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.run_lease import (
     LeaseHeld,
     lease_folder,
@@ -155,7 +156,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.run_lease
     take,
     take_waiting,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import parse_time
 
 ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["held", "released"], default="held"),
@@ -176,7 +176,7 @@ ARGUMENT_SPEC = dict(
 def _expiry(p, now):
     if p["hold_s"] is not None:
         return now + timedelta(seconds=p["hold_s"])
-    return parse_time(p["expires_at"], "expires_at")
+    return parse_instant(p["expires_at"], "expires_at")
 
 
 def main():

@@ -7,7 +7,7 @@ module: backup_restore
 short_description: Restore a DynamoDB backup into a new or empty table
 version_added: 0.1.0
 description:
-  - Finds the newest complete backup of O(table) under O(destination) (or the newest at or before
+  - Finds the newest intact backup a night took of O(table) under O(destination) (or the newest at or before
     O(at)), recreates the table under a new name from the schema captured at backup time (keys,
     attribute definitions, LSIs, GSIs, billing mode, capacities, streams, SSE, table class, deletion
     protection, TTL and tags), loads every item with parallel BatchWriteItem, and verifies the count.
@@ -38,10 +38,22 @@ options:
     required: true
   at:
     description:
-      - Restore the newest complete backup taken at or before this time. A date (C(2026-11-20) means
-        the end of that day), an ISO 8601 time, or a backup folder name (C(2026-11-20-01-00-00)).
-        Times without a zone are UTC.
+      - Restore the newest intact backup a night took at or before this time (default now).
+      - An ISO 8601 date - C(2026-11-20), C(20261120), C(2026-W47-5) or C(2026-324), all the same day - means
+        up to the end of that day (UTC unless an offset is given), or up to now for today. An ISO 8601 date
+        and time (C(2026-11-20T06:30:00Z); UTC without an offset) or a backup folder name
+        (C(2026-11-20-06-30-00)) is that moment, and names an imported backup filed at exactly that time.
+        Any other form is refused, and so is a time after now.
+      - With O(dynamodump) or O(adopt_from), the time the import is filed at (the next free second when a
+        backup already holds that one); a date means now for today, the end of the day for an earlier one.
     type: str
+  imports:
+    description:
+      - Also consider imported backups (dynamodump imports, adopted folders) when choosing the newest
+        backup. By default only the backups nights took are, and an import is restored when named by its
+        exact time in O(at), or by O(dynamodump) or O(adopt_from).
+    type: bool
+    default: false
   account_id:
     description:
       - Account whose backup to restore (12 digits).
@@ -86,7 +98,9 @@ options:
       - Root of a dump written by the dynamodump tool (C(file:///dir) or C(s3://bucket/prefix)), holding
         C(<table>/schema.json) and C(<table>/data/0001.json) ... The table's folder is first imported under
         O(destination) as an ordinary backup, taken at O(at) (default now; give O(at) to make a rerun find
-        the same import), then restored.
+        the same import), then restored. The import is known by its source and the digest of its content, recorded
+        in its manifest. Importing the same dump again reuses it, another dump at the same O(at) is filed at the
+        next free second, and the restore takes the import itself, never a night's backup of the same time.
       - If the restore then fails, the backup this import just made is removed again (one imported by an
         earlier run stays). A dump whose C(schema.json) names a table DynamoDB would refuse is not imported.
       - In check mode nothing is imported.
@@ -100,9 +114,10 @@ options:
         with any casing of the type keys, or the legacy C(name\u0003{"s":"v"}\u0002...) lines).
       - The folder is first copied unchanged under O(destination) as a backup of O(table) (its
         C(hippolyte-manifest.json) written last, with each copy's size, sha256 and item count), then restored
-        like any backup. It is taken at O(at), else at a native export's export time, else now; a folder
-        adopted at that time before is found, not copied again. If the restore then fails, the backup this
-        adoption just made is removed again.
+        like any backup. It is filed at O(at), else at a native export's export time, else now (the next free
+        second when that folder is taken); the same source adopted before (same place, same content digest,
+        as its manifest records) is found, not copied again, and another source never takes its place. If the
+        restore then fails, the backup this adoption just made is removed again.
       - Every item is read while it is copied; an item without the key attributes fails naming the file and
         line, before the target table is created. In check mode the folder and schema are checked, nothing is
         copied or created.
@@ -444,6 +459,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import describe_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import folder_time, parse_at, parse_span
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.cost_model import RestoreRates
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import (
@@ -468,11 +485,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.adoptio
     resolve_schema,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import Encryption, open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import (
-    find_backup,
-    folder_time,
-    parse_time,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import find_backup
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.dynodump import (
     discarded_on_failure,
     import_dump,
@@ -481,6 +494,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.dynodum
 ARGUMENT_SPEC = dict(
     table=dict(type="str", required=True),
     at=dict(type="str"),
+    imports=dict(type="bool", default=False),
     account_id=dict(type="str"),
     target=dict(type="str"),
     force=dict(type="bool", default=False),
@@ -552,7 +566,10 @@ def main():
                 check_table_name(name, p[name])
         if p["account_id"]:
             check_account_id("account_id", p["account_id"])
-        at = parse_time(p["at"]) if p["at"] else None
+        now = utc_now()
+        at = parse_at(p["at"], now) if p["at"] else None
+        # A moment (not a date) names the folder filed at exactly that time, an import included.
+        named = None if not p["at"] or parse_span(p["at"], "at").whole_day else at
         store = destination_store(module, p["readers"])
         imported = None
         if p["dynamodump"] and not module.check_mode:
@@ -566,12 +583,13 @@ def main():
                                                       0.0, 0, f"would adopt {p['adopt_from']} as a backup of "
                                                       f"{p['table']} and restore it")
         with discarded_on_failure(store, imported):
-            if p["adopt_from"]:  # the adopted folder itself, whatever newer backups of the table exist
+            if imported is not None:  # the import itself, whatever backups of the table share or follow its time
                 folder = imported.folder
                 taken = folder_time(folder.rsplit("/", 1)[-1])
             else:
                 ref = find_backup(store, p["table"], module.region, p["account_id"], at,
-                                  own_account=lambda: credentials_account(module))
+                                  own_account=lambda: credentials_account(module), now=now, named=named,
+                                  imports=p["imports"])
                 folder, taken = ref.folder, ref.taken_at
             if p["compare_with"]:
                 return f"{store.url.rstrip('/')}/{folder}", drift_of(folder, store)

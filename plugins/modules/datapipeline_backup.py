@@ -330,7 +330,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipelin
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, account_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
 
 ARGUMENT_SPEC = dict(
     cluster=dict(type="dict", required=True),
@@ -380,7 +380,7 @@ def _definition(module, ddb):
         account = account_of(describe_table(ddb, tables[0]["name"], "cluster.tables[0].name").get("TableArn"), None)
     else:
         account = ""  # build_definition names the missing tables
-    taken_at = parse_time(p["taken_at"], "taken_at") if p["taken_at"] else utc_now()
+    taken_at = parse_instant(p["taken_at"], "taken_at") if p["taken_at"] else utc_now()
     if p["state"] != "executed_locally" and not p["destination"].startswith("s3://"):
         raise InputError("destination", "Data Pipeline writes to S3 only",
                          "use s3://bucket/prefix, or state=executed_locally for a local folder")

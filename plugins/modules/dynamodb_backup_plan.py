@@ -369,6 +369,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     run_or_fail,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_results import role_view
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import (
     PlanSettings,
@@ -384,7 +385,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.table_
     usable_cluster_engine,
     validate_patterns,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import parse_time
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.private_files import write_private
 
 ARGUMENT_SPEC = dict(
@@ -460,7 +460,7 @@ def main():
         p["model"] = dict(p["model"], auto_cluster_engine=usable_cluster_engine(aws_client(module, "datapipeline")))
     # Whole seconds: the role reads `starts_at` with a seconds-only format, and a run started inside the
     # window starts its plan now.
-    now = (run_or_fail(module, lambda: parse_time(p["starts_at"], "starts_at")) if p["starts_at"]
+    now = (run_or_fail(module, lambda: parse_instant(p["starts_at"], "starts_at")) if p["starts_at"]
            else datetime.now(UTC)).replace(microsecond=0)
     opens, starts_at, settings = run_or_fail(module, lambda: settings_from(p, now))
     if p["outside_window"] == "wait" and opens > now and not p["starts_at"] and not module.check_mode:

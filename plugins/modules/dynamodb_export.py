@@ -220,7 +220,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.native_
     prepare,
     utc_now,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import parse_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
 
 ARGUMENT_SPEC = dict(
     tables=dict(type="list", elements="str", required=True),
@@ -247,7 +247,7 @@ def main():
         run_id=p["run_id"], wait=p["wait"], wait_timeout_s=timeout, poll_interval_s=p["poll_interval"],
         s3_bucket_owner=p["s3_bucket_owner"], account_id=p["account_id"], retries=p["retries"],
         clamp_export_time=p["clamp_export_time"],
-        export_time=run_or_fail(module, lambda: parse_time(p["export_time"], "export_time"))
+        export_time=run_or_fail(module, lambda: parse_instant(p["export_time"], "export_time"))
         if p["export_time"] else None)
     ddb = aws_client(module, "dynamodb")
     p["bucket_owner"] = p["bucket_owner"] or p["s3_bucket_owner"]  # the older name of the same check

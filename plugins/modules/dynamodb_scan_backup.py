@@ -57,9 +57,10 @@ options:
     type: path
   resume:
     description:
-      - With O(plan), a table that already has a complete backup taken since the plan's window opened (an
-        earlier run of the same night that was interrupted) keeps it and is not read again, so a rerun
-        backs up only what is missing. Such tables are listed in RV(resumed).
+      - With O(plan), a table that already has an intact backup written by a run of the same night (its
+        manifest's origin names the plan's night), taken since the plan's window opened and not dated after
+        now, keeps it and is not read again, so a rerun backs up only what is missing. An import, a folder
+        of unknown origin or one dated after now never counts. Such tables are listed in RV(resumed).
     type: bool
     default: false
   autoscaling:

@@ -123,7 +123,7 @@ def test_a_native_export_tree_in_s3_is_adopted_and_restored(moto_server: Any, dy
     doc = manifest_file.loads(s3.get_object(Bucket=unique_name, Key=f"{folder}/hippolyte-manifest.json")["Body"]
                               .read(), folder)
     assert doc["data_format"] == "native-export" and doc["item_count"] == len(items)
-    assert doc["adopted_from"] == f"s3://{unique_name}/console-exports/orders/AWSDynamoDB/{EXPORT_ID}"
+    assert doc["origin"]["source"] == f"s3://{unique_name}/console-exports/orders/AWSDynamoDB/{EXPORT_ID}"
     assert all(f["path"].startswith(f"data/AWSDynamoDB/{EXPORT_ID}/data/") for f in doc["files"])
     again = run_module("backup_restore", args)
     assert not again.failed and not again.result["changed"]

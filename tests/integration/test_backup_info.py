@@ -154,7 +154,9 @@ PRUNE_CASES = [
     (Policy(keep_weekly=2), {6, 9}),
     (Policy(keep_monthly=1), {9}),
     (Policy(keep_last=1, keep_daily=4, keep_weekly=2), {6, 7, 8, 9}),
-    (Policy(keep_last=5, max_age_days=3), {8, 9}),
+    (Policy(keep_daily=5, max_age_days=3), {8, 9}),
+    # keep_last guards the newest backups even from max_age_days: nothing goes without 5 newer ones kept.
+    (Policy(keep_last=5, max_age_days=3), {5, 6, 7, 8, 9}),
 ]
 
 

@@ -126,7 +126,8 @@ def test_a_rerun_of_the_same_night_backs_up_only_what_is_missing(dynalite_server
         create_table(ddb, name, rcu=100, wcu=50)
         put_items(ddb, name, simple_items(20))
     lane = [planned_table(name, n, boost=False) for n, name in enumerate(names)]
-    plan = {"window_s": 3600, "window": {"starts_at": datetime.now(UTC).isoformat()},
+    opens = datetime.now(UTC).isoformat()
+    plan = {"window_s": 3600, "window": {"starts_at": opens}, "night": {"id": "rerun-night", "at": opens},
             "clusters": [{"id": "c01", "engine": "local", "tables": lane[:2]}]}
     args = {"destination": f"file://{tmp_path}/dest", "region": "eu-west-1", "endpoint_url": dynalite_server.url,
             "autoscaling": False, "resume": True}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_at
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.batch_writer import BatchWriter
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import RawBatchWrites
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
@@ -20,7 +21,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import (
     find_backup,
     list_backups,
-    parse_time,
 )
 from tests.conftest import REGION, client
 from tests.integration.test_scan_backup import INDEXED, indexed_table_and_bucket
@@ -29,6 +29,7 @@ from tests.support.tables import canonical, create_table, put_items, scan_all, s
 
 NIGHT_1 = datetime(2026, 11, 20, 1, 0, 0, tzinfo=UTC)
 NIGHT_2 = datetime(2026, 11, 21, 1, 0, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)  # the controlled clock of the selection tests
 
 
 @pytest.fixture
@@ -97,11 +98,15 @@ def test_at_picks_the_newest_backup_at_or_before(dynalite_backup: tuple[Any, Any
     ddb, store, _folder = dynalite_backup
     put_items(ddb, unique_name, [{"pk": {"S": "added-on-day-2"}}])
     backup_table(ddb, store, unique_name, REGION, ScanSettings(read_units_per_second=0), NIGHT_2)
-    assert find_backup(store, unique_name, REGION).taken_at == NIGHT_2
-    assert find_backup(store, unique_name, REGION, at=parse_time("2026-11-20")).taken_at == NIGHT_1
-    assert find_backup(store, unique_name, REGION, at=parse_time("2026-11-21T00:59:59Z")).taken_at == NIGHT_1
-    with pytest.raises(HippolyteError, match="no complete backup"):
-        find_backup(store, unique_name, REGION, at=parse_time("2026-11-19"))
+    assert find_backup(store, unique_name, REGION, now=NOW).taken_at == NIGHT_2
+    for day in ("2026-11-20", "20261120", "2026-W47-5", "2026-324"):  # one day, however it is spelt
+        assert find_backup(store, unique_name, REGION, at=parse_at(day, NOW), now=NOW).taken_at == NIGHT_1
+    assert find_backup(store, unique_name, REGION, at=parse_at("2026-11-21T00:59:59Z", NOW),
+                       now=NOW).taken_at == NIGHT_1
+    with pytest.raises(HippolyteError, match="no intact backup"):
+        find_backup(store, unique_name, REGION, at=parse_at("2026-11-19", NOW), now=NOW)
+    # A clock behind the backups' (now before NIGHT_2 beyond the skew): the future-dated one is never chosen.
+    assert find_backup(store, unique_name, REGION, now=NIGHT_2 - timedelta(minutes=6)).taken_at == NIGHT_1
 
 
 def test_incomplete_backup_is_never_chosen(dynalite_backup: tuple[Any, Any, str], unique_name: str,
@@ -112,7 +117,7 @@ def test_incomplete_backup_is_never_chosen(dynalite_backup: tuple[Any, Any, str]
     (later / "part-00000.json.gz").write_bytes(b"half a file")
     refs = list_backups(store, unique_name, REGION)
     assert [r.complete for r in refs] == [True, False]
-    assert find_backup(store, unique_name, REGION).taken_at == NIGHT_1
+    assert find_backup(store, unique_name, REGION, now=NOW).taken_at == NIGHT_1
 
 
 def test_damaged_data_file_fails_the_restore(dynalite_backup: tuple[Any, Any, str], unique_name: str,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,8 @@ def _write_backup(store: BackupStore, schema: dict[str, Any], engine: str, data_
                   for path, (data, items) in files.items()]
     doc = manifest_file.build_manifest(schema=schema, account=ACCOUNT, region=REGION, engine=engine,
                                        data_format=data_format, consistency="point-in-time",
-                                       started=TAKEN.isoformat(), finished=TAKEN.isoformat(), files=data_files)
+                                       started=TAKEN.isoformat(), finished=TAKEN.isoformat(), files=data_files,
+                                       origin=manifest_file.night_origin(engine, None, None))
     store.put_bytes(join(folder, manifest_file.MANIFEST_NAME), manifest_file.dumps(doc))
     return folder
 
@@ -154,7 +155,7 @@ def test_dynamodump_folder_is_imported_then_restored(dynalite_server: Any, uniqu
 
     assert imported.changed and not again.changed and imported.manifest["item_count"] == len(items)
     assert imported.manifest["engine"] == "dynodump" and len(imported.manifest["files"]) == 2
-    ref = find_backup(backups, unique_name, REGION)
+    ref = find_backup(backups, unique_name, REGION, now=TAKEN + timedelta(days=1))
     assert ref.folder == imported.folder
     target = f"{unique_name}-from-dump"
     result = restore_backup(ddb, backups, ref.folder, target, RestoreSettings(workers=2))

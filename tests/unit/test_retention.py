@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import is_future
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.retention import Backup, Policy, decide
 
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
@@ -90,3 +91,77 @@ def test_bad_policies_are_refused(policy: Policy, field: str) -> None:
     with pytest.raises(InputError) as err:
         decide([], policy, NOW)
     assert err.value.field == field
+
+
+# Every kind of folder a destination can hold, dated around `now` so that clock skew is exercised too.
+KINDS = ("intact", "damaged", "incomplete", "in-progress", "imported")
+
+
+def _folder(table: str, minutes: int, kind: str) -> Backup:
+    taken = NOW + timedelta(minutes=minutes)  # minutes > 0: dated after now (a clock ahead, a bad import)
+    written = NOW - timedelta(minutes=5) if kind == "in-progress" else taken
+    return Backup(table, f"{table}/{minutes}/{kind}", taken, complete=kind not in ("incomplete", "in-progress"),
+                  last_write=written, intact=kind in ("intact", "imported"), imported=kind == "imported")
+
+
+mixed_catalogs = st.lists(
+    st.builds(_folder, st.sampled_from(["orders", "users"]),
+              st.integers(-60 * 24 * 400, 60 * 24 * 3) | st.integers(-15, 15),  # days back, or minutes of skew
+              st.sampled_from(KINDS)),
+    max_size=40, unique_by=lambda b: b.folder)
+
+
+def _counted(backup: Backup, now: datetime) -> bool:
+    """What the policy counts: intact night backups not dated after now beyond the clock skew."""
+    return backup.complete and backup.intact and not backup.imported and not is_future(backup.taken_at, now)
+
+
+@settings(max_examples=500, deadline=None)
+@given(mixed_catalogs, policies, st.integers(-10, 10))
+def test_after_any_prune_the_newest_intact_backup_survives_and_nothing_outside_the_policy_goes(
+        catalog: list[Backup], policy: Policy, skew_minutes: int) -> None:
+    now = NOW + timedelta(minutes=skew_minutes)  # this controller's clock, off from the writers' by the skew
+    decisions = decide(catalog, policy, now)
+    deleted = {d.backup.folder for d in decisions if d.delete}
+    for table in {b.table for b in catalog}:
+        series = [b for b in catalog if b.table == table]
+        intact = [b for b in series if b.complete and b.intact]
+        if intact:  # of every kind, the newest intact folder of the table survives
+            assert max(intact, key=lambda b: b.taken_at).folder not in deleted
+        for backup in series:
+            if backup.folder not in deleted:
+                continue
+            if not backup.complete:  # an incomplete folder goes only after its grace
+                idle = now - max(backup.taken_at, backup.last_write or backup.taken_at)
+                assert idle > timedelta(hours=policy.incomplete_grace_hours)
+                continue
+            # Only counted backups go, and only with keep_last (at least 1) counted ones newer that stay.
+            assert _counted(backup, now)
+            newer_kept = [b for b in series if _counted(b, now) and b.taken_at > backup.taken_at
+                          and b.folder not in deleted]
+            assert len(newer_kept) >= max(1, policy.keep_last)
+
+
+def test_a_damaged_newer_manifest_does_not_make_the_intact_older_one_expendable() -> None:
+    """The reported case: two nights, the newer manifest truncated, keep_last 1."""
+    older = Backup("orders", "orders/older", NOW - timedelta(days=1), True, intact=True)
+    damaged = Backup("orders", "orders/newer", NOW - timedelta(hours=1), True, intact=False)
+    decisions = {d.backup.folder: d for d in decide([older, damaged], Policy(keep_last=1), NOW)}
+    assert not decisions["orders/older"].delete
+    assert "always kept" in decisions["orders/older"].reasons[0]
+    assert not decisions["orders/newer"].delete and "damaged" in decisions["orders/newer"].reasons[0]
+
+
+def test_an_import_dated_in_the_future_is_neither_the_newest_nor_removed() -> None:
+    """The reported case: a dynamodump import filed at 23:59:59 today, keep_last 1, the night's real backup."""
+    night = Backup("orders", "orders/night", NOW - timedelta(hours=10), True)
+    earlier = Backup("orders", "orders/earlier", NOW - timedelta(days=1, hours=10), True)
+    imported = Backup("orders", "orders/import", NOW + timedelta(hours=11), True, imported=True)
+    decisions = {d.backup.folder: d for d in decide([earlier, night, imported], Policy(keep_last=1), NOW)}
+    assert [f for f, d in decisions.items() if d.delete] == ["orders/earlier"]
+    assert "always kept" in decisions["orders/night"].reasons[0]
+    assert "after now" in decisions["orders/import"].reasons[0]
+    present = Backup("orders", "orders/import", NOW - timedelta(hours=1), True, imported=True)
+    decisions = {d.backup.folder: d for d in decide([earlier, night, present], Policy(keep_last=1), NOW)}
+    assert not decisions["orders/import"].delete and "imported" in decisions["orders/import"].reasons[0]
+    assert "always kept" in decisions["orders/night"].reasons[0]

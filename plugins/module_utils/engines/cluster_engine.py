@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import TableOutcome, failed_names
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError, error_code
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import error_code
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
 
 
 class ClusterEngine(Protocol):
@@ -30,17 +31,11 @@ class ClusterEngine(Protocol):
 
 
 def seconds_left(deadline: str | None, timeout_s: float, now: datetime) -> float:
-    """How long a watch may last: until `deadline` (ISO 8601 with offset) when given, else `timeout_s`."""
+    """How long a watch may last: until `deadline` (read as every time is, see moments) when given, else
+    `timeout_s`."""
     if not deadline:
         return timeout_s
-    try:
-        closes = datetime.fromisoformat(deadline)
-    except ValueError as exc:
-        raise InputError("deadline", f"{deadline!r} is not an ISO 8601 time",
-                         "pass the plan's deadline, e.g. 2026-11-23T07:00:00+00:00") from exc
-    if closes.tzinfo is None:
-        raise InputError("deadline", f"{deadline!r} has no UTC offset", "add +00:00 (the plan's deadline has it)")
-    return max(0.0, (closes - now).total_seconds())
+    return max(0.0, (parse_instant(deadline, "deadline") - now).total_seconds())
 
 
 # AWS answers that say "not now" (capacity, limits, throttling, a service hiccup), not "never".

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import folder_name, folder_time
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import join
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import FOLDER_FORMAT, backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import backup_folder
 
 # The DynamoDBExport tool of awslabs/emr-dynamodb-connector, as AWS publishes it per region for its own
 # "Export DynamoDB table to S3" template. `{region}` is replaced by the cluster's region.
@@ -189,7 +190,7 @@ def build_job_flow(cluster: Any, settings: JobFlowSettings) -> tuple[dict[str, A
     steps = plan_steps(cluster, settings)
     cid = PlannedCluster.from_plan(cluster).id
     tags = {**settings.tags, TAG_RUN: settings.run_id, TAG_CLUSTER: cid,
-            TAG_TAKEN_AT: settings.taken_at.astimezone(UTC).strftime(FOLDER_FORMAT),
+            TAG_TAKEN_AT: folder_name(settings.taken_at),
             TAG_DESTINATION: destination_tag(settings.destination)}
     request: dict[str, Any] = {
         "Name": job_flow_name(settings.run_id, cid),
@@ -226,7 +227,4 @@ def taken_at_from_tags(tags: list[dict[str, str]]) -> datetime | None:
     value = {t.get("Key"): t.get("Value") for t in tags}.get(TAG_TAKEN_AT)
     if not value:
         return None
-    try:
-        return datetime.strptime(value, FOLDER_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
-        return None
+    return folder_time(value)

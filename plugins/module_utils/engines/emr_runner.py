@@ -48,6 +48,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifest import (
     MANIFEST_NAME,
     DataFile,
+    night_origin,
 )
 
 ACTIVE_CLUSTER_STATES = ("STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING", "TERMINATING")
@@ -179,7 +180,7 @@ def _data_keys(store: BackupStore, data: str) -> list[str]:
 
 
 def record_finished(store: BackupStore, ddb: Any, status: TableStatus, account: str, region: str,
-                    taken_at: datetime) -> str:
+                    taken_at: datetime, night: str | None = None) -> str:
     """Write the table's hippolyte-manifest.json (unless it is there already); returns its key."""
     key = join(status.folder, MANIFEST_NAME)
     if store.exists(key):
@@ -194,7 +195,8 @@ def record_finished(store: BackupStore, ddb: Any, status: TableStatus, account: 
     write_manifest(store, status.folder, schema=capture_schema(ddb, status.table), account=account, region=region,
                    engine=ENGINE, data_format=DATA_FORMAT, consistency=CONSISTENCY,
                    started=status.started or taken_at.isoformat(),
-                   finished=status.finished or datetime.now(UTC).replace(microsecond=0).isoformat(), files=files)
+                   finished=status.finished or datetime.now(UTC).replace(microsecond=0).isoformat(), files=files,
+                   origin=night_origin(ENGINE, night, None))  # the run id names the night (one cluster a night)
     status.manifest_written = True
     return key
 
@@ -204,7 +206,7 @@ def _record(store: BackupStore, ddb: Any, statuses: list[TableStatus], s: JobFlo
         if status.status != "COMPLETED":
             continue
         try:
-            status.manifest = record_finished(store, ddb, status, s.account, s.region, s.taken_at)
+            status.manifest = record_finished(store, ddb, status, s.account, s.region, s.taken_at, s.run_id)
         except HippolyteError as exc:
             status.status, status.reason = "FAILED", str(exc)
 

@@ -41,10 +41,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_ba
     backup_table,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import is_future, parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.process_memory import cap_malloc_arenas
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, join
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import list_backups
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import list_backups, read_manifest
 
 # A table this small is read by one Scan worker: more segments only add calls.
 SMALL_TABLE_BYTES = 64 * 1024**2
@@ -158,19 +159,27 @@ class _Night:
         return outcome
 
     def keep_earlier(self, table: LaneTable, outcome: TableOutcome) -> bool:
-        """A complete backup taken since the window opened (a rerun of the same night) is kept as this
-        night's; False when there is none, or when the table cannot be looked at (the backup then says why)."""
+        """An intact backup an earlier run of this very night wrote (its manifest's origin names the night),
+        taken since the window opened and not dated after now, is kept as this night's. Never an import, a
+        folder of unknown origin or a future-dated one. False when there is none, or when the table cannot be
+        looked at (the backup then says why)."""
+        if not self.base.night_id or not self.resume_since:
+            return False
+        now = utc_now()
         try:
             if self.account is None:
                 self.account = account_of(describe_table(self.ddb, table.name).get("TableArn"), self.base.account_id)
             done = [r for r in list_backups(self.store, table.name, self.region, self.account)
-                    if r.complete and self.resume_since and r.taken_at >= self.resume_since]
+                    if r.complete and self.resume_since <= r.taken_at and not is_future(r.taken_at, now)]
         except HippolyteError:
             return False
-        if not done:
+        ours = [(ref, doc) for ref, (doc, _error) in ((r, read_manifest(self.store, r)) for r in reversed(done))
+                if doc is not None and manifest_file.origin_of(doc)["kind"] == manifest_file.NIGHT
+                and manifest_file.origin_of(doc)["night"] == self.base.night_id]
+        if not ours:
             return False
-        url = f"{self.store.url.rstrip('/')}/{done[-1].folder}/{manifest_file.MANIFEST_NAME}"
-        doc = manifest_file.loads(self.store.read_bytes(join(done[-1].folder, manifest_file.MANIFEST_NAME)), url)
+        ref, doc = ours[0]
+        url = f"{self.store.url.rstrip('/')}/{ref.folder}/{manifest_file.MANIFEST_NAME}"
         outcome.status, outcome.resumed, outcome.backup_url = "ok", True, url.rsplit("/", 1)[0]
         outcome.record(doc, url)
         outcome.started_at, outcome.finished_at = doc["started"], doc["finished"]
@@ -210,7 +219,8 @@ def progress_line(outcome: TableOutcome, left: int, deadline: datetime | None, n
     now = now or utc_now()
     seconds = ""
     if outcome.started_at and outcome.finished_at:
-        took = datetime.fromisoformat(outcome.finished_at) - datetime.fromisoformat(outcome.started_at)
+        took = (parse_instant(outcome.finished_at, "finished_at")
+                - parse_instant(outcome.started_at, "started_at"))
         seconds = f" in {took.total_seconds():.0f} s"
     window = f", window left {max(0, int((deadline - now).total_seconds()))} s" if deadline else ""
     state = f"{outcome.items} items{seconds}" if outcome.status == "ok" else f"FAILED: {outcome.error}"
@@ -221,10 +231,10 @@ def plan_window(plan: dict[str, Any]) -> tuple[datetime, datetime, datetime]:
     """(window opening, plan start, deadline): offsets count from the plan's start (later than the opening
     for a run started late); every engine stops at the deadline."""
     try:
-        start = datetime.fromisoformat(plan["window"]["starts_at"])
-        opens = datetime.fromisoformat(plan["window"].get("opens_at") or plan["window"]["starts_at"])
+        start = parse_instant(plan["window"]["starts_at"], "plan.window.starts_at")
+        opens = parse_instant(plan["window"].get("opens_at") or plan["window"]["starts_at"], "plan.window.opens_at")
         return opens, start, start + timedelta(seconds=int(plan["window_s"]))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, InputError) as exc:
         raise InputError("plan", f"has no usable window ({exc!r})",
                          "pass the result of dynamodb_backup_plan unchanged") from exc
 
@@ -235,6 +245,7 @@ def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: d
     """Back up the plan's local lanes; the module's result (per-table outcomes, failures, overruns)."""
     lanes = local_lanes(plan)
     opens, window_start, deadline = plan_window(plan)
+    base = replace(base, night_id=(plan.get("night") or {}).get("id"))  # recorded in each backup's origin
     problems: list[str] = []
     clock = time.monotonic()
 
@@ -255,7 +266,7 @@ def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: d
     outcomes = run_lanes(ddb, store, region, lanes, base, limits, window_start, hold, report, stop,
                          opens if resume else None)
     failed = failed_names(outcomes)
-    late = [o.name for o in outcomes if o.finished_at and datetime.fromisoformat(o.finished_at) > deadline]
+    late = [o.name for o in outcomes if o.finished_at and parse_instant(o.finished_at, "finished_at") > deadline]
     return {"tables": [o.to_result() for o in outcomes], "failed_tables": failed, "capacity_notes": problems,
             "deadline": deadline.isoformat(), "overran": late, "duration_s": round(time.monotonic() - clock, 3),
             "item_count": sum(o.items for o in outcomes), "byte_count": sum(o.bytes for o in outcomes),

@@ -289,7 +289,7 @@ class ExportRun:
                     _start_one(self.ddb, _s3_store(self.store), plan, self.settings, attempt=plan.attempts + 1)
             if plan.status == "COMPLETED" and plan.manifest is None:
                 try:
-                    finish(self.ddb, self.store, plan)
+                    finish(self.ddb, self.store, plan, self.settings.run_id)
                 except HippolyteError as exc:  # data that does not check out is a failed backup, not a good one
                     plan.status, plan.failure = "FAILED", str(exc)
         return [plan.outcome() for plan in self.plans]
@@ -352,7 +352,7 @@ def _own_files(listed: list[str], plan: TableExport) -> list[str]:
     return own or listed
 
 
-def finish(ddb: Any, store: BackupStore, plan: TableExport) -> None:
+def finish(ddb: Any, store: BackupStore, plan: TableExport, night: str | None = None) -> None:
     """Write hippolyte-manifest.json for a COMPLETED export (from the native manifest when present)."""
     s3 = _s3_store(store)
     described = _describe(ddb, plan.export_arn) if plan.export_arn else {}
@@ -385,5 +385,6 @@ def finish(ddb: Any, store: BackupStore, plan: TableExport) -> None:
     doc = write_manifest(store, plan.folder, extra=extra, schema=plan.schema, account=plan.account,
                          region=plan.region, engine=ENGINE, data_format=DATA_FORMAT, consistency="point-in-time",
                          started=_iso(described.get("StartTime") or described.get("ExportTime")),
-                         finished=_iso(described.get("EndTime")), files=data_files)
+                         finished=_iso(described.get("EndTime")), files=data_files,
+                         origin=manifest_file.night_origin(ENGINE, night, None))
     plan.manifest, plan.item_count, plan.wrote_manifest = doc, doc["item_count"], True

@@ -31,10 +31,10 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     HippolyteError,
     is_error,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import folder_time
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import capture_schema
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, join, measure
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import parse_time
 
 ENGINE = "datapipeline"
 DESCRIBE_BATCH = 25  # DescribeObjects / DescribePipelines take at most 25 ids
@@ -199,7 +199,7 @@ def _record_one(ddb: Any, store: BackupStore, status: TableStatus, account: str,
     return write_manifest(store, status.folder, schema=capture_schema(ddb, status.table), account=account,
                           region=region, engine=ENGINE, data_format="emr-connector",
                           consistency="fuzzy-scan", started=started.isoformat(), finished=finished.isoformat(),
-                          files=files)
+                          files=files, origin=manifest_file.night_origin(ENGINE, None, None))
 
 
 def record(ddb: Any, store: BackupStore, statuses: list[TableStatus], account: str, region: str,
@@ -264,7 +264,7 @@ class PipelineRun:
             return [TableStatus(t.table, "WAITING_ON_DEPENDENCIES", t.folder) for t in self.targets]
         statuses = table_statuses(self.dp, self.pipeline_id, self.targets)
         if any(s.status == SUCCEEDED for s in statuses):
-            started = parse_time(self.targets[0].folder.rsplit("/", 1)[-1])
+            started = folder_time(self.targets[0].folder.rsplit("/", 1)[-1]) or datetime.now(UTC).replace(microsecond=0)
             self.manifests_written += record(self.ddb, self.store(), statuses, self.settings.account,
                                              self.settings.region, started, datetime.now(UTC).replace(microsecond=0))
         return statuses

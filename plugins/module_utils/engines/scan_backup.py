@@ -65,6 +65,7 @@ class ScanSettings:
     consistent_read: bool = False
     account_id: str | None = None
     run_id: str | None = None  # a table boosted by another run is read at a share of its recorded original
+    night_id: str | None = None  # the night the backup belongs to (the plan's), recorded in its manifest's origin
 
     def validate(self) -> None:
         if self.workers < 1:
@@ -312,7 +313,8 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
     # Last, and only once: it marks the backup complete and lists only this writer's files.
     doc = write_manifest(store, folder, schema=schema, account=account, region=region, engine="local",
                          data_format="dynamodb-json", consistency="fuzzy-scan", started=started.isoformat(),
-                         finished=finished.isoformat(), files=run.files)
+                         finished=finished.isoformat(), files=run.files,
+                         origin=manifest_file.night_origin("local", settings.night_id, settings.run_id))
     return BackupResult(table=table, url=f"{store.url.rstrip('/')}/{folder}", folder=folder, manifest=doc,
                         duration_s=time.monotonic() - clock, segments=total_segments, read_units_limit=rate,
                         read_units_consumed=run.limiter.consumed)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
+
 UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 
@@ -29,10 +32,10 @@ def human_duration(seconds: float | None) -> str:
 
 
 def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 time from a result, or None when absent or not a time."""
+    """A time from a result (read by the collection's one parser), or None when absent or not a time."""
     try:
-        return datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
+        return parse_instant(str(value), "time") if value else None
+    except InputError:
         return None
 
 

@@ -17,7 +17,9 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_at
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import (
     check_destination,
     is_sns_topic_arn,
@@ -33,7 +35,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.role_session im
     MIN_DURATION_S,
     ROLE_ARN,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import parse_time
 
 with contextlib.suppress(ImportError):  # without botocore, regions are checked by their pattern only
     import botocore.session
@@ -298,9 +299,11 @@ def _stage_to(name: str, url: str, values: Mapping[str, Any]) -> None:
 
 
 def _time(name: str, text: str, values: Mapping[str, Any]) -> None:
+    """A time as every time is read (moments); `-e at=20261120` may arrive as a number. A restore's `at` after
+    now is refused here too, before any call."""
     if text:
         try:
-            parse_time(text, name)
+            parse_at(str(text), utc_now(), name)
         except InputError as exc:
             raise InputError(name, exc.problem, exc.fix) from None
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import SEGMENT_MAX_CHARS, check_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import TableDiffers
@@ -70,7 +71,7 @@ def run_drill(drill: Drill, ddb: Any, store: BackupStore, region: str, account: 
     """Restore, count against the manifest and compare item by item (restore_backup fails on a difference,
     naming the first keys), drop the scratch table."""
     clock = time.monotonic()
-    ref = find_backup(store, drill.table, region, account)
+    ref = find_backup(store, drill.table, region, account, now=utc_now())
     drill.backup_url = f"{store.url.rstrip('/')}/{ref.folder}"
     if inspect_target(ddb, drill.scratch_table).exists:
         raise InputError("scratch table", f"table {drill.scratch_table!r} already exists, and a drill deletes only "

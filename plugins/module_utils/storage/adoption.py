@@ -14,6 +14,7 @@ still exists in the region.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import parse_arn
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_files import (
     CONNECTOR,
@@ -36,6 +38,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.native_
     NATIVE_SUMMARY,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_relative_key
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import capture_schema, schema_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
@@ -46,9 +49,12 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_
     join,
     line_stream,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import backup_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.dynodump import ImportResult
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.folder_claim import claim_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.import_identity import (
+    earlier_import,
+    source_digest,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.item_codec import CodecError
 
 FORMATS = ("auto", NATIVE, CONNECTOR)
@@ -269,27 +275,30 @@ def adopt_folder(source: BackupStore, dest: BackupStore, ddb: Any, table: str, r
                  account_fallback: Callable[[], str] = _no_account) -> ImportResult:
     """Copy the backup in `source` (made elsewhere) into a new backup of `table` under `dest`, manifest last.
 
-    Taken at `taken_at`, else a native export's export time, else now; a folder adopted at that time
-    before is found, not copied again. `account_fallback` gives the account when neither `account_id`
+    Filed at `taken_at`, else a native export's export time, else now, or the next free second when that
+    folder is taken. The same source adopted before (same place, same content digest) is found by its
+    manifest's origin, not copied again. `account_fallback` gives the account when neither `account_id`
     nor a table ARN does (the credentials' account)."""
     found = find_format(source, data_format)
     schema, lender = resolve_schema(ddb, table, how, found, region)
     account = _account([schema.get("TableArn"), lender], account_id, account_fallback)
     exported = found.summary.get("exportTime")
-    taken = (taken_at or (datetime.fromisoformat(str(exported).replace("Z", "+00:00")) if exported else None)
-             or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    taken = (taken_at or (parse_instant(str(exported), f"{NATIVE_SUMMARY} exportTime") if exported else None)
+             or utc_now()).astimezone(UTC).replace(microsecond=0)
     origin = f"{source.url.rstrip('/')}/{found.root}".rstrip("/")
-    folder = backup_folder(account, region, table, taken)
-    manifest_key = join(folder, manifest_file.MANIFEST_NAME)
-    if dest.exists(manifest_key):  # adopted before
-        url = f"{dest.url.rstrip('/')}/{folder}"
-        return ImportResult(folder, url, False, manifest_file.loads(dest.read_bytes(manifest_key), url))
+    earlier = earlier_import(dest, account, region, table, origin,
+                             lambda: source_digest(source, [*found.keys, *found.extra], found.root))
+    if earlier is not None:
+        folder, doc = earlier
+        return ImportResult(folder, f"{dest.url.rstrip('/')}/{folder}", False, doc)
+    # A night's backup or another import may hold that second's folder: the next free one.
     folder = claim_folder(dest, account, region, table, taken).folder
     key_names = [(k["AttributeName"], next(a["AttributeType"] for a in schema["AttributeDefinitions"]
                                            if a["AttributeName"] == k["AttributeName"]))
                  for k in schema["KeySchema"]]
     # The native tree keeps its AWSDynamoDB/<id>/ path below data/, as the export engine's backups do.
     base = join("data", "AWSDynamoDB", _export_id(found)) if found.data_format == NATIVE else "data"
+    read: list[tuple[str, str]] = []  # (path in the source, sha256): the source's content digest
     try:
         files = []
         for key in found.keys:
@@ -302,14 +311,18 @@ def adopt_folder(source: BackupStore, dest: BackupStore, ddb: Any, table: str, r
                 raise HippolyteError(f"{source.url.rstrip('/')}/{key} holds {items} items, {NATIVE_FILES} "
                                      f"says {entry['itemCount']}")
             files.append(manifest_file.DataFile(path, items, copy.size, copy.sha256))
+            read.append((key[len(found.root):].lstrip("/"), copy.sha256))  # copied unchanged: the same bytes
         for key in found.extra:
-            dest.put_bytes(join(folder, base, key[len(found.root):]), source.read_bytes(key))
+            extra = source.read_bytes(key)
+            dest.put_bytes(join(folder, base, key[len(found.root):]), extra)
+            read.append((key[len(found.root):].lstrip("/"), hashlib.sha256(extra).hexdigest()))
     except BaseException:
         dest.delete_tree(folder)  # the claim with the rest: nothing of a failed adoption is left
         raise
-    now = datetime.now(UTC).replace(microsecond=0).isoformat()
-    doc = write_manifest(dest, folder, extra={"adopted_from": origin}, schema=schema, account=account,
+    now = utc_now().isoformat()
+    doc = write_manifest(dest, folder, schema=schema, account=account,
                          region=region, engine=f"adopted-{found.data_format}", data_format=found.data_format,
                          consistency="point-in-time" if found.data_format == NATIVE else "fuzzy-scan",
-                         started=taken.isoformat(), finished=now, files=files)
+                         started=taken.isoformat(), finished=now, files=files,
+                         origin=manifest_file.import_origin(origin, manifest_file.content_digest(read), now))
     return ImportResult(folder, f"{dest.url.rstrip('/')}/{folder}", True, doc)

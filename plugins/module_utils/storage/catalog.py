@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import folder_name, folder_time, is_future
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import (
     check_account_id,
     check_region,
@@ -24,9 +25,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_
     StoredObject,
     join,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifest import MANIFEST_NAME
-
-FOLDER_FORMAT = "%Y-%m-%d-%H-%M-%S"
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifest import (
+    IMPORT,
+    MANIFEST_NAME,
+    origin_of,
+)
 
 
 @dataclass(frozen=True)
@@ -45,33 +48,7 @@ class BackupRef:
 def backup_folder(account: str, region: str, table: str, taken_at: datetime) -> str:
     """The folder of one backup, relative to the destination; every name is checked so it stays there."""
     return join(check_account_id("account_id", account), check_region("region", region),
-                check_table_name("table", table), taken_at.astimezone(UTC).strftime(FOLDER_FORMAT))
-
-
-def folder_time(name: str) -> datetime | None:
-    """The time a backup folder is named after, or None when `name` is not one."""
-    try:
-        taken = datetime.strptime(name, FOLDER_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    # strptime takes unpadded fields too: such a name parses but is not the folder the layout names.
-    return taken if taken.strftime(FOLDER_FORMAT) == name else None
-
-
-def parse_time(text: str, field: str = "at") -> datetime:
-    """A user's point in time: a date (end of that day), ISO 8601, or a backup folder name; UTC if no zone."""
-    for fmt in (FOLDER_FORMAT, "%Y-%m-%d"):
-        try:
-            parsed = datetime.strptime(text, fmt).replace(tzinfo=UTC)
-            return parsed.replace(hour=23, minute=59, second=59) if fmt == "%Y-%m-%d" else parsed
-        except ValueError:
-            pass
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise InputError(field, f"{text!r} is not a time", "use 2026-11-20, 2026-11-20T06:30:00Z or "
-                         "a backup folder name like 2026-11-20-06-30-00") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+                check_table_name("table", table), folder_name(taken_at))
 
 
 def list_backups(store: BackupStore, table: str, region: str, account: str | None = None) -> list[BackupRef]:
@@ -96,10 +73,23 @@ def list_backups(store: BackupStore, table: str, region: str, account: str | Non
     return sorted(refs, key=lambda r: (r.taken_at, r.account))
 
 
-def find_backup(store: BackupStore, table: str, region: str, account: str | None = None,
-                at: datetime | None = None, own_account: Callable[[], str] | None = None) -> BackupRef:
-    """The newest complete backup of `table`, at or before `at` when given.
+def read_manifest(store: BackupStore, ref: BackupRef) -> tuple[dict[str, Any] | None, str | None]:
+    """A complete folder's manifest, or None and why it cannot be trusted (unreadable, or its digest fails)."""
+    key = join(ref.folder, MANIFEST_NAME)
+    try:
+        return manifest_file.loads(store.read_bytes(key), f"{store.url.rstrip('/')}/{key}"), None
+    except (HippolyteError, KeyError, TypeError, ValueError) as exc:
+        return None, f"unreadable manifest: {exc}"
 
+
+def find_backup(store: BackupStore, table: str, region: str, account: str | None = None,
+                at: datetime | None = None, own_account: Callable[[], str] | None = None, *,
+                now: datetime, named: datetime | None = None, imports: bool = False) -> BackupRef:
+    """The newest intact backup of `table` a night took, at or before `at` when given.
+
+    Intact: its manifest reads and its own digest holds (a damaged one is skipped, never "the newest").
+    A folder dated after `now` (beyond the clock skew) is an anomaly and never chosen. An import is chosen
+    only when asked for (`imports`) or named: `named` is the exact time of the folder wanted.
     When no `account` is given and the destination holds backups of the table for several accounts,
     `own_account()` (the account of the caller's credentials, asked only then) chooses among them."""
     refs = [r for r in list_backups(store, table, region, account) if r.complete]
@@ -113,13 +103,20 @@ def find_backup(store: BackupStore, table: str, region: str, account: str | None
     elif len(accounts) > 1:
         raise InputError("account_id", f"backups of {table!r} in {region} exist for accounts {sorted(accounts)}",
                          "say which account's backup to restore")
-    if at is not None:
-        refs = [r for r in refs if r.taken_at <= at]
-    if not refs:
-        when = f" at or before {at.isoformat()}" if at else ""
-        raise HippolyteError(f"no complete backup of table {table!r} in {region}{when} under {store.url}; "
-                             "list them with the catalog or check the destination, region and table name")
-    return refs[-1]
+    skipped: list[str] = []
+    for ref in reversed(refs):
+        if is_future(ref.taken_at, now) or (at is not None and ref.taken_at > at):
+            continue
+        doc, error = read_manifest(store, ref)
+        if doc is None:
+            skipped.append(f"{ref.folder} ({error})")
+        elif origin_of(doc)["kind"] != IMPORT or imports or ref.taken_at == named:
+            return ref
+    when = f" at or before {at.isoformat()}" if at else ""
+    damaged = f"; skipped as damaged: {'; '.join(skipped)}" if skipped else ""
+    raise HippolyteError(f"no intact backup a night took of table {table!r} in {region}{when} under {store.url}"
+                         f"{damaged}; list them with backup_info (imports are restored when named by their exact "
+                         "time in at, or with imports: true)")
 
 
 @dataclass(frozen=True)
@@ -162,6 +159,19 @@ class CatalogEntry:
     manifest_error: str | None = None
 
     @property
+    def intact(self) -> bool:
+        """Complete, and its manifest reads and holds its own digest."""
+        return self.manifest is not None
+
+    @property
+    def origin(self) -> dict[str, Any] | None:
+        return origin_of(self.manifest) if self.manifest is not None else None
+
+    @property
+    def imported(self) -> bool:
+        return self.origin is not None and self.origin["kind"] == IMPORT
+
+    @property
     def last_write(self) -> datetime:
         return max(o.modified for o in self.objects)
 
@@ -199,12 +209,7 @@ def scan_catalog(store: BackupStore, selection: Selection, workers: int = 8) -> 
         ref, objects = item
         if not ref.complete:
             return CatalogEntry(ref, objects, None)
-        key = join(ref.folder, MANIFEST_NAME)
-        where = f"{store.url.rstrip('/')}/{key}"
-        try:
-            return CatalogEntry(ref, objects, manifest_file.loads(store.read_bytes(key), where))
-        except (HippolyteError, KeyError, TypeError) as exc:
-            return CatalogEntry(ref, objects, None, f"unreadable manifest: {exc}")
+        return CatalogEntry(ref, objects, *read_manifest(store, ref))
 
     with ThreadPoolExecutor(max(1, workers)) as pool:
         return list(pool.map(entry, refs))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import is_future
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import (
     CatalogEntry,
@@ -35,6 +37,9 @@ def describe(store: BackupStore, entry: CatalogEntry, now: datetime) -> dict[str
         "complete": ref.complete, "engine": doc.get("engine"), "data_format": doc.get("data_format"),
         "items": doc.get("item_count"), "bytes": doc.get("byte_count", entry.stored_bytes),
         "age_s": int((now - ref.taken_at).total_seconds()),
+        "intact": entry.intact, "origin": entry.origin,
+        # A folder dated after now (beyond the clock skew) is an anomaly: never resumed, restored or counted.
+        "future_dated": is_future(ref.taken_at, now),
     }
     if entry.manifest_error:
         described["manifest_error"] = entry.manifest_error
@@ -42,16 +47,20 @@ def describe(store: BackupStore, entry: CatalogEntry, now: datetime) -> dict[str
 
 
 def list_catalog(store: BackupStore, selection: Selection, workers: int, now: datetime | None = None) -> CatalogOutcome:
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     entries = scan_catalog(store, selection, workers)
+    backups = [describe(store, e, now) for e in entries]
     incomplete = sum(1 for e in entries if not e.ref.complete)
-    return CatalogOutcome([describe(store, e, now) for e in entries],
-                          msg=f"{len(entries)} backup(s), {incomplete} of them incomplete")
+    damaged = sum(1 for e in entries if e.ref.complete and not e.intact)
+    future = [b["folder"] for b in backups if b["future_dated"]]
+    anomalies = f"; {len(future)} dated after now, never trusted: {', '.join(future[:3])}" if future else ""
+    return CatalogOutcome(backups, damaged=damaged, msg=f"{len(entries)} backup(s), {incomplete} of them incomplete, "
+                          f"{damaged} with a damaged manifest{anomalies}")
 
 
 def verify_catalog(store: BackupStore, selection: Selection, workers: int,
                    now: datetime | None = None) -> CatalogOutcome:
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     complete = [e for e in scan_catalog(store, selection, workers) if e.ref.complete]
     backups = []
     for check in verify_entries(store, complete, workers):
@@ -69,12 +78,12 @@ def verify_catalog(store: BackupStore, selection: Selection, workers: int,
 def prune_catalog(store: BackupStore, selection: Selection, policy: Policy, workers: int, check_mode: bool,
                   now: datetime | None = None) -> CatalogOutcome:
     """Delete what `policy` does not keep (nothing in check mode); the diff lists the folders before and after."""
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     policy.validate()
     entries = scan_catalog(store, selection, workers)
     by_folder = {e.ref.folder: e for e in entries}
     candidates = [Backup((e.ref.account, e.ref.region, e.ref.table), e.ref.folder, e.ref.taken_at, e.ref.complete,
-                         e.last_write) for e in entries]
+                         e.last_write, intact=e.intact, imported=e.imported) for e in entries]
     backups, deleted = [], []
     for decision in decide(candidates, policy, now):
         described = describe(store, by_folder[decision.backup.folder], now)

@@ -10,6 +10,7 @@ then on it restores, lists and verifies like any other backup. A dump is a Scan,
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import account_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
@@ -28,8 +30,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_
     HashingWriter,
     join,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import backup_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.folder_claim import claim_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.import_identity import (
+    earlier_import,
+    source_digest,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.item_codec import (
     CodecError,
     encode_json_line,
@@ -55,19 +60,21 @@ def schema_from_description(table: dict[str, Any]) -> dict[str, Any]:
         raise InputError("source", f"schema.json lacks {exc.args[0]}", "point at a folder dynamodump wrote") from exc
 
 
-def _read_json(store: BackupStore, key: str) -> Any:
-    try:
-        return json.loads(store.read_bytes(key))
-    except ValueError as exc:
-        raise HippolyteError(f"{store.url.rstrip('/')}/{key} is not JSON: {exc}") from exc
+def _pages(source: BackupStore, table_dir: str) -> list[str]:
+    return [k for k in source.list_files(join(table_dir, "data")) if k.endswith(".json")]
 
 
-def _convert_pages(source: BackupStore, table_dir: str, dest: BackupStore, folder: str) -> list[manifest_file.DataFile]:
-    """One gzip part in `dest`'s `folder` per dynodump page file."""
-    pages = [k for k in source.list_files(join(table_dir, "data")) if k.endswith(".json")]
+def _convert_pages(source: BackupStore, table_dir: str, dest: BackupStore, folder: str,
+                   read: list[tuple[str, str]]) -> list[manifest_file.DataFile]:
+    """One gzip part in `dest`'s `folder` per dynodump page file; `read` gets each page's (path, sha256)."""
     files = []
-    for number, key in enumerate(pages):
-        doc = _read_json(source, key)
+    for number, key in enumerate(_pages(source, table_dir)):
+        raw_page = source.read_bytes(key)
+        read.append((key[len(table_dir):].lstrip("/"), hashlib.sha256(raw_page).hexdigest()))
+        try:
+            doc = json.loads(raw_page)
+        except ValueError as exc:
+            raise HippolyteError(f"{source.url.rstrip('/')}/{key} is not JSON: {exc}") from exc
         items = doc.get("Items") if isinstance(doc, dict) else None
         if not isinstance(items, list):
             raise HippolyteError(f"{source.url.rstrip('/')}/{key} has no Items list: not a dynamodump page")
@@ -91,37 +98,44 @@ def _convert_pages(source: BackupStore, table_dir: str, dest: BackupStore, folde
 
 def import_dump(source: BackupStore, table_dir: str, dest: BackupStore, region: str,
                 account_id: str | None = None, taken_at: datetime | None = None) -> ImportResult:
-    """Convert `<source>/<table_dir>` (a dynamodump table folder) into a backup under `dest`."""
+    """Convert `<source>/<table_dir>` (a dynamodump table folder) into a backup under `dest`, filed at `taken_at`
+    (default now) or the next free second; the same dump imported before is found by its origin and reused."""
     check_segment("table", table_dir)  # schema.json is read from inside the dump, never beside it
     schema_key = join(table_dir, "schema.json")
     if not source.exists(schema_key):
         raise InputError("source", f"{source.url.rstrip('/')}/{schema_key} does not exist",
                          "point at the table's folder inside a dynamodump dump (it holds schema.json and data/)")
-    described = _read_json(source, schema_key)
+    schema_raw = source.read_bytes(schema_key)
+    try:
+        described = json.loads(schema_raw)
+    except ValueError as exc:
+        raise HippolyteError(f"{source.url.rstrip('/')}/{schema_key} is not JSON: {exc}") from exc
     schema = schema_from_description(described.get("Table", described) if isinstance(described, dict) else {})
     if not is_valid_table_name(schema["TableName"]):
         raise InputError("source", f"{source.url.rstrip('/')}/{schema_key} names the table {schema['TableName']!r}, "
                          "which is not a DynamoDB table name", "import only dumps of DynamoDB tables")
     account = account_of(schema.get("TableArn"), account_id)
-    taken = (taken_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    folder = backup_folder(account, region, schema["TableName"], taken)
-    manifest_key = join(folder, manifest_file.MANIFEST_NAME)
-    if dest.exists(manifest_key):  # imported before
-        url = f"{dest.url.rstrip('/')}/{folder}"
-        return ImportResult(folder, url, False, manifest_file.loads(dest.read_bytes(manifest_key), url))
-    # Another writer may hold that second's folder: the import then goes to the next free one.
+    taken = (taken_at or utc_now()).astimezone(UTC).replace(microsecond=0)
+    origin = f"{source.url.rstrip('/')}/{table_dir}"
+    earlier = earlier_import(dest, account, region, schema["TableName"], origin,
+                             lambda: source_digest(source, [schema_key, *_pages(source, table_dir)], table_dir))
+    if earlier is not None:
+        folder, doc = earlier
+        return ImportResult(folder, f"{dest.url.rstrip('/')}/{folder}", False, doc)
+    # A night's backup, another import or another writer may hold that second's folder: the next free one.
     folder = claim_folder(dest, account, region, schema["TableName"], taken).folder
     url = f"{dest.url.rstrip('/')}/{folder}"
-    manifest_key = join(folder, manifest_file.MANIFEST_NAME)
+    read = [("schema.json", hashlib.sha256(schema_raw).hexdigest())]
     try:
-        files = _convert_pages(source, table_dir, dest, folder)
+        files = _convert_pages(source, table_dir, dest, folder, read)
     except BaseException:
         dest.delete_tree(folder)  # the claim with the rest: nothing of a failed import is left
         raise
-    now = datetime.now(UTC).replace(microsecond=0).isoformat()
-    doc = write_manifest(dest, folder, extra={"imported_from": f"{source.url.rstrip('/')}/{table_dir}"},
-                         schema=schema, account=account, region=region, engine=ENGINE, data_format="dynamodb-json",
-                         consistency="fuzzy-scan", started=taken.isoformat(), finished=now, files=files)
+    now = utc_now().isoformat()
+    doc = write_manifest(dest, folder, schema=schema, account=account, region=region, engine=ENGINE,
+                         data_format="dynamodb-json", consistency="fuzzy-scan", started=taken.isoformat(),
+                         finished=now, files=files,
+                         origin=manifest_file.import_origin(origin, manifest_file.content_digest(read), now))
     return ImportResult(folder, url, True, doc)
 
 

@@ -27,8 +27,41 @@ class DataFile:
     sha256: str
 
 
+ORIGIN_FIELD = "origin"
+NIGHT, IMPORT = "night", "import"  # the two ways a backup folder comes to be
+
+
+def night_origin(engine: str, night: str | None, run: str | None) -> dict[str, Any]:
+    """A backup a night's run took: which night (every run inside one window shares it), which run, which engine."""
+    return {"kind": NIGHT, "engine": engine, "night": night, "run": run}
+
+
+def import_origin(source: str, digest: str, imported_at: str) -> dict[str, Any]:
+    """A backup made elsewhere and brought in (a dynamodump dump, an adopted folder): identified by its source
+    and the digest of what was read there, never by the time it is filed under."""
+    return {"kind": IMPORT, "source": source, "content_sha256": digest, "imported_at": imported_at}
+
+
+def origin_of(doc: dict[str, Any]) -> dict[str, Any]:
+    """A manifest's origin; manifests written before origins were recorded are read by what they carry:
+    an import's source field, else a night's backup of an unknown night and run."""
+    if isinstance(doc.get(ORIGIN_FIELD), dict):
+        return cast("dict[str, Any]", doc[ORIGIN_FIELD])
+    source = doc.get("adopted_from") or doc.get("imported_from")
+    if source:
+        return {"kind": IMPORT, "source": source, "content_sha256": None, "imported_at": doc.get("finished")}
+    return night_origin(str(doc.get("engine")), None, None)
+
+
+def content_digest(files: list[tuple[str, str]]) -> str:
+    """One digest of a set of files from their (path relative to the source, sha256): what a source held."""
+    listing = "".join(f"{path}\0{sha}\n" for path, sha in sorted(files))
+    return hashlib.sha256(listing.encode()).hexdigest()
+
+
 def build_manifest(*, schema: dict[str, Any], account: str, region: str, engine: str, data_format: str,
-                   consistency: str, started: str, finished: str, files: list[DataFile]) -> dict[str, Any]:
+                   consistency: str, started: str, finished: str, files: list[DataFile],
+                   origin: dict[str, Any]) -> dict[str, Any]:
     if data_format not in DATA_FORMATS or consistency not in CONSISTENCIES:
         raise ValueError(f"unknown data format {data_format!r} or consistency {consistency!r}")
     return {
@@ -46,6 +79,7 @@ def build_manifest(*, schema: dict[str, Any], account: str, region: str, engine:
         "byte_count": sum(f.bytes for f in files),
         "files": [asdict(f) for f in sorted(files, key=lambda f: f.path)],
         "schema": schema,
+        ORIGIN_FIELD: origin,
     }
 
 

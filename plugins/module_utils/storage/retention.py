@@ -1,10 +1,15 @@
 """Retention: which backups a grandfather-father-son policy keeps, and why (a pure function of the catalog).
 
-Per table, complete backups are kept when they are among the `keep_last` newest, or the newest of one of
-the last `keep_daily` UTC days, `keep_weekly` ISO weeks or `keep_monthly` months, counted back from now
-(a period without a backup keeps nothing). `max_age_days` caps all of that. The newest complete backup of
-a table is always kept, whatever the policy says. An incomplete folder goes once neither its name's time
-nor its latest write is within `incomplete_grace_hours`, so a folder a writer holds now is never touched.
+The policy counts, per table, only the intact backups nights took (manifest readable, its digest holding).
+They are kept when among the `keep_last` newest, or the newest of one of the last `keep_daily` UTC days,
+`keep_weekly` ISO weeks or `keep_monthly` months, counted back from now (a period without a backup keeps
+nothing). `max_age_days` caps all of that, except that nothing of a table is removed unless `keep_last` (at
+least 1) intact backups newer than it remain: the newest intact backup is never removed.
+
+What the policy does not count it never removes: an import (removed only when named), a folder whose
+manifest is damaged (kept for inspection), a folder dated after now (an anomaly: a clock ahead, a bad
+import). An incomplete folder goes once neither its name's time nor its latest write is within
+`incomplete_grace_hours`, so a folder a writer holds now is never touched.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import CLOCK_SKEW, is_future
 
 MIN_GRACE_HOURS = 1  # less could remove a folder between its claim and its first part
 
@@ -48,8 +54,10 @@ class Backup:
     table: Hashable  # what identifies one table's series, e.g. (account, region, table)
     folder: str
     taken_at: datetime  # UTC
-    complete: bool
+    complete: bool  # its manifest is there
     last_write: datetime | None = None  # newest file in the folder; None: only the name's time is known
+    intact: bool = True  # complete, and the manifest reads and holds its digest
+    imported: bool = False  # brought in from elsewhere, not taken by a night
 
 
 @dataclass(frozen=True)
@@ -88,10 +96,17 @@ def decide(backups: Sequence[Backup], policy: Policy, now: datetime) -> list[Dec
     delete: set[int] = set()
     by_table: dict[Hashable, list[Backup]] = {}
     for backup in backups:
-        if backup.complete:
-            by_table.setdefault(backup.table, []).append(backup)
-        else:
+        if not backup.complete:
             _incomplete(backup, policy, now, reasons, delete)
+        elif is_future(backup.taken_at, now):
+            reasons[id(backup)].append(f"dated after now (beyond the {CLOCK_SKEW} clock skew): an anomaly, "
+                                       "not counted, never removed by the policy")
+        elif not backup.intact:
+            reasons[id(backup)].append("damaged manifest: not counted as a backup, kept for inspection")
+        elif backup.imported:
+            reasons[id(backup)].append("imported, not taken by a night: not counted, removed only when named")
+        else:
+            by_table.setdefault(backup.table, []).append(backup)
     for series in by_table.values():
         series.sort(key=lambda b: b.taken_at, reverse=True)
         _complete(series, policy, now, reasons, delete)
@@ -113,7 +128,7 @@ def _incomplete(backup: Backup, policy: Policy, now: datetime, reasons: dict[int
 
 def _complete(series: list[Backup], policy: Policy, now: datetime, reasons: dict[int, list[str]],
               delete: set[int]) -> None:
-    """`series`: one table's complete backups, newest first."""
+    """`series`: one table's intact night backups, newest first."""
     for backup in series[: policy.keep_last]:
         reasons[id(backup)].append(f"keep_last: one of the {policy.keep_last} newest")
     for rule, period_of, last_periods in _GENERATIONS:
@@ -124,15 +139,13 @@ def _complete(series: list[Backup], policy: Policy, now: datetime, reasons: dict
             if period in wanted and period not in seen:
                 seen.add(period)
                 reasons[id(backup)].append(f"{rule}: newest of its {_PERIOD_NAMES[rule]}")
-    newest, older = series[0], series[1:]
-    reasons[id(newest)].insert(0, "newest complete backup of its table: always kept")
-    for backup in older:
+    guarded = max(1, policy.keep_last)  # never fewer intact backups newer than what is removed
+    reasons[id(series[0])].insert(0, "newest intact backup of its table: always kept")
+    for backup in series[guarded:]:
         kept_by = reasons[id(backup)]
         if policy.max_age_days is not None and now - backup.taken_at > timedelta(days=policy.max_age_days):
             kept_by[:] = [f"older than max_age_days ({policy.max_age_days})"]
             delete.add(id(backup))
-        elif backup.taken_at > now:
-            kept_by.append("taken after now (a clock ahead?): kept until now catches up")
         elif not kept_by:
             kept_by.append("kept by no rule")
             delete.add(id(backup))
