@@ -36,6 +36,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throug
     Change,
     DecreaseState,
     Dimension,
+    LeftAlone,
     Resource,
     ResourceKey,
     Snapshot,
@@ -196,19 +197,24 @@ class Outcome:
     key: ResourceKey
     done: bool
     next_slot: datetime | None = None
+    moved: dict[str, int] = field(default_factory=dict)  # dimensions someone else changed meanwhile: left
 
 
-def update_resource(ddb: Any, name: str, key: ResourceKey, units: dict[str, int], settings: Settings) -> Outcome:
+def update_resource(ddb: Any, name: str, key: ResourceKey, units: dict[str, int], settings: Settings,
+                    expected: dict[str, int] | None = None) -> Outcome:
     """Set one resource's provisioned read/write with UpdateTable; a refused decrease is an outcome, not an error.
 
+    With `expected`, a dimension no longer at its expected value once the table is ACTIVE (someone else changed
+    it while we waited, often the very change that kept the table UPDATING) is left as it is (`moved`).
     Throttling is botocore's to retry (adaptive mode); a table busy with another change is retried here.
     """
     def attempt() -> Outcome | None:
         desc = _wait_active(ddb, name, settings)
         current = _current_units(desc, key)
-        wanted = {d: units.get(d, current[d]) for d in DIMENSIONS}
+        moved = {d: current[d] for d, value in (expected or {}).items() if d in units and current[d] != value}
+        wanted = {d: current[d] if d in moved else units.get(d, current[d]) for d in DIMENSIONS}
         if wanted == current:
-            return Outcome(key, True)  # already there: DynamoDB would answer "will not change"
+            return Outcome(key, True, moved=moved)  # already there: DynamoDB would answer "will not change"
         throughput = {"ReadCapacityUnits": wanted["read"], "WriteCapacityUnits": wanted["write"]}
         request: dict[str, Any] = {"TableName": name}
         if key is None:
@@ -218,16 +224,16 @@ def update_resource(ddb: Any, name: str, key: ResourceKey, units: dict[str, int]
             request["GlobalSecondaryIndexUpdates"] = [{"Update": update}]
         try:
             ddb.update_table(**request)
-            return Outcome(key, True)
+            return Outcome(key, True, moved=moved)
         except Exception as exc:
             code = error_code(exc)
             if code == "ResourceInUseException":
                 return None  # another change of the table is under way: try again once it is ACTIVE
             decreasing = any(wanted[d] < current[d] for d in DIMENSIONS)
             if code == "LimitExceededException" and decreasing:
-                return Outcome(key, False, _refused_slot(ddb, name, key, settings.clock()))
+                return Outcome(key, False, _refused_slot(ddb, name, key, settings.clock()), moved)
             if code == "ValidationException" and _current_units(describe_table(ddb, name), key) == wanted:
-                return Outcome(key, True)  # a concurrent change got there first
+                return Outcome(key, True, moved=moved)  # a concurrent change got there first
             raise
 
     busy = f"retrying UpdateTable on {resource_label(key)} of {name} (table busy)"
@@ -251,7 +257,8 @@ def _apply(ddb: Any, aas: Any | None, name: str, changes: list[Change], settings
     for change in changes:
         if change.via_autoscaling and change.after.scaling:
             set_scaling(aas, name, change.key, change.dimension, change.after.scaling)
-    return [update_resource(ddb, name, key, {c.dimension: c.after.units for c in group}, settings)
+    return [update_resource(ddb, name, key, {c.dimension: c.after.units for c in group}, settings,
+                            expected={c.dimension: c.before.units for c in group})
             for key, group in group_by_resource(changes).items()]
 
 
@@ -334,6 +341,7 @@ def put_back(ddb: Any, aas: Any | None, name: str, settings: Settings, any_run: 
     record = parse_record(tags, settings.tag_key)
     result: dict[str, Any] = {"table": name, "before": snap.to_result(), "on_demand": snap.on_demand,
                               "after": snap.to_result(), "pending": [], "notes": [], "billing_mode_changed": False,
+                              "changed_by_others": [], "record_retired": None,
                               "original": record.to_result() if record else None}
     if record is None:
         return {**result, "changed": False,
@@ -342,37 +350,45 @@ def put_back(ddb: Any, aas: Any | None, name: str, settings: Settings, any_run: 
         return {**result, "changed": False, **held_result(record),
                 "msg": f"{name} was boosted by run {record.run_id}, not by {settings.run_id}: left for that run "
                        "to put back (or reconcile, once it is over)"}
+    plan = plan_restore(snap, record, settings.clock())
+    result.update(notes=list(plan.notes), changed_by_others=[one.to_result() for one in plan.left],
+                  billing_mode_changed=snap.billing_mode != record.billing_mode)
+    if plan.retired:
+        # Retired records are dropped, never kept pending: nothing in them may be applied later.
+        if not settings.check_mode:
+            _remove_record(ddb, desc["TableArn"], tags, settings.tag_key)
+        return {**result, "changed": True, "record_retired": plan.retired,
+                "notes": [*plan.notes, f"{name}: {plan.retired}"],
+                "msg": f"{name}: capacity left as it is; tag {settings.tag_key} removed: {plan.retired}"}
     if aas is None and any(d.scaling for dims in record.originals.values() for d in dims.values()):
         raise HippolyteError(f"the record on {name} has autoscaled dimensions, but autoscaling=false: "
                              "restoring them with UpdateTable would fight Application Auto Scaling; "
                              "run with autoscaling=true")
-    if snap.billing_mode != record.billing_mode:
-        msg = (f"{name} was {record.billing_mode} when boosted and is {snap.billing_mode} now; "
-               "its capacity was left alone")
-        if not settings.force:
-            return {**result, "changed": False, "billing_mode_changed": True,
-                    "pending": [{"resource": "table", "reason": "billing mode changed since the boost"}],
-                    "msg": msg + f". Tag {settings.tag_key} is kept; check the table, then run state=restored "
-                                 "with force=true to drop it"}
-        if not settings.check_mode:
-            _remove_record(ddb, desc["TableArn"], tags, settings.tag_key)
-        return {**result, "changed": True, "billing_mode_changed": True,
-                "msg": msg + f"; tag {settings.tag_key} removed (force=true)"}
-    plan = plan_restore(snap, record)
-    result["notes"] = plan.notes
+    kept = f"; left what others changed: {len(plan.left)} setting(s)" if plan.left else ""
     if settings.check_mode:
         return {**result, "changed": True, "after": apply_changes(snap, plan.changes).to_result(),
                 "msg": f"would put back {len(plan.changes)} capacity setting(s) of {name} and remove tag "
-                       f"{settings.tag_key}"}
+                       f"{settings.tag_key}{kept}"}
     outcomes = _apply(ddb, aas, name, plan.changes, settings)
     refused = {o.key: o for o in outcomes if not o.done}
-    applied = [c for c in plan.changes if c.via_autoscaling or c.key not in refused]
+    moved = {(o.key, d): units for o in outcomes for d, units in o.moved.items()}
+    for change in plan.changes:
+        if (change.key, change.dimension) in moved:
+            late = LeftAlone(change.key, change.dimension, record.originals[change.key][change.dimension],
+                             record.boosted_value(change.key, change.dimension),
+                             Dimension(moved[(change.key, change.dimension)]),
+                             "changed by someone else while the put-back waited for the table")
+            result["changed_by_others"].append(late.to_result())
+            result["notes"].append(late.describe())
+    applied = [c for c in plan.changes if (c.via_autoscaling or c.key not in refused)
+               and (c.key, c.dimension) not in moved]
     result["after"] = apply_changes(snap, applied).to_result()
     if not refused:
         _wait_active(ddb, name, settings)
         _remove_record(ddb, desc["TableArn"], tags, settings.tag_key)
-        return {**result, "changed": True,
-                "msg": f"put back {len(plan.changes)} capacity setting(s) of {name}; tag {settings.tag_key} removed"}
+        return {**result, "changed": True,  # the tag is removed
+                "msg": f"put back {len(applied)} capacity setting(s) of {name}; tag {settings.tag_key} "
+                       f"removed{kept}"}
     slots = {k: o.next_slot or settings.clock() for k, o in refused.items()}
     first = min(slots.values())
     result["pending"] = [{"resource": resource_label(k), "reason": "DynamoDB refused the decrease (decrease budget)",
@@ -426,7 +442,12 @@ def reconcile(ddb: Any, aas: Any | None, settings: Settings, only: str | None = 
     return {
         "changed": any(f.detail["changed"] for f in restored),
         "checked": len(names),
-        "repaired": sorted(f.name for f in restored if not f.detail["pending"]),
+        "repaired": sorted(f.name for f in restored if not f.detail["pending"] and not f.detail["record_retired"]),
+        "retired": sorted(({"table": f.name, "reason": f.detail["record_retired"]} for f in restored
+                           if f.detail["record_retired"]), key=lambda p: p["table"]),
+        "changed_by_others": sorted(({"table": f.name, **one} for f in restored
+                                     for one in f.detail["changed_by_others"]),
+                                    key=lambda p: (p["table"], p["resource"], p["dimension"])),
         "pending": sorted(({"table": f.name, **p} for f in restored for p in f.detail["pending"]),
                           key=lambda p: p["table"]),
         "left_alone": sorted(({"table": f.name, **f.detail} for f in found if f.outcome == "skipped"),
