@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity import capacity_control as cc
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.read_allowance import (
+    BOOST_POLL_S,
+    BOOST_WAIT_S,
+    CAPACITY_RECHECK_S,
+    CapacityWatch,
+    ReadAllowance,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import (
     DAILY_DECREASES,
     DEFAULT_HOLD,
@@ -142,7 +150,8 @@ def test_merge_keeps_the_original_while_the_later_boost_starts_from_ours():
 
 def test_merge_over_a_value_someone_changed_goes_back_to_that_value_not_to_the_old_original():
     """Boost 5 -> 50, the application raises to 60, a later boost takes it to 80: its put-back returns 60."""
-    first = CapacityRecord("PROVISIONED", AT, "a", {None: {"read": Dimension(5)}}, boosted={None: {"read": Dimension(50)}})
+    first = CapacityRecord("PROVISIONED", AT, "a", {None: {"read": Dimension(5)}},
+                           boosted={None: {"read": Dimension(50)}})
     second = CapacityRecord("PROVISIONED", AT, "b", {None: {"read": Dimension(60)}},
                             boosted={None: {"read": Dimension(80)}})
     assert first.merged_with(second).originals == {None: {"read": Dimension(60)}}
@@ -325,7 +334,7 @@ def values(d: Dimension) -> list[int]:
 def test_put_back_lowers_only_what_is_still_ours_and_is_idempotent(case):
     original, boosted, current = case
     after = put_back_dimension(original, boosted, current)
-    for was, ours, now, then in zip(values(original), values(boosted), values(current), values(after), strict=True):
+    for ours, now, then in zip(values(boosted), values(current), values(after), strict=True):
         assert then <= now  # a put-back never raises anything
         if now != ours:
             assert then == now  # someone else's value (or already the original) is left as it is
@@ -508,3 +517,114 @@ def test_boost_of_a_table_a_live_run_holds_changes_nothing(ddb):
     result = cc.boost(client, None, "orders", Targets(read=100), settings(run_id="night-b"))
     assert result["changed"] is False and result["held_by"] == "r"
     assert result["after"] == result["before"]
+
+
+def test_a_value_changed_while_the_put_back_waited_for_the_table_is_left(ddb):
+    """The application's own UpdateTable (5 -> 50 boosted, raised to 500) keeps the table UPDATING while the
+    put-back waits for ACTIVE: once ACTIVE, the value is no longer ours, so no UpdateTable is sent."""
+    client, stub = ddb
+    stub.add_response("describe_table", describe(50))
+    stub.add_response("list_tags_of_resource", {"Tags": record_tag_list()})
+    stub.add_response("describe_table", describe(50, status="UPDATING"))
+    stub.add_response("describe_table", describe(500))
+    stub.add_response("describe_table", describe(500))
+    stub.add_response("untag_resource", {}, {"ResourceArn": ARN, "TagKeys": ["hippolyte:capacity-original"]})
+    result = cc.put_back(client, None, "orders", settings())
+    assert result["pending"] == []
+    assert result["changed_by_others"] == [{
+        "resource": "table", "dimension": "read", "original": {"units": 5}, "boosted": {"units": 50},
+        "current": {"units": 500}, "reason": "changed by someone else while the put-back waited for the table"}]
+    assert result["after"]["table"]["read"] == {"units": 50}  # nothing applied: `after` is what the plan saw
+
+
+def test_reconcile_of_a_table_switched_to_on_demand_drops_the_record_with_a_note(ddb):
+    client, stub = ddb
+    on_demand = describe(0)
+    on_demand["Table"]["BillingModeSummary"] = {"BillingMode": "PAY_PER_REQUEST"}
+    tags = record_tag_list(hold_until="2026-11-22T05:00:00Z")
+    stub.add_response("describe_table", on_demand)
+    stub.add_response("describe_table", on_demand)
+    stub.add_response("list_tags_of_resource", {"Tags": tags})
+    stub.add_response("describe_table", on_demand)
+    stub.add_response("list_tags_of_resource", {"Tags": tags})
+    stub.add_response("untag_resource", {}, {"ResourceArn": ARN, "TagKeys": ["hippolyte:capacity-original"]})
+    result = cc.reconcile(client, None, settings(run_id="night-b"), only="orders")
+    assert result["repaired"] == [] and result["pending"] == []
+    assert [r["table"] for r in result["retired"]] == ["orders"]
+    assert "billing mode switched from PROVISIONED to PAY_PER_REQUEST" in result["retired"][0]["reason"]
+
+
+# ------------------------------------------------------------------------ the scan's rate (read_allowance)
+
+shares = st.floats(0.01, 1.0)
+
+
+@given(st.integers(1, 40000), st.integers(0, 40000), st.integers(0, 80000), shares, shares)
+def test_reads_never_exceed_what_the_boost_added_plus_the_share_of_the_original(original, extra, capacity, share,
+                                                                                   original_share):
+    boosted = original + extra
+    allowance = ReadAllowance(share, original_share, original, boosted)
+    rate = allowance.rate(capacity)
+    arrived = max(0, min(capacity, boosted) - original)  # what the boost has added so far
+    assert rate <= arrived + original_share * min(capacity, original) + 1e-9
+    assert rate <= share * capacity + 1e-9
+    assert rate <= allowance.rate(capacity + 1) + 1e-9  # more capacity never slows the scan
+    if capacity <= original:  # the boost is not there yet: the original share at most
+        assert rate <= original_share * capacity + 1e-9
+    # Another run's boost, or none: only the table's own capacity is read on, at the smaller share.
+    assert ReadAllowance(share, original_share, original).rate(capacity) <= \
+        min(share, original_share) * min(capacity, original) + 1e-9
+
+
+def test_the_plans_boosted_share_applies_once_the_boost_is_there():
+    """Plan: 5 RCU boosted to 50, the scan's share 0.9 of the boosted capacity (the 45 added), host share 0.5."""
+    allowance = ReadAllowance(share=0.9, original_share=0.5, original=5, boosted=50)
+    assert allowance.rate(5) == 2.5  # autoscaling has not raised it yet: half the original, not 90 % of it
+    assert allowance.rate(20) == 15 + 2.5
+    assert allowance.rate(50) == 45
+    assert allowance.rate(500) == 45  # the application raised it for itself: not read on
+
+
+class LaggingTable:
+    """A table whose read capacity follows a raised scalable-target minimum only after `lag_s` (moto and dynalite
+    do not model autoscaling lag, so it is simulated here), then is raised by the application at `raised_at`."""
+
+    def __init__(self, clock: list[float], lag_s: float, raised_at: float = float("inf")) -> None:
+        self.clock, self.lag_s, self.raised_at = clock, lag_s, raised_at
+        self.reads: list[float] = []
+
+    def read_capacity(self) -> int:
+        self.reads.append(self.clock[0])
+        return 500 if self.clock[0] >= self.raised_at else 50 if self.clock[0] >= self.lag_s else 5
+
+
+def test_the_scan_polls_until_the_boost_arrives_then_rechecks_and_never_reads_the_applications_raise():
+    now = [0.0]
+    table = LaggingTable(now, lag_s=42.0, raised_at=400.0)
+    watch = CapacityWatch(ReadAllowance(0.9, 0.5, 5, 50), table.read_capacity, clock=lambda: now[0])
+    assert watch.rate() == 2.5
+    rates = []
+    while now[0] < 500:
+        now[0] += 1.0
+        rate = watch.due_rate()
+        if rate is not None:
+            rates.append((now[0], rate))
+    # Every BOOST_POLL_S while the boost is not there, then every CAPACITY_RECHECK_S.
+    assert [t for t, _ in rates if t <= 45] == [BOOST_POLL_S * n for n in range(1, 10)]
+    assert watch.arrived_after_s == 45.0
+    assert all(rate == 2.5 for t, rate in rates if t < 45) and all(rate == 45 for t, rate in rates if t >= 45)
+    assert rates[9][0] - rates[8][0] == CAPACITY_RECHECK_S
+    assert watch.capacity == 500 and watch.highest_rate == 45
+
+
+def test_a_boost_that_never_arrives_is_waited_for_a_bounded_time_and_read_at_the_original_share():
+    now = [0.0]
+    table = LaggingTable(now, lag_s=float("inf"))
+    watch = CapacityWatch(ReadAllowance(0.9, 0.5, 5, 50), table.read_capacity, clock=lambda: now[0])
+    watch.rate()
+    while now[0] < BOOST_WAIT_S + 3 * CAPACITY_RECHECK_S:
+        now[0] += 1.0
+        assert watch.due_rate() in (None, 2.5)
+    assert watch.arrived_after_s is None
+    after_wait = [t for t in table.reads if t > BOOST_WAIT_S]
+    assert [b - a for a, b in itertools.pairwise(after_wait)] == [CAPACITY_RECHECK_S] * 2
