@@ -520,12 +520,22 @@ def boost_many(ddb: Any, aas: Any | None, boosts: list[tuple[str, Targets]], set
                    + (f"; refused: {', '.join(refused)}" if refused else "")}
 
 
+def left_notes(result: dict[str, Any]) -> list[str]:
+    """What a put-back left as it found it, one line each: a retired record, values someone else changed."""
+    if result.get("record_retired"):
+        return [f"{result['table']}: record dropped, nothing put back: {result['record_retired']}"]
+    return [f"{result['table']} {one['resource']} {one['dimension']}: {one['reason']}; left as it is"
+            for one in result.get("changed_by_others", [])]
+
+
 def put_back_many(ddb: Any, aas: Any | None, names: list[str], settings: Settings) -> dict[str, Any]:
     """Put back this run's boost on several tables at once; a table without its record is left as it is.
-    What could not be put back (decrease budget, an error) stays recorded for reconcile, named in `notes`."""
+    What could not be put back (decrease budget, an error) stays recorded for reconcile, named in `notes`, as
+    are the values someone else changed (left as they are) and retired records."""
     rows = _each(names, lambda name: put_back(ddb, aas, name, settings), settings.workers)
     notes = [f"{r['table']}: boost not put back ({r['error']}); reconcile puts it back" if r.get("error")
              else f"{r['table']}: {r['msg']}" for r in rows if r.get("error") or r.get("pending")]
+    notes += [note for r in rows for note in left_notes(r)]
     put = [r["table"] for r in rows if r["changed"]]
     return {"changed": bool(put), "tables": rows, "put_back": put, "notes": notes,
             "pending": [{"table": r["table"], **p} for r in rows for p in r.get("pending", [])],
@@ -554,6 +564,7 @@ def boosted_while(ddb: Any, aas: Any | None, name: str, targets: Targets, settin
     finally:
         try:
             back = put_back(ddb, aas, name, settings)
+            problems.extend(left_notes(back))
             if back.get("pending"):
                 problems.append(f"{name}: capacity goes back at DynamoDB's next allowed decrease "
                                 f"({back.get('next_decrease_slot')}); reconcile will do it")
