@@ -47,7 +47,7 @@ def test_plain_table_boost_restore_and_idempotence(moto_server, unique_name):
     assert not boosted.failed, boosted.output
     assert boosted.result["changed"] is True
     assert capacity(url, unique_name)[None] == (50, 5)
-    assert boosted.result["original"]["table"] == {"read": {"units": 5}}
+    assert boosted.result["original"]["table"] == {"read": {"units": 5, "boosted": {"units": 50}}}
     assert boosted.result["original"]["run_id"] == "run-1"
     assert TAG in tags(url, unique_name)
 
@@ -71,7 +71,8 @@ def test_boosting_twice_never_overwrites_the_original(moto_server, unique_name):
     throughput(url, state="boosted", table=unique_name, read_capacity=40)
     higher = throughput(url, state="boosted", table=unique_name, read_capacity=80, write_capacity=30)
     assert higher.result["changed"] is True
-    assert higher.result["original"]["table"] == {"read": {"units": 5}, "write": {"units": 5}}
+    assert higher.result["original"]["table"] == {"read": {"units": 5, "boosted": {"units": 80}},
+                                                  "write": {"units": 5, "boosted": {"units": 30}}}
     assert capacity(url, unique_name)[None] == (80, 30)
     throughput(url, state="restored", table=unique_name)
     assert capacity(url, unique_name)[None] == (5, 5)
@@ -379,7 +380,7 @@ def test_another_live_runs_boost_is_neither_stacked_nor_taken_back(moto_server, 
     assert not second.failed, second.output
     assert second.result["changed"] is False
     assert (second.result["held_by"], second.result["hold_until"]) == ("night-a", hold)
-    assert second.result["original"]["table"] == {"read": {"units": 5}}
+    assert second.result["original"]["table"] == {"read": {"units": 5, "boosted": {"units": 11}}}
 
     reconciled = throughput(url, state="reconciled", run_id="night-b")
     assert not reconciled.failed, reconciled.output
@@ -407,7 +408,8 @@ def test_a_dead_runs_record_is_repaired_once_its_hold_has_passed(moto_server, un
     taken = throughput(url, state="boosted", table=unique_name, read_capacity=30, run_id="alive", hold_s=600)
     assert taken.result["changed"] is True, taken.output
     assert taken.result["original"]["run_id"] == "alive"
-    assert taken.result["original"]["table"] == {"read": {"units": 5}}  # the dead run's original is kept
+    # The dead run's original is kept (the table was still at what it set); what is boosted is now 30.
+    assert taken.result["original"]["table"] == {"read": {"units": 5, "boosted": {"units": 30}}}
     restored = throughput(url, state="restored", table=unique_name, run_id="alive")
     assert restored.result["changed"] is True
     assert capacity(url, unique_name)[None] == (5, 5)
