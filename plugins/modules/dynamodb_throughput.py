@@ -15,13 +15,13 @@ description:
     A boost only ever raises; a target at or below the current value leaves that dimension alone.
   - O(state=restored) puts back to its original every recorded value that is still exactly what the boost
     set, and removes the tag. A value someone else changed since (the application, an operator, autoscaling),
-    the provisioned units of the table or a GSI or a scalable target's minimum or maximum, is theirs: it is
+    the provisioned units of the table or a GSI or a scalable target's minimum or maximum, is theirs; it is
     left as it is and listed in RV(changed_by_others). With O(run_id), only a record of that run is put back;
     another run's is left alone and reported with RV(held_by).
   - A table whose billing mode changed since the boost keeps its capacity and its record is dropped
     (RV(record_retired)). So is a record more than 3 days past its RV(hold_until) when any value no longer
-    matches what the boost set: a stale record is never applied. A record written by an older version, which
-    does not say what the boost set, never lowers anything: values not at their original are left and listed.
+    matches what the boost set; a stale record is never applied. A record written by an older version, which
+    does not say what the boost set, never lowers anything; values not at their original are left and listed.
   - O(state=reconciled) finds every table of the account and region (or only O(table)) that still
     carries a record of a run that is over (crashed or killed, its RV(hold_until) passed),
     and restores it by the same rules as O(state=restored). Records of other runs still within their

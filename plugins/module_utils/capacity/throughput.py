@@ -156,7 +156,11 @@ class Snapshot:
 
 
 def _key_order(item: tuple[ResourceKey, Any]) -> str:
-    return "" if item[0] is None else f"~{item[0]}"
+    return _index_order(item[0])
+
+
+def _index_order(key: ResourceKey) -> str:
+    return "" if key is None else f"~{key}"
 
 
 def resource_label(key: ResourceKey) -> str:
@@ -213,7 +217,7 @@ class CapacityRecord:
             doc["u"] = self.hold_until
         if None in self.originals:
             doc["t"] = dims(None)
-        indexes = {k: dims(k) for k, _ in sorted(self.originals.items(), key=_key_order) if k is not None}
+        indexes = {k: dims(k) for k in sorted(self.originals, key=_index_order) if k is not None}
         if indexes:
             doc["g"] = indexes
         return json.dumps(doc, separators=(",", ":"), sort_keys=True)
@@ -253,7 +257,7 @@ class CapacityRecord:
         return {"billing_mode": self.billing_mode, "at": self.at, "run_id": self.run_id,
                 "hold_until": iso(self.held_until()),
                 "table": one(None) if None in self.originals else None,
-                "indexes": {k: one(k) for k, _ in sorted(self.originals.items(), key=_key_order) if k is not None}}
+                "indexes": {k: one(k) for k in sorted(self.originals, key=_index_order) if k is not None}}
 
     def merged_with(self, other: CapacityRecord) -> CapacityRecord:
         """This record plus a later boost `other` of the same table: what `other` set is now what was boosted.
@@ -456,7 +460,7 @@ def unrestorable_today(snapshot: Snapshot, changes: list[Change], now: datetime)
     """Resources a boost would raise that could not be decreased back before UTC midnight, with their next slot."""
     keys = {c.key for c in changes}
     return {key: next_decrease_slot(snapshot.resources[key].decreases, now)
-            for key in sorted(keys, key=lambda k: _key_order((k, None)))
+            for key in sorted(keys, key=_index_order)
             if not can_decrease_today(snapshot.resources[key].decreases, now)}
 
 
