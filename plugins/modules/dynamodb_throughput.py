@@ -118,6 +118,16 @@ options:
     description: Seconds to wait for the table and its indexes to become ACTIVE before each change.
     type: int
     default: 600
+  capacity_wait_s:
+    description:
+      - With O(state=boosted), seconds to wait, after the boost, for the raised capacity to be on the table
+        (at least the new minimum of a raised scalable target, which autoscaling delivers later). The result
+        says whether it arrived (RV(capacity_arrived)); with O(tables), a table whose capacity did not arrive is
+        listed in RV(refused), so that an engine that fixes its rate when it starts (the cluster engines) reads
+        it on its own capacity. Its boost is still held and put back as usual.
+      - Not needed before M(hippolyte.dynamodb.dynamodb_scan_backup), whose rate follows the capacity.
+      - When not given, nothing is waited for.
+    type: int
   tag_key:
     description: Key of the tag holding the record (long records continue in C(<tag_key>:2), C(<tag_key>:3)...).
     type: str
@@ -250,6 +260,11 @@ hold_until:
   returned: when O(state=boosted) changed or renewed this run's record, and with RV(held_by)
   type: str
   sample: "2026-11-22T09:00:00Z"
+capacity_arrived:
+  description: With O(capacity_wait_s), whether the raised capacity was on the table within that time.
+  returned: when O(state=boosted) changed capacity and O(capacity_wait_s) is given
+  type: bool
+  sample: true
 held_by:
   description:
     - The run id of another run whose record is on the table; nothing was changed. With O(state=boosted)
@@ -361,7 +376,9 @@ boosted:
   elements: str
   sample: ["orders"]
 refused:
-  description: With O(tables) and O(state=boosted), the tables not boosted (held by another run, refused, failed).
+  description: >-
+    With O(tables) and O(state=boosted), the tables not to read on a boost (held by another run, refused, failed,
+    or their raised capacity not there within O(capacity_wait_s)).
   returned: when O(tables) is given and O(state=boosted)
   type: list
   elements: str
@@ -413,6 +430,7 @@ ARGUMENT_SPEC = dict(
     hold_s=dict(type="int"),
     force=dict(type="bool", default=False),
     wait_timeout=dict(type="int", default=600),
+    capacity_wait_s=dict(type="int"),
     tag_key=dict(type="str", default=DEFAULT_TAG_KEY, no_log=False),
     autoscaling=dict(type="bool", default=True),
     autoscaling_endpoint_url=dict(type="str"),
@@ -455,10 +473,13 @@ def main() -> None:
     p = module.params
     if p["wait_timeout"] < 0:
         module.fail_json(msg="wait_timeout: must be 0 or more seconds", field="wait_timeout")
+    if p["capacity_wait_s"] is not None and p["capacity_wait_s"] < 0:
+        module.fail_json(msg="capacity_wait_s: must be 0 or more seconds", field="capacity_wait_s")
     if p["hold_s"] is not None and p["hold_s"] < 0:
         module.fail_json(msg="hold_s: must be 0 or more seconds (the run's deadline from now)", field="hold_s")
     settings = Settings(tag_key=p["tag_key"], run_id=p["run_id"], hold_s=p["hold_s"], force=p["force"],
-                        wait_timeout=float(p["wait_timeout"]), check_mode=module.check_mode)
+                        wait_timeout=float(p["wait_timeout"]), check_mode=module.check_mode,
+                        capacity_wait_s=None if p["capacity_wait_s"] is None else float(p["capacity_wait_s"]))
     ddb = aws_client(module, "dynamodb", pool_size=settings.workers)
     aas = (aws_client(module, "application-autoscaling", endpoint=p["autoscaling_endpoint_url"])
            if p["autoscaling"] else None)

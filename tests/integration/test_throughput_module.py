@@ -311,6 +311,33 @@ def test_many_tables_in_one_call_with_a_refusal_listed_not_failed(moto_server, u
     assert TAG in tags(url, names[2]) and TAG not in tags(url, names[0])
 
 
+def test_a_boost_whose_capacity_has_not_arrived_is_not_read_on(moto_server, unique_name):
+    """Cluster engines fix their rate when they start, so the night's boosts wait (`capacity_wait_s`) for the
+    capacity. moto's Application Auto Scaling never raises the table (no autoscaling there, as with autoscaling
+    lagging): the autoscaled table is listed in `refused` (read on its own capacity), still boosted and recorded
+    for the put-back; the provisioned table's UpdateTable capacity is there."""
+    url = moto_server.url
+    scaled, plain = f"{unique_name}-as", f"{unique_name}-pt"
+    for name in (scaled, plain):
+        create_table(url, name, read=5, write=5)
+    register_scaling(url, scaled, None, "read", 5, 100)
+    rows = [{"name": scaled, "read_capacity": 50}, {"name": plain, "read_capacity": 50}]
+
+    boosted = throughput(url, state="boosted", tables=rows, run_id="night", hold_s=600, capacity_wait_s=2)
+    assert not boosted.failed, boosted.output
+    assert boosted.result["refused"] == [scaled]
+    assert sorted(boosted.result["boosted"]) == sorted([scaled, plain])
+    arrived = {r["table"]: r["capacity_arrived"] for r in boosted.result["per_table"]}
+    assert arrived == {scaled: False, plain: True}
+    assert scaling(url, scaled)[(f"table/{scaled}", "dynamodb:table:ReadCapacityUnits")] == (50, 100)
+    assert capacity(url, scaled)[None] == (5, 5) and capacity(url, plain)[None] == (50, 5)
+    assert TAG in tags(url, scaled)
+
+    throughput(url, state="restored", tables=[scaled, plain], run_id="night")
+    assert scaling(url, scaled)[(f"table/{scaled}", "dynamodb:table:ReadCapacityUnits")] == (5, 100)
+    assert capacity(url, plain)[None] == (5, 5)
+
+
 @pytest.mark.parametrize(("tables", "field"), [
     ([{"name": "t", "read_capacity": "many"}], "tables[0].read_capacity"),
     ([{"read_capacity": 5}], "tables[0].name"),

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import (
+    PollTimeout,
     describe_table,
     list_table_names,
     pages,
@@ -77,6 +78,9 @@ class Settings:
     hold_s: float | None = None  # how long this run may still last (its deadline); None: DEFAULT_HOLD
     force: bool = False
     wait_timeout: float = 600.0  # seconds each wait (a tag to read back, a table to be ACTIVE) may take
+    # After a boost, how long to wait for the capacity to be on the table (a raised scalable-target minimum
+    # arrives when autoscaling acts); None: no wait, for a reader that follows the capacity by itself.
+    capacity_wait_s: float | None = None
     check_mode: bool = False
     poll_s: float = 0.5
     workers: int = 16  # reconcile reads every table of the account: its calls wait on the network, not the CPU
@@ -240,6 +244,22 @@ def update_resource(ddb: Any, name: str, key: ResourceKey, units: dict[str, int]
     return cast(Outcome, _poll(settings, attempt, busy))
 
 
+def capacity_arrived(ddb: Any, name: str, changes: list[Change], settings: Settings) -> bool:
+    """Whether the table has every raised dimension's capacity within `settings.capacity_wait_s`: the units of
+    an UpdateTable (there once ACTIVE), at least the new minimum of a raised scalable target."""
+    wanted = {(c.key, c.dimension): c.after.scaling[0] if c.after.scaling else c.after.units for c in changes}
+
+    def there() -> bool | None:
+        desc = describe_table(ddb, name)
+        return True if all(_current_units(desc, key)[dim] >= units for (key, dim), units in wanted.items()) else None
+
+    try:
+        return bool(poll_until(there, settings.capacity_wait_s or 0.0, settings.poll_s, f"waiting for the "
+                               f"boosted capacity of {name}", max_interval=_MAX_POLL_S, sleep=settings.sleep))
+    except PollTimeout:
+        return False
+
+
 def _refused_slot(ddb: Any, name: str, key: ResourceKey, now: datetime) -> datetime:
     slot = next_decrease_slot(_decreases(_throughput(describe_table(ddb, name), key)), now)
     # AWS refused although its counters looked fine to us: it knows better, so try again in an hour.
@@ -326,6 +346,11 @@ def boost(ddb: Any, aas: Any | None, name: str, targets: Targets, settings: Sett
         raise HippolyteError(f"boost of {name} stopped part-way ({exc}); the original capacity stays recorded in tag "
                              f"{settings.tag_key}: run state=restored or state=reconciled to put back what was raised"
                              ) from exc
+    if settings.capacity_wait_s is not None:
+        result["capacity_arrived"] = capacity_arrived(ddb, name, changes, settings)
+        if not result["capacity_arrived"]:
+            result["msg"] += (f"; the raised capacity was not on the table after {settings.capacity_wait_s:g} s "
+                              "(autoscaling lagging): read it on its own capacity")
     return result
 
 
@@ -509,11 +534,13 @@ def _each(names: list[str], action: Callable[[str], dict[str, Any]], workers: in
 
 
 def boost_many(ddb: Any, aas: Any | None, boosts: list[tuple[str, Targets]], settings: Settings) -> dict[str, Any]:
-    """Boost several tables at once; a refusal (decrease budget, another live run, an error) is a row of
-    `refused`, not a failure: that table is read on its own capacity."""
+    """Boost several tables at once; a refusal (decrease budget, another live run, an error, a raised capacity
+    not on the table within `capacity_wait_s`) is a row of `refused`, not a failure: that table is read on its
+    own capacity."""
     targets = dict(boosts)
     rows = _each(list(targets), lambda name: boost(ddb, aas, name, targets[name], settings), settings.workers)
-    refused = [r["table"] for r in rows if r.get("error") or r.get("held_by")]
+    # A boost whose capacity has not arrived is held (and put back later) but not read on.
+    refused = [r["table"] for r in rows if r.get("error") or r.get("held_by") or r.get("capacity_arrived") is False]
     return {"changed": any(r["changed"] for r in rows), "tables": rows, "refused": refused,
             "boosted": [r["table"] for r in rows if r["changed"]],
             "msg": f"boosted {sum(1 for r in rows if r['changed'])} of {len(rows)} table(s)"
