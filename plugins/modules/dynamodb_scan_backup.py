@@ -12,7 +12,10 @@ description:
     C(dynamodb-json) format (the same as a native export, so DynamoDB's ImportTable can read it too).
   - Read capacity is held at or under O(read_percentage) of the table's provisioned read capacity
     (or O(on_demand_read_units) per second for on-demand tables), using the consumed capacity that
-    DynamoDB reports for every page.
+    DynamoDB reports for every page. The capacity is re-read during the scan (every 5 seconds while a
+    boost of this run has not reached the table, then every minute), so the rate follows it; a boost is
+    read on only once it is there, never beyond what it added, and never beyond O(read_percentage) of the
+    table's own capacity (the recorded original) before (see the collection's C(docs/throughput.md)).
   - C(hippolyte-manifest.json) is written last, with the table's full schema, the item and byte
     counts and every data file's sha256. A backup without it is incomplete and is never restored;
     on failure the partial folder is removed.
@@ -111,7 +114,7 @@ options:
       - The run this backup belongs to (the O(hippolyte.dynamodb.dynamodb_throughput#module:run_id) of its boosts).
       - A table whose capacity another run boosted (its record names another run) is read at
         O(read_percentage) of the recorded original read capacity, not of the boosted figure that run
-        takes back when it ends. Without it, the table's current read capacity is used.
+        takes back when it ends. Without it, a record on the table is taken for the caller's own boost.
       - With O(plan), it also names the run in the capacity records of the boosts the lanes hold.
     type: str
 extends_documentation_fragment:
@@ -205,7 +208,9 @@ items_per_second:
   type: float
   sample: 27027.0
 read_units_limit:
-  description: Read units per second the backup was allowed (null when unlimited).
+  description: >-
+    The highest rate, in read units per second, the backup was allowed (null when unlimited); it follows the
+    table's capacity during the scan.
   returned: success
   type: float
   sample: 50.0

@@ -11,22 +11,28 @@ version_added: 0.1.0
 description:
   - O(state=boosted) raises the provisioned read and/or write capacity of a table and of its global
     secondary indexes to the given targets. Before anything changes, the original of every dimension
-    it raises is recorded on the table itself, as a tag, and read back. A boost only ever raises; a
-    target at or below the current value leaves that dimension alone.
-  - O(state=restored) puts every recorded dimension back to its original and removes the tag. With
-    O(run_id), only a record of that run is put back; another run's is left alone and reported with
-    RV(held_by).
+    it raises, and what the boost sets it to, are recorded on the table itself, as a tag, and read back.
+    A boost only ever raises; a target at or below the current value leaves that dimension alone.
+  - O(state=restored) puts back to its original every recorded value that is still exactly what the boost
+    set, and removes the tag. A value someone else changed since (the application, an operator, autoscaling),
+    the provisioned units of the table or a GSI or a scalable target's minimum or maximum, is theirs; it is
+    left as it is and listed in RV(changed_by_others). With O(run_id), only a record of that run is put back;
+    another run's is left alone and reported with RV(held_by).
+  - A table whose billing mode changed since the boost keeps its capacity and its record is dropped
+    (RV(record_retired)). So is a record more than 3 days past its RV(hold_until) when any value no longer
+    matches what the boost set; a stale record is never applied. A record written by an older version, which
+    does not say what the boost set, never lowers anything; values not at their original are left and listed.
   - O(state=reconciled) finds every table of the account and region (or only O(table)) that still
     carries a record of a run that is over (crashed or killed, its RV(hold_until) passed),
-    and restores it. Records of other runs still within their hold are left alone and listed in
-    RV(held). Run it at the start of every job that boosts.
+    and restores it by the same rules as O(state=restored). Records of other runs still within their
+    hold are left alone and listed in RV(held). Run it at the start of every job that boosts.
   - A record names its run (O(run_id)) and holds the table for it until O(hold_s) from the boost.
     O(state=boosted) on a table held by another live run changes nothing and returns RV(held_by), so that
     run's boost is neither stacked on nor taken back, and a plan or backup reads the recorded original.
     The same run boosting again renews its hold.
   - Autoscaled dimensions (an Application Auto Scaling scalable target exists) are boosted by raising
     the target's MinCapacity (and MaxCapacity when the target is above it), never with UpdateTable;
-    restoring puts both back exactly.
+    restoring puts each of them back when it is still what the boost set.
   - On-demand (PAY_PER_REQUEST) tables have nothing to raise; the result says so with RV(on_demand).
   - DynamoDB rations decreases (4 any time in a UTC day, then one an hour, 27 a day, the table and
     each index counted apart). A boost is refused, before anything changes, when any resource it
@@ -105,13 +111,23 @@ options:
     description:
       - With O(state=boosted), boost even when the decrease budget of today would not allow bringing
         the capacity back before UTC midnight.
-      - With O(state=restored), drop the record of a table whose billing mode changed since the boost.
+      - With O(state=restored) it has no effect (a record whose billing mode changed is dropped anyway).
     type: bool
     default: false
   wait_timeout:
     description: Seconds to wait for the table and its indexes to become ACTIVE before each change.
     type: int
     default: 600
+  capacity_wait_s:
+    description:
+      - With O(state=boosted), seconds to wait, after the boost, for the raised capacity to be on the table
+        (at least the new minimum of a raised scalable target, which autoscaling delivers later). The result
+        says whether it arrived (RV(capacity_arrived)); with O(tables), a table whose capacity did not arrive is
+        listed in RV(refused), so that an engine that fixes its rate when it starts (the cluster engines) reads
+        it on its own capacity. Its boost is still held and put back as usual.
+      - Not needed before M(hippolyte.dynamodb.dynamodb_scan_backup), whose rate follows the capacity.
+      - When not given, nothing is waited for.
+    type: int
   tag_key:
     description: Key of the tag holding the record (long records continue in C(<tag_key>:2), C(<tag_key>:3)...).
     type: str
@@ -150,7 +166,7 @@ notes:
     C(dynamodb:ListTagsOfResource), C(dynamodb:TagResource), C(dynamodb:UntagResource),
     C(dynamodb:ListTables) (reconcile), and with O(autoscaling=true)
     C(application-autoscaling:DescribeScalableTargets) and C(application-autoscaling:RegisterScalableTarget).
-  - Restoring puts recorded dimensions back to their original even if someone changed them during the boost.
+  - Restoring never lowers (or raises) a value someone else changed during the boost; the module warns about each.
   - To repair a table held by a run you know is dead before its hold ends, use O(state=restored)
     on that table without O(run_id).
 """
@@ -229,12 +245,14 @@ after:
                                        "write": {"units": 5}}}}
 original:
   description:
-    - The recorded original of every dimension a boost changed (null when there is no record), with the
-      run that holds it and until when (C(hold_until), UTC).
+    - The recorded original of every dimension a boost changed (null when there is no record), what the boost
+      set it to (C(boosted), null in records of older versions), the run that holds it and until when
+      (C(hold_until), UTC).
   returned: when O(state) is not V(reconciled)
   type: dict
   sample: {"billing_mode": "PROVISIONED", "at": "2026-11-22T01:00:00Z", "run_id": "nightly-20261122",
-           "hold_until": "2026-11-22T09:00:00Z", "table": {"read": {"units": 100}}, "indexes": {}}
+           "hold_until": "2026-11-22T09:00:00Z",
+           "table": {"read": {"units": 100, "boosted": {"units": 300}}}, "indexes": {}}
 hold_until:
   description:
     - Until when (UTC) the record is held, for this run after a boost or a renewal, or for the run
@@ -242,6 +260,11 @@ hold_until:
   returned: when O(state=boosted) changed or renewed this run's record, and with RV(held_by)
   type: str
   sample: "2026-11-22T09:00:00Z"
+capacity_arrived:
+  description: With O(capacity_wait_s), whether the raised capacity was on the table within that time.
+  returned: when O(state=boosted) changed capacity and O(capacity_wait_s) is given
+  type: bool
+  sample: true
 held_by:
   description:
     - The run id of another run whose record is on the table; nothing was changed. With O(state=boosted)
@@ -280,12 +303,30 @@ billing_mode_changed:
   returned: when O(state=restored)
   type: bool
   sample: false
+changed_by_others:
+  description:
+    - Recorded values someone else changed since the boost, left as they are; C(boosted) is what the boost set
+      (null when a record of an older version does not say). C(current) is what the table has.
+    - With O(state=reconciled), the same rows of every table, each with C(table).
+  returned: when O(state) is V(restored) or V(reconciled)
+  type: list
+  elements: dict
+  sample: [{"resource": "table", "dimension": "read", "original": {"units": 5}, "boosted": {"units": 50},
+            "current": {"units": 500}, "reason": "changed by someone else since the boost"}]
+record_retired:
+  description:
+    - Why the record was dropped without putting anything back (billing mode switched, or a stale record no
+      longer matching the table); null otherwise.
+  returned: when O(state=restored)
+  type: str
+  sample: null
 notes:
-  description: What could not be put back exactly as recorded (an index deleted, autoscaling added or removed).
+  description: >-
+    What could not be put back as recorded (an index deleted, a value someone else changed, a retired record).
   returned: when O(state=restored)
   type: list
   elements: str
-  sample: ["index by_customer read: autoscaled since the boost; left to Application Auto Scaling"]
+  sample: ["table read: changed by someone else since the boost; left at 500 (original 5, boost set 50)"]
 checked:
   description: Number of tables looked at.
   returned: when O(state=reconciled)
@@ -303,6 +344,13 @@ left_alone:
   type: list
   elements: dict
   sample: [{"table": "users", "reason": "recorded by this run (nightly-20261122)"}]
+retired:
+  description: Tables whose record was dropped without being applied, with the reason.
+  returned: when O(state=reconciled)
+  type: list
+  elements: dict
+  sample: [{"table": "orders",
+            "reason": "billing mode switched from PROVISIONED to PAY_PER_REQUEST since the boost: ..."}]
 held:
   description: Tables boosted by another run still within its hold, left alone, with that run and its expiry.
   returned: when O(state=reconciled)
@@ -328,7 +376,9 @@ boosted:
   elements: str
   sample: ["orders"]
 refused:
-  description: With O(tables) and O(state=boosted), the tables not boosted (held by another run, refused, failed).
+  description: >-
+    With O(tables) and O(state=boosted), the tables not to read on a boost (held by another run, refused, failed,
+    or their raised capacity not there within O(capacity_wait_s)).
   returned: when O(tables) is given and O(state=boosted)
   type: list
   elements: str
@@ -380,6 +430,7 @@ ARGUMENT_SPEC = dict(
     hold_s=dict(type="int"),
     force=dict(type="bool", default=False),
     wait_timeout=dict(type="int", default=600),
+    capacity_wait_s=dict(type="int"),
     tag_key=dict(type="str", default=DEFAULT_TAG_KEY, no_log=False),
     autoscaling=dict(type="bool", default=True),
     autoscaling_endpoint_url=dict(type="str"),
@@ -405,6 +456,15 @@ def index_targets(indexes: dict[str, Any]) -> dict[str, dict[str, int | None]]:
     return out
 
 
+def warn_left(module: AnsibleAWSModule, table: str, result: dict[str, Any]) -> None:
+    """A put-back that left capacity as it found it says so: a retired record, values someone else changed."""
+    if result.get("record_retired"):
+        module.warn(f"{table}: record dropped, nothing put back: {result['record_retired']}")
+        return
+    for note in result.get("notes", []):
+        module.warn(f"{table} {note}")
+
+
 def main() -> None:
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
                               mutually_exclusive=[("table", "tables")],
@@ -413,10 +473,13 @@ def main() -> None:
     p = module.params
     if p["wait_timeout"] < 0:
         module.fail_json(msg="wait_timeout: must be 0 or more seconds", field="wait_timeout")
+    if p["capacity_wait_s"] is not None and p["capacity_wait_s"] < 0:
+        module.fail_json(msg="capacity_wait_s: must be 0 or more seconds", field="capacity_wait_s")
     if p["hold_s"] is not None and p["hold_s"] < 0:
         module.fail_json(msg="hold_s: must be 0 or more seconds (the run's deadline from now)", field="hold_s")
     settings = Settings(tag_key=p["tag_key"], run_id=p["run_id"], hold_s=p["hold_s"], force=p["force"],
-                        wait_timeout=float(p["wait_timeout"]), check_mode=module.check_mode)
+                        wait_timeout=float(p["wait_timeout"]), check_mode=module.check_mode,
+                        capacity_wait_s=None if p["capacity_wait_s"] is None else float(p["capacity_wait_s"]))
     ddb = aws_client(module, "dynamodb", pool_size=settings.workers)
     aas = (aws_client(module, "application-autoscaling", endpoint=p["autoscaling_endpoint_url"])
            if p["autoscaling"] else None)
@@ -425,6 +488,8 @@ def main() -> None:
         result = run_or_fail(module, lambda: reconcile(ddb, aas, settings, only=p["table"]))
         for item in result["pending"]:
             module.warn(f"{item['table']} {item['resource']}: not yet put back ({item['reason']})")
+        for name, detail in result["tables"].items():
+            warn_left(module, name, detail)
         if result["errors"]:
             module.fail_json(msg="could not repair: " + "; ".join(f"{f['table']}: {f['error']}"
                                                                   for f in result["errors"]), **result)
@@ -439,6 +504,8 @@ def main() -> None:
         else:
             names = run_or_fail(module, lambda: table_names("tables", p["tables"]))
             result = run_or_fail(module, lambda: put_back_many(ddb, aas, names, settings))
+        for row in result["tables"]:
+            warn_left(module, row["table"], row)
         result["per_table"] = result.pop("tables")
         module.exit_json(**result)
 
@@ -451,6 +518,7 @@ def main() -> None:
         result = run_or_fail(module, lambda: put_back(ddb, aas, p["table"], settings))
         for item in result["pending"]:
             module.warn(f"{p['table']} {item['resource']}: not yet put back ({item['reason']})")
+        warn_left(module, p["table"], result)
     if module._diff:
         result["diff"] = {"before": result["before"], "after": result["after"]}
     module.exit_json(**result)

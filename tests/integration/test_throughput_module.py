@@ -8,10 +8,17 @@ import os
 import signal
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import (
+    CapacityRecord,
+    Dimension,
+    iso,
+    record_tags,
+)
 from tests.conftest import client
 from tests.support.ansible_run import BIN, ansible_env, run_module
 from tests.support.throughput_fixtures import (
@@ -40,7 +47,7 @@ def test_plain_table_boost_restore_and_idempotence(moto_server, unique_name):
     assert not boosted.failed, boosted.output
     assert boosted.result["changed"] is True
     assert capacity(url, unique_name)[None] == (50, 5)
-    assert boosted.result["original"]["table"] == {"read": {"units": 5}}
+    assert boosted.result["original"]["table"] == {"read": {"units": 5, "boosted": {"units": 50}}}
     assert boosted.result["original"]["run_id"] == "run-1"
     assert TAG in tags(url, unique_name)
 
@@ -64,7 +71,8 @@ def test_boosting_twice_never_overwrites_the_original(moto_server, unique_name):
     throughput(url, state="boosted", table=unique_name, read_capacity=40)
     higher = throughput(url, state="boosted", table=unique_name, read_capacity=80, write_capacity=30)
     assert higher.result["changed"] is True
-    assert higher.result["original"]["table"] == {"read": {"units": 5}, "write": {"units": 5}}
+    assert higher.result["original"]["table"] == {"read": {"units": 5, "boosted": {"units": 80}},
+                                                  "write": {"units": 5, "boosted": {"units": 30}}}
     assert capacity(url, unique_name)[None] == (80, 30)
     throughput(url, state="restored", table=unique_name)
     assert capacity(url, unique_name)[None] == (5, 5)
@@ -142,21 +150,123 @@ def test_on_demand_table_is_left_alone(moto_server, unique_name):
     assert TAG not in tags(url, unique_name)
 
 
-def test_billing_mode_changed_since_boost_is_reported(moto_server, unique_name):
+def test_a_switch_to_on_demand_mid_night_retires_the_record(moto_server, unique_name):
+    """Boost 5 -> 30, the table goes on-demand during the night: the put-back drops the record with a note (it
+    is not kept pending for a later run to apply) and changes no capacity."""
     url = moto_server.url
     create_table(url, unique_name, read=5, write=5)
     throughput(url, state="boosted", table=unique_name, read_capacity=30)
     client("dynamodb", url).update_table(TableName=unique_name, BillingMode="PAY_PER_REQUEST")
 
-    kept = throughput(url, state="restored", table=unique_name)
-    assert not kept.failed, kept.output
-    assert kept.result["billing_mode_changed"] is True
-    assert kept.result["changed"] is False
-    assert TAG in tags(url, unique_name)
-
-    dropped = throughput(url, state="restored", table=unique_name, force=True)
-    assert dropped.result["changed"] is True
+    retired = throughput(url, state="restored", table=unique_name)
+    assert not retired.failed, retired.output
+    assert retired.result["billing_mode_changed"] is True and retired.result["changed"] is True
+    assert "billing mode switched from PROVISIONED to PAY_PER_REQUEST" in retired.result["record_retired"]
+    assert any("record dropped" in w for w in retired.result["warnings"])
     assert TAG not in tags(url, unique_name)
+    assert wait_active(url, unique_name)["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+# Put back only where we left it: dynalite for provisioned tables (real UPDATING status and decrease counters),
+# moto for Application Auto Scaling.
+
+def test_capacity_the_application_raised_during_the_night_is_left_and_reported(dynalite_server, unique_name):
+    """Table boosted 5 -> 50 RCU, then raised by the application to 500 (and one GSI's write by an operator):
+    the put-back leaves 500 and that GSI's write, puts back the rest, and says what it left."""
+    url = dynalite_server.url
+    create_table(url, unique_name, read=5, write=5, gsis={"by_a": (3, 3), "by_b": (4, 4)})
+    boosted = throughput(url, state="boosted", table=unique_name, read_capacity=50, gsi_write_capacity=20,
+                         run_id="night", autoscaling=False)
+    assert not boosted.failed, boosted.output
+    assert boosted.result["original"]["table"] == {"read": {"units": 5, "boosted": {"units": 50}}}
+    ddb = client("dynamodb", url)
+    ddb.update_table(TableName=unique_name, ProvisionedThroughput={"ReadCapacityUnits": 500, "WriteCapacityUnits": 5})
+    wait_active(url, unique_name)
+    ddb.update_table(TableName=unique_name, GlobalSecondaryIndexUpdates=[{"Update": {
+        "IndexName": "by_b", "ProvisionedThroughput": {"ReadCapacityUnits": 4, "WriteCapacityUnits": 120}}}])
+    wait_active(url, unique_name)
+
+    restored = throughput(url, state="restored", table=unique_name, run_id="night", autoscaling=False)
+    assert not restored.failed, restored.output
+    assert capacity(url, unique_name) == {None: (500, 5), "by_a": (3, 3), "by_b": (4, 120)}
+    assert [(c["resource"], c["dimension"], c["current"]["units"]) for c in restored.result["changed_by_others"]] == [
+        ("table", "read", 500), ("index by_b", "write", 120)]
+    assert len([w for w in restored.result["warnings"] if "changed by someone else" in w]) == 2
+    assert TAG not in tags(url, unique_name)
+    table = wait_active(url, unique_name)
+    assert table["ProvisionedThroughput"].get("NumberOfDecreasesToday", 0) == 0  # the table was never lowered
+
+    again = throughput(url, state="restored", table=unique_name, run_id="night", autoscaling=False)
+    assert again.result["changed"] is False and capacity(url, unique_name)[None] == (500, 5)
+
+
+def test_next_nights_reconcile_leaves_what_the_application_raised(dynalite_server, unique_name):
+    """A run killed while boosted (5 -> 50), the application raising the table to 500 before the next night:
+    that night's reconcile leaves 500 and removes the record."""
+    url = dynalite_server.url
+    create_table(url, unique_name, read=5, write=5)
+    throughput(url, state="boosted", table=unique_name, read_capacity=50, run_id="crashed", hold_s=0,
+               autoscaling=False)
+    client("dynamodb", url).update_table(TableName=unique_name,
+                                         ProvisionedThroughput={"ReadCapacityUnits": 500, "WriteCapacityUnits": 5})
+    wait_active(url, unique_name)
+
+    reconciled = throughput(url, state="reconciled", table=unique_name, run_id="next-night", autoscaling=False)
+    assert not reconciled.failed, reconciled.output
+    assert reconciled.result["repaired"] == [unique_name]
+    assert [(c["table"], c["current"]["units"]) for c in reconciled.result["changed_by_others"]] == [
+        (unique_name, 500)]
+    assert capacity(url, unique_name)[None] == (500, 5)
+    assert TAG not in tags(url, unique_name)
+
+
+def test_a_stale_record_no_longer_matching_is_dropped_never_applied(dynalite_server, unique_name):
+    """Boost 5 -> 50, the table went on-demand and, weeks later, came back provisioned at 1,000 RCU by its team;
+    the record of that night (written here as that run left it, with its times weeks ago) is dropped with a
+    warning by the next reconcile, and the 1,000 RCU stay."""
+    url = dynalite_server.url
+    create_table(url, unique_name, read=1000, write=5)
+    weeks_ago = datetime.now(UTC) - timedelta(days=30)
+    record = CapacityRecord("PROVISIONED", iso(weeks_ago), "old-night", {None: {"read": Dimension(5)}},
+                            hold_until=iso(weeks_ago + timedelta(hours=8)), boosted={None: {"read": Dimension(50)}})
+    ddb = client("dynamodb", url)
+    ddb.tag_resource(ResourceArn=wait_active(url, unique_name)["TableArn"], Tags=record_tags(record, TAG))
+
+    reconciled = throughput(url, state="reconciled", table=unique_name, run_id="tonight", autoscaling=False)
+    assert not reconciled.failed, reconciled.output
+    assert [r["table"] for r in reconciled.result["retired"]] == [unique_name]
+    assert "stale" in reconciled.result["retired"][0]["reason"] and reconciled.result["repaired"] == []
+    assert any("record dropped" in w and "stale" in w for w in reconciled.result["warnings"])
+    assert capacity(url, unique_name)[None] == (1000, 5)
+    assert TAG not in tags(url, unique_name)
+
+
+def test_scalable_targets_ops_changed_during_the_night_are_left(moto_server, unique_name):
+    """Scalable target boosted 5-100 -> 50-100, then set by ops to 200-1000: the put-back leaves 200-1000; the
+    GSI's target, still where the boost left it, goes back; the next run's reconcile does the same."""
+    url = moto_server.url
+    create_table(url, unique_name, read=5, write=5, gsis={"by_a": (5, 5)})
+    register_scaling(url, unique_name, None, "read", 5, 100)
+    register_scaling(url, unique_name, "by_a", "read", 5, 20)
+    table_target = (f"table/{unique_name}", "dynamodb:table:ReadCapacityUnits")
+    index_target = (f"table/{unique_name}/index/by_a", "dynamodb:index:ReadCapacityUnits")
+
+    for put_back in ("restored", "reconciled"):
+        boosted = throughput(url, state="boosted", table=unique_name, read_capacity=50, gsi_read_capacity=40,
+                             run_id="night", hold_s=0)
+        assert not boosted.failed, boosted.output
+        assert scaling(url, unique_name)[table_target] == (50, 100)
+        register_scaling(url, unique_name, None, "read", 200, 1000)  # ops, during the night
+
+        args = {"run_id": "night"} if put_back == "restored" else {"run_id": "next-night"}
+        result = throughput(url, state=put_back, table=unique_name, **args)
+        assert not result.failed, result.output
+        assert scaling(url, unique_name)[table_target] == (200, 1000)
+        assert scaling(url, unique_name)[index_target] == (5, 20)
+        left = result.result["changed_by_others"]
+        assert [(c["resource"], c["current"]["autoscaling"]) for c in left] == [("table", {"min": 200, "max": 1000})]
+        assert TAG not in tags(url, unique_name)
+        register_scaling(url, unique_name, None, "read", 5, 100)  # as it was, for the reconcile round
 
 
 def test_check_mode_and_diff_change_nothing(moto_server, unique_name):
@@ -199,6 +309,33 @@ def test_many_tables_in_one_call_with_a_refusal_listed_not_failed(moto_server, u
     assert sorted(restored.result["put_back"]) == names[:2]
     assert [capacity(url, n)[None] for n in names] == [(5, 5), (5, 5), (20, 5)]  # the other run's stays
     assert TAG in tags(url, names[2]) and TAG not in tags(url, names[0])
+
+
+def test_a_boost_whose_capacity_has_not_arrived_is_not_read_on(moto_server, unique_name):
+    """Cluster engines fix their rate when they start, so the night's boosts wait (`capacity_wait_s`) for the
+    capacity. moto's Application Auto Scaling never raises the table (no autoscaling there, as with autoscaling
+    lagging): the autoscaled table is listed in `refused` (read on its own capacity), still boosted and recorded
+    for the put-back; the provisioned table's UpdateTable capacity is there."""
+    url = moto_server.url
+    scaled, plain = f"{unique_name}-as", f"{unique_name}-pt"
+    for name in (scaled, plain):
+        create_table(url, name, read=5, write=5)
+    register_scaling(url, scaled, None, "read", 5, 100)
+    rows = [{"name": scaled, "read_capacity": 50}, {"name": plain, "read_capacity": 50}]
+
+    boosted = throughput(url, state="boosted", tables=rows, run_id="night", hold_s=600, capacity_wait_s=2)
+    assert not boosted.failed, boosted.output
+    assert boosted.result["refused"] == [scaled]
+    assert sorted(boosted.result["boosted"]) == sorted([scaled, plain])
+    arrived = {r["table"]: r["capacity_arrived"] for r in boosted.result["per_table"]}
+    assert arrived == {scaled: False, plain: True}
+    assert scaling(url, scaled)[(f"table/{scaled}", "dynamodb:table:ReadCapacityUnits")] == (50, 100)
+    assert capacity(url, scaled)[None] == (5, 5) and capacity(url, plain)[None] == (50, 5)
+    assert TAG in tags(url, scaled)
+
+    throughput(url, state="restored", tables=[scaled, plain], run_id="night")
+    assert scaling(url, scaled)[(f"table/{scaled}", "dynamodb:table:ReadCapacityUnits")] == (5, 100)
+    assert capacity(url, plain)[None] == (5, 5)
 
 
 @pytest.mark.parametrize(("tables", "field"), [
@@ -270,7 +407,7 @@ def test_another_live_runs_boost_is_neither_stacked_nor_taken_back(moto_server, 
     assert not second.failed, second.output
     assert second.result["changed"] is False
     assert (second.result["held_by"], second.result["hold_until"]) == ("night-a", hold)
-    assert second.result["original"]["table"] == {"read": {"units": 5}}
+    assert second.result["original"]["table"] == {"read": {"units": 5, "boosted": {"units": 11}}}
 
     reconciled = throughput(url, state="reconciled", run_id="night-b")
     assert not reconciled.failed, reconciled.output
@@ -298,7 +435,8 @@ def test_a_dead_runs_record_is_repaired_once_its_hold_has_passed(moto_server, un
     taken = throughput(url, state="boosted", table=unique_name, read_capacity=30, run_id="alive", hold_s=600)
     assert taken.result["changed"] is True, taken.output
     assert taken.result["original"]["run_id"] == "alive"
-    assert taken.result["original"]["table"] == {"read": {"units": 5}}  # the dead run's original is kept
+    # The dead run's original is kept (the table was still at what it set); what is boosted is now 30.
+    assert taken.result["original"]["table"] == {"read": {"units": 5, "boosted": {"units": 30}}}
     restored = throughput(url, state="restored", table=unique_name, run_id="alive")
     assert restored.result["changed"] is True
     assert capacity(url, unique_name)[None] == (5, 5)

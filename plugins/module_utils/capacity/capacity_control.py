@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import (
+    PollTimeout,
     describe_table,
     list_table_names,
     pages,
@@ -36,6 +37,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throug
     Change,
     DecreaseState,
     Dimension,
+    LeftAlone,
     Resource,
     ResourceKey,
     Snapshot,
@@ -76,6 +78,9 @@ class Settings:
     hold_s: float | None = None  # how long this run may still last (its deadline); None: DEFAULT_HOLD
     force: bool = False
     wait_timeout: float = 600.0  # seconds each wait (a tag to read back, a table to be ACTIVE) may take
+    # After a boost, how long to wait for the capacity to be on the table (a raised scalable-target minimum
+    # arrives when autoscaling acts); None: no wait, for a reader that follows the capacity by itself.
+    capacity_wait_s: float | None = None
     check_mode: bool = False
     poll_s: float = 0.5
     workers: int = 16  # reconcile reads every table of the account: its calls wait on the network, not the CPU
@@ -196,19 +201,24 @@ class Outcome:
     key: ResourceKey
     done: bool
     next_slot: datetime | None = None
+    moved: dict[str, int] = field(default_factory=dict)  # dimensions someone else changed meanwhile: left
 
 
-def update_resource(ddb: Any, name: str, key: ResourceKey, units: dict[str, int], settings: Settings) -> Outcome:
+def update_resource(ddb: Any, name: str, key: ResourceKey, units: dict[str, int], settings: Settings,
+                    expected: dict[str, int] | None = None) -> Outcome:
     """Set one resource's provisioned read/write with UpdateTable; a refused decrease is an outcome, not an error.
 
+    With `expected`, a dimension no longer at its expected value once the table is ACTIVE (someone else changed
+    it while we waited, often the very change that kept the table UPDATING) is left as it is (`moved`).
     Throttling is botocore's to retry (adaptive mode); a table busy with another change is retried here.
     """
     def attempt() -> Outcome | None:
         desc = _wait_active(ddb, name, settings)
         current = _current_units(desc, key)
-        wanted = {d: units.get(d, current[d]) for d in DIMENSIONS}
+        moved = {d: current[d] for d, value in (expected or {}).items() if d in units and current[d] != value}
+        wanted = {d: current[d] if d in moved else units.get(d, current[d]) for d in DIMENSIONS}
         if wanted == current:
-            return Outcome(key, True)  # already there: DynamoDB would answer "will not change"
+            return Outcome(key, True, moved=moved)  # already there: DynamoDB would answer "will not change"
         throughput = {"ReadCapacityUnits": wanted["read"], "WriteCapacityUnits": wanted["write"]}
         request: dict[str, Any] = {"TableName": name}
         if key is None:
@@ -218,20 +228,36 @@ def update_resource(ddb: Any, name: str, key: ResourceKey, units: dict[str, int]
             request["GlobalSecondaryIndexUpdates"] = [{"Update": update}]
         try:
             ddb.update_table(**request)
-            return Outcome(key, True)
+            return Outcome(key, True, moved=moved)
         except Exception as exc:
             code = error_code(exc)
             if code == "ResourceInUseException":
                 return None  # another change of the table is under way: try again once it is ACTIVE
             decreasing = any(wanted[d] < current[d] for d in DIMENSIONS)
             if code == "LimitExceededException" and decreasing:
-                return Outcome(key, False, _refused_slot(ddb, name, key, settings.clock()))
+                return Outcome(key, False, _refused_slot(ddb, name, key, settings.clock()), moved)
             if code == "ValidationException" and _current_units(describe_table(ddb, name), key) == wanted:
-                return Outcome(key, True)  # a concurrent change got there first
+                return Outcome(key, True, moved=moved)  # a concurrent change got there first
             raise
 
     busy = f"retrying UpdateTable on {resource_label(key)} of {name} (table busy)"
     return cast(Outcome, _poll(settings, attempt, busy))
+
+
+def capacity_arrived(ddb: Any, name: str, changes: list[Change], settings: Settings) -> bool:
+    """Whether the table has every raised dimension's capacity within `settings.capacity_wait_s`: the units of
+    an UpdateTable (there once ACTIVE), at least the new minimum of a raised scalable target."""
+    wanted = {(c.key, c.dimension): c.after.scaling[0] if c.after.scaling else c.after.units for c in changes}
+
+    def there() -> bool | None:
+        desc = describe_table(ddb, name)
+        return True if all(_current_units(desc, key)[dim] >= units for (key, dim), units in wanted.items()) else None
+
+    try:
+        return bool(poll_until(there, settings.capacity_wait_s or 0.0, settings.poll_s, f"waiting for the "
+                               f"boosted capacity of {name}", max_interval=_MAX_POLL_S, sleep=settings.sleep))
+    except PollTimeout:
+        return False
 
 
 def _refused_slot(ddb: Any, name: str, key: ResourceKey, now: datetime) -> datetime:
@@ -251,7 +277,8 @@ def _apply(ddb: Any, aas: Any | None, name: str, changes: list[Change], settings
     for change in changes:
         if change.via_autoscaling and change.after.scaling:
             set_scaling(aas, name, change.key, change.dimension, change.after.scaling)
-    return [update_resource(ddb, name, key, {c.dimension: c.after.units for c in group}, settings)
+    return [update_resource(ddb, name, key, {c.dimension: c.after.units for c in group}, settings,
+                            expected={c.dimension: c.before.units for c in group})
             for key, group in group_by_resource(changes).items()]
 
 
@@ -319,6 +346,11 @@ def boost(ddb: Any, aas: Any | None, name: str, targets: Targets, settings: Sett
         raise HippolyteError(f"boost of {name} stopped part-way ({exc}); the original capacity stays recorded in tag "
                              f"{settings.tag_key}: run state=restored or state=reconciled to put back what was raised"
                              ) from exc
+    if settings.capacity_wait_s is not None:
+        result["capacity_arrived"] = capacity_arrived(ddb, name, changes, settings)
+        if not result["capacity_arrived"]:
+            result["msg"] += (f"; the raised capacity was not on the table after {settings.capacity_wait_s:g} s "
+                              "(autoscaling lagging): read it on its own capacity")
     return result
 
 
@@ -334,6 +366,7 @@ def put_back(ddb: Any, aas: Any | None, name: str, settings: Settings, any_run: 
     record = parse_record(tags, settings.tag_key)
     result: dict[str, Any] = {"table": name, "before": snap.to_result(), "on_demand": snap.on_demand,
                               "after": snap.to_result(), "pending": [], "notes": [], "billing_mode_changed": False,
+                              "changed_by_others": [], "record_retired": None,
                               "original": record.to_result() if record else None}
     if record is None:
         return {**result, "changed": False,
@@ -342,37 +375,45 @@ def put_back(ddb: Any, aas: Any | None, name: str, settings: Settings, any_run: 
         return {**result, "changed": False, **held_result(record),
                 "msg": f"{name} was boosted by run {record.run_id}, not by {settings.run_id}: left for that run "
                        "to put back (or reconcile, once it is over)"}
+    plan = plan_restore(snap, record, settings.clock())
+    result.update(notes=list(plan.notes), changed_by_others=[one.to_result() for one in plan.left],
+                  billing_mode_changed=snap.billing_mode != record.billing_mode)
+    if plan.retired:
+        # Retired records are dropped, never kept pending: nothing in them may be applied later.
+        if not settings.check_mode:
+            _remove_record(ddb, desc["TableArn"], tags, settings.tag_key)
+        return {**result, "changed": True, "record_retired": plan.retired,
+                "notes": [*plan.notes, f"{name}: {plan.retired}"],
+                "msg": f"{name}: capacity left as it is; tag {settings.tag_key} removed: {plan.retired}"}
     if aas is None and any(d.scaling for dims in record.originals.values() for d in dims.values()):
         raise HippolyteError(f"the record on {name} has autoscaled dimensions, but autoscaling=false: "
                              "restoring them with UpdateTable would fight Application Auto Scaling; "
                              "run with autoscaling=true")
-    if snap.billing_mode != record.billing_mode:
-        msg = (f"{name} was {record.billing_mode} when boosted and is {snap.billing_mode} now; "
-               "its capacity was left alone")
-        if not settings.force:
-            return {**result, "changed": False, "billing_mode_changed": True,
-                    "pending": [{"resource": "table", "reason": "billing mode changed since the boost"}],
-                    "msg": msg + f". Tag {settings.tag_key} is kept; check the table, then run state=restored "
-                                 "with force=true to drop it"}
-        if not settings.check_mode:
-            _remove_record(ddb, desc["TableArn"], tags, settings.tag_key)
-        return {**result, "changed": True, "billing_mode_changed": True,
-                "msg": msg + f"; tag {settings.tag_key} removed (force=true)"}
-    plan = plan_restore(snap, record)
-    result["notes"] = plan.notes
+    kept = f"; left what others changed: {len(plan.left)} setting(s)" if plan.left else ""
     if settings.check_mode:
         return {**result, "changed": True, "after": apply_changes(snap, plan.changes).to_result(),
                 "msg": f"would put back {len(plan.changes)} capacity setting(s) of {name} and remove tag "
-                       f"{settings.tag_key}"}
+                       f"{settings.tag_key}{kept}"}
     outcomes = _apply(ddb, aas, name, plan.changes, settings)
     refused = {o.key: o for o in outcomes if not o.done}
-    applied = [c for c in plan.changes if c.via_autoscaling or c.key not in refused]
+    moved = {(o.key, d): units for o in outcomes for d, units in o.moved.items()}
+    for change in plan.changes:
+        if (change.key, change.dimension) in moved:
+            late = LeftAlone(change.key, change.dimension, record.originals[change.key][change.dimension],
+                             record.boosted_value(change.key, change.dimension),
+                             Dimension(moved[(change.key, change.dimension)]),
+                             "changed by someone else while the put-back waited for the table")
+            result["changed_by_others"].append(late.to_result())
+            result["notes"].append(late.describe())
+    applied = [c for c in plan.changes if (c.via_autoscaling or c.key not in refused)
+               and (c.key, c.dimension) not in moved]
     result["after"] = apply_changes(snap, applied).to_result()
     if not refused:
         _wait_active(ddb, name, settings)
         _remove_record(ddb, desc["TableArn"], tags, settings.tag_key)
-        return {**result, "changed": True,
-                "msg": f"put back {len(plan.changes)} capacity setting(s) of {name}; tag {settings.tag_key} removed"}
+        return {**result, "changed": True,  # the tag is removed
+                "msg": f"put back {len(applied)} capacity setting(s) of {name}; tag {settings.tag_key} "
+                       f"removed{kept}"}
     slots = {k: o.next_slot or settings.clock() for k, o in refused.items()}
     first = min(slots.values())
     result["pending"] = [{"resource": resource_label(k), "reason": "DynamoDB refused the decrease (decrease budget)",
@@ -426,7 +467,12 @@ def reconcile(ddb: Any, aas: Any | None, settings: Settings, only: str | None = 
     return {
         "changed": any(f.detail["changed"] for f in restored),
         "checked": len(names),
-        "repaired": sorted(f.name for f in restored if not f.detail["pending"]),
+        "repaired": sorted(f.name for f in restored if not f.detail["pending"] and not f.detail["record_retired"]),
+        "retired": sorted(({"table": f.name, "reason": f.detail["record_retired"]} for f in restored
+                           if f.detail["record_retired"]), key=lambda p: p["table"]),
+        "changed_by_others": sorted(({"table": f.name, **one} for f in restored
+                                     for one in f.detail["changed_by_others"]),
+                                    key=lambda p: (p["table"], p["resource"], p["dimension"])),
         "pending": sorted(({"table": f.name, **p} for f in restored for p in f.detail["pending"]),
                           key=lambda p: p["table"]),
         "left_alone": sorted(({"table": f.name, **f.detail} for f in found if f.outcome == "skipped"),
@@ -488,23 +534,35 @@ def _each(names: list[str], action: Callable[[str], dict[str, Any]], workers: in
 
 
 def boost_many(ddb: Any, aas: Any | None, boosts: list[tuple[str, Targets]], settings: Settings) -> dict[str, Any]:
-    """Boost several tables at once; a refusal (decrease budget, another live run, an error) is a row of
-    `refused`, not a failure: that table is read on its own capacity."""
+    """Boost several tables at once; a refusal (decrease budget, another live run, an error, a raised capacity
+    not on the table within `capacity_wait_s`) is a row of `refused`, not a failure: that table is read on its
+    own capacity."""
     targets = dict(boosts)
     rows = _each(list(targets), lambda name: boost(ddb, aas, name, targets[name], settings), settings.workers)
-    refused = [r["table"] for r in rows if r.get("error") or r.get("held_by")]
+    # A boost whose capacity has not arrived is held (and put back later) but not read on.
+    refused = [r["table"] for r in rows if r.get("error") or r.get("held_by") or r.get("capacity_arrived") is False]
     return {"changed": any(r["changed"] for r in rows), "tables": rows, "refused": refused,
             "boosted": [r["table"] for r in rows if r["changed"]],
             "msg": f"boosted {sum(1 for r in rows if r['changed'])} of {len(rows)} table(s)"
                    + (f"; refused: {', '.join(refused)}" if refused else "")}
 
 
+def left_notes(result: dict[str, Any]) -> list[str]:
+    """What a put-back left as it found it, one line each: a retired record, values someone else changed."""
+    if result.get("record_retired"):
+        return [f"{result['table']}: record dropped, nothing put back: {result['record_retired']}"]
+    return [f"{result['table']} {one['resource']} {one['dimension']}: {one['reason']}; left as it is"
+            for one in result.get("changed_by_others", [])]
+
+
 def put_back_many(ddb: Any, aas: Any | None, names: list[str], settings: Settings) -> dict[str, Any]:
     """Put back this run's boost on several tables at once; a table without its record is left as it is.
-    What could not be put back (decrease budget, an error) stays recorded for reconcile, named in `notes`."""
+    What could not be put back (decrease budget, an error) stays recorded for reconcile, named in `notes`, as
+    are the values someone else changed (left as they are) and retired records."""
     rows = _each(names, lambda name: put_back(ddb, aas, name, settings), settings.workers)
     notes = [f"{r['table']}: boost not put back ({r['error']}); reconcile puts it back" if r.get("error")
              else f"{r['table']}: {r['msg']}" for r in rows if r.get("error") or r.get("pending")]
+    notes += [note for r in rows for note in left_notes(r)]
     put = [r["table"] for r in rows if r["changed"]]
     return {"changed": bool(put), "tables": rows, "put_back": put, "notes": notes,
             "pending": [{"table": r["table"], **p} for r in rows for p in r.get("pending", [])],
@@ -533,6 +591,7 @@ def boosted_while(ddb: Any, aas: Any | None, name: str, targets: Targets, settin
     finally:
         try:
             back = put_back(ddb, aas, name, settings)
+            problems.extend(left_notes(back))
             if back.get("pending"):
                 problems.append(f"{name}: capacity goes back at DynamoDB's next allowed decrease "
                                 f"({back.get('next_decrease_slot')}); reconcile will do it")

@@ -33,6 +33,15 @@ class TokenBucket:
         self._balance = min(self.burst, self._balance + (now - self._last) * self.rate)
         self._last = now
 
+    def set_rate(self, rate: float, burst: float) -> None:
+        """A new rate from now on (what was earned so far at the old one is kept, up to the new burst)."""
+        if rate <= 0:
+            raise ValueError(f"rate must be positive, got {rate}")
+        with self._lock:
+            self._refill()
+            self.rate, self.burst = rate, burst
+            self._balance = min(self._balance, burst)
+
     def wait(self, stop: threading.Event | None = None) -> None:
         """Block until the balance is positive (there is credit for one more call), or until `stop` is set."""
         while True:

@@ -28,11 +28,17 @@ DECREASE_INTERVAL = timedelta(hours=1)
 DEFAULT_TABLE_MAX_CAPACITY = 40000
 
 DEFAULT_TAG_KEY = "hippolyte:capacity-original"
-RECORD_VERSION = 1
+# Version 2 records keep what the boost set beside the originals; version 1 records (originals only) are still read.
+RECORD_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 # How long a record is held for its run when the boost names no deadline, and how long a record
 # written before records had an expiry counts as held from its `at`: longer than any night's run, shorter
 # than the day between two nights, so the next night's reconcile repairs a crashed run's boosts.
 DEFAULT_HOLD = timedelta(hours=12)
+# A record still on its table this long after its hold is stale: the next night's reconcile (a day later, or two
+# when a night was skipped) is well within it. A stale record whose boosted values no longer all match the table
+# is dropped, never applied: weeks later, the capacity is its owners'.
+STALE_AFTER_HOLD = timedelta(days=3)
 # DynamoDB tag rules: values up to 256 characters from letters, digits, spaces and + - = . _ : /
 # JSON braces and quotes are not allowed, so the JSON is stored base64-encoded (that alphabet is),
 # split over numbered tags when long.
@@ -105,6 +111,12 @@ class Dimension:
     units: int
     scaling: tuple[int, int] | None = None
 
+    @property
+    def setting(self) -> int | tuple[int, int]:
+        """What a boost sets: the scalable target's (min, max) when autoscaled (its units are autoscaling's), else
+        the provisioned units."""
+        return self.scaling if self.scaling else self.units
+
     def to_result(self) -> dict[str, Any]:
         out: dict[str, Any] = {"units": self.units}
         if self.scaling:
@@ -144,7 +156,11 @@ class Snapshot:
 
 
 def _key_order(item: tuple[ResourceKey, Any]) -> str:
-    return "" if item[0] is None else f"~{item[0]}"
+    return _index_order(item[0])
+
+
+def _index_order(key: ResourceKey) -> str:
+    return "" if key is None else f"~{key}"
 
 
 def resource_label(key: ResourceKey) -> str:
@@ -155,13 +171,16 @@ def resource_label(key: ResourceKey) -> str:
 
 @dataclass(frozen=True)
 class CapacityRecord:
-    """The originals of every dimension a boost changed, kept as a tag on the table until restored."""
+    """What a boost changed, kept as a tag on the table until put back: every dimension's original and what the
+    boost set it to (`boosted`). A dimension missing from `boosted` (records of version 1) is one whose boosted
+    value is unknown: it is never lowered."""
 
     billing_mode: str
     at: str
     run_id: str | None
     originals: dict[ResourceKey, dict[str, Dimension]]
     hold_until: str | None = None  # UTC ISO; until then the record belongs to its live run
+    boosted: dict[ResourceKey, dict[str, Dimension]] = field(default_factory=dict)
 
     def held_until(self) -> datetime:
         """When the run that wrote the record is over at the latest (records without expiry: `at` + DEFAULT_HOLD)."""
@@ -173,21 +192,32 @@ class CapacityRecord:
         """True when another run, still live, owns this record: its boost must be neither redone nor taken back."""
         return not same_run(self.run_id, run_id) and self.held_until() > _utc(now)
 
+    def stale(self, now: datetime) -> bool:
+        return _utc(now) > self.held_until() + STALE_AFTER_HOLD
+
+    def boosted_value(self, key: ResourceKey, name: str) -> Dimension | None:
+        return self.boosted.get(key, {}).get(name)
+
     def to_json(self) -> str:
-        def dims(d: dict[str, Dimension]) -> dict[str, Any]:
+        def dims(key: ResourceKey) -> dict[str, Any]:
             out: dict[str, Any] = {}
-            for name, dim in d.items():
+            for name, dim in self.originals[key].items():
                 out[name[0]] = dim.units
                 if dim.scaling:
                     out[name[0] + "s"] = list(dim.scaling)
+                done = self.boosted_value(key, name)
+                if done is not None:
+                    out[name[0] + "b"] = done.units
+                    if done.scaling:
+                        out[name[0] + "bs"] = list(done.scaling)
             return out
 
         doc: dict[str, Any] = {"v": RECORD_VERSION, "run": self.run_id, "at": self.at, "bm": self.billing_mode}
         if self.hold_until:
             doc["u"] = self.hold_until
         if None in self.originals:
-            doc["t"] = dims(self.originals[None])
-        indexes = {k: dims(v) for k, v in sorted(self.originals.items(), key=_key_order) if k is not None}
+            doc["t"] = dims(None)
+        indexes = {k: dims(k) for k in sorted(self.originals, key=_index_order) if k is not None}
         if indexes:
             doc["g"] = indexes
         return json.dumps(doc, separators=(",", ":"), sort_keys=True)
@@ -195,43 +225,57 @@ class CapacityRecord:
     @classmethod
     def from_json(cls, text: str) -> CapacityRecord:
         doc = json.loads(text)
-        if not isinstance(doc, dict) or doc.get("v") != RECORD_VERSION:
+        if not isinstance(doc, dict) or doc.get("v") not in READABLE_VERSIONS:
             raise ValueError(f"unknown record version {doc.get('v') if isinstance(doc, dict) else doc!r}")
 
-        def dims(d: dict[str, Any]) -> dict[str, Dimension]:
-            out = {}
-            for name in DIMENSIONS:
-                if name[0] in d:
-                    scaling = d.get(name[0] + "s")
-                    out[name] = Dimension(int(d[name[0]]), (int(scaling[0]), int(scaling[1])) if scaling else None)
-            return out
+        def dimension(d: dict[str, Any], prefix: str) -> Dimension:
+            scaling = d.get(prefix + "s")
+            return Dimension(int(d[prefix]), (int(scaling[0]), int(scaling[1])) if scaling else None)
 
         originals: dict[ResourceKey, dict[str, Dimension]] = {}
-        if "t" in doc:
-            originals[None] = dims(doc["t"])
-        for index, d in doc.get("g", {}).items():
-            originals[index] = dims(d)
+        boosted: dict[ResourceKey, dict[str, Dimension]] = {}
+        resources = ([(None, doc["t"])] if "t" in doc else []) + list(doc.get("g", {}).items())
+        for key, d in resources:
+            for name in DIMENSIONS:
+                if name[0] in d:
+                    originals.setdefault(key, {})[name] = dimension(d, name[0])
+                if name[0] + "b" in d:
+                    boosted.setdefault(key, {})[name] = dimension(d, name[0] + "b")
         record = cls(billing_mode=str(doc["bm"]), at=str(doc["at"]), run_id=doc.get("run"), originals=originals,
-                     hold_until=str(doc["u"]) if doc.get("u") else None)
+                     hold_until=str(doc["u"]) if doc.get("u") else None, boosted=boosted)
         record.held_until()  # a record whose times cannot be read is unreadable, not held forever
         return record
 
     def to_result(self) -> dict[str, Any]:
-        def one(d: dict[str, Dimension]) -> dict[str, Any]:
-            return {name: dim.to_result() for name, dim in d.items()}
+        def one(key: ResourceKey) -> dict[str, Any]:
+            out = {}
+            for name, dim in self.originals[key].items():
+                done = self.boosted_value(key, name)
+                out[name] = {**dim.to_result(), "boosted": done.to_result() if done else None}
+            return out
 
         return {"billing_mode": self.billing_mode, "at": self.at, "run_id": self.run_id,
                 "hold_until": iso(self.held_until()),
-                "table": one(self.originals[None]) if None in self.originals else None,
-                "indexes": {k: one(v) for k, v in sorted(self.originals.items(), key=_key_order) if k is not None}}
+                "table": one(None) if None in self.originals else None,
+                "indexes": {k: one(k) for k in sorted(self.originals, key=_index_order) if k is not None}}
 
     def merged_with(self, other: CapacityRecord) -> CapacityRecord:
-        """This record plus dimensions only `other` knows; an original already recorded is never replaced."""
+        """This record plus a later boost `other` of the same table: what `other` set is now what was boosted.
+
+        An original already recorded is kept while the later boost started from what this record's boost set
+        (our own boost, raised further); when it started from anything else, someone changed that value in
+        between, so the value before the later boost is the original to go back to."""
         originals = {k: dict(v) for k, v in self.originals.items()}
+        boosted = {k: dict(v) for k, v in self.boosted.items()}
         for key, dims in other.originals.items():
-            for name, dim in dims.items():
-                originals.setdefault(key, {}).setdefault(name, dim)
-        return replace(self, originals=originals)
+            for name, before in dims.items():
+                earlier = self.boosted_value(key, name)
+                if name not in originals.get(key, {}) or earlier is None or earlier.setting != before.setting:
+                    originals.setdefault(key, {})[name] = before
+                done = other.boosted_value(key, name)
+                if done is not None:
+                    boosted.setdefault(key, {})[name] = done
+        return replace(self, originals=originals, boosted=boosted)
 
     def renewed(self, run_id: str | None, hold_until: datetime) -> CapacityRecord:
         """The record held by `run_id` until `hold_until` (or later, when it already was): the same run
@@ -254,6 +298,23 @@ def original_read_units(tags: list[dict[str, str]], except_run: str | None = Non
         return None
     read = record.originals.get(None, {}).get("read")
     return read.units if read is not None else None
+
+
+def read_boost(tags: list[dict[str, str]], run_id: str | None,
+               tag_key: str = DEFAULT_TAG_KEY) -> tuple[int | None, int | None]:
+    """(the table's own read capacity, the read capacity the boost of `run_id` set) from the record on the table.
+
+    (None, None) without a record of the table's read. Another run's boost gives its original and no boosted
+    value: that boost is not the reader's to read on. Without a run id, any record is taken for the caller's
+    (the modules used on their own). An autoscaled boost sets the minimum: the capacity it brings at least."""
+    record = parse_record(tags, tag_key)
+    read = record.originals.get(None, {}).get("read") if record else None
+    if record is None or read is None:
+        return None, None
+    if run_id is not None and not same_run(record.run_id, run_id):
+        return read.units, None
+    done = record.boosted_value(None, "read")
+    return read.units, (done.scaling[0] if done and done.scaling else done.units if done else None)
 
 
 def validate_tag_key(tag_key: str) -> None:
@@ -387,30 +448,103 @@ def plan_boost(snapshot: Snapshot, targets: Targets) -> list[Change]:
 def record_for(snapshot: Snapshot, changes: list[Change], at: datetime, run_id: str | None,
                hold_until: datetime) -> CapacityRecord:
     originals: dict[ResourceKey, dict[str, Dimension]] = {}
+    boosted: dict[ResourceKey, dict[str, Dimension]] = {}
     for change in changes:
         originals.setdefault(change.key, {})[change.dimension] = change.before
+        boosted.setdefault(change.key, {})[change.dimension] = change.after
     return CapacityRecord(billing_mode=snapshot.billing_mode, at=iso(at), run_id=run_id, originals=originals,
-                          hold_until=iso(hold_until))
+                          hold_until=iso(hold_until), boosted=boosted)
 
 
 def unrestorable_today(snapshot: Snapshot, changes: list[Change], now: datetime) -> dict[ResourceKey, datetime]:
     """Resources a boost would raise that could not be decreased back before UTC midnight, with their next slot."""
     keys = {c.key for c in changes}
     return {key: next_decrease_slot(snapshot.resources[key].decreases, now)
-            for key in sorted(keys, key=lambda k: _key_order((k, None)))
+            for key in sorted(keys, key=_index_order)
             if not can_decrease_today(snapshot.resources[key].decreases, now)}
+
+
+def put_back_value(original: int, boosted: int | None, current: int) -> int:
+    """The value a put-back leaves: the original only where the value is still exactly what the boost set.
+
+    Anything else (raised or lowered since by the application, an operator or autoscaling, or a boosted
+    value the record does not know) is its owner's and stays as it is."""
+    return original if boosted is not None and current == boosted else current
+
+
+def put_back_dimension(original: Dimension, boosted: Dimension | None, current: Dimension) -> Dimension:
+    """`put_back_value` on each value a boost sets: the provisioned units, or the scalable target's min and max
+    (the units of an autoscaled dimension are autoscaling's). A dimension whose kind changed since the boost
+    (autoscaling added or removed) is its owner's. A maximum going back never goes below a minimum someone else
+    set."""
+    if boosted is None or (original.scaling is None) != (current.scaling is None) or \
+            (boosted.scaling is None) != (current.scaling is None):
+        return current
+    if current.scaling is None:
+        return Dimension(put_back_value(original.units, boosted.units, current.units))
+    (low0, high0), (low1, high1) = cast("tuple[int, int]", original.scaling), cast("tuple[int, int]", boosted.scaling)
+    low = put_back_value(low0, low1, current.scaling[0])
+    high = put_back_value(high0, high1, current.scaling[1])
+    if high != current.scaling[1]:
+        high = max(high, low)
+    return Dimension(current.units, (low, high))
+
+
+@dataclass(frozen=True)
+class LeftAlone:
+    """A recorded dimension whose value someone else changed since the boost: left as it is, and reported."""
+
+    key: ResourceKey
+    dimension: str
+    original: Dimension
+    boosted: Dimension | None
+    current: Dimension
+    reason: str
+
+    def to_result(self) -> dict[str, Any]:
+        return {"resource": resource_label(self.key), "dimension": self.dimension,
+                "original": self.original.to_result(),
+                "boosted": self.boosted.to_result() if self.boosted else None,
+                "current": self.current.to_result(), "reason": self.reason}
+
+    def describe(self) -> str:
+        def show(d: Dimension | None) -> str:
+            if d is None:
+                return "unknown"
+            return f"min {d.scaling[0]} max {d.scaling[1]}" if d.scaling else f"{d.units}"
+
+        return (f"{resource_label(self.key)} {self.dimension}: {self.reason}; left at {show(self.current)} "
+                f"(original {show(self.original)}, boost set {show(self.boosted)})")
+
+
+def _why_left(original: Dimension, boosted: Dimension | None, current: Dimension) -> str:
+    if boosted is None:
+        return "the record does not say what the boost set (written by an older version), so it is not lowered"
+    if (original.scaling is None) != (current.scaling is None):
+        return ("autoscaling was added since the boost" if current.scaling else
+                "autoscaling was removed since the boost")
+    return "changed by someone else since the boost"
 
 
 @dataclass
 class RestorePlan:
     changes: list[Change]
     notes: list[str]
+    left: list[LeftAlone] = field(default_factory=list)
+    retired: str | None = None  # why the record is dropped without putting anything back
 
 
-def plan_restore(snapshot: Snapshot, record: CapacityRecord) -> RestorePlan:
-    """Changes that put every recorded dimension back, and notes on what can no longer be put back as it was."""
+def plan_restore(snapshot: Snapshot, record: CapacityRecord, now: datetime) -> RestorePlan:
+    """Changes that put back every recorded value still at what the boost set; what someone else changed is
+    left (`left`). A billing-mode switch retires the record; so does staleness when anything no longer matches
+    (`retired`: then nothing is changed)."""
+    if snapshot.billing_mode != record.billing_mode:
+        return RestorePlan([], [], retired=f"billing mode switched from {record.billing_mode} to "
+                                           f"{snapshot.billing_mode} since the boost: the capacity is the new "
+                                           "mode's, the record no longer applies")
     changes: list[Change] = []
     notes: list[str] = []
+    left: list[LeftAlone] = []
     for key, dims in sorted(record.originals.items(), key=_key_order):
         resource = snapshot.resources.get(key)
         if resource is None:
@@ -418,20 +552,19 @@ def plan_restore(snapshot: Snapshot, record: CapacityRecord) -> RestorePlan:
             continue
         for name, original in sorted(dims.items()):
             current = resource.dimension(name)
-            where = f"{resource_label(key)} {name}"
-            if original.scaling and current.scaling:
-                if current.scaling != original.scaling:
-                    changes.append(Change(key, name, current, Dimension(current.units, original.scaling)))
-            elif original.scaling:
-                notes.append(f"{where}: autoscaling was removed since the boost; setting the recorded "
-                             f"{original.units} units with UpdateTable")
-                if current.units != original.units:
-                    changes.append(Change(key, name, current, Dimension(original.units)))
-            elif current.scaling:
-                notes.append(f"{where}: autoscaled since the boost; left to Application Auto Scaling")
-            elif current.units != original.units:
-                changes.append(Change(key, name, current, Dimension(original.units)))
-    return RestorePlan(changes, notes)
+            boosted = record.boosted_value(key, name)
+            after = put_back_dimension(original, boosted, current)
+            if after.setting != current.setting:
+                changes.append(Change(key, name, current, after))
+            if after.setting != original.setting:
+                left.append(LeftAlone(key, name, original, boosted, current, _why_left(original, boosted, current)))
+    if left and record.stale(now):
+        return RestorePlan([], [], left, retired=(
+            f"the record is stale (its hold ended {iso(record.held_until())}, over "
+            f"{STALE_AFTER_HOLD.days} days ago) and the table no longer has the boosted values; "
+            "dropped, not applied"))
+    notes += [one.describe() for one in left]
+    return RestorePlan(changes, notes, left)
 
 
 def apply_changes(snapshot: Snapshot, changes: list[Change]) -> Snapshot:

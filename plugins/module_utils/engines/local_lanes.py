@@ -114,6 +114,8 @@ class _Night:
         changes: dict[str, Any] = {"workers": workers, "segments": None if workers > 1 else 1}
         # A refused boost caps the table's share at the host's (see contracts.read_share).
         changes["read_percentage"] = table.share(self.base.read_percentage)
+        # The plan's share applies to the boosted capacity; of the table's own, the host's share at most.
+        changes["original_share"] = self.base.read_percentage
         if table.read_units_per_second:
             changes["on_demand_read_units"] = float(table.read_units_per_second)
         return replace(self.base, **changes)

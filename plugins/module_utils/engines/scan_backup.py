@@ -20,9 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import parse_arn
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import describe_table, parse_arn
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.rate_limiter import TokenBucket, Unlimited
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import original_read_units
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.read_allowance import (
+    CapacityWatch,
+    ReadAllowance,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import read_boost
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
@@ -58,6 +62,9 @@ class ScanSettings:
     workers: int = 4
     segments: int | None = None
     read_percentage: float = 0.5
+    # The most the backup may take of the table's own capacity when it reads on a boost (the host's share, where
+    # `read_percentage` is a plan's share of the boosted capacity); None: `read_percentage`.
+    original_share: float | None = None
     on_demand_read_units: float = 100.0
     read_units_per_second: float | None = None  # explicit cap; overrides both of the above
     part_max_bytes: int = 64 * 1024**2
@@ -75,6 +82,8 @@ class ScanSettings:
         if not 0 < self.read_percentage <= 1:
             raise InputError("read_percentage", f"must be in (0, 1], got {self.read_percentage}",
                              "0.5 lets the backup use half the provisioned read capacity")
+        if self.original_share is not None and not 0 < self.original_share <= 1:
+            raise InputError("read_percentage", f"the host's share must be in (0, 1], got {self.original_share}", "")
         if self.on_demand_read_units <= 0:
             raise InputError("on_demand_read_units", f"must be positive, got {self.on_demand_read_units}", "")
         if self.read_units_per_second is not None and self.read_units_per_second < 0:
@@ -101,18 +110,31 @@ class BackupResult:
         return self.manifest["item_count"] / self.duration_s if self.duration_s else 0.0
 
 
-def read_rate(table: dict[str, Any], settings: ScanSettings, read_capacity: int | None = None) -> float | None:
-    """Read units per second the backup may consume (None: unlimited).
+def read_allowance(table: dict[str, Any], settings: ScanSettings) -> ReadAllowance | None:
+    """How the backup's rate follows the table's read capacity (see `read_allowance`); None when it does not
+    (an explicit rate, an on-demand table)."""
+    if settings.read_units_per_second is not None or table["BillingMode"] == "PAY_PER_REQUEST":
+        return None
+    original, boosted = read_boost(table.get("Tags") or [], settings.run_id)
+    return ReadAllowance(share=settings.read_percentage, original_share=settings.original_share or
+                         settings.read_percentage, original=original, boosted=boosted)
 
-    `read_capacity` replaces the table's live read capacity (the original of a boost another run owns).
-    """
+
+def fixed_rate(table: dict[str, Any], settings: ScanSettings) -> float | None:
+    """The rate of a backup whose rate does not follow the table's capacity (None: unlimited)."""
     if settings.read_units_per_second is not None:
         return settings.read_units_per_second or None
-    if table["BillingMode"] == "PAY_PER_REQUEST":
-        return settings.on_demand_read_units
-    live = table.get("ProvisionedThroughputDuringBackup") or table.get("ProvisionedThroughput") or {}
-    rcu = live.get("ReadCapacityUnits", 0) if read_capacity is None else read_capacity
-    return rcu * settings.read_percentage if rcu else settings.on_demand_read_units
+    return settings.on_demand_read_units
+
+
+def read_capacity_of(ddb: Any, table: str) -> Callable[[], int]:
+    """The table's live provisioned read capacity, as DescribeTable reports it now."""
+    return lambda: int(describe_table(ddb, table).get("ProvisionedThroughput", {}).get("ReadCapacityUnits") or 0)
+
+
+def page_units(rate: float, workers: int) -> float:
+    """A page's budget: all workers' pages in flight hold at most PAGE_BUDGET_SHARE of a second's rate."""
+    return max(MIN_PAGE_UNITS, rate * PAGE_BUDGET_SHARE / workers)
 
 
 def segment_count(size_bytes: int, settings: ScanSettings) -> int:
@@ -180,6 +202,8 @@ class _Run:
     controller: TokenBucket | None = None  # the night's cap over every table read at once
     stop: threading.Event | None = None  # set: stop between pages, as on a failure
     measured: bool = False  # units_per_item comes from a page read, not from the table's (lagging) figures
+    watch: CapacityWatch | None = None  # the rate follows the table's capacity, re-read during the scan
+    workers: int = 1
 
     def new_part(self) -> _PartWriter:
         with self.lock:
@@ -220,12 +244,20 @@ class _Run:
         for part in self.open_parts:
             part.abort()
 
+    def follow_capacity(self) -> None:
+        """Apply the rate the table's capacity allows now, when a re-read is due (pages sized to it)."""
+        rate = self.watch.due_rate() if self.watch else None
+        if rate and isinstance(self.limiter, TokenBucket):  # 0: the table went on-demand, keep the last rate
+            self.limiter.set_rate(rate, rate * BURST_SHARE)
+            self.page_units = page_units(rate, self.workers)
+
     def _scan_segment(self, segment: int, part: _PartWriter | None) -> _PartWriter | None:
         kwargs: dict[str, Any] = {"TableName": self.table, "ReturnConsumedCapacity": "TOTAL",
                                   "ConsistentRead": self.settings.consistent_read}
         if self.total_segments > 1:
             kwargs.update(Segment=segment, TotalSegments=self.total_segments)
         while not self.failure:
+            self.follow_capacity()
             limit = self.page_limit()
             if limit is not None:
                 kwargs["Limit"] = limit
@@ -261,12 +293,15 @@ class _Run:
 
 def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings: ScanSettings,
                  started: datetime | None = None, progress: Callable[[int], None] | None = None,
-                 controller: TokenBucket | None = None, stop: threading.Event | None = None) -> BackupResult:
+                 controller: TokenBucket | None = None, stop: threading.Event | None = None,
+                 read_capacity: Callable[[], int] | None = None, watch_clock: Callable[[], float] = time.monotonic,
+                 ) -> BackupResult:
     """Back up one table into `<store>/<account>/<region>/<table>/<started>/`; returns what was written.
 
     The folder is claimed first: when another writer holds `<started>`'s, the next free second's is used.
     Once `stop` is set the workers stop between pages and it ends as a failure does: parts aborted,
-    the folder removed, no manifest, `Cancelled` raised.
+    the folder removed, no manifest, `Cancelled` raised. The rate follows the table's read capacity
+    (`read_capacity`, DescribeTable unless given) as `read_allowance` says, re-read during the scan.
     """
     cap_malloc_arenas()
     settings.validate()
@@ -275,20 +310,25 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
     store.check_writable()
     account = account_of(schema.get("TableArn"), settings.account_id)
     started = started or utc_now()
-    rate = read_rate(schema, settings, original_read_units(schema["Tags"], settings.run_id)
-                     if settings.run_id is not None else None)
+    allowance = read_allowance(schema, settings)
+    watch = (CapacityWatch(allowance, read_capacity or read_capacity_of(ddb, table), clock=watch_clock)
+             if allowance else None)
+    # Read at the rate the capacity there now allows: a boost not arrived yet is not read on.
+    rate = (watch.rate() or fixed_rate(schema, settings)) if watch else fixed_rate(schema, settings)
+    # Workers for the rate the boost brings once it is there (a late boost speeds the scan up, pages follow).
+    full_rate = allowance.rate(allowance.boosted) if allowance and allowance.boosted else rate
     size = int(schema.get("TableSizeBytes") or 0)
     count = int(schema.get("ItemCount") or 0)
     total_segments = segment_count(size, settings)
     per_unit = BYTES_PER_READ_UNIT / (2 if settings.consistent_read else 1)
     workers = settings.workers
-    if rate:
-        workers = max(1, min(workers, int(rate * PAGE_BUDGET_SHARE / MIN_PAGE_UNITS)))
+    if full_rate:
+        workers = max(1, min(workers, int(max(rate or 0, full_rate) * PAGE_BUDGET_SHARE / MIN_PAGE_UNITS)))
     folder = claim_folder(store, account, region, table, started).folder  # before the first byte
     run = _Run(
         ddb=ddb, store=store, table=table, folder=folder, settings=settings,
         limiter=TokenBucket(rate, burst=rate * BURST_SHARE) if rate else Unlimited(),
-        page_units=max(MIN_PAGE_UNITS, rate * PAGE_BUDGET_SHARE / workers) if rate else None,
+        page_units=page_units(rate, workers) if rate else None, watch=watch, workers=workers,
         # First guess from the table's average item size (unknown for hours after its creation: the planner's
         # per-item estimate); corrected by every page.
         units_per_item=(size / count if count else DEFAULT_ITEM_BYTES) / per_unit,
@@ -316,5 +356,6 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
                          finished=finished.isoformat(), files=run.files,
                          origin=manifest_file.night_origin("local", settings.night_id, settings.run_id))
     return BackupResult(table=table, url=f"{store.url.rstrip('/')}/{folder}", folder=folder, manifest=doc,
-                        duration_s=time.monotonic() - clock, segments=total_segments, read_units_limit=rate,
+                        duration_s=time.monotonic() - clock, segments=total_segments,
+                        read_units_limit=max(rate or 0, watch.highest_rate) if watch else rate,
                         read_units_consumed=run.limiter.consumed)
