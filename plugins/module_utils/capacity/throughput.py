@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
 
 # DynamoDB's decrease rations, per resource (the table and each GSI counted apart), per UTC day.
 FIRST_HOUR_DECREASES = 4
@@ -185,8 +186,8 @@ class CapacityRecord:
     def held_until(self) -> datetime:
         """When the run that wrote the record is over at the latest (records without expiry: `at` + DEFAULT_HOLD)."""
         if self.hold_until:
-            return parse_iso(self.hold_until)
-        return parse_iso(self.at) + DEFAULT_HOLD
+            return parse_instant(self.hold_until, "record.hold_until")
+        return parse_instant(self.at, "record.at") + DEFAULT_HOLD
 
     def held_for_other_run(self, run_id: str | None, now: datetime) -> bool:
         """True when another run, still live, owns this record: its boost must be neither redone nor taken back."""
@@ -352,7 +353,7 @@ def parse_record(tags: list[dict[str, str]], tag_key: str) -> CapacityRecord | N
         i += 1
     try:
         return CapacityRecord.from_json(base64.b64decode(encoded, validate=True).decode())
-    except (ValueError, KeyError, TypeError, IndexError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, IndexError, binascii.Error, UnicodeDecodeError, InputError) as exc:
         raise HippolyteError(
             f"the capacity record in tag {tag_key!r} cannot be read ({exc}); capacity was left as it is. "
             f"Put the capacity back by hand, then remove the tag{'s' if i > 1 else ''} "
@@ -588,6 +589,3 @@ def group_by_resource(changes: list[Change]) -> dict[ResourceKey, list[Change]]:
 def iso(moment: datetime) -> str:
     return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-
-def parse_iso(text: str) -> datetime:
-    return _utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
