@@ -459,6 +459,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.impor
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreResult,
     RestoreSettings,
+    TargetDrifted,
     load_manifest,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.adoption import (
@@ -584,7 +585,7 @@ def main():
             try:
                 outcome = restore_with_engine(target_ddb, store, folder, target, settings, import_settings, staging,
                                               check_mode=module.check_mode, stop=stop, progress=module.log)
-            except TableDiffers as exc:
+            except (TableDiffers, TargetDrifted) as exc:
                 compared.update(exc.comparison.report())
                 raise
             engine_info.update(engine=outcome.choice.engine, engine_choice=outcome.choice.as_dict(),

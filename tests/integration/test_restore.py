@@ -14,6 +14,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.batch
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import RawBatchWrites
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreSettings,
+    TargetDrifted,
     restore_backup,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
@@ -70,6 +71,44 @@ def test_same_restore_twice_changes_nothing(dynalite_backup: tuple[Any, Any, str
     again = restore_backup(ddb, store, folder, f"{unique_name}-r", RestoreSettings())
     assert first.changed and first.counted_items == 2000
     assert not again.changed and again.written_items == 0 and "already holds" in again.msg
+
+
+def test_a_rerun_over_a_drifted_table_fails_naming_the_drift_and_force_reloads_it(
+        dynalite_backup: tuple[Any, Any, str], unique_name: str) -> None:
+    """The table is tagged as the restore of the backup, but 5 items were deleted and 1 changed since: a rerun
+    says so (no "already holds"), and with force: true ends holding exactly the backup."""
+    ddb, store, folder = dynalite_backup
+    target = f"{unique_name}-v2"
+    restore_backup(ddb, store, folder, target, RestoreSettings())
+    for n in range(5):
+        ddb.delete_item(TableName=target, Key={"pk": {"S": f"item-{n:08d}"}})
+    put_items(ddb, target, [{"pk": {"S": "item-00000100"}, "n": {"N": "-1"}}])
+
+    with pytest.raises(TargetDrifted, match=r"no longer holds it: .*missing 5 .*changed 1") as err:
+        restore_backup(ddb, store, folder, target, RestoreSettings())
+    assert "force: true" in str(err.value) and "new target" in str(err.value)
+    assert err.value.comparison.report()["missing_count"] == 5 and len(scan_all(ddb, target)) == 1995
+    dry = restore_backup(ddb, store, folder, target, RestoreSettings(force=True), check_mode=True)
+    assert dry.changed and "would empty and reload" in dry.msg and len(scan_all(ddb, target)) == 1995
+
+    forced = restore_backup(ddb, store, folder, target, RestoreSettings(force=True))
+
+    assert forced.changed and forced.written_items == 2000 and forced.counted_items == 2000
+    assert canonical(scan_all(ddb, target)) == canonical(scan_all(ddb, unique_name))
+    again = restore_backup(ddb, store, folder, target, RestoreSettings(force=True))
+    assert not again.changed and "item for item" in again.msg
+
+
+def test_a_rerun_over_a_table_with_an_added_item_is_not_a_no_op(dynalite_backup: tuple[Any, Any, str],
+                                                                  unique_name: str) -> None:
+    ddb, store, folder = dynalite_backup
+    target = f"{unique_name}-v3"
+    restore_backup(ddb, store, folder, target, RestoreSettings())
+    put_items(ddb, target, [{"pk": {"S": "written-after"}}])
+    with pytest.raises(TargetDrifted, match=r"extra 1 \(first: \{\"pk\": \"written-after\"\}\)"):
+        restore_backup(ddb, store, folder, target, RestoreSettings())
+    restore_backup(ddb, store, folder, target, RestoreSettings(force=True))
+    assert len(scan_all(ddb, target)) == 2000  # emptied, not loaded over the extra item
 
 
 def test_refuses_a_non_empty_target_unless_forced(dynalite_backup: tuple[Any, Any, str], unique_name: str) -> None:

@@ -16,7 +16,7 @@ import math
 import posixpath
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +50,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.resto
     inspect_target,
     load_manifest,
     refuse_damaged,
+    rerun_check,
     restore_backup,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import (
@@ -77,7 +78,8 @@ STAGED_NAME = "hippolyte-staged.json"  # written last in a staged copy: its pres
 UNCOMPRESSED_PER_STORED_BYTE = 4
 WRITE_UNIT_BYTES = 1024
 LIVE_IMPORT_STATES = ("IN_PROGRESS", "COMPLETED")
-ENDED_IMPORT_STATES = ("COMPLETED", "FAILED", "CANCELLED")
+FAILED_IMPORT_STATES = ("FAILED", "CANCELLED")
+ENDED_IMPORT_STATES = ("COMPLETED", *FAILED_IMPORT_STATES)
 
 
 @dataclass
@@ -230,7 +232,7 @@ def choose_engine(doc: dict[str, Any], folder: str, target: TargetState, setting
     if lsis:
         return choice("load", f"the table has local secondary indexes ({', '.join(lsis)}), which ImportTable "
                               "cannot create")
-    if target.exists and target.restored_from != folder:
+    if target.exists:
         return choice("load", f"table {target.name} exists, and ImportTable only creates new tables")
     if why_not_in_place and not can_stage:
         return choice("load", f"{why_not_in_place} (stage_to would copy it to S3 first)")
@@ -248,9 +250,12 @@ def choose_engine(doc: dict[str, Any], folder: str, target: TargetState, setting
                           f"({settings.import_threshold_gb:g}) and the load fits in max_load_hours; {costs}")
 
 
-def client_token(backup_url: str, target: str) -> str:
-    """ImportTable's idempotency token: the same backup into the same target always asks for the same import."""
-    return hashlib.sha256(f"{backup_url}\n{target}".encode()).hexdigest()[:32]
+def client_token(backup_url: str, target: str, failed_before: int = 0) -> str:
+    """ImportTable's idempotency token: the same backup into the same target asks for the same import, so a rerun
+    never starts a second one; `failed_before` (earlier imports of it that failed) makes a retry after a failure a
+    new import, where AWS would answer the failed one again for 8 hours."""
+    retry = f"\n{failed_before}" if failed_before else ""
+    return hashlib.sha256(f"{backup_url}\n{target}{retry}".encode()).hexdigest()[:32]
 
 
 def import_table_request(schema: dict[str, Any], target: str, source: ImportSource, token: str) -> dict[str, Any]:
@@ -264,21 +269,33 @@ def import_table_request(schema: dict[str, Any], target: str, source: ImportSour
 
 def find_import(ddb: Any, table_arn: str, source: ImportSource) -> str | None:
     """The ARN of a running or completed import of `source` into the table (one an earlier run started)."""
-    kwargs: dict[str, Any] = {"TableArn": table_arn}
+    return next((str(summary["ImportArn"]) for summary in _imports_of(ddb, source, TableArn=table_arn)
+                 if summary.get("ImportStatus") in LIVE_IMPORT_STATES), None)
+
+
+def failed_imports(ddb: Any, target: str, source: ImportSource) -> int:
+    """How many imports of `source` into a table named `target` ended FAILED or CANCELLED (ListImports keeps them
+    90 days; AWS deletes the table a failed import created, so they are found by the table's name)."""
+    return sum(1 for summary in _imports_of(ddb, source)
+               if summary.get("ImportStatus") in FAILED_IMPORT_STATES
+               and str(summary.get("TableArn", "")).endswith(f":table/{target}"))
+
+
+def _imports_of(ddb: Any, source: ImportSource, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """ListImports' summaries of the imports that read `source` (none where the endpoint lacks ListImports)."""
     while True:
         try:
             page = ddb.list_imports(**kwargs)
         except Exception as exc:
             if is_error(exc, *UNSUPPORTED_CALL_CODES):
-                return None
+                return
             raise
         for summary in page.get("ImportSummaryList", []):
             bucket = summary.get("S3BucketSource") or {}
-            if (summary.get("ImportStatus") in LIVE_IMPORT_STATES and bucket.get("S3Bucket") == source.bucket
-                    and bucket.get("S3KeyPrefix") == source.prefix):
-                return str(summary["ImportArn"])
+            if bucket.get("S3Bucket") == source.bucket and bucket.get("S3KeyPrefix") == source.prefix:
+                yield summary
         if not page.get("NextToken"):
-            return None
+            return
         kwargs["NextToken"] = page["NextToken"]
 
 
@@ -377,8 +394,12 @@ def restore_by_import(ddb: Any, store: BackupStore, folder: str, target: str, re
     state = inspect_target(ddb, target)
     expected = doc["item_count"]
     if state.restored_from == folder:
-        return RestoreResult(folder, target, False, False, expected, 0, None, 0.0, 0,
-                             f"{target} already holds the restore of {folder}"), None
+        done = rerun_check(ddb, store, folder, doc, target, restore_settings, stop)
+        if done is None:  # forced over a table that drifted
+            raise InputError("engine", f"table {target!r} no longer holds the restore of {folder}, and ImportTable "
+                                       "only creates new tables", "use engine: load with force: true to empty it and "
+                                       "load the backup again, or restore to a new target")
+        return done, None
     lsis = local_indexes(doc["schema"])
     if lsis:
         raise InputError("engine", f"the backed-up table has local secondary indexes ({', '.join(lsis)}), which "
@@ -405,7 +426,7 @@ def restore_by_import(ddb: Any, store: BackupStore, folder: str, target: str, re
         elif restore_settings.verify_before_write:
             refuse_damaged(store, folder, doc, restore_settings.readers)
         raise_if_stopped(stop)
-        token = client_token(f"{store.url.rstrip('/')}/{folder}", target)
+        token = client_token(f"{store.url.rstrip('/')}/{folder}", target, failed_imports(ddb, target, planned))
         found = ddb.import_table(**import_table_request(doc["schema"], target, planned,
                                                         token))["ImportTableDescription"]["ImportArn"]
     described = wait_import(ddb, found, settings, stop, progress)
@@ -413,7 +434,8 @@ def restore_by_import(ddb: Any, store: BackupStore, folder: str, target: str, re
     if report.status != "COMPLETED":
         raise HippolyteError(f"import {report.import_arn} into {target} ended {report.status}: "
                              f"{described.get('FailureCode') or 'no code'}: {described.get('FailureMessage') or ''}"
-                             f"{_log_note(report)}; nothing else was applied to {target}")
+                             f"{_log_note(report)}; nothing else was applied to {target}; once the cause is fixed, "
+                             "run the restore again: it starts a new import")
     if report.rejected_items > settings.max_rejected_items:
         raise HippolyteError(f"import {report.import_arn} rejected {report.rejected_items} of {expected} items "
                              f"(max_rejected_items: {settings.max_rejected_items}){_log_note(report)}; {target} "
