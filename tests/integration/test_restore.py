@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.batch_writer import BatchWriter
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.batch_writer import BATCH_SIZE, BatchWriter
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import RawBatchWrites
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreSettings,
@@ -252,3 +254,38 @@ def test_an_item_dynamodb_refuses_is_named_and_the_others_are_written(dynalite_s
           BatchWriter(raw.send, unique_name, workers=1) as writer):
         writer.put_requests(requests)
     assert len(scan_all(ddb, unique_name)) == 20
+
+
+def numbers_item(pk: str, count: int = 120_000) -> dict[str, Any]:
+    """About 360 KB as DynamoDB counts it (3 bytes per one-digit number in a list), 1.2 MB as JSON."""
+    return {"pk": {"S": pk}, "l": {"L": [{"N": str(n % 10)} for n in range(count)]}}
+
+
+def test_25_items_of_360_kb_are_sent_in_requests_under_16_mb(dynalite_server: Any, unique_name: str,
+                                                               tmp_path: Path) -> None:
+    """25 legal items make a 30 MB request if batches are cut by count only; dynalite answers 413 to it."""
+    ddb = client("dynamodb", dynalite_server.url)
+    create_table(ddb, unique_name, rcu=None)
+    for n in range(25):
+        ddb.put_item(TableName=unique_name, Item=numbers_item(f"big-{n:02d}"))
+    store = open_store(f"file://{tmp_path}/backups")
+    folder = backup_table(ddb, store, unique_name, REGION, ScanSettings(read_units_per_second=0), NIGHT_1).folder
+
+    result = restore_backup(ddb, store, folder, f"{unique_name}-r", RestoreSettings(workers=2))
+
+    assert result.written_items == result.counted_items == 25
+
+
+@given(st.lists(st.integers(min_value=1, max_value=6_000), max_size=200))
+@settings(max_examples=200, deadline=None)
+def test_batches_hold_at_most_25_requests_and_the_byte_limit_in_order(sizes: list[int]) -> None:
+    """Pure logic, a recording `send`: every request goes once, in order; a batch passes the byte limit only when
+    it is one request alone."""
+    sent: list[list[bytes]] = []
+    requests = [str(n).encode().ljust(size, b" ") for n, size in enumerate(sizes)]
+    with BatchWriter(lambda _t, batch: sent.append(batch) or [], "t", workers=1, batch_bytes=10_000) as writer:
+        writer.put_requests(requests)
+    assert [r for batch in sent for r in batch] == requests
+    for batch in sent:
+        assert len(batch) <= BATCH_SIZE
+        assert len(batch) == 1 or sum(len(r) + 1 for r in batch) <= 10_000
