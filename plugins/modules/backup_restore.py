@@ -154,6 +154,17 @@ options:
       - C(s3://bucket/prefix) where a backup that cannot be imported as stored (a C(file://) destination, the
         C(emr-connector) format) is first copied as gzip DynamoDB JSON, under the backup's own folder path, each
         file checked against the manifest on the way. A complete staged copy of the same backup is reused.
+      - Refused, before anything is written, when it is inside, equal to or contains O(destination) (or the
+        S3 folder of O(adopt_from) or O(dynamodump)): a staged copy there could overwrite a backup's own files.
+      - Staging never deletes anything. A folder there that holds objects a staging of the same backup did not
+        write is refused, as C(ImportTable) would read them as data.
+    type: str
+  stage_bucket_owner:
+    description:
+      - Account (12 digits) that must own the O(stage_to) bucket. Every S3 call of the staging names it
+        (C(ExpectedBucketOwner)), and so does the import (C(S3BucketOwner)): a bucket of that name owned by another
+        account receives nothing.
+      - Default, like O(bucket_owner), the account of the module's credentials.
     type: str
   max_rejected_items:
     description:
@@ -436,6 +447,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     DESTINATION_OPTIONS,
     AnsibleAWSModule,
     aws_client,
+    caller_account,
     connected_client,
     credentials_account,
     destination_store,
@@ -453,6 +465,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compa
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.import_restore import (
     ImportSettings,
+    check_staging,
     restore_with_engine,
     staging_store,
 )
@@ -501,6 +514,7 @@ ARGUMENT_SPEC = dict(
     run_id=dict(type="str"),
     engine=dict(type="str", choices=["auto", "load", "import"], default="auto"),
     stage_to=dict(type="str"),
+    stage_bucket_owner=dict(type="str"),
     max_rejected_items=dict(type="int", default=0),
     max_load_hours=dict(type="float", default=6),
     import_threshold_gb=dict(type="float", default=100),
@@ -555,6 +569,13 @@ def main():
             check_account_id("account_id", p["account_id"])
         at = parse_time(p["at"]) if p["at"] else None
         store = destination_store(module, p["readers"])
+        staging = None
+        if p["stage_to"]:  # refused before anything is written if it overlaps a location holding backups
+            staging = staging_store(p["stage_to"], s3_client(module), Encryption(p["sse"], p["kms_key_id"]),
+                                    p["stage_bucket_owner"] or caller_account(module))
+            check_staging(staging, store, *(open_store(p[name], s3_client(module)) for name in ("dynamodump",
+                                                                                                "adopt_from")
+                                            if (p[name] or "").startswith("s3://")))
         imported = None
         if p["dynamodump"] and not module.check_mode:
             # A dump is first imported as an ordinary backup (taken at `at`), then restored like one.
@@ -577,8 +598,6 @@ def main():
             if p["compare_with"]:
                 return f"{store.url.rstrip('/')}/{folder}", drift_of(folder, store)
             target = check_table_name("target", p["target"] or f"{p['table']}-restored-{taken:%Y%m%d-%H%M%S}")
-            staging = staging_store(p["stage_to"], s3_client(module), Encryption(p["sse"], p["kms_key_id"])) \
-                if p["stage_to"] else None
             # The new table's own region or account; the backup was found and is read with the module's connection.
             target_ddb = (connected_client(module, "dynamodb", p["target_connection"], p["workers"] + p["readers"])
                           if p["target_connection"] else ddb)

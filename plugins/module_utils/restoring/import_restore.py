@@ -16,7 +16,7 @@ import math
 import posixpath
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +33,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     InputError,
     is_error,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_destination
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.cost_model import (
     BYTES_PER_GB,
     SECONDS_PER_HOUR,
@@ -79,6 +80,7 @@ UNCOMPRESSED_PER_STORED_BYTE = 4
 WRITE_UNIT_BYTES = 1024
 LIVE_IMPORT_STATES = ("IN_PROGRESS", "COMPLETED")
 FAILED_IMPORT_STATES = ("FAILED", "CANCELLED")
+MAX_IMPORT_TRIES = 100  # failed imports of one backup into one target within AWS's 8 hours of token memory
 ENDED_IMPORT_STATES = ("COMPLETED", *FAILED_IMPORT_STATES)
 
 
@@ -250,53 +252,56 @@ def choose_engine(doc: dict[str, Any], folder: str, target: TargetState, setting
                           f"({settings.import_threshold_gb:g}) and the load fits in max_load_hours; {costs}")
 
 
-def client_token(backup_url: str, target: str, failed_before: int = 0) -> str:
-    """ImportTable's idempotency token: the same backup into the same target asks for the same import, so a rerun
-    never starts a second one; `failed_before` (earlier imports of it that failed) makes a retry after a failure a
-    new import, where AWS would answer the failed one again for 8 hours."""
-    retry = f"\n{failed_before}" if failed_before else ""
-    return hashlib.sha256(f"{backup_url}\n{target}{retry}".encode()).hexdigest()[:32]
+def client_token(backup_url: str, request: dict[str, Any], failed_before: int = 0) -> str:
+    """ImportTable's idempotency token: the same backup asked the same way (the request without its token) asks for
+    the same import, so a rerun never starts a second one; `failed_before` (earlier tries that failed) makes a retry
+    after a failure a new import, where AWS would answer the failed one again for 8 hours."""
+    asked = json.dumps({"backup": backup_url, "request": request, "failed_before": failed_before}, sort_keys=True)
+    return hashlib.sha256(asked.encode()).hexdigest()[:32]
 
 
-def import_table_request(schema: dict[str, Any], target: str, source: ImportSource, token: str) -> dict[str, Any]:
+def import_table_request(schema: dict[str, Any], target: str, source: ImportSource) -> dict[str, Any]:
+    """ImportTable's parameters, less its ClientToken."""
     bucket: dict[str, str] = {"S3Bucket": source.bucket, "S3KeyPrefix": source.prefix}
     if source.owner:
         bucket["S3BucketOwner"] = source.owner
     parameters = {k: v for k, v in create_table_request(schema, target).items() if k in IMPORT_PARAMETERS}
-    return {"ClientToken": token, "S3BucketSource": bucket, "InputFormat": "DYNAMODB_JSON",
+    return {"S3BucketSource": bucket, "InputFormat": "DYNAMODB_JSON",
             "InputCompressionType": "GZIP", "TableCreationParameters": parameters}
 
 
 def find_import(ddb: Any, table_arn: str, source: ImportSource) -> str | None:
     """The ARN of a running or completed import of `source` into the table (one an earlier run started)."""
-    return next((str(summary["ImportArn"]) for summary in _imports_of(ddb, source, TableArn=table_arn)
-                 if summary.get("ImportStatus") in LIVE_IMPORT_STATES), None)
-
-
-def failed_imports(ddb: Any, target: str, source: ImportSource) -> int:
-    """How many imports of `source` into a table named `target` ended FAILED or CANCELLED (ListImports keeps them
-    90 days; AWS deletes the table a failed import created, so they are found by the table's name)."""
-    return sum(1 for summary in _imports_of(ddb, source)
-               if summary.get("ImportStatus") in FAILED_IMPORT_STATES
-               and str(summary.get("TableArn", "")).endswith(f":table/{target}"))
-
-
-def _imports_of(ddb: Any, source: ImportSource, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    """ListImports' summaries of the imports that read `source` (none where the endpoint lacks ListImports)."""
+    kwargs: dict[str, Any] = {"TableArn": table_arn}
     while True:
         try:
             page = ddb.list_imports(**kwargs)
         except Exception as exc:
             if is_error(exc, *UNSUPPORTED_CALL_CODES):
-                return
+                return None
             raise
         for summary in page.get("ImportSummaryList", []):
             bucket = summary.get("S3BucketSource") or {}
-            if bucket.get("S3Bucket") == source.bucket and bucket.get("S3KeyPrefix") == source.prefix:
-                yield summary
+            if (summary.get("ImportStatus") in LIVE_IMPORT_STATES and bucket.get("S3Bucket") == source.bucket
+                    and bucket.get("S3KeyPrefix") == source.prefix):
+                return str(summary["ImportArn"])
         if not page.get("NextToken"):
-            return
+            return None
         kwargs["NextToken"] = page["NextToken"]
+
+
+def start_import(ddb: Any, schema: dict[str, Any], target: str, source: ImportSource, backup_url: str) -> str:
+    """Start the import (the ARN of the one an earlier run started with the same token, if it still runs or
+    completed). AWS answers a token it has seen with that import for 8 hours, also a failed one: such an answer
+    means an earlier try failed, and the next token is asked, so a retry after a failure is a new import."""
+    request = import_table_request(schema, target, source)
+    for failed_before in range(MAX_IMPORT_TRIES):
+        token = client_token(backup_url, request, failed_before)
+        described = ddb.import_table(ClientToken=token, **request)["ImportTableDescription"]
+        if described.get("ImportStatus") not in FAILED_IMPORT_STATES:
+            return str(described["ImportArn"])
+    raise HippolyteError(f"the last {MAX_IMPORT_TRIES} imports of {backup_url} into {target} failed: look at their "
+                         "causes (DescribeImport, ListImports), fix them, and run the restore again after 8 hours")
 
 
 def wait_import(ddb: Any, import_arn: str, settings: ImportSettings, stop: threading.Event | None,
@@ -318,15 +323,42 @@ def wait_import(ddb: Any, import_arn: str, settings: ImportSettings, stop: threa
         raise HippolyteError(f"{exc}; the import goes on in AWS: run the restore again to wait for it") from None
 
 
-def staging_store(url: str, s3_client: Any, encryption: Encryption | None = None) -> S3Store:
-    """The store of `stage_to`: an S3 location, as ImportTable reads nothing else."""
+def staging_store(url: str, s3_client: Any, encryption: Encryption | None = None,
+                  bucket_owner: str | None = None) -> S3Store:
+    """The store of `stage_to`: an S3 location, as ImportTable reads nothing else; every call on it (and the
+    import's S3BucketOwner) names `bucket_owner`, so a bucket of that name in another account gets nothing."""
+    check_destination(url, "stage_to")
     if not url.startswith("s3://"):
         raise InputError("stage_to", f"{url!r} is not in S3, and ImportTable reads from S3 only",
                          "write it as s3://bucket/prefix")
-    store = open_store(url, s3_client, encryption=encryption)
+    try:
+        store = open_store(url, s3_client, bucket_owner, encryption=encryption)
+    except InputError as exc:
+        field = "stage_bucket_owner" if exc.field == "bucket_owner" else "stage_to"
+        raise InputError(field, exc.problem, exc.fix) from None
     if not isinstance(store, S3Store):
         raise AssertionError(f"{url!r} opened {type(store).__name__}, not an S3 store")
     return store
+
+
+def check_staging(staging: S3Store, *backups: BackupStore) -> None:
+    """Refuse, before anything is written, a staging location inside, equal to or containing a location that holds
+    backups (the destination, a folder adopted or imported from): a staged copy is written under
+    `<stage_to>/<backup folder>/`, which there can be a backup's own folder."""
+    staged = _segments(staging.prefix)
+    for store in backups:
+        if not isinstance(store, S3Store) or store.bucket != staging.bucket:
+            continue
+        held = _segments(store.prefix)
+        if staged[:len(held)] == held or held[:len(staged)] == staged:
+            raise InputError("stage_to", f"{staging.url} overlaps {store.url}, which holds backups: staging there "
+                                         "could overwrite a backup's own files",
+                             "stage to a prefix outside every backup location, e.g. another bucket or "
+                             "s3://bucket/staging beside the destination")
+
+
+def _segments(prefix: str) -> list[str]:
+    return [part for part in prefix.split("/") if part]
 
 
 def staged_source(staging: S3Store, folder: str) -> ImportSource:
@@ -337,17 +369,35 @@ def staged_source(staging: S3Store, folder: str) -> ImportSource:
 
 def stage(store: BackupStore, folder: str, doc: dict[str, Any], staging: S3Store, readers: int) -> ImportSource:
     """Copy the backup's items to `staging` as gzip DynamoDB JSON (checked against the manifest on the way),
-    under the backup's own folder path; a complete staged copy of the same backup is reused."""
+    under the backup's own folder path; a complete staged copy of the same backup is reused.
+
+    Nothing is deleted: the marker (`hippolyte-staged.json`, naming the backup) is written first and marked
+    complete last, so a rerun overwrites only the part files a staging of the same backup wrote; a folder holding
+    anything else is refused, as ImportTable would read every object below its prefix."""
     marker = join(folder, STAGED_NAME)
     origin = f"{store.url.rstrip('/')}/{folder}"
     source = staged_source(staging, folder)
-    if staging.exists(marker) and json.loads(staging.read_bytes(marker)).get("staged_from") == origin:
+    files = manifest_file.data_files(doc)
+    parts = [join(folder, "data", f"part-{number:05d}.json.gz") for number in range(len(files))]
+    staged = json.loads(staging.read_bytes(marker)) if staging.exists(marker) else None
+    where = f"{staging.url.rstrip('/')}/{folder}"
+    if staged is not None and staged.get("staged_from") != origin:
+        raise InputError("stage_to", f"{where} holds a staged copy of {staged.get('staged_from')}, not of {origin}",
+                         "stage to another prefix, or remove that copy if it is no longer needed")
+    if staged is not None and staged.get("complete", True):  # older markers were written last: complete
         return source
-    staging.delete_tree(join(folder, "data"))  # what a staging that did not finish left
+    others = [o.key for o in staging.list_objects(join(folder, "data"))
+              if staged is None or o.key not in parts]
+    if others:
+        raise InputError("stage_to", f"{where}/data/ holds {len(others)} object(s) this staging did not write "
+                                     f"({others[0]}), which ImportTable would read as data",
+                         "stage to another prefix; nothing there is deleted")
+    staging.put_bytes(marker, json.dumps({"staged_from": origin, "item_count": doc["item_count"],
+                                          "complete": False}).encode())
 
     def copy(numbered: tuple[int, manifest_file.DataFile]) -> None:
         number, data_file = numbered
-        raw = HashingWriter(staging.open_writer(join(folder, "data", f"part-{number:05d}.json.gz")))
+        raw = HashingWriter(staging.open_writer(parts[number]))
         try:
             with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
                 for request in iter_put_requests(store, folder, data_file, doc["data_format"]):
@@ -357,10 +407,10 @@ def stage(store: BackupStore, folder: str, doc: dict[str, Any], staging: S3Store
             raw.abort()
             raise
 
-    files = manifest_file.data_files(doc)
     with ThreadPoolExecutor(max(1, min(readers, len(files) or 1))) as pool:
         list(pool.map(copy, enumerate(files)))
-    staging.put_bytes(marker, json.dumps({"staged_from": origin, "item_count": doc["item_count"]}).encode())
+    staging.put_bytes(marker, json.dumps({"staged_from": origin, "item_count": doc["item_count"],
+                                          "complete": True}).encode())
     return source
 
 
@@ -405,6 +455,8 @@ def restore_by_import(ddb: Any, store: BackupStore, folder: str, target: str, re
         raise InputError("engine", f"the backed-up table has local secondary indexes ({', '.join(lsis)}), which "
                                    "ImportTable cannot create; nothing was created",
                          "use engine: load (or auto, which loads such tables)")
+    if staging is not None:
+        check_staging(staging, store)
     source, why_not = in_place_source(store, folder, doc)
     planned = source or (staged_source(staging, folder) if staging else None)
     if planned is None:
@@ -426,9 +478,7 @@ def restore_by_import(ddb: Any, store: BackupStore, folder: str, target: str, re
         elif restore_settings.verify_before_write:
             refuse_damaged(store, folder, doc, restore_settings.readers)
         raise_if_stopped(stop)
-        token = client_token(f"{store.url.rstrip('/')}/{folder}", target, failed_imports(ddb, target, planned))
-        found = ddb.import_table(**import_table_request(doc["schema"], target, planned,
-                                                        token))["ImportTableDescription"]["ImportArn"]
+        found = start_import(ddb, doc["schema"], target, planned, f"{store.url.rstrip('/')}/{folder}")
     described = wait_import(ddb, found, settings, stop, progress)
     report = ImportReport.of(described, planned)
     if report.status != "COMPLETED":
