@@ -129,6 +129,8 @@ CORPUS = [
         "did you mean import?"),
     Bad("staging outside S3", "restore", {"hippolyte_restore_stage_to": "file:///srv/stage"},
         "hippolyte_restore_stage_to", "s3://bucket/prefix"),
+    Bad("staging bucket owner not an account", "restore", {"hippolyte_restore_stage_bucket_owner": "acme"},
+        "hippolyte_restore_stage_bucket_owner", "12 digits"),
     Bad("negative rejected items", "restore", {"hippolyte_restore_max_rejected_items": -1},
         "hippolyte_restore_max_rejected_items", "at least 0"),
     Bad("misspelt account in restore", "restore", {"hippolyte_acount_id": "123456789012"}, "hippolyte_acount_id",

@@ -345,5 +345,6 @@ RULES: dict[str, Rule] = {
     "hippolyte_restore_workers": _at_least(1, "writers"),
     "hippolyte_restore_write_capacity": _at_least(0, "write units"),
     "hippolyte_restore_stage_to": _stage_to,
+    "hippolyte_restore_stage_bucket_owner": _account,
     "hippolyte_restore_max_rejected_items": _at_least(0, "items"),
 }

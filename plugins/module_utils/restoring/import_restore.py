@@ -50,10 +50,12 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.resto
     count_items,
     inspect_target,
     load_manifest,
+    new_table_key,
     refuse_damaged,
     rerun_check,
     restore_backup,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_key import TableKey
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import (
     apply_ttl_and_tags,
     create_table_request,
@@ -260,12 +262,13 @@ def client_token(backup_url: str, request: dict[str, Any], failed_before: int = 
     return hashlib.sha256(asked.encode()).hexdigest()[:32]
 
 
-def import_table_request(schema: dict[str, Any], target: str, source: ImportSource) -> dict[str, Any]:
+def import_table_request(schema: dict[str, Any], target: str, source: ImportSource,
+                         key: TableKey | None = None) -> dict[str, Any]:
     """ImportTable's parameters, less its ClientToken."""
     bucket: dict[str, str] = {"S3Bucket": source.bucket, "S3KeyPrefix": source.prefix}
     if source.owner:
         bucket["S3BucketOwner"] = source.owner
-    parameters = {k: v for k, v in create_table_request(schema, target).items() if k in IMPORT_PARAMETERS}
+    parameters = {k: v for k, v in create_table_request(schema, target, key).items() if k in IMPORT_PARAMETERS}
     return {"S3BucketSource": bucket, "InputFormat": "DYNAMODB_JSON",
             "InputCompressionType": "GZIP", "TableCreationParameters": parameters}
 
@@ -290,11 +293,12 @@ def find_import(ddb: Any, table_arn: str, source: ImportSource) -> str | None:
         kwargs["NextToken"] = page["NextToken"]
 
 
-def start_import(ddb: Any, schema: dict[str, Any], target: str, source: ImportSource, backup_url: str) -> str:
+def start_import(ddb: Any, schema: dict[str, Any], target: str, source: ImportSource, backup_url: str,
+                 key: TableKey | None = None) -> str:
     """Start the import (the ARN of the one an earlier run started with the same token, if it still runs or
     completed). AWS answers a token it has seen with that import for 8 hours, also a failed one: such an answer
     means an earlier try failed, and the next token is asked, so a retry after a failure is a new import."""
-    request = import_table_request(schema, target, source)
+    request = import_table_request(schema, target, source, key)
     for failed_before in range(MAX_IMPORT_TRIES):
         token = client_token(backup_url, request, failed_before)
         described = ddb.import_table(ClientToken=token, **request)["ImportTableDescription"]
@@ -466,11 +470,13 @@ def restore_by_import(ddb: Any, store: BackupStore, folder: str, target: str, re
     if state.exists and found is None:
         raise InputError("target", f"table {target!r} exists, and ImportTable only creates new tables",
                          "name a new target, or use engine: load to load into it")
+    key = None if found else new_table_key(ddb, doc["schema"], restore_settings)
     if check_mode:
         verb = f"wait for import {found} into" if found else "import"
         staged = f" after staging it to {planned.staged_to}" if source is None else ""
         return RestoreResult(folder, target, True, not state.exists, expected, 0, None, 0.0, 0,
-                             f"would {verb} table {target} from {expected} items{staged}"), None
+                             f"would {verb} table {target} from {expected} items{staged}",
+                             table_key=key.as_dict() if key else None), None
     clock = time.monotonic()
     if found is None:
         if source is None and staging is not None:
@@ -478,7 +484,7 @@ def restore_by_import(ddb: Any, store: BackupStore, folder: str, target: str, re
         elif restore_settings.verify_before_write:
             refuse_damaged(store, folder, doc, restore_settings.readers)
         raise_if_stopped(stop)
-        found = start_import(ddb, doc["schema"], target, planned, f"{store.url.rstrip('/')}/{folder}")
+        found = start_import(ddb, doc["schema"], target, planned, f"{store.url.rstrip('/')}/{folder}", key)
     described = wait_import(ddb, found, settings, stop, progress)
     report = ImportReport.of(described, planned)
     if report.status != "COMPLETED":
@@ -505,7 +511,7 @@ def restore_by_import(ddb: Any, store: BackupStore, folder: str, target: str, re
     return RestoreResult(folder, target, True, not state.exists, expected, report.imported_items, counted,
                          time.monotonic() - clock, 0,
                          f"imported {report.imported_items} items from {folder} into {target}{rejected}",
-                         comparison), report
+                         comparison, key.as_dict() if key else None), report
 
 
 def _log_note(report: ImportReport) -> str:

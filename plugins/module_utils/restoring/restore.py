@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compa
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.empty_table import empty_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import RawBatchWrites
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_key import TableKey, choose_table_key
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import list_tags, recreate_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_reader import READERS, iter_put_requests
@@ -54,6 +56,8 @@ class RestoreSettings:
     write_capacity: int | None = None  # load-time WCU of a new provisioned table and its GSIs
     run_id: str | None = None
     compare: bool = False  # compare the loaded table with the backup item by item (compare.py)
+    target_kms_key_id: str | None = None  # the new table's KMS key (table_key.py); default the backed-up one
+    target_account: Callable[[], str | None] = lambda: None  # the new table's account, asked only when needed
 
     def validate(self) -> None:
         for name in ("workers", "readers"):
@@ -86,6 +90,7 @@ class RestoreResult:
     retried_items: int
     msg: str
     comparison: dict[str, Any] | None = None  # Comparison.report() when settings.compare
+    table_key: dict[str, Any] | None = None  # TableKey.as_dict() of a table the restore creates
 
 
 def load_manifest(store: BackupStore, folder: str) -> dict[str, Any]:
@@ -156,10 +161,12 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
         if done is not None:
             return done
         reload = True  # forced over a table that drifted: emptied, then loaded as a new one
+    key = None if state.exists else new_table_key(ddb, doc["schema"], settings)
     if check_mode:
         verb = "empty and reload" if reload else "load into existing" if state.exists else "create"
         return RestoreResult(source, target, True, not state.exists, expected, 0, None, 0.0, 0,
-                             f"would {verb} table {target} and write {expected} items")
+                             f"would {verb} table {target} and write {expected} items",
+                             table_key=key.as_dict() if key else None)
     if settings.verify_before_write:
         refuse_damaged(store, folder, doc, settings.readers)
     raise_if_stopped(stop)
@@ -167,7 +174,8 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
         empty_table(ddb, target, [k["AttributeName"] for k in doc["schema"]["KeySchema"]], settings.workers,
                     settings.stall_timeout_s, stop)
         state.empty = True
-    arn = state.arn if state.exists else recreate_table(ddb, doc["schema"], target, settings.wait_timeout_s)["TableArn"]
+    arn = state.arn if state.exists else recreate_table(ddb, doc["schema"], target, settings.wait_timeout_s,
+                                                        key)["TableArn"]
     boost = settings.write_capacity and not state.exists and doc["schema"]["BillingMode"] == "PROVISIONED"
     capacity = CapacitySettings(run_id=settings.run_id, wait_timeout=settings.wait_timeout_s)
     if boost:
@@ -190,7 +198,14 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
     return RestoreResult(source, target, True, not state.exists, expected, written, counted,
                          time.monotonic() - clock, retried,
                          f"restored {written} items from {source} into {target}{pending}"
-                         + (" (emptied first: it no longer held the backup)" if reload else ""), comparison)
+                         + (" (emptied first: it no longer held the backup)" if reload else ""), comparison,
+                         key.as_dict() if key else None)
+
+
+def new_table_key(ddb: Any, schema: dict[str, Any], settings: RestoreSettings) -> TableKey:
+    """The KMS key of a table the restore creates, in the region of `ddb`; InputError before anything is created
+    when the backed-up key cannot serve there."""
+    return choose_table_key(schema, ddb.meta.region_name, settings.target_account, settings.target_kms_key_id)
 
 
 def rerun_check(ddb: Any, store: BackupStore, folder: str, doc: dict[str, Any], target: str,
