@@ -14,7 +14,7 @@ description:
   - Items DynamoDB leaves unprocessed are retried with backoff until written. If no item at all can
     be written for O(stall_timeout) seconds the task fails and says how many items are missing.
   - Refuses a target table that exists and holds items unless O(force=true).
-  - A rerun into a table tagged as the restore of the same backup compares it with the backup item by item: it is a
+  - A rerun into a table tagged as the restore of the same backup compares it with the backup item by item; it is a
     no-op only when the table still holds exactly the backup. A table changed since fails naming the differences;
     with O(force=true) it is emptied and the backup loaded again.
   - Before the target table is created, every data file's size and sha256 are checked against the manifest
@@ -151,7 +151,7 @@ options:
         format limits.
       - A rerun finds the import an earlier run started (C(ListImports) on the target, and a client token
         derived from the backup and the request) rather than starting a second one. After a failed import, the
-        retry is a new import (AWS answers a token it has seen with that failed import for 8 hours: the next
+        retry is a new import (AWS answers a token it has seen with that failed import for 8 hours, so the next
         attempt's token is used).
     type: str
     choices: [auto, load, import]
@@ -162,14 +162,14 @@ options:
         C(emr-connector) format) is first copied as gzip DynamoDB JSON, under the backup's own folder path, each
         file checked against the manifest on the way. A complete staged copy of the same backup is reused.
       - Refused, before anything is written, when it is inside, equal to or contains O(destination) (or the
-        S3 folder of O(adopt_from) or O(dynamodump)): a staged copy there could overwrite a backup's own files.
+        S3 folder of O(adopt_from) or O(dynamodump)), as a staged copy there could overwrite a backup's own files.
       - Staging never deletes anything. A folder there that holds objects a staging of the same backup did not
         write is refused, as C(ImportTable) would read them as data.
     type: str
   stage_bucket_owner:
     description:
       - Account (12 digits) that must own the O(stage_to) bucket. Every S3 call of the staging names it
-        (C(ExpectedBucketOwner)), and so does the import (C(S3BucketOwner)): a bucket of that name owned by another
+        (C(ExpectedBucketOwner)), and so does the import (C(S3BucketOwner)), so a bucket of that name owned by another
         account receives nothing.
       - Default, like O(bucket_owner), the account of the module's credentials.
     type: str

@@ -228,10 +228,9 @@ class TargetDrifted(HippolyteError):
 
     def __init__(self, comparison: Comparison, folder: str) -> None:
         self.comparison = comparison
-        super().__init__(
-            f"table {comparison.table} is tagged as the restore of {folder} but no longer holds it: "
-                  f"{comparison.summary()}; set force: true to empty it and load the backup again, or restore to a "
-                  "new target")
+        super().__init__(f"table {comparison.table} is tagged as the restore of {folder} but no longer holds it: "
+                         f"{comparison.summary()}; set force: true to empty it and load the backup again, or restore "
+                         "to a new target")
 
 
 def compare_restored(ddb: Any, store: BackupStore, folder: str, doc: dict[str, Any], target: str,
