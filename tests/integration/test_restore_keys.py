@@ -14,6 +14,10 @@ import pytest
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.import_restore import (
+    ImportSettings,
+    restore_by_import,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreSettings,
     restore_backup,
@@ -86,6 +90,36 @@ def test_a_key_of_another_region_or_account_is_refused_before_anything_is_create
 
     assert table_key_of(target_ddb, target) == target_key and result.counted_items == 12
     assert result.table_key == {"kms_key_id": target_key, "reason": "target_kms_key_id was given"}
+
+
+def test_an_import_into_another_region_asks_for_the_key_and_passes_it(moto_server: Any, unique_name: str) -> None:
+    """ImportTable's TableCreationParameters carry the chosen key (recorded: moto's import ignores SSE)."""
+    ddb = client("dynamodb", moto_server.url)
+    s3 = client("s3", moto_server.url)
+    s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    key = client("kms", moto_server.url).create_key()["KeyMetadata"]["Arn"]
+    ddb.create_table(TableName=unique_name, BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key})
+    put_items(ddb, unique_name, simple_items(4))
+    store = open_store(f"s3://{unique_name}/dynamodb", s3)
+    folder = backup_table(ddb, store, unique_name, REGION, ScanSettings(read_units_per_second=0)).folder
+    west_ddb = regional("dynamodb", moto_server, OTHER_REGION)
+    asked: list[dict[str, Any]] = []
+    west_ddb.meta.events.register("provide-client-params.dynamodb.ImportTable",
+                                  lambda params, **_: asked.append(params["TableCreationParameters"]))
+    settings = ImportSettings(engine="import", poll_s=0.05)
+
+    with pytest.raises(InputError) as err:
+        restore_by_import(west_ddb, store, folder, f"{unique_name}-w", RestoreSettings(), settings)
+    assert err.value.field == "target_kms_key_id" and not asked
+    west = regional("kms", moto_server, OTHER_REGION).create_key()["KeyMetadata"]["Arn"]
+    result, _report = restore_by_import(west_ddb, store, folder, f"{unique_name}-w",
+                                        RestoreSettings(target_kms_key_id=west), settings)
+
+    assert asked[0]["SSESpecification"] == {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": west}
+    assert result.table_key == {"kms_key_id": west, "reason": "target_kms_key_id was given"}
 
 
 def test_a_table_of_dynamodbs_default_encryption_stays_so() -> None:
