@@ -17,6 +17,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_b
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreSettings,
     TargetDrifted,
+    load_manifest,
     restore_backup,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
@@ -269,7 +270,10 @@ def test_25_items_of_360_kb_are_sent_in_requests_under_16_mb(dynalite_server: An
     for n in range(25):
         ddb.put_item(TableName=unique_name, Item=numbers_item(f"big-{n:02d}"))
     store = open_store(f"file://{tmp_path}/backups")
-    folder = backup_table(ddb, store, unique_name, REGION, ScanSettings(read_units_per_second=0), NIGHT_1).folder
+    # One segment, one data file: the 25 items reach the writer together, as from a backup of one part.
+    folder = backup_table(ddb, store, unique_name, REGION,
+                          ScanSettings(read_units_per_second=0, workers=1, segments=1), NIGHT_1).folder
+    assert len(load_manifest(store, folder)["files"]) == 1
 
     result = restore_backup(ddb, store, folder, f"{unique_name}-r", RestoreSettings(workers=2))
 
