@@ -608,9 +608,9 @@ def main():
         if p["stage_to"]:  # refused before anything is written if it overlaps a location holding backups
             staging = staging_store(p["stage_to"], s3_client(module), Encryption(p["sse"], p["kms_key_id"]),
                                     p["stage_bucket_owner"] or caller_account(module))
-            check_staging(staging, store, *(open_store(p[name], s3_client(module)) for name in ("dynamodump",
-                                                                                                "adopt_from")
-                                            if (p[name] or "").startswith("s3://")))
+            sources = [open_store(p[name], s3_client(module)) for name in ("dynamodump", "adopt_from")
+                       if (p[name] or "").startswith("s3://")]
+            check_staging(staging, store, *sources)
         imported = None
         if p["dynamodump"] and not module.check_mode:
             # A dump is first imported as an ordinary backup (taken at `at`), then restored like one.

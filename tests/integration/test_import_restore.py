@@ -246,6 +246,19 @@ def test_staging_over_a_backup_location_is_refused_before_anything_changes(moto_
     assert f"{unique_name}-s" not in ddb.list_tables()["TableNames"]
 
 
+def test_the_module_refuses_staging_into_its_destination_even_in_check_mode(moto_server: Any,
+                                                                            unique_name: str) -> None:
+    ddb, s3 = gsi_table_and_bucket(moto_server, unique_name, 3)
+    local_backup(ddb, open_store(f"s3://{unique_name}/dynamodb", s3), unique_name)
+    before = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=unique_name)["Contents"]}
+    args = module_args(moto_server, unique_name, engine="import", stage_to=f"s3://{unique_name}/dynamodb/")
+
+    for check in (True, False):
+        run = run_module("backup_restore", args, check=check)
+        assert run.failed and run.result["field"] == "stage_to" and "holds backups" in run.result["msg"], run.output
+    assert {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=unique_name)["Contents"]} == before
+
+
 def test_staging_deletes_nothing_it_did_not_write(moto_server: Any, unique_name: str, tmp_path: Path) -> None:
     ddb, s3 = gsi_table_and_bucket(moto_server, unique_name, 5)
     store = open_store(f"file://{tmp_path}/backups")
