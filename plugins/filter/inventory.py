@@ -8,7 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.inventory_check import check_host
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.inventory_check import check_host, typed_value
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_settings import night_ops_problems
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
@@ -34,7 +35,12 @@ def inventory_problems(values, role):
     also the after-the-night settings' own rules (retention, notification, drill)."""
     problems = [str(problem) for problem in check_host(values, role_options(role), known_names())]
     if role == "backup":
-        problems += night_ops_problems(values.get("hippolyte_retention") or {}, values.get("hippolyte_notify") or {},
+        try:  # the policy's rules read numbers: `keep_last: "3"` as 3, as the module will
+            retention = typed_value("hippolyte_retention", values.get("hippolyte_retention") or {},
+                                    role_options(role)["hippolyte_retention"])
+        except InputError:  # not numbers: check_host has listed it already
+            retention = {}
+        problems += night_ops_problems(retention, values.get("hippolyte_notify") or {},
                                        values.get("hippolyte_drill", False))
     return problems
 

@@ -205,6 +205,18 @@ def caller_account(module: AnsibleAWSModule) -> str:
         raise
 
 
+def connection_account(module: AnsibleAWSModule, where: dict[str, Any] | None) -> str | None:
+    """The account of the credentials `where` (a target_connection; None: the module's own) uses, or None where
+    the endpoint answers no STS call (a DynamoDB stand-in)."""
+    sts = connected_client(module, "sts", where) if where else aws_client(module, "sts")
+    try:
+        return str(sts.get_caller_identity()["Account"])
+    except botocore.exceptions.ClientError as exc:
+        if is_error(exc, *UNSUPPORTED_CALL_CODES):
+            return None
+        raise
+
+
 def credentials_account(module: AnsibleAWSModule) -> str:
     """The account of the module's credentials; where the endpoint answers no STS call (a DynamoDB
     stand-in), the account in a table's ARN, which is where that table's backups go."""

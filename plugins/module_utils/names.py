@@ -105,22 +105,27 @@ def _dot_or_control(segments: list[str]) -> bool:
     return any(s in _DOT_SEGMENTS or any(ord(c) < 32 or ord(c) == 127 for c in s) for s in segments)
 
 
-def check_destination(url: str) -> str:
-    """Refuse a destination holding `.` or `..` segments (or, on S3, empty ones).
+def check_destination(url: str, field: str = "destination") -> str:
+    """Refuse a destination holding `.` or `..` segments (or, on S3, empty ones), a query or a fragment.
 
     Such a path is refused rather than normalised: `/backups/../etc` reads as one place and is
-    another, and on S3 `a//b` and `a/./b` are keys of their own, not `a/b`."""
+    another, and on S3 `a//b` and `a/./b` are keys of their own, not `a/b`. A query or fragment
+    (`file:///x/prod#2`, `s3://b/p?x=1`) is not part of the folder: it would be dropped, and the
+    backups written beside (or read from) another place than the one named."""
     parsed = urlparse(url)
+    if "?" in url or "#" in url:  # also an empty one (`s3://b/p?`), which urlparse does not report
+        raise InputError(field, f"{url} holds a query ('?') or a fragment ('#'), which is no part of a folder or "
+                         "prefix and would be dropped", "remove it: folder and prefix names cannot hold '?' or '#'")
     if parsed.scheme == "file":
         path = unquote(parsed.path)
         if _dot_or_control(path.split("/")):
-            raise InputError("destination", f"{url} holds '.' or '..' segments or control characters",
+            raise InputError(field, f"{url} holds '.' or '..' segments or control characters",
                              "write the folder as a plain absolute path, e.g. file:///var/backups/ddb")
     elif parsed.scheme == "s3":
         prefix = parsed.path.strip("/")
         segments = prefix.split("/") if prefix else []
         if _dot_or_control(segments) or "" in segments:
-            raise InputError("destination", f"{url} holds '.', '..' or empty segments or control characters",
+            raise InputError(field, f"{url} holds '.', '..' or empty segments or control characters",
                              "write it as s3://bucket/prefix with plain folder names")
     return url
 

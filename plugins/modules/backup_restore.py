@@ -14,6 +14,9 @@ description:
   - Items DynamoDB leaves unprocessed are retried with backoff until written. If no item at all can
     be written for O(stall_timeout) seconds the task fails and says how many items are missing.
   - Refuses a target table that exists and holds items unless O(force=true).
+  - A rerun into a table tagged as the restore of the same backup compares it with the backup item by item; it is a
+    no-op only when the table still holds exactly the backup. A table changed since fails naming the differences;
+    with O(force=true) it is emptied and the backup loaded again.
   - Before the target table is created, every data file's size and sha256 are checked against the manifest
     (streamed, O(readers) files at a time); a damaged backup fails naming the file and the reason, and
     nothing is created or written. Each file is checked again while it loads.
@@ -66,7 +69,9 @@ options:
         C(<table>-restored-<YYYYMMDD-HHMMSS of the backup>).
     type: str
   force:
-    description: Load into an existing table even if it holds items (existing items with the same keys are replaced).
+    description:
+      - Load into an existing table even if it holds items (existing items with the same keys are replaced).
+      - A table tagged as the restore of the same backup that no longer holds it is emptied first, then loaded.
     type: bool
     default: false
   workers:
@@ -160,7 +165,9 @@ options:
         V(import) fails before anything is created, naming the LSIs or the reason. O(stage_to) lifts the S3 and
         format limits.
       - A rerun finds the import an earlier run started (C(ListImports) on the target, and a client token
-        derived from the backup and the target) rather than starting a second one.
+        derived from the backup and the request) rather than starting a second one. After a failed import, the
+        retry is a new import (AWS answers a token it has seen with that failed import for 8 hours, so the next
+        attempt's token is used).
     type: str
     choices: [auto, load, import]
     default: auto
@@ -169,6 +176,26 @@ options:
       - C(s3://bucket/prefix) where a backup that cannot be imported as stored (a C(file://) destination, the
         C(emr-connector) format) is first copied as gzip DynamoDB JSON, under the backup's own folder path, each
         file checked against the manifest on the way. A complete staged copy of the same backup is reused.
+      - Refused, before anything is written, when it is inside, equal to or contains O(destination) (or the
+        S3 folder of O(adopt_from) or O(dynamodump)), as a staged copy there could overwrite a backup's own files.
+      - Staging never deletes anything. A folder there that holds objects a staging of the same backup did not
+        write is refused, as C(ImportTable) would read them as data.
+    type: str
+  stage_bucket_owner:
+    description:
+      - Account (12 digits) that must own the O(stage_to) bucket. Every S3 call of the staging names it
+        (C(ExpectedBucketOwner)), and so does the import (C(S3BucketOwner)), so a bucket of that name owned by another
+        account receives nothing.
+      - Default, like O(bucket_owner), the account of the module's credentials.
+    type: str
+  target_kms_key_id:
+    description:
+      - KMS key (key id, ARN or alias) the new table is encrypted with, e.g. C(alias/aws/dynamodb) for the AWS
+        managed key.
+      - Default, the backed-up table's key when it can serve the new table (its own account and region, compared with
+        the target's, O(target_connection)). A backup encrypted with a customer managed key of another account or
+        region fails before anything is created, asking for this option; a table that used DynamoDB's default
+        encryption is created with it. RV(table_key) says which key was used and why.
     type: str
   max_rejected_items:
     description:
@@ -425,10 +452,25 @@ import_report:
     staged_to:
       description: Folder of the staged copy, when O(stage_to) was used.
       type: str
+table_key:
+  description:
+    - The KMS key of the table this restore created (or, in check mode, would create) and why (O(target_kms_key_id)).
+      Null when no table was created.
+  returned: when a backup was found
+  type: dict
+  contains:
+    kms_key_id:
+      description: The key given to C(CreateTable) or C(ImportTable); null for DynamoDB's default encryption.
+      type: str
+    reason:
+      description: Why this key.
+      type: str
+  sample: {kms_key_id: "arn:aws:kms:us-west-2:222222222222:key/0a1b2c3d", reason: target_kms_key_id was given}
 compare:
   description:
     - The restored table against the backup (first 10 keys of each difference, attribute name to value, binary
-      as base64). Also in the failed result when they differ.
+      as base64). Also in the failed result when they differ, and when a rerun finds the table tagged as this
+      backup's restore no longer holding it.
   returned: when O(compare=true)
   type: dict
   sample: {equal: false, backup_items: 2007, table_items: 2006, missing: [{pk: k03}], extra: [], changed: [{pk: k05}],
@@ -451,7 +493,9 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     DESTINATION_OPTIONS,
     AnsibleAWSModule,
     aws_client,
+    caller_account,
     connected_client,
+    connection_account,
     credentials_account,
     destination_store,
     run_or_fail,
@@ -470,12 +514,14 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compa
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.import_restore import (
     ImportSettings,
+    check_staging,
     restore_with_engine,
     staging_store,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreResult,
     RestoreSettings,
+    TargetDrifted,
     load_manifest,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.adoption import (
@@ -514,6 +560,8 @@ ARGUMENT_SPEC = dict(
     run_id=dict(type="str"),
     engine=dict(type="str", choices=["auto", "load", "import"], default="auto"),
     stage_to=dict(type="str"),
+    stage_bucket_owner=dict(type="str"),
+    target_kms_key_id=dict(type="str"),
     max_rejected_items=dict(type="int", default=0),
     max_load_hours=dict(type="float", default=6),
     import_threshold_gb=dict(type="float", default=100),
@@ -537,7 +585,9 @@ def main():
     settings = RestoreSettings(workers=p["workers"], readers=p["readers"], force=p["force"], verify=p["verify"],
                                verify_before_write=p["verify_before_write"],
                                wait_timeout_s=p["wait_timeout"], stall_timeout_s=p["stall_timeout"],
-                               write_capacity=p["write_capacity"], run_id=p["run_id"], compare=p["compare"])
+                               write_capacity=p["write_capacity"], run_id=p["run_id"], compare=p["compare"],
+                               target_kms_key_id=p["target_kms_key_id"],
+                               target_account=lambda: connection_account(module, p["target_connection"]))
     import_settings = ImportSettings(engine=p["engine"], max_rejected_items=p["max_rejected_items"],
                                      max_load_hours=p["max_load_hours"], import_threshold_gb=p["import_threshold_gb"],
                                      rates=RestoreRates(load_items_per_s=p["load_items_per_s"]))
@@ -571,6 +621,13 @@ def main():
         # A moment (not a date) names the folder filed at exactly that time, an import included.
         named = None if not p["at"] or parse_span(p["at"], "at").whole_day else at
         store = destination_store(module, p["readers"])
+        staging = None
+        if p["stage_to"]:  # refused before anything is written if it overlaps a location holding backups
+            staging = staging_store(p["stage_to"], s3_client(module), Encryption(p["sse"], p["kms_key_id"]),
+                                    p["stage_bucket_owner"] or caller_account(module))
+            sources = [open_store(p[name], s3_client(module)) for name in ("dynamodump", "adopt_from")
+                       if (p[name] or "").startswith("s3://")]
+            check_staging(staging, store, *sources)
         imported = None
         if p["dynamodump"] and not module.check_mode:
             # A dump is first imported as an ordinary backup (taken at `at`), then restored like one.
@@ -594,15 +651,13 @@ def main():
             if p["compare_with"]:
                 return f"{store.url.rstrip('/')}/{folder}", drift_of(folder, store)
             target = check_table_name("target", p["target"] or f"{p['table']}-restored-{taken:%Y%m%d-%H%M%S}")
-            staging = staging_store(p["stage_to"], s3_client(module), Encryption(p["sse"], p["kms_key_id"])) \
-                if p["stage_to"] else None
             # The new table's own region or account; the backup was found and is read with the module's connection.
             target_ddb = (connected_client(module, "dynamodb", p["target_connection"], p["workers"] + p["readers"])
                           if p["target_connection"] else ddb)
             try:
                 outcome = restore_with_engine(target_ddb, store, folder, target, settings, import_settings, staging,
                                               check_mode=module.check_mode, stop=stop, progress=module.log)
-            except TableDiffers as exc:
+            except (TableDiffers, TargetDrifted) as exc:
                 compared.update(exc.comparison.report())
                 raise
             engine_info.update(engine=outcome.choice.engine, engine_choice=outcome.choice.as_dict(),
@@ -625,7 +680,7 @@ def main():
         changed=result.changed, backup_url=backup_url, target=result.target,
         created=result.created, expected_items=result.expected_items, written_items=result.written_items,
         counted_items=result.counted_items, retried_items=result.retried_items,
-        duration_s=round(result.duration_s, 3), msg=result.msg, **engine_info,
+        duration_s=round(result.duration_s, 3), msg=result.msg, table_key=result.table_key, **engine_info,
         **({"compare": result.comparison} if result.comparison else {}))
 
 

@@ -55,6 +55,14 @@ CORPUS = [
         "file:///"),
     Bad("destination leaving its folder", "backup", {"hippolyte_destination": "file:///var/b/../etc"},
         "hippolyte_destination", "plain absolute path"),
+    Bad("destination with a fragment", "backup", {"hippolyte_destination": "file:///var/backups/prod#2"},
+        "hippolyte_destination", "cannot hold '?' or '#'"),
+    Bad("destination with a query", "backup", {"hippolyte_destination": "s3://night-backups.example/p?x=1"},
+        "hippolyte_destination", "cannot hold '?' or '#'"),
+    Bad("staging with a query", "restore", {"hippolyte_restore_stage_to": "s3://stage.example/p?x=1"},
+        "hippolyte_restore_stage_to", "cannot hold '?' or '#'"),
+    Bad("retention count not a number", "backup", {"hippolyte_retention": {"keep_last": "three"}},
+        "hippolyte_retention.keep_last", "a whole number"),
     Bad("destination missing", "backup", {"hippolyte_destination": None}, "hippolyte_destination", "s3://"),
     Bad("empty include", "backup", {"hippolyte_include": []}, "hippolyte_include", '["*"]'),
     Bad("unclosed glob", "backup", {"hippolyte_include": ["orders-[0-9*"]}, "hippolyte_include", "close the set"),
@@ -121,6 +129,8 @@ CORPUS = [
         "did you mean import?"),
     Bad("staging outside S3", "restore", {"hippolyte_restore_stage_to": "file:///srv/stage"},
         "hippolyte_restore_stage_to", "s3://bucket/prefix"),
+    Bad("staging bucket owner not an account", "restore", {"hippolyte_restore_stage_bucket_owner": "acme"},
+        "hippolyte_restore_stage_bucket_owner", "12 digits"),
     Bad("negative rejected items", "restore", {"hippolyte_restore_max_rejected_items": -1},
         "hippolyte_restore_max_rejected_items", "at least 0"),
     Bad("misspelt account in restore", "restore", {"hippolyte_acount_id": "123456789012"}, "hippolyte_acount_id",
@@ -151,6 +161,13 @@ def test_the_defaults_and_a_full_good_host_have_no_problem() -> None:
             "hippolyte_endpoint_url": "http://127.0.0.1:8000", "hippolyte_role_duration": "7200",
             "hippolyte_emr": {"subnet_id": "subnet-0abc", "spot": True}, "hippolyte_hosts": "night"}
     assert inventory_problems(host, "backup") == []
+
+
+def test_retention_counts_given_as_text_are_read_as_numbers() -> None:
+    """An inventory's `keep_last: "3"` is 3, as Ansible gives it to the module; the policy's own rules still hold."""
+    assert inventory_problems({**good_values("backup"), "hippolyte_retention": {"keep_last": "3"}}, "backup") == []
+    assert inventory_problems({**good_values("backup"), "hippolyte_retention": {"keep_last": "-1"}}, "backup") == [
+        "hippolyte_retention.keep_last: must be 0 or more, got -1; use 0 to turn the rule off"]
 
 
 def test_a_shared_inventory_may_hold_the_other_roles_variables() -> None:

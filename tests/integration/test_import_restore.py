@@ -193,6 +193,110 @@ def test_a_file_backup_is_imported_only_through_stage_to(moto_server: Any, uniqu
     assert bad.value.field == "stage_to"
 
 
+def s3_calls(s3: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Every S3 call the client makes from now on: (operation, its parameters)."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+    s3.meta.events.register("provide-client-params.s3.*",
+                            lambda params, model, **_: calls.append((model.name, dict(params))))
+    return calls
+
+
+def test_staging_names_the_expected_bucket_owner_in_every_call_and_the_import(moto_server: Any, unique_name: str,
+                                                                             tmp_path: Path) -> None:
+    """moto does not check bucket owners: the calls are recorded and each must carry the owner (AWS refuses a
+    call naming an owner that does not own the bucket)."""
+    ddb, s3 = gsi_table_and_bucket(moto_server, unique_name, 5)
+    store = open_store(f"file://{tmp_path}/backups")
+    folder = local_backup(ddb, store, unique_name)
+    staging = staging_store(f"s3://{unique_name}/staging", s3, bucket_owner=ACCOUNT)
+    calls = s3_calls(s3)
+    sources: list[dict[str, Any]] = []
+    ddb.meta.events.register("provide-client-params.dynamodb.ImportTable",
+                             lambda params, **_: sources.append(params["S3BucketSource"]))
+
+    restore_with_engine(ddb, store, folder, f"{unique_name}-o", RestoreSettings(), NO_SETTLING, staging)
+
+    assert {name for name, _ in calls} >= {"PutObject", "ListObjectsV2", "HeadObject"}
+    assert all(params.get("ExpectedBucketOwner") == ACCOUNT for _, params in calls), calls
+    assert sources == [{"S3Bucket": unique_name, "S3KeyPrefix": f"staging/{folder}/data/", "S3BucketOwner": ACCOUNT}]
+    with pytest.raises(InputError) as bad:
+        staging_store(f"s3://{unique_name}/staging", s3, bucket_owner="someone")
+    assert bad.value.field == "stage_bucket_owner"
+
+
+@pytest.mark.parametrize("stage_to", ["s3://{b}/dynamodb", "s3://{b}", "s3://{b}/", "s3://{b}/dynamodb/staging",
+                                      "s3://{b}/dynamodb/{folder}"])
+def test_staging_over_a_backup_location_is_refused_before_anything_changes(moto_server: Any, unique_name: str,
+                                                                           stage_to: str) -> None:
+    """Staging writes `<stage_to>/<backup folder>/data/`: with stage_to the destination, that is the backup's own
+    data/ (as for an emr-connector backup, which must be staged)."""
+    ddb, s3 = gsi_table_and_bucket(moto_server, unique_name, 5)
+    store = open_store(f"s3://{unique_name}/dynamodb", s3)
+    folder = local_backup(ddb, store, unique_name)
+    before = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=unique_name)["Contents"]}
+    staging = staging_store(stage_to.format(b=unique_name, folder=folder), s3, bucket_owner=ACCOUNT)
+    calls = s3_calls(s3)
+
+    with pytest.raises(InputError, match="holds backups") as err:
+        restore_with_engine(ddb, store, folder, f"{unique_name}-s", RestoreSettings(), NO_SETTLING, staging)
+
+    assert err.value.field == "stage_to" and "outside every backup location" in err.value.fix
+    assert not [name for name, _ in calls if name.startswith(("Put", "Delete", "Create", "Upload", "Copy"))]
+    assert {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=unique_name)["Contents"]} == before
+    assert f"{unique_name}-s" not in ddb.list_tables()["TableNames"]
+
+
+def test_the_module_refuses_staging_into_its_destination_even_in_check_mode(moto_server: Any,
+                                                                            unique_name: str) -> None:
+    ddb, s3 = gsi_table_and_bucket(moto_server, unique_name, 3)
+    local_backup(ddb, open_store(f"s3://{unique_name}/dynamodb", s3), unique_name)
+    before = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=unique_name)["Contents"]}
+    args = module_args(moto_server, unique_name, engine="import", stage_to=f"s3://{unique_name}/dynamodb/")
+
+    for check in (True, False):
+        run = run_module("backup_restore", args, check=check)
+        assert run.failed and run.result["field"] == "stage_to" and "holds backups" in run.result["msg"], run.output
+    assert {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=unique_name)["Contents"]} == before
+
+
+def test_staging_deletes_nothing_it_did_not_write(moto_server: Any, unique_name: str, tmp_path: Path) -> None:
+    ddb, s3 = gsi_table_and_bucket(moto_server, unique_name, 5)
+    store = open_store(f"file://{tmp_path}/backups")
+    folder = local_backup(ddb, store, unique_name)
+    stranger = f"staging/{folder}/data/someone-elses.json.gz"
+    s3.put_object(Bucket=unique_name, Key=stranger, Body=b"not ours")
+    staging = staging_store(f"s3://{unique_name}/staging", s3, bucket_owner=ACCOUNT)
+
+    with pytest.raises(InputError, match=r"1 object.* this staging did not write") as err:
+        restore_with_engine(ddb, store, folder, f"{unique_name}-d", RestoreSettings(), NO_SETTLING, staging)
+
+    assert err.value.field == "stage_to" and "nothing there is deleted" in err.value.fix
+    assert s3.get_object(Bucket=unique_name, Key=stranger)["Body"].read() == b"not ours"
+    s3.put_object(Bucket=unique_name, Key=f"staging/{folder}/hippolyte-staged.json",
+                  Body=json.dumps({"staged_from": "s3://elsewhere/x", "complete": True}).encode())
+    with pytest.raises(InputError, match="staged copy of s3://elsewhere/x"):
+        restore_with_engine(ddb, store, folder, f"{unique_name}-d", RestoreSettings(), NO_SETTLING, staging)
+
+
+def test_an_unfinished_staging_of_the_same_backup_is_written_again_and_imported(moto_server: Any, unique_name: str,
+                                                                                tmp_path: Path) -> None:
+    """A staging that stopped after its marker and a part file: the rerun overwrites its own part file (nothing
+    deleted) and completes."""
+    ddb, s3 = gsi_table_and_bucket(moto_server, unique_name, 7)
+    store = open_store(f"file://{tmp_path}/backups")
+    folder = local_backup(ddb, store, unique_name)
+    s3.put_object(Bucket=unique_name, Key=f"staging/{folder}/hippolyte-staged.json",
+                  Body=json.dumps({"staged_from": f"{store.url}/{folder}", "complete": False}).encode())
+    s3.put_object(Bucket=unique_name, Key=f"staging/{folder}/data/part-00000.json.gz", Body=b"cut short")
+    staging = staging_store(f"s3://{unique_name}/staging", s3, bucket_owner=ACCOUNT)
+
+    staged = restore_with_engine(ddb, store, folder, f"{unique_name}-u", RestoreSettings(), NO_SETTLING, staging)
+
+    assert staged.result.counted_items == 7
+    assert json.loads(s3.get_object(Bucket=unique_name, Key=f"staging/{folder}/hippolyte-staged.json")["Body"]
+                      .read())["complete"] is True
+
+
 def add_keyless_items(store: Any, folder: str, count: int) -> None:
     """A data file of items without their partition key, listed in the manifest (its digest renewed):
     a backup whose every file checks out, holding items DynamoDB rejects."""
@@ -257,6 +361,51 @@ def test_a_failed_import_fails_naming_its_code(moto_server: Any, unique_name: st
     ddb.meta.events.register("after-call.dynamodb.DescribeImport", failed)
     with pytest.raises(HippolyteError, match="ended FAILED: S3AccessDenied: Access Denied"):
         restore_by_import(ddb, store, folder, f"{unique_name}-x", RestoreSettings(), NO_SETTLING)
+
+
+def test_a_retry_after_a_failed_import_asks_for_a_new_import(moto_server: Any, unique_name: str) -> None:
+    """AWS answers a ClientToken it has seen with that import for 8 hours, failed or not; moto ignores ClientToken
+    and its imports of a valid backup complete. So hooks on the client play AWS: ImportTable with a token seen
+    before answers that import's description (without reaching moto), and DescribeImport reports the first import
+    FAILED, as when the import's role could not read the bucket."""
+    ddb, s3 = gsi_table_and_bucket(moto_server, unique_name, 6)
+    store = open_store(f"s3://{unique_name}/dynamodb", s3)
+    folder = local_backup(ddb, store, unique_name)
+    target = f"{unique_name}-retry"
+    imports: dict[str, dict[str, Any]] = {}  # token -> its import's last description
+    failed: set[str] = set()
+    asked: list[str] = []
+
+    def seen_token(params: dict[str, Any], **_: Any) -> Any:
+        asked.append(json.loads(params["body"])["ClientToken"])
+        known = imports.get(asked[-1])
+        return (SimpleNamespace(status_code=200, headers={}), {"ImportTableDescription": known}) if known else None
+
+    def remember(parsed: dict[str, Any], **_: Any) -> None:
+        imports.setdefault(asked[-1], dict(parsed["ImportTableDescription"]))
+
+    def describe(parsed: dict[str, Any], **_: Any) -> None:
+        described = parsed["ImportTableDescription"]
+        if not failed or described["ImportArn"] in failed:
+            failed.add(described["ImportArn"])
+            described.update(ImportStatus="FAILED", FailureCode="S3AccessDenied", FailureMessage="Access Denied")
+        for token, known in imports.items():
+            if known["ImportArn"] == described["ImportArn"]:
+                imports[token] = dict(described)
+
+    ddb.meta.events.register("before-call.dynamodb.ImportTable", seen_token)
+    ddb.meta.events.register("after-call.dynamodb.ImportTable", remember)
+    ddb.meta.events.register("after-call.dynamodb.DescribeImport", describe)
+    with pytest.raises(HippolyteError, match=r"ended FAILED: S3AccessDenied.*starts a new import"):
+        restore_by_import(ddb, store, folder, target, RestoreSettings(), NO_SETTLING)
+    if target in ddb.list_tables()["TableNames"]:  # AWS deletes the table of a failed import; moto keeps it
+        ddb.delete_table(TableName=target)
+
+    result, report = restore_by_import(ddb, store, folder, target, RestoreSettings(), NO_SETTLING)
+
+    assert len(asked) == 3 and asked[1] == asked[0] != asked[2]  # the failed import's token, then a new one
+    assert report is not None and report.status == "COMPLETED" and report.import_arn not in failed
+    assert result.counted_items == 6
 
 
 def test_a_rerun_waits_for_the_import_it_started(moto_server: Any, unique_name: str) -> None:

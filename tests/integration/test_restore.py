@@ -7,14 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_at
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.batch_writer import BatchWriter
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.batch_writer import BATCH_SIZE, BatchWriter
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import RawBatchWrites
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreSettings,
+    TargetDrifted,
+    load_manifest,
     restore_backup,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
@@ -71,6 +75,44 @@ def test_same_restore_twice_changes_nothing(dynalite_backup: tuple[Any, Any, str
     again = restore_backup(ddb, store, folder, f"{unique_name}-r", RestoreSettings())
     assert first.changed and first.counted_items == 2000
     assert not again.changed and again.written_items == 0 and "already holds" in again.msg
+
+
+def test_a_rerun_over_a_drifted_table_fails_naming_the_drift_and_force_reloads_it(
+        dynalite_backup: tuple[Any, Any, str], unique_name: str) -> None:
+    """The table is tagged as the restore of the backup, but 5 items were deleted and 1 changed since: a rerun
+    says so (no "already holds"), and with force: true ends holding exactly the backup."""
+    ddb, store, folder = dynalite_backup
+    target = f"{unique_name}-v2"
+    restore_backup(ddb, store, folder, target, RestoreSettings())
+    for n in range(5):
+        ddb.delete_item(TableName=target, Key={"pk": {"S": f"item-{n:08d}"}})
+    put_items(ddb, target, [{"pk": {"S": "item-00000100"}, "n": {"N": "-1"}}])
+
+    with pytest.raises(TargetDrifted, match=r"no longer holds it: .*missing 5 .*changed 1") as err:
+        restore_backup(ddb, store, folder, target, RestoreSettings())
+    assert "force: true" in str(err.value) and "new target" in str(err.value)
+    assert err.value.comparison.report()["missing_count"] == 5 and len(scan_all(ddb, target)) == 1995
+    dry = restore_backup(ddb, store, folder, target, RestoreSettings(force=True), check_mode=True)
+    assert dry.changed and "would empty and reload" in dry.msg and len(scan_all(ddb, target)) == 1995
+
+    forced = restore_backup(ddb, store, folder, target, RestoreSettings(force=True))
+
+    assert forced.changed and forced.written_items == 2000 and forced.counted_items == 2000
+    assert canonical(scan_all(ddb, target)) == canonical(scan_all(ddb, unique_name))
+    again = restore_backup(ddb, store, folder, target, RestoreSettings(force=True))
+    assert not again.changed and "item for item" in again.msg
+
+
+def test_a_rerun_over_a_table_with_an_added_item_is_not_a_no_op(dynalite_backup: tuple[Any, Any, str],
+                                                                  unique_name: str) -> None:
+    ddb, store, folder = dynalite_backup
+    target = f"{unique_name}-v3"
+    restore_backup(ddb, store, folder, target, RestoreSettings())
+    put_items(ddb, target, [{"pk": {"S": "written-after"}}])
+    with pytest.raises(TargetDrifted, match=r"extra 1 \(first: \{\"pk\": \"written-after\"\}\)"):
+        restore_backup(ddb, store, folder, target, RestoreSettings())
+    restore_backup(ddb, store, folder, target, RestoreSettings(force=True))
+    assert len(scan_all(ddb, target)) == 2000  # emptied, not loaded over the extra item
 
 
 def test_refuses_a_non_empty_target_unless_forced(dynalite_backup: tuple[Any, Any, str], unique_name: str) -> None:
@@ -218,3 +260,41 @@ def test_an_item_dynamodb_refuses_is_named_and_the_others_are_written(dynalite_s
           BatchWriter(raw.send, unique_name, workers=1) as writer):
         writer.put_requests(requests)
     assert len(scan_all(ddb, unique_name)) == 20
+
+
+def numbers_item(pk: str, count: int = 120_000) -> dict[str, Any]:
+    """About 360 KB as DynamoDB counts it (3 bytes per one-digit number in a list), 1.2 MB as JSON."""
+    return {"pk": {"S": pk}, "l": {"L": [{"N": str(n % 10)} for n in range(count)]}}
+
+
+def test_25_items_of_360_kb_are_sent_in_requests_under_16_mb(dynalite_server: Any, unique_name: str,
+                                                               tmp_path: Path) -> None:
+    """25 legal items make a 30 MB request if batches are cut by count only; dynalite answers 413 to it."""
+    ddb = client("dynamodb", dynalite_server.url)
+    create_table(ddb, unique_name, rcu=None)
+    for n in range(25):
+        ddb.put_item(TableName=unique_name, Item=numbers_item(f"big-{n:02d}"))
+    store = open_store(f"file://{tmp_path}/backups")
+    # One segment, one data file: the 25 items reach the writer together, as from a backup of one part.
+    folder = backup_table(ddb, store, unique_name, REGION,
+                          ScanSettings(read_units_per_second=0, workers=1, segments=1), NIGHT_1).folder
+    assert len(load_manifest(store, folder)["files"]) == 1
+
+    result = restore_backup(ddb, store, folder, f"{unique_name}-r", RestoreSettings(workers=2))
+
+    assert result.written_items == result.counted_items == 25
+
+
+@given(st.lists(st.integers(min_value=1, max_value=6_000), max_size=200))
+@settings(max_examples=200, deadline=None)
+def test_batches_hold_at_most_25_requests_and_the_byte_limit_in_order(sizes: list[int]) -> None:
+    """Pure logic, a recording `send`: every request goes once, in order; a batch passes the byte limit only when
+    it is one request alone."""
+    sent: list[list[bytes]] = []
+    requests = [str(n).encode().ljust(size, b" ") for n, size in enumerate(sizes)]
+    with BatchWriter(lambda _t, batch: sent.append(batch) or [], "t", workers=1, batch_bytes=10_000) as writer:
+        writer.put_requests(requests)
+    assert [r for batch in sent for r in batch] == requests
+    for batch in sent:
+        assert len(batch) <= BATCH_SIZE
+        assert len(batch) == 1 or sum(len(r) + 1 for r in batch) <= 10_000

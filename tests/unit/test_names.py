@@ -124,6 +124,18 @@ def test_a_destination_with_dot_or_empty_segments_is_refused(url):
     assert raised.value.field == "destination"
 
 
+@pytest.mark.parametrize("url", ["file:///srv/backups/prod#2", "s3://bucket/p?x=1", "s3://bucket/p?",
+                                 "file:///srv/dest#", "s3://bucket#frag", "file:///srv/a?b/c"])
+def test_a_destination_with_a_query_or_fragment_is_refused_naming_the_field(url):
+    """urlparse would drop them and the backups would go to (or come from) another folder than the one named."""
+    with pytest.raises(InputError, match=r"query .* or a fragment") as raised:
+        open_store(url, s3_client=object())
+    assert raised.value.field == "destination"
+    with pytest.raises(InputError) as staged:
+        check_destination(url, "stage_to")
+    assert staged.value.field == "stage_to"
+
+
 @pytest.mark.parametrize("url", ["file:///srv/dest", "file:///srv/dest/", "s3://bucket", "s3://bucket/",
                                  "s3://bucket/a/b/", "file:///srv/my.dest..d"])
 def test_a_plain_destination_is_accepted(url):

@@ -127,7 +127,16 @@ def _typed(name: str, value: Any, option: Mapping[str, Any]) -> Any:
         if unknown:
             raise InputError(f"{name}.{unknown[0]}", "is not a key it takes",
                              f"use only {', '.join(option['options'])}")
+        # Each setting as its own type, as Ansible converts suboptions: `keep_last: "3"` is 3.
+        converted = {key: value if value is None else _typed(f"{name}.{key}", value, option["options"][key])
+                     for key, value in converted.items()}
     return converted
+
+
+def typed_value(name: str, value: Any, option: Mapping[str, Any]) -> Any:
+    """`value` of the variable `name` converted as its argument spec `option` says; InputError naming the
+    variable (or its setting) when it cannot be."""
+    return _typed(name, value, option)
 
 
 def _convert(kind: str, value: Any) -> Any:
@@ -339,5 +348,6 @@ RULES: dict[str, Rule] = {
     "hippolyte_restore_workers": _at_least(1, "writers"),
     "hippolyte_restore_write_capacity": _at_least(0, "write units"),
     "hippolyte_restore_stage_to": _stage_to,
+    "hippolyte_restore_stage_bucket_owner": _account,
     "hippolyte_restore_max_rejected_items": _at_least(0, "items"),
 }

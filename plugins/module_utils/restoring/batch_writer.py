@@ -1,6 +1,6 @@
 """Parallel BatchWriteItem that never drops an item.
 
-Producers put batches of up to 25 PutRequests (UTF-8 JSON, see raw_batch_write.py) on a bounded queue,
+Producers put batches of up to 25 PutRequests and 16 MB (UTF-8 JSON, see raw_batch_write.py) on a bounded queue,
 so memory stays flat; writer threads send them and put back whatever DynamoDB leaves unprocessed, with
 exponential backoff and jitter, until it is written. Only when no item at all could be written for
 `stall_timeout_s` does it give up, and then it says exactly how many items are missing.
@@ -18,7 +18,11 @@ from dataclasses import dataclass, field
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, is_error
 
-BATCH_SIZE = 25  # BatchWriteItem's limit
+BATCH_SIZE = 25  # BatchWriteItem's limit of items per request
+# BatchWriteItem's limit of 16 MB per request, less room for the envelope around the requests (table name,
+# brackets, commas). Items in DynamoDB JSON can be 4 times their 400 KB billed size (numbers in lists), so 25
+# legal items can make a request of 30 MB: a batch is also cut where its JSON would pass this.
+BATCH_BYTES = 16 * 1024 * 1024 - 64 * 1024
 THROTTLE_CODES = ("ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
                   "InternalServerError", "ServiceUnavailable")
 
@@ -51,8 +55,9 @@ class ItemRefused(HippolyteError):
 class BatchWriter:
     def __init__(self, send: Send, table: str, workers: int = 8, stall_timeout_s: float = 300.0,
                  base_delay_s: float = 0.05, max_delay_s: float = 5.0,
-                 sleep: Callable[[float], None] = time.sleep, stop: threading.Event | None = None) -> None:
-        self.send, self.table, self.workers = send, table, workers
+                 sleep: Callable[[float], None] = time.sleep, stop: threading.Event | None = None,
+                 batch_bytes: int = BATCH_BYTES) -> None:
+        self.send, self.table, self.workers, self.batch_bytes = send, table, workers, batch_bytes
         self.stop = stop  # set: producers and writers stop at their next batch, raising Cancelled
         self.stall_timeout_s, self.base_delay_s, self.max_delay_s = stall_timeout_s, base_delay_s, max_delay_s
         self._sleep = sleep
@@ -71,13 +76,19 @@ class BatchWriter:
         self.close()
 
     def put_requests(self, requests: Iterable[bytes]) -> None:
-        """Queue PutRequests (blocks while writers are behind); call from any number of producer threads."""
+        """Queue PutRequests (blocks while writers are behind); call from any number of producer threads.
+        A batch holds at most BATCH_SIZE requests and BATCH_BYTES of JSON (a single larger one goes alone)."""
         batch: list[bytes] = []
+        size = 0
         for request in requests:
+            if batch and size + len(request) + 1 > self.batch_bytes:
+                self._put(batch)
+                batch, size = [], 0
             batch.append(request)
+            size += len(request) + 1  # and its comma
             if len(batch) == BATCH_SIZE:
                 self._put(batch)
-                batch = []
+                batch, size = [], 0
         if batch:
             self._put(batch)
 

@@ -176,8 +176,10 @@ def _segment_items(ddb: Any, table: str, segment: int, segments: int,
         page = ddb.scan(**kwargs)
         raw = page.get(RAW_ITEMS)
         if raw is not None:
-            for line in raw.lines.splitlines():
-                yield json.loads(line)["Item"]
+            # One item per "\n": str.splitlines() would also cut at U+2028, U+2029 and U+0085 inside a string.
+            for line in raw.lines.split("\n"):
+                if line:
+                    yield json.loads(line)["Item"]
         else:  # a body the raw reader could not split was parsed by botocore: binary is bytes there
             yield from (to_json_item(item) for item in page.get("Items", []))
         if "LastEvaluatedKey" not in page:

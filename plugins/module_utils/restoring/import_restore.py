@@ -33,6 +33,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
     InputError,
     is_error,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_destination
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.cost_model import (
     BYTES_PER_GB,
     SECONDS_PER_HOUR,
@@ -49,9 +50,12 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.resto
     count_items,
     inspect_target,
     load_manifest,
+    new_table_key,
     refuse_damaged,
+    rerun_check,
     restore_backup,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_key import TableKey
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import (
     apply_ttl_and_tags,
     create_table_request,
@@ -77,7 +81,9 @@ STAGED_NAME = "hippolyte-staged.json"  # written last in a staged copy: its pres
 UNCOMPRESSED_PER_STORED_BYTE = 4
 WRITE_UNIT_BYTES = 1024
 LIVE_IMPORT_STATES = ("IN_PROGRESS", "COMPLETED")
-ENDED_IMPORT_STATES = ("COMPLETED", "FAILED", "CANCELLED")
+FAILED_IMPORT_STATES = ("FAILED", "CANCELLED")
+MAX_IMPORT_TRIES = 100  # failed imports of one backup into one target within AWS's 8 hours of token memory
+ENDED_IMPORT_STATES = ("COMPLETED", *FAILED_IMPORT_STATES)
 
 
 @dataclass
@@ -230,7 +236,7 @@ def choose_engine(doc: dict[str, Any], folder: str, target: TargetState, setting
     if lsis:
         return choice("load", f"the table has local secondary indexes ({', '.join(lsis)}), which ImportTable "
                               "cannot create")
-    if target.exists and target.restored_from != folder:
+    if target.exists:
         return choice("load", f"table {target.name} exists, and ImportTable only creates new tables")
     if why_not_in_place and not can_stage:
         return choice("load", f"{why_not_in_place} (stage_to would copy it to S3 first)")
@@ -248,17 +254,22 @@ def choose_engine(doc: dict[str, Any], folder: str, target: TargetState, setting
                           f"({settings.import_threshold_gb:g}) and the load fits in max_load_hours; {costs}")
 
 
-def client_token(backup_url: str, target: str) -> str:
-    """ImportTable's idempotency token: the same backup into the same target always asks for the same import."""
-    return hashlib.sha256(f"{backup_url}\n{target}".encode()).hexdigest()[:32]
+def client_token(backup_url: str, request: dict[str, Any], failed_before: int = 0) -> str:
+    """ImportTable's idempotency token: the same backup asked the same way (the request without its token) asks for
+    the same import, so a rerun never starts a second one; `failed_before` (earlier tries that failed) makes a retry
+    after a failure a new import, where AWS would answer the failed one again for 8 hours."""
+    asked = json.dumps({"backup": backup_url, "request": request, "failed_before": failed_before}, sort_keys=True)
+    return hashlib.sha256(asked.encode()).hexdigest()[:32]
 
 
-def import_table_request(schema: dict[str, Any], target: str, source: ImportSource, token: str) -> dict[str, Any]:
+def import_table_request(schema: dict[str, Any], target: str, source: ImportSource,
+                         key: TableKey | None = None) -> dict[str, Any]:
+    """ImportTable's parameters, less its ClientToken."""
     bucket: dict[str, str] = {"S3Bucket": source.bucket, "S3KeyPrefix": source.prefix}
     if source.owner:
         bucket["S3BucketOwner"] = source.owner
-    parameters = {k: v for k, v in create_table_request(schema, target).items() if k in IMPORT_PARAMETERS}
-    return {"ClientToken": token, "S3BucketSource": bucket, "InputFormat": "DYNAMODB_JSON",
+    parameters = {k: v for k, v in create_table_request(schema, target, key).items() if k in IMPORT_PARAMETERS}
+    return {"S3BucketSource": bucket, "InputFormat": "DYNAMODB_JSON",
             "InputCompressionType": "GZIP", "TableCreationParameters": parameters}
 
 
@@ -282,6 +293,21 @@ def find_import(ddb: Any, table_arn: str, source: ImportSource) -> str | None:
         kwargs["NextToken"] = page["NextToken"]
 
 
+def start_import(ddb: Any, schema: dict[str, Any], target: str, source: ImportSource, backup_url: str,
+                 key: TableKey | None = None) -> str:
+    """Start the import (the ARN of the one an earlier run started with the same token, if it still runs or
+    completed). AWS answers a token it has seen with that import for 8 hours, also a failed one: such an answer
+    means an earlier try failed, and the next token is asked, so a retry after a failure is a new import."""
+    request = import_table_request(schema, target, source, key)
+    for failed_before in range(MAX_IMPORT_TRIES):
+        token = client_token(backup_url, request, failed_before)
+        described = ddb.import_table(ClientToken=token, **request)["ImportTableDescription"]
+        if described.get("ImportStatus") not in FAILED_IMPORT_STATES:
+            return str(described["ImportArn"])
+    raise HippolyteError(f"the last {MAX_IMPORT_TRIES} imports of {backup_url} into {target} failed: look at their "
+                         "causes (DescribeImport, ListImports), fix them, and run the restore again after 8 hours")
+
+
 def wait_import(ddb: Any, import_arn: str, settings: ImportSettings, stop: threading.Event | None,
                 progress: Callable[[str], None] | None) -> dict[str, Any]:
     """DescribeImport until the import ends; its last description."""
@@ -301,15 +327,42 @@ def wait_import(ddb: Any, import_arn: str, settings: ImportSettings, stop: threa
         raise HippolyteError(f"{exc}; the import goes on in AWS: run the restore again to wait for it") from None
 
 
-def staging_store(url: str, s3_client: Any, encryption: Encryption | None = None) -> S3Store:
-    """The store of `stage_to`: an S3 location, as ImportTable reads nothing else."""
+def staging_store(url: str, s3_client: Any, encryption: Encryption | None = None,
+                  bucket_owner: str | None = None) -> S3Store:
+    """The store of `stage_to`: an S3 location, as ImportTable reads nothing else; every call on it (and the
+    import's S3BucketOwner) names `bucket_owner`, so a bucket of that name in another account gets nothing."""
+    check_destination(url, "stage_to")
     if not url.startswith("s3://"):
         raise InputError("stage_to", f"{url!r} is not in S3, and ImportTable reads from S3 only",
                          "write it as s3://bucket/prefix")
-    store = open_store(url, s3_client, encryption=encryption)
+    try:
+        store = open_store(url, s3_client, bucket_owner, encryption=encryption)
+    except InputError as exc:
+        field = "stage_bucket_owner" if exc.field == "bucket_owner" else "stage_to"
+        raise InputError(field, exc.problem, exc.fix) from None
     if not isinstance(store, S3Store):
         raise AssertionError(f"{url!r} opened {type(store).__name__}, not an S3 store")
     return store
+
+
+def check_staging(staging: S3Store, *backups: BackupStore) -> None:
+    """Refuse, before anything is written, a staging location inside, equal to or containing a location that holds
+    backups (the destination, a folder adopted or imported from): a staged copy is written under
+    `<stage_to>/<backup folder>/`, which there can be a backup's own folder."""
+    staged = _segments(staging.prefix)
+    for store in backups:
+        if not isinstance(store, S3Store) or store.bucket != staging.bucket:
+            continue
+        held = _segments(store.prefix)
+        if staged[:len(held)] == held or held[:len(staged)] == staged:
+            raise InputError("stage_to", f"{staging.url} overlaps {store.url}, which holds backups: staging there "
+                                         "could overwrite a backup's own files",
+                             "stage to a prefix outside every backup location, e.g. another bucket or "
+                             "s3://bucket/staging beside the destination")
+
+
+def _segments(prefix: str) -> list[str]:
+    return [part for part in prefix.split("/") if part]
 
 
 def staged_source(staging: S3Store, folder: str) -> ImportSource:
@@ -320,17 +373,35 @@ def staged_source(staging: S3Store, folder: str) -> ImportSource:
 
 def stage(store: BackupStore, folder: str, doc: dict[str, Any], staging: S3Store, readers: int) -> ImportSource:
     """Copy the backup's items to `staging` as gzip DynamoDB JSON (checked against the manifest on the way),
-    under the backup's own folder path; a complete staged copy of the same backup is reused."""
+    under the backup's own folder path; a complete staged copy of the same backup is reused.
+
+    Nothing is deleted: the marker (`hippolyte-staged.json`, naming the backup) is written first and marked
+    complete last, so a rerun overwrites only the part files a staging of the same backup wrote; a folder holding
+    anything else is refused, as ImportTable would read every object below its prefix."""
     marker = join(folder, STAGED_NAME)
     origin = f"{store.url.rstrip('/')}/{folder}"
     source = staged_source(staging, folder)
-    if staging.exists(marker) and json.loads(staging.read_bytes(marker)).get("staged_from") == origin:
+    files = manifest_file.data_files(doc)
+    parts = [join(folder, "data", f"part-{number:05d}.json.gz") for number in range(len(files))]
+    staged = json.loads(staging.read_bytes(marker)) if staging.exists(marker) else None
+    where = f"{staging.url.rstrip('/')}/{folder}"
+    if staged is not None and staged.get("staged_from") != origin:
+        raise InputError("stage_to", f"{where} holds a staged copy of {staged.get('staged_from')}, not of {origin}",
+                         "stage to another prefix, or remove that copy if it is no longer needed")
+    if staged is not None and staged.get("complete", True):  # older markers were written last: complete
         return source
-    staging.delete_tree(join(folder, "data"))  # what a staging that did not finish left
+    others = [o.key for o in staging.list_objects(join(folder, "data"))
+              if staged is None or o.key not in parts]
+    if others:
+        raise InputError("stage_to", f"{where}/data/ holds {len(others)} object(s) this staging did not write "
+                                     f"({others[0]}), which ImportTable would read as data",
+                         "stage to another prefix; nothing there is deleted")
+    staging.put_bytes(marker, json.dumps({"staged_from": origin, "item_count": doc["item_count"],
+                                          "complete": False}).encode())
 
     def copy(numbered: tuple[int, manifest_file.DataFile]) -> None:
         number, data_file = numbered
-        raw = HashingWriter(staging.open_writer(join(folder, "data", f"part-{number:05d}.json.gz")))
+        raw = HashingWriter(staging.open_writer(parts[number]))
         try:
             with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
                 for request in iter_put_requests(store, folder, data_file, doc["data_format"]):
@@ -340,10 +411,10 @@ def stage(store: BackupStore, folder: str, doc: dict[str, Any], staging: S3Store
             raw.abort()
             raise
 
-    files = manifest_file.data_files(doc)
     with ThreadPoolExecutor(max(1, min(readers, len(files) or 1))) as pool:
         list(pool.map(copy, enumerate(files)))
-    staging.put_bytes(marker, json.dumps({"staged_from": origin, "item_count": doc["item_count"]}).encode())
+    staging.put_bytes(marker, json.dumps({"staged_from": origin, "item_count": doc["item_count"],
+                                          "complete": True}).encode())
     return source
 
 
@@ -377,13 +448,19 @@ def restore_by_import(ddb: Any, store: BackupStore, folder: str, target: str, re
     state = inspect_target(ddb, target)
     expected = doc["item_count"]
     if state.restored_from == folder:
-        return RestoreResult(folder, target, False, False, expected, 0, None, 0.0, 0,
-                             f"{target} already holds the restore of {folder}"), None
+        done = rerun_check(ddb, store, folder, doc, target, restore_settings, stop)
+        if done is None:  # forced over a table that drifted
+            raise InputError("engine", f"table {target!r} no longer holds the restore of {folder}, and ImportTable "
+                                       "only creates new tables", "use engine: load with force: true to empty it and "
+                                       "load the backup again, or restore to a new target")
+        return done, None
     lsis = local_indexes(doc["schema"])
     if lsis:
         raise InputError("engine", f"the backed-up table has local secondary indexes ({', '.join(lsis)}), which "
                                    "ImportTable cannot create; nothing was created",
                          "use engine: load (or auto, which loads such tables)")
+    if staging is not None:
+        check_staging(staging, store)
     source, why_not = in_place_source(store, folder, doc)
     planned = source or (staged_source(staging, folder) if staging else None)
     if planned is None:
@@ -393,11 +470,13 @@ def restore_by_import(ddb: Any, store: BackupStore, folder: str, target: str, re
     if state.exists and found is None:
         raise InputError("target", f"table {target!r} exists, and ImportTable only creates new tables",
                          "name a new target, or use engine: load to load into it")
+    key = None if found else new_table_key(ddb, doc["schema"], restore_settings)
     if check_mode:
         verb = f"wait for import {found} into" if found else "import"
         staged = f" after staging it to {planned.staged_to}" if source is None else ""
         return RestoreResult(folder, target, True, not state.exists, expected, 0, None, 0.0, 0,
-                             f"would {verb} table {target} from {expected} items{staged}"), None
+                             f"would {verb} table {target} from {expected} items{staged}",
+                             table_key=key.as_dict() if key else None), None
     clock = time.monotonic()
     if found is None:
         if source is None and staging is not None:
@@ -405,15 +484,14 @@ def restore_by_import(ddb: Any, store: BackupStore, folder: str, target: str, re
         elif restore_settings.verify_before_write:
             refuse_damaged(store, folder, doc, restore_settings.readers)
         raise_if_stopped(stop)
-        token = client_token(f"{store.url.rstrip('/')}/{folder}", target)
-        found = ddb.import_table(**import_table_request(doc["schema"], target, planned,
-                                                        token))["ImportTableDescription"]["ImportArn"]
+        found = start_import(ddb, doc["schema"], target, planned, f"{store.url.rstrip('/')}/{folder}", key)
     described = wait_import(ddb, found, settings, stop, progress)
     report = ImportReport.of(described, planned)
     if report.status != "COMPLETED":
         raise HippolyteError(f"import {report.import_arn} into {target} ended {report.status}: "
                              f"{described.get('FailureCode') or 'no code'}: {described.get('FailureMessage') or ''}"
-                             f"{_log_note(report)}; nothing else was applied to {target}")
+                             f"{_log_note(report)}; nothing else was applied to {target}; once the cause is fixed, "
+                             "run the restore again: it starts a new import")
     if report.rejected_items > settings.max_rejected_items:
         raise HippolyteError(f"import {report.import_arn} rejected {report.rejected_items} of {expected} items "
                              f"(max_rejected_items: {settings.max_rejected_items}){_log_note(report)}; {target} "
@@ -433,7 +511,7 @@ def restore_by_import(ddb: Any, store: BackupStore, folder: str, target: str, re
     return RestoreResult(folder, target, True, not state.exists, expected, report.imported_items, counted,
                          time.monotonic() - clock, 0,
                          f"imported {report.imported_items} items from {folder} into {target}{rejected}",
-                         comparison), report
+                         comparison, key.as_dict() if key else None), report
 
 
 def _log_note(report: ImportReport) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +26,14 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watc
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.process_memory import cap_malloc_arenas
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.batch_writer import BatchWriter
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import TableDiffers, compare_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import (
+    Comparison,
+    TableDiffers,
+    compare_table,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.empty_table import empty_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import RawBatchWrites
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_key import TableKey, choose_table_key
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import list_tags, recreate_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_reader import READERS, iter_put_requests
@@ -49,6 +56,8 @@ class RestoreSettings:
     write_capacity: int | None = None  # load-time WCU of a new provisioned table and its GSIs
     run_id: str | None = None
     compare: bool = False  # compare the loaded table with the backup item by item (compare.py)
+    target_kms_key_id: str | None = None  # the new table's KMS key (table_key.py); default the backed-up one
+    target_account: Callable[[], str | None] = lambda: None  # the new table's account, asked only when needed
 
     def validate(self) -> None:
         for name in ("workers", "readers"):
@@ -81,6 +90,7 @@ class RestoreResult:
     retried_items: int
     msg: str
     comparison: dict[str, Any] | None = None  # Comparison.report() when settings.compare
+    table_key: dict[str, Any] | None = None  # TableKey.as_dict() of a table the restore creates
 
 
 def load_manifest(store: BackupStore, folder: str) -> dict[str, Any]:
@@ -145,17 +155,27 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
     state = inspect_target(ddb, target)
     check_target(state, doc["schema"], source, settings.force, ddb)
     expected = doc["item_count"]
+    reload = False
     if state.restored_from == source:
-        return RestoreResult(source, target, False, False, expected, 0, None, 0.0, 0,
-                             f"{target} already holds the restore of {source}")
+        done = rerun_check(ddb, store, folder, doc, target, settings, stop)
+        if done is not None:
+            return done
+        reload = True  # forced over a table that drifted: emptied, then loaded as a new one
+    key = None if state.exists else new_table_key(ddb, doc["schema"], settings)
     if check_mode:
-        verb = "load into existing" if state.exists else "create"
+        verb = "empty and reload" if reload else "load into existing" if state.exists else "create"
         return RestoreResult(source, target, True, not state.exists, expected, 0, None, 0.0, 0,
-                             f"would {verb} table {target} and write {expected} items")
+                             f"would {verb} table {target} and write {expected} items",
+                             table_key=key.as_dict() if key else None)
     if settings.verify_before_write:
         refuse_damaged(store, folder, doc, settings.readers)
     raise_if_stopped(stop)
-    arn = state.arn if state.exists else recreate_table(ddb, doc["schema"], target, settings.wait_timeout_s)["TableArn"]
+    if reload:
+        empty_table(ddb, target, [k["AttributeName"] for k in doc["schema"]["KeySchema"]], settings.workers,
+                    settings.stall_timeout_s, stop)
+        state.empty = True
+    arn = state.arn if state.exists else recreate_table(ddb, doc["schema"], target, settings.wait_timeout_s,
+                                                        key)["TableArn"]
     boost = settings.write_capacity and not state.exists and doc["schema"]["BillingMode"] == "PROVISIONED"
     capacity = CapacitySettings(run_id=settings.run_id, wait_timeout=settings.wait_timeout_s)
     if boost:
@@ -177,7 +197,40 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
     ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": RESTORED_FROM_TAG, "Value": source}])
     return RestoreResult(source, target, True, not state.exists, expected, written, counted,
                          time.monotonic() - clock, retried,
-                         f"restored {written} items from {source} into {target}{pending}", comparison)
+                         f"restored {written} items from {source} into {target}{pending}"
+                         + (" (emptied first: it no longer held the backup)" if reload else ""), comparison,
+                         key.as_dict() if key else None)
+
+
+def new_table_key(ddb: Any, schema: dict[str, Any], settings: RestoreSettings) -> TableKey:
+    """The KMS key of a table the restore creates, in the region of `ddb`; InputError before anything is created
+    when the backed-up key cannot serve there."""
+    return choose_table_key(schema, ddb.meta.region_name, settings.target_account, settings.target_kms_key_id)
+
+
+def rerun_check(ddb: Any, store: BackupStore, folder: str, doc: dict[str, Any], target: str,
+                settings: RestoreSettings, stop: threading.Event | None) -> RestoreResult | None:
+    """A rerun into a table tagged as the restore of `folder`: a no-op result only if the table still holds
+    exactly that backup (compared item by item, whatever `compare` says). A table that drifted since fails naming
+    the drift, unless `force`: then None, and the caller empties the table and loads the backup again."""
+    comparison = compare_table(ddb, store, folder, doc, target, settings.workers, settings.readers, stop)
+    if comparison.equal:
+        return RestoreResult(folder, target, False, False, doc["item_count"], 0, comparison.table_items, 0.0, 0,
+                             f"{target} already holds the restore of {folder}, item for item",
+                             comparison.report() if settings.compare else None)
+    if settings.force:
+        return None
+    raise TargetDrifted(comparison, folder)
+
+
+class TargetDrifted(HippolyteError):
+    """A table tagged as a backup's restore no longer holds it; carries the comparison for the task's result."""
+
+    def __init__(self, comparison: Comparison, folder: str) -> None:
+        self.comparison = comparison
+        super().__init__(f"table {comparison.table} is tagged as the restore of {folder} but no longer holds it: "
+                         f"{comparison.summary()}; set force: true to empty it and load the backup again, or restore "
+                         "to a new target")
 
 
 def compare_restored(ddb: Any, store: BackupStore, folder: str, doc: dict[str, Any], target: str,

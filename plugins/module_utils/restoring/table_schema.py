@@ -20,6 +20,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throug
     parse_record,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import UNSUPPORTED_CALL_CODES, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_key import TableKey, backed_up_key
 
 # Tags of ours (e.g. the capacity record of a boosted table) describe a run, not the table.
 OWN_TAG_PREFIX = "hippolyte:"
@@ -121,8 +122,9 @@ def list_tags(ddb: Any, arn: str) -> list[dict[str, str]]:
     return all_items(ddb, "list_tags_of_resource", "Tags", ResourceArn=arn)
 
 
-def create_table_request(schema: dict[str, Any], target: str) -> dict[str, Any]:
-    """CreateTable arguments rebuilding the captured table under the name `target` (tags come after)."""
+def create_table_request(schema: dict[str, Any], target: str, key: TableKey | None = None) -> dict[str, Any]:
+    """CreateTable arguments rebuilding the captured table under the name `target` (tags come after), encrypted
+    with `key` (table_key.py) when given, else as captured."""
     request: dict[str, Any] = {
         "TableName": target,
         "KeySchema": schema["KeySchema"],
@@ -138,10 +140,9 @@ def create_table_request(schema: dict[str, Any], target: str) -> dict[str, Any]:
     stream = schema.get("StreamSpecification")
     if stream and stream.get("StreamEnabled"):
         request["StreamSpecification"] = stream
-    sse = schema.get("SSEDescription")
-    if sse and sse.get("SSEType") == "KMS":
-        request["SSESpecification"] = {"Enabled": True, "SSEType": "KMS",
-                                       "KMSMasterKeyId": sse.get("KMSMasterKeyArn", "")}
+    sse = (key or TableKey(backed_up_key(schema), "as captured")).sse_specification()
+    if sse:
+        request["SSESpecification"] = sse
     if schema.get("TableClass", "STANDARD") != "STANDARD":
         request["TableClass"] = schema["TableClass"]
     if schema.get("DeletionProtectionEnabled"):
@@ -173,9 +174,10 @@ def _created_by_this_call(ddb: Any, request: dict[str, Any], timeout_s: float) -
     return None if page.get("Items") or page.get("LastEvaluatedKey") else table
 
 
-def recreate_table(ddb: Any, schema: dict[str, Any], target: str, timeout_s: float = 600) -> dict[str, Any]:
+def recreate_table(ddb: Any, schema: dict[str, Any], target: str, timeout_s: float = 600,
+                   key: TableKey | None = None) -> dict[str, Any]:
     """Create `target` from the schema, wait for it, then apply TTL and tags (CreateTable cannot carry TTL)."""
-    request = create_table_request(schema, target)
+    request = create_table_request(schema, target, key)
     try:
         ddb.create_table(**request)
     except Exception as exc:
