@@ -232,12 +232,12 @@ class FileStore:
             raise ObjectExists(f"{self.url.rstrip('/')}/{key}") from exc
 
     def claim(self, key: str, data: bytes) -> bool:
+        # Written whole or not at all (a complete temp file linked to its name): a full disk never leaves an
+        # empty claim that would hold its name for ever.
         try:
-            fh = open_private(self._path(key), os.O_EXCL)
+            write_private(self._path(key), data, exclusive=True)
         except FileExistsError:
             return False
-        with fh:
-            fh.write(data)
         return True
 
     def open_reader(self, key: str) -> BinaryIO:
