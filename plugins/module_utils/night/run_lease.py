@@ -180,6 +180,7 @@ def take(store: BackupStore, account: str, region: str, run_id: str, holder: str
     how = "free"
     if generation and current is None:
         how = _broken_lease(store, folder, generation, now, break_lease)
+        current = _placeholder(generation)  # what the report can say of it
     elif current is not None:
         if current.expired(now):
             how = "expired"
