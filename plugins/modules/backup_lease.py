@@ -14,18 +14,19 @@ description:
     C(<destination>/<account>/<region>/@hippolyte-lease/<generation>/lease.json), holding the run id, the
     holder, when it was taken and until when it holds, and the machine and process of the Ansible controller
     that took it. Each lease is a new generation created with an exclusive write (S3 C(If-None-Match),
-    file:// C(O_EXCL)), so of two runs asking at the same moment exactly one gets it.
+    file:// an exclusive link), so of two runs asking at the same moment exactly one gets it.
   - O(state=held) takes the lease when there is none, or when the newest has expired (RV(how) C(expired)), or
     when it was taken by a controller on this same machine whose process is gone (C(controller gone), a
     killed or crashed run), or when O(break_lease=true) (C(broken)). Otherwise the task fails, naming the
     run that holds it and until when, after waiting up to O(wait_s) for it to be given back.
   - A lease lives as long as its run. It is taken for O(hold_s) (default 600 seconds) and O(state=kept), run in
-    the background (C(async), C(poll: 0)), renews it every O(renew_every_s) to the renewal plus O(hold_s), for as
+    the background (C(async) with C(poll) 0), renews it every O(renew_every_s) to the renewal plus O(hold_s), for as
     long as the Ansible controller that took it lives. So a live run keeps its lease however long it lasts, and
     a dead one's lease expires O(hold_s) after its last renewal. The backup role does this.
   - A lease file is written whole or not at all (a complete temporary file linked to its name on file://, a
     conditional PUT on S3). An empty or unreadable lease file (written by hand, or by an older version on a full
-    disk) is a broken lease - O(break_lease=true) takes it over, and it expires O(hold_s) after it was written.
+    disk) is a broken lease - O(break_lease=true) takes it over, and it expires 600 seconds after it
+    was written.
   - O(state=released) stops the lease's keeper (on this machine) and gives back the lease taken with O(nonce)
     (nothing happens when it is no longer held).
 author:
@@ -35,7 +36,7 @@ options:
     description:
       - V(held) takes the lease, V(released) gives it back.
       - V(kept) renews the lease taken with O(nonce) until it is given back, taken over, or the controller that
-        took it is gone; it returns only then, so run it in the background (C(async) with C(poll: 0)).
+        took it is gone; it returns only then, so run it in the background (C(async) with C(poll) 0).
     type: str
     choices: [held, kept, released]
     default: held

@@ -4,6 +4,7 @@ two concurrent `ansible-playbook` runs of the backup role (dynalite)."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import socket
@@ -287,3 +288,36 @@ def test_two_concurrent_backup_runs_exactly_one_backs_up(dynalite_server: Any, u
     assert sorted(m.parent.parent.name for m in manifests) == names  # one backup of each table
     folder = backups / "000000000000" / REGION / run_lease.LEASE_FOLDER
     assert not folder.exists() or not any(folder.rglob("lease.json"))  # the winner gave it back
+
+
+def test_the_keeper_in_the_background_keeps_a_live_run_lease_past_its_first_expiry(tmp_path: Path) -> None:
+    """As the role runs it: the lease taken for 3 s, its keeper started with `async`/`poll: 0` renewing every
+    second; 8 s later another run is still refused, naming the renewal; giving it back stops the keeper."""
+    backups = tmp_path / "backups"
+    common = {"destination": f"file://{backups}", "account_id": ACCOUNT, "region": REGION}
+    playbook = tmp_path / "keep.yml"
+    playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "take", "register": "lease",
+         "hippolyte.dynamodb.backup_lease": {"state": "held", "run_id": "first", "hold_s": 3, **common}},
+        {"name": "keep", "async": 600, "poll": 0, "register": "keeper",
+         "hippolyte.dynamodb.backup_lease": {"state": "kept", "run_id": "first", "hold_s": 3, "renew_every_s": 1,
+                                             "nonce": "{{ lease.lease.nonce }}", **common}},
+        {"name": "run long", "ansible.builtin.pause": {"seconds": 8}},
+        {"name": "second", "register": "second", "ignore_errors": True,
+         "hippolyte.dynamodb.backup_lease": {"state": "held", "run_id": "second", **common}},
+        {"name": "show", "ansible.builtin.debug": {"msg": "SECOND {{ second.lease.keeper_pid }} {{ second.msg }}"}},
+        {"name": "release", "register": "released",
+         "hippolyte.dynamodb.backup_lease": {"state": "released", "run_id": "first",
+                                             "nonce": "{{ lease.lease.nonce }}", **common}},
+        {"name": "forget", "ansible.builtin.async_status": {"jid": "{{ keeper.ansible_job_id }}", "mode": "cleanup"}},
+    ]}]))
+    run = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
+                         capture_output=True, text=True, env=ansible_env(), cwd=REPO, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    ((keeper_pid, second),) = re.findall(r'"SECOND (\d+) (.*)"', run.stdout)
+    assert "is being backed up by run first" in second and ", renewed " in second, second
+    assert not Path(f"/proc/{keeper_pid}").exists() or "zombie" in Path(f"/proc/{keeper_pid}/status").read_text()
+    folder = backups / ACCOUNT / REGION / run_lease.LEASE_FOLDER
+    assert not folder.exists() or not any(folder.rglob("lease.json"))  # given back, and not written again
+    time.sleep(2)
+    assert not folder.exists() or not any(folder.rglob("lease.json"))
