@@ -18,7 +18,12 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import controller_chain
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import (
+    Process,
+    controller_chain,
+    is_alive,
+    process_of,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night import run_lease
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import private_files
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
@@ -316,8 +321,41 @@ def test_the_keeper_in_the_background_keeps_a_live_run_lease_past_its_first_expi
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     ((keeper_pid, second),) = re.findall(r'"SECOND (\d+) (.*)"', run.stdout)
     assert "is being backed up by run first" in second and ", renewed " in second, second
-    assert not Path(f"/proc/{keeper_pid}").exists() or "zombie" in Path(f"/proc/{keeper_pid}/status").read_text()
+    keeper = process_of(int(keeper_pid))
+    assert keeper is None or not is_alive(keeper)  # stopped when the lease was given back
     folder = backups / ACCOUNT / REGION / run_lease.LEASE_FOLDER
     assert not folder.exists() or not any(folder.rglob("lease.json"))  # given back, and not written again
     time.sleep(2)
     assert not folder.exists() or not any(folder.rglob("lease.json"))
+
+
+def test_the_keeper_ends_with_its_killed_controller_and_the_lease_is_taken_over(tmp_path: Path) -> None:
+    """kill -9 of ansible-playbook mid-run: its keeper sees the controller gone and stops renewing, and the next
+    run on this machine takes the lease over at once."""
+    backups = tmp_path / "backups"
+    common = {"destination": f"file://{backups}", "account_id": ACCOUNT, "region": REGION}
+    playbook = tmp_path / "killed.yml"
+    playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "take", "register": "lease",
+         "hippolyte.dynamodb.backup_lease": {"state": "held", "run_id": "killed", **common}},
+        {"name": "keep", "async": 600, "poll": 0,
+         "hippolyte.dynamodb.backup_lease": {"state": "kept", "run_id": "killed", "renew_every_s": 1,
+                                             "nonce": "{{ lease.lease.nonce }}", **common}},
+        {"name": "run long", "ansible.builtin.pause": {"seconds": 300}},
+    ]}]))
+    run = subprocess.Popen([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ansible_env(), cwd=REPO)
+    store = open_store(f"file://{backups}")
+    folder = run_lease.lease_folder(ACCOUNT, REGION)
+    deadline = time.monotonic() + 120
+    while (lease := run_lease.newest(store, folder)[1]) is None or lease.keeper_pid is None:
+        assert time.monotonic() < deadline and run.poll() is None, "the keeper never renewed"
+        time.sleep(0.1)
+    run.kill()  # only ansible-playbook: the keeper, detached by async, gets no signal
+    run.wait()
+    while is_alive(Process(lease.keeper_pid, lease.keeper_start or "")):
+        assert time.monotonic() < deadline, "the keeper outlived its controller"
+        time.sleep(0.1)
+    taken = _take(store, "next", now=datetime.now(UTC), until=datetime.now(UTC) + timedelta(minutes=10))
+    assert taken.how == "controller gone" and taken.taken_over is not None
+    assert taken.taken_over.run_id == "killed"
