@@ -204,7 +204,7 @@ def test_at_the_window_end_no_table_starts_and_the_one_in_flight_finishes_with_i
 
 
 def test_a_night_whose_window_has_closed_starts_nothing_and_says_so(dynalite_server: Any, unique_name: str,
-                                                                     tmp_path: Path) -> None:
+                                                                    tmp_path: Path) -> None:
     """Through the module: a plan whose window closed seconds ago starts no table; the task fails naming them
     `not run`, and the progress file says why."""
     ddb = client("dynamodb", dynalite_server.url)

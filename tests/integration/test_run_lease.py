@@ -224,7 +224,7 @@ def test_a_lease_file_is_written_whole_or_not_at_all_on_a_full_disk(tmp_path: Pa
         def __init__(self, fh: Any) -> None:
             self.fh = fh
 
-        def __enter__(self) -> FullDisk:
+        def __enter__(self) -> Any:
             return self
 
         def __exit__(self, *exc: object) -> None:
