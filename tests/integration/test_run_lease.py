@@ -176,6 +176,17 @@ def test_the_keeper_renews_while_the_controller_lives_and_stops_when_it_is_gone_
     stopped = run_lease.keep(lambda: (renewals.append(clock()) or lease) if len(renewals) < 2 else None,
                              lambda: True, every_s=60, sleep=sleep, clock=clock)
     assert stopped == "lease lost" and renewals == [0.0, 60.0]
+    # A renewal that fails (the store throttled, say) is tried again at the next interval, not the end of it.
+    ticks[0], renewals[:] = 0.0, []
+
+    def flaky() -> run_lease.Lease | None:
+        renewals.append(clock())
+        if len(renewals) == 2:
+            raise OSError("the store failed once")
+        return lease if len(renewals) < 4 else None
+
+    assert run_lease.keep(flaky, lambda: True, every_s=60, sleep=sleep, clock=clock) == "lease lost"
+    assert renewals == [0.0, 60.0, 120.0, 180.0]
 
 
 def _full_disk_lease(store: BackupStore, tmp_path: Path) -> str:

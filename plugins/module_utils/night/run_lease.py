@@ -5,7 +5,7 @@ tables twice and put each other's capacity back. A run takes the lease first and
 
 The lease lives at `<destination>/<account>/<region>/@hippolyte-lease/<generation>/lease.json` (`@` is not
 in any table name, and the catalog reads only backup folders). Every lease is a new generation created
-exclusively (S3: a conditional PUT, file://: O_EXCL), so of two runs asking at once exactly one wins:
+exclusively (S3: a conditional PUT, file://: an exclusive link), so of two runs asking at once exactly one wins:
 - no generation, or the newest released (deleted) or expired: claim the next generation;
 - the newest held by a live run: refused, naming the holder and until when (or waited for);
 - held by a run whose controller ran on this machine and is gone (killed, crashed): taken over at once,
@@ -264,8 +264,11 @@ def keep(renew_once: Callable[[], Lease | None], controller_alive: Callable[[], 
     while True:
         if not controller_alive():
             return "controller gone"
-        if renew_once() is None:  # at once first: the lease names its keeper from the start
-            return "lease lost"
+        try:
+            if renew_once() is None:  # at once first: the lease names its keeper from the start
+                return "lease lost"
+        except Exception:  # a store that fails now (throttled, a network blip) is tried again next time
+            pass  # the margin allows several missed renewals
         due = clock() + every_s
         while clock() < due:
             sleep(max(0.0, min(check_s, due - clock())))
