@@ -149,7 +149,7 @@ class TableOutcome:
 
     name: str
     engine: str
-    status: str  # ok | failed | running (a cluster engine's table not finished yet)
+    status: str  # ok | failed | running (a cluster engine's table not finished yet) | not run (window closed)
     items: int = 0
     bytes: int = 0
     started_at: str | None = None

@@ -100,6 +100,12 @@ def controller_chain(pid: int | None = None) -> list[Process]:
     return chain[:max(top, 1)]
 
 
+def process_of(pid: int) -> Process | None:
+    """The live (or zombie) process `pid`, with its start time; None when there is none or no /proc."""
+    stat = _stat(pid)
+    return Process(pid, stat[2]) if stat else None
+
+
 def is_alive(process: Process) -> bool:
     stat = _stat(process.pid)
     return stat is not None and stat[0] not in DEAD_STATES and stat[2] == process.start_time

@@ -14,19 +14,31 @@ description:
     C(<destination>/<account>/<region>/@hippolyte-lease/<generation>/lease.json), holding the run id, the
     holder, when it was taken and until when it holds, and the machine and process of the Ansible controller
     that took it. Each lease is a new generation created with an exclusive write (S3 C(If-None-Match),
-    file:// C(O_EXCL)), so of two runs asking at the same moment exactly one gets it.
+    file:// an exclusive link), so of two runs asking at the same moment exactly one gets it.
   - O(state=held) takes the lease when there is none, or when the newest has expired (RV(how) C(expired)), or
     when it was taken by a controller on this same machine whose process is gone (C(controller gone), a
     killed or crashed run), or when O(break_lease=true) (C(broken)). Otherwise the task fails, naming the
     run that holds it and until when, after waiting up to O(wait_s) for it to be given back.
-  - O(state=released) gives back the lease taken with O(nonce) (nothing happens when it is no longer held).
+  - A lease lives as long as its run. It is taken for O(hold_s) (default 600 seconds) and O(state=kept), run in
+    the background (C(async) with C(poll) 0), renews it every O(renew_every_s) to the renewal plus O(hold_s), for as
+    long as the Ansible controller that took it lives. So a live run keeps its lease however long it lasts, and
+    a dead one's lease expires O(hold_s) after its last renewal. The backup role does this.
+  - A lease file is written whole or not at all (a complete temporary file linked to its name on file://, a
+    conditional PUT on S3). An empty or unreadable lease file (written by hand, or by an older version on a full
+    disk) is a broken lease - O(break_lease=true) takes it over, and it expires 600 seconds after it
+    was written.
+  - O(state=released) stops the lease's keeper (on this machine) and gives back the lease taken with O(nonce)
+    (nothing happens when it is no longer held).
 author:
   - Hippolyte for Ansible developers (!UNKNOWN)
 options:
   state:
-    description: V(held) takes the lease, V(released) gives it back.
+    description:
+      - V(held) takes the lease, V(released) gives it back.
+      - V(kept) renews the lease taken with O(nonce) until it is given back, taken over, or the controller that
+        took it is gone; it returns only then, so run it in the background (C(async) with C(poll) 0).
     type: str
-    choices: [held, released]
+    choices: [held, kept, released]
     default: held
   run_id:
     description: The run asking; stored in the lease and shown to any other run that finds it.
@@ -42,12 +54,18 @@ options:
     type: str
   expires_at:
     description:
-      - Until when the lease holds without being given back (ISO 8601 with an offset), for example the plan's
-        C(deadline) plus a margin. Required with O(state=held) unless O(hold_s) is given.
+      - Until when the lease holds without being renewed or given back (ISO 8601 with an offset), instead of
+        O(hold_s).
     type: str
   hold_s:
-    description: Seconds from now the lease holds, instead of O(expires_at).
+    description:
+      - Seconds from now the lease holds without a renewal (O(state=held)), and from each renewal (O(state=kept)).
+      - Default 600 - ten missed renewals at the default O(renew_every_s).
     type: int
+  renew_every_s:
+    description: With O(state=kept), seconds between two renewals.
+    type: int
+    default: 60
   wait_s:
     description: With O(state=held), seconds to wait for a lease held by another run to be given back (0 fails at once).
     type: int
@@ -63,7 +81,7 @@ options:
     type: bool
     default: false
   nonce:
-    description: With O(state=released), the C(nonce) in RV(lease) of the lease this run took.
+    description: With O(state=kept) or O(state=released), the C(nonce) in RV(lease) of the lease this run took.
     type: str
 extends_documentation_fragment:
   - hippolyte.dynamodb.attributes
@@ -75,7 +93,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads the newest lease and says whether it would be taken or given back; writes nothing.
+    details: Reads the newest lease and says whether it would be taken, kept or given back; writes nothing.
   diff_mode:
     support: none
   idempotent:
@@ -87,15 +105,23 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Take the account's lease until the window closes, waiting up to 10 minutes for another run
+- name: Take the account's lease, waiting up to 10 minutes for another run
   hippolyte.dynamodb.backup_lease:
     state: held
     run_id: nightly-20261123
     holder: payments-prod-eu
     destination: s3://acme-ddb-backups/dynamodb
-    expires_at: "2026-11-23T08:00:00+00:00"
     wait_s: 600
   register: lease
+
+- name: Keep it while the run lives (renewed every minute, in the background)
+  hippolyte.dynamodb.backup_lease:
+    state: kept
+    run_id: nightly-20261123
+    destination: s3://acme-ddb-backups/dynamodb
+    nonce: "{{ lease.lease.nonce }}"
+  async: 172800  # the keeper ends itself with the run
+  poll: 0
 
 - name: Give it back
   hippolyte.dynamodb.backup_lease:
@@ -111,8 +137,9 @@ lease:
   returned: always
   type: dict
   sample: {"run_id": "nightly-20261123", "holder": "payments-prod-eu", "taken_at": "2026-11-23T00:00:02+00:00",
-           "expires_at": "2026-11-23T08:00:00+00:00", "generation": 3, "nonce": "9f1c...", "host": "awx-task-1",
-           "boot_id": "0b4f...", "controller_pid": 4242, "controller_start": "987654"}
+           "expires_at": "2026-11-23T00:10:02+00:00", "generation": 3, "nonce": "9f1c...", "host": "awx-task-1",
+           "boot_id": "0b4f...", "controller_pid": 4242, "controller_start": "987654", "renewed_at": "",
+           "keeper_pid": null, "keeper_start": null}
 url:
   description: Where the lease is stored.
   returned: when a lease was taken
@@ -126,9 +153,17 @@ how:
   type: str
   sample: free
 taken_over:
-  description: The lease this one replaced (expired, dead or broken), else null.
+  description:
+    - The lease this one replaced (expired, dead or broken), else null. A broken (unreadable) one is named by its
+      C(generation) only.
   returned: when a lease was taken
   type: dict
+stopped:
+  description: With O(state=kept), why the keeper stopped - C(lease lost) (given back, taken over or broken) or
+    C(controller gone) (the lease then expires O(hold_s) after its last renewal).
+  returned: with O(state=kept)
+  type: str
+  sample: lease lost
 account_id:
   description: The account the lease is for.
   returned: always
@@ -147,23 +182,29 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     destination_store,
     run_or_fail,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.run_lease import (
+    EXPIRY_MARGIN_S,
     LeaseHeld,
+    keep,
     lease_folder,
     newest,
     release,
+    renew,
     take,
     take_waiting,
 )
 
 ARGUMENT_SPEC = dict(
-    state=dict(type="str", choices=["held", "released"], default="held"),
+    state=dict(type="str", choices=["held", "kept", "released"], default="held"),
     run_id=dict(type="str", required=True),
     holder=dict(type="str"),
     account_id=dict(type="str"),
     expires_at=dict(type="str"),
     hold_s=dict(type="int"),
+    renew_every_s=dict(type="int", default=60),
     wait_s=dict(type="int", default=0),
     poll_interval=dict(type="int", default=15),
     break_lease=dict(type="bool", default=False),
@@ -174,22 +215,52 @@ ARGUMENT_SPEC = dict(
 
 
 def _expiry(p, now):
-    if p["hold_s"] is not None:
-        return now + timedelta(seconds=p["hold_s"])
-    return parse_instant(p["expires_at"], "expires_at")
+    if p["expires_at"] is not None:
+        return parse_instant(p["expires_at"], "expires_at")
+    return now + timedelta(seconds=_hold_s(p))
+
+
+def _hold_s(p):
+    if p["hold_s"] is not None and p["hold_s"] < 1:
+        raise InputError("hold_s", f"must be at least 1 second, got {p['hold_s']}",
+                         f"leave it unset ({EXPIRY_MARGIN_S})")
+    if p["renew_every_s"] < 1:
+        raise InputError("renew_every_s", f"must be at least 1 second, got {p['renew_every_s']}",
+                         "leave it unset (60)")
+    return EXPIRY_MARGIN_S if p["hold_s"] is None else p["hold_s"]
+
+
+def keep_lease(module, store, account):
+    """Renew this run's lease while its controller lives; exits with why it stopped."""
+    p = module.params
+    hold_s = run_or_fail(module, lambda: _hold_s(p))
+    folder = lease_folder(account, module.region)
+    current = run_or_fail(module, lambda: newest(store, folder))[1]
+    if current is None or current.nonce != p["nonce"]:
+        module.exit_json(changed=False, account_id=account, lease=None, stopped="lease lost",
+                         msg="this run's lease is not held any more: nothing to keep")
+    if module.check_mode:
+        module.exit_json(changed=True, account_id=account, lease=current.__dict__,
+                         msg="would keep the lease (check mode)")
+    stopped = run_or_fail(module, lambda: keep(
+        lambda: renew(store, account, module.region, p["nonce"], utc_now(), hold_s),
+        lambda: not current.controller_gone(), p["renew_every_s"]))
+    module.exit_json(changed=True, account_id=account, lease=current.__dict__, stopped=stopped,
+                     msg=f"stopped keeping the lease: {stopped}")
 
 
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
                               mutually_exclusive=[("expires_at", "hold_s")],
-                              required_if=[("state", "held", ["expires_at", "hold_s"], True),
-                                           ("state", "released", ["nonce"])])
+                              required_if=[("state", "kept", ["nonce"]), ("state", "released", ["nonce"])])
     p = module.params
     now = datetime.now(UTC).replace(microsecond=0)
     expires = run_or_fail(module, lambda: _expiry(p, now)) if p["state"] == "held" else None
     account = p["account_id"] or run_or_fail(module, lambda: credentials_account(module))
     store = run_or_fail(module, lambda: destination_store(module))
     folder = run_or_fail(module, lambda: lease_folder(account, module.region))
+    if p["state"] == "kept":
+        keep_lease(module, store, account)
     if module.check_mode:
         current = run_or_fail(module, lambda: newest(store, folder))[1]
         module.exit_json(changed=True, account_id=account, lease=current.__dict__ if current else None,

@@ -27,6 +27,8 @@ description:
     read share, under controller-wide caps (O(max_concurrent_scans), O(max_read_units_per_second)). A
     table the plan boosts is boosted just before its backup and put back right after. One failing table
     never stops the others; every table's outcome is returned in RV(tables).
+  - With O(plan), the run ends at the plan's window end (its C(deadline)) - no table starts after it (each is
+    listed in RV(not_run) and the task fails), and a table in flight finishes with its boost.
 author:
   - Hippolyte for Ansible developers (!UNKNOWN)
 options:
@@ -238,7 +240,10 @@ tables:
   contains:
     name: {description: Table name., type: str, returned: always}
     engine: {description: Always C(local)., type: str, returned: always}
-    status: {description: C(ok) or C(failed)., type: str, returned: always}
+    status:
+      description: C(ok), C(failed), or C(not run) (its turn came after the window closed, so it never started).
+      type: str
+      returned: always
     items: {description: Items backed up., type: int, returned: always}
     bytes: {description: Compressed bytes written., type: int, returned: always}
     started_at: {description: When its backup started (UTC ISO 8601)., type: str, returned: always}
@@ -257,13 +262,21 @@ tables:
             "manifest_url": "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-22-00-00-01/hippolyte-manifest.json",
             "error": null, "lane": "c01", "read_units_consumed": 12.5, "boosted": false}]
 failed_tables:
-  description: With O(plan), names of the tables that were not backed up.
+  description: With O(plan), names of the tables whose backup failed.
   returned: when O(plan) is given
   type: list
   elements: str
   sample: []
 capacity_notes:
   description: With O(plan), boosts refused or not yet put back (the next run's reconcile finishes them).
+  returned: when O(plan) is given
+  type: list
+  elements: str
+  sample: []
+not_run:
+  description:
+    - With O(plan), tables never started because the window had closed when their turn came. At the window's
+      end no table starts; a table in flight finishes with its boost. The task then fails, naming them.
   returned: when O(plan) is given
   type: list
   elements: str
@@ -343,7 +356,8 @@ def run_plan_lanes(module, settings, ddb, store):
                                                            p["max_read_units_per_second"]))
     if module.check_mode:
         lanes = run_or_fail(module, lambda: local_lanes(p["plan"]))
-        module.exit_json(changed=bool(lanes), tables=[], failed_tables=[], capacity_notes=[], overran=[],
+        module.exit_json(changed=bool(lanes), tables=[], failed_tables=[], not_run=[], capacity_notes=[],
+                         overran=[],
                          msg=f"would back up {sum(len(lane) for lane in lanes)} table(s) in {len(lanes)} lane(s)")
     aas = aws_client(module, "application-autoscaling") if p["autoscaling"] else None
     capacity = CapacitySettings(run_id=p["run_id"])
@@ -354,8 +368,12 @@ def run_plan_lanes(module, settings, ddb, store):
            f"in {result['lanes']} lane(s)")
     if result["overran"]:
         msg += f"; {len(result['overran'])} finished after the window closed at {result['deadline']}"
+    if result["not_run"]:
+        msg += f"; not run, the window closed at {result['deadline']}: {', '.join(result['not_run'])}"
     if result["failed_tables"]:
-        module.fail_json(msg=f"{msg}; failed: {', '.join(result['failed_tables'])}", changed=True, **result)
+        msg += f"; failed: {', '.join(result['failed_tables'])}"
+    if result["failed_tables"] or result["not_run"]:
+        module.fail_json(msg=msg, changed=True, **result)
     module.exit_json(changed=bool(result["tables"]), msg=msg, **result)
 
 

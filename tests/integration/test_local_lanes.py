@@ -1,16 +1,26 @@
 """The plan's local lanes in one module call, against dynalite: lanes side by side, one failure isolated,
-boosts held only around their table's backup."""
+boosts held only around their table's backup, no table started after the window's end."""
 
 from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import (
+    ControllerLimits,
+    LaneTable,
+    local_lanes,
+    run_lanes,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
 from tests.conftest import client
 from tests.support.ansible_run import run_module
 from tests.support.tables import create_table, put_items, simple_items
@@ -141,3 +151,79 @@ def test_a_rerun_of_the_same_night_backs_up_only_what_is_missing(dynalite_server
     assert by_name[names[2]]["resumed"] is False and by_name[names[2]]["items"] == 20
     assert {by_name[n]["manifest_url"] for n in names[:2]} == {t["manifest_url"] for t in first.result["tables"]}
     assert len(list((tmp_path / "dest").rglob("hippolyte-manifest.json"))) == 3
+
+
+class SteppedClock:
+    """The lanes' clock, moved by the test: the window closes when the test says so."""
+
+    def __init__(self, start: datetime) -> None:
+        self.at = start
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def test_at_the_window_end_no_table_starts_and_the_one_in_flight_finishes_with_its_boost(
+        dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
+    """Two lanes, one scan at a time; the window closes while the first table is read: that table finishes
+    with its boost held to its end, and every table whose turn comes after is reported `not run`, never read."""
+    ddb = client("dynamodb", dynalite_server.url)
+    names = [f"{unique_name}-{n}" for n in range(4)]
+    for name in names:
+        create_table(ddb, name, rcu=100, wcu=50)
+        put_items(ddb, name, simple_items(20))
+    start = datetime.now(UTC).replace(microsecond=0)
+    deadline = start + timedelta(hours=1)
+    clock = SteppedClock(start)
+    held: list[str] = []
+
+    @contextmanager
+    def hold(table: LaneTable) -> Iterator[bool]:
+        held.append(f"up {table.name}")
+        clock.at = deadline + timedelta(seconds=1)  # the window closes while this table is being read
+        yield True
+        held.append(f"down {table.name}")
+
+    plan = {"clusters": [{"id": f"c0{lane + 1}", "engine": "local",
+                          "tables": [planned_table(n, o, boost=True) for o, n in enumerate(pair)]}
+                         for lane, pair in enumerate((names[:2], names[2:]))]}
+    store = open_store(f"file://{tmp_path}/dest")
+    outcomes = run_lanes(ddb, store, "eu-west-1", local_lanes(plan), ScanSettings(read_units_per_second=0),
+                         ControllerLimits(max_scans=1), start, hold, deadline=deadline, now=clock)
+
+    assert len(outcomes) == 4
+    (done,) = [o for o in outcomes if o.status == "ok"]
+    assert done.boosted and done.items == 20 and done.started_at == start.isoformat()
+    assert held == [f"up {done.name}", f"down {done.name}"]  # its boost was held to its end, then put back
+    for outcome in outcomes:
+        if outcome is not done:
+            assert outcome.status == "not run", outcome
+            assert outcome.error == f"not started: the window closed at {deadline}"
+            assert outcome.started_at is None and not outcome.boosted
+    backed_up = {m.parent.parent.name for m in (tmp_path / "dest").rglob("hippolyte-manifest.json")}
+    assert backed_up == {done.name}
+
+
+def test_a_night_whose_window_has_closed_starts_nothing_and_says_so(dynalite_server: Any, unique_name: str,
+                                                                    tmp_path: Path) -> None:
+    """Through the module: a plan whose window closed seconds ago starts no table; the task fails naming them
+    `not run`, and the progress file says why."""
+    ddb = client("dynamodb", dynalite_server.url)
+    names = [f"{unique_name}-{n}" for n in range(2)]
+    for name in names:
+        create_table(ddb, name, rcu=100, wcu=50)
+        put_items(ddb, name, simple_items(5))
+    started = datetime.now(UTC) - timedelta(seconds=3605)
+    plan = {"window_s": 3600, "window": {"starts_at": started.isoformat()},
+            "clusters": [{"id": "c01", "engine": "local",
+                          "tables": [planned_table(n, o, boost=False) for o, n in enumerate(names)]}]}
+    progress = tmp_path / "progress.log"
+    run = run_module("dynamodb_scan_backup", {
+        "plan": plan, "destination": f"file://{tmp_path}/dest", "region": "eu-west-1", "run_id": "night-1",
+        "endpoint_url": dynalite_server.url, "autoscaling": False, "progress_path": str(progress)})
+    assert run.failed
+    assert sorted(run.result["not_run"]) == sorted(names) and run.result["failed_tables"] == []
+    assert "not run, the window closed at" in run.result["msg"]
+    assert {t["status"] for t in run.result["tables"]} == {"not run"}
+    assert not list((tmp_path / "dest").rglob("hippolyte-manifest.json"))
+    assert all("NOT RUN: not started: the window closed at" in line for line in progress.read_text().splitlines())

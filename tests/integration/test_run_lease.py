@@ -3,17 +3,29 @@ two concurrent `ansible-playbook` runs of the backup role (dynalite)."""
 
 from __future__ import annotations
 
+import errno
+import json
+import os
+import re
 import socket
 import subprocess
+import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import controller_chain
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import (
+    Process,
+    controller_chain,
+    is_alive,
+    process_of,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night import run_lease
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import private_files
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
     BackupStore,
     join,
@@ -21,7 +33,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_
 )
 from tests.conftest import REGION, client
 from tests.integration.test_playbooks import inventory
-from tests.support.ansible_run import BIN, REPO, ansible_env
+from tests.support.ansible_run import BIN, REPO, ansible_env, ensure_collection_link
 from tests.support.tables import create_table, put_items, simple_items
 
 ACCOUNT = "123456789012"
@@ -123,6 +135,148 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path: Path) -> None
     assert not (tmp_path / "backups").exists() or not any((tmp_path / "backups").rglob("*.json"))
 
 
+def test_a_renewed_lease_outlives_its_first_expiry_and_the_next_run_is_still_refused(store: BackupStore) -> None:
+    """A run lasting hours keeps its lease: each renewal moves the expiry to the renewal plus the margin."""
+    margin = timedelta(seconds=run_lease.EXPIRY_MARGIN_S)
+    first = _take(store, "night-1", until=NOW + margin)
+    at = NOW
+    for _renewal in range(3 * 60):  # three hours of renewals, a minute apart
+        at += timedelta(seconds=run_lease.RENEW_EVERY_S)
+        renewed = run_lease.renew(store, ACCOUNT, REGION, first.lease.nonce, at)
+        assert renewed is not None and renewed.expires_at == (at + margin).isoformat()
+    assert at > NOW + margin  # long past the expiry it was taken with
+    with pytest.raises(run_lease.LeaseHeld, match=re.escape(f"renewed {at.isoformat()}, until")):
+        _take(store, "night-1-second", now=at + margin - timedelta(seconds=1))
+    # The keeper stopped (its run died elsewhere): the lease expires a margin after the last renewal.
+    second = _take(store, "night-2", now=at + margin)
+    assert second.how == "expired" and second.taken_over is not None
+    assert second.taken_over.renewed_at == at.isoformat()
+    # The first run's keeper now finds its lease lost, and writes nothing back.
+    assert run_lease.renew(store, ACCOUNT, REGION, first.lease.nonce, at + margin) is None
+    assert run_lease.newest(store, run_lease.lease_folder(ACCOUNT, REGION))[1] == second.lease
+
+
+def test_the_keeper_renews_while_the_controller_lives_and_stops_when_it_is_gone_or_the_lease_is_lost() -> None:
+    """`keep` on a controlled clock: a renewal at once, then one every interval; it stops with its controller
+    (the lease is then left to expire) or when a renewal finds the lease no longer this run's."""
+    ticks = [0.0]
+    renewals: list[float] = []
+    lease = run_lease._placeholder(1)
+
+    def sleep(seconds: float) -> None:
+        ticks[0] += seconds
+
+    def clock() -> float:
+        return ticks[0]
+
+    stopped = run_lease.keep(lambda: renewals.append(clock()) or lease, lambda: clock() < 200.5, every_s=60,
+                             sleep=sleep, clock=clock)
+    assert stopped == "controller gone" and renewals == [0.0, 60.0, 120.0, 180.0]
+    ticks[0], renewals[:] = 0.0, []
+    stopped = run_lease.keep(lambda: (renewals.append(clock()) or lease) if len(renewals) < 2 else None,
+                             lambda: True, every_s=60, sleep=sleep, clock=clock)
+    assert stopped == "lease lost" and renewals == [0.0, 60.0]
+    # A renewal that fails (the store throttled, say) is tried again at the next interval, not the end of it.
+    ticks[0], renewals[:] = 0.0, []
+
+    def flaky() -> run_lease.Lease | None:
+        renewals.append(clock())
+        if len(renewals) == 2:
+            raise OSError("the store failed once")
+        return lease if len(renewals) < 4 else None
+
+    assert run_lease.keep(flaky, lambda: True, every_s=60, sleep=sleep, clock=clock) == "lease lost"
+    assert renewals == [0.0, 60.0, 120.0, 180.0]
+
+
+def _full_disk_lease(store: BackupStore, tmp_path: Path) -> str:
+    """What an older version left on a full disk: lease.json created, nothing written in it."""
+    folder = run_lease.lease_folder(ACCOUNT, REGION)
+    key = join(folder, "00000001", run_lease.LEASE_FILE)
+    if store.url.startswith("file://"):
+        path = tmp_path / "backups" / key
+        path.parent.mkdir(parents=True)
+        path.touch()
+    else:
+        store.put_bytes(key, b"")
+    return key
+
+
+def test_an_empty_lease_file_is_broken_it_expires_by_its_age_and_break_lease_clears_it(
+        store: BackupStore, tmp_path: Path) -> None:
+    key = _full_disk_lease(store, tmp_path)
+    written = max(o.modified for o in store.list_objects(key.rsplit("/", 1)[0]))
+    # Right after it was written it may be another run's lease being written: refused, saying until when.
+    with pytest.raises(run_lease.LeaseHeld, match="is empty or unreadable") as held:
+        _take(store, "night-1", now=written + timedelta(seconds=5), until=written + timedelta(hours=1))
+    assert "expires at" in str(held.value) and "break_lease" in str(held.value)
+    # break_lease clears it at once.
+    broken = _take(store, "night-1", now=written + timedelta(seconds=5), until=written + timedelta(hours=1),
+                   break_lease=True)
+    assert broken.how == "broken" and broken.lease.generation == 2
+    assert not store.exists(key)
+    assert run_lease.release(store, ACCOUNT, REGION, broken.lease.nonce)
+    # Left alone, it blocks no night for ever: it expires a margin after it was written.
+    key = _full_disk_lease(store, tmp_path)
+    written = max(o.modified for o in store.list_objects(key.rsplit("/", 1)[0]))
+    later = written + timedelta(seconds=run_lease.EXPIRY_MARGIN_S)
+    taken = _take(store, "night-2", now=later, until=later + timedelta(hours=1))
+    assert taken.how == "expired" and taken.taken_over is not None and taken.taken_over.generation == 1
+
+
+def test_a_lease_file_is_written_whole_or_not_at_all_on_a_full_disk(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that fails half-way (ENOSPC, injected: no emulator fills a disk) leaves no lease file, so the
+    next run takes the lease at once."""
+    store = open_store(f"file://{tmp_path}/backups")
+    real_fdopen = os.fdopen
+
+    class FullDisk:
+        def __init__(self, fh: Any) -> None:
+            self.fh = fh
+
+        def __enter__(self) -> Any:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.fh.close()
+
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(private_files.os, "fdopen", lambda fd, mode: FullDisk(real_fdopen(fd, mode)))
+    with pytest.raises(OSError, match="No space left"):
+        _take(store, "night-1")
+    monkeypatch.undo()
+    assert not list((tmp_path / "backups").rglob("lease.json"))
+    assert not list((tmp_path / "backups").rglob("*.tmp"))
+    assert _take(store, "night-2").how == "free"
+
+
+def test_giving_the_lease_back_stops_its_keeper_first(tmp_path: Path) -> None:
+    """The keeper (a process of its own, as the role runs it) is stopped before the lease is deleted, so no
+    late renewal writes the given-back lease again."""
+    store = open_store(f"file://{tmp_path}/backups")
+    taken = _take(store, "night-1", now=datetime.now(UTC), until=datetime.now(UTC) + timedelta(minutes=10))
+    code = ("import sys, time; from datetime import UTC, datetime; sys.path[:0] = sys.argv[1:2]\n"
+            "from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night import run_lease\n"
+            "from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store\n"
+            "store = open_store(sys.argv[2])\n"
+            "print(run_lease.keep(lambda: run_lease.renew(store, sys.argv[3], sys.argv[4], sys.argv[5],"
+            " datetime.now(UTC)), lambda: True, every_s=0.2), flush=True)\n")
+    keeper = subprocess.Popen([sys.executable, "-c", code, str(ensure_collection_link()), store.url, ACCOUNT, REGION,
+                               taken.lease.nonce], stdout=subprocess.PIPE, text=True)
+    folder = run_lease.lease_folder(ACCOUNT, REGION)
+    deadline = time.monotonic() + 30
+    while (run_lease.newest(store, folder)[1] or taken.lease).keeper_pid != keeper.pid:
+        assert time.monotonic() < deadline and keeper.poll() is None, "the keeper never renewed"
+        time.sleep(0.05)
+    assert run_lease.release(store, ACCOUNT, REGION, taken.lease.nonce)
+    assert keeper.wait(timeout=15) != 0  # stopped (SIGTERM) by the release, not ended by itself
+    time.sleep(0.5)  # a renewal would have come by now
+    assert run_lease.newest(store, folder) == (0, None)
+
+
 def test_two_concurrent_backup_runs_exactly_one_backs_up(dynalite_server: Any, unique_name: str,
                                                          tmp_path: Path) -> None:
     """Two `ansible-playbook` runs of one host started together: one takes the lease and backs up every table,
@@ -150,3 +304,69 @@ def test_two_concurrent_backup_runs_exactly_one_backs_up(dynalite_server: Any, u
     assert sorted(m.parent.parent.name for m in manifests) == names  # one backup of each table
     folder = backups / "000000000000" / REGION / run_lease.LEASE_FOLDER
     assert not folder.exists() or not any(folder.rglob("lease.json"))  # the winner gave it back
+
+
+def test_the_keeper_in_the_background_keeps_a_live_run_lease_past_its_first_expiry(tmp_path: Path) -> None:
+    """As the role runs it: the lease taken for 3 s, its keeper started with `async`/`poll: 0` renewing every
+    second; 8 s later another run is still refused, naming the renewal; giving it back stops the keeper."""
+    backups = tmp_path / "backups"
+    common = {"destination": f"file://{backups}", "account_id": ACCOUNT, "region": REGION}
+    playbook = tmp_path / "keep.yml"
+    playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "take", "register": "lease",
+         "hippolyte.dynamodb.backup_lease": {"state": "held", "run_id": "first", "hold_s": 3, **common}},
+        {"name": "keep", "async": 600, "poll": 0, "register": "keeper",
+         "hippolyte.dynamodb.backup_lease": {"state": "kept", "run_id": "first", "hold_s": 3, "renew_every_s": 1,
+                                             "nonce": "{{ lease.lease.nonce }}", **common}},
+        {"name": "run long", "ansible.builtin.pause": {"seconds": 8}},
+        {"name": "second", "register": "second", "ignore_errors": True,
+         "hippolyte.dynamodb.backup_lease": {"state": "held", "run_id": "second", **common}},
+        {"name": "show", "ansible.builtin.debug": {"msg": "SECOND {{ second.lease.keeper_pid }} {{ second.msg }}"}},
+        {"name": "release", "register": "released",
+         "hippolyte.dynamodb.backup_lease": {"state": "released", "run_id": "first",
+                                             "nonce": "{{ lease.lease.nonce }}", **common}},
+        {"name": "forget", "ansible.builtin.async_status": {"jid": "{{ keeper.ansible_job_id }}", "mode": "cleanup"}},
+    ]}]))
+    run = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
+                         capture_output=True, text=True, env=ansible_env(), cwd=REPO, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    ((keeper_pid, second),) = re.findall(r'"SECOND (\d+) (.*)"', run.stdout)
+    assert "is being backed up by run first" in second and ", renewed " in second, second
+    keeper = process_of(int(keeper_pid))
+    assert keeper is None or not is_alive(keeper)  # stopped when the lease was given back
+    folder = backups / ACCOUNT / REGION / run_lease.LEASE_FOLDER
+    assert not folder.exists() or not any(folder.rglob("lease.json"))  # given back, and not written again
+    time.sleep(2)
+    assert not folder.exists() or not any(folder.rglob("lease.json"))
+
+
+def test_the_keeper_ends_with_its_killed_controller_and_the_lease_is_taken_over(tmp_path: Path) -> None:
+    """kill -9 of ansible-playbook mid-run: its keeper sees the controller gone and stops renewing, and the next
+    run on this machine takes the lease over at once."""
+    backups = tmp_path / "backups"
+    common = {"destination": f"file://{backups}", "account_id": ACCOUNT, "region": REGION}
+    playbook = tmp_path / "killed.yml"
+    playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "take", "register": "lease",
+         "hippolyte.dynamodb.backup_lease": {"state": "held", "run_id": "killed", **common}},
+        {"name": "keep", "async": 600, "poll": 0,
+         "hippolyte.dynamodb.backup_lease": {"state": "kept", "run_id": "killed", "renew_every_s": 1,
+                                             "nonce": "{{ lease.lease.nonce }}", **common}},
+        {"name": "run long", "ansible.builtin.pause": {"seconds": 300}},
+    ]}]))
+    run = subprocess.Popen([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ansible_env(), cwd=REPO)
+    store = open_store(f"file://{backups}")
+    folder = run_lease.lease_folder(ACCOUNT, REGION)
+    deadline = time.monotonic() + 120
+    while (lease := run_lease.newest(store, folder)[1]) is None or lease.keeper_pid is None:
+        assert time.monotonic() < deadline and run.poll() is None, "the keeper never renewed"
+        time.sleep(0.1)
+    run.kill()  # only ansible-playbook: the keeper, detached by async, gets no signal
+    run.wait()
+    while is_alive(Process(lease.keeper_pid, lease.keeper_start or "")):
+        assert time.monotonic() < deadline, "the keeper outlived its controller"
+        time.sleep(0.1)
+    taken = _take(store, "next", now=datetime.now(UTC), until=datetime.now(UTC) + timedelta(minutes=10))
+    assert taken.how == "controller gone" and taken.taken_over is not None
+    assert taken.taken_over.run_id == "killed"

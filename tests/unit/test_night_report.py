@@ -60,6 +60,23 @@ def test_failed_tables_come_first_and_the_totals_add_up() -> None:
     assert report["summary"]["html_report"] == "/r/prod-backup.html" and report["summary"]["status"] == "failed"
 
 
+def test_tables_not_started_at_the_window_end_are_not_run_and_the_night_is_heard() -> None:
+    """The local lanes' `not run` (the window closed before their turn) reads as such in every output, says
+    why, and fails the night, so it is sent."""
+    why = "not started: the window closed at 2026-11-23 07:00:00+00:00"
+    local = {"tables": [outcome("orders"), {"name": "late", "engine": "local", "status": "not run", "error": why,
+                                            "lane": "l01"}],
+             "not_run": ["late"], "failed": True, "msg": "backed up 1 of 2 table(s); not run: late"}
+    report = night_report([local], "prod", "eu-west-1", "/r/p.md", plan=night_plan(["orders", "late"]))
+    (late,) = [line for line in report["lines"] if line.startswith("late ")]
+    assert late.endswith(f"not run ({why})")
+    assert "Tables: 1 ok, 0 failed, 1 not run; items 1,500; size 3.0 MiB (3,145,728 bytes)" in report["lines"]
+    summary = report["summary"]
+    assert summary["status"] == "failed" and summary["tables_failed"] == [
+        {"table": "late", "engine": "local", "error": why}]
+    assert f"not run ({why})" in report["markdown"]
+
+
 def test_thousands_of_tables_print_every_failure_and_cap_the_good_ones() -> None:
     good = [outcome(f"t{n:04d}") for n in range(3000)]
     bad = [outcome(f"bad{n}", "failed", error="Throttled") for n in range(70)]

@@ -6,7 +6,8 @@ read capacity) through `backup_table`, while two controller-wide limits hold the
 `max_scans` tables are read at once, and all of them together draw at most `read_units_per_second`.
 A table's boost is raised just before its backup and put back right after (`capacity`), so a table
 whose turn comes late does not pay for boosted capacity all night. One failing table never stops the
-others: each ends as one `TableOutcome`.
+others: each ends as one `TableOutcome`. At the window's end no table starts any more (each is reported
+`not run`); a table in flight finishes, with its boost, and the run ends.
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ class _Night:
     on_finish: Callable[[TableOutcome, int], None] | None
     stop: threading.Event
     resume_since: datetime | None
+    deadline: datetime | None  # the window's end: no table starts after it
+    now: Callable[[], datetime]
     left: int
     lock: threading.Lock
     outcomes: list[TableOutcome]
@@ -140,7 +143,10 @@ class _Night:
         with self.scans:
             if self.resume_since and self.keep_earlier(table, outcome):
                 return outcome
-            outcome.started_at = utc_now().isoformat()
+            if self.deadline is not None and self.now() >= self.deadline:
+                outcome.status, outcome.error = "not run", f"not started: the window closed at {self.deadline}"
+                return outcome
+            outcome.started_at = self.now().isoformat()
             try:
                 hold = self.capacity(table) if self.capacity and table.boost_rcu else nullcontext(False)
                 with hold as boosted:
@@ -157,7 +163,7 @@ class _Night:
                 outcome.status, outcome.backup_url = "ok", result.url
                 outcome.record(result.manifest, f"{result.url}/{manifest_file.MANIFEST_NAME}")
                 outcome.read_units_consumed = round(result.read_units_consumed, 2)
-            outcome.finished_at = utc_now().isoformat()
+            outcome.finished_at = self.now().isoformat()
         return outcome
 
     def keep_earlier(self, table: LaneTable, outcome: TableOutcome) -> bool:
@@ -191,11 +197,13 @@ class _Night:
 def run_lanes(ddb: Any, store: BackupStore, region: str, lanes: list[list[LaneTable]], base: ScanSettings,
               limits: ControllerLimits, window_start: datetime, capacity: CapacityHold | None = None,
               on_finish: Callable[[TableOutcome, int], None] | None = None,
-              stop: threading.Event | None = None, resume_since: datetime | None = None) -> list[TableOutcome]:
+              stop: threading.Event | None = None, resume_since: datetime | None = None,
+              deadline: datetime | None = None, now: Callable[[], datetime] = utc_now) -> list[TableOutcome]:
     """Back up every table of every lane, lanes side by side; one outcome per table, in finishing order.
 
     With `resume_since` (the window's opening), a table already backed up since then (an earlier run of the
-    same night) is kept as it is, so a rerun backs up only what is missing."""
+    same night) is kept as it is, so a rerun backs up only what is missing. No table starts at or after
+    `deadline` (by the clock `now`): each left is `not run`."""
     cap_malloc_arenas()
     base.validate()
     limits.validate()
@@ -205,7 +213,7 @@ def run_lanes(ddb: Any, store: BackupStore, region: str, lanes: list[list[LaneTa
                    controller=(TokenBucket(limits.read_units_per_second, burst=limits.read_units_per_second * 0.2)
                                if limits.read_units_per_second else None),
                    capacity=capacity, on_finish=on_finish, stop=stop or threading.Event(),
-                   resume_since=resume_since,
+                   resume_since=resume_since, deadline=deadline, now=now,
                    left=sum(len(lane) for lane in lanes), lock=threading.Lock(), outcomes=[])
     threads = [threading.Thread(target=night.run_lane, args=(lane,), name=f"lane-{n}", daemon=True)
                for n, lane in enumerate(lanes) if lane]
@@ -225,7 +233,8 @@ def progress_line(outcome: TableOutcome, left: int, deadline: datetime | None, n
                 - parse_instant(outcome.started_at, "started_at"))
         seconds = f" in {took.total_seconds():.0f} s"
     window = f", window left {max(0, int((deadline - now).total_seconds()))} s" if deadline else ""
-    state = f"{outcome.items} items{seconds}" if outcome.status == "ok" else f"FAILED: {outcome.error}"
+    state = (f"{outcome.items} items{seconds}" if outcome.status == "ok" else
+             f"NOT RUN: {outcome.error}" if outcome.status == "not run" else f"FAILED: {outcome.error}")
     return f"{now.isoformat()} {outcome.name} [{outcome.lane}] {state}; {left} table(s) left{window}"
 
 
@@ -243,8 +252,10 @@ def plan_window(plan: dict[str, Any]) -> tuple[datetime, datetime, datetime]:
 
 def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: dict[str, Any], base: ScanSettings,
              limits: ControllerLimits, capacity: CapacitySettings, progress_path: str | None = None,
-             stop: threading.Event | None = None, resume: bool = False) -> dict[str, Any]:
-    """Back up the plan's local lanes; the module's result (per-table outcomes, failures, overruns)."""
+             stop: threading.Event | None = None, resume: bool = False,
+             now: Callable[[], datetime] = utc_now) -> dict[str, Any]:
+    """Back up the plan's local lanes until the window's end; the module's result (per-table outcomes,
+    failures, tables not run, overruns)."""
     lanes = local_lanes(plan)
     opens, window_start, deadline = plan_window(plan)
     base = replace(base, night_id=(plan.get("night") or {}).get("id"))  # recorded in each backup's origin
@@ -252,24 +263,25 @@ def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: d
     clock = time.monotonic()
 
     if capacity.hold_s is None:  # a boost is this run's until the window closes, with an hour's margin
-        capacity = replace(capacity, hold_s=max(0.0, (deadline - utc_now()).total_seconds()) + 3600)
+        capacity = replace(capacity, hold_s=max(0.0, (deadline - now()).total_seconds()) + 3600)
 
     def hold(table: LaneTable) -> AbstractContextManager[bool]:
         return boosted_while(ddb, aas, table.name, Targets(read=table.boost_rcu), capacity, problems)
 
     def report(outcome: TableOutcome, left: int) -> None:
         if progress_path:
-            line = progress_line(outcome, left, deadline) + "\n"
+            line = progress_line(outcome, left, deadline, now()) + "\n"
             # Owner-only, like the backups it describes; appended so `tail -f` follows the night.
             descriptor = os.open(progress_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             with os.fdopen(descriptor, "a", encoding="utf-8") as log:
                 log.write(line)
 
     outcomes = run_lanes(ddb, store, region, lanes, base, limits, window_start, hold, report, stop,
-                         opens if resume else None)
+                         opens if resume else None, deadline, now)
     failed = failed_names(outcomes)
     late = [o.name for o in outcomes if o.finished_at and parse_instant(o.finished_at, "finished_at") > deadline]
     return {"tables": [o.to_result() for o in outcomes], "failed_tables": failed, "capacity_notes": problems,
+            "not_run": [o.name for o in outcomes if o.status == "not run"],
             "deadline": deadline.isoformat(), "overran": late, "duration_s": round(time.monotonic() - clock, 3),
             "item_count": sum(o.items for o in outcomes), "byte_count": sum(o.bytes for o in outcomes),
             "lanes": len(lanes), "resumed": [o.name for o in outcomes if o.resumed]}

@@ -111,8 +111,8 @@ def _outcome(table: dict[str, Any], error: str) -> str:
         return "ok" + (f" ({', '.join(marks)})" if marks else "")
     if status == "running":
         return f"NOT FINISHED ({table.get('engine_state') or 'running'})"
-    if status == "not run":
-        return "not run"
+    if status == "not run":  # never started: its engine said why (the window closed), or no engine reached it
+        return f"not run ({table['error']})" if table.get("error") else "not run"
     return f"FAILED: {error}"
 
 

@@ -5,37 +5,53 @@ tables twice and put each other's capacity back. A run takes the lease first and
 
 The lease lives at `<destination>/<account>/<region>/@hippolyte-lease/<generation>/lease.json` (`@` is not
 in any table name, and the catalog reads only backup folders). Every lease is a new generation created
-exclusively (S3: a conditional PUT, file://: O_EXCL), so of two runs asking at once exactly one wins:
+exclusively (S3: a conditional PUT, file://: an exclusive link), so of two runs asking at once exactly one wins:
 - no generation, or the newest released (deleted) or expired: claim the next generation;
 - the newest held by a live run: refused, naming the holder and until when (or waited for);
 - held by a run whose controller ran on this machine and is gone (killed, crashed): taken over at once,
   since its process is known dead; elsewhere a lease is only taken over once it expires (or when the
   operator breaks it), because a controller on another machine cannot be seen.
 A winner deletes the generations below its own, and releasing deletes one's own generation only.
+
+A lease lives exactly as long as its run: it is taken for EXPIRY_MARGIN_S and renewed every RENEW_EVERY_S by a
+keeper (`keep`, run in the background by the role) while the controller that took it lives, so it expires
+EXPIRY_MARGIN_S after its run's last sign of life, however long the run lasts. A lease file is written whole or
+not at all (an exclusive link of a complete temp file on file://, a conditional PUT on S3); one that is empty or
+unreadable anyway (written by hand, or by an older version on a full disk) is broken: `break_lease` clears it, and
+it expires EXPIRY_MARGIN_S after it was last written.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import (
     Process,
     controller_chain,
     is_alive,
+    process_of,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_region
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, join
 
 LEASE_FOLDER = "@hippolyte-lease"
 LEASE_FILE = "lease.json"
 BOOT_ID = "/proc/sys/kernel/random/boot_id"
+RENEW_EVERY_S = 60  # how often a live run's keeper renews its lease
+# How long a lease holds after its last renewal (or a broken lease after it was written): ten missed renewals,
+# so a slow store does not lose a live run its lease, and a dead run elsewhere blocks the next for minutes only.
+EXPIRY_MARGIN_S = 600
+KEEPER_STOP_WAIT_S = 10.0  # how long giving a lease back waits for its keeper to end
 
 
 class LeaseHeld(HippolyteError):
@@ -58,6 +74,9 @@ class Lease:
     boot_id: str | None
     controller_pid: int | None
     controller_start: str | None
+    renewed_at: str = ""  # the keeper's last renewal ("" until the first)
+    keeper_pid: int | None = None  # the keeper renewing it, on `host`: stopped before the lease is given back
+    keeper_start: str | None = None
 
     def to_bytes(self) -> bytes:
         return json.dumps(asdict(self), sort_keys=True).encode()
@@ -65,21 +84,28 @@ class Lease:
     @classmethod
     def from_bytes(cls, data: bytes, where: str) -> Lease:
         try:
-            return cls(**json.loads(data))
-        except (ValueError, TypeError) as exc:
+            lease = cls(**json.loads(data))
+            parse_instant(lease.expires_at, "expires_at")  # a lease whose expiry cannot be read is broken
+            return lease
+        except (ValueError, TypeError, InputError) as exc:
             raise HippolyteError(f"{where} is not a lease ({exc}); delete it if no run is going on") from exc
 
     def expired(self, now: datetime) -> bool:
-        return datetime.fromisoformat(self.expires_at) <= now
+        return parse_instant(self.expires_at, "expires_at") <= now
 
     def controller_gone(self) -> bool:
         """True only when the controller ran on this very machine (this boot) and is known to be gone."""
-        if self.host != socket.gethostname() or self.boot_id != _boot_id() or self.controller_pid is None:
+        if not self.on_this_machine() or self.controller_pid is None:
             return False
         return not is_alive(Process(self.controller_pid, self.controller_start or ""))
 
+    def on_this_machine(self) -> bool:
+        return self.host == socket.gethostname() and self.boot_id == _boot_id()
+
     def describe(self) -> str:
-        return f"run {self.run_id} of {self.holder} (on {self.host}) since {self.taken_at}, until {self.expires_at}"
+        renewed = f", renewed {self.renewed_at}" if self.renewed_at else ""
+        return (f"run {self.run_id} of {self.holder} (on {self.host}) since {self.taken_at}{renewed}, "
+                f"until {self.expires_at}")
 
 
 @dataclass(frozen=True)
@@ -108,14 +134,30 @@ def _generations(store: BackupStore, folder: str) -> list[int]:
     return sorted(int(name) for name in store.list_children(folder) if name.isdigit())
 
 
+def _key(folder: str, generation: int) -> str:
+    return join(folder, f"{generation:08d}", LEASE_FILE)
+
+
+def _read(store: BackupStore, key: str) -> Lease | None:
+    """The lease at `key`; None when there is none, or it is empty or unreadable (broken)."""
+    try:
+        data = store.read_bytes(key) if store.exists(key) else b""
+        return Lease.from_bytes(data, key) if data else None
+    except (HippolyteError, OSError):
+        return None
+
+
 def newest(store: BackupStore, folder: str) -> tuple[int, Lease | None]:
-    """The newest generation and its lease (None: there is none, or it is being written this instant)."""
+    """The newest generation and its lease (None: there is none, or it is broken or being written this instant)."""
     generations = _generations(store, folder)
     if not generations:
         return 0, None
-    key = join(folder, f"{generations[-1]:08d}", LEASE_FILE)
-    data = store.read_bytes(key) if store.exists(key) else b""
-    return generations[-1], Lease.from_bytes(data, f"{store.url.rstrip('/')}/{key}") if data else None
+    return generations[-1], _read(store, _key(folder, generations[-1]))
+
+
+def _written_at(store: BackupStore, folder: str, generation: int) -> datetime | None:
+    """When anything of a generation was last written (its lease file, or a temp file of it); None: nothing."""
+    return max((o.modified for o in store.list_objects(join(folder, f"{generation:08d}"))), default=None)
 
 
 def _placeholder(generation: int) -> Lease:
@@ -140,10 +182,9 @@ def take(store: BackupStore, account: str, region: str, run_id: str, holder: str
     generation, current = newest(store, folder)
     how = "free"
     if generation and current is None:
-        raise LeaseHeld(f"{account}/{region}: another run is taking the lease at this moment; this run stops "
-                        f"here (if this lasts, delete {store.url.rstrip('/')}/{folder}/{generation:08d})",
-                        _placeholder(generation))
-    if current is not None:
+        how = _broken_lease(store, folder, generation, now, break_lease)
+        current = _placeholder(generation)  # what the report can say of it
+    elif current is not None:
         if current.expired(now):
             how = "expired"
         elif current.controller_gone():
@@ -170,6 +211,21 @@ def take(store: BackupStore, account: str, region: str, run_id: str, holder: str
     return Taken(lease, f"{store.url.rstrip('/')}/{key}", current if how != "free" else None, how)
 
 
+def _broken_lease(store: BackupStore, folder: str, generation: int, now: datetime, break_lease: bool) -> str:
+    """How a newest generation without a readable lease is taken over, or LeaseHeld while it may be another
+    run's lease being written: it expires EXPIRY_MARGIN_S after it was last written."""
+    written = _written_at(store, folder, generation)
+    if break_lease:
+        return "broken"
+    if written is not None and now >= written + timedelta(seconds=EXPIRY_MARGIN_S):
+        return "expired"
+    url = f"{store.url.rstrip('/')}/{_key(folder, generation)}"
+    until = f"; it expires at {(written + timedelta(seconds=EXPIRY_MARGIN_S)).isoformat()}" if written else ""
+    raise LeaseHeld(f"{url} is empty or unreadable (another run writing it this instant, or a broken lease"
+                    f"{until}): this run stops here. If no run is going on, break it (break_lease=true; the "
+                    "role's hippolyte_break_lease)", _placeholder(generation))
+
+
 def take_waiting(take_once: Callable[[], Taken], wait_s: float, poll_s: float = 15.0,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> Taken:
@@ -184,12 +240,65 @@ def take_waiting(take_once: Callable[[], Taken], wait_s: float, poll_s: float = 
         sleep(max(0.0, min(poll_s, ends - clock())))
 
 
+def renew(store: BackupStore, account: str, region: str, nonce: str, now: datetime,
+          hold_s: float = EXPIRY_MARGIN_S) -> Lease | None:
+    """Extend this run's lease (found by its nonce) to `now` plus `hold_s`, naming this process its keeper;
+    None when it is not this run's any more (given back, expired and taken over, or broken)."""
+    folder = lease_folder(account, region)
+    generations = _generations(store, folder)
+    current = _read(store, _key(folder, generations[-1])) if generations else None
+    if current is None or current.nonce != nonce:
+        return None
+    me = process_of(os.getpid())
+    renewed = replace(current, renewed_at=now.isoformat(), expires_at=(now + timedelta(seconds=hold_s)).isoformat(),
+                      keeper_pid=me.pid if me else None, keeper_start=me.start_time if me else None)
+    store.put_bytes(_key(folder, current.generation), renewed.to_bytes())  # replaced whole (rename, PUT)
+    if _generations(store, folder)[-1] != current.generation:  # taken over while this renewal was written
+        store.delete_tree(join(folder, f"{current.generation:08d}"))
+        return None
+    return renewed
+
+
+def keep(renew_once: Callable[[], Lease | None], controller_alive: Callable[[], bool],
+         every_s: float = RENEW_EVERY_S, check_s: float = 1.0,
+         sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> str:
+    """Renew the lease every `every_s` while its controller lives (looked at every `check_s`); why it stopped:
+    `controller gone` (the lease then expires by itself) or `lease lost` (given back, taken over, broken)."""
+    while True:
+        if not controller_alive():
+            return "controller gone"
+        try:
+            if renew_once() is None:  # at once first: the lease names its keeper from the start
+                return "lease lost"
+        except Exception:  # a store that fails now (throttled, a network blip) is tried again next time
+            pass  # the margin allows several missed renewals
+        due = clock() + every_s
+        while clock() < due:
+            sleep(max(0.0, min(check_s, due - clock())))
+            if not controller_alive():
+                return "controller gone"
+
+
 def release(store: BackupStore, account: str, region: str, nonce: str) -> bool:
-    """Give back this run's lease (found by its nonce); False when it is not held by it any more."""
+    """Give back this run's lease (found by its nonce), its keeper stopped first so that no renewal writes it
+    again; False when it is not held by this run any more."""
     folder = lease_folder(account, region)
     for generation in _generations(store, folder):
-        key = join(folder, f"{generation:08d}", LEASE_FILE)
-        if store.exists(key) and Lease.from_bytes(store.read_bytes(key), key).nonce == nonce:
+        lease = _read(store, _key(folder, generation))
+        if lease is not None and lease.nonce == nonce:
+            _stop_keeper(lease)
             store.delete_tree(join(folder, f"{generation:08d}"))
             return True
     return False
+
+
+def _stop_keeper(lease: Lease, sleep: Callable[[float], None] = time.sleep) -> None:
+    if lease.keeper_pid is None or not lease.on_this_machine():
+        return
+    keeper = Process(lease.keeper_pid, lease.keeper_start or "")
+    if not is_alive(keeper):
+        return
+    os.kill(keeper.pid, signal.SIGTERM)
+    ends = time.monotonic() + KEEPER_STOP_WAIT_S
+    while is_alive(keeper) and time.monotonic() < ends:
+        sleep(0.1)

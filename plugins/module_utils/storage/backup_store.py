@@ -12,6 +12,7 @@ which is how one writer holds a backup folder and writes its manifest once.
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import hashlib
 import io
@@ -232,12 +233,17 @@ class FileStore:
             raise ObjectExists(f"{self.url.rstrip('/')}/{key}") from exc
 
     def claim(self, key: str, data: bytes) -> bool:
+        # Written whole or not at all (a complete temp file linked to its name): a full disk never leaves an
+        # empty claim that would hold its name for ever.
+        path = self._path(key)
         try:
-            fh = open_private(self._path(key), os.O_EXCL)
+            write_private(path, data, exclusive=True)
         except FileExistsError:
             return False
-        with fh:
-            fh.write(data)
+        except OSError:
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()  # the folder this claim made, if the failed write left it empty
+            raise
         return True
 
     def open_reader(self, key: str) -> BinaryIO:
