@@ -149,9 +149,7 @@ FLOWS: tuple[Flow, ...] = (
     Flow("notification", BACKUP, "notify", (
         Grant("RunSummaries", ("sns:Publish",), ("{topic}",), "Publish (the run summary)"),
     )),
-    Flow("drill", BACKUP, "drill", _restore_grants("DrillScratch", "{table}/" + DRILL_TABLES, "restored")
-         + (Grant("DrillCleanUp", _ddb("DeleteTable"), ("{table}/" + DRILL_TABLES,),
-                  "DeleteTable: the drill's own scratch table <table>-drill-<YYYYMMDD>, nothing else"),)),
+    Flow("drill", BACKUP, "drill", (*_restore_grants("DrillScratch", "{table}/" + DRILL_TABLES, "restored"), Grant("DrillCleanUp", _ddb("DeleteTable"), ("{table}/" + DRILL_TABLES,), "DeleteTable: the drill's own scratch table <table>-drill-<YYYYMMDD>, nothing else"))),
     Flow("retention", BACKUP, "retention", (
         Grant("PruneBackups", ("s3:DeleteObject",), ("{objects}",),
               "DeleteObjects (backup_info state=pruned: folders the retention policy removes)"),
@@ -212,12 +210,7 @@ FLOWS: tuple[Flow, ...] = (
               implied="S3 calls kms:GenerateDataKey (writes) and kms:Decrypt (reads, multipart uploads) with the "
               "caller's permissions (S3 user guide, SSE-KMS permissions)"),
     )),
-    Flow("restore load", RESTORE, "restore", _restore_grants("Restore", "{restore_tables}", "restored-from marker")
-         + (READ_BACKUPS, LIST_BACKUPS,
-            Grant("PutCapacityBack", ("application-autoscaling:DescribeScalableTargets",
-                                      "application-autoscaling:RegisterScalableTarget"), ("*",),
-                  "DescribeScalableTargets, RegisterScalableTarget (an autoscaled target's write boost)",
-                  REGION_ONLY))),
+    Flow("restore load", RESTORE, "restore", (*_restore_grants("Restore", "{restore_tables}", "restored-from marker"), READ_BACKUPS, LIST_BACKUPS, Grant("PutCapacityBack", ("application-autoscaling:DescribeScalableTargets", "application-autoscaling:RegisterScalableTarget"), ("*",), "DescribeScalableTargets, RegisterScalableTarget (an autoscaled target's write boost)", REGION_ONLY))),
     Flow("restore import", RESTORE, "restore", (
         Grant("Import", _ddb("ImportTable", "UpdateContinuousBackups"), ("{restore_tables}",),
               "ImportTable, UpdateContinuousBackups (PITR as captured)"),
@@ -311,7 +304,8 @@ def trust_policy(principals: Sequence[str], external_id: str) -> dict[str, Any]:
 
 def scope_of(values: Mapping[str, Any]) -> Scope:
     """The scope from the setup role's variables (names as the Scope's fields)."""
-    return Scope(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    return Scope(**fields)
 
 
 def compact(document: Mapping[str, Any]) -> str:

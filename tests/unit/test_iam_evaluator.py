@@ -58,7 +58,8 @@ def test_string_like_needs_the_key_and_if_exists_passes_without_it() -> None:
     listing = allow("s3:ListBucket", "arn:aws:s3:::b", StringLike={"s3:prefix": ["dynamodb/*"]})
     head = Request("s3:ListBucket", "arn:aws:s3:::b")
     assert decide([policy(listing)], head) == "ImplicitDeny"  # HeadBucket carries no s3:prefix
-    assert decide([policy(listing)], Request("s3:ListBucket", "arn:aws:s3:::b", {"s3:prefix": "dynamodb/x/"})) == "Allow"
+    under = Request("s3:ListBucket", "arn:aws:s3:::b", {"s3:prefix": "dynamodb/x/"})
+    assert decide([policy(listing)], under) == "Allow"
     if_exists = allow("s3:ListBucket", "arn:aws:s3:::b", StringLikeIfExists={"s3:prefix": ["dynamodb/*"]})
     assert decide([policy(if_exists)], head) == "Allow"
     assert decide([policy(if_exists)], Request("s3:ListBucket", "arn:aws:s3:::b", {"s3:prefix": ""})) == \
@@ -80,11 +81,13 @@ def test_negated_operators_hold_for_a_missing_key() -> None:
 
 
 def test_null_bool_and_arn_like() -> None:
-    assert condition_holds("Null", "aws:RequestTag/hippolyte:unique-id", ["false"], {"aws:RequestTag/hippolyte:unique-id": "x"})
-    assert not condition_holds("Null", "aws:RequestTag/hippolyte:unique-id", ["false"], {})
+    tag = "aws:RequestTag/hippolyte:unique-id"
+    assert condition_holds("Null", tag, ["false"], {tag: "x"})
+    assert not condition_holds("Null", tag, ["false"], {})
     assert condition_holds("Null", "k", ["true"], {})
     assert condition_holds("Bool", "aws:SecureTransport", ["false"], {"aws:SecureTransport": "FALSE"})
-    assert condition_holds("ArnLike", "aws:SourceArn", ["arn:aws:dynamodb:*:111111111111:table/*"], {"aws:SourceArn": TABLE})
+    assert condition_holds("ArnLike", "aws:SourceArn", ["arn:aws:dynamodb:*:111111111111:table/*"],
+                           {"aws:SourceArn": TABLE})
 
 
 def test_set_operators() -> None:
