@@ -40,7 +40,8 @@ def table() -> str:
             resources = doc["Resource"] if isinstance(doc["Resource"], list) else [doc["Resource"]]
             condition = "; ".join(f"{op} {key} {', '.join(values)}" for op, keys in doc.get("Condition", {}).items()
                                   for key, values in keys.items())
-            why = grant.needed_by + (f" (implied: {grant.implied})" if grant.implied else "")
+            why = grant.needed_by + (f" (implied: {grant.implied})" if grant.implied else "") + "".join(
+                f" (only on failure, {action}: {reason})" for action, reason in grant.on_failure.items())
             rows.append(f"| {flow.role} / {flow.policy} | {flow.name} | {', '.join(f'`{a}`' for a in doc['Action'])} "
                         f"| {', '.join(f'`{r}`' for r in resources)} | {_cell(f'`{condition}`' if condition else '')} "
                         f"| {_cell(why)} |")

@@ -40,6 +40,8 @@ class Grant:
     needed_by: str
     conditions: Conditions = field(default_factory=dict)
     implied: str = ""  # why no client call shows it (AWS's documented reason); empty: a recorded call needs it
+    # Actions only a failure makes (a flow that succeeds never does), each with that failure.
+    on_failure: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -111,15 +113,6 @@ READ_SCHEMA = Grant("ReadTableDefinitions",
                     "ListTagsOfResource: the schema a manifest captures, the capacity records in tags")
 
 
-def _restore_grants(sid: str, tables: str, why: str) -> tuple[Grant, ...]:
-    """Recreate a table and load, count and compare it (restore_backup), on the tables `tables` names."""
-    return (Grant(f"{sid}Tables", _ddb("CreateTable", "DescribeTable", "BatchWriteItem", "Scan", "UpdateTimeToLive",
-                                       "TagResource", "ListTagsOfResource", "UpdateTable", "UntagResource"),
-                  (tables,), f"CreateTable and UpdateTimeToLive (schema), TagResource (tags, {why}), "
-                  "BatchWriteItem (load), Scan (verify count, compare), DescribeTable (wait for ACTIVE), "
-                  "UpdateTable and UntagResource (write capacity put back), ListTagsOfResource"),)
-
-
 FLOWS: tuple[Flow, ...] = (
     Flow("plan and boost", BACKUP, "backup-local", (
         Grant("DiscoverTables", _ddb("ListTables", "DescribeLimits"), ("*",),
@@ -138,7 +131,8 @@ FLOWS: tuple[Flow, ...] = (
         Grant("ScanTables", _ddb("Scan"), ("{table}/*",), "Scan (the local engine's parallel segments)"),
         Grant("WriteBackups", ("s3:PutObject", "s3:AbortMultipartUpload"), ("{objects}",),
               "PutObject, CreateMultipartUpload, UploadPart, CompleteMultipartUpload (claim, data, manifest; "
-              "every engine's claims and manifests), AbortMultipartUpload (a failed part)"),
+              "every engine's claims and manifests), AbortMultipartUpload",
+              on_failure={"s3:AbortMultipartUpload": "a backup that fails mid-upload aborts its open upload"}),
         READ_BACKUPS, LIST_BACKUPS,
     )),
     Flow("lease", BACKUP, "backup-local", (
@@ -149,7 +143,13 @@ FLOWS: tuple[Flow, ...] = (
     Flow("notification", BACKUP, "notify", (
         Grant("RunSummaries", ("sns:Publish",), ("{topic}",), "Publish (the run summary)"),
     )),
-    Flow("drill", BACKUP, "drill", (*_restore_grants("DrillScratch", "{table}/" + DRILL_TABLES, "restored"), Grant("DrillCleanUp", _ddb("DeleteTable"), ("{table}/" + DRILL_TABLES,), "DeleteTable: the drill's own scratch table <table>-drill-<YYYYMMDD>, nothing else"))),
+    Flow("drill", BACKUP, "drill", (
+        Grant("DrillScratch", _ddb("CreateTable", "DescribeTable", "BatchWriteItem", "Scan", "UpdateTimeToLive",
+                                   "TagResource", "UpdateTable", "DeleteTable"), ("{table}/" + DRILL_TABLES,),
+              "CreateTable, UpdateTimeToLive and TagResource (the backup's schema), DescribeTable (wait), "
+              "BatchWriteItem (load), Scan (count and compare), UpdateTable (deletion protection off), DeleteTable: "
+              "only the drill's own scratch tables <table>-drill-<YYYYMMDD>"),
+    )),
     Flow("retention", BACKUP, "retention", (
         Grant("PruneBackups", ("s3:DeleteObject",), ("{objects}",),
               "DeleteObjects (backup_info state=pruned: folders the retention policy removes)"),
@@ -210,7 +210,17 @@ FLOWS: tuple[Flow, ...] = (
               implied="S3 calls kms:GenerateDataKey (writes) and kms:Decrypt (reads, multipart uploads) with the "
               "caller's permissions (S3 user guide, SSE-KMS permissions)"),
     )),
-    Flow("restore load", RESTORE, "restore", (*_restore_grants("Restore", "{restore_tables}", "restored-from marker"), READ_BACKUPS, LIST_BACKUPS, Grant("PutCapacityBack", ("application-autoscaling:DescribeScalableTargets", "application-autoscaling:RegisterScalableTarget"), ("*",), "DescribeScalableTargets, RegisterScalableTarget (an autoscaled target's write boost)", REGION_ONLY))),
+    Flow("restore load", RESTORE, "restore", (
+        Grant("RestoreTables", _ddb("CreateTable", "DescribeTable", "BatchWriteItem", "Scan", "UpdateTimeToLive",
+                                    "TagResource", "ListTagsOfResource", "UpdateTable", "UntagResource"),
+              ("{restore_tables}",), "CreateTable, UpdateTimeToLive and TagResource (the backup's schema, the "
+              "restored-from marker), DescribeTable (wait), BatchWriteItem (load), Scan (verify count, compare), "
+              "ListTagsOfResource (a target's marker), TagResource, UpdateTable and UntagResource (write_capacity "
+              "boost, recorded and put back)"),
+        Grant("CapacityLimits", _ddb("DescribeLimits"), ("*",),
+              "DescribeLimits (a write_capacity boost stays within the account's limits)", REGION_ONLY),
+        READ_BACKUPS, LIST_BACKUPS,
+    )),
     Flow("restore import", RESTORE, "restore", (
         Grant("Import", _ddb("ImportTable", "UpdateContinuousBackups"), ("{restore_tables}",),
               "ImportTable, UpdateContinuousBackups (PITR as captured)"),
