@@ -178,7 +178,8 @@ FLOWS: tuple[Flow, ...] = (
                                   "elasticmapreduce:AddJobFlowSteps", "elasticmapreduce:TerminateJobFlows"),
               ("{cluster}",), "DescribeCluster, ListSteps (watch), AddJobFlowSteps (a table's export step), "
               "TerminateJobFlows: only clusters tagged for this destination",
-              {"StringEquals": {f"aws:ResourceTag/{EMR_DESTINATION_TAG}": ["{destination}"]}}),
+              {"StringEquals": {f"aws:ResourceTag/{EMR_DESTINATION_TAG}": ["{destination}"]}},
+              on_failure={"elasticmapreduce:AddJobFlowSteps": "a table's failed step is retried on the cluster"}),
         Grant("PassEmrRoles", ("iam:PassRole",), ("{role}/{emr_service_role}", "{role}/{emr_job_flow_role}"),
               "RunJobFlow's ServiceRole and JobFlowRole",
               {"StringEquals": {"iam:PassedToService": ["elasticmapreduce.amazonaws.com", "ec2.amazonaws.com"]}},
@@ -186,9 +187,13 @@ FLOWS: tuple[Flow, ...] = (
               "request of its own (IAM user guide, granting a user permissions to pass a role)"),
     )),
     Flow("backup datapipeline", BACKUP, "backup-datapipeline", (
-        Grant("CreateTaggedPipelines", ("datapipeline:CreatePipeline", "datapipeline:AddTags"), ("*",),
+        Grant("CreateTaggedPipelines", ("datapipeline:CreatePipeline",), ("*",),
               "CreatePipeline, only with the hippolyte:unique-id tag",
               {"Null": {f"aws:RequestTag/{PIPELINE_TAG}": ["false"]}}),
+        Grant("TagPipelineOnCreate", ("datapipeline:AddTags",), ("*",), "CreatePipeline's tags",
+              {"Null": {f"aws:RequestTag/{PIPELINE_TAG}": ["false"]}},
+              implied="Data Pipeline authorizes the tags of CreatePipeline as datapipeline:AddTags (Data Pipeline "
+              "developer guide, controlling access to pipelines with tags)"),
         Grant("FindPipelines", ("datapipeline:ListPipelines",), ("*",), "ListPipelines (a rerun finds its pipeline)"),
         Grant("OwnPipelinesOnly", ("datapipeline:DescribePipelines", "datapipeline:GetPipelineDefinition",
                                    "datapipeline:PutPipelineDefinition", "datapipeline:ActivatePipeline",

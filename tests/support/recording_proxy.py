@@ -32,11 +32,12 @@ class Call:
 
 
 class RecordingProxy(ForwardingProxy):
-    def __init__(self, upstream: str, account: str) -> None:
+    def __init__(self, upstream: str, account: str, tags: dict[str, dict[str, str]] | None = None) -> None:
+        """`tags`: cluster or pipeline id -> its tags, shared by the proxies of calls that follow one another."""
         super().__init__(upstream)
         self.account = account
         self.calls: list[Call] = []
-        self._tags: dict[str, dict[str, str]] = {}  # cluster or pipeline id -> its tags
+        self._tags = {} if tags is None else tags
         self._lock = threading.Lock()
 
     def serve(self, request: Request, send: Answer) -> None:
@@ -79,8 +80,9 @@ class RecordingProxy(ForwardingProxy):
 
         if op == "BatchWriteItem":
             return [Call(f"dynamodb:{op}", table(name), base, op) for name in body.get("RequestItems", {})]
-        resource = (body.get("ResourceArn") or body.get("TableArn") or body.get("ExportArn")
-                    or body.get("ImportArn") or body.get("TableName")
+        if op == "DescribeExport":  # moto names an export .../import/<id>; AWS .../export/<id>
+            return [Call(f"dynamodb:{op}", body["ExportArn"].replace("/import/", "/export/"), base, op)]
+        resource = (body.get("ResourceArn") or body.get("TableArn") or body.get("ImportArn") or body.get("TableName")
                     or (body.get("TableCreationParameters") or {}).get("TableName"))
         if op in ("ListTables", "DescribeLimits", "ListExports", "ListImports") or not resource:
             resource = "*"
