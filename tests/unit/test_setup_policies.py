@@ -16,6 +16,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.iam_grants impo
     policies,
     trust_policy,
 )
+from tests.support.iam_evaluator import Request, decide
 
 REPO = Path(__file__).resolve().parents[2]
 SCOPE = Scope("aws", "111111111111", "eu-west-1", "acme", "dynamodb/", "s3://acme/dynamodb")
@@ -78,3 +79,55 @@ def test_trust_requires_the_external_id_only_when_set() -> None:
     assert plain == {"Effect": "Allow", "Principal": {"AWS": principals}, "Action": "sts:AssumeRole"}
     (guarded,) = trust_policy(principals, 'a"b')["Statement"]
     assert guarded["Condition"] == {"StringEquals": {"sts:ExternalId": 'a"b'}}
+
+
+def documents(scope: Scope, role: str) -> list[dict]:
+    return [p["document"] for p in policies(scope) if p["role"] == role and p["document"]]
+
+
+TABLE = "arn:aws:dynamodb:eu-west-1:111111111111:table/"
+REGION_CONTEXT = {"aws:RequestedRegion": "eu-west-1"}
+
+
+@pytest.mark.parametrize(("role", "action", "resource", "context", "decision"), [
+    # HeadBucket (the writability check) carries no s3:prefix; a listing of the whole bucket carries "".
+    ("backup", "s3:ListBucket", "arn:aws:s3:::acme", {}, "Allow"),
+    ("backup", "s3:ListBucket", "arn:aws:s3:::acme", {"s3:prefix": ""}, "ImplicitDeny"),
+    ("backup", "s3:ListBucket", "arn:aws:s3:::acme", {"s3:prefix": "other-team/"}, "ImplicitDeny"),
+    ("backup", "s3:ListBucket", "arn:aws:s3:::acme", {"s3:prefix": "dynamodb/111111111111/"}, "Allow"),
+    # Completed backups: no delete without retention, only the lease.
+    ("backup", "s3:DeleteObject", "arn:aws:s3:::acme/dynamodb/111111111111/eu-west-1/t/2026/data/p.gz", {},
+     "ImplicitDeny"),
+    ("backup", "s3:DeleteObject", "arn:aws:s3:::acme/dynamodb/111111111111/eu-west-1/@hippolyte-lease/1/l.json", {},
+     "Allow"),
+    # Cluster control only on what the collection tagged for this destination.
+    ("backup", "elasticmapreduce:AddJobFlowSteps", "arn:aws:elasticmapreduce:eu-west-1:111111111111:cluster/j-1",
+     {}, "ImplicitDeny"),
+    ("backup", "elasticmapreduce:AddJobFlowSteps", "arn:aws:elasticmapreduce:eu-west-1:111111111111:cluster/j-1",
+     {"aws:ResourceTag/hippolyte:destination": "s3://other/x"}, "ImplicitDeny"),
+    ("backup", "elasticmapreduce:TerminateJobFlows", "arn:aws:elasticmapreduce:eu-west-1:111111111111:cluster/j-1",
+     {"aws:ResourceTag/hippolyte:destination": "s3://acme/dynamodb"}, "Allow"),
+    ("backup", "elasticmapreduce:RunJobFlow", "*", REGION_CONTEXT, "ImplicitDeny"),
+    ("backup", "datapipeline:PutPipelineDefinition", "*", {}, "ImplicitDeny"),
+    ("backup", "datapipeline:PutPipelineDefinition", "*", {"datapipeline:Tag/hippolyte:unique-id": "u"}, "Allow"),
+    # The restore role: its region, its tables, and what a default restore calls.
+    ("restore", "dynamodb:Scan", TABLE + "orders-restored-2026-11-22", {}, "Allow"),
+    ("restore", "dynamodb:ImportTable", TABLE + "orders-restored-2026-11-22", {}, "Allow"),
+    ("restore", "dynamodb:DescribeImport", TABLE + "orders-restored-2026-11-22/import/01", {}, "Allow"),
+    ("restore", "dynamodb:BatchWriteItem", TABLE + "orders", {}, "ImplicitDeny"),
+    ("restore", "dynamodb:UpdateTable", TABLE + "orders", {}, "ImplicitDeny"),
+    ("restore", "dynamodb:CreateTable", "arn:aws:dynamodb:us-east-1:111111111111:table/orders-restored-1", {},
+     "ImplicitDeny"),
+    ("restore", "application-autoscaling:RegisterScalableTarget", "*", REGION_CONTEXT, "ImplicitDeny"),
+])
+def test_the_situations_of_the_review(role: str, action: str, resource: str, context: dict, decision: str) -> None:
+    scope = Scope(**{**SCOPE.__dict__, "engines": ("local", "emr", "datapipeline")})
+    assert decide(documents(scope, role), Request(action, resource, context)) == decision
+
+
+def test_the_drill_may_create_and_delete_only_its_scratch_tables() -> None:
+    docs = documents(Scope(**{**SCOPE.__dict__, "drill": True}), "backup")
+    assert decide(docs, Request("dynamodb:DeleteTable", TABLE + "orders-drill-20261207")) == "Allow"
+    assert decide(docs, Request("dynamodb:CreateTable", TABLE + "orders-drill-20261207")) == "Allow"
+    assert decide(docs, Request("dynamodb:DeleteTable", TABLE + "orders")) == "ImplicitDeny"
+    assert decide(documents(SCOPE, "backup"), Request("dynamodb:CreateTable", TABLE + "x-drill-1")) == "ImplicitDeny"
