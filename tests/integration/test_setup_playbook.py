@@ -21,8 +21,8 @@ from tests.support.ansible_run import run_playbook
 from tests.support.tables import create_table, put_items, simple_items
 from tests.support.windows import open_window
 
-ENGINE_POLICIES = ["hippolyte-backup-local", "hippolyte-backup-export", "hippolyte-backup-emr",
-                   "hippolyte-backup-datapipeline", "hippolyte-notify"]
+ENGINE_POLICIES = [f"hippolyte-{name}-{REGION}" for name in ("backup-local", "backup-export", "backup-emr",
+                                                              "backup-datapipeline", "notify")]
 
 
 def recap(output: str) -> dict[str, int]:
@@ -65,6 +65,7 @@ def test_first_run_creates_everything_and_a_second_changes_nothing(
     first = run_playbook("playbooks/setup.yml", inv)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
     assert recap(first.stdout)["changed"] >= 5
+    assert "WARNING: no hippolyte_setup.controller_arn nor trusted_principals" in first.stdout  # whole account
 
     s3 = aws("s3", moto_server)
     assert s3.get_bucket_versioning(Bucket=unique_name)["Status"] == "Enabled"
@@ -90,14 +91,15 @@ def test_first_run_creates_everything_and_a_second_changes_nothing(
         trust["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
     assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": "night-shift-42"}}
     assert sorted(iam.list_role_policies(RoleName="hippolyte-backup")["PolicyNames"]) == sorted(ENGINE_POLICIES)
-    local = iam.get_role_policy(RoleName="hippolyte-backup", PolicyName="hippolyte-backup-local")["PolicyDocument"]
+    local = iam.get_role_policy(RoleName="hippolyte-backup",
+                                PolicyName=f"hippolyte-backup-local-{REGION}")["PolicyDocument"]
     writes = next(s for s in local["Statement"] if s["Sid"] == "WriteBackups")
     assert writes["Resource"] == f"arn:aws:s3:::{unique_name}/dynamodb/*"
-    assert iam.list_role_policies(RoleName="hippolyte-restore")["PolicyNames"] == ["hippolyte-restore"]
+    assert iam.list_role_policies(RoleName="hippolyte-restore")["PolicyNames"] == [f"hippolyte-restore-{REGION}"]
 
     topic = f"arn:aws:sns:{REGION}:{account}:hippolyte-backup-runs"
     assert topic in [t["TopicArn"] for t in aws("sns", moto_server).list_topics()["Topics"]]
-    notify = iam.get_role_policy(RoleName="hippolyte-backup", PolicyName="hippolyte-notify")["PolicyDocument"]
+    notify = iam.get_role_policy(RoleName="hippolyte-backup", PolicyName=f"hippolyte-notify-{REGION}")["PolicyDocument"]
     assert notify["Statement"][0]["Resource"] == topic
 
     second = run_playbook("playbooks/setup.yml", inv)
@@ -134,10 +136,11 @@ def test_kms_and_narrowed_engines(moto_server: Any, account: str, unique_name: s
     assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}
     iam = aws("iam", moto_server)
     assert iam.get_role(RoleName="nightly-backup")["Role"]["Path"] == "/ops/"
-    kms = iam.get_role_policy(RoleName="nightly-backup", PolicyName="hippolyte-kms")["PolicyDocument"]
-    assert kms["Statement"][0]["Action"] == ["kms:GenerateDataKey", "kms:Decrypt"]
+    kms = iam.get_role_policy(RoleName="nightly-backup", PolicyName=f"hippolyte-kms-{REGION}")["PolicyDocument"]
+    assert kms["Statement"][0]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert kms["Statement"][0]["Resource"] == key
-    restore_kms = iam.get_role_policy(RoleName="hippolyte-restore", PolicyName="hippolyte-kms")["PolicyDocument"]
+    restore_kms = iam.get_role_policy(RoleName="hippolyte-restore",
+                                      PolicyName=f"hippolyte-kms-{REGION}")["PolicyDocument"]
     assert restore_kms["Statement"][0]["Action"] == ["kms:Decrypt"]
 
     # Narrowing the engines removes the policies of those left out.
@@ -146,13 +149,16 @@ def test_kms_and_narrowed_engines(moto_server: Any, account: str, unique_name: s
     narrowed = run_playbook("playbooks/setup.yml", inv)
     assert narrowed.returncode == 0, narrowed.stdout[-4000:]
     assert sorted(iam.list_role_policies(RoleName="nightly-backup")["PolicyNames"]) == sorted(
-        ["hippolyte-backup-local", "hippolyte-backup-export", "hippolyte-notify", "hippolyte-kms"])
+        f"hippolyte-{name}-{REGION}" for name in ("backup-local", "backup-export", "notify", "kms"))
 
 
 @pytest.mark.parametrize(("setup", "destination", "message"), [
     ({"encryption": "aws:kms"}, "s3://b-ok/x", "hippolyte_setup.kms_key_id must be a key ARN"),
     ({"engines": ["glacier"]}, "s3://b-ok/x", "hippolyte_setup.engines glacier unknown"),
     ({}, "file:///var/backups", "must be s3://bucket or s3://bucket/prefix"),
+    ({"controller_arn": "hippolyte-controller"}, "s3://b-ok/x", "hippolyte_setup.controller_arn hippolyte-controller "
+     "must be the ARN of the role or user"),
+    ({"restore_tables": ["a/b"]}, "s3://b-ok/x", "hippolyte_setup.restore_tables must list table name patterns"),
 ])
 def test_bad_settings_fail_before_aws(moto_server: Any, account: str, tmp_path: Path, setup: dict[str, Any],
                                       destination: str, message: str) -> None:

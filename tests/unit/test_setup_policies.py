@@ -1,59 +1,133 @@
-"""The setup role's policy templates are the policies the docs print, so the two cannot drift apart."""
+"""The policies setup renders come from plugins/module_utils/iam_grants.py, and the docs' grant tables are
+generated from the same grants, so neither can drift."""
 
 from __future__ import annotations
 
-import json
-import re
+import subprocess
+import sys
 from pathlib import Path
-from typing import Any
 
-import jinja2
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.iam_grants import (
+    Scope,
+    compact,
+    policies,
+    trust_policy,
+)
+from tests.support.iam_evaluator import Request, decide
+
 REPO = Path(__file__).resolve().parents[2]
-TEMPLATES = REPO / "roles" / "setup" / "templates"
-PLACEHOLDERS = {"setup_partition": "aws", "setup_account": "ACCOUNT", "setup_region": "REGION",
-                "setup_bucket": "BUCKET", "setup_key_prefix": "PREFIX/", "setup_emr_service_role": "EMR_DefaultRole",
-                "setup_emr_job_flow_role": "EMR_EC2_DefaultRole", "setup_pipeline_role": "DataPipelineDefaultRole",
-                "setup_pipeline_resource_role": "DataPipelineDefaultResourceRole"}
-EXAMPLE = {**PLACEHOLDERS, "setup_account": "111111111111", "setup_region": "eu-west-1",
-           "setup_bucket": "acme-ddb-backups", "setup_key_prefix": "dynamodb/"}
+SCOPE = Scope("aws", "111111111111", "eu-west-1", "acme", "dynamodb/", "s3://acme/dynamodb")
 
 
-def render(template: str, values: dict[str, Any]) -> Any:
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-    return json.loads(env.from_string((TEMPLATES / template).read_text()).render(**values))
+def by_name(scope: Scope) -> dict[str, dict | None]:
+    return {p["name"]: p["document"] for p in policies(scope)}
 
 
-def doc_policy(page: str, sid: str) -> Any:
-    """The JSON block of a docs page holding a statement with this Sid."""
-    blocks = re.findall(r"```json\n(.*?)```", (REPO / "docs" / page).read_text(), re.DOTALL)
-    (block,) = [b for b in blocks if f'"Sid": "{sid}"' in b]
-    return json.loads(block)
+def sids(document: dict | None) -> set[str]:
+    return {s["Sid"] for s in (document or {"Statement": []})["Statement"]}
 
 
-@pytest.mark.parametrize(("template", "page", "sid", "values"), [
-    ("policies/backup-local.json.j2", "security.md", "DiscoverAndRead", PLACEHOLDERS),
-    ("policies/backup-export.json.j2", "engines-export.md", "ReadTableDefinitions", EXAMPLE),
-    ("policies/backup-emr.json.j2", "engines-emr.md", "EmrCluster", PLACEHOLDERS),
-    ("policies/backup-datapipeline.json.j2", "setup.md", "Pipelines", PLACEHOLDERS),
-    ("policies/restore.json.j2", "setup.md", "RecreateAndLoad", PLACEHOLDERS),
-])
-def test_template_is_the_documented_policy(template: str, page: str, sid: str, values: dict[str, Any]) -> None:
-    assert render(template, values) == doc_policy(page, sid)
+def test_the_docs_tables_are_what_the_grants_say() -> None:
+    check = subprocess.run([sys.executable, str(REPO / "tools" / "iam_docs.py"), "--check"], capture_output=True,
+                           text=True, check=False)
+    assert check.returncode == 0, check.stdout
 
 
-def test_trust_policy_requires_the_external_id_only_when_set() -> None:
+def test_policy_names_carry_the_region_so_two_regions_keep_both() -> None:
+    east = by_name(Scope(**{**SCOPE.__dict__, "region": "us-east-1"}))
+    assert set(by_name(SCOPE)).isdisjoint(east)
+    assert "arn:aws:dynamodb:us-east-1:111111111111:table/*" in compact(east["hippolyte-backup-local-us-east-1"])
+
+
+def test_no_delete_of_backups_without_retention_and_retention_has_its_own_policy() -> None:
+    plain = by_name(SCOPE)
+    deletes = [s for doc in plain.values() if doc for s in doc["Statement"] if "s3:DeleteObject" in s["Action"]]
+    assert [s["Resource"] for s in deletes] == [
+        "arn:aws:s3:::acme/dynamodb/111111111111/eu-west-1/@hippolyte-lease/*"]
+    assert plain["hippolyte-retention-eu-west-1"] is None and plain["hippolyte-drill-eu-west-1"] is None
+    kept = by_name(Scope(**{**SCOPE.__dict__, "retention": True}))
+    assert sids(kept["hippolyte-retention-eu-west-1"]) == {"PruneBackups"}
+
+
+def test_restore_role_is_scoped_to_its_region_and_tables_and_can_import_and_count() -> None:
+    restore = compact(by_name(SCOPE)["hippolyte-restore-eu-west-1"])
+    for action in ("dynamodb:Scan", "dynamodb:ImportTable", "dynamodb:DescribeImport"):
+        assert action in restore
+    assert "table/*-restored-*" in restore and '"table/*"' not in restore and "us-east-1" not in restore
+    wide = compact(by_name(Scope(**{**SCOPE.__dict__, "restore_tables": ("*",)}))["hippolyte-restore-eu-west-1"])
+    assert "eu-west-1:111111111111:table/*\"" in wide
+
+
+def test_engines_left_out_have_their_policy_removed() -> None:
+    narrowed = by_name(Scope(**{**SCOPE.__dict__, "engines": ("local", "export")}))
+    assert narrowed["hippolyte-backup-emr-eu-west-1"] is None and narrowed["hippolyte-backup-export-eu-west-1"]
+
+
+def test_bad_scope_names_the_field() -> None:
+    with pytest.raises(InputError, match="restore_tables"):
+        policies(Scope(**{**SCOPE.__dict__, "restore_tables": ("a/b",)}))
+    with pytest.raises(InputError, match="engines"):
+        policies(Scope(**{**SCOPE.__dict__, "engines": ("glue",)}))
+
+
+def test_trust_requires_the_external_id_only_when_set() -> None:
     principals = ["arn:aws:iam::111111111111:role/hippolyte-controller"]
-    (plain,) = render("trust.json.j2", {"setup_principals": principals, "hippolyte_role_external_id": ""})["Statement"]
+    (plain,) = trust_policy(principals, "")["Statement"]
     assert plain == {"Effect": "Allow", "Principal": {"AWS": principals}, "Action": "sts:AssumeRole"}
-    (guarded,) = render("trust.json.j2", {"setup_principals": principals,
-                                          "hippolyte_role_external_id": 'a"b'})["Statement"]
+    (guarded,) = trust_policy(principals, 'a"b')["Statement"]
     assert guarded["Condition"] == {"StringEquals": {"sts:ExternalId": 'a"b'}}
 
 
-def test_bucket_policy_denies_everything_without_tls() -> None:
-    (deny,) = render("bucket-policy.json.j2", {"setup_partition": "aws", "setup_bucket": "b1"})["Statement"]
-    assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
-    assert deny["Resource"] == ["arn:aws:s3:::b1", "arn:aws:s3:::b1/*"]
-    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+def documents(scope: Scope, role: str) -> list[dict]:
+    return [p["document"] for p in policies(scope) if p["role"] == role and p["document"]]
+
+
+TABLE = "arn:aws:dynamodb:eu-west-1:111111111111:table/"
+REGION_CONTEXT = {"aws:RequestedRegion": "eu-west-1"}
+
+
+@pytest.mark.parametrize(("role", "action", "resource", "context", "decision"), [
+    # HeadBucket (the writability check) carries no s3:prefix; a listing of the whole bucket carries "".
+    ("backup", "s3:ListBucket", "arn:aws:s3:::acme", {}, "Allow"),
+    ("backup", "s3:ListBucket", "arn:aws:s3:::acme", {"s3:prefix": ""}, "ImplicitDeny"),
+    ("backup", "s3:ListBucket", "arn:aws:s3:::acme", {"s3:prefix": "other-team/"}, "ImplicitDeny"),
+    ("backup", "s3:ListBucket", "arn:aws:s3:::acme", {"s3:prefix": "dynamodb/111111111111/"}, "Allow"),
+    # Completed backups: no delete without retention, only the lease.
+    ("backup", "s3:DeleteObject", "arn:aws:s3:::acme/dynamodb/111111111111/eu-west-1/t/2026/data/p.gz", {},
+     "ImplicitDeny"),
+    ("backup", "s3:DeleteObject", "arn:aws:s3:::acme/dynamodb/111111111111/eu-west-1/@hippolyte-lease/1/l.json", {},
+     "Allow"),
+    # Cluster control only on what the collection tagged for this destination.
+    ("backup", "elasticmapreduce:AddJobFlowSteps", "arn:aws:elasticmapreduce:eu-west-1:111111111111:cluster/j-1",
+     {}, "ImplicitDeny"),
+    ("backup", "elasticmapreduce:AddJobFlowSteps", "arn:aws:elasticmapreduce:eu-west-1:111111111111:cluster/j-1",
+     {"aws:ResourceTag/hippolyte:destination": "s3://other/x"}, "ImplicitDeny"),
+    ("backup", "elasticmapreduce:TerminateJobFlows", "arn:aws:elasticmapreduce:eu-west-1:111111111111:cluster/j-1",
+     {"aws:ResourceTag/hippolyte:destination": "s3://acme/dynamodb"}, "Allow"),
+    ("backup", "elasticmapreduce:RunJobFlow", "*", REGION_CONTEXT, "ImplicitDeny"),
+    ("backup", "datapipeline:PutPipelineDefinition", "*", {}, "ImplicitDeny"),
+    ("backup", "datapipeline:PutPipelineDefinition", "*", {"datapipeline:Tag/hippolyte:unique-id": "u"}, "Allow"),
+    # The restore role: its region, its tables, and what a default restore calls.
+    ("restore", "dynamodb:Scan", TABLE + "orders-restored-2026-11-22", {}, "Allow"),
+    ("restore", "dynamodb:ImportTable", TABLE + "orders-restored-2026-11-22", {}, "Allow"),
+    ("restore", "dynamodb:DescribeImport", TABLE + "orders-restored-2026-11-22/import/01", {}, "Allow"),
+    ("restore", "dynamodb:BatchWriteItem", TABLE + "orders", {}, "ImplicitDeny"),
+    ("restore", "dynamodb:UpdateTable", TABLE + "orders", {}, "ImplicitDeny"),
+    ("restore", "dynamodb:CreateTable", "arn:aws:dynamodb:us-east-1:111111111111:table/orders-restored-1", {},
+     "ImplicitDeny"),
+    ("restore", "application-autoscaling:RegisterScalableTarget", "*", REGION_CONTEXT, "ImplicitDeny"),
+])
+def test_the_situations_of_the_review(role: str, action: str, resource: str, context: dict, decision: str) -> None:
+    scope = Scope(**{**SCOPE.__dict__, "engines": ("local", "emr", "datapipeline")})
+    assert decide(documents(scope, role), Request(action, resource, context)) == decision
+
+
+def test_the_drill_may_create_and_delete_only_its_scratch_tables() -> None:
+    docs = documents(Scope(**{**SCOPE.__dict__, "drill": True}), "backup")
+    assert decide(docs, Request("dynamodb:DeleteTable", TABLE + "orders-drill-20261207")) == "Allow"
+    assert decide(docs, Request("dynamodb:CreateTable", TABLE + "orders-drill-20261207")) == "Allow"
+    assert decide(docs, Request("dynamodb:DeleteTable", TABLE + "orders")) == "ImplicitDeny"
+    assert decide(documents(SCOPE, "backup"), Request("dynamodb:CreateTable", TABLE + "x-drill-1")) == "ImplicitDeny"
