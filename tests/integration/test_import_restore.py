@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -398,7 +399,15 @@ def test_a_retry_after_a_failed_import_asks_for_a_new_import(moto_server: Any, u
     ddb.meta.events.register("after-call.dynamodb.DescribeImport", describe)
     with pytest.raises(HippolyteError, match=r"ended FAILED: S3AccessDenied.*starts a new import"):
         restore_by_import(ddb, store, folder, target, RestoreSettings(), NO_SETTLING)
-    if target in ddb.list_tables()["TableNames"]:  # AWS deletes the table of a failed import; moto keeps it
+    # AWS deletes the table of a failed import; moto goes on importing (in a thread) and keeps it: wait for moto's
+    # own end of that import, through a client without the hooks, then delete its table.
+    moto = client("dynamodb", moto_server.url)
+    (first,) = failed
+    for _ in range(300):
+        if moto.describe_import(ImportArn=first)["ImportTableDescription"]["ImportStatus"] != "IN_PROGRESS":
+            break
+        time.sleep(0.1)
+    if target in ddb.list_tables()["TableNames"]:
         ddb.delete_table(TableName=target)
 
     result, report = restore_by_import(ddb, store, folder, target, RestoreSettings(), NO_SETTLING)

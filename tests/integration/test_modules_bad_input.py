@@ -83,6 +83,6 @@ def test_non_empty_restore_target(dynalite_server: Any, unique_name: str, tmp_pa
 def test_restore_without_any_backup(dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
     run = run_module("backup_restore", {"destination": f"file://{tmp_path}", "table": unique_name,
                                         **aws(dynalite_server)})
-    assert run.failed and f"no complete backup of table '{unique_name}'" in run.result["msg"]
+    assert run.failed and f"no intact backup a night took of table '{unique_name}'" in run.result["msg"]
     tables = client("dynamodb", dynalite_server.url).list_tables()["TableNames"]
     assert not any(n.startswith(unique_name) for n in tables)

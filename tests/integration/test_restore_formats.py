@@ -155,7 +155,7 @@ def test_dynamodump_folder_is_imported_then_restored(dynalite_server: Any, uniqu
 
     assert imported.changed and not again.changed and imported.manifest["item_count"] == len(items)
     assert imported.manifest["engine"] == "dynodump" and len(imported.manifest["files"]) == 2
-    ref = find_backup(backups, unique_name, REGION, now=TAKEN + timedelta(days=1))
+    ref = find_backup(backups, unique_name, REGION, now=TAKEN + timedelta(days=1), imports=True)  # an import: asked for
     assert ref.folder == imported.folder
     target = f"{unique_name}-from-dump"
     result = restore_backup(ddb, backups, ref.folder, target, RestoreSettings(workers=2))
