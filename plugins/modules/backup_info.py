@@ -25,7 +25,7 @@ description:
     manifest is damaged, folders dated after now. An incomplete folder is deleted once neither its time nor
     its latest write is within O(incomplete_grace_hours), so a folder being written now is never touched.
   - A folder dated after now (beyond a few minutes of clock skew) is an anomaly, returned with
-    RV(backups[].future_dated) and named in RV(msg); it is never resumed, restored by default or counted.
+    RV(backups[].future_dated) and named in the result's message; it is never resumed, restored by default or counted.
   - Names read back from the listing are used only when they are what the backup layout writes (a 12-digit
     account, a region, a table name DynamoDB accepts, a folder time); anything else is skipped.
 author:

@@ -126,7 +126,7 @@ def test_keep_last_1_keeps_the_real_backup_and_the_import(dynalite_server: Any, 
     assert actions[night][0] == "keep" and "newest intact" in actions[night][1]
     assert actions[imported][0] == "keep" and "imported" in actions[imported][1]
     listed = {b["folder"]: b for b in run_module("backup_info", {"destination": f"file://{tmp_path}/backups",
-                                                                  **_connection(dynalite_server)}).result["backups"]}
+                                                                 **_connection(dynalite_server)}).result["backups"]}
     assert listed[night]["origin"]["kind"] == "night" and listed[night]["origin"]["night"] == NIGHT_ID
     assert listed[imported]["origin"]["kind"] == "import"
     assert listed[imported]["origin"]["source"].endswith(f"/dump/{unique_name}")

@@ -203,7 +203,7 @@ def s3_calls(s3: Any) -> list[tuple[str, dict[str, Any]]]:
 
 
 def test_staging_names_the_expected_bucket_owner_in_every_call_and_the_import(moto_server: Any, unique_name: str,
-                                                                             tmp_path: Path) -> None:
+                                                                              tmp_path: Path) -> None:
     """moto does not check bucket owners: the calls are recorded and each must carry the owner (AWS refuses a
     call naming an owner that does not own the bucket)."""
     ddb, s3 = gsi_table_and_bucket(moto_server, unique_name, 5)
@@ -217,8 +217,8 @@ def test_staging_names_the_expected_bucket_owner_in_every_call_and_the_import(mo
 
     restore_with_engine(ddb, store, folder, f"{unique_name}-o", RestoreSettings(), NO_SETTLING, staging)
 
-    assert {name for name, _ in calls} >= {"PutObject", "ListObjectsV2", "HeadObject"}
-    assert all(params.get("ExpectedBucketOwner") == ACCOUNT for _, params in calls), calls
+    assert {name for name, _params in calls} >= {"PutObject", "ListObjectsV2", "HeadObject"}
+    assert all(params.get("ExpectedBucketOwner") == ACCOUNT for _name, params in calls), calls
     assert sources == [{"S3Bucket": unique_name, "S3KeyPrefix": f"staging/{folder}/data/", "S3BucketOwner": ACCOUNT}]
     with pytest.raises(InputError) as bad:
         staging_store(f"s3://{unique_name}/staging", s3, bucket_owner="someone")
@@ -242,7 +242,7 @@ def test_staging_over_a_backup_location_is_refused_before_anything_changes(moto_
         restore_with_engine(ddb, store, folder, f"{unique_name}-s", RestoreSettings(), NO_SETTLING, staging)
 
     assert err.value.field == "stage_to" and "outside every backup location" in err.value.fix
-    assert not [name for name, _ in calls if name.startswith(("Put", "Delete", "Create", "Upload", "Copy"))]
+    assert not [name for name, _params in calls if name.startswith(("Put", "Delete", "Create", "Upload", "Copy"))]
     assert {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=unique_name)["Contents"]} == before
     assert f"{unique_name}-s" not in ddb.list_tables()["TableNames"]
 
@@ -403,7 +403,7 @@ def test_a_retry_after_a_failed_import_asks_for_a_new_import(moto_server: Any, u
     # own end of that import, through a client without the hooks, then delete its table.
     moto = client("dynamodb", moto_server.url)
     (first,) = failed
-    for _ in range(300):
+    for _attempt in range(300):
         if moto.describe_import(ImportArn=first)["ImportTableDescription"]["ImportStatus"] != "IN_PROGRESS":
             break
         time.sleep(0.1)

@@ -89,7 +89,7 @@ def test_a_boost_that_arrives_late_is_read_on_only_once_it_is_there(dynalite_ser
     # (reading at the plan's 90 % of the original capacity would have taken 9 units/s, some 50 units).
     before = sum(units for t, units in proxy.samples if t < started + lag_s)
     assert before <= 5.0 * (lag_s - (first - started)) + 10.0, f"{before:.1f} units read before the boost arrived"
-    assert max(t for t, _ in proxy.samples) - started < lag_s + BOOST_POLL_S + 15, "the boost was never read on"
+    assert max(t for t, _units in proxy.samples) - started < lag_s + BOOST_POLL_S + 15, "the boost was never read on"
     assert result.read_units_limit == 90.0
     print(f"{before:.1f} units in the {lag_s:.0f} s before the boost arrived, "
-          f"done {max(t for t, _ in proxy.samples) - started:.1f} s after the start")
+          f"done {max(t for t, _units in proxy.samples) - started:.1f} s after the start")

@@ -104,7 +104,7 @@ def test_a_rerun_over_a_drifted_table_fails_naming_the_drift_and_force_reloads_i
 
 
 def test_a_rerun_over_a_table_with_an_added_item_is_not_a_no_op(dynalite_backup: tuple[Any, Any, str],
-                                                                  unique_name: str) -> None:
+                                                                unique_name: str) -> None:
     ddb, store, folder = dynalite_backup
     target = f"{unique_name}-v3"
     restore_backup(ddb, store, folder, target, RestoreSettings())
@@ -268,7 +268,7 @@ def numbers_item(pk: str, count: int = 120_000) -> dict[str, Any]:
 
 
 def test_25_items_of_360_kb_are_sent_in_requests_under_16_mb(dynalite_server: Any, unique_name: str,
-                                                               tmp_path: Path) -> None:
+                                                             tmp_path: Path) -> None:
     """25 legal items make a 30 MB request if batches are cut by count only; dynalite answers 413 to it."""
     ddb = client("dynamodb", dynalite_server.url)
     create_table(ddb, unique_name, rcu=None)

@@ -59,7 +59,7 @@ def table_key_of(ddb: Any, name: str) -> str | None:
 
 
 def test_the_backed_up_key_is_kept_in_its_own_account_and_region(moto_server: Any, unique_name: str,
-                                                                  tmp_path: Path) -> None:
+                                                                 tmp_path: Path) -> None:
     ddb, store, folder, key = encrypted_table_with_backup(moto_server, unique_name, tmp_path)
 
     result = restore_backup(ddb, store, folder, f"{unique_name}-r",

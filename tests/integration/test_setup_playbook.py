@@ -22,7 +22,7 @@ from tests.support.tables import create_table, put_items, simple_items
 from tests.support.windows import open_window
 
 ENGINE_POLICIES = [f"hippolyte-{name}-{REGION}" for name in ("backup-local", "backup-export", "backup-emr",
-                                                              "backup-datapipeline", "notify")]
+                                                             "backup-datapipeline", "notify")]
 
 
 def recap(output: str) -> dict[str, int]:

@@ -69,7 +69,7 @@ NEGATED = {"StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike"}
 
 def condition_holds(operator: str, key: str, wants: Sequence[str], context: Mapping[str, ContextValue]) -> bool:
     found = next((v for k, v in context.items() if k.lower() == key.lower()), None)
-    prefix, _, op = operator.rpartition(":")
+    prefix, _colon, op = operator.rpartition(":")
     if_exists = op.endswith("IfExists")
     op = op.removesuffix("IfExists")
     if op == "Null":  # "true": the key must be absent; "false": present

@@ -107,7 +107,7 @@ class RecordingProxy(ForwardingProxy):
             if answer.get("pipelineId"):
                 self._tags[answer["pipelineId"]] = tags
             return [Call(f"datapipeline:{op}", "*", {**base, **{f"aws:RequestTag/{k}": v for k, v in tags.items()},
-                                                      "aws:TagKeys": list(tags)}, op)]
+                                                     "aws:TagKeys": list(tags)}, op)]
         ids = body.get("pipelineIds") or ([body["pipelineId"]] if body.get("pipelineId") else [None])
         return [Call(f"datapipeline:{op}", "*",
                      {**base, **{f"datapipeline:Tag/{k}": v for k, v in self._tags.get(pid or "", {}).items()}}, op)
@@ -116,7 +116,7 @@ class RecordingProxy(ForwardingProxy):
     def _s3(self, request: Request, base: dict[str, ContextValue]) -> list[Call]:
         url = urlparse(request.path)
         query = parse_qs(url.query, keep_blank_values=True)
-        bucket, _, key = unquote(url.path).lstrip("/").partition("/")
+        bucket, _slash, key = unquote(url.path).lstrip("/").partition("/")
         bucket_arn, object_arn = f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/{key}"
         method = request.method
         if not key:

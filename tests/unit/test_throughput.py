@@ -561,7 +561,7 @@ shares = st.floats(0.01, 1.0)
 
 @given(st.integers(1, 40000), st.integers(0, 40000), st.integers(0, 80000), shares, shares)
 def test_reads_never_exceed_what_the_boost_added_plus_the_share_of_the_original(original, extra, capacity, share,
-                                                                                   original_share):
+                                                                                original_share):
     boosted = original + extra
     allowance = ReadAllowance(share, original_share, original, boosted)
     rate = allowance.rate(capacity)
@@ -610,7 +610,7 @@ def test_the_scan_polls_until_the_boost_arrives_then_rechecks_and_never_reads_th
         if rate is not None:
             rates.append((now[0], rate))
     # Every BOOST_POLL_S while the boost is not there, then every CAPACITY_RECHECK_S.
-    assert [t for t, _ in rates if t <= 45] == [BOOST_POLL_S * n for n in range(1, 10)]
+    assert [t for t, _rate in rates if t <= 45] == [BOOST_POLL_S * n for n in range(1, 10)]
     assert watch.arrived_after_s == 45.0
     assert all(rate == 2.5 for t, rate in rates if t < 45) and all(rate == 45 for t, rate in rates if t >= 45)
     assert rates[9][0] - rates[8][0] == CAPACITY_RECHECK_S

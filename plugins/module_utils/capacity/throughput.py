@@ -588,4 +588,3 @@ def group_by_resource(changes: list[Change]) -> dict[ResourceKey, list[Change]]:
 
 def iso(moment: datetime) -> str:
     return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
-
