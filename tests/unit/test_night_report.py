@@ -104,7 +104,7 @@ def test_the_html_page_is_self_contained_escaped_and_draws_planned_and_actual() 
     svg = page[page.index("<svg"):page.index("</svg>") + len("</svg>")]
     titles = [r.find(f"{SVG}title").text for r in ElementTree.fromstring(svg).iter(f"{SVG}rect")]
     assert any(t.startswith("orders:") for t in titles)  # planned
-    assert any(t.startswith("orders (actual, backed up): 0h01 to 0h04") for t in titles)
+    assert any(t.startswith("orders (actual, backed up): 1m to 4m") for t in titles)
     assert any(t.startswith("users.v2 (actual, not backed up)") for t in titles)
 
 
