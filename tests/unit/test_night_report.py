@@ -281,5 +281,6 @@ def test_a_fleet_of_values_others_changed_prints_a_few_and_counts_the_rest() -> 
     report = night_report([{"tables": [outcome("orders")]}], "prod", "eu-west-1", "/r/p.md",
                           plan=night_plan(["orders"]), reconciled={"changed_by_others": others})
     printed = [line for line in report["lines"] if line.startswith("Note: Capacity left as someone else")]
-    assert len(printed) == 11 and printed[-1] == "Note: Capacity left as someone else set it: 15 more, listed in the report"
+    assert len(printed) == 11
+    assert printed[-1] == "Note: Capacity left as someone else set it: 15 more, listed in the report"
     assert all(f"- **t{n:02d}** table read" in report["markdown"] for n in range(25))

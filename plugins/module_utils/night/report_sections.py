@@ -47,7 +47,8 @@ def report_sections(night: NightResults, summary: dict[str, Any], rows: list[dic
             Section("Planned and actual", figure=figure), tables(rows), not_backed_up(rows),
             Section("Capacity notes", items=tuple((note,) for note in summary["capacity_notes"])),
             not_planned(night.plan), capacity_boosts(night), left_boosted(night.reconciled),
-            left_as_others_set(summary), held_by_others(night.reconciled), restore_drill(night.drill), retention(night.retention)]
+            left_as_others_set(summary), held_by_others(night.reconciled), restore_drill(night.drill),
+            retention(night.retention)]
 
 
 def head(night: NightResults, summary: dict[str, Any], totals: dict[str, Any]) -> Section:
@@ -171,7 +172,9 @@ def _setting(value: Any) -> str:
     if not isinstance(value, dict):
         return "unknown"
     scaling = value.get("autoscaling")
-    return f"min {scaling.get('min')} max {scaling.get('max')}" if isinstance(scaling, dict) else str(value.get("units"))
+    if isinstance(scaling, dict):
+        return f"min {scaling.get('min')} max {scaling.get('max')}"
+    return str(value.get("units"))
 
 
 def held_by_others(reconciled: Any) -> Section:
