@@ -132,7 +132,7 @@ def test_every_bar_and_the_window_end_are_inside_the_chart_whatever_the_night_to
     root, width = drawn(gantt_svg(plan, actual))
     for rect in root.iter(f"{SVG}rect"):
         x, w = float(rect.get("x")), float(rect.get("width"))
-        assert w >= 1.5 and x >= LABEL_W - 0.01 and x + w <= width + 0.01, rect.find(f"{SVG}title").text
+        assert w >= 3 and x >= LABEL_W - 0.01 and x + w <= width + 0.01, rect.find(f"{SVG}title").text
     lanes_drawn = [g for g in root.iter(f"{SVG}g") if g.get("class") == "lane"]
     assert [g.get("data-lane") for g in lanes_drawn] == [c["id"] for c in plan["clusters"]]
     for lane in lanes_drawn:

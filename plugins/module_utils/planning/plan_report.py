@@ -20,7 +20,7 @@ BYTES_COLOUR = "#76b7b2"
 FAILED_COLOUR = "#e15759"
 LABEL_W, CHART_W, RIGHT_W, ROW_H, TOP, BOTTOM, BAND_H = 90, 900, 10, 14, 28, 24, 60
 NIGHT_ROW_H = 22  # a row of the night's chart holds two bars: planned above, actual below
-MIN_BAR_W = 2.0  # a bar of a second in a night of hours is still seen (and can be hovered)
+MIN_BAR_W = 3.0  # a bar of a second in a night of hours is still seen (and can be hovered)
 # Gridline steps, in seconds: the first that draws at most MAX_TICKS lines over the chart's span.
 TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 MAX_TICKS = 12
