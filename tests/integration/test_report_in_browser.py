@@ -40,6 +40,7 @@ RENDERED = """(() => {
     cssUrls: [...document.styleSheets].flatMap(s => [...s.cssRules]).map(r => r.cssText)
       .filter(t => t.includes("url(")),
     scripts: document.scripts.length,
+    screen: document.documentElement.clientWidth,
   };
 })()"""
 
@@ -82,7 +83,7 @@ def test_the_night_report_renders_its_bars_and_tables_and_fetches_nothing(
     assert chart["left"] < shown["windowEnd"] <= chart["left"] + chart["width"], shown
     assert {"Planned and actual", "Tables"} <= set(shown["headings"])
     facts, *rest = shown["tables"]
-    assert "OK" in facts["cells"] and all(t["width"] > 0 for t in shown["tables"])
+    assert "OK" in facts["cells"] and all(0 < t["width"] <= shown["screen"] for t in shown["tables"])  # no sideways
     (per_table,) = [t for t in rest if set(names) <= set(t["cells"])]  # every table's row, laid out
     assert per_table["rows"] == len(names) + 1
     # Nothing leaves the page: no script, no link or URL in the DOM or its style, and the network log holds
