@@ -216,6 +216,7 @@ def test_a_plain_night_leaves_out_the_sections_nothing_triggered() -> None:
     for title in SECTIONS[1:]:
         assert f"## {title}" not in md and f"<h2>{escape(title)}</h2>" not in page, title
     assert "Planning failed" not in md and "overran" not in md and "Local engine" not in md
+    assert "## Capacity left as found" not in md and report["summary"]["capacity_retired"] == []
     assert "## Tables" in md and "- Overrun: no" in md
 
 
