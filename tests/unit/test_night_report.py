@@ -104,7 +104,7 @@ def test_the_html_page_is_self_contained_escaped_and_draws_planned_and_actual() 
     svg = page[page.index("<svg"):page.index("</svg>") + len("</svg>")]
     titles = [r.find(f"{SVG}title").text for r in ElementTree.fromstring(svg).iter(f"{SVG}rect")]
     assert any(t.startswith("orders:") for t in titles)  # planned
-    assert any(t.startswith("orders (actual, backed up): 0h01 to 0h04") for t in titles)
+    assert any(t.startswith("orders (actual, backed up): 1m to 4m") for t in titles)
     assert any(t.startswith("users.v2 (actual, not backed up)") for t in titles)
 
 
@@ -216,6 +216,7 @@ def test_a_plain_night_leaves_out_the_sections_nothing_triggered() -> None:
     for title in SECTIONS[1:]:
         assert f"## {title}" not in md and f"<h2>{escape(title)}</h2>" not in page, title
     assert "Planning failed" not in md and "overran" not in md and "Local engine" not in md
+    assert "## Capacity left as found" not in md and report["summary"]["capacity_retired"] == []
     assert "## Tables" in md and "- Overrun: no" in md
 
 
@@ -238,3 +239,49 @@ def test_human_units() -> None:
         "0 B", "1023 B", "1.5 KiB", "5.0 GiB", "3072.0 PiB"]
     assert [human_duration(s) for s in (None, 0.4, 59, 60, 3599, 3600, 7380)] == [
         "-", "0s", "59s", "1m00s", "59m59s", "1h00m", "2h03m"]
+
+
+def test_what_the_put_backs_retired_or_left_to_others_is_printed_and_reported() -> None:
+    """Reconcile's `retired` and `changed_by_others`, and the last put-back's rows (a record retired during the
+    night, a value the application raised), are in the summary, the printed lines and both reports."""
+    raised = {"resource": "table", "dimension": "read", "original": {"units": 5}, "boosted": {"units": 50},
+              "current": {"units": 500}, "reason": "changed by someone else since the boost"}
+    scaled = {"resource": "index by_x", "dimension": "write", "original": {"units": 5, "autoscaling": {"min": 5,
+              "max": 100}}, "boosted": None, "current": {"units": 9, "autoscaling": {"min": 200, "max": 1000}},
+              "reason": "the record does not say what the boost set"}
+    reconciled = {"repaired": ["old1"], "retired": [{"table": "gone-od", "reason": "billing mode switched"}],
+                  "changed_by_others": [{"table": "app", **raised}]}
+    unboosts = {"put_back": ["e1"], "tables": [
+        {"table": "e1", "changed": True, "record_retired": None, "changed_by_others": [scaled]},
+        {"table": "e2", "changed": True, "record_retired": "stale record no longer matching", "changed_by_others": []}]}
+    report = night_report([{"tables": [outcome("orders")]}], "prod", "eu-west-1", "/r/p.md",
+                          plan=night_plan(["orders"]), reconciled=reconciled, unboosts=unboosts)
+    summary = report["summary"]
+    assert summary["capacity_retired"] == [{"table": "gone-od", "reason": "billing mode switched"},
+                                           {"table": "e2", "reason": "stale record no longer matching"}]
+    assert summary["capacity_changed_by_others"] == [{"table": "app", **raised}, {"table": "e1", **scaled}]
+    assert summary["capacity_put_back"] == ["e1", "old1"]  # neither retired table counts as put back
+    lines = report["lines"]
+    assert "Note: Capacity record dropped, nothing put back: gone-od: billing mode switched" in lines
+    assert "Note: Capacity record dropped, nothing put back: e2: stale record no longer matching" in lines
+    assert ("Note: Capacity left as someone else set it: app table read: changed by someone else since the boost; "
+            "left at 500 (original 5, boost set 50)") in lines
+    assert ("Note: Capacity left as someone else set it: e1 index by_x write: the record does not say what the "
+            "boost set; left at min 200 max 1000 (original min 5 max 100, boost set unknown)") in lines
+    md, page = report["markdown"], report["html"]
+    title = "Capacity left as found (record retired, or changed by someone else)"
+    assert f"\n## {title}\n" in md and f"<h2>{escape(title)}</h2>" in page
+    assert "- **gone-od**: record dropped, nothing put back: billing mode switched" in md
+    assert ("<li><strong>app</strong> table read: changed by someone else since the boost; left at 500 "
+            "(original 5, boost set 50)</li>") in page
+
+
+def test_a_fleet_of_values_others_changed_prints_a_few_and_counts_the_rest() -> None:
+    others = [{"table": f"t{n:02d}", "resource": "table", "dimension": "read", "original": {"units": 1},
+               "boosted": {"units": 2}, "current": {"units": 3}, "reason": "changed"} for n in range(25)]
+    report = night_report([{"tables": [outcome("orders")]}], "prod", "eu-west-1", "/r/p.md",
+                          plan=night_plan(["orders"]), reconciled={"changed_by_others": others})
+    printed = [line for line in report["lines"] if line.startswith("Note: Capacity left as someone else")]
+    assert len(printed) == 11
+    assert printed[-1] == "Note: Capacity left as someone else set it: 15 more, listed in the report"
+    assert all(f"- **t{n:02d}** table read" in report["markdown"] for n in range(25))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from xml.etree import ElementTree
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import (
     ON_DEMAND,
@@ -12,7 +14,10 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_m
     PlanSettings,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_report import (
+    CHART_W,
+    LABEL_W,
     MAX_ROWS,
+    Actual,
     gantt_svg,
     markdown,
 )
@@ -88,3 +93,71 @@ def test_controller_load_is_reported_and_drawn_under_its_model():
     scans = next(root.iter(f"{SVG}polygon"))
     assert controller["peak_scans"] == controller["max_scans"]
     assert min(float(p.split(",")[1]) for p in scans.get("points").split()) == pytest.approx(top, abs=0.05)
+
+
+def lanes_plan(lanes: list[list[float]], window_s: float) -> dict:
+    """A plan of local lanes, each running its tables (planned durations, seconds) one after the other."""
+    clusters = []
+    for number, durations in enumerate(lanes):
+        offsets = [sum(durations[:n]) for n in range(len(durations))]
+        clusters.append({"id": f"l{number:02d}", "engine": "local", "start_offset_s": 0, "end_offset_s": sum(durations),
+                         "tables": [{"name": f"t{number}-{n}", "start_offset_s": at, "duration_s": took}
+                                    for n, (at, took) in enumerate(zip(offsets, durations, strict=True))]})
+    return {"window_s": window_s, "makespan_s": max(c["end_offset_s"] for c in clusters), "clusters": clusters,
+            "estimated_cost_usd": 0.0}
+
+
+def drawn(svg: str) -> tuple[ElementTree.Element, float]:
+    root = ElementTree.fromstring(svg)
+    return root, float(root.get("viewBox").split()[2])
+
+
+SECONDS = st.floats(min_value=1, max_value=8 * 3600)
+
+
+@settings(max_examples=150, deadline=None)
+@given(lanes=st.lists(st.lists(st.tuples(SECONDS, SECONDS), min_size=1, max_size=4), min_size=1, max_size=4),
+       window_s=SECONDS, late_start=SECONDS)
+def test_every_bar_and_the_window_end_are_inside_the_chart_whatever_the_night_took(
+        lanes: list[list[tuple[float, float]]], window_s: float, late_start: float) -> None:
+    """Planned and actual durations from a second to eight hours, in any window: every bar has a width and lies
+    in the view box, each lane shows a planned and an actual bar, and the window's end is marked in the box."""
+    plan = lanes_plan([[planned for planned, _ in lane] for lane in lanes], window_s)
+    actual = {}
+    for lane, cluster in zip(lanes, plan["clusters"], strict=True):
+        at = late_start if cluster["id"] == "l00" else 0.0  # one lane starts late, so the night can overrun
+        for (_, took), table in zip(lane, cluster["tables"], strict=True):
+            actual[table["name"]] = Actual(at, took, ok=True)
+            at += took
+    root, width = drawn(gantt_svg(plan, actual))
+    for rect in root.iter(f"{SVG}rect"):
+        x, w = float(rect.get("x")), float(rect.get("width"))
+        assert w >= 3 and x >= LABEL_W - 0.01 and x + w <= width + 0.01, rect.find(f"{SVG}title").text
+    lanes_drawn = [g for g in root.iter(f"{SVG}g") if g.get("class") == "lane"]
+    assert [g.get("data-lane") for g in lanes_drawn] == [c["id"] for c in plan["clusters"]]
+    for lane in lanes_drawn:
+        kinds = [r.get("class") for r in lane.iter(f"{SVG}rect")]
+        assert "planned" in kinds and "actual" in kinds
+    (end,) = [line for line in root.iter(f"{SVG}line") if line.get("class") == "window-end"]
+    assert 0 <= float(end.get("x1")) <= width
+
+
+def test_a_one_minute_night_in_a_seven_hour_window_fills_the_chart() -> None:
+    """The picture people open the page for: a short night is drawn across the chart, the window's end shown
+    beyond it; an overrun night has the window's end inside the chart, where it fell."""
+    plan = lanes_plan([[20.0, 20.0, 20.0]], 7 * 3600)
+    actual = {"t0-0": Actual(0, 25, True), "t0-1": Actual(25, 30, True), "t0-2": Actual(55, 8, True)}
+    root, _ = drawn(gantt_svg(plan, actual))
+    bars = {r.find(f"{SVG}title").text.split(":")[0]: float(r.get("width")) for r in root.iter(f"{SVG}rect")}
+    assert bars["t0-1 (actual, backed up)"] == pytest.approx(CHART_W * 30 / 63, abs=0.01)  # 63 s fill the chart
+    assert bars["t0-0"] == pytest.approx(CHART_W * 20 / 63, abs=0.01)
+    beyond = [t.text for t in root.iter(f"{SVG}text") if t.text and t.text.startswith("window closes")]
+    assert beyond == ["window closes at 7h \u2192"]
+    ticks = [t.text for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "middle"]
+    assert ticks[:3] == ["0", "10s", "20s"]
+
+    late = gantt_svg(plan, {"t0-2": Actual(3600, 9 * 3600, False)})  # ran past the window's end
+    root, _ = drawn(late)
+    (end,) = [line for line in root.iter(f"{SVG}line") if line.get("class") == "window-end"]
+    assert float(end.get("x1")) == pytest.approx(LABEL_W + CHART_W * 7 / 10, abs=0.1)
+    assert not [t for t in root.iter(f"{SVG}text") if (t.text or "").startswith("window closes")]

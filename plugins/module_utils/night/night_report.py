@@ -28,6 +28,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_sum
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.report_model import html, markdown
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.report_sections import (
     NightResults,
+    left_alone,
     report_sections,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_report import Actual, gantt_svg
@@ -147,6 +148,14 @@ def night_notes(engines: list[Any], summary: dict[str, Any], plan: dict[str, Any
         reasons = [f"{u['name']} ({u['reason']})" for u in unplannable]
         notes.append(f"{len(unplannable)} table(s) not planned: {_some(reasons)}")
     notes += summary["capacity_notes"]
+    left = (("Capacity record dropped, nothing put back", [f"{r.get('table')}: {r.get('reason')}"
+                                                            for r in summary["capacity_retired"]]),
+            ("Capacity left as someone else set it", [f"{c.get('table')} {left_alone(c)}"
+                                                      for c in summary["capacity_changed_by_others"]]))
+    for label, found in left:  # one line each, so no reason is cut; a fleet's worth is in the report
+        notes += [f"{label}: {one}" for one in found[:NAMES_SHOWN]]
+        if len(found) > NAMES_SHOWN:
+            notes.append(f"{label}: {len(found) - NAMES_SHOWN} more, listed in the report")
     drill = summary["drill"]
     if drill:
         notes.append(f"Restore drill of {drill.get('table')}: "

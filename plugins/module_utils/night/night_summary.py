@@ -55,6 +55,7 @@ def night_summary(engines: list[Any], host: str, region: str, report_path: str, 
         "overruns": list(local.get("overran", [])),
         "capacity_put_back": sorted(put_back),
         "capacity_notes": list(local.get("capacity_notes", [])),
+        **left_as_found(registered(reconciled), registered(unboosts)),
         "failures": night_failures(engines),
         "stopped_at": stopped or None,
         "drill": drill_view or None,
@@ -63,6 +64,19 @@ def night_summary(engines: list[Any], host: str, region: str, report_path: str, 
     }
     summary["subject"] = summary_subject(summary)
     return summary
+
+
+def left_as_found(reconciled: dict[str, Any], unboosts: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """What the night's put-backs (reconcile's of earlier runs, and this run's last one) did not put back, and
+    why: `capacity_retired`, records dropped without being applied ({table, reason}); `capacity_changed_by_others`,
+    values someone else changed since the boost, left as they are (each as dynamodb_throughput reports it, with
+    `table`)."""
+    put_backs = [r for r in unboosts.get("tables") or [] if isinstance(r, dict)]
+    retired = list(reconciled.get("retired") or [])
+    retired += [{"table": r.get("table"), "reason": r["record_retired"]} for r in put_backs if r.get("record_retired")]
+    others = list(reconciled.get("changed_by_others") or [])
+    others += [{"table": r.get("table"), **one} for r in put_backs for one in r.get("changed_by_others") or []]
+    return {"capacity_retired": retired, "capacity_changed_by_others": others}
 
 
 def _drill_view(drill: dict[str, Any]) -> dict[str, Any]:

@@ -11,9 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-STYLE = """body{font-family:sans-serif;margin:1.5em;color:#222}
-table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ccc;padding:2px 6px;text-align:left}
-td.n{text-align:right}tr.failed td,tr.running td{background:#fde2e1}tr.not-run td{background:#fff4d6}
+# Long values (backup URLs, errors) wrap inside their cell, so the widest table still fits the screen.
+STYLE = """body{font-family:sans-serif;margin:1.5em;color:#222;line-height:1.35}
+table{border-collapse:collapse;font-size:13px;margin:.4em 0 1.2em}
+th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}th{background:#f2f2f2}
+td{overflow-wrap:anywhere;max-width:30em}tr:nth-child(even) td{background:#fafafa}
+td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+tr.failed td,tr.running td{background:#fde2e1}tr.not-run td{background:#fff4d6}
 svg{max-width:100%;height:auto}"""
 
 

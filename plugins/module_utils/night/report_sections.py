@@ -47,7 +47,8 @@ def report_sections(night: NightResults, summary: dict[str, Any], rows: list[dic
             Section("Planned and actual", figure=figure), tables(rows), not_backed_up(rows),
             Section("Capacity notes", items=tuple((note,) for note in summary["capacity_notes"])),
             not_planned(night.plan), capacity_boosts(night), left_boosted(night.reconciled),
-            held_by_others(night.reconciled), restore_drill(night.drill), retention(night.retention)]
+            left_as_others_set(summary), held_by_others(night.reconciled), restore_drill(night.drill),
+            retention(night.retention)]
 
 
 def head(night: NightResults, summary: dict[str, Any], totals: dict[str, Any]) -> Section:
@@ -149,6 +150,31 @@ def left_boosted(reconciled: Any) -> Section:
     return Section("Left boosted by an earlier run",
                    items=((f"put back: {', '.join(repaired) or 'none'}",),
                           (f"still pending (next allowed decrease): {', '.join(waiting) or 'none'}",)))
+
+
+def left_as_others_set(summary: dict[str, Any]) -> Section:
+    """Records the put-backs dropped without applying them, and values someone else changed since the boost:
+    capacity left as it was found, each with why (docs/throughput.md, "Put back only where we left it")."""
+    items = tuple((Strong(str(r.get("table"))), f": record dropped, nothing put back: {r.get('reason')}")
+                  for r in summary["capacity_retired"])
+    items += tuple((Strong(str(c.get("table"))), f" {left_alone(c)}") for c in summary["capacity_changed_by_others"])
+    return Section("Capacity left as found (record retired, or changed by someone else)", items=items)
+
+
+def left_alone(change: dict[str, Any]) -> str:
+    """One value a put-back left as someone else set it, as dynamodb_throughput reports it in one line."""
+    return (f"{change.get('resource')} {change.get('dimension')}: {change.get('reason')}; left at "
+            f"{_setting(change.get('current'))} (original {_setting(change.get('original'))}, "
+            f"boost set {_setting(change.get('boosted'))})")
+
+
+def _setting(value: Any) -> str:
+    if not isinstance(value, dict):
+        return "unknown"
+    scaling = value.get("autoscaling")
+    if isinstance(scaling, dict):
+        return f"min {scaling.get('min')} max {scaling.get('max')}"
+    return str(value.get("units"))
 
 
 def held_by_others(reconciled: Any) -> Section:

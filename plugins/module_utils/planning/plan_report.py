@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
-from math import ceil
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import Load, load_of
@@ -19,7 +18,12 @@ ENGINE_COLOURS = {"datapipeline": "#4e79a7", "emr": "#59a14f", "export": "#f28e2
 BOOTSTRAP_COLOUR = "#bab0ac"
 BYTES_COLOUR = "#76b7b2"
 FAILED_COLOUR = "#e15759"
-LABEL_W, CHART_W, ROW_H, TOP, BOTTOM, BAND_H = 90, 900, 14, 28, 24, 60
+LABEL_W, CHART_W, RIGHT_W, ROW_H, TOP, BOTTOM, BAND_H = 90, 900, 10, 14, 28, 24, 60
+NIGHT_ROW_H = 22  # a row of the night's chart holds two bars: planned above, actual below
+MIN_BAR_W = 3.0  # a bar of a second in a night of hours is still seen (and can be hovered)
+# Gridline steps, in seconds: the first that draws at most MAX_TICKS lines over the chart's span.
+TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+MAX_TICKS = 12
 
 
 @dataclass(frozen=True)
@@ -120,17 +124,23 @@ def _cut(count: int) -> list[str]:
 
 
 def gantt_svg(plan: dict[str, Any], actual: dict[str, Actual] | None = None) -> str:
-    """One row per cluster, one bar per table; exports run side by side, so each gets a row.
+    """One row per cluster (a local lane is a cluster), one bar per table; exports run side by side, so each
+    gets a row.
+
+    The time axis spans what was planned and what ran, not the window: a night of one minute in a seven-hour
+    window still fills the chart. The window's end is a red line where it falls, or an arrow at the right edge
+    when it falls beyond. Every bar is at least MIN_BAR_W wide, so a table of a second still shows.
 
     With `actual` (table name -> when it ran, counted from the plan's start, and whether it was backed up), each
     row shows the planned bars in its upper half and what happened in its lower half."""
     ends = [ran.start_offset_s + ran.duration_s for ran in (actual or {}).values()]
-    span = ceil(max(plan["window_s"], plan["makespan_s"], *ends, 1))
+    ends += [c["end_offset_s"] for c in plan["clusters"]]
+    span = max(float(plan["makespan_s"]), *ends, 1.0)
     scale = CHART_W / span
-    rows: list[tuple[str, list[tuple[int, int, str, str, str | None]]]] = []
+    rows: list[tuple[str, list[tuple[float, float, str, str, str | None]]]] = []
     for cluster in plan["clusters"]:
         bars = [(t["start_offset_s"], t["duration_s"], cluster["engine"],
-                 f"{t['name']}: {_clock(t['start_offset_s'])} to {_clock(t['start_offset_s'] + t['duration_s'])}",
+                 f"{t['name']}: {_moment(t['start_offset_s'])} to {_moment(t['start_offset_s'] + t['duration_s'])}",
                  t["name"]) for t in cluster["tables"]]
         if cluster["engine"] == "export":
             rows += [(cluster["id"], [one]) for one in bars]
@@ -140,9 +150,10 @@ def gantt_svg(plan: dict[str, Any], actual: dict[str, Actual] | None = None) -> 
             bars.insert(0, (cluster["start_offset_s"], first - cluster["start_offset_s"], "bootstrap",
                             f"{cluster['id']} start-up", None))
         rows.append((cluster["id"], bars))
+    row_h = ROW_H if actual is None else NIGHT_ROW_H
     controller = plan.get("controller")
     band = BAND_H if controller else 0
-    width, height = LABEL_W + CHART_W + 10, TOP + ROW_H * len(rows) + band + BOTTOM
+    width, height = LABEL_W + CHART_W + RIGHT_W, TOP + row_h * len(rows) + band + BOTTOM
     caption = (f"Backup night: {len(rows)} rows, planned (upper half) and actual (lower half), window "
                f"{_clock(plan['window_s'])}" if actual is not None else
                f"Backup plan: {len(rows)} rows, window {_clock(plan['window_s'])}, "
@@ -150,38 +161,71 @@ def gantt_svg(plan: dict[str, Any], actual: dict[str, Actual] | None = None) -> 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10">',
            f'<text x="4" y="14" font-size="12">{caption}</text>']
-    for hour in range(0, span // 3600 + 1):
-        x = LABEL_W + hour * 3600 * scale
+    step = next((s for s in TICK_STEPS_S if span / s <= MAX_TICKS), TICK_STEPS_S[-1])
+    for n in range(int(span // step) + 1):
+        x = LABEL_W + n * step * scale
         out.append(f'<line x1="{x:.1f}" y1="{TOP - 4}" x2="{x:.1f}" y2="{height - BOTTOM}" stroke="#ddd"/>'
-                   f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{hour}h</text>')
-    bar_h = (ROW_H - 2) / 2 if actual is not None else ROW_H - 2
+                   f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{_moment(n * step)}</text>')
+    bar_h = (row_h - 2) / 2 if actual is not None else row_h - 2
     for number, (label, bars) in enumerate(rows):
-        y = TOP + number * ROW_H
-        out.append(f'<text x="4" y="{y + ROW_H - 4}">{escape(label)}</text>')
+        y = TOP + number * row_h
+        out.append(f'<g class="lane" data-lane="{escape(label)}">'
+                   f'<text x="4" y="{y + row_h / 2 + 3:.1f}">{escape(label)}</text>')
         for start, duration, kind, title, name in bars:
-            out.append(_bar(start, duration, y + 1, bar_h, scale, ENGINE_COLOURS.get(kind, BOOTSTRAP_COLOUR), title))
+            out.append(_bar(start, duration, y + 1, bar_h, scale, ENGINE_COLOURS.get(kind, BOOTSTRAP_COLOUR), title,
+                            "planned" if name else "start-up"))
             ran = (actual or {}).get(name) if name else None
             if ran is not None:
                 colour = ENGINE_COLOURS[kind] if ran.ok else FAILED_COLOUR
                 out.append(_bar(ran.start_offset_s, ran.duration_s, y + 1 + bar_h, bar_h, scale, colour,
                                 f"{name} (actual, {'backed up' if ran.ok else 'not backed up'}): "
-                                f"{_clock(ran.start_offset_s)} to {_clock(ran.start_offset_s + ran.duration_s)}"))
+                                f"{_moment(ran.start_offset_s)} to {_moment(ran.start_offset_s + ran.duration_s)}",
+                                "actual"))
+        out.append("</g>")
     if controller:
-        out += _load_band(controller, controller_load(plan), TOP + ROW_H * len(rows) + 4, scale, span)
-    end_x = LABEL_W + plan["window_s"] * scale
-    out.append(f'<line x1="{end_x:.1f}" y1="{TOP - 6}" x2="{end_x:.1f}" y2="{height - BOTTOM}" stroke="#e15759" '
-               f'stroke-width="1.5"><title>window closes</title></line>')
+        out += _load_band(controller, controller_load(plan), TOP + row_h * len(rows) + 4, scale, span)
+    out += _window_end(plan["window_s"], span, scale, height)
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
 
-def _bar(start: float, duration: float, y: float, height: float, scale: float, colour: str, title: str) -> str:
-    return (f'<rect x="{LABEL_W + start * scale:.2f}" y="{y:.1f}" width="{max(duration * scale, 0.5):.2f}" '
+def _moment(seconds: float) -> str:
+    """A time from the plan's start, as short as it can be said: 0, 45s, 1m03s, 2h, 6h59m."""
+    hours, rest = divmod(round(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h" + (f"{minutes:02d}m" if minutes or secs else "") + (f"{secs:02d}s" if secs else "")
+    if minutes:
+        return f"{minutes}m" + (f"{secs:02d}s" if secs else "")
+    return f"{secs}s" if secs else "0"
+
+
+def _window_end(window_s: float, span: float, scale: float, height: int) -> list[str]:
+    """The window's end: a red line where it falls on the chart, or an arrow at the right edge, labelled with
+    when it falls, when it is beyond everything planned and run."""
+    label = f"window closes at {_moment(window_s)}"
+    if window_s <= span:
+        x = LABEL_W + window_s * scale
+        return [f'<line class="window-end" x1="{x:.1f}" y1="{TOP - 6}" x2="{x:.1f}" y2="{height - BOTTOM}" '
+                f'stroke="{FAILED_COLOUR}" stroke-width="1.5"><title>{label}</title></line>']
+    x = LABEL_W + CHART_W + RIGHT_W - 2
+    return [f'<line class="window-end" x1="{x:.1f}" y1="{TOP - 6}" x2="{x:.1f}" y2="{height - BOTTOM}" '
+            f'stroke="{FAILED_COLOUR}" stroke-width="1.5" stroke-dasharray="4,3"><title>{label}, beyond the chart'
+            f'</title></line>',
+            f'<text x="{x - 2:.1f}" y="{TOP - 8}" text-anchor="end" fill="{FAILED_COLOUR}">{label} &#8594;</text>']
+
+
+def _bar(start: float, duration: float, y: float, height: float, scale: float, colour: str, title: str,
+         kind: str) -> str:
+    # At least MIN_BAR_W wide, and moved left rather than past the chart's right edge.
+    width = max(duration * scale, MIN_BAR_W)
+    x = min(LABEL_W + start * scale, LABEL_W + CHART_W - width)
+    return (f'<rect class="{kind}" x="{x:.2f}" y="{y:.1f}" width="{width:.2f}" '
             f'height="{height:.1f}" fill="{colour}" stroke="#fff" stroke-width="0.3"><title>{escape(title)}</title>'
             f'</rect>')
 
 
-def _load_band(controller: dict[str, Any], load: Load, top: int, scale: float, span: int) -> list[str]:
+def _load_band(controller: dict[str, Any], load: Load, top: int, scale: float, span: float) -> list[str]:
     """Concurrent scans (filled) and bytes/s (line) as shares of the controller's model (the top edge)."""
     height = BAND_H - 8
     bottom = top + height
