@@ -18,7 +18,7 @@ description:
   - O(state=pruned) moved to M(hippolyte.dynamodb.backup_prune) (same options, without O(state)). For one
     release it fails before anything is read or deleted, naming that module; an C(_info) module only reads.
   - A folder dated after now (beyond a few minutes of clock skew) is an anomaly, returned with
-    RV(backups[].future_dated) and named in RV(msg); it is never resumed, restored by default or counted.
+    RV(backups[].future_dated) and named in the message (C(msg)); it is never resumed, restored by default or counted.
   - Names read back from the listing are used only when they are what the backup layout writes (a 12-digit
     account, a region, a table name DynamoDB accepts, a folder time); anything else is skipped.
 author:
