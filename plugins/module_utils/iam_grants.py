@@ -152,7 +152,7 @@ FLOWS: tuple[Flow, ...] = (
     )),
     Flow("retention", BACKUP, "retention", (
         Grant("PruneBackups", ("s3:DeleteObject",), ("{objects}",),
-              "DeleteObjects (backup_info state=pruned: folders the retention policy removes)"),
+              "DeleteObjects (backup_prune: folders the retention policy removes)"),
     )),
     Flow("backup export", BACKUP, "backup-export", (
         Grant("Export", _ddb("ExportTableToPointInTime"), ("{table}/*",), "ExportTableToPointInTime"),

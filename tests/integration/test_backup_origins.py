@@ -117,8 +117,8 @@ def test_keep_last_1_keeps_the_real_backup_and_the_import(dynalite_server: Any, 
                                                           tmp_path: Path) -> None:
     _ddb, night, imported = _night_then_import(dynalite_server, unique_name, tmp_path)
 
-    pruned = run_module("backup_info", {"destination": f"file://{tmp_path}/backups", "state": "pruned",
-                                        "keep_last": 1, **_connection(dynalite_server)})
+    pruned = run_module("backup_prune", {"destination": f"file://{tmp_path}/backups", "keep_last": 1,
+                                         **_connection(dynalite_server)})
 
     assert not pruned.failed, pruned.output[-3000:]
     assert pruned.result["deleted"] == []
@@ -189,7 +189,7 @@ def test_prune_keeps_the_intact_backup_when_the_newer_manifest_is_truncated(dyna
     manifest.write_bytes(manifest.read_bytes()[:200])  # a disk that filled up while it was written
     args = {"destination": f"file://{tmp_path}/backups", **_connection(dynalite_server)}
 
-    pruned = run_module("backup_info", {**args, "state": "pruned", "keep_last": 1})
+    pruned = run_module("backup_prune", {**args, "keep_last": 1})
 
     assert not pruned.failed, pruned.output[-3000:]
     assert pruned.result["deleted"] == []

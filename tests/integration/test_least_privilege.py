@@ -124,8 +124,8 @@ def run_flows(moto_url: str, account: str, bucket: str, region: str, table: str,
     flow("backup local", "dynamodb_scan_backup", {"table": table, "destination": destination})
     flow("backup local", "dynamodb_scan_backup", {"table": table, "destination": destination})  # a second backup
     flow("drill", "backup_drill", {"table": table, "destination": destination})
-    flow("retention", "backup_info", {"state": "pruned", "destination": destination, "accounts": [account],
-                                      "regions": [region], "tables": [table], "keep_last": 1})
+    flow("retention", "backup_prune", {"destination": destination, "accounts": [account],
+                                       "regions": [region], "tables": [table], "keep_last": 1})
     load = {"table": table, "destination": destination, "engine": "load", "target": f"{table}-restored-load",
             "verify": True, "write_capacity": 200}
     flow("restore load", "backup_restore", load)

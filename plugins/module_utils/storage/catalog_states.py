@@ -1,4 +1,5 @@
-"""The three things backup_info does with a catalog: list it, verify it, prune it by a retention policy."""
+"""The three things done with a catalog: list it and verify it (backup_info), prune it by a retention policy
+(backup_prune)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog
     Selection,
     scan_catalog,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.retention import Backup, Policy, decide
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.retention import (
+    Backup,
+    Decision,
+    Policy,
+    decide,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.verify import verify_entries
 
 
@@ -24,7 +30,7 @@ class CatalogOutcome:
     changed: bool = False
     damaged: int = 0
     deleted: list[str] = field(default_factory=list)
-    diff: dict[str, str] | None = None
+    diff: list[dict[str, str]] = field(default_factory=list)  # one per table that loses a folder
     msg: str = ""
 
 
@@ -77,7 +83,8 @@ def verify_catalog(store: BackupStore, selection: Selection, workers: int,
 
 def prune_catalog(store: BackupStore, selection: Selection, policy: Policy, workers: int, check_mode: bool,
                   now: datetime | None = None) -> CatalogOutcome:
-    """Delete what `policy` does not keep (nothing in check mode); the diff lists the folders before and after."""
+    """Delete what `policy` does not keep (nothing in check mode); the diff shows, per table that loses a folder,
+    its backups before and after."""
     now = now or utc_now()
     policy.validate()
     entries = scan_catalog(store, selection, workers)
@@ -85,22 +92,29 @@ def prune_catalog(store: BackupStore, selection: Selection, policy: Policy, work
     candidates = [Backup((e.ref.account, e.ref.region, e.ref.table), e.ref.folder, e.ref.taken_at, e.ref.complete,
                          e.last_write, intact=e.intact, imported=e.imported) for e in entries]
     backups, deleted = [], []
+    series: dict[str, list[Decision]] = {}
     for decision in decide(candidates, policy, now):
         described = describe(store, by_folder[decision.backup.folder], now)
         described.update(action="delete" if decision.delete else "keep", reasons=list(decision.reasons))
         backups.append(described)
+        series.setdefault(f"{described['account']}/{described['region']}/{described['table']}", []).append(decision)
         if decision.delete:
             deleted.append(decision.backup.folder)
     if not check_mode:
         for folder in deleted:
             store.delete_tree(folder)
-    before = [e.ref.folder for e in entries]
-    after = [f for f in before if f not in set(deleted)]
     verb = "would delete" if check_mode else "deleted"
     return CatalogOutcome(backups, changed=bool(deleted), deleted=deleted,
-                          diff={"before": _lines(before), "after": _lines(after)},
+                          diff=[_table_diff(table, decisions) for table, decisions in series.items()
+                                if any(d.delete for d in decisions)],
                           msg=f"{verb} {len(deleted)} of {len(entries)} backup folder(s)")
 
 
-def _lines(folders: list[str]) -> str:
-    return "".join(f"{folder}\n" for folder in folders)
+def _table_diff(table: str, decisions: list[Decision]) -> dict[str, str]:
+    """One table's backups as Ansible shows a diff: every folder before (with why it goes or stays), the kept
+    ones after, so only the removed lines differ."""
+    def line(decision: Decision) -> str:
+        return f"{decision.backup.folder.rsplit('/', 1)[-1]}  {'; '.join(decision.reasons)}\n"
+    return {"before_header": table, "after_header": table,
+            "before": "".join(line(d) for d in decisions),
+            "after": "".join(line(d) for d in decisions if not d.delete)}
