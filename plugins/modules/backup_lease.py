@@ -30,7 +30,7 @@ description:
   - O(state=released) stops the lease's keeper (on this machine) and gives back the lease taken with O(nonce).
     When that lease is no longer held (the keeper could not renew it for longer than O(hold_s), the controller
     suspended or the store unreachable, and another run took it over), the task fails naming the run that took
-    it and when (RV(lost_to)): tables both runs started after that may have been backed up twice.
+    it and when (RV(lost_to)) - tables both runs started after that may have been backed up twice.
 author:
   - Hippolyte for Ansible developers (!UNKNOWN)
 options:

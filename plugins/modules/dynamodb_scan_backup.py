@@ -281,13 +281,13 @@ failed_tables:
   returned: when O(plan) is given
   type: list
   elements: str
+  sample: []
 lease_lost:
   description: With O(lease), who took the run's lease over and when, once a lane found it lost; else null.
   returned: when O(plan) is given
   type: str
   sample: lease lost to payments-prod-eu (run hippolyte-payments-prod-eu-2026-11-23-03-10-00 on cron-2) at
     2026-11-23T03:10:04+00:00
-  sample: []
 capacity_notes:
   description: With O(plan), boosts refused or not yet put back (the next run's reconcile finishes them).
   returned: when O(plan) is given
