@@ -17,8 +17,9 @@ ROLES = Path(__file__).resolve().parents[2] / "roles"
 
 @cache
 def role_options(role):
-    spec = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())
-    return spec["argument_specs"]["main"]["options"]
+    # A role documents one entry point: `main`, or the backup role's `inventory` (left to the role's own check).
+    (entry,) = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())["argument_specs"].values()
+    return entry["options"]
 
 
 @cache

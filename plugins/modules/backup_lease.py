@@ -27,8 +27,10 @@ description:
     conditional PUT on S3). An empty or unreadable lease file (written by hand, or by an older version on a full
     disk) is a broken lease - O(break_lease=true) takes it over, and it expires 600 seconds after it
     was written.
-  - O(state=released) stops the lease's keeper (on this machine) and gives back the lease taken with O(nonce)
-    (nothing happens when it is no longer held).
+  - O(state=released) stops the lease's keeper (on this machine) and gives back the lease taken with O(nonce).
+    When that lease is no longer held (the keeper could not renew it for longer than O(hold_s), the controller
+    suspended or the store unreachable, and another run took it over), the task fails naming the run that took
+    it and when (RV(lost_to)) - tables both runs started after that may have been backed up twice.
 author:
   - Hippolyte for Ansible developers (!UNKNOWN)
 options:
@@ -98,7 +100,8 @@ attributes:
     support: none
   idempotent:
     support: partial
-    details: Taking is not repeatable by design (a second take is another run); giving back twice changes nothing.
+    details: Neither is repeatable - a second take is another run, and a second give-back fails (the lease is no
+      longer this run's).
 notes:
   - Needs C(s3:PutObject), C(s3:GetObject), C(s3:ListBucket) and C(s3:DeleteObject) on the destination, and
     C(sts:GetCallerIdentity) (or C(dynamodb:ListTables) and C(dynamodb:DescribeTable)) to find the account.
@@ -158,6 +161,13 @@ taken_over:
       C(generation) only.
   returned: when a lease was taken
   type: dict
+lost_to:
+  description:
+    - With O(state=released) or O(state=kept), when this run's lease was taken over, by whom and when, else null.
+  returned: with O(state=released) or O(state=kept)
+  type: str
+  sample: lease lost to payments-prod-eu (run hippolyte-payments-prod-eu-2026-11-23-03-10-00 on cron-2) at
+    2026-11-23T03:10:04+00:00
 stopped:
   description: With O(state=kept), why the keeper stopped - C(lease lost) (given back, taken over or broken) or
     C(controller gone) (the lease then expires O(hold_s) after its last renewal).
@@ -187,9 +197,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import I
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.run_lease import (
     EXPIRY_MARGIN_S,
+    TWICE,
     LeaseHeld,
     keep,
     lease_folder,
+    lost_to,
     newest,
     release,
     renew,
@@ -237,16 +249,18 @@ def keep_lease(module, store, account):
     folder = lease_folder(account, module.region)
     current = run_or_fail(module, lambda: newest(store, folder))[1]
     if current is None or current.nonce != p["nonce"]:
-        module.exit_json(changed=False, account_id=account, lease=None, stopped="lease lost",
-                         msg="this run's lease is not held any more: nothing to keep")
+        lost = run_or_fail(module, lambda: lost_to(store, account, module.region, p["nonce"]))
+        module.exit_json(changed=False, account_id=account, lease=None, stopped="lease lost", lost_to=lost,
+                         msg=f"this run's lease is not held any more ({lost}): nothing to keep")
     if module.check_mode:
         module.exit_json(changed=True, account_id=account, lease=current.__dict__,
                          msg="would keep the lease (check mode)")
     stopped = run_or_fail(module, lambda: keep(
         lambda: renew(store, account, module.region, p["nonce"], utc_now(), hold_s),
         lambda: not current.controller_gone(), p["renew_every_s"]))
-    module.exit_json(changed=True, account_id=account, lease=current.__dict__, stopped=stopped,
-                     msg=f"stopped keeping the lease: {stopped}")
+    lost = run_or_fail(module, lambda: lost_to(store, account, module.region, p["nonce"]))
+    module.exit_json(changed=True, account_id=account, lease=current.__dict__, stopped=stopped, lost_to=lost,
+                     msg=f"stopped keeping the lease: {lost or stopped}")
 
 
 def main():
@@ -267,8 +281,10 @@ def main():
                          msg=f"would {'take' if p['state'] == 'held' else 'give back'} the lease (check mode)")
     if p["state"] == "released":
         given = run_or_fail(module, lambda: release(store, account, module.region, p["nonce"]))
-        module.exit_json(changed=given, account_id=account, lease=None,
-                         msg="lease given back" if given else "this run's lease is not held any more")
+        if not given:  # taken over under this run: say by whom, and what it means for the night
+            lost = run_or_fail(module, lambda: lost_to(store, account, module.region, p["nonce"]))
+            module.fail_json(msg=f"{lost}: {TWICE}", field="lease", account_id=account, lease=None, lost_to=lost)
+        module.exit_json(changed=True, account_id=account, lease=None, lost_to=None, msg="lease given back")
 
     def attempt():
         try:

@@ -96,7 +96,9 @@ options:
     description:
       - Write capacity units for a new provisioned table (and each GSI) while it loads. The original is
         recorded on the table first (as M(hippolyte.dynamodb.dynamodb_throughput) does) and put back when
-        the load ends, even when it fails. Unset, the table loads at its backed-up capacity.
+        the load ends, even when it fails. The load starts once the raised capacity is on the table (up to
+        O(wait_timeout)); the put-back lowers only what is still at the boost and leaves, and names in its message, a
+        write capacity someone else changed during the load. Unset, the table loads at its backed-up capacity.
     type: int
   dynamodump:
     description:

@@ -111,6 +111,21 @@ options:
     description:
       - Account id used in the backup path. By default it is taken from the table's ARN.
     type: str
+  lease:
+    description:
+      - With O(plan), the run's lease (the C(account_id) and the C(lease.nonce) that
+        M(hippolyte.dynamodb.backup_lease) returned), looked at before each table starts - once another run has
+        taken it over, no table starts (each is listed in RV(not_run), the takeover in RV(lease_lost)).
+    type: dict
+    suboptions:
+      account_id:
+        description: The account of the lease.
+        type: str
+        required: true
+      nonce:
+        description: The nonce of the lease this run took.
+        type: str
+        required: true
   run_id:
     description:
       - The run this backup belongs to (the O(hippolyte.dynamodb.dynamodb_throughput#module:run_id) of its boosts).
@@ -267,6 +282,12 @@ failed_tables:
   type: list
   elements: str
   sample: []
+lease_lost:
+  description: With O(lease), who took the run's lease over and when, once a lane found it lost; else null.
+  returned: when O(plan) is given
+  type: str
+  sample: lease lost to payments-prod-eu (run hippolyte-payments-prod-eu-2026-11-23-03-10-00 on cron-2) at
+    2026-11-23T03:10:04+00:00
 capacity_notes:
   description: With O(plan), boosts refused or not yet put back (the next run's reconcile finishes them).
   returned: when O(plan) is given
@@ -275,8 +296,9 @@ capacity_notes:
   sample: []
 not_run:
   description:
-    - With O(plan), tables never started because the window had closed when their turn came. At the window's
-      end no table starts; a table in flight finishes with its boost. The task then fails, naming them.
+    - With O(plan), tables never started because the window had closed when their turn came, or because the run's
+      O(lease) had been taken over. Then no table starts; a table in flight finishes with its boost. The task
+      then fails, naming them.
   returned: when O(plan) is given
   type: list
   elements: str
@@ -324,6 +346,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_ba
     account_of,
     backup_table,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.run_lease import TWICE, lost_to
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import backup_folder
 
 ARGUMENT_SPEC = dict(
@@ -344,6 +367,8 @@ ARGUMENT_SPEC = dict(
     consistent_read=dict(type="bool", default=False),
     account_id=dict(type="str"),
     run_id=dict(type="str"),
+    lease=dict(type="dict", no_log=False, options=dict(account_id=dict(type="str", required=True),
+                                                       nonce=dict(type="str", required=True, no_log=False))),
     **DESTINATION_OPTIONS,
     **ASSUME_ROLE_OPTIONS,
 )
@@ -357,19 +382,25 @@ def run_plan_lanes(module, settings, ddb, store):
     if module.check_mode:
         lanes = run_or_fail(module, lambda: local_lanes(p["plan"]))
         module.exit_json(changed=bool(lanes), tables=[], failed_tables=[], not_run=[], capacity_notes=[],
-                         overran=[],
+                         overran=[], lease_lost=None,
                          msg=f"would back up {sum(len(lane) for lane in lanes)} table(s) in {len(lanes)} lane(s)")
     aas = aws_client(module, "application-autoscaling") if p["autoscaling"] else None
     capacity = CapacitySettings(run_id=p["run_id"])
     stop = watch_controller(module)
+    lease = p["lease"]
+    lease_lost = (lambda: lost_to(store, lease["account_id"], module.region, lease["nonce"])) if lease else None
     result = run_or_fail(module, lambda: run_plan(ddb, aas, store, module.region, p["plan"], settings, limits,
-                                                  capacity, p["progress_path"], stop, p["resume"]))
+                                                  capacity, p["progress_path"], stop, p["resume"],
+                                                  lease_lost=lease_lost))
     msg = (f"backed up {len(result['tables']) - len(result['failed_tables'])} of {len(result['tables'])} table(s) "
            f"in {result['lanes']} lane(s)")
     if result["overran"]:
         msg += f"; {len(result['overran'])} finished after the window closed at {result['deadline']}"
+    if result["lease_lost"]:
+        msg += f"; this run's {result['lease_lost']}: {TWICE}"
     if result["not_run"]:
-        msg += f"; not run, the window closed at {result['deadline']}: {', '.join(result['not_run'])}"
+        why = "the lease lost" if result["lease_lost"] else f"the window closed at {result['deadline']}"
+        msg += f"; not run, {why}: {', '.join(result['not_run'])}"
     if result["failed_tables"]:
         msg += f"; failed: {', '.join(result['failed_tables'])}"
     if result["failed_tables"] or result["not_run"]:

@@ -19,9 +19,8 @@ from tests.support.ansible_run import run_playbook
 @pytest.mark.parametrize(("case", "stopped_at"), [
     ("bad inventory", "Check every hippolyte_* variable of this host before touching AWS"),
     ("report folder not creatable", "Create the report folder"),
-    # Ansible's own check of the role's argument spec runs before the role's first task.
-    ("variable of the wrong type", "Validating arguments against arg spec 'main' - Back up the DynamoDB tables of "
-                                   "one account and region"),
+    # Not Ansible's check of an argument spec before the role's first task: the role's own, inside its block.
+    ("variable of the wrong type", "Check every hippolyte_* variable of this host before touching AWS"),
 ])
 def test_a_night_that_stops_before_backing_up_still_sends_its_summary(case: str, stopped_at: str, moto_server: Any,
                                                                       unique_name: str, tmp_path: Path) -> None:
@@ -49,3 +48,33 @@ def test_a_night_that_stops_before_backing_up_still_sends_its_summary(case: str,
     assert f'"FAILED: night ({REGION}), night not planned"' in run.stdout  # the printed summary
     assert f"The run stopped at '{stopped_at}'" in run.stdout
     assert not backups.exists()  # nothing was backed up, no lease taken
+
+
+@pytest.mark.parametrize("entry", ["roles", "include_role", "examples/awx-project/plan.yml"])
+def test_a_wrong_typed_variable_is_heard_whatever_playbook_runs_the_role(entry: str, moto_server: Any,
+                                                                         tmp_path: Path) -> None:
+    """Not only playbooks/backup.yml: a user's own playbook (the role under `roles:` or through `include_role`)
+    and the example's dry run fail a wrong-typed variable in the role's own check and print the summary; the
+    webhook file is written too, except by the dry run (check mode writes nothing)."""
+    webhook = tmp_path / "summary.json"
+    inv = inventory(tmp_path / "inventory.json", moto_server.url, f"file://{tmp_path}/backups",
+                    hippolyte_window="00:00-07:00", hippolyte_notify={"webhook_file": str(webhook)})
+    playbook: Path | str = entry
+    if entry in ("roles", "include_role"):
+        role = ({"roles": ["hippolyte.dynamodb.backup"]} if entry == "roles" else
+                {"tasks": [{"name": "Back up", "ansible.builtin.include_role": {"name": "hippolyte.dynamodb.backup"}}]})
+        playbook = tmp_path / "mine.yml"
+        playbook.write_text(json.dumps([{"name": "Mine", "hosts": "all", "gather_facts": False, **role}]))
+
+    run = run_playbook(playbook, inv)
+
+    assert run.returncode != 0
+    assert f'"FAILED: night ({REGION}), night not planned"' in run.stdout
+    assert "The run stopped at 'Check every hippolyte_* variable of this host before touching AWS'" in run.stdout
+    if entry.endswith("plan.yml"):
+        assert not webhook.exists()
+        return
+    summary = json.loads(webhook.read_text())
+    assert summary["status"] == "failed"
+    assert summary["stopped_at"]["task"] == "Check every hippolyte_* variable of this host before touching AWS"
+    assert "hippolyte_window" in summary["stopped_at"]["msg"], summary

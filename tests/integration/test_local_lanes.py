@@ -20,6 +20,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_l
     run_lanes,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night import run_lease
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
 from tests.conftest import client
 from tests.support.ansible_run import run_module
@@ -28,6 +29,7 @@ from tests.support.tables import create_table, put_items, simple_items
 LANES = 4
 PER_LANE = 13  # 52 tables
 BOOSTED_RCU = 10
+LEASE_ACCOUNT = "123456789012"
 
 
 def planned_table(name: str, offset: float, boost: bool) -> dict[str, Any]:
@@ -227,3 +229,47 @@ def test_a_night_whose_window_has_closed_starts_nothing_and_says_so(dynalite_ser
     assert {t["status"] for t in run.result["tables"]} == {"not run"}
     assert not list((tmp_path / "dest").rglob("hippolyte-manifest.json"))
     assert all("NOT RUN: not started: the window closed at" in line for line in progress.read_text().splitlines())
+
+
+def test_once_another_run_took_the_lease_over_no_table_starts_and_the_module_names_it(
+        dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
+    """The run's keeper could not renew (controller suspended): the next run takes the lease over while this run's
+    first table is read. That table finishes; no later table starts, each `not run` naming the new holder. Through
+    the module, a run whose lease was already taken over starts nothing and its message says so."""
+    ddb = client("dynamodb", dynalite_server.url)
+    names = [f"{unique_name}-{n}" for n in range(3)]
+    for name in names:
+        create_table(ddb, name, rcu=100, wcu=50)
+        put_items(ddb, name, simple_items(5))
+    store = open_store(f"file://{tmp_path}/dest")
+    start = datetime.now(UTC).replace(microsecond=0)
+    mine = run_lease.take(store, LEASE_ACCOUNT, "eu-west-1", "night-1", "cron", start + timedelta(minutes=10), start)
+    late = start + timedelta(minutes=11)  # past its expiry: the next run's take succeeds
+
+    @contextmanager
+    def hold(table: LaneTable) -> Iterator[bool]:
+        if table.name == names[0]:
+            run_lease.take(store, LEASE_ACCOUNT, "eu-west-1", "night-2", "awx", late + timedelta(minutes=10), late)
+        yield False
+
+    plan = {"clusters": [{"id": "c01", "engine": "local",
+                          "tables": [planned_table(n, o, boost=True) for o, n in enumerate(names)]}]}
+    outcomes = run_lanes(ddb, store, "eu-west-1", local_lanes(plan), ScanSettings(read_units_per_second=0),
+                         ControllerLimits(max_scans=1), start, hold,
+                         lease_lost=lambda: run_lease.lost_to(store, LEASE_ACCOUNT, "eu-west-1", mine.lease.nonce))
+
+    assert [(o.name, o.status) for o in outcomes] == [(names[0], "ok"), (names[1], "not run"), (names[2], "not run")]
+    for outcome in outcomes[1:]:
+        assert outcome.error.startswith("not started: the run's lease lost to awx (run night-2 on "), outcome.error
+        assert outcome.error.endswith(f" at {late.isoformat()}")
+    assert not run_lease.release(store, LEASE_ACCOUNT, "eu-west-1", mine.lease.nonce)  # not this run's any more
+
+    plan["window_s"], plan["window"] = 3600, {"starts_at": start.isoformat()}
+    run = run_module("dynamodb_scan_backup", {
+        "plan": plan, "destination": f"file://{tmp_path}/dest", "region": "eu-west-1", "run_id": "night-1",
+        "endpoint_url": dynalite_server.url, "autoscaling": False,
+        "lease": {"account_id": LEASE_ACCOUNT, "nonce": mine.lease.nonce}})
+    assert run.failed and sorted(run.result["not_run"]) == sorted(names)
+    assert run.result["lease_lost"].startswith("lease lost to awx (run night-2 on "), run.result
+    assert "tables started after that may have been backed up twice" in run.result["msg"]
+    assert "not run, the lease lost: " in run.result["msg"]

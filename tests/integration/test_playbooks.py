@@ -138,6 +138,17 @@ def test_restore_at_a_time_and_default_target(dynalite_server: Any, unique_name:
     assert len(scan_all(ddb, restored)) == 100  # the older backup, without the item added later
 
 
+def test_a_failed_restore_prints_a_line_naming_the_table_and_the_failure(dynalite_server: Any, unique_name: str,
+                                                                        tmp_path: Path) -> None:
+    inv = inventory(tmp_path / "inventory.json", dynalite_server.url, f"file://{tmp_path}/b")
+    (tmp_path / "b").mkdir()
+    run = run_playbook("playbooks/restore.yml", inv, {"table": unique_name, "target": f"{unique_name}-back"})
+    assert run.returncode != 0
+    (line,) = re.findall(r'"msg": "(FAILED: restore of [^"]*)"', run.stdout)
+    assert line.startswith(f"FAILED: restore of {unique_name} into {unique_name}-back in {REGION}: "), line
+    assert unique_name in line.split(": ", 1)[1], line  # the module's own reason, naming the table
+
+
 def test_bad_inventory_fails_before_aws(dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
     inv = inventory(tmp_path / "inventory.json", dynalite_server.url, f"file://{tmp_path}/b",
                     hippolyte_read_percentage=0, hippolyte_window={"start": "02:00", "end": "02:00"})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog
 from tests.conftest import REGION, client
 from tests.integration.test_scan_backup import INDEXED, indexed_table_and_bucket
 from tests.support.dynamodb_proxy import DynamoDBProxy
+from tests.support.forwarding_proxy import Answer, ForwardingProxy, Reply, Request
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items, wait_active
 
 NIGHT_1 = datetime(2026, 11, 20, 1, 0, 0, tzinfo=UTC)
@@ -298,3 +302,86 @@ def test_batches_hold_at_most_25_requests_and_the_byte_limit_in_order(sizes: lis
     for batch in sent:
         assert len(batch) <= BATCH_SIZE
         assert len(batch) == 1 or sum(len(r) + 1 for r in batch) <= 10_000
+
+
+class WriteBoostLag(ForwardingProxy):
+    """dynalite in front, playing what it cannot: a raised write capacity that is not on the table yet (for `lag`
+    DescribeTable answers after the raise to `boost`, the table reads ACTIVE at its old `own` write capacity), and
+    an operator who raises the table to `raise_to` when the load begins. Records every call in order: (operation,
+    the table's status and write capacity in a DescribeTable answer)."""
+
+    def __init__(self, upstream: str, own: int, boost: int, lag: int, raise_to: int) -> None:
+        super().__init__(upstream)
+        self.own, self.boost, self.lag, self.raise_to = own, boost, lag, raise_to
+        self.boost_asked = self.operator_raised = False
+        self.calls: list[tuple[str, str, int]] = []
+        self._lock = threading.Lock()
+
+    def serve(self, request: Request, send: Answer) -> None:
+        operation = request.operation.rsplit(".", 1)[-1]
+        asked = json.loads(request.body or b"{}")
+        if operation == "BatchWriteItem":
+            self._operator_raises(*asked["RequestItems"])
+        reply = self.forward(request)
+        status, units, body = "", 0, reply.body
+        with self._lock:
+            if operation == "UpdateTable" and asked.get("ProvisionedThroughput", {}).get("WriteCapacityUnits") == \
+                    self.boost:
+                self.boost_asked = True
+            if operation == "DescribeTable" and reply.status == 200:
+                doc = json.loads(body)
+                table = doc["Table"]
+                if self.boost_asked and self.lag > 0 and table["ProvisionedThroughput"]["WriteCapacityUnits"] == \
+                        self.boost:
+                    self.lag -= 1
+                    table["ProvisionedThroughput"]["WriteCapacityUnits"], table["TableStatus"] = self.own, "ACTIVE"
+                status, units = table["TableStatus"], table["ProvisionedThroughput"]["WriteCapacityUnits"]
+                body = json.dumps(doc).encode()
+            self.calls.append((operation, status, units))
+        headers = [(k, v) for k, v in reply.headers if k.lower() != "x-amz-crc32"]
+        send(Reply(reply.status, [*headers, ("x-amz-crc32", str(zlib.crc32(body)))], body))
+
+    def _operator_raises(self, table: str) -> None:
+        with self._lock:
+            if self.operator_raised:
+                return
+            self.operator_raised = True
+        client("dynamodb", self.upstream).update_table(
+            TableName=table, ProvisionedThroughput={"ReadCapacityUnits": 50, "WriteCapacityUnits": self.raise_to})
+
+    def __enter__(self) -> WriteBoostLag:
+        super().__enter__()
+        return self
+
+
+def test_a_write_boost_is_loaded_on_only_once_it_is_there_and_goes_back_only_where_it_was_left(
+        dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
+    """The restore raises the new table's write capacity 5 -> 300 (dynalite answers UPDATING, then ACTIVE); the
+    capacity then lags for 3 DescribeTable answers. No BatchWriteItem goes out before a DescribeTable shows 300
+    ACTIVE. During the load an operator raises the table to 400: the put-back leaves the table's 400 (and says
+    so) and puts the index, still at the boost, back to 3."""
+    ddb = client("dynamodb", dynalite_server.url)
+    ddb.create_table(TableName=unique_name, ProvisionedThroughput={"ReadCapacityUnits": 50, "WriteCapacityUnits": 5},
+                     **INDEXED)
+    wait_active(ddb, unique_name)
+    put_items(ddb, unique_name, [{"pk": {"S": f"p{n}"}, "sk": {"N": str(n)}, "city": {"S": "York"}}
+                                 for n in range(300)])
+    store = open_store(f"file://{tmp_path}")
+    folder = backup_table(ddb, store, unique_name, REGION, ScanSettings(read_units_per_second=0)).folder
+    target = f"{unique_name}-lag"
+
+    with WriteBoostLag(dynalite_server.url, own=5, boost=300, lag=3, raise_to=400) as proxy:
+        result = restore_backup(client("dynamodb", proxy.url), store, folder, target,
+                                RestoreSettings(write_capacity=300, run_id="t"))
+
+    assert result.counted_items == 300
+    first_write = next(n for n, call in enumerate(proxy.calls) if call[0] == "BatchWriteItem")
+    seen = [(status, units) for op, status, units in proxy.calls[:first_write] if op == "DescribeTable"]
+    assert ("ACTIVE", 5) in seen[-4:-1] and seen[-1] == ("ACTIVE", 300), seen  # it waited out the lag
+    assert proxy.lag == 0 and proxy.operator_raised
+    table = ddb.describe_table(TableName=target)["Table"]
+    assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == 400  # the operator's, left as it was
+    assert table["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]["WriteCapacityUnits"] == 3
+    assert "left at 400" in result.msg, result.msg
+    tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
+    assert [t["Key"] for t in tags if t["Key"].startswith("hippolyte:")] == ["hippolyte:restored-from"]

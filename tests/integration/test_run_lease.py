@@ -105,6 +105,66 @@ def test_an_expired_or_broken_lease_is_taken_over_and_said_so(store: BackupStore
     assert third.how == "broken" and third.taken_over == second.lease
 
 
+def test_a_lease_taken_over_under_its_run_is_named_and_giving_it_back_fails(store: BackupStore) -> None:
+    """The keeper could not renew past the margin (controller suspended): the next run takes the lease over.
+    The first run learns who took it and when; it can neither renew nor give back the other's lease."""
+    mine = _take(store, "night-1", until=NOW + timedelta(minutes=10))
+    assert run_lease.lost_to(store, ACCOUNT, REGION, mine.lease.nonce) is None
+    later = NOW + timedelta(minutes=11)
+    theirs = _take(store, "night-2", now=later, until=later + timedelta(minutes=10))
+    assert theirs.how == "expired"
+    assert run_lease.lost_to(store, ACCOUNT, REGION, mine.lease.nonce) == (
+        f"lease lost to host-of-night-2 (run night-2 on {socket.gethostname()}) at {later.isoformat()}")
+    assert run_lease.renew(store, ACCOUNT, REGION, mine.lease.nonce, later) is None
+    assert not run_lease.release(store, ACCOUNT, REGION, mine.lease.nonce)
+    assert run_lease.newest(store, run_lease.lease_folder(ACCOUNT, REGION))[1] == theirs.lease  # theirs untouched
+    assert run_lease.release(store, ACCOUNT, REGION, theirs.lease.nonce)
+    assert run_lease.lost_to(store, ACCOUNT, REGION, mine.lease.nonce) == (
+        "lease lost: taken over by another run, which has given it back since")
+
+
+def test_a_night_whose_lease_is_taken_over_mid_run_starts_no_more_tables_and_fails_saying_so(
+        dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
+    """Through the backup playbook: as soon as the run's lease is written, another run takes it over (as after a
+    suspended controller). The local lanes start no table, giving the lease back fails, and the printed summary
+    and the webhook's summary name the new holder and say tables may have been backed up twice."""
+    ddb = client("dynamodb", dynalite_server.url)
+    names = [f"{unique_name}-{n}" for n in range(2)]
+    for name in names:
+        create_table(ddb, name, rcu=50)
+        put_items(ddb, name, simple_items(20))
+    backups, webhook = tmp_path / "backups", tmp_path / "summary.json"
+    inv = inventory(tmp_path / "inventory.json", dynalite_server.url, f"file://{backups}",
+                    hippolyte_include=names, hippolyte_notify={"webhook_file": str(webhook)})
+    store = open_store(f"file://{backups}")
+    folder = run_lease.lease_folder("000000000000", REGION)
+    taken: list[run_lease.Taken] = []
+
+    def intruder() -> None:
+        ends = time.monotonic() + 300
+        while not taken and time.monotonic() < ends:
+            if run_lease.newest(store, folder)[1] is not None:
+                taken.append(run_lease.take(store, "000000000000", REGION, "other-run", "intruder",
+                                            datetime.now(UTC) + timedelta(hours=1), datetime.now(UTC),
+                                            break_lease=True))
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=intruder, daemon=True)
+    thread.start()
+    run = subprocess.run([str(BIN / "ansible-playbook"), "playbooks/backup.yml", "-i", str(inv)],
+                         capture_output=True, text=True, env=ansible_env(), cwd=REPO, timeout=600, check=False)
+    thread.join(5)
+
+    assert taken and run.returncode != 0, run.stdout[-3000:]
+    lost = f"lease lost to intruder (run other-run on {socket.gethostname()}) at {taken[0].lease.taken_at}"
+    summary = json.loads(webhook.read_text())
+    assert summary["status"] == "failed"
+    assert lost in summary["stopped_at"]["msg"] and "may have been backed up twice" in summary["stopped_at"]["msg"]
+    assert lost in run.stdout
+    assert not list(backups.rglob("hippolyte-manifest.json"))  # no table started after the takeover
+    assert run_lease.newest(store, folder)[1] == taken[0].lease  # the other run's lease is left to it
+
+
 def test_a_lease_whose_controller_died_on_this_machine_is_taken_over(store: BackupStore) -> None:
     """A killed run cannot give its lease back; its controller's pid and start time show it is gone."""
     child = subprocess.Popen(["sleep", "30"])

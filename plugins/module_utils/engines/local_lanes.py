@@ -7,7 +7,8 @@ read capacity) through `backup_table`, while two controller-wide limits hold the
 A table's boost is raised just before its backup and put back right after (`capacity`), so a table
 whose turn comes late does not pay for boosted capacity all night. One failing table never stops the
 others: each ends as one `TableOutcome`. At the window's end no table starts any more (each is reported
-`not run`); a table in flight finishes, with its boost, and the run ends.
+`not run`); a table in flight finishes, with its boost, and the run ends. Likewise once the run's lease is known
+lost (`lease_lost`, asked before each table): another run took it over and may be backing up the same tables.
 """
 
 from __future__ import annotations
@@ -106,11 +107,23 @@ class _Night:
     stop: threading.Event
     resume_since: datetime | None
     deadline: datetime | None  # the window's end: no table starts after it
+    lease_lost: Callable[[], str | None] | None  # why this run's lease is not its own any more (None: it is)
     now: Callable[[], datetime]
     left: int
     lock: threading.Lock
     outcomes: list[TableOutcome]
     account: str | None = None  # every table of a night is in one account: read from the first ARN
+    lost: str | None = None  # once the lease is known lost, no table starts
+
+    def lease_gone(self) -> str | None:
+        """Why no table may start any more for the lease's sake; a store that cannot be read now is not a loss
+        (the keeper's margin allows it, and giving the lease back tells at the end)."""
+        if self.lost is None and self.lease_lost is not None:
+            try:
+                self.lost = self.lease_lost()
+            except (HippolyteError, OSError):
+                return None
+        return self.lost
 
     def settings_for(self, table: LaneTable) -> ScanSettings:
         workers = 1 if table.size_bytes <= SMALL_TABLE_BYTES else self.base.workers
@@ -145,6 +158,10 @@ class _Night:
                 return outcome
             if self.deadline is not None and self.now() >= self.deadline:
                 outcome.status, outcome.error = "not run", f"not started: the window closed at {self.deadline}"
+                return outcome
+            lost = self.lease_gone()
+            if lost:
+                outcome.status, outcome.error = "not run", f"not started: the run's {lost}"
                 return outcome
             outcome.started_at = self.now().isoformat()
             try:
@@ -198,12 +215,13 @@ def run_lanes(ddb: Any, store: BackupStore, region: str, lanes: list[list[LaneTa
               limits: ControllerLimits, window_start: datetime, capacity: CapacityHold | None = None,
               on_finish: Callable[[TableOutcome, int], None] | None = None,
               stop: threading.Event | None = None, resume_since: datetime | None = None,
-              deadline: datetime | None = None, now: Callable[[], datetime] = utc_now) -> list[TableOutcome]:
+              deadline: datetime | None = None, now: Callable[[], datetime] = utc_now,
+              lease_lost: Callable[[], str | None] | None = None) -> list[TableOutcome]:
     """Back up every table of every lane, lanes side by side; one outcome per table, in finishing order.
 
     With `resume_since` (the window's opening), a table already backed up since then (an earlier run of the
     same night) is kept as it is, so a rerun backs up only what is missing. No table starts at or after
-    `deadline` (by the clock `now`): each left is `not run`."""
+    `deadline` (by the clock `now`), nor once `lease_lost` names who took the run's lease: each left is `not run`."""
     cap_malloc_arenas()
     base.validate()
     limits.validate()
@@ -213,7 +231,7 @@ def run_lanes(ddb: Any, store: BackupStore, region: str, lanes: list[list[LaneTa
                    controller=(TokenBucket(limits.read_units_per_second, burst=limits.read_units_per_second * 0.2)
                                if limits.read_units_per_second else None),
                    capacity=capacity, on_finish=on_finish, stop=stop or threading.Event(),
-                   resume_since=resume_since, deadline=deadline, now=now,
+                   resume_since=resume_since, deadline=deadline, lease_lost=lease_lost, now=now,
                    left=sum(len(lane) for lane in lanes), lock=threading.Lock(), outcomes=[])
     threads = [threading.Thread(target=night.run_lane, args=(lane,), name=f"lane-{n}", daemon=True)
                for n, lane in enumerate(lanes) if lane]
@@ -253,7 +271,8 @@ def plan_window(plan: dict[str, Any]) -> tuple[datetime, datetime, datetime]:
 def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: dict[str, Any], base: ScanSettings,
              limits: ControllerLimits, capacity: CapacitySettings, progress_path: str | None = None,
              stop: threading.Event | None = None, resume: bool = False,
-             now: Callable[[], datetime] = utc_now) -> dict[str, Any]:
+             now: Callable[[], datetime] = utc_now, lease_lost: Callable[[], str | None] | None = None
+             ) -> dict[str, Any]:
     """Back up the plan's local lanes until the window's end; the module's result (per-table outcomes,
     failures, tables not run, overruns)."""
     lanes = local_lanes(plan)
@@ -276,12 +295,21 @@ def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: d
             with os.fdopen(descriptor, "a", encoding="utf-8") as log:
                 log.write(line)
 
+    lost: list[str] = []  # who took the lease, once known
+
+    def lease_check() -> str | None:
+        why = lease_lost() if lease_lost else None
+        if why:
+            lost.append(why)
+        return why
+
     outcomes = run_lanes(ddb, store, region, lanes, base, limits, window_start, hold, report, stop,
-                         opens if resume else None, deadline, now)
+                         opens if resume else None, deadline, now, lease_check if lease_lost else None)
     failed = failed_names(outcomes)
     late = [o.name for o in outcomes if o.finished_at and parse_instant(o.finished_at, "finished_at") > deadline]
     return {"tables": [o.to_result() for o in outcomes], "failed_tables": failed, "capacity_notes": problems,
             "not_run": [o.name for o in outcomes if o.status == "not run"],
+            "lease_lost": lost[0] if lost else None,
             "deadline": deadline.isoformat(), "overran": late, "duration_s": round(time.monotonic() - clock, 3),
             "item_count": sum(o.items for o in outcomes), "byte_count": sum(o.bytes for o in outcomes),
             "lanes": len(lanes), "resumed": [o.name for o in outcomes if o.resumed]}

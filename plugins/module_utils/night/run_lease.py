@@ -19,6 +19,11 @@ EXPIRY_MARGIN_S after its run's last sign of life, however long the run lasts. A
 not at all (an exclusive link of a complete temp file on file://, a conditional PUT on S3); one that is empty or
 unreadable anyway (written by hand, or by an older version on a full disk) is broken: `break_lease` clears it, and
 it expires EXPIRY_MARGIN_S after it was last written.
+
+A run whose keeper could not renew for longer than the margin (the controller suspended, the store unreachable)
+may find its lease taken over by the next run. `lost_to` says so and by whom: the local lanes start no table once
+it does, and giving the lease back fails the night naming the holder, since tables the two runs both started may
+have been backed up twice.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ RENEW_EVERY_S = 60  # how often a live run's keeper renews its lease
 # so a slow store does not lose a live run its lease, and a dead run elsewhere blocks the next for minutes only.
 EXPIRY_MARGIN_S = 600
 KEEPER_STOP_WAIT_S = 10.0  # how long giving a lease back waits for its keeper to end
+TWICE = "tables started after that may have been backed up twice"
 
 
 class LeaseHeld(HippolyteError):
@@ -257,6 +263,24 @@ def renew(store: BackupStore, account: str, region: str, nonce: str, now: dateti
         store.delete_tree(join(folder, f"{current.generation:08d}"))
         return None
     return renewed
+
+
+def lost_to(store: BackupStore, account: str, region: str, nonce: str) -> str | None:
+    """None while this run's lease (found by its nonce) is the newest generation; otherwise who took it over and
+    when (`lease lost to ...`)."""
+    folder = lease_folder(account, region)
+    generations = _generations(store, folder)
+    for generation in reversed(generations):
+        lease = _read(store, _key(folder, generation))
+        if lease is not None and lease.nonce == nonce:
+            if generation == generations[-1]:
+                return None
+            break
+    _generation, current = newest(store, folder)
+    if current is None:
+        return ("lease lost: taken over by another run" + (", which has given it back since" if not generations
+                                                           else " (its lease is unreadable)"))
+    return f"lease lost to {current.holder} (run {current.run_id} on {current.host}) at {current.taken_at}"
 
 
 def keep(renew_once: Callable[[], Lease | None], controller_alive: Callable[[], bool],

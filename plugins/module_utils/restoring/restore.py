@@ -177,19 +177,28 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
     arn = state.arn if state.exists else recreate_table(ddb, doc["schema"], target, settings.wait_timeout_s,
                                                         key)["TableArn"]
     boost = settings.write_capacity and not state.exists and doc["schema"]["BillingMode"] == "PROVISIONED"
-    capacity = CapacitySettings(run_id=settings.run_id, wait_timeout=settings.wait_timeout_s)
+    # The load starts once the raised capacity is on the table (DescribeTable shows it), not when it was asked for.
+    capacity = CapacitySettings(run_id=settings.run_id, wait_timeout=settings.wait_timeout_s,
+                                capacity_wait_s=settings.wait_timeout_s)
+    raised: dict[str, Any] = {}
     if boost:
         # Recorded on the table first, like any boost, so a crash mid-load can still be put back.
-        boost_capacity(ddb, None, target, Targets(write=settings.write_capacity, gsi_write=settings.write_capacity),
-                       capacity)
+        raised = boost_capacity(ddb, None, target,
+                                Targets(write=settings.write_capacity, gsi_write=settings.write_capacity), capacity)
     back: dict[str, Any] = {}
     try:
         written, retried = _load(ddb, store, folder, target, doc, settings, stop)
     finally:
-        if boost:
+        if boost:  # only what is still at the boost goes back: a capacity someone else set meanwhile stays
             back = put_back(ddb, None, target, capacity)
-    pending = (f"; its write capacity is not back yet ({len(back['pending'])} setting(s) wait for DynamoDB's next "
-               "allowed decrease: run dynamodb_throughput state=reconciled then)") if back.get("pending") else ""
+    capacity_said = (f"; its write capacity is not back yet ({len(back['pending'])} setting(s) wait for "
+                     "DynamoDB's next allowed decrease: run dynamodb_throughput state=reconciled then)"
+                     if back.get("pending") else "")
+    if raised.get("capacity_arrived") is False:
+        capacity_said += (f"; the raised write capacity was not on the table after {settings.wait_timeout_s:g} s: "
+                          "loaded on the table's own")
+    if back.get("changed_by_others"):
+        capacity_said += "; " + "; ".join(back["notes"])
     counted = count_items(ddb, target, max(1, settings.workers)) if settings.verify else None
     if counted is not None and state.empty and counted != expected:
         raise HippolyteError(f"{target} holds {counted} items after the restore, the backup has {expected}")
@@ -197,7 +206,7 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
     ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": RESTORED_FROM_TAG, "Value": source}])
     return RestoreResult(source, target, True, not state.exists, expected, written, counted,
                          time.monotonic() - clock, retried,
-                         f"restored {written} items from {source} into {target}{pending}"
+                         f"restored {written} items from {source} into {target}{capacity_said}"
                          + (" (emptied first: it no longer held the backup)" if reload else ""), comparison,
                          key.as_dict() if key else None)
 
