@@ -146,10 +146,15 @@ attributes:
     support: full
     details: Checks the table and the destination and reports where the backup would go; writes nothing.
   diff_mode:
-    support: none
+    support: partial
+    details: >-
+      In check mode with O(plan), the backup each table would get and the boost each would hold while it is
+      read (the table's capacity before and after, its indexes and scalable targets), keyed by table name.
   idempotent:
-    support: none
-    details: Every run that is not in check mode takes new backups, in new folders.
+    support: partial
+    details: >-
+      Every run that is not in check mode takes new backups, in new folders, except with O(plan) and O(resume),
+      where a table already backed up earlier in the window is kept (not changed).
 notes:
   - Needs C(dynamodb:DescribeTable), C(dynamodb:Scan), C(dynamodb:DescribeTimeToLive),
     C(dynamodb:DescribeContinuousBackups), C(dynamodb:ListTagsOfResource) and, for S3,
@@ -335,6 +340,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access impo
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
     Settings as CapacitySettings,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_diff import boost_preview
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import (
     controller_limits,
@@ -374,6 +381,23 @@ ARGUMENT_SPEC = dict(
 )
 
 
+def lanes_diff(module, ddb, store, lanes):
+    """What the night would write, for --diff: a backup of each table under the destination, and the boost
+    each would hold while it is read (its capacity read now; nothing is written)."""
+    p = module.params
+    aas = aws_client(module, "application-autoscaling") if p["autoscaling"] else None
+    boosts = [(t.name, Targets(read=t.boost_rcu)) for lane in lanes for t in lane if t.boost_rcu]
+    capacity = run_or_fail(module, lambda: boost_preview(ddb, aas, boosts, CapacitySettings(run_id=p["run_id"])))
+    tables = [t for lane in lanes for t in lane]
+    now = utc_now()
+    account = tables and run_or_fail(module, lambda: account_of(describe_table(ddb, tables[0].name).get("TableArn"),
+                                                                 p["account_id"]))
+    backups = {t.name: f"{store.url.rstrip('/')}/{backup_folder(account, module.region, t.name, now)} (lane {t.lane})"
+               for t in tables}
+    return {"before": {"backups": {}, "capacity": capacity["before"]},
+            "after": {"backups": backups, "capacity": capacity["after"]}}
+
+
 def run_plan_lanes(module, settings, ddb, store):
     """Every local lane of the plan in this one call (the night's in-process backups)."""
     p = module.params
@@ -381,9 +405,12 @@ def run_plan_lanes(module, settings, ddb, store):
                                                            p["max_read_units_per_second"]))
     if module.check_mode:
         lanes = run_or_fail(module, lambda: local_lanes(p["plan"]))
-        module.exit_json(changed=bool(lanes), tables=[], failed_tables=[], not_run=[], capacity_notes=[],
-                         overran=[], lease_lost=None,
-                         msg=f"would back up {sum(len(lane) for lane in lanes)} table(s) in {len(lanes)} lane(s)")
+        result = dict(changed=bool(lanes), tables=[], failed_tables=[], not_run=[], capacity_notes=[], overran=[],
+                      lease_lost=None,
+                      msg=f"would back up {sum(len(lane) for lane in lanes)} table(s) in {len(lanes)} lane(s)")
+        if module._diff:
+            result["diff"] = lanes_diff(module, ddb, store, lanes)
+        module.exit_json(**result)
     aas = aws_client(module, "application-autoscaling") if p["autoscaling"] else None
     capacity = CapacitySettings(run_id=p["run_id"])
     stop = watch_controller(module)
@@ -392,8 +419,10 @@ def run_plan_lanes(module, settings, ddb, store):
     result = run_or_fail(module, lambda: run_plan(ddb, aas, store, module.region, p["plan"], settings, limits,
                                                   capacity, p["progress_path"], stop, p["resume"],
                                                   lease_lost=lease_lost))
-    msg = (f"backed up {len(result['tables']) - len(result['failed_tables'])} of {len(result['tables'])} table(s) "
-           f"in {result['lanes']} lane(s)")
+    written = len(result["tables"]) - len(result["failed_tables"]) - len(result["not_run"]) - len(result["resumed"])
+    msg = f"backed up {written} of {len(result['tables'])} table(s) in {result['lanes']} lane(s)"
+    if result["resumed"]:
+        msg += f"; {len(result['resumed'])} kept from earlier in the window"
     if result["overran"]:
         msg += f"; {len(result['overran'])} finished after the window closed at {result['deadline']}"
     if result["lease_lost"]:
@@ -405,7 +434,9 @@ def run_plan_lanes(module, settings, ddb, store):
         msg += f"; failed: {', '.join(result['failed_tables'])}"
     if result["failed_tables"] or result["not_run"]:
         module.fail_json(msg=msg, changed=True, **result)
-    module.exit_json(changed=bool(result["tables"]), msg=msg, **result)
+    # Only a table backed up now wrote anything (and only it held a boost): a rerun that kept every table from
+    # earlier in the window changed nothing.
+    module.exit_json(changed=written > 0, msg=msg, **result)
 
 
 def main():

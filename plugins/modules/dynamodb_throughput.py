@@ -155,7 +155,9 @@ attributes:
     details: Reads the table, its tags and scalable targets, and reports what would change; writes nothing.
   diff_mode:
     support: full
-    details: The before and after capacities of the table and its indexes.
+    details: >-
+      The before and after capacities (provisioned units and scalable targets) of the table and its indexes;
+      with O(tables) or O(state=reconciled), of every table whose capacity changes, keyed by table name.
   idempotent:
     support: full
     details: >-
@@ -414,6 +416,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capaci
     reconcile,
     table_names,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_diff import capacity_diff
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import DEFAULT_TAG_KEY, Targets
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 
@@ -490,6 +493,8 @@ def main() -> None:
             module.warn(f"{item['table']} {item['resource']}: not yet put back ({item['reason']})")
         for name, detail in result["tables"].items():
             warn_left(module, name, detail)
+        if module._diff:
+            result["diff"] = capacity_diff(list(result["tables"].values()))
         if result["errors"]:
             module.fail_json(msg="could not repair: " + "; ".join(f"{f['table']}: {f['error']}"
                                                                   for f in result["errors"]), **result)
@@ -506,6 +511,8 @@ def main() -> None:
             result = run_or_fail(module, lambda: put_back_many(ddb, aas, names, settings))
         for row in result["tables"]:
             warn_left(module, row["table"], row)
+        if module._diff:
+            result["diff"] = capacity_diff(result["tables"])
         result["per_table"] = result.pop("tables")
         module.exit_json(**result)
 

@@ -1,14 +1,18 @@
 """The example AWX project (examples/awx-project) as AWX would use it, on moto server: its collection requirements
-install offline from the tarball `ansible-galaxy collection build` makes, and its playbooks run from the project
-folder against its own inventory, only pointed at the stand-in (endpoint, destination and table patterns given as
-extra variables, which AWX would not need). The inventory's placeholder role ARNs are assumed as they are: moto's
-STS accepts any role, and each host's calls land in its role's account."""
+install offline from the tarball `ansible-galaxy collection build` makes, and its job templates run through
+ansible-runner with a private data directory (the project, its own inventory, the extra vars), only pointed at
+the stand-in (endpoint, destination and table patterns given as extra variables, which AWX would not need). The
+inventory's placeholder role ARNs are assumed as they are: moto's STS accepts any role, and each host's calls
+land in its role's account."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +54,31 @@ def restore_survey() -> dict[str, Any]:
     return dict(json.loads(block))
 
 
-def run_job(playbook: str, collections: Path, extra_vars: dict[str, Any],
-            options: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
-    """ansible-playbook from the project folder with only the installed collections on the path, as in a job."""
-    cmd = [str(BIN / "ansible-playbook"), playbook, "-i", str(INVENTORY), "-e", json.dumps(extra_vars), *options]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT, timeout=600, check=False,
-                          env=ansible_env({"ANSIBLE_COLLECTIONS_PATH": str(collections)}))
+@dataclass
+class Job:
+    """A finished job: its output and its artifact folder (where ansible-runner keeps what the job leaves)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    artifacts: Path
+
+
+def run_job(playbook: str, collections: Path, extra_vars: dict[str, Any], private: Path,
+            limit: str | None = None) -> Job:
+    """The job template through ansible-runner, as AWX runs it: a private data directory holding the project,
+    the inventory and the template's extra vars (a survey's answers among them), only the installed collections
+    on the path."""
+    shutil.copytree(PROJECT, private / "project")
+    (private / "inventory").mkdir()
+    shutil.copy(INVENTORY, private / "inventory" / "hosts.yml")
+    (private / "env").mkdir()
+    (private / "env" / "extravars").write_text(json.dumps(extra_vars))
+    cmd = [str(BIN / "ansible-runner"), "run", str(private), "-p", playbook, "--ident", "job",
+           *(("--limit", limit) if limit else ())]
+    env = ansible_env({"ANSIBLE_COLLECTIONS_PATH": str(collections), "PATH": f"{BIN}:{os.environ['PATH']}"})
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False, env=env)
+    return Job(done.returncode, done.stdout, done.stderr, private / "artifacts" / "job")
 
 
 @pytest.fixture(scope="module")
@@ -83,12 +106,15 @@ def test_backup_job_backs_up_every_account_and_region(installed_collections: Pat
         put_items(ddb, tables[host], simple_items(20 + n))
     backups = tmp_path / "backups"
     stand_in = {"hippolyte_endpoint_url": moto_server.url, "hippolyte_destination": f"file://{backups}",
-                "hippolyte_report_dir": str(tmp_path / "reports"), "hippolyte_include": [f"{unique_name}-*"],
-                "hippolyte_window": open_window()}
+                "hippolyte_include": [f"{unique_name}-*"], "hippolyte_window": open_window()}
 
-    backup = run_job("backup.yml", installed_collections, stand_in)
+    backup = run_job("backup.yml", installed_collections, stand_in, tmp_path / "backup-job")
 
     assert backup.returncode == 0, backup.stdout[-4000:] + backup.stderr[-2000:]
+    # The reports land in the job's artifact folder (AWX_ISOLATED_DATA_DIR, set by ansible-runner), one per host.
+    reports = sorted((backup.artifacts / "hippolyte-reports").glob("*-backup-*.md"))
+    assert sorted(r.name.split("-backup-")[0] for r in reports) == sorted(hosts), backup.stdout[-3000:]
+    assert str(backup.artifacts / "hippolyte-reports") in backup.stdout  # and the summary says where
     for n, (host, hostvars) in enumerate(sorted(hosts.items())):
         account = hostvars["hippolyte_role_arn"].split(":")[4]
         (manifest,) = (backups / account / hostvars["hippolyte_region"] / tables[host]).glob(
@@ -100,7 +126,7 @@ def test_backup_job_backs_up_every_account_and_region(installed_collections: Pat
     answers = {q["variable"]: q["default"] for q in restore_survey()["spec"]}
     assert set(answers) == {"table", "at", "target"}
     answers |= {"table": tables[host], "target": f"{tables[host]}-back"}  # `at` left empty: the newest backup
-    restore = run_job("restore.yml", installed_collections, stand_in | answers, ("--limit", host))
+    restore = run_job("restore.yml", installed_collections, stand_in | answers, tmp_path / "restore-job", host)
 
     assert restore.returncode == 0, restore.stdout[-4000:] + restore.stderr[-2000:]
     ddb = account_dynamodb(moto_server.url, hosts[host]["hippolyte_role_arn"], hosts[host]["hippolyte_region"])
@@ -118,9 +144,8 @@ def test_plan_job_changes_nothing(installed_collections: Path, moto_server: Any,
 
     plan = run_job("plan.yml", installed_collections,
                    {"hippolyte_endpoint_url": moto_server.url, "hippolyte_destination": f"file://{backups}",
-                    "hippolyte_report_dir": str(tmp_path / "reports"), "hippolyte_include": [unique_name],
-                    "hippolyte_window": open_window()},
-                   ("--limit", host))
+                    "hippolyte_include": [unique_name], "hippolyte_window": open_window()},
+                   tmp_path / "plan-job", host)
 
     assert plan.returncode == 0, plan.stdout[-4000:] + plan.stderr[-2000:]
     assert "would back up 1 table(s)" in plan.stdout

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import REGION, client
 from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import run_playbook
+from tests.support.dynamodb_proxy import DynamoDBProxy
 from tests.support.tables import create_table, put_items, simple_items
 
 
@@ -27,6 +28,36 @@ def test_backup_check_mode_on_the_local_engine(dynalite_server: Any, unique_name
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "would back up 1 table(s) in 1 lane(s)" in run.stdout  # the report is shown, from the dry run
     assert not backups.exists() and not reports.exists()
+
+
+def test_backup_check_diff_shows_the_boost_and_the_backup_and_changes_nothing(
+        dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
+    """`--check --diff` of the night: the boost the plan gives a table too slow for the window (its read
+    capacity before and after) and the backup folder it would write, and not a capacity, tag or file changed.
+
+    dynalite reports every table's size as 0, so a proxy reports the real one, as AWS would."""
+    ddb = client("dynamodb", dynalite_server.url)
+    create_table(ddb, unique_name, rcu=2, wcu=50)
+    put_items(ddb, unique_name, simple_items(200, pad=950))
+    backups = tmp_path / "backups"
+    before = ddb.describe_table(TableName=unique_name)["Table"]
+    with DynamoDBProxy(dynalite_server.url, sizes={unique_name: (400 * 1000, 400)}) as proxy:
+        inv = inventory(tmp_path / "inventory.json", proxy.url, f"file://{backups}",
+                        hippolyte_include=[unique_name], hippolyte_window={"start": "00:00", "end": "00:01"})
+        run = run_playbook("playbooks/backup.yml", inv, options=("--check", "--diff"), timeout=300)
+
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    task = run.stdout.split("TASK [hippolyte.dynamodb.backup : Back up every local lane")[1].split("TASK [")[0]
+    added = [line for line in task.splitlines() if line.startswith("+")]
+    removed = [line for line in task.splitlines() if line.startswith("-") and not line.startswith("---")]
+    assert any(f'"{unique_name}": "file://{backups}/' in line and f"/{unique_name}/" in line for line in added), task
+    raised = [line for line in added if '"units":' in line]
+    assert raised and all(int(line.split(":")[1].strip(" ,")) > 2 for line in raised), task
+    assert any('"units": 2' in line for line in removed), task
+    after = ddb.describe_table(TableName=unique_name)["Table"]
+    assert after["ProvisionedThroughput"] == before["ProvisionedThroughput"]
+    assert ddb.list_tags_of_resource(ResourceArn=after["TableArn"]).get("Tags", []) == []
+    assert not backups.exists() and not (tmp_path / "reports").exists()
 
 
 @pytest.mark.parametrize("engine", ["export", "emr", "datapipeline"])
@@ -70,5 +101,5 @@ def test_restore_check_mode_creates_no_table(dynalite_server: Any, unique_name: 
                        options=("--check",))
 
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert f"table: {unique_name}-back" in run.stdout
+    assert f"table: {unique_name}-back (items not counted) in " in run.stdout  # a dry run counts nothing
     assert f"{unique_name}-back" not in ddb.list_tables()["TableNames"]

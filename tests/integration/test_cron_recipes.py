@@ -40,6 +40,8 @@ DOC_PATHS = ("/opt/hippolyte", "/var/lib/hippolyte", "/var/log/hippolyte")
 # spawned processes"), besides the unit's Environment= lines; cron's own are HOME, LOGNAME, PATH and SHELL.
 SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"
 CRON_PATH = "/usr/bin:/bin"
+# The summary's first line as the yaml result format prints it: an item of a YAML list, not a quoted JSON string.
+READABLE_SUMMARY = r"^\s*- '?OK: night \("
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("flock"),
                                 reason="needs root (to make the unprivileged user), useradd and flock")
@@ -81,6 +83,13 @@ def setup_lines() -> list[str]:
              if line.startswith(("sudo useradd", "sudo install -d"))]
     assert [line.split()[0] for line in lines] == ["useradd", "install"], lines
     return lines
+
+
+def config_line() -> str:
+    """The doc's line that writes the ansible.cfg of the folder the run starts in (sudo dropped)."""
+    (line,) = [line.strip() for line in DOC.read_text().splitlines()
+               if line.strip().startswith("printf") and "ansible.cfg" in line]
+    return line.replace("sudo ", "")
 
 
 def usable_python(user: str) -> str | None:
@@ -131,6 +140,7 @@ def prepare(m: Machine, endpoint: str, table: str) -> Machine:
     if python is None:
         pytest.skip(f"no Python {sys.version_info.major}.{sys.version_info.minor} that user {m.user} may run")
     m.path("/opt/hippolyte").mkdir()
+    subprocess.run(["bash", "-c", m.moved(config_line())], check=True, capture_output=True)
     venv = m.path("/opt/hippolyte/venv")
     subprocess.run([python, "-m", "venv", "--without-pip", str(venv)], check=True)
     # The venv's packages are this test's own (offline, and the same versions).
@@ -231,18 +241,25 @@ def test_the_documented_cron_line_and_systemd_unit_back_up_as_an_unprivileged_us
     cron = run_cron_job(m)
     assert cron.returncode == 0, cron.stdout + cron.stderr + (log.read_text() if log.exists() else "")
     assert cron.stdout == ""  # cron mails nothing on a good night: the output is in the log
-    assert re.search(r'"OK: night \(', log.read_text()), log.read_text()[-3000:]
+    assert re.search(READABLE_SUMMARY, log.read_text(), re.MULTILINE), log.read_text()[-3000:]
+    assert '"msg": [' not in log.read_text()  # the ansible.cfg the doc writes: no JSON list of strings
     assert len(backups_of(m)) == 1 and len(reports_of(m)) == 1  # the report in the user's state folder
     assert all(p.stat().st_uid == pwd.getpwnam(m.user).pw_uid for p in [*backups_of(m), *reports_of(m)])
 
     unit = run_unit(m)
     assert unit.returncode == 0, unit.stdout[-3000:] + unit.stderr[-2000:]
-    assert re.search(r'"OK: night \(', unit.stdout)
+    assert re.search(READABLE_SUMMARY, unit.stdout, re.MULTILINE), unit.stdout[-3000:]
     assert len(reports_of(m)) == 2 and not (m.path("/opt/hippolyte") / "hippolyte-reports").exists()
 
 
-def test_a_cron_start_while_a_run_holds_the_lock_logs_that_the_night_was_skipped(machine: Machine) -> None:
+def test_a_cron_start_while_a_run_holds_the_lock_logs_and_notifies_that_the_night_was_skipped(
+        machine: Machine) -> None:
     m = machine
+    hosts = m.path("/opt/hippolyte/inventory") / "hosts.json"
+    webhook = m.home / "summary.json"  # the webhook sender's file: the skipped night is sent like a failed one
+    doc = json.loads(hosts.read_text())
+    doc["all"]["vars"]["hippolyte_notify"] = {"webhook_file": str(webhook)}
+    hosts.write_text(json.dumps(doc))
     lock = m.path("/var/lib/hippolyte/backup.lock")
     log = m.path("/var/log/hippolyte/backup.log")
     holder = subprocess.Popen(["runuser", "-u", m.user, "--", "flock", str(lock), "sleep", "120"])
@@ -260,3 +277,6 @@ def test_a_cron_start_while_a_run_holds_the_lock_logs_that_the_night_was_skipped
     assert skipped in second.stdout  # cron mails it
     assert skipped in log.read_text()
     assert backups_of(m) == []
+    summary = json.loads(webhook.read_text())
+    assert summary["status"] == "failed"
+    assert summary["stopped_at"]["msg"].startswith("night skipped: another run on this controller holds the lock")

@@ -153,6 +153,14 @@ def test_a_rerun_of_the_same_night_backs_up_only_what_is_missing(dynalite_server
     assert by_name[names[2]]["resumed"] is False and by_name[names[2]]["items"] == 20
     assert {by_name[n]["manifest_url"] for n in names[:2]} == {t["manifest_url"] for t in first.result["tables"]}
     assert len(list((tmp_path / "dest").rglob("hippolyte-manifest.json"))) == 3
+    assert first.result["changed"] and second.result["changed"]
+    assert second.result["msg"] == "backed up 1 of 3 table(s) in 1 lane(s); 2 kept from earlier in the window"
+
+    third = run_module("dynamodb_scan_backup", {"plan": plan, **args})  # the night was finished: nothing to do
+    assert not third.failed, third.output
+    assert third.result["changed"] is False
+    assert third.result["msg"] == "backed up 0 of 3 table(s) in 1 lane(s); 3 kept from earlier in the window"
+    assert len(list((tmp_path / "dest").rglob("hippolyte-manifest.json"))) == 3
 
 
 class SteppedClock:

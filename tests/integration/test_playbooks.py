@@ -136,6 +136,7 @@ def test_restore_at_a_time_and_default_target(dynalite_server: Any, unique_name:
     assert restore.returncode == 0, restore.stdout[-3000:]
     restored = f"{unique_name}-restored-20260101-000000"
     assert len(scan_all(ddb, restored)) == 100  # the older backup, without the item added later
+    assert f"table: {restored} (100 items counted) in " in restore.stdout
 
 
 def test_a_failed_restore_prints_a_line_naming_the_table_and_the_failure(dynalite_server: Any, unique_name: str,

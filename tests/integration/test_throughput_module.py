@@ -287,6 +287,44 @@ def test_check_mode_and_diff_change_nothing(moto_server, unique_name):
     assert TAG in tags(url, unique_name)
 
 
+def test_many_tables_diff_shows_each_table_gsi_and_scalable_target_in_check_mode_and_for_real(
+        moto_server, unique_name):
+    """`tables` with --diff: the before and after of every table whose capacity moves, keyed by name (its GSI and
+    scalable targets included), the same in check mode (nothing written) as for real; a table already at its
+    target shows nothing. A reconcile's diff shows the put-back."""
+    url = moto_server.url
+    scaled, plain, high = (f"{unique_name}-{n}" for n in ("scaled", "plain", "high"))
+    create_table(url, scaled, read=5, write=5, gsis={"by_a": (5, 5)})
+    register_scaling(url, scaled, None, "read", 5, 100)
+    create_table(url, plain, read=5, write=5)
+    create_table(url, high, read=80, write=5)
+    rows = [{"name": n, "read_capacity": 40} for n in (scaled, plain, high)]
+
+    planned = throughput(url, check=True, diff=True, state="boosted", tables=rows, run_id="night-1", hold_s=3600)
+    assert not planned.failed, planned.output
+    diff = planned.result["diff"]
+    assert sorted(diff["before"]) == sorted(diff["after"]) == sorted([scaled, plain])
+    assert diff["before"][scaled]["table"]["read"]["autoscaling"] == {"min": 5, "max": 100}
+    assert diff["after"][scaled]["table"]["read"]["autoscaling"]["min"] == 40
+    assert diff["before"][scaled]["indexes"]["by_a"]["read"]["units"] == 5
+    assert (diff["before"][plain]["table"]["read"]["units"], diff["after"][plain]["table"]["read"]["units"]) == (5, 40)
+    assert capacity(url, plain)[None] == (5, 5) and TAG not in tags(url, plain)
+    assert scaling(url, scaled)[(f"table/{scaled}", "dynamodb:table:ReadCapacityUnits")] == (5, 100)
+
+    done = throughput(url, diff=True, state="boosted", tables=rows, run_id="night-1", hold_s=3600)
+    assert not done.failed, done.output
+    assert done.result["diff"] == diff  # what check mode showed is what happened
+    assert capacity(url, plain)[None] == (40, 5)
+
+    dead = f"{unique_name}-dead"
+    create_table(url, dead, read=5, write=5)
+    throughput(url, state="boosted", table=dead, read_capacity=30, run_id="yesterday", hold_s=0)  # the run died
+    repaired = throughput(url, diff=True, state="reconciled", table=dead, run_id="night-2")
+    assert not repaired.failed, repaired.output
+    assert repaired.result["diff"]["before"][dead]["table"]["read"]["units"] == 30
+    assert repaired.result["diff"]["after"][dead]["table"]["read"]["units"] == 5
+
+
 def test_many_tables_in_one_call_with_a_refusal_listed_not_failed(moto_server, unique_name):
     """`tables`: one task boosts a night's cluster tables (the plan's cluster_boosts rows as they are); a table
     held by another live run is listed in `refused` and the others are boosted; `state=restored` with the same
