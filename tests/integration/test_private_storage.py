@@ -127,3 +127,31 @@ def test_bucket_owner_must_be_an_account_id(moto_server: Any, unique_name: str) 
         "table": unique_name, "destination": f"s3://{unique_name}/p", "bucket_owner": "not-an-account",
         "region": REGION, "endpoint_url": moto_server.url})
     assert result.failed and result.result.get("field") == "bucket_owner"
+
+
+@pytest.mark.parametrize("size", ["small", "multipart"])
+def test_a_written_object_is_never_replaced(size: str, moto_server: Any, unique_name: str) -> None:
+    """Every streamed object is written with If-None-Match: * (moto 5.2.5 answers 412 to both PutObject and
+    CompleteMultipartUpload, as S3 does). Writing the same bytes again is our own retried write whose answer
+    was lost: accepted. Other bytes under the key fail naming it, and the stored object stays."""
+    s3 = client("s3", moto_server.url)
+    s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    store = S3Store(s3, unique_name, "p", f"s3://{unique_name}/p", part_bytes=5 * 1024**2, expected_owner=ACCOUNT)
+    sent: list[tuple[str, str, str | None]] = []
+    s3.meta.events.register("before-send.s3", lambda request, **_: sent.append(
+        (request.method, request.url, request.headers.get("If-None-Match"))))
+    first = (b"a" * (store.part_bytes + 1)) if size == "multipart" else b"first"
+
+    def write(data: bytes) -> None:
+        writer = store.open_writer("f/data/part-0.json")
+        writer.write(data)
+        writer.close()
+
+    write(first)
+    write(first)  # the retry of a write whose answer was lost
+    with pytest.raises(ObjectExists, match=f"s3://{unique_name}/p/f/data/part-0.json"):
+        write(first[:-1] + b"b")
+    assert store.read_bytes("f/data/part-0.json") == first
+    creating = [(method, url, header) for method, url, header in sent
+                if (method == "PUT" and "partNumber" not in url) or (method == "POST" and "uploadId=" in url)]
+    assert len(creating) == 3 and all(header in ("*", b"*") for _m, _u, header in creating)

@@ -4,9 +4,11 @@ Writers stream: an S3 object is sent as a multipart upload in fixed-size parts, 
 written as it goes, so memory stays flat whatever the size of the table.
 
 Backups are private: local folders the store creates are 0700 and its files 0600 whatever the umask;
-every S3 call names the bucket's expected owner, so a bucket someone else owns is refused. An
-exclusive write (`claim`, `put_bytes(exclusive=True)`) creates an object only if it is not there yet,
-which is how one writer holds a backup folder and writes its manifest once.
+every S3 call names the bucket's expected owner, so a bucket someone else owns is refused. Every S3 object a
+writer streams, and every exclusive write (`claim`, `put_bytes(exclusive=True)`), is created only if its key is
+not there yet (`If-None-Match: *`): a stored backup is never replaced, and one writer holds a backup folder and
+writes its manifest once. Only `put_bytes` without `exclusive` replaces an object (the run lease's renewal,
+a staging marker).
 """
 
 from __future__ import annotations
@@ -312,8 +314,10 @@ class _S3Writer:
         self._buffer = bytearray()
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
+        self._sha = hashlib.sha256()  # of every byte sent: how a 412 tells our own retried write from another's
 
     def write(self, data: bytes) -> int:
+        self._sha.update(data)
         self._buffer += data
         if len(self._buffer) >= self.part_bytes:
             self._send_part()
@@ -330,14 +334,35 @@ class _S3Writer:
         self._buffer.clear()
 
     def close(self) -> None:
-        if self._upload_id is None:  # small object: one PUT
-            self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer), **self._owner,
-                                   **self._encryption)
-            return
-        if self._buffer:
-            self._send_part()
-        self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
-                                              MultipartUpload={"Parts": self._parts}, **self._owner)
+        # Written only if the key is free (If-None-Match), so no writer, ours or another, replaces a stored object.
+        try:
+            if self._upload_id is None:  # small object: one PUT
+                self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer), IfNoneMatch="*",
+                                       **self._owner, **self._encryption)
+                return
+            if self._buffer:
+                self._send_part()
+            self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
+                                                  MultipartUpload={"Parts": self._parts}, IfNoneMatch="*",
+                                                  **self._owner)
+        except Exception as exc:
+            if not is_error(exc, "PreconditionFailed", "412"):
+                raise
+            # The key is taken. It is ours when the answer to our own write was lost and botocore retried it:
+            # the stored bytes are then exactly the ones sent. Anything else is another object, left as it is.
+            if self._stored_sha256() != self._sha.hexdigest():
+                raise ObjectExists(f"s3://{self.bucket}/{self.key}") from exc
+
+    def _stored_sha256(self) -> str:
+        reader = ResumingS3Reader(lambda **extra: self.client.get_object(Bucket=self.bucket, Key=self.key,
+                                                                         **self._owner, **extra))
+        sha = hashlib.sha256()
+        try:
+            while chunk := reader.read(READ_CHUNK):
+                sha.update(chunk)
+        finally:
+            reader.close()
+        return sha.hexdigest()
 
     def abort(self) -> None:
         if self._upload_id is not None:
