@@ -53,6 +53,17 @@ class ObjectExists(HippolyteError):
         super().__init__(f"{url} already exists: another writer wrote it first")
 
 
+class PartialFolderLeft(HippolyteError):
+    """A failed backup whose partial folder could not be deleted whole. It holds no manifest, so it stays an
+    incomplete backup, which retention's incomplete-folder rule removes once its grace period has passed."""
+
+    def __init__(self, url: str, left: list[str], cause: BaseException) -> None:
+        self.url, self.left = url, left
+        super().__init__(f"{cause}; its partial folder {url} was not deleted ({len(left)} object(s) left, first "
+                         f"{left[0]}): it stays an incomplete backup (no manifest) until retention removes it "
+                         "(incomplete_grace_hours), or delete it by hand")
+
+
 class ObjectWriter(Protocol):
     def write(self, data: bytes) -> int: ...
     def close(self) -> None: ...
@@ -72,7 +83,7 @@ class BackupStore(Protocol):
     def list_children(self, key: str) -> list[str]: ...
     def list_files(self, key: str) -> list[str]: ...
     def list_objects(self, key: str) -> list[StoredObject]: ...
-    def delete_tree(self, key: str) -> None: ...
+    def delete_tree(self, key: str) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -274,8 +285,10 @@ class FileStore:
             objects.append(StoredObject(name, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC)))
         return objects
 
-    def delete_tree(self, key: str) -> None:
+    def delete_tree(self, key: str) -> list[str]:
+        """Delete a folder; returns the files still there (none when it is gone)."""
         shutil.rmtree(self._path(key), ignore_errors=True)
+        return self.list_files(key)
 
 
 # ---------------------------------------------------------------- S3
@@ -534,11 +547,17 @@ class S3Store:
                    for page in self._pages(key) for obj in page.get("Contents", [])]
         return sorted(objects, key=lambda o: o.key)
 
-    def delete_tree(self, key: str) -> None:
+    def delete_tree(self, key: str) -> list[str]:
+        """Delete a folder; returns the keys S3 refused (none when it is gone). DeleteObjects answers 200 even
+        when it refuses keys (AccessDenied for a role without s3:DeleteObject): each is in the answer's Errors."""
         keys = [{"Key": self._key(k)} for k in self.list_files(key)]
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        refused: list[str] = []
         for start in range(0, len(keys), 1000):
-            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start:start + 1000]},
-                                       **self._owner)
+            answer = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start:start + 1000],
+                                                                            "Quiet": True}, **self._owner)
+            refused += [error["Key"][strip:] for error in answer.get("Errors", [])]
+        return refused
 
 
 def open_store(url: str, s3_client: Any = None, bucket_owner: str | None = None,
