@@ -142,8 +142,12 @@ def run_flows(moto_url: str, account: str, bucket: str, region: str, table: str,
                                                "target": f"{table}-restored-cmp", "compare": True})
     imported = {"table": table, "destination": destination, "engine": "import", "target": f"{table}-restored-imp"}
     flow("restore import", "backup_restore", imported)
-    flow("restore import staged", "backup_restore", {**imported, "target": f"{table}-restored-stg",
-                                                     "stage_to": f"s3://{bucket}-stage/imports"})
+    # A backup ImportTable cannot read as stored (a file:// one) is staged to hippolyte_setup.stage_to first.
+    with tempfile.TemporaryDirectory() as local:
+        flow("backup local", "dynamodb_scan_backup", {"table": table, "destination": f"file://{local}"})
+        flow("restore import staged", "backup_restore", {**imported, "destination": f"file://{local}",
+                                                         "target": f"{table}-restored-stg",
+                                                         "stage_to": f"s3://{bucket}-stage/imports"})
     flow("lease", "backup_lease", {"state": "released", "run_id": f"night-{region}", "destination": destination,
                                    "account_id": lease["account_id"], "nonce": lease["lease"]["nonce"]})
     # The run summary: what community.aws.sns sends for the backup role's notify task.
