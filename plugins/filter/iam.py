@@ -5,6 +5,7 @@ in the YAML file of its name beside this one."""
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.iam_grants import (
     LEGACY_POLICIES,
+    managed_policies,
     policies,
     scope_of,
     trust_policy,
@@ -12,11 +13,14 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.iam_grants impo
 
 
 def iam_policies(values):
-    """Every inline policy of this account and region, {role: backup|restore, name, document}, then the
-    region-less names of earlier setups with document None (to be removed)."""
-    legacy = [{"role": role, "name": name, "document": None} for role, names in LEGACY_POLICIES.items()
-              for name in names]
-    return policies(scope_of(values)) + legacy
+    """The customer managed policies of this account and region, {kind: managed, role: backup|restore, name,
+    document} (document None: a part no longer needed, to be removed), then the inline policies earlier setups
+    created, {kind: inline, role, name, document: None}, to be removed."""
+    scope = scope_of(values)
+    inline = [{"role": p["role"], "name": p["name"]} for p in policies(scope)]
+    inline += [{"role": role, "name": name} for role, names in LEGACY_POLICIES.items() for name in names]
+    return ([dict(p, kind="managed") for p in managed_policies(scope)]
+            + [dict(p, kind="inline", document=None) for p in inline])
 
 
 class FilterModule:

@@ -3,8 +3,10 @@ policies `roles/setup` creates (filter `iam_policies`) and of the grant tables i
 docs/setup.md (tools/iam_docs.py).
 
 A grant belongs to a flow (a backup engine, a restore engine, the drill, retention, the lease, the run
-summary) and an inline policy of the backup or the restore role. Policy names carry the region, so setting
-up a second region of an account adds its policies beside the first region's instead of replacing them.
+summary) and a group of the backup or the restore role (`policies`). Setup packs each role's groups of a
+region into customer managed policies (`managed_policies`), named with the region, so setting up a second
+region of an account adds its policies beside the first region's instead of replacing them, and a role's
+grants are not bound by IAM's 10,240-character quota on all inline policies of one role.
 A grant whose call no client makes itself (AWS makes it on the caller's behalf, or authorizes a request
 parameter as another action) says so in `implied`, with AWS's documented reason.
 """
@@ -12,6 +14,7 @@ parameter as another action) says so in `implied`, with AWS's documented reason.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +75,7 @@ class Scope:
     emr_roles: tuple[str, ...] = ("EMR_DefaultRole", "EMR_EC2_DefaultRole")
     pipeline_roles: tuple[str, ...] = ("DataPipelineDefaultRole", "DataPipelineDefaultResourceRole")
     restore_tables: tuple[str, ...] = DEFAULT_RESTORE_TABLES
+    stage_to: str = ""  # s3://bucket/prefix an import restore stages to (backup_restore stage_to); "" for none
 
     def validate(self) -> None:
         unknown = sorted(set(self.engines) - set(ENGINES))
@@ -80,6 +84,21 @@ class Scope:
         if not self.restore_tables or any(not p or "/" in p for p in self.restore_tables):
             raise InputError("hippolyte_setup.restore_tables", f"{list(self.restore_tables)} must be table name "
                              "patterns without '/'", 'list names or globs, e.g. ["*-restored-*"], or ["*"] for any')
+        if self.stage_to:
+            stage_bucket, stage_prefix = self._stage()
+            if not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", stage_bucket):
+                raise InputError("hippolyte_setup.stage_to", f"{self.stage_to!r} is not s3://bucket/prefix",
+                                 "write the staging location as backup_restore's stage_to takes it")
+            if stage_bucket == self.bucket and (stage_prefix.startswith(self.prefix)
+                                                or self.prefix.startswith(stage_prefix)):
+                raise InputError("hippolyte_setup.stage_to", f"{self.stage_to} overlaps the destination "
+                                 f"s3://{self.bucket}/{self.prefix}: the restore role would write where backups are",
+                                 "stage to another bucket, or to a prefix beside the destination's")
+
+    def _stage(self) -> tuple[str, str]:
+        """The staging bucket and key prefix ("" or ending with "/")."""
+        bucket, _, prefix = self.stage_to.removeprefix("s3://").partition("/")
+        return bucket, prefix.strip("/") + "/" if prefix.strip("/") else ""
 
     def values(self) -> dict[str, str]:
         arn = f"arn:{self.partition}"
@@ -91,7 +110,9 @@ class Scope:
                 "cluster": f"{arn}:elasticmapreduce:{self.region}:{self.account}:cluster/*",
                 "role": f"{arn}:iam::{self.account}:role", "region": self.region, "account": self.account,
                 "destination": self.destination.rstrip("/")[:256], "kms_key": self.kms_key_arn,
-                "logs": f"{arn}:logs:{self.region}:{self.account}:log-group:/aws-dynamodb/*"}
+                "logs": f"{arn}:logs:{self.region}:{self.account}:log-group:/aws-dynamodb/*",
+                "stage_bucket": f"{arn}:s3:::{self._stage()[0]}", "stage_prefix": self._stage()[1],
+                "stage_objects": f"{arn}:s3:::{self._stage()[0]}/{self._stage()[1]}*"}
 
 
 def _ddb(*actions: str) -> tuple[str, ...]:
@@ -102,6 +123,11 @@ def _ddb(*actions: str) -> tuple[str, ...]:
 # s3:prefix at all, so the key is required only when present (a listing without Prefix carries "").
 LIST_PREFIX: Conditions = {"StringLikeIfExists": {"s3:prefix": ["{prefix}*"]}}
 REGION_ONLY: Conditions = {"StringEquals": {"aws:RequestedRegion": ["{region}"]}}
+# The backup role writes new objects only: PutObject and CompleteMultipartUpload (s3:ObjectCreationOperation
+# true) must carry If-None-Match; CreateMultipartUpload and UploadPart (false) accept no conditional header and
+# create no object (S3 user guide, enforce conditional writes).
+WRITE_NEW_ONLY: Conditions = {"Null": {"s3:if-none-match": ["false"]}}
+UPLOAD_STEPS: Conditions = {"Bool": {"s3:ObjectCreationOperation": ["false"]}}
 LIST_BACKUPS = Grant("ListBackups", ("s3:ListBucket",), ("{bucket}",),
                      "HeadBucket (the writability check), ListObjectsV2 under the destination (catalog, resume)",
                      LIST_PREFIX)
@@ -126,12 +152,16 @@ FLOWS: tuple[Flow, ...] = (
               "DescribeScalableTargets, RegisterScalableTarget: an autoscaled table's minimum raised and put back",
               REGION_ONLY),
     )),
-    # Always present: every engine plans with it, and writes its claims and manifests with WriteBackups.
+    # Always present: every engine plans with it, and writes its claims and manifests with WriteNewBackups.
     Flow("backup local", BACKUP, "backup-local", (
         Grant("ScanTables", _ddb("Scan"), ("{table}/*",), "Scan (the local engine's parallel segments)"),
-        Grant("WriteBackups", ("s3:PutObject", "s3:AbortMultipartUpload"), ("{objects}",),
-              "PutObject, CreateMultipartUpload, UploadPart, CompleteMultipartUpload (claim, data, manifest; "
-              "every engine's claims and manifests), AbortMultipartUpload",
+        Grant("WriteNewBackups", ("s3:PutObject",), ("{objects}",),
+              "PutObject, CompleteMultipartUpload, both with If-None-Match: * (claim, data, manifest; every "
+              "engine's claims and manifests): new objects only, never one replaced", WRITE_NEW_ONLY),
+        Grant("UploadParts", ("s3:PutObject",), ("{objects}",),
+              "CreateMultipartUpload, UploadPart (a data file's parts, made an object only by the conditional "
+              "CompleteMultipartUpload)", UPLOAD_STEPS),
+        Grant("AbortUploads", ("s3:AbortMultipartUpload",), ("{objects}",), "AbortMultipartUpload",
               on_failure={"s3:AbortMultipartUpload": "a backup that fails mid-upload aborts its open upload"}),
         READ_BACKUPS, LIST_BACKUPS,
     )),
@@ -239,6 +269,17 @@ FLOWS: tuple[Flow, ...] = (
               "ImportTable's error log", implied="ImportTable writes its errors to CloudWatch Logs "
               "/aws-dynamodb/imports with the caller's permissions (DynamoDB developer guide, import from S3)"),
     )),
+    # Only with hippolyte_setup.stage_to: the staged copy an import restore writes, reuses and imports from.
+    Flow("restore import staged", RESTORE, "restore", (
+        Grant("StageCopies", ("s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"), ("{stage_objects}",),
+              "HeadObject, GetObject (the staging marker: a complete staged copy is reused), PutObject (the marker, "
+              "rewritten once complete; the staged parts), CreateMultipartUpload, UploadPart, "
+              "CompleteMultipartUpload, and ImportTable reading the staged copy with the caller's s3:GetObject",
+              on_failure={"s3:AbortMultipartUpload": "a staging that fails mid-upload aborts its open upload"}),
+        Grant("ListStaging", ("s3:ListBucket",), ("{stage_bucket}",),
+              "ListObjectsV2 under the staging prefix (what the folder holds before staging), and ImportTable "
+              "listing its source", {"StringLikeIfExists": {"s3:prefix": ["{stage_prefix}*"]}}),
+    )),
     Flow("restore compare", RESTORE, "restore", (READ_BACKUPS,)),
     Flow("restore kms", RESTORE, "kms", (
         Grant("BackupKey", ("kms:Decrypt",), ("{kms_key}",), "S3 objects under SSE-KMS",
@@ -257,6 +298,8 @@ def flow_present(flow: Flow, scope: Scope) -> bool:
         return bool(getattr(scope, flow.name))
     if flow.name.endswith(" kms"):
         return bool(scope.kms_key_arn)
+    if flow.name == "restore import staged":
+        return bool(scope.stage_to)
     return True
 
 
@@ -301,6 +344,50 @@ def policies(scope: Scope) -> list[dict[str, Any]]:
     return [{"role": role, "name": policy_name(policy, scope.region),
              "document": {"Version": "2012-10-17", "Statement": out[(role, policy)]} if present[(role, policy)]
              else None} for role, policy in out]
+
+
+# AWS's quotas (IAM user guide, IAM and AWS STS quotas): a customer managed policy holds at most 6,144
+# characters without whitespace, and a role has 10 managed policies attached by default (20 at most on request).
+MANAGED_POLICY_MAX_CHARS = 6144
+ATTACHED_PER_ROLE = 10
+# Managed policies one role gets per region: 4 regions of an account fit the default quota, with room to spare.
+PARTS_PER_REGION = 2
+
+
+def managed_policy_name(role: str, region: str, part: int) -> str:
+    return f"hippolyte-{role}-{region}-{part}"
+
+
+def managed_policies(scope: Scope) -> list[dict[str, Any]]:
+    """The customer managed policies setup manages for this scope: role, name, document (None: to be removed).
+
+    Each role's statements of the region, in flow order, are packed into at most PARTS_PER_REGION policies of
+    at most MANAGED_POLICY_MAX_CHARS each; the parts not needed are listed as removed, so a narrowed inventory
+    leaves none behind."""
+    parts: dict[str, list[list[dict[str, Any]]]] = {}
+    for policy in policies(scope):
+        for doc in policy["document"]["Statement"] if policy["document"] else []:
+            packed = parts.setdefault(policy["role"], [[]])
+            if any(doc["Sid"] == s["Sid"] for part in packed for s in part):
+                continue  # a grant two flows share (kms) appears once
+            if packed[-1] and len(compact(_document(packed[-1] + [doc]))) > MANAGED_POLICY_MAX_CHARS:
+                packed.append([])
+            packed[-1].append(doc)
+    out = []
+    for role in (BACKUP, RESTORE):
+        packed = [p for p in parts.get(role, []) if p]
+        if len(packed) > PARTS_PER_REGION:
+            raise InputError("hippolyte_setup", f"the {role} role's grants in {scope.region} need {len(packed)} "
+                             f"managed policies of {MANAGED_POLICY_MAX_CHARS} characters, more than the "
+                             f"{PARTS_PER_REGION} setup gives a role per region",
+                             "list fewer restore_tables patterns or engines")
+        out += [{"role": role, "name": managed_policy_name(role, scope.region, n + 1),
+                 "document": _document(packed[n]) if n < len(packed) else None} for n in range(PARTS_PER_REGION)]
+    return out
+
+
+def _document(statements: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 # The names setup used before policies carried their region: removed so no grant of them outlives the change.

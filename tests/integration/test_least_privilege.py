@@ -25,9 +25,11 @@ import boto3
 import pytest
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.iam_grants import BACKUP, FLOWS, RESTORE
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import S3Store
 from tests.conftest import client
 from tests.support.ansible_run import COLLECTIONS, run_playbook
 from tests.support.iam_evaluator import Request, allowing, decide
+from tests.support.iam_readback import attached_policies
 from tests.support.recording_proxy import Call, RecordingProxy
 from tests.support.tables import create_table, put_items, simple_items
 
@@ -79,11 +81,6 @@ def run_module(name: str, args: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def role_policies(iam: Any, role: str) -> list[dict[str, Any]]:
-    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
-    return [iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"] for n in names]
-
-
 def run_flows(moto_url: str, account: str, bucket: str, region: str, table: str,
               export_time: str) -> dict[str, list[Call]]:
     """Each flow of one region through its own recording proxy; the calls each made."""
@@ -123,6 +120,15 @@ def run_flows(moto_url: str, account: str, bucket: str, region: str, table: str,
     flow("backup datapipeline", "datapipeline_backup", {**pipeline, "state": "absent"})
     flow("backup local", "dynamodb_scan_backup", {"table": table, "destination": destination})
     flow("backup local", "dynamodb_scan_backup", {"table": table, "destination": destination})  # a second backup
+    # A data file above a part goes as a multipart upload; the tables here stay far below S3_PART_BYTES (8 MiB)
+    # to keep this test short, so the store's writer itself sends one file of 5 MiB + 1 in 5 MiB parts.
+    with RecordingProxy(moto_url, account, created) as proxy:
+        store = S3Store(aws("s3", region, proxy.url), bucket, "dynamodb", destination, part_bytes=5 * 1024**2,
+                        expected_owner=account)
+        writer = store.open_writer(f"multipart-{region}/data/part-00000.json")
+        writer.write(b"x" * (store.part_bytes + 1))
+        writer.close()
+    recorded["backup local"].extend(proxy.calls)
     flow("drill", "backup_drill", {"table": table, "destination": destination})
     flow("retention", "backup_prune", {"destination": destination, "accounts": [account],
                                        "regions": [region], "tables": [table], "keep_last": 1})
@@ -136,6 +142,12 @@ def run_flows(moto_url: str, account: str, bucket: str, region: str, table: str,
                                                "target": f"{table}-restored-cmp", "compare": True})
     imported = {"table": table, "destination": destination, "engine": "import", "target": f"{table}-restored-imp"}
     flow("restore import", "backup_restore", imported)
+    # A backup ImportTable cannot read as stored (a file:// one) is staged to hippolyte_setup.stage_to first.
+    with tempfile.TemporaryDirectory() as local:
+        flow("backup local", "dynamodb_scan_backup", {"table": table, "destination": f"file://{local}"})
+        flow("restore import staged", "backup_restore", {**imported, "destination": f"file://{local}",
+                                                         "target": f"{table}-restored-stg",
+                                                         "stage_to": f"s3://{bucket}-stage/imports"})
     flow("lease", "backup_lease", {"state": "released", "run_id": f"night-{region}", "destination": destination,
                                    "account_id": lease["account_id"], "nonce": lease["lease"]["nonce"]})
     # The run summary: what community.aws.sns sends for the backup role's notify task.
@@ -159,7 +171,8 @@ def test_every_flow_is_granted_exactly_what_it_calls(moto_server: Any, account: 
     inventory.write_text(json.dumps({"all": {"vars": {
         "hippolyte_destination": f"s3://{unique_name}/dynamodb", "hippolyte_engine": "auto",
         "hippolyte_retention": {"keep_last": 1}, "hippolyte_drill": True,
-        "hippolyte_setup": {"controller_arn": CONTROLLER.format(account=account)}}, "hosts": hosts}}))
+        "hippolyte_setup": {"controller_arn": CONTROLLER.format(account=account),
+                            "stage_to": f"s3://{unique_name}-stage/imports"}}, "hosts": hosts}}))
     # Both regions of the account in one run: with names shared by the regions, one region's policies would
     # replace the other's.
     setup = run_playbook("playbooks/setup.yml", inventory)
@@ -169,8 +182,12 @@ def test_every_flow_is_granted_exactly_what_it_calls(moto_server: Any, account: 
     # moto enforces the bucket's TLS-only policy and its stand-in speaks plain HTTP: the rule is checked by
     # test_setup_playbook, and taken away here so the flows can reach the bucket.
     aws("s3", REGIONS[0], moto_server.url).delete_bucket_policy(Bucket=unique_name)
+    aws("s3", REGIONS[0], moto_server.url).create_bucket(  # the staging bucket, which setup does not create
+        Bucket=f"{unique_name}-stage", CreateBucketConfiguration={"LocationConstraint": REGIONS[0]})
     iam = aws("iam", REGIONS[0], moto_server.url)
-    policies = {BACKUP: role_policies(iam, "hippolyte-backup"), RESTORE: role_policies(iam, "hippolyte-restore")}
+    policies = {role: list(attached_policies(iam, f"hippolyte-{role}").values()) for role in (BACKUP, RESTORE)}
+    assert [iam.list_role_policies(RoleName=f"hippolyte-{role}")["PolicyNames"] for role in (BACKUP, RESTORE)] \
+        == [[], []]  # every grant is in the managed policies read back
     trust = iam.get_role(RoleName="hippolyte-backup")["Role"]["AssumeRolePolicyDocument"]["Statement"]
     assert [s["Principal"]["AWS"] for s in trust] in ([CONTROLLER.format(account=account)],
                                                       [[CONTROLLER.format(account=account)]])

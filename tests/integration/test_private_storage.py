@@ -17,6 +17,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.resto
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
     ObjectExists,
+    PartialFolderLeft,
     S3Store,
     open_store,
 )
@@ -127,3 +128,86 @@ def test_bucket_owner_must_be_an_account_id(moto_server: Any, unique_name: str) 
         "table": unique_name, "destination": f"s3://{unique_name}/p", "bucket_owner": "not-an-account",
         "region": REGION, "endpoint_url": moto_server.url})
     assert result.failed and result.result.get("field") == "bucket_owner"
+
+
+@pytest.mark.parametrize("size", ["small", "multipart"])
+def test_a_written_object_is_never_replaced(size: str, moto_server: Any, unique_name: str) -> None:
+    """Every streamed object is written with If-None-Match: * (moto 5.2.5 answers 412 to both PutObject and
+    CompleteMultipartUpload, as S3 does). Writing the same bytes again is our own retried write whose answer
+    was lost: accepted. Other bytes under the key fail naming it, and the stored object stays."""
+    s3 = client("s3", moto_server.url)
+    s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    store = S3Store(s3, unique_name, "p", f"s3://{unique_name}/p", part_bytes=5 * 1024**2, expected_owner=ACCOUNT)
+    sent: list[tuple[str, str, str | None]] = []
+    s3.meta.events.register("before-send.s3", lambda request, **_: sent.append(
+        (request.method, request.url, request.headers.get("If-None-Match"))))
+    first = (b"a" * (store.part_bytes + 1)) if size == "multipart" else b"first"
+
+    def write(data: bytes) -> None:
+        writer = store.open_writer("f/data/part-0.json")
+        writer.write(data)
+        writer.close()
+
+    write(first)
+    write(first)  # the retry of a write whose answer was lost
+    with pytest.raises(ObjectExists, match=f"s3://{unique_name}/p/f/data/part-0.json"):
+        write(first[:-1] + b"b")
+    assert store.read_bytes("f/data/part-0.json") == first
+    creating = [(method, url, header) for method, url, header in sent
+                if (method == "PUT" and "partNumber" not in url) or (method == "POST" and "uploadId=" in url)]
+    assert len(creating) == 3 and all(header in ("*", b"*") for _m, _u, header in creating)
+
+
+class RefusingDeletes:
+    """An S3 client whose DeleteObjects answers as S3 does for a role without s3:DeleteObject on some keys: 200,
+    with each refused key in Errors and left in place. moto server answers DeleteObjects without evaluating
+    identity policies, so the refusal is injected here; every other call goes to moto unchanged."""
+
+    def __init__(self, inner: Any, refuse: str) -> None:
+        self._inner, self._refuse = inner, refuse
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def delete_objects(self, **kwargs: Any) -> dict[str, Any]:
+        objects = kwargs["Delete"]["Objects"]
+        kept = [o for o in objects if self._refuse not in o["Key"]]
+        answer = self._inner.delete_objects(**{**kwargs, "Delete": {**kwargs["Delete"], "Objects": kept}}) \
+            if kept else {}
+        errors = [{"Key": o["Key"], "Code": "AccessDenied", "Message": "Access Denied"}
+                  for o in objects if o not in kept]
+        return {**answer, "Errors": answer.get("Errors", []) + errors}
+
+
+class FailingScans:
+    """A DynamoDB client whose Scan fails (a lost connection), so the backup fails after writing its claim."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def scan(self, **_kwargs: Any) -> dict[str, Any]:
+        raise ConnectionError("connection lost")
+
+
+def test_a_partial_folder_s3_refuses_to_delete_is_reported_and_stays_incomplete(moto_server: Any,
+                                                                                 unique_name: str) -> None:
+    ddb, s3 = client("dynamodb", moto_server.url), client("s3", moto_server.url)
+    s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    create_table(ddb, unique_name)
+    put_items(ddb, unique_name, simple_items(10))
+    store = open_store(f"s3://{unique_name}/p", RefusingDeletes(s3, CLAIM_NAME), ACCOUNT)
+    with pytest.raises(PartialFolderLeft, match=f"connection lost; its partial folder s3://{unique_name}/p/"
+                                                f".* was not deleted .*{CLAIM_NAME}") as failure:
+        backup_table(FailingScans(ddb), store, unique_name, REGION, ScanSettings(workers=1))
+    folder = failure.value.url.removeprefix(f"s3://{unique_name}/p/")
+    assert failure.value.left == [f"{folder}/{CLAIM_NAME}"] == store.list_files(folder)
+    [ref] = list_backups(store, unique_name, REGION, ACCOUNT)
+    assert ref.folder == folder and not ref.complete  # left to retention's incomplete-folder rule
+    # Without a refusal the failure is the scan's own, and nothing is left.
+    plain = open_store(f"s3://{unique_name}/q", s3, ACCOUNT)
+    with pytest.raises(ConnectionError):
+        backup_table(FailingScans(ddb), plain, unique_name, REGION, ScanSettings(workers=1))
+    assert plain.list_files("") == []

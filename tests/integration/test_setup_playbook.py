@@ -18,11 +18,9 @@ import pytest
 
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_playbook
+from tests.support.iam_readback import attached_policies, role_statements
 from tests.support.tables import create_table, put_items, simple_items
 from tests.support.windows import open_window
-
-ENGINE_POLICIES = [f"hippolyte-{name}-{REGION}" for name in ("backup-local", "backup-export", "backup-emr",
-                                                             "backup-datapipeline", "notify")]
 
 
 def recap(output: str) -> dict[str, int]:
@@ -90,17 +88,19 @@ def test_first_run_creates_everything_and_a_second_changes_nothing(
     assert trust["Principal"] == {"AWS": [f"arn:aws:iam::{account}:root"]} or \
         trust["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
     assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": "night-shift-42"}}
-    assert sorted(iam.list_role_policies(RoleName="hippolyte-backup")["PolicyNames"]) == sorted(ENGINE_POLICIES)
-    local = iam.get_role_policy(RoleName="hippolyte-backup",
-                                PolicyName=f"hippolyte-backup-local-{REGION}")["PolicyDocument"]
-    writes = next(s for s in local["Statement"] if s["Sid"] == "WriteBackups")
+    # Every engine's grants fit one managed policy of 6,144 characters; no inline policy is left.
+    assert list(attached_policies(iam, "hippolyte-backup")) == [f"hippolyte-backup-{REGION}-1"]
+    assert iam.list_role_policies(RoleName="hippolyte-backup")["PolicyNames"] == []
+    backup_grants = role_statements(iam, "hippolyte-backup")
+    assert {"WriteNewBackups", "Export", "StartTaggedClusters", "CreateTaggedPipelines"} <= set(backup_grants)
+    writes = backup_grants["WriteNewBackups"]
     assert writes["Resource"] == f"arn:aws:s3:::{unique_name}/dynamodb/*"
-    assert iam.list_role_policies(RoleName="hippolyte-restore")["PolicyNames"] == [f"hippolyte-restore-{REGION}"]
+    assert writes["Condition"] == {"Null": {"s3:if-none-match": ["false"]}}  # new objects only
+    assert list(attached_policies(iam, "hippolyte-restore")) == [f"hippolyte-restore-{REGION}-1"]
 
     topic = f"arn:aws:sns:{REGION}:{account}:hippolyte-backup-runs"
     assert topic in [t["TopicArn"] for t in aws("sns", moto_server).list_topics()["Topics"]]
-    notify = iam.get_role_policy(RoleName="hippolyte-backup", PolicyName=f"hippolyte-notify-{REGION}")["PolicyDocument"]
-    assert notify["Statement"][0]["Resource"] == topic
+    assert backup_grants["RunSummaries"]["Resource"] == topic
 
     second = run_playbook("playbooks/setup.yml", inv)
     assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-2000:]
@@ -136,20 +136,24 @@ def test_kms_and_narrowed_engines(moto_server: Any, account: str, unique_name: s
     assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}
     iam = aws("iam", moto_server)
     assert iam.get_role(RoleName="nightly-backup")["Role"]["Path"] == "/ops/"
-    kms = iam.get_role_policy(RoleName="nightly-backup", PolicyName=f"hippolyte-kms-{REGION}")["PolicyDocument"]
-    assert kms["Statement"][0]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert kms["Statement"][0]["Resource"] == key
-    restore_kms = iam.get_role_policy(RoleName="hippolyte-restore",
-                                      PolicyName=f"hippolyte-kms-{REGION}")["PolicyDocument"]
-    assert restore_kms["Statement"][0]["Action"] == ["kms:Decrypt"]
+    kms = role_statements(iam, "nightly-backup")["BackupKey"]
+    assert (kms["Action"], kms["Resource"]) == (["kms:Decrypt", "kms:GenerateDataKey"], key)
+    assert role_statements(iam, "hippolyte-restore")["BackupKey"]["Action"] == ["kms:Decrypt"]
 
-    # Narrowing the engines removes the policies of those left out.
+    # Narrowing the engines removes the policies of those left out; --check --diff first says which policy
+    # would change and changes nothing.
     inventory(inv, moto_server.url, unique_name, hippolyte_role_arn=f"arn:aws:iam::{account}:role/ops/nightly-backup",
               hippolyte_setup={**setup, "engines": ["export"]})
+    before = attached_policies(iam, "nightly-backup")
+    preview = run_playbook("playbooks/setup.yml", inv, options=("--check", "--diff"))
+    assert preview.returncode == 0, preview.stdout[-4000:]
+    assert f"changed: [acct] => (item=hippolyte-backup-{REGION}-1 present)" in preview.stdout, preview.stdout[-4000:]
+    assert attached_policies(iam, "nightly-backup") == before
     narrowed = run_playbook("playbooks/setup.yml", inv)
     assert narrowed.returncode == 0, narrowed.stdout[-4000:]
-    assert sorted(iam.list_role_policies(RoleName="nightly-backup")["PolicyNames"]) == sorted(
-        f"hippolyte-{name}-{REGION}" for name in ("backup-local", "backup-export", "notify", "kms"))
+    narrowed_grants = role_statements(iam, "nightly-backup")
+    assert {"WriteNewBackups", "Export", "RunSummaries", "BackupKey"} <= set(narrowed_grants)
+    assert not {"StartTaggedClusters", "CreateTaggedPipelines"} & set(narrowed_grants)
 
 
 @pytest.mark.parametrize(("setup", "destination", "message"), [

@@ -136,7 +136,9 @@ class RecordingProxy(ForwardingProxy):
         if method == "DELETE":
             action = "s3:AbortMultipartUpload" if "uploadId" in query else "s3:DeleteObject"
             return [Call(action, object_arn, base, method)]
-        context = dict(base)
+        # PutObject and CompleteMultipartUpload create the object; CreateMultipartUpload and UploadPart do not.
+        creates = (method == "PUT" and "partNumber" not in query) or (method == "POST" and "uploadId" in query)
+        context = {**base, "s3:ObjectCreationOperation": "true" if creates else "false"}
         if request.headers.get("If-None-Match") or request.headers.get("if-none-match"):
             context["s3:if-none-match"] = request.headers.get("If-None-Match") or request.headers["if-none-match"]
         return [Call("s3:PutObject", object_arn, context, f"{method}Object")]

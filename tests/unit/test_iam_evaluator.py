@@ -120,3 +120,24 @@ def test_a_deny_of_the_action_always_wins(actions: list[str], denied: str) -> No
     docs = [policy(allow([f"dynamodb:{a}" for a in actions] + [f"dynamodb:{denied}"])),
             policy({"Effect": "Deny", "Action": f"dynamodb:{denied}", "Resource": "*"})]
     assert decide(docs, Request(f"dynamodb:{denied}", TABLE)) == "Deny"
+
+
+def test_conditional_writes_grant_new_objects_and_upload_steps_only() -> None:
+    """The backup role's writes (iam_grants.WRITE_NEW_ONLY and UPLOAD_STEPS): an object is created (PutObject,
+    CompleteMultipartUpload: s3:ObjectCreationOperation true) only with If-None-Match; the upload steps that
+    create nothing (false) carry no conditional header and are allowed without one."""
+    from ansible_collections.hippolyte.dynamodb.plugins.module_utils.iam_grants import UPLOAD_STEPS, WRITE_NEW_ONLY
+
+    objects = "arn:aws:s3:::bucket/dynamodb/*"
+    key = "arn:aws:s3:::bucket/dynamodb/a/manifest.json"
+    docs = [policy(allow("s3:PutObject", objects, **WRITE_NEW_ONLY), allow("s3:PutObject", objects, **UPLOAD_STEPS))]
+
+    def put(**context: str) -> str:
+        return decide(docs, Request("s3:PutObject", key, context))
+
+    assert put(**{"s3:ObjectCreationOperation": "true", "s3:if-none-match": "*"}) == "Allow"
+    assert put(**{"s3:ObjectCreationOperation": "true"}) == "ImplicitDeny"  # an overwrite
+    assert put(**{"s3:ObjectCreationOperation": "false"}) == "Allow"  # CreateMultipartUpload, UploadPart
+    assert put() == "ImplicitDeny"
+    assert decide(docs, Request("s3:PutObject", "arn:aws:s3:::bucket/other/x",
+                                {"s3:ObjectCreationOperation": "false"})) == "ImplicitDeny"

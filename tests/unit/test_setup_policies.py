@@ -3,6 +3,7 @@ generated from the same grants, so neither can drift."""
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,14 @@ import pytest
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.iam_grants import (
+    ATTACHED_PER_ROLE,
+    BACKUP,
+    ENGINES,
+    MANAGED_POLICY_MAX_CHARS,
+    RESTORE,
     Scope,
     compact,
+    managed_policies,
     policies,
     trust_policy,
 )
@@ -131,3 +138,52 @@ def test_the_drill_may_create_and_delete_only_its_scratch_tables() -> None:
     assert decide(docs, Request("dynamodb:CreateTable", TABLE + "orders-drill-20261207")) == "Allow"
     assert decide(docs, Request("dynamodb:DeleteTable", TABLE + "orders")) == "ImplicitDeny"
     assert decide(documents(SCOPE, "backup"), Request("dynamodb:CreateTable", TABLE + "x-drill-1")) == "ImplicitDeny"
+
+
+REGIONS_4 = ("eu-west-1", "us-east-1", "ap-southeast-2", "eu-central-1")
+ENGINE_SETS = [tuple(e for e, keep in zip(ENGINES, mask, strict=True) if keep)
+               for mask in itertools.product((True, False), repeat=len(ENGINES))]
+
+
+@pytest.mark.parametrize("engines", ENGINE_SETS, ids=lambda e: "+".join(e) or "none")
+def test_every_engine_set_in_four_regions_fits_the_managed_policy_quotas(engines: tuple[str, ...]) -> None:
+    """AWS's quotas: a customer managed policy of at most 6,144 characters (whitespace not counted) and 10
+    managed policies attached to a role by default. Everything on (retention, drill, KMS, three restore table
+    patterns, long bucket and prefix) in four regions of one account."""
+    attached: dict[str, list[str]] = {BACKUP: [], RESTORE: []}
+    for region in REGIONS_4:
+        scope = Scope("aws-us-gov", "111111111111", region, "b" * 63, "p" * 60 + "/", "s3://" + "b" * 63 + "/p",
+                      engines=("local", *engines), retention=True, drill=True,
+                      kms_key_arn=f"arn:aws:kms:{region}:111111111111:key/{'1' * 36}",
+                      restore_tables=("*-restored-*", "dr-*", "staging-*"))
+        rendered = managed_policies(scope)
+        for policy in rendered:
+            if policy["document"]:
+                assert len(compact(policy["document"])) <= MANAGED_POLICY_MAX_CHARS, policy["name"]
+                attached[policy["role"]].append(policy["name"])
+        # Nothing is lost in the packing: every grant of the inline groups is in exactly one managed policy.
+        grouped = sorted(s["Sid"] + policy["role"] for policy in policies(scope) if policy["document"]
+                         for s in policy["document"]["Statement"])
+        packed = sorted(s["Sid"] + policy["role"] for policy in rendered if policy["document"]
+                        for s in policy["document"]["Statement"])
+        assert sorted(set(grouped)) == packed
+    assert all(len(names) <= ATTACHED_PER_ROLE for names in attached.values()), attached
+
+
+def test_a_part_no_longer_needed_is_listed_for_removal() -> None:
+    small = {p["name"]: p["document"] for p in managed_policies(SCOPE)}
+    assert small["hippolyte-backup-eu-west-1-1"] and small["hippolyte-backup-eu-west-1-2"] is None
+    assert list(small) == [f"hippolyte-{role}-eu-west-1-{n}" for role in (BACKUP, RESTORE) for n in (1, 2)]
+
+
+def test_the_staging_location_is_granted_to_the_restore_role_only_when_set_and_never_over_the_backups() -> None:
+    assert "StageCopies" not in compact(by_name(SCOPE)["hippolyte-restore-eu-west-1"])
+    staged = by_name(Scope(**{**SCOPE.__dict__, "stage_to": "s3://acme-staging/imports"}))
+    restore = {s["Sid"]: s for s in staged["hippolyte-restore-eu-west-1"]["Statement"]}
+    assert restore["StageCopies"]["Resource"] == "arn:aws:s3:::acme-staging/imports/*"
+    assert restore["ListStaging"]["Condition"] == {"StringLikeIfExists": {"s3:prefix": ["imports/*"]}}
+    assert "acme-staging" not in compact(staged["hippolyte-backup-local-eu-west-1"])
+    for overlapping in ("s3://acme", "s3://acme/dynamodb/stage", "s3://acme/dynamodb"):
+        with pytest.raises(InputError, match=r"hippolyte_setup\.stage_to: .* overlaps the destination"):
+            policies(Scope(**{**SCOPE.__dict__, "stage_to": overlapping}))
+    policies(Scope(**{**SCOPE.__dict__, "stage_to": "s3://acme/staging"}))  # beside the destination: allowed

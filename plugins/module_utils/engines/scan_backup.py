@@ -41,6 +41,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
     BackupStore,
     HashingWriter,
+    PartialFolderLeft,
     join,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.folder_claim import claim_folder
@@ -347,7 +348,10 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
             thread.join()
     if run.failure:
         run.abort_open_parts()
-        store.delete_tree(folder)  # never leave something that looks like data without a manifest
+        # Never leave something that looks like data without a manifest; what S3 refuses to delete is said.
+        left = store.delete_tree(folder)
+        if left:
+            raise PartialFolderLeft(f"{store.url.rstrip('/')}/{folder}", left, run.failure[0]) from run.failure[0]
         raise run.failure[0]
     finished = utc_now()
     # Last, and only once: it marks the backup complete and lists only this writer's files.

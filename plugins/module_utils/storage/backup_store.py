@@ -4,9 +4,11 @@ Writers stream: an S3 object is sent as a multipart upload in fixed-size parts, 
 written as it goes, so memory stays flat whatever the size of the table.
 
 Backups are private: local folders the store creates are 0700 and its files 0600 whatever the umask;
-every S3 call names the bucket's expected owner, so a bucket someone else owns is refused. An
-exclusive write (`claim`, `put_bytes(exclusive=True)`) creates an object only if it is not there yet,
-which is how one writer holds a backup folder and writes its manifest once.
+every S3 call names the bucket's expected owner, so a bucket someone else owns is refused. Every S3 object a
+writer streams, and every exclusive write (`claim`, `put_bytes(exclusive=True)`), is created only if its key is
+not there yet (`If-None-Match: *`): a stored backup is never replaced, and one writer holds a backup folder and
+writes its manifest once. Only `put_bytes` without `exclusive` replaces an object (the run lease's renewal,
+a staging marker).
 """
 
 from __future__ import annotations
@@ -51,6 +53,17 @@ class ObjectExists(HippolyteError):
         super().__init__(f"{url} already exists: another writer wrote it first")
 
 
+class PartialFolderLeft(HippolyteError):
+    """A failed backup whose partial folder could not be deleted whole. It holds no manifest, so it stays an
+    incomplete backup, which retention's incomplete-folder rule removes once its grace period has passed."""
+
+    def __init__(self, url: str, left: list[str], cause: BaseException) -> None:
+        self.url, self.left = url, left
+        super().__init__(f"{cause}; its partial folder {url} was not deleted ({len(left)} object(s) left, first "
+                         f"{left[0]}): it stays an incomplete backup (no manifest) until retention removes it "
+                         "(incomplete_grace_hours), or delete it by hand")
+
+
 class ObjectWriter(Protocol):
     def write(self, data: bytes) -> int: ...
     def close(self) -> None: ...
@@ -70,7 +83,7 @@ class BackupStore(Protocol):
     def list_children(self, key: str) -> list[str]: ...
     def list_files(self, key: str) -> list[str]: ...
     def list_objects(self, key: str) -> list[StoredObject]: ...
-    def delete_tree(self, key: str) -> None: ...
+    def delete_tree(self, key: str) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -272,8 +285,10 @@ class FileStore:
             objects.append(StoredObject(name, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC)))
         return objects
 
-    def delete_tree(self, key: str) -> None:
+    def delete_tree(self, key: str) -> list[str]:
+        """Delete a folder; returns the files still there (none when it is gone)."""
         shutil.rmtree(self._path(key), ignore_errors=True)
+        return self.list_files(key)
 
 
 # ---------------------------------------------------------------- S3
@@ -312,8 +327,10 @@ class _S3Writer:
         self._buffer = bytearray()
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
+        self._sha = hashlib.sha256()  # of every byte sent: how a 412 tells our own retried write from another's
 
     def write(self, data: bytes) -> int:
+        self._sha.update(data)
         self._buffer += data
         if len(self._buffer) >= self.part_bytes:
             self._send_part()
@@ -330,14 +347,35 @@ class _S3Writer:
         self._buffer.clear()
 
     def close(self) -> None:
-        if self._upload_id is None:  # small object: one PUT
-            self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer), **self._owner,
-                                   **self._encryption)
-            return
-        if self._buffer:
-            self._send_part()
-        self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
-                                              MultipartUpload={"Parts": self._parts}, **self._owner)
+        # Written only if the key is free (If-None-Match), so no writer, ours or another, replaces a stored object.
+        try:
+            if self._upload_id is None:  # small object: one PUT
+                self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer), IfNoneMatch="*",
+                                       **self._owner, **self._encryption)
+                return
+            if self._buffer:
+                self._send_part()
+            self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
+                                                  MultipartUpload={"Parts": self._parts}, IfNoneMatch="*",
+                                                  **self._owner)
+        except Exception as exc:
+            if not is_error(exc, "PreconditionFailed", "412"):
+                raise
+            # The key is taken. It is ours when the answer to our own write was lost and botocore retried it:
+            # the stored bytes are then exactly the ones sent. Anything else is another object, left as it is.
+            if self._stored_sha256() != self._sha.hexdigest():
+                raise ObjectExists(f"s3://{self.bucket}/{self.key}") from exc
+
+    def _stored_sha256(self) -> str:
+        reader = ResumingS3Reader(lambda **extra: self.client.get_object(Bucket=self.bucket, Key=self.key,
+                                                                         **self._owner, **extra))
+        sha = hashlib.sha256()
+        try:
+            while chunk := reader.read(READ_CHUNK):
+                sha.update(chunk)
+        finally:
+            reader.close()
+        return sha.hexdigest()
 
     def abort(self) -> None:
         if self._upload_id is not None:
@@ -509,11 +547,17 @@ class S3Store:
                    for page in self._pages(key) for obj in page.get("Contents", [])]
         return sorted(objects, key=lambda o: o.key)
 
-    def delete_tree(self, key: str) -> None:
+    def delete_tree(self, key: str) -> list[str]:
+        """Delete a folder; returns the keys S3 refused (none when it is gone). DeleteObjects answers 200 even
+        when it refuses keys (AccessDenied for a role without s3:DeleteObject): each is in the answer's Errors."""
         keys = [{"Key": self._key(k)} for k in self.list_files(key)]
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        refused: list[str] = []
         for start in range(0, len(keys), 1000):
-            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start:start + 1000]},
-                                       **self._owner)
+            answer = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start:start + 1000],
+                                                                            "Quiet": True}, **self._owner)
+            refused += [error["Key"][strip:] for error in answer.get("Errors", [])]
+        return refused
 
 
 def open_store(url: str, s3_client: Any = None, bucket_owner: str | None = None,
