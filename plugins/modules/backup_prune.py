@@ -188,6 +188,13 @@ deleted:
   type: list
   elements: str
   sample: [111111111111/eu-west-1/orders/2026-10-02-01-00-00]
+refused:
+  description:
+    - Folders the store refused to delete (S3 refuses each key inside a successful answer when the caller may not
+      delete), with the files still there. Such a folder is not in RV(deleted), and the task fails naming it.
+  returned: always
+  type: dict
+  sample: {111111111111/eu-west-1/orders/2026-10-02-01-00-00: [data/part-00000.json.gz]}
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
@@ -235,9 +242,12 @@ def main():
                              module.check_mode)
 
     outcome = run_or_fail(module, run)
-    result = dict(changed=outcome.changed, backups=outcome.backups, deleted=outcome.deleted, msg=outcome.msg)
+    result = dict(changed=outcome.changed, backups=outcome.backups, deleted=outcome.deleted,
+                  refused=outcome.refused, msg=outcome.msg)
     if module._diff:
         result["diff"] = outcome.diff
+    if outcome.refused:
+        module.fail_json(**result)
     module.exit_json(**result)
 
 

@@ -20,9 +20,14 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import ut
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import Selection, backup_folder
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog_states import list_catalog
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog_states import (
+    list_catalog,
+    prune_catalog,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.retention import Policy
 from tests.conftest import REGION, client
 from tests.support.ansible_run import BIN, ansible_env, run_module
+from tests.support.s3_refusals import RefusingDeletes
 from tests.support.tables import create_table, put_items, simple_items
 
 ACCOUNT = "123456789012"  # moto's account, which the tables' ARNs name
@@ -139,3 +144,27 @@ def test_backup_info_state_pruned_fails_naming_backup_prune_and_deletes_nothing(
         assert "backup_info only reads" in run.result["msg"]
         assert "deleted" not in run.result
     assert fleet.folders() == before
+
+
+def test_folders_the_store_refuses_to_delete_are_not_reported_deleted(moto_server: Any, unique_name: str) -> None:
+    """A retention role without s3:DeleteObject: S3 answers DeleteObjects with 200 and each key in Errors (injected:
+    moto server does not evaluate identity policies). Such a folder stays, is named, and is not counted deleted."""
+    s3 = client("s3", moto_server.url)
+    s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    ddb = client("dynamodb", moto_server.url)
+    create_table(ddb, unique_name, rcu=None)
+    put_items(ddb, unique_name, simple_items(3))
+    writer = open_store(f"s3://{unique_name}/dynamodb", s3)
+    now = utc_now()
+    folders = [backup_folder(ACCOUNT, REGION, unique_name, now - timedelta(days=d)) for d in (3, 2, 1)]
+    for days in (3, 2, 1):
+        backup_table(ddb, writer, unique_name, REGION, ScanSettings(read_units_per_second=0, workers=1),
+                     now - timedelta(days=days))
+    refusing = open_store(f"s3://{unique_name}/dynamodb", RefusingDeletes(s3, folders[0]))
+
+    outcome = prune_catalog(refusing, Selection(), Policy(keep_last=1), 2, check_mode=False, now=now)
+
+    assert outcome.deleted == [folders[1]] and list(outcome.refused) == [folders[0]]
+    assert outcome.refused[folders[0]] and "refused to delete" in outcome.msg and folders[0] in outcome.msg
+    remaining = {b["folder"] for b in list_catalog(writer, Selection(), 2).backups}
+    assert remaining == {folders[0], folders[2]}

@@ -25,6 +25,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.folder_claim import CLAIM_NAME
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
+from tests.support.s3_refusals import RefusingDeletes
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items
 
 ACCOUNT = "123456789012"  # moto's account
@@ -156,27 +157,6 @@ def test_a_written_object_is_never_replaced(size: str, moto_server: Any, unique_
     creating = [(method, url, header) for method, url, header in sent
                 if (method == "PUT" and "partNumber" not in url) or (method == "POST" and "uploadId=" in url)]
     assert len(creating) == 3 and all(header in ("*", b"*") for _m, _u, header in creating)
-
-
-class RefusingDeletes:
-    """An S3 client whose DeleteObjects answers as S3 does for a role without s3:DeleteObject on some keys: 200,
-    with each refused key in Errors and left in place. moto server answers DeleteObjects without evaluating
-    identity policies, so the refusal is injected here; every other call goes to moto unchanged."""
-
-    def __init__(self, inner: Any, refuse: str) -> None:
-        self._inner, self._refuse = inner, refuse
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def delete_objects(self, **kwargs: Any) -> dict[str, Any]:
-        objects = kwargs["Delete"]["Objects"]
-        kept = [o for o in objects if self._refuse not in o["Key"]]
-        answer = self._inner.delete_objects(**{**kwargs, "Delete": {**kwargs["Delete"], "Objects": kept}}) \
-            if kept else {}
-        errors = [{"Key": o["Key"], "Code": "AccessDenied", "Message": "Access Denied"}
-                  for o in objects if o not in kept]
-        return {**answer, "Errors": answer.get("Errors", []) + errors}
 
 
 class FailingScans:

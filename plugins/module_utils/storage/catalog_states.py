@@ -31,6 +31,7 @@ class CatalogOutcome:
     damaged: int = 0
     deleted: list[str] = field(default_factory=list)
     diff: list[dict[str, str]] = field(default_factory=list)  # one per table that loses a folder
+    refused: dict[str, list[str]] = field(default_factory=dict)  # folder -> files the store would not delete
     msg: str = ""
 
 
@@ -100,14 +101,24 @@ def prune_catalog(store: BackupStore, selection: Selection, policy: Policy, work
         series.setdefault(f"{described['account']}/{described['region']}/{described['table']}", []).append(decision)
         if decision.delete:
             deleted.append(decision.backup.folder)
+    refused: dict[str, list[str]] = {}
     if not check_mode:
         for folder in deleted:
-            store.delete_tree(folder)
+            # S3 answers a refused key inside a 200 (a role without s3:DeleteObject): such a folder is not gone.
+            left = store.delete_tree(folder)
+            if left:
+                refused[folder] = left
+    gone = [f for f in deleted if f not in refused]
     verb = "would delete" if check_mode else "deleted"
-    return CatalogOutcome(backups, changed=bool(deleted), deleted=deleted,
+    msg = f"{verb} {len(gone)} of {len(entries)} backup folder(s)"
+    if refused:
+        first = next(iter(refused))
+        msg += (f"; {len(refused)} folder(s) the store refused to delete (first: {first}/{refused[first][0]}): "
+                "give the retention step's role s3:DeleteObject on the destination (docs/security.md)")
+    return CatalogOutcome(backups, changed=bool(gone), deleted=gone, refused=refused,
                           diff=[_table_diff(table, decisions) for table, decisions in series.items()
                                 if any(d.delete for d in decisions)],
-                          msg=f"{verb} {len(deleted)} of {len(entries)} backup folder(s)")
+                          msg=msg)
 
 
 def _table_diff(table: str, decisions: list[Decision]) -> dict[str, str]:
