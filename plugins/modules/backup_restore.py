@@ -498,7 +498,8 @@ not_restored:
       description: Why it was not restored.
       type: str
   sample: [{setting: "Kinesis streaming destination arn:aws:kinesis:eu-west-1:111111111111:stream/orders",
-            reason: "not re-attached: restored writes would flow into the source's stream; set restore_streaming: true to re-attach it"}]
+            reason: "not re-attached: restored writes would flow into the source's stream; set restore_streaming:
+              true to re-attach it"}]
 compare:
   description:
     - The restored table against the backup (first 10 keys of each difference, attribute name to value, binary

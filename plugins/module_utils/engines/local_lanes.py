@@ -108,6 +108,7 @@ class _Night:
     deadline: datetime | None  # the window's end: no table starts after it
     now: Callable[[], datetime]
     left: int
+    aas: Any | None  # Application Auto Scaling, to record each table's scalable targets in its manifest
     lock: threading.Lock
     outcomes: list[TableOutcome]
     account: str | None = None  # every table of a night is in one account: read from the first ARN
@@ -154,7 +155,7 @@ class _Night:
                     refused = bool(table.boost_rcu) and not boosted
                     settings = self.settings_for(replace(table, boost_refused=refused))
                     result = backup_table(self.ddb, self.store, table.name, self.region, settings,
-                                          controller=self.controller, stop=self.stop)
+                                          controller=self.controller, stop=self.stop, aas=self.aas)
             except HippolyteError as exc:  # one table's failure is reported, the night goes on
                 outcome.error = str(exc)
             except Exception as exc:
@@ -198,7 +199,8 @@ def run_lanes(ddb: Any, store: BackupStore, region: str, lanes: list[list[LaneTa
               limits: ControllerLimits, window_start: datetime, capacity: CapacityHold | None = None,
               on_finish: Callable[[TableOutcome, int], None] | None = None,
               stop: threading.Event | None = None, resume_since: datetime | None = None,
-              deadline: datetime | None = None, now: Callable[[], datetime] = utc_now) -> list[TableOutcome]:
+              deadline: datetime | None = None, now: Callable[[], datetime] = utc_now,
+              aas: Any | None = None) -> list[TableOutcome]:
     """Back up every table of every lane, lanes side by side; one outcome per table, in finishing order.
 
     With `resume_since` (the window's opening), a table already backed up since then (an earlier run of the
@@ -214,7 +216,7 @@ def run_lanes(ddb: Any, store: BackupStore, region: str, lanes: list[list[LaneTa
                                if limits.read_units_per_second else None),
                    capacity=capacity, on_finish=on_finish, stop=stop or threading.Event(),
                    resume_since=resume_since, deadline=deadline, now=now,
-                   left=sum(len(lane) for lane in lanes), lock=threading.Lock(), outcomes=[])
+                   left=sum(len(lane) for lane in lanes), lock=threading.Lock(), outcomes=[], aas=aas)
     threads = [threading.Thread(target=night.run_lane, args=(lane,), name=f"lane-{n}", daemon=True)
                for n, lane in enumerate(lanes) if lane]
     for thread in threads:
@@ -277,7 +279,7 @@ def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: d
                 log.write(line)
 
     outcomes = run_lanes(ddb, store, region, lanes, base, limits, window_start, hold, report, stop,
-                         opens if resume else None, deadline, now)
+                         opens if resume else None, deadline, now, aas)
     failed = failed_names(outcomes)
     late = [o.name for o in outcomes if o.finished_at and parse_instant(o.finished_at, "finished_at") > deadline]
     return {"tables": [o.to_result() for o in outcomes], "failed_tables": failed, "capacity_notes": problems,

@@ -204,7 +204,8 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
     return RestoreResult(source, target, True, not state.exists, expected, written, counted,
                          time.monotonic() - clock, retried,
                          f"restored {written} items from {source} into {target}{pending}"
-                         + (" (emptied first: it no longer held the backup)" if reload else "") + not_restored_note(extra),
+                         + (" (emptied first: it no longer held the backup)" if reload else "")
+                         + not_restored_note(extra),
                          comparison, key.as_dict() if key else None, extra)
 
 

@@ -27,11 +27,21 @@ _OLD_MANIFEST = ("resource policy, autoscaling, on-demand and warm throughput, c
                  "Kinesis streaming destinations")
 
 
-def _unsupported(exc: BaseException) -> str | None:
-    """Why a capture call gave nothing ("the endpoint does not offer X"), or None for an error that must fail."""
-    code = error_code(exc)
-    if code in UNSUPPORTED_CALL_CODES:
-        return f"the endpoint does not offer {getattr(exc, 'operation_name', 'the call')} ({code})"
+# A bare HTTP 500 without an AWS error code is how a stand-in answers an operation it lacks (moto server);
+# DynamoDB's own 500s name InternalServerError, which still fails the backup.
+_NOT_OFFERED = (*UNSUPPORTED_CALL_CODES, "500")
+# A backup role set up before these settings were captured lacks the new read grants: the night goes on and the
+# manifest says which grant is missing.
+_DENIED = ("AccessDeniedException", "AccessDenied")
+
+
+def _uncaptured(exc: BaseException) -> str | None:
+    """Why a capture call gave nothing, or None for an error that must fail the backup."""
+    code, operation = error_code(exc), getattr(exc, "operation_name", "the call")
+    if code in _NOT_OFFERED:
+        return f"the endpoint does not offer {operation} ({code})"
+    if code in _DENIED:
+        return f"access denied to {operation} ({code}): grant it to the backup role"
     return None
 
 
@@ -48,7 +58,7 @@ def capture_settings(ddb: Any, aas: Any, table: dict[str, Any], schema: dict[str
         try:
             return read()
         except Exception as exc:
-            reason = _unsupported(exc)
+            reason = _uncaptured(exc)
             if reason is None:
                 raise
             missing.append({"setting": setting, "reason": reason})
@@ -173,9 +183,9 @@ def apply_table_settings(ddb: Any, aas: Any, schema: dict[str, Any], target: str
                                     for m in schema[NOT_CAPTURED])
     table = wait_table_active(ddb, target, timeout_s)
 
-    def attempt(setting: str, change: Callable[[], None]) -> None:
+    def attempt(setting: str, call: Callable[..., Any], **kwargs: Any) -> None:
         try:
-            change()
+            call(**kwargs)
             outcome.restored.append(setting)
         except Exception as exc:
             code = error_code(exc)
@@ -185,18 +195,18 @@ def apply_table_settings(ddb: Any, aas: Any, schema: dict[str, Any], target: str
             outcome.skip(setting, f"{getattr(exc, 'operation_name', 'the call')} refused: {code}"
                          + (f" ({message})" if message else ""))
 
-    for key, update in (("OnDemandThroughput", "OnDemandThroughput"), ("WarmThroughput", "WarmThroughput")):
-        change = _throughput_update(schema.get(key), table, update)
+    for key, label in (("OnDemandThroughput", "on-demand throughput"), ("WarmThroughput", "warm throughput")):
+        change = _throughput_update(schema.get(key), table, key)
         if change:
-            attempt(_label(key), lambda change=change: _update(ddb, target, change, timeout_s))
+            attempt(label, _update, ddb=ddb, target=target, change=change, timeout_s=timeout_s)
     if schema.get("PointInTimeRecovery") == "ENABLED":
-        attempt("point-in-time recovery", lambda: ddb.update_continuous_backups(
-            TableName=target, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}))
+        attempt("point-in-time recovery", ddb.update_continuous_backups, TableName=target,
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
     insights = schema.get("ContributorInsights") or {}
     for index in ([None] if insights.get("table") in ("ENABLED", "ENABLING") else []) + [
             i for i, s in (insights.get("indexes") or {}).items() if s in ("ENABLED", "ENABLING")]:
-        attempt(f"contributor insights ({index or 'table'})", lambda index=index: ddb.update_contributor_insights(
-            TableName=target, ContributorInsightsAction="ENABLE", **({"IndexName": index} if index else {})))
+        attempt(f"contributor insights ({index or 'table'})", ddb.update_contributor_insights, TableName=target,
+                ContributorInsightsAction="ENABLE", **({"IndexName": index} if index else {}))
     _autoscaling_restore(aas, schema.get("Autoscaling"), schema["TableName"], target, outcome, attempt)
     for destination in schema.get("KinesisStreamingDestinations") or []:
         if destination.get("DestinationStatus") not in ("ACTIVE", "ENABLING"):
@@ -206,21 +216,17 @@ def apply_table_settings(ddb: Any, aas: Any, schema: dict[str, Any], target: str
             outcome.skip(f"Kinesis streaming destination {stream}", "not re-attached: restored writes would flow "
                          "into the source's stream; set restore_streaming: true to re-attach it")
             continue
-        attempt(f"Kinesis streaming destination {stream}", lambda stream=stream: ddb.enable_kinesis_streaming_destination(
-            TableName=target, StreamArn=stream))
+        attempt(f"Kinesis streaming destination {stream}", ddb.enable_kinesis_streaming_destination,
+                TableName=target, StreamArn=stream)
     policy = schema.get("ResourcePolicy")
     if policy:
         source_arn = schema.get("TableArn")
-        attempt("resource policy", lambda: ddb.put_resource_policy(
-            ResourceArn=table["TableArn"],
-            Policy=rewrite_table_arns(policy, source_arn, table["TableArn"]) if source_arn else policy))
+        attempt("resource policy", ddb.put_resource_policy, ResourceArn=table["TableArn"],
+                Policy=rewrite_table_arns(policy, source_arn, table["TableArn"]) if source_arn else policy)
     if schema.get("DeletionProtectionEnabled") and not table.get("DeletionProtectionEnabled"):
-        attempt("deletion protection", lambda: _update(ddb, target, {"DeletionProtectionEnabled": True}, timeout_s))
+        attempt("deletion protection", _update, ddb=ddb, target=target, change={"DeletionProtectionEnabled": True},
+                timeout_s=timeout_s)
     return outcome
-
-
-def _label(key: str) -> str:
-    return {"OnDemandThroughput": "on-demand throughput", "WarmThroughput": "warm throughput"}[key]
 
 
 def _update(ddb: Any, target: str, change: dict[str, Any], timeout_s: float) -> None:
@@ -230,8 +236,8 @@ def _update(ddb: Any, target: str, change: dict[str, Any], timeout_s: float) -> 
 
 def _throughput_update(captured: dict[str, Any] | None, table: dict[str, Any], key: str) -> dict[str, Any] | None:
     """UpdateTable arguments setting `key` (OnDemandThroughput or WarmThroughput) on the table and its GSIs where
-    the new table differs from the capture; None when nothing differs. Warm throughput only rises: a value
-    below the new table's is already served."""
+    the new table differs from the capture; None when nothing differs. Warm throughput only rises (DynamoDB
+    refuses a decrease): a value below the new table's is already served."""
     if not captured:
         return None
 
@@ -239,9 +245,10 @@ def _throughput_update(captured: dict[str, Any] | None, table: dict[str, Any], k
         if not want:
             return None
         have = have or {}
-        if key == "WarmThroughput":
-            want = {k: v for k, v in want.items() if v > int(have.get(k) or 0)}
-            return want or None
+        if key == "WarmThroughput":  # both numbers sent, each at least the new table's own
+            if not any(v > int(have.get(k) or 0) for k, v in want.items()):
+                return None
+            return {k: max(v, int(have.get(k) or 0)) for k, v in want.items()}
         return want if any(have.get(k) != v for k, v in want.items()) else None
 
     change: dict[str, Any] = {}
@@ -257,7 +264,7 @@ def _throughput_update(captured: dict[str, Any] | None, table: dict[str, Any], k
 
 
 def _autoscaling_restore(aas: Any, captured: dict[str, Any] | None, source: str, target: str,
-                         outcome: SettingsOutcome, attempt: Callable[[str, Callable[[], None]], None]) -> None:
+                         outcome: SettingsOutcome, attempt: Callable[..., None]) -> None:
     """Register each captured scalable target and put each policy, their resource ids renamed to `target`."""
     if not captured or not (captured.get("ScalableTargets") or captured.get("ScalingPolicies")):
         return
@@ -271,12 +278,12 @@ def _autoscaling_restore(aas: Any, captured: dict[str, Any] | None, source: str,
 
     for t in captured.get("ScalableTargets", []):
         rid = renamed(t["ResourceId"])
-        attempt(f"autoscaling target {rid} {t['ScalableDimension']}", lambda t=t, rid=rid: aas.register_scalable_target(
-            ServiceNamespace=_NAMESPACE, ResourceId=rid, ScalableDimension=t["ScalableDimension"],
-            MinCapacity=t["MinCapacity"], MaxCapacity=t["MaxCapacity"],
-            **({"SuspendedState": t["SuspendedState"]} if t.get("SuspendedState") else {})))
+        attempt(f"autoscaling target {rid} {t['ScalableDimension']}", aas.register_scalable_target,
+                ServiceNamespace=_NAMESPACE, ResourceId=rid, ScalableDimension=t["ScalableDimension"],
+                MinCapacity=t["MinCapacity"], MaxCapacity=t["MaxCapacity"],
+                **({"SuspendedState": t["SuspendedState"]} if t.get("SuspendedState") else {}))
     for p in captured.get("ScalingPolicies", []):
         rid = renamed(p["ResourceId"])
-        attempt(f"scaling policy {p['PolicyName']}", lambda p=p, rid=rid: aas.put_scaling_policy(
-            **{**p, "ServiceNamespace": _NAMESPACE, "ResourceId": rid}))
+        attempt(f"scaling policy {p['PolicyName']}", aas.put_scaling_policy,
+                **{**p, "ServiceNamespace": _NAMESPACE, "ResourceId": rid})
 
