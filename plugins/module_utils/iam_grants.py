@@ -117,16 +117,13 @@ READ_SCHEMA = Grant("ReadTableDefinitions",
 
 # The settings a restore puts on the table it created, after the load (restoring/table_settings.py); each only
 # when the backup captured it, and a refused one is reported as not restored rather than failing the restore.
+# Autoscaling is not granted: RegisterScalableTarget cannot be limited to the restored tables, and the restore
+# role must not move production's scaling; a restore of an autoscaled table reports it refused (not_restored).
 RESTORE_SETTINGS = Grant("RestoreTableSettings",
                          _ddb("UpdateContinuousBackups", "UpdateContributorInsights", "PutResourcePolicy",
                               "EnableKinesisStreamingDestination"), ("{restore_tables}",),
                          "UpdateContinuousBackups (PITR), UpdateContributorInsights, PutResourcePolicy, "
                          "EnableKinesisStreamingDestination (restore_streaming): the settings captured at backup time")
-RESTORE_SCALING = Grant("RestoreAutoscaling", ("application-autoscaling:RegisterScalableTarget",
-                                               "application-autoscaling:PutScalingPolicy"), ("*",),
-                        "RegisterScalableTarget, PutScalingPolicy: the captured autoscaling of the table and its GSIs",
-                        REGION_ONLY)
-
 FLOWS: tuple[Flow, ...] = (
     Flow("plan and boost", BACKUP, "backup-local", (
         Grant("DiscoverTables", _ddb("ListTables", "DescribeLimits"), ("*",),
@@ -240,11 +237,11 @@ FLOWS: tuple[Flow, ...] = (
         Grant("CapacityLimits", _ddb("DescribeLimits"), ("*",),
               "DescribeLimits (a write_capacity boost stays within the account's limits)", REGION_ONLY),
         READ_BACKUPS, LIST_BACKUPS,
-        RESTORE_SETTINGS, RESTORE_SCALING,
+        RESTORE_SETTINGS,
     )),
     Flow("restore import", RESTORE, "restore", (
         Grant("Import", _ddb("ImportTable"), ("{restore_tables}",), "ImportTable"),
-        RESTORE_SETTINGS, RESTORE_SCALING,
+        RESTORE_SETTINGS,
         Grant("WatchImports", _ddb("DescribeImport"), ("{restore_tables}/import/*",), "DescribeImport"),
         Grant("FindImports", _ddb("ListImports"), ("*",), "ListImports (a rerun finds its import)", REGION_ONLY),
         Grant("ImportReads", ("s3:GetObject", "s3:ListBucket"), ("{bucket}", "{objects}"),

@@ -219,6 +219,14 @@ options:
         capacity (or O(write_capacity)) caps it.
     type: float
     default: 5000
+  restore_autoscaling:
+    description:
+      - Register the backed-up table's Application Auto Scaling targets and scaling policies (table and GSIs) on
+        the new table, after the load and its write boost. Needs C(application-autoscaling:RegisterScalableTarget)
+        and C(application-autoscaling:PutScalingPolicy), which cannot be limited to restored tables and which the
+        restore role of the setup role does not hold. Unset, they are listed in RV(not_restored).
+    type: bool
+    default: false
   restore_streaming:
     description:
       - Re-attach the Kinesis streaming destinations the backed-up table had (after the load, so only writes made
@@ -295,13 +303,14 @@ notes:
   - The restored table is a new table; point applications at it, or rename by your own procedure.
   - A table the restore creates gets the settings captured at backup time, after its load - on-demand and warm
     throughput, point-in-time recovery, contributor insights, Application Auto Scaling targets and policies (table
-    and GSIs, renamed to the new table), Kinesis destinations only with O(restore_streaming), the resource policy
-    (the source table's ARNs replaced by the new table's) and deletion protection last. What was not captured or
+    and GSIs, renamed to the new table) with O(restore_autoscaling), Kinesis destinations only with
+    O(restore_streaming), the resource policy (the source table's ARNs replaced by the new table's) and deletion
+    protection last. What was not captured or
     could not be set is listed in RV(not_restored), never dropped silently.
-  - Needs C(dynamodb:UpdateContinuousBackups), C(dynamodb:PutResourcePolicy), C(dynamodb:UpdateContributorInsights),
-    C(dynamodb:UpdateTable), C(application-autoscaling:RegisterScalableTarget) and
-    C(application-autoscaling:PutScalingPolicy) when the backed-up table had those settings; a refused call is
-    listed in RV(not_restored).
+  - Needs C(dynamodb:UpdateContinuousBackups), C(dynamodb:PutResourcePolicy), C(dynamodb:UpdateContributorInsights)
+    and C(dynamodb:UpdateTable) when the backed-up table had those settings, and
+    C(application-autoscaling:RegisterScalableTarget) and C(application-autoscaling:PutScalingPolicy) with
+    O(restore_autoscaling); a refused call is listed in RV(not_restored).
 """
 
 EXAMPLES = r"""
@@ -600,6 +609,7 @@ ARGUMENT_SPEC = dict(
     max_load_hours=dict(type="float", default=6),
     import_threshold_gb=dict(type="float", default=100),
     load_items_per_s=dict(type="float", default=5000),
+    restore_autoscaling=dict(type="bool", default=False),
     restore_streaming=dict(type="bool", default=False),
     compare=dict(type="bool", default=False),
     compare_with=dict(type="str"),
@@ -689,8 +699,9 @@ def main():
             # The new table's own region or account; the backup was found and is read with the module's connection.
             target_ddb = (connected_client(module, "dynamodb", p["target_connection"], p["workers"] + p["readers"])
                           if p["target_connection"] else ddb)
-            settings.autoscaling = (connected_client(module, "application-autoscaling", p["target_connection"])
-                                    if p["target_connection"] else aws_client(module, "application-autoscaling"))
+            if p["restore_autoscaling"]:
+                settings.autoscaling = (connected_client(module, "application-autoscaling", p["target_connection"])
+                                        if p["target_connection"] else aws_client(module, "application-autoscaling"))
             try:
                 outcome = restore_with_engine(target_ddb, store, folder, target, settings, import_settings, staging,
                                               check_mode=module.check_mode, stop=stop, progress=module.log)

@@ -61,6 +61,7 @@ class RestoreSettings:
     target_account: Callable[[], str | None] = lambda: None  # the new table's account, asked only when needed
     autoscaling: Any = None  # Application Auto Scaling client of the new table's account and region
     restore_streaming: bool = False  # re-attach the captured Kinesis streaming destinations (table_settings.py)
+    table_settings: bool = True  # put the captured settings on a table the restore creates (off for drills)
 
     def validate(self) -> None:
         for name in ("workers", "readers"):
@@ -199,7 +200,8 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
         raise HippolyteError(f"{target} holds {counted} items after the restore, the backup has {expected}")
     comparison = compare_restored(ddb, store, folder, doc, target, settings, stop) if settings.compare else None
     # Settings only on a table this restore created, after the load and its boost's put back (why: table_settings).
-    extra = apply_captured_settings(ddb, doc["schema"], target, settings) if not state.exists else None
+    extra = (apply_captured_settings(ddb, doc["schema"], target, settings)
+             if settings.table_settings and not state.exists else None)
     ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": RESTORED_FROM_TAG, "Value": source}])
     return RestoreResult(source, target, True, not state.exists, expected, written, counted,
                          time.monotonic() - clock, retried,

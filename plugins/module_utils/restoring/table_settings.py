@@ -269,7 +269,9 @@ def _autoscaling_restore(aas: Any, captured: dict[str, Any] | None, source: str,
     if not captured or not (captured.get("ScalableTargets") or captured.get("ScalingPolicies")):
         return
     if aas is None:
-        outcome.skip("autoscaling", "the restore was given no Application Auto Scaling client")
+        outcome.skip("autoscaling", "not asked: set restore_autoscaling: true (it needs "
+                     "application-autoscaling:RegisterScalableTarget and PutScalingPolicy, which the restore role "
+                     "set up by this collection does not hold)")
         return
 
     def renamed(resource_id: str) -> str:
