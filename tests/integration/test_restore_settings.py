@@ -149,7 +149,7 @@ def test_dynalite_backup_records_what_it_cannot_capture_and_the_restore_reports_
     missing = {m["setting"]: m["reason"] for m in load_manifest(store, folder)["schema"][NOT_CAPTURED]}
     assert set(missing) == {"point-in-time recovery", "resource policy", "contributor insights",
                             "Kinesis streaming destinations", "autoscaling"}
-    assert "no Application Auto Scaling client" in missing["autoscaling"]
+    assert "no Application Auto Scaling client was given" in missing["autoscaling"]
 
     result = restore_backup(ddb, store, folder, f"{unique_name}-r", RestoreSettings())
 

@@ -76,8 +76,8 @@ def capture_settings(ddb: Any, aas: Any, table: dict[str, Any], schema: dict[str
         lambda: ddb.describe_kinesis_streaming_destination(TableName=name).get("KinesisDataStreamDestinations", []))
     if aas is None:
         schema["Autoscaling"] = None
-        missing.append({"setting": "autoscaling", "reason": "this backup was given no Application Auto Scaling "
-                        "client (autoscaling: false)"})
+        missing.append({"setting": "autoscaling", "reason": "no Application Auto Scaling client was given to this "
+                        "backup (the local engine reads it with autoscaling: true)"})
     else:
         schema["Autoscaling"] = optional("autoscaling", lambda: _autoscaling(aas, name, indexes))
     schema[NOT_CAPTURED] = missing
