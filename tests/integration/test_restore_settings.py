@@ -169,7 +169,8 @@ def test_an_older_manifest_restores_as_before_and_says_what_it_lacks(moto_server
 
     assert outcome.restored == ["point-in-time recovery", "deletion protection"]
     assert [m["reason"] for m in outcome.not_restored] == [
-        "not captured: the backup was taken before these settings were recorded"]
+        ("not captured: the manifest does not record them (a backup older than their capture, or adopted "
+         "from elsewhere)")]
     assert ddb.describe_table(TableName=unique_name)["Table"]["DeletionProtectionEnabled"] is True
     ddb.update_table(TableName=unique_name, DeletionProtectionEnabled=False)
 

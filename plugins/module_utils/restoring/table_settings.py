@@ -177,7 +177,8 @@ def apply_table_settings(ddb: Any, aas: Any, schema: dict[str, Any], target: str
     """
     outcome = SettingsOutcome()
     if NOT_CAPTURED not in schema:
-        outcome.skip(_OLD_MANIFEST, "not captured: the backup was taken before these settings were recorded")
+        outcome.skip(_OLD_MANIFEST, "not captured: the manifest does not record them (a backup older than their "
+                     "capture, or adopted from elsewhere)")
     else:
         outcome.not_restored.extend({"setting": m["setting"], "reason": f"not captured at backup time: {m['reason']}"}
                                     for m in schema[NOT_CAPTURED])
