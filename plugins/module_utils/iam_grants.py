@@ -134,11 +134,22 @@ LIST_BACKUPS = Grant("ListBackups", ("s3:ListBucket",), ("{bucket}",),
 READ_BACKUPS = Grant("ReadBackups", ("s3:GetObject",), ("{objects}",),
                      "GetObject of manifests and data files (find, verify and read a backup)")
 READ_SCHEMA = Grant("ReadTableDefinitions",
-                    _ddb("DescribeTable", "DescribeTimeToLive", "DescribeContinuousBackups", "ListTagsOfResource"),
+                    _ddb("DescribeTable", "DescribeTimeToLive", "DescribeContinuousBackups", "ListTagsOfResource",
+                         "GetResourcePolicy", "DescribeContributorInsights", "DescribeKinesisStreamingDestination"),
                     ("{table}/*",), "DescribeTable, DescribeTimeToLive, DescribeContinuousBackups, "
-                    "ListTagsOfResource: the schema a manifest captures, the capacity records in tags")
+                    "ListTagsOfResource, GetResourcePolicy, DescribeContributorInsights, "
+                    "DescribeKinesisStreamingDestination: the schema and settings a manifest captures, the capacity "
+                    "records in tags")
 
-
+# The settings a restore puts on the table it created, after the load (restoring/table_settings.py); each only
+# when the backup captured it, and a refused one is reported as not restored rather than failing the restore.
+# Autoscaling is not granted: RegisterScalableTarget cannot be limited to the restored tables, and the restore
+# role must not move production's scaling; a restore of an autoscaled table reports it refused (not_restored).
+RESTORE_SETTINGS = Grant("RestoreTableSettings",
+                         _ddb("UpdateContinuousBackups", "UpdateContributorInsights", "PutResourcePolicy",
+                              "EnableKinesisStreamingDestination"), ("{restore_tables}",),
+                         "UpdateContinuousBackups (PITR), UpdateContributorInsights, PutResourcePolicy, "
+                         "EnableKinesisStreamingDestination (restore_streaming): the settings captured at backup time")
 FLOWS: tuple[Flow, ...] = (
     Flow("plan and boost", BACKUP, "backup-local", (
         Grant("DiscoverTables", _ddb("ListTables", "DescribeLimits"), ("*",),
@@ -148,9 +159,10 @@ FLOWS: tuple[Flow, ...] = (
         Grant("BoostAndPutBack", _ddb("UpdateTable", "TagResource", "UntagResource"), ("{table}/*",),
               "TagResource (the capacity record, first), UpdateTable (boost, put back), UntagResource (record done)"),
         Grant("AutoscaledTables", ("application-autoscaling:DescribeScalableTargets",
-                                   "application-autoscaling:RegisterScalableTarget"), ("*",),
-              "DescribeScalableTargets, RegisterScalableTarget: an autoscaled table's minimum raised and put back",
-              REGION_ONLY),
+                                   "application-autoscaling:RegisterScalableTarget",
+                                   "application-autoscaling:DescribeScalingPolicies"), ("*",),
+              "DescribeScalableTargets, RegisterScalableTarget: an autoscaled table's minimum raised and put back; "
+              "DescribeScalingPolicies: the policies a manifest captures", REGION_ONLY),
     )),
     # Always present: every engine plans with it, and writes its claims and manifests with WriteNewBackups.
     Flow("backup local", BACKUP, "backup-local", (
@@ -255,10 +267,11 @@ FLOWS: tuple[Flow, ...] = (
         Grant("CapacityLimits", _ddb("DescribeLimits"), ("*",),
               "DescribeLimits (a write_capacity boost stays within the account's limits)", REGION_ONLY),
         READ_BACKUPS, LIST_BACKUPS,
+        RESTORE_SETTINGS,
     )),
     Flow("restore import", RESTORE, "restore", (
-        Grant("Import", _ddb("ImportTable", "UpdateContinuousBackups"), ("{restore_tables}",),
-              "ImportTable, UpdateContinuousBackups (PITR as captured)"),
+        Grant("Import", _ddb("ImportTable"), ("{restore_tables}",), "ImportTable"),
+        RESTORE_SETTINGS,
         Grant("WatchImports", _ddb("DescribeImport"), ("{restore_tables}/import/*",), "DescribeImport"),
         Grant("FindImports", _ddb("ListImports"), ("*",), "ListImports (a rerun finds its import)", REGION_ONLY),
         Grant("ImportReads", ("s3:GetObject", "s3:ListBucket"), ("{bucket}", "{objects}"),

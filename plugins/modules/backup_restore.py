@@ -221,6 +221,21 @@ options:
         capacity (or O(write_capacity)) caps it.
     type: float
     default: 5000
+  restore_autoscaling:
+    description:
+      - Register the backed-up table's Application Auto Scaling targets and scaling policies (table and GSIs) on
+        the new table, after the load and its write boost. Needs C(application-autoscaling:RegisterScalableTarget)
+        and C(application-autoscaling:PutScalingPolicy), which cannot be limited to restored tables and which the
+        restore role of the setup role does not hold. Unset, they are listed in RV(not_restored).
+    type: bool
+    default: false
+  restore_streaming:
+    description:
+      - Re-attach the Kinesis streaming destinations the backed-up table had (after the load, so only writes made
+        after the restore flow). Off by default because the destination is usually the source's production stream;
+        unset, each is listed in RV(not_restored).
+    type: bool
+    default: false
   compare:
     description:
       - After the load, compare the table with the backup item by item - counts, and a 16-byte digest of each
@@ -288,6 +303,16 @@ attributes:
       the same target again changes nothing.
 notes:
   - The restored table is a new table; point applications at it, or rename by your own procedure.
+  - A table the restore creates gets the settings captured at backup time, after its load - on-demand and warm
+    throughput, point-in-time recovery, contributor insights, Application Auto Scaling targets and policies (table
+    and GSIs, renamed to the new table) with O(restore_autoscaling), Kinesis destinations only with
+    O(restore_streaming), the resource policy (the source table's ARNs replaced by the new table's) and deletion
+    protection last. What was not captured or
+    could not be set is listed in RV(not_restored), never dropped silently.
+  - Needs C(dynamodb:UpdateContinuousBackups), C(dynamodb:PutResourcePolicy), C(dynamodb:UpdateContributorInsights)
+    and C(dynamodb:UpdateTable) when the backed-up table had those settings, and
+    C(application-autoscaling:RegisterScalableTarget) and C(application-autoscaling:PutScalingPolicy) with
+    O(restore_autoscaling); a refused call is listed in RV(not_restored).
 """
 
 EXAMPLES = r"""
@@ -468,6 +493,24 @@ table_key:
       description: Why this key.
       type: str
   sample: {kms_key_id: "arn:aws:kms:us-west-2:222222222222:key/0a1b2c3d", reason: target_kms_key_id was given}
+not_restored:
+  description:
+    - Settings of the backed-up table that the new table did not get, and why - not captured at backup time (an
+      endpoint without the call, a backup older than the capture), refused by DynamoDB, or not asked for
+      (O(restore_streaming)). Empty when every captured setting was restored; null when no table was created.
+  returned: when a backup was found
+  type: list
+  elements: dict
+  contains:
+    setting:
+      description: The setting, e.g. C(resource policy) or C(Kinesis streaming destination <stream ARN>).
+      type: str
+    reason:
+      description: Why it was not restored.
+      type: str
+  sample: [{setting: "Kinesis streaming destination arn:aws:kinesis:eu-west-1:111111111111:stream/orders",
+            reason: "not re-attached: restored writes would flow into the source's stream; set restore_streaming:
+              true to re-attach it"}]
 compare:
   description:
     - The restored table against the backup (first 10 keys of each difference, attribute name to value, binary
@@ -568,6 +611,8 @@ ARGUMENT_SPEC = dict(
     max_load_hours=dict(type="float", default=6),
     import_threshold_gb=dict(type="float", default=100),
     load_items_per_s=dict(type="float", default=5000),
+    restore_autoscaling=dict(type="bool", default=False),
+    restore_streaming=dict(type="bool", default=False),
     compare=dict(type="bool", default=False),
     compare_with=dict(type="str"),
     target_connection=dict(type="dict", options=dict(
@@ -588,7 +633,7 @@ def main():
                                verify_before_write=p["verify_before_write"],
                                wait_timeout_s=p["wait_timeout"], stall_timeout_s=p["stall_timeout"],
                                write_capacity=p["write_capacity"], run_id=p["run_id"], compare=p["compare"],
-                               target_kms_key_id=p["target_kms_key_id"],
+                               target_kms_key_id=p["target_kms_key_id"], restore_streaming=p["restore_streaming"],
                                target_account=lambda: connection_account(module, p["target_connection"]))
     import_settings = ImportSettings(engine=p["engine"], max_rejected_items=p["max_rejected_items"],
                                      max_load_hours=p["max_load_hours"], import_threshold_gb=p["import_threshold_gb"],
@@ -656,6 +701,9 @@ def main():
             # The new table's own region or account; the backup was found and is read with the module's connection.
             target_ddb = (connected_client(module, "dynamodb", p["target_connection"], p["workers"] + p["readers"])
                           if p["target_connection"] else ddb)
+            if p["restore_autoscaling"]:
+                settings.autoscaling = (connected_client(module, "application-autoscaling", p["target_connection"])
+                                        if p["target_connection"] else aws_client(module, "application-autoscaling"))
             try:
                 outcome = restore_with_engine(target_ddb, store, folder, target, settings, import_settings, staging,
                                               check_mode=module.check_mode, stop=stop, progress=module.log)
@@ -682,7 +730,8 @@ def main():
         changed=result.changed, backup_url=backup_url, target=result.target,
         created=result.created, expected_items=result.expected_items, written_items=result.written_items,
         counted_items=result.counted_items, retried_items=result.retried_items,
-        duration_s=round(result.duration_s, 3), msg=result.msg, table_key=result.table_key, **engine_info,
+        duration_s=round(result.duration_s, 3), msg=result.msg, table_key=result.table_key,
+        not_restored=result.not_restored, **engine_info,
         **({"compare": result.comparison} if result.comparison else {}))
 
 

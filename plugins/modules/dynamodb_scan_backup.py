@@ -72,6 +72,9 @@ options:
     description:
       - With O(plan), boosts of autoscaled tables raise the scalable target's minimum instead of the
         table's capacity (see M(hippolyte.dynamodb.dynamodb_throughput)).
+      - Each backup's manifest records the table's scalable targets and scaling policies (with
+        C(application-autoscaling:DescribeScalableTargets) and C(application-autoscaling:DescribeScalingPolicies)),
+        which a restore registers on the new table. V(false) records them as not captured.
     type: bool
     default: true
   read_percentage:
@@ -468,7 +471,9 @@ def main():
                          msg=f"would back up {p['table']} (check mode: nothing written)")
 
     stop = watch_controller(module)
-    result = run_or_fail(module, lambda: backup_table(ddb, store, p["table"], module.region, settings, stop=stop))
+    aas = aws_client(module, "application-autoscaling") if p["autoscaling"] else None
+    result = run_or_fail(module, lambda: backup_table(ddb, store, p["table"], module.region, settings, stop=stop,
+                                                            aas=aas))
     doc = result.manifest
     module.exit_json(
         changed=True, backup_url=result.url, manifest_url=f"{result.url}/hippolyte-manifest.json",

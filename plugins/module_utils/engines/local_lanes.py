@@ -110,6 +110,7 @@ class _Night:
     lease_lost: Callable[[], str | None] | None  # why this run's lease is not its own any more (None: it is)
     now: Callable[[], datetime]
     left: int
+    aas: Any | None  # Application Auto Scaling, to record each table's scalable targets in its manifest
     lock: threading.Lock
     outcomes: list[TableOutcome]
     account: str | None = None  # every table of a night is in one account: read from the first ARN
@@ -171,7 +172,7 @@ class _Night:
                     refused = bool(table.boost_rcu) and not boosted
                     settings = self.settings_for(replace(table, boost_refused=refused))
                     result = backup_table(self.ddb, self.store, table.name, self.region, settings,
-                                          controller=self.controller, stop=self.stop)
+                                          controller=self.controller, stop=self.stop, aas=self.aas)
             except HippolyteError as exc:  # one table's failure is reported, the night goes on
                 outcome.error = str(exc)
             except Exception as exc:
@@ -216,7 +217,8 @@ def run_lanes(ddb: Any, store: BackupStore, region: str, lanes: list[list[LaneTa
               on_finish: Callable[[TableOutcome, int], None] | None = None,
               stop: threading.Event | None = None, resume_since: datetime | None = None,
               deadline: datetime | None = None, now: Callable[[], datetime] = utc_now,
-              lease_lost: Callable[[], str | None] | None = None) -> list[TableOutcome]:
+              lease_lost: Callable[[], str | None] | None = None,
+              aas: Any | None = None) -> list[TableOutcome]:
     """Back up every table of every lane, lanes side by side; one outcome per table, in finishing order.
 
     With `resume_since` (the window's opening), a table already backed up since then (an earlier run of the
@@ -232,7 +234,7 @@ def run_lanes(ddb: Any, store: BackupStore, region: str, lanes: list[list[LaneTa
                                if limits.read_units_per_second else None),
                    capacity=capacity, on_finish=on_finish, stop=stop or threading.Event(),
                    resume_since=resume_since, deadline=deadline, lease_lost=lease_lost, now=now,
-                   left=sum(len(lane) for lane in lanes), lock=threading.Lock(), outcomes=[])
+                   left=sum(len(lane) for lane in lanes), lock=threading.Lock(), outcomes=[], aas=aas)
     threads = [threading.Thread(target=night.run_lane, args=(lane,), name=f"lane-{n}", daemon=True)
                for n, lane in enumerate(lanes) if lane]
     for thread in threads:
@@ -304,7 +306,7 @@ def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: d
         return why
 
     outcomes = run_lanes(ddb, store, region, lanes, base, limits, window_start, hold, report, stop,
-                         opens if resume else None, deadline, now, lease_check if lease_lost else None)
+                         opens if resume else None, deadline, now, lease_check if lease_lost else None, aas)
     failed = failed_names(outcomes)
     late = [o.name for o in outcomes if o.finished_at and parse_instant(o.finished_at, "finished_at") > deadline]
     return {"tables": [o.to_result() for o in outcomes], "failed_tables": failed, "capacity_notes": problems,

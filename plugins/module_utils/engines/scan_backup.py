@@ -296,18 +296,19 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
                  started: datetime | None = None, progress: Callable[[int], None] | None = None,
                  controller: TokenBucket | None = None, stop: threading.Event | None = None,
                  read_capacity: Callable[[], int] | None = None, watch_clock: Callable[[], float] = time.monotonic,
-                 ) -> BackupResult:
+                 aas: Any = None) -> BackupResult:
     """Back up one table into `<store>/<account>/<region>/<table>/<started>/`; returns what was written.
 
     The folder is claimed first: when another writer holds `<started>`'s, the next free second's is used.
     Once `stop` is set the workers stop between pages and it ends as a failure does: parts aborted,
     the folder removed, no manifest, `Cancelled` raised. The rate follows the table's read capacity
     (`read_capacity`, DescribeTable unless given) as `read_allowance` says, re-read during the scan.
+    `aas` (Application Auto Scaling) records the table's scalable targets in the manifest; None: not captured.
     """
     cap_malloc_arenas()
     settings.validate()
     check_table_name("table", table)  # a stand-in may hold a table DynamoDB would refuse the name of
-    schema = capture_schema(ddb, table)  # fails on an unknown table before anything is written
+    schema = capture_schema(ddb, table, aas)  # fails on an unknown table before anything is written
     store.check_writable()
     account = account_of(schema.get("TableArn"), settings.account_id)
     started = started or utc_now()

@@ -46,11 +46,13 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.resto
     RestoreResult,
     RestoreSettings,
     TargetState,
+    apply_captured_settings,
     compare_restored,
     count_items,
     inspect_target,
     load_manifest,
     new_table_key,
+    not_restored_note,
     refuse_damaged,
     rerun_check,
     restore_backup,
@@ -419,7 +421,7 @@ def stage(store: BackupStore, folder: str, doc: dict[str, Any], staging: S3Store
 
 
 def apply_what_import_cannot_create(ddb: Any, schema: dict[str, Any], target: str, timeout_s: float) -> None:
-    """Streams, table class, deletion protection (last), TTL, tags and PITR as captured, on the imported table.
+    """Streams, table class, TTL and tags as captured, on the imported table (then apply_captured_settings).
     Each UpdateTable change is made only when the table lacks it, so a rerun after a crash can finish."""
     table = wait_table_active(ddb, target, timeout_s)
     left = {k: v for k, v in create_table_request(schema, target).items()
@@ -428,11 +430,8 @@ def apply_what_import_cannot_create(ddb: Any, schema: dict[str, Any], target: st
             "TableClass": (table.get("TableClassSummary") or {}).get("TableClass", "STANDARD"),
             "DeletionProtectionEnabled": bool(table.get("DeletionProtectionEnabled"))}
     apply_ttl_and_tags(ddb, schema, table)
-    if schema.get("PointInTimeRecovery") == "ENABLED":
-        ddb.update_continuous_backups(TableName=target,
-                                      PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
-    # One change per UpdateTable, deletion protection last so a failure before it leaves a deletable table.
-    for key in ("StreamSpecification", "TableClass", "DeletionProtectionEnabled"):
+    # One change per UpdateTable; PITR, deletion protection (last) and the rest come from apply_captured_settings.
+    for key in ("StreamSpecification", "TableClass"):
         if key in left and have[key] != left[key]:
             ddb.update_table(TableName=target, **{key: left[key]})
             wait_table_active(ddb, target, timeout_s)
@@ -505,13 +504,14 @@ def restore_by_import(ddb: Any, store: BackupStore, folder: str, target: str, re
     comparison = (compare_restored(ddb, store, folder, doc, target, restore_settings, stop)
                   if restore_settings.compare else None)
     apply_what_import_cannot_create(ddb, doc["schema"], target, restore_settings.wait_timeout_s)
+    extra = apply_captured_settings(ddb, doc["schema"], target, restore_settings)  # an import always made the table
     arn = ddb.describe_table(TableName=target)["Table"]["TableArn"]
     ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": RESTORED_FROM_TAG, "Value": folder}])
     rejected = f", {report.rejected_items} rejected (accepted by max_rejected_items)" if report.rejected_items else ""
     return RestoreResult(folder, target, True, not state.exists, expected, report.imported_items, counted,
                          time.monotonic() - clock, 0,
-                         f"imported {report.imported_items} items from {folder} into {target}{rejected}",
-                         comparison, key.as_dict() if key else None), report
+                         f"imported {report.imported_items} items from {folder} into {target}{rejected}"
+                         + not_restored_note(extra), comparison, key.as_dict() if key else None, extra), report
 
 
 def _log_note(report: ImportReport) -> str:

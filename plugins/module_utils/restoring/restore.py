@@ -35,6 +35,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.empty
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import RawBatchWrites
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_key import TableKey, choose_table_key
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import list_tags, recreate_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_settings import apply_table_settings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_reader import READERS, iter_put_requests
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, join
@@ -58,6 +59,9 @@ class RestoreSettings:
     compare: bool = False  # compare the loaded table with the backup item by item (compare.py)
     target_kms_key_id: str | None = None  # the new table's KMS key (table_key.py); default the backed-up one
     target_account: Callable[[], str | None] = lambda: None  # the new table's account, asked only when needed
+    autoscaling: Any = None  # Application Auto Scaling client of the new table's account and region
+    restore_streaming: bool = False  # re-attach the captured Kinesis streaming destinations (table_settings.py)
+    table_settings: bool = True  # put the captured settings on a table the restore creates (off for drills)
 
     def validate(self) -> None:
         for name in ("workers", "readers"):
@@ -91,6 +95,7 @@ class RestoreResult:
     msg: str
     comparison: dict[str, Any] | None = None  # Comparison.report() when settings.compare
     table_key: dict[str, Any] | None = None  # TableKey.as_dict() of a table the restore creates
+    not_restored: list[dict[str, str]] | None = None  # captured settings not put on the new table, and why
 
 
 def load_manifest(store: BackupStore, folder: str) -> dict[str, Any]:
@@ -203,12 +208,28 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
     if counted is not None and state.empty and counted != expected:
         raise HippolyteError(f"{target} holds {counted} items after the restore, the backup has {expected}")
     comparison = compare_restored(ddb, store, folder, doc, target, settings, stop) if settings.compare else None
+    # Settings only on a table this restore created, after the load and its boost's put back (why: table_settings).
+    extra = (apply_captured_settings(ddb, doc["schema"], target, settings)
+             if settings.table_settings and not state.exists else None)
     ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": RESTORED_FROM_TAG, "Value": source}])
     return RestoreResult(source, target, True, not state.exists, expected, written, counted,
                          time.monotonic() - clock, retried,
                          f"restored {written} items from {source} into {target}{capacity_said}"
-                         + (" (emptied first: it no longer held the backup)" if reload else ""), comparison,
-                         key.as_dict() if key else None)
+                         + (" (emptied first: it no longer held the backup)" if reload else "")
+                         + not_restored_note(extra),
+                         comparison, key.as_dict() if key else None, extra)
+
+
+def apply_captured_settings(ddb: Any, schema: dict[str, Any], target: str,
+                            settings: RestoreSettings) -> list[dict[str, str]]:
+    """The captured settings on a new table (table_settings.py); the list of those not restored."""
+    return apply_table_settings(ddb, settings.autoscaling, schema, target, settings.wait_timeout_s,
+                                settings.restore_streaming).not_restored
+
+
+def not_restored_note(not_restored: list[dict[str, str]] | None) -> str:
+    return (f"; {len(not_restored)} captured setting(s) not restored (see not_restored)"
+            if not_restored else "")
 
 
 def new_table_key(ddb: Any, schema: dict[str, Any], settings: RestoreSettings) -> TableKey:

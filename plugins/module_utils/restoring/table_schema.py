@@ -1,7 +1,9 @@
 """A table's full schema as captured at backup time, and the CreateTable request that rebuilds it.
 
 Captured: keys, attribute definitions, LSIs, GSIs with projections and capacities, billing mode,
-capacities, TTL, streams, SSE, table class, deletion protection, tags, PITR status. Calls that an
+capacities, TTL, streams, SSE, table class, deletion protection, tags, PITR status, and the settings
+table_settings.py captures (resource policy, autoscaling, on-demand and warm throughput, contributor insights,
+Kinesis streaming destinations). Calls that an
 endpoint does not offer (UnknownOperationException, e.g. a local emulator) are recorded as
 unavailable rather than failing the backup; any other error fails it.
 """
@@ -21,6 +23,10 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throug
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import UNSUPPORTED_CALL_CODES, is_error
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_key import TableKey, backed_up_key
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_settings import (
+    capture_settings,
+    with_original_scaling,
+)
 
 # Tags of ours (e.g. the capacity record of a boosted table) describe a run, not the table.
 OWN_TAG_PREFIX = "hippolyte:"
@@ -86,8 +92,9 @@ def schema_of(table: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def capture_schema(ddb: Any, name: str) -> dict[str, Any]:
-    """Everything needed to recreate the table, in CreateTable's own vocabulary."""
+def capture_schema(ddb: Any, name: str, aas: Any = None) -> dict[str, Any]:
+    """Everything needed to recreate the table, in CreateTable's own vocabulary, and its settings beyond
+    CreateTable (table_settings.py; `aas`: an Application Auto Scaling client, None: autoscaling not captured)."""
     table = describe_table(ddb, name)
     schema = schema_of(table)
     ttl = _optional(ddb.describe_time_to_live, TableName=name)
@@ -97,6 +104,7 @@ def capture_schema(ddb: Any, name: str) -> dict[str, Any]:
         pitr["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus")
         if pitr else None)
     schema["Tags"] = list_tags(ddb, table["TableArn"]) if table.get("TableArn") else []
+    capture_settings(ddb, aas, table, schema)
     return with_original_capacity(schema)
 
 
@@ -113,6 +121,7 @@ def with_original_capacity(schema: dict[str, Any]) -> dict[str, Any]:
         for name, dimension in record.originals.get(key, {}).items():
             if capacity is not None:
                 capacity["ReadCapacityUnits" if name == "read" else "WriteCapacityUnits"] = dimension.units
+    with_original_scaling(schema, record.originals)
     schema["CapacityFromRecord"] = record.at
     return schema
 
@@ -145,8 +154,7 @@ def create_table_request(schema: dict[str, Any], target: str, key: TableKey | No
         request["SSESpecification"] = sse
     if schema.get("TableClass", "STANDARD") != "STANDARD":
         request["TableClass"] = schema["TableClass"]
-    if schema.get("DeletionProtectionEnabled"):
-        request["DeletionProtectionEnabled"] = True
+    # Deletion protection is not asked here: table_settings.py turns it on last, once the restore is done.
     return request
 
 
