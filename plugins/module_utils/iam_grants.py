@@ -97,7 +97,7 @@ class Scope:
 
     def _stage(self) -> tuple[str, str]:
         """The staging bucket and key prefix ("" or ending with "/")."""
-        bucket, _, prefix = self.stage_to.removeprefix("s3://").partition("/")
+        bucket, _slash, prefix = self.stage_to.removeprefix("s3://").partition("/")
         return bucket, prefix.strip("/") + "/" if prefix.strip("/") else ""
 
     def values(self) -> dict[str, str]:

@@ -394,7 +394,7 @@ def lanes_diff(module, ddb, store, lanes):
     tables = [t for lane in lanes for t in lane]
     now = utc_now()
     account = tables and run_or_fail(module, lambda: account_of(describe_table(ddb, tables[0].name).get("TableArn"),
-                                                                 p["account_id"]))
+                                                                p["account_id"]))
     backups = {t.name: f"{store.url.rstrip('/')}/{backup_folder(account, module.region, t.name, now)} (lane {t.lane})"
                for t in tables}
     return {"before": {"backups": {}, "capacity": capacity["before"]},
@@ -473,7 +473,7 @@ def main():
     stop = watch_controller(module)
     aas = aws_client(module, "application-autoscaling") if p["autoscaling"] else None
     result = run_or_fail(module, lambda: backup_table(ddb, store, p["table"], module.region, settings, stop=stop,
-                                                            aas=aas))
+                                                      aas=aas))
     doc = result.manifest
     module.exit_json(
         changed=True, backup_url=result.url, manifest_url=f"{result.url}/hippolyte-manifest.json",

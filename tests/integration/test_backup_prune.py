@@ -66,7 +66,7 @@ def fleet(request: pytest.FixtureRequest, moto_server: Any, unique_name: str, tm
             backup_table(ddb, store, table, REGION, ScanSettings(read_units_per_second=0, workers=1),
                          now - timedelta(days=days))
         folders[table] = [backup_folder(ACCOUNT, REGION, table, now - timedelta(days=d)) for d in days_ago]
-    a, b = folders
+    a, b = list(folders)  # the two tables, in the order made
     return Fleet(store, {"destination": url, "region": REGION, "endpoint_url": moto_server.url}, a, b,
                  folders[a], folders[b][0])
 

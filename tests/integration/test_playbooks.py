@@ -140,7 +140,7 @@ def test_restore_at_a_time_and_default_target(dynalite_server: Any, unique_name:
 
 
 def test_a_failed_restore_prints_a_line_naming_the_table_and_the_failure(dynalite_server: Any, unique_name: str,
-                                                                        tmp_path: Path) -> None:
+                                                                         tmp_path: Path) -> None:
     inv = inventory(tmp_path / "inventory.json", dynalite_server.url, f"file://{tmp_path}/b")
     (tmp_path / "b").mkdir()
     run = run_playbook("playbooks/restore.yml", inv, {"table": unique_name, "target": f"{unique_name}-back"})

@@ -173,7 +173,7 @@ class FailingScans:
 
 
 def test_a_partial_folder_s3_refuses_to_delete_is_reported_and_stays_incomplete(moto_server: Any,
-                                                                                 unique_name: str) -> None:
+                                                                                unique_name: str) -> None:
     ddb, s3 = client("dynamodb", moto_server.url), client("s3", moto_server.url)
     s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
     create_table(ddb, unique_name)

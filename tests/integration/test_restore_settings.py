@@ -139,8 +139,8 @@ def test_deletion_protection_comes_last_so_a_failed_load_leaves_a_deletable_tabl
 
 
 def test_dynalite_backup_records_what_it_cannot_capture_and_the_restore_reports_it(dynalite_server: Any,
-                                                                                    unique_name: str,
-                                                                                    tmp_path: Any) -> None:
+                                                                                   unique_name: str,
+                                                                                   tmp_path: Any) -> None:
     ddb = client("dynamodb", dynalite_server.url)
     create_table(ddb, unique_name, rcu=None)
     put_items(ddb, unique_name, simple_items(30))
@@ -238,7 +238,7 @@ def test_capture_records_insights_kinesis_and_on_demand_limits_stubbed() -> None
     assert schema["ContributorInsights"] == {"table": "ENABLED", "indexes": {"gsi": "DISABLED"}}
     assert schema["KinesisStreamingDestinations"] == [{"StreamArn": STREAM, "DestinationStatus": "ACTIVE"}]
     assert schema["OnDemandThroughput"] == {"table": {"MaxReadRequestUnits": 800, "MaxWriteRequestUnits": 200},
-                                           "indexes": {"gsi": {"MaxReadRequestUnits": 400}}}
+                                            "indexes": {"gsi": {"MaxReadRequestUnits": 400}}}
     assert [m["setting"] for m in schema[NOT_CAPTURED]] == ["autoscaling"]
     # The table class rides on CreateTable (moto ignores TableClass, so only the request is checked).
     assert create_table_request(schema, "orders-r")["TableClass"] == "STANDARD_INFREQUENT_ACCESS"

@@ -122,11 +122,11 @@ def test_every_bar_and_the_window_end_are_inside_the_chart_whatever_the_night_to
         lanes: list[list[tuple[float, float]]], window_s: float, late_start: float) -> None:
     """Planned and actual durations from a second to eight hours, in any window: every bar has a width and lies
     in the view box, each lane shows a planned and an actual bar, and the window's end is marked in the box."""
-    plan = lanes_plan([[planned for planned, _ in lane] for lane in lanes], window_s)
+    plan = lanes_plan([[planned for planned, _took in lane] for lane in lanes], window_s)
     actual = {}
     for lane, cluster in zip(lanes, plan["clusters"], strict=True):
         at = late_start if cluster["id"] == "l00" else 0.0  # one lane starts late, so the night can overrun
-        for (_, took), table in zip(lane, cluster["tables"], strict=True):
+        for (_planned, took), table in zip(lane, cluster["tables"], strict=True):
             actual[table["name"]] = Actual(at, took, ok=True)
             at += took
     root, width = drawn(gantt_svg(plan, actual))
@@ -147,7 +147,7 @@ def test_a_one_minute_night_in_a_seven_hour_window_fills_the_chart() -> None:
     beyond it; an overrun night has the window's end inside the chart, where it fell."""
     plan = lanes_plan([[20.0, 20.0, 20.0]], 7 * 3600)
     actual = {"t0-0": Actual(0, 25, True), "t0-1": Actual(25, 30, True), "t0-2": Actual(55, 8, True)}
-    root, _ = drawn(gantt_svg(plan, actual))
+    root, _text = drawn(gantt_svg(plan, actual))
     bars = {r.find(f"{SVG}title").text.split(":")[0]: float(r.get("width")) for r in root.iter(f"{SVG}rect")}
     assert bars["t0-1 (actual, backed up)"] == pytest.approx(CHART_W * 30 / 63, abs=0.01)  # 63 s fill the chart
     assert bars["t0-0"] == pytest.approx(CHART_W * 20 / 63, abs=0.01)
@@ -157,7 +157,7 @@ def test_a_one_minute_night_in_a_seven_hour_window_fills_the_chart() -> None:
     assert ticks[:3] == ["0", "10s", "20s"]
 
     late = gantt_svg(plan, {"t0-2": Actual(3600, 9 * 3600, False)})  # ran past the window's end
-    root, _ = drawn(late)
+    root, _text = drawn(late)
     (end,) = [line for line in root.iter(f"{SVG}line") if line.get("class") == "window-end"]
     assert float(end.get("x1")) == pytest.approx(LABEL_W + CHART_W * 7 / 10, abs=0.1)
     assert not [t for t in root.iter(f"{SVG}text") if (t.text or "").startswith("window closes")]

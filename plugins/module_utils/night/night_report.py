@@ -149,7 +149,7 @@ def night_notes(engines: list[Any], summary: dict[str, Any], plan: dict[str, Any
         notes.append(f"{len(unplannable)} table(s) not planned: {_some(reasons)}")
     notes += summary["capacity_notes"]
     left = (("Capacity record dropped, nothing put back", [f"{r.get('table')}: {r.get('reason')}"
-                                                            for r in summary["capacity_retired"]]),
+                                                           for r in summary["capacity_retired"]]),
             ("Capacity left as someone else set it", [f"{c.get('table')} {left_alone(c)}"
                                                       for c in summary["capacity_changed_by_others"]]))
     for label, found in left:  # one line each, so no reason is cut; a fleet's worth is in the report

@@ -108,7 +108,7 @@ def _per_index(table: dict[str, Any], key: str) -> dict[str, Any]:
 def _insights(ddb: Any, name: str, indexes: list[str]) -> dict[str, Any]:
     def status(**index: str) -> str:
         return str(ddb.describe_contributor_insights(TableName=name, **index).get("ContributorInsightsStatus",
-                                                                                 "DISABLED"))
+                                                                                  "DISABLED"))
 
     return {"table": status(), "indexes": {i: status(IndexName=i) for i in indexes}}
 
@@ -289,4 +289,3 @@ def _autoscaling_restore(aas: Any, captured: dict[str, Any] | None, source: str,
         rid = renamed(p["ResourceId"])
         attempt(f"scaling policy {p['PolicyName']}", aas.put_scaling_policy,
                 **{**p, "ServiceNamespace": _NAMESPACE, "ResourceId": rid})
-
