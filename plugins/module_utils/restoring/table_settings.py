@@ -47,10 +47,35 @@ def _uncaptured(exc: BaseException) -> str | None:
 
 # ------------------------------------------------------------------ capture
 
+# The capture calls a stand-in may lack. Their bare 500 is final at once: retried (10 attempts with backoff in the
+# modules) it would cost a backup minutes per table on such an endpoint for an answer that never changes.
+_OPTIONAL_CALLS = ("GetResourcePolicy", "DescribeContributorInsights", "DescribeKinesisStreamingDestination")
+
+
+def _bare_500_is_final(response: Any = None, operation: Any = None, **_kwargs: Any) -> None:
+    """A `needs-retry` handler: raise a bare HTTP 500 (no AWS error code: the operation is not there) instead of
+    letting botocore retry it; anything else (DynamoDB's InternalServerError included) is left to the retries."""
+    if response is None:
+        return
+    http, parsed = response
+    if getattr(http, "status_code", 0) == 500 and (parsed.get("Error") or {}).get("Code") in (None, "", "500"):
+        from botocore.exceptions import ClientError  # imported here: adapters report a missing botocore
+
+        error = {"Code": "500", "Message": (parsed.get("Error") or {}).get("Message", "")}
+        raise ClientError({**parsed, "Error": error}, operation.name)
+
+
+def _answer_optional_calls_once(ddb: Any) -> None:
+    for name in _OPTIONAL_CALLS:
+        ddb.meta.events.register_first(f"needs-retry.dynamodb.{name}", _bare_500_is_final,
+                                       unique_id=f"hippolyte-bare-500-{name}")
+
+
 def capture_settings(ddb: Any, aas: Any, table: dict[str, Any], schema: dict[str, Any]) -> None:
     """Add the settings of the described `table` to its `schema` (in place). `aas`: an Application Auto Scaling
     client of the table's account and region, None when the caller has none (recorded as not captured)."""
     missing: list[dict[str, str]] = []
+    _answer_optional_calls_once(ddb)
     name = table["TableName"]
     indexes = [g["IndexName"] for g in table.get("GlobalSecondaryIndexes", [])]
 
