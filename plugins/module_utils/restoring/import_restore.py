@@ -403,7 +403,8 @@ def stage(store: BackupStore, folder: str, doc: dict[str, Any], staging: S3Store
 
     def copy(numbered: tuple[int, manifest_file.DataFile]) -> None:
         number, data_file = numbered
-        raw = HashingWriter(staging.open_writer(parts[number]))
+        # A rerun of an unfinished staging of this backup rewrites the parts it wrote (the marker says so).
+        raw = HashingWriter(staging.open_writer(parts[number], replace=staged is not None))
         try:
             with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
                 for request in iter_put_requests(store, folder, data_file, doc["data_format"]):

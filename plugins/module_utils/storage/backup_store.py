@@ -321,9 +321,11 @@ class Encryption:
 
 class _S3Writer:
     def __init__(self, client: Any, bucket: str, key: str, part_bytes: int, owner: dict[str, str],
-                 encryption: dict[str, str]) -> None:
+                 encryption: dict[str, str], replace: bool = False) -> None:
         self.client, self.bucket, self.key, self.part_bytes = client, bucket, key, part_bytes
         self._owner, self._encryption = owner, encryption
+        # Backups are never replaced; only a staging copy rewrites the parts its own unfinished run left.
+        self._only_new = {} if replace else {"IfNoneMatch": "*"}
         self._buffer = bytearray()
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
@@ -350,13 +352,13 @@ class _S3Writer:
         # Written only if the key is free (If-None-Match), so no writer, ours or another, replaces a stored object.
         try:
             if self._upload_id is None:  # small object: one PUT
-                self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer), IfNoneMatch="*",
+                self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer), **self._only_new,
                                        **self._owner, **self._encryption)
                 return
             if self._buffer:
                 self._send_part()
             self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
-                                                  MultipartUpload={"Parts": self._parts}, IfNoneMatch="*",
+                                                  MultipartUpload={"Parts": self._parts}, **self._only_new,
                                                   **self._owner)
         except Exception as exc:
             if not is_error(exc, "PreconditionFailed", "412"):
@@ -478,8 +480,9 @@ class S3Store:
                              "set the bucket's default encryption to it (playbooks/setup.yml does), "
                              "or leave sse unset for this engine")
 
-    def open_writer(self, key: str) -> ObjectWriter:
-        return _S3Writer(self.client, self.bucket, self._key(key), self.part_bytes, self._owner, self._sse)
+    def open_writer(self, key: str, replace: bool = False) -> ObjectWriter:
+        """A streamed object, created only if its key is free unless `replace` (a staging copy's own parts)."""
+        return _S3Writer(self.client, self.bucket, self._key(key), self.part_bytes, self._owner, self._sse, replace)
 
     def put_bytes(self, key: str, data: bytes, exclusive: bool = False) -> None:
         if not exclusive:
