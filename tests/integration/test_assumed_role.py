@@ -27,7 +27,7 @@ from tests.conftest import REGION
 from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import run_module, run_playbook
 from tests.support.items import every_type_item
-from tests.support.tables import canonical, create_table, put_items, scan_all
+from tests.support.tables import canonical, create_table, put_items, scan_all, table_names
 
 ROLE_ACCOUNT = "210987654321"  # not moto's default account: only the assumed role sees its tables
 EXTERNAL_ID = "night-guard-7f3e"
@@ -120,7 +120,7 @@ def test_credentials_renew_when_the_role_session_ends(moto_server: Any, unique_n
 
     create_table(ddb, unique_name, rcu=5)
     for _attempt in range(3):
-        assert unique_name in ddb.list_tables()["TableNames"]
+        assert unique_name in table_names(ddb)
     (first,) = issued()  # a fresh 15-minute credential is not re-assumed on every call
     assert set(signed_with) == {first}
 
@@ -131,7 +131,7 @@ def test_credentials_renew_when_the_role_session_ends(moto_server: Any, unique_n
     assert signed_with[-1] == second != first
     # The renewed credential is the role's (the table exists only in the role's account), and it lasts.
     clock.ahead += timedelta(seconds=400)
-    assert unique_name in ddb.list_tables()["TableNames"]
+    assert unique_name in table_names(ddb)
     assert issued() == [first, second] and signed_with[-1] == second
 
 

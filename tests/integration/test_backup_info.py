@@ -36,7 +36,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.folder_
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.retention import Policy
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
-from tests.support.tables import create_table, put_items, simple_items
+from tests.support.tables import create_table, put_items, simple_items, table_names
 
 NIGHTS = [datetime(2030, 1, day, 1, 0, 0, tzinfo=UTC) for day in range(5, 10)]  # Sat 5 .. Wed 9 January
 NOW = datetime(2030, 1, 10, 12, 0, 0, tzinfo=UTC)
@@ -202,7 +202,7 @@ def test_restore_of_a_damaged_backup_creates_no_table(catalog: Catalog) -> None:
     with pytest.raises(HippolyteError, match="nothing was created") as err:
         restore_backup(catalog.ddb, catalog.store, folder, target, RestoreSettings())
     assert f"{catalog.url}/{part}" in str(err.value) and "sha256" in str(err.value)
-    assert target not in catalog.ddb.list_tables()["TableNames"]
+    assert target not in table_names(catalog.ddb)
 
 
 def test_module_lists_and_verifies(catalog: Catalog) -> None:

@@ -12,7 +12,7 @@ from tests.conftest import REGION, client
 from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import run_playbook
 from tests.support.dynamodb_proxy import DynamoDBProxy
-from tests.support.tables import create_table, put_items, simple_items
+from tests.support.tables import create_table, put_items, simple_items, table_names
 
 
 def test_backup_check_mode_on_the_local_engine(dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
@@ -102,4 +102,4 @@ def test_restore_check_mode_creates_no_table(dynalite_server: Any, unique_name: 
 
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert f"table: {unique_name}-back (items not counted) in " in run.stdout  # a dry run counts nothing
-    assert f"{unique_name}-back" not in ddb.list_tables()["TableNames"]
+    assert f"{unique_name}-back" not in table_names(ddb)

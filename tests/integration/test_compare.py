@@ -26,7 +26,7 @@ from tests.integration.test_assumed_role import ROLE_ACCOUNT, role_account_dynam
 from tests.integration.test_scan_backup import INDEXED, indexed_table_and_bucket
 from tests.support.ansible_run import run_module, run_playbook
 from tests.support.items import every_type_item
-from tests.support.tables import canonical, create_table, put_items, scan_all
+from tests.support.tables import canonical, create_table, put_items, scan_all, table_names
 from tests.support.windows import open_window
 
 NIGHT = datetime(2026, 11, 20, 1, 0, 0, tzinfo=UTC)
@@ -109,7 +109,7 @@ def test_compare_with_reports_the_live_tables_drift(dynalite_server: Any, unique
               + [dict(every_type_item("k04"), s={"S": "edited"})])
     for pk in ("k00", "k11"):
         ddb.delete_item(TableName=unique_name, Key={"pk": {"S": pk}})
-    tables_before = ddb.list_tables()["TableNames"]
+    tables_before = table_names(ddb)
 
     result = run_module("backup_restore", {"destination": f"file://{tmp_path}/backups", "table": unique_name,
                                            "compare_with": unique_name, "region": REGION,
@@ -120,7 +120,7 @@ def test_compare_with_reports_the_live_tables_drift(dynalite_server: Any, unique
         "in_sync": False, "backup_items": 20, "table_items": 21, "added": 3, "removed": 2, "changed": 1,
         "added_keys": [{"pk": f"added-{n}"} for n in range(3)], "removed_keys": [{"pk": "k00"}, {"pk": "k11"}],
         "changed_keys": [{"pk": "k04"}]}
-    assert ddb.list_tables()["TableNames"] == tables_before
+    assert table_names(ddb) == tables_before
 
 
 @pytest.mark.parametrize(("args", "field", "problem"), [
@@ -137,7 +137,7 @@ def test_bad_compare_or_target_fails_naming_the_field_and_creates_nothing(args: 
     ddb.create_table(TableName=other, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
                      AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}],
                      BillingMode="PAY_PER_REQUEST")
-    tables_before = sorted(ddb.list_tables()["TableNames"])
+    tables_before = sorted(table_names(ddb))
     args = json.loads(json.dumps(args).replace("{other}", other))
 
     run = run_module("backup_restore", {"destination": f"file://{tmp_path}/backups", "table": unique_name,
@@ -145,7 +145,7 @@ def test_bad_compare_or_target_fails_naming_the_field_and_creates_nothing(args: 
 
     assert run.failed and run.result.get("field") == field, run.result.get("msg")
     assert problem in run.result["msg"]
-    assert sorted(ddb.list_tables()["TableNames"]) == tables_before
+    assert sorted(table_names(ddb)) == tables_before
 
 
 def test_module_restore_with_compare_returns_the_comparison(moto_server: Any, unique_name: str) -> None:
@@ -182,7 +182,7 @@ def test_a_drill_fails_naming_an_item_that_differs(dynalite_server: Any, unique_
         run_drill(drill, ddb, store, REGION, None, RestoreSettings(workers=2))
 
     assert drill.comparison is not None and drill.comparison["changed"] == [{"pk": "k07"}]
-    assert drill.scratch_deleted and drill.scratch_table not in ddb.list_tables()["TableNames"]
+    assert drill.scratch_deleted and drill.scratch_table not in table_names(ddb)
 
 
 def test_a_good_drill_compares_item_for_item(dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
@@ -255,7 +255,7 @@ def test_restore_role_restores_into_the_target_hosts_account_or_region(where: st
     assert "compare: equal to the backup, 31 items" in run.stdout
     there = (role_account_dynamodb(moto_server.url, unique_name) if where == "account"
              else boto3.client("dynamodb", region_name=OTHER_REGION, endpoint_url=moto_server.url))
-    assert target not in ddb.list_tables()["TableNames"]  # not in the backup's own account and region
+    assert target not in table_names(ddb)  # not in the backup's own account and region
     assert canonical(scan_all(there, target)) == canonical(scan_all(ddb, unique_name))
     copy = there.describe_table(TableName=target)["Table"]
     assert copy["TableArn"].split(":")[3:5] == [far["hippolyte_region"],

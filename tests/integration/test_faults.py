@@ -32,7 +32,7 @@ from tests.integration.test_scan_backup import indexed_table_and_bucket
 from tests.support.ansible_run import run_module
 from tests.support.fault_proxy import FaultProxy
 from tests.support.items import every_type_item
-from tests.support.tables import canonical, create_table, put_items, scan_all, wait_active
+from tests.support.tables import canonical, create_table, put_items, scan_all, table_names, wait_active
 
 ACCOUNT = "123456789012"
 FAST = ScanSettings(read_units_per_second=0)
@@ -227,7 +227,7 @@ def test_altered_manifest_is_refused_before_any_table_is_created(dynalite_server
     run = run_module("backup_restore", {"destination": f"file://{tmp_path}/b", "table": unique_name,
                                         "target": target, "region": REGION, "endpoint_url": dynalite_server.url})
     assert run.failed and "does not match its own digest" in run.result["msg"], run.output[-2000:]
-    assert target not in ddb.list_tables()["TableNames"]
+    assert target not in table_names(ddb)
 
 
 @pytest.mark.parametrize("rate", [0.02, 0.05])

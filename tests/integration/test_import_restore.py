@@ -43,7 +43,7 @@ from tests.integration.test_playbooks import inventory
 from tests.integration.test_scan_backup import indexed_table_and_bucket
 from tests.support.ansible_run import run_module, run_playbook
 from tests.support.items import every_type_item
-from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items
+from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items, table_names
 
 GSI = {"IndexName": "by-city", "KeySchema": [{"AttributeName": "city", "KeyType": "HASH"}],
        "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["total"]},
@@ -143,7 +143,7 @@ def test_a_table_with_an_lsi_is_loaded_by_auto_and_refused_by_import(moto_server
     with pytest.raises(InputError, match="by-when") as err:
         restore_with_engine(ddb, store, folder, f"{unique_name}-i", RestoreSettings(), NO_SETTLING)
     assert err.value.field == "engine"
-    assert f"{unique_name}-i" not in ddb.list_tables()["TableNames"] and not imports
+    assert f"{unique_name}-i" not in table_names(ddb) and not imports
 
     auto = restore_with_engine(ddb, store, folder, f"{unique_name}-a", RestoreSettings(),
                                ImportSettings(import_threshold_gb=0))
@@ -177,7 +177,7 @@ def test_a_file_backup_is_imported_only_through_stage_to(moto_server: Any, uniqu
 
     with pytest.raises(InputError, match="reads from S3 only") as err:
         restore_with_engine(ddb, store, folder, f"{unique_name}-f", RestoreSettings(), NO_SETTLING)
-    assert "stage_to" in err.value.fix and f"{unique_name}-f" not in ddb.list_tables()["TableNames"]
+    assert "stage_to" in err.value.fix and f"{unique_name}-f" not in table_names(ddb)
     auto = restore_with_engine(ddb, store, folder, f"{unique_name}-auto", RestoreSettings(),
                                ImportSettings(import_threshold_gb=0))
     assert auto.choice.engine == "load" and "reads from S3 only" in auto.choice.reason
@@ -244,7 +244,7 @@ def test_staging_over_a_backup_location_is_refused_before_anything_changes(moto_
     assert err.value.field == "stage_to" and "outside every backup location" in err.value.fix
     assert not [name for name, _params in calls if name.startswith(("Put", "Delete", "Create", "Upload", "Copy"))]
     assert {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=unique_name)["Contents"]} == before
-    assert f"{unique_name}-s" not in ddb.list_tables()["TableNames"]
+    assert f"{unique_name}-s" not in table_names(ddb)
 
 
 def test_the_module_refuses_staging_into_its_destination_even_in_check_mode(moto_server: Any,
@@ -315,7 +315,8 @@ def add_keyless_items(store: Any, folder: str, count: int) -> None:
 
 def as_aws_reports_rejections(ddb: Any) -> None:
     """moto marks an import that rejected items FAILED; AWS says COMPLETED with an ErrorCount and the log group
-    holding the rejections. This hook rewrites moto's answer into AWS's."""
+    holding the rejections. This hook rewrites moto's answer into AWS's, also ImportTable's: moto's import runs
+    in a thread and, on a busy machine, has ended before ImportTable answers."""
     def rewrite(parsed: dict[str, Any], **kwargs: Any) -> None:
         described = parsed.get("ImportTableDescription", {})
         if described.get("ImportStatus") == "FAILED" and described.get("ErrorCount"):
@@ -323,6 +324,7 @@ def as_aws_reports_rejections(ddb: Any) -> None:
                              CloudWatchLogGroupArn="arn:aws:logs:eu-west-1:123456789012:log-group:/aws-dynamodb/imports")
 
     ddb.meta.events.register("after-call.dynamodb.DescribeImport", rewrite)
+    ddb.meta.events.register("after-call.dynamodb.ImportTable", rewrite)
 
 
 def test_rejected_items_fail_the_restore_unless_allowed(moto_server: Any, unique_name: str) -> None:
@@ -403,11 +405,11 @@ def test_a_retry_after_a_failed_import_asks_for_a_new_import(moto_server: Any, u
     # own end of that import, through a client without the hooks, then delete its table.
     moto = client("dynamodb", moto_server.url)
     (first,) = failed
-    for _attempt in range(300):
-        if moto.describe_import(ImportArn=first)["ImportTableDescription"]["ImportStatus"] != "IN_PROGRESS":
-            break
+    deadline = time.monotonic() + 120
+    while moto.describe_import(ImportArn=first)["ImportTableDescription"]["ImportStatus"] == "IN_PROGRESS":
+        assert time.monotonic() < deadline, "moto never ended the first import"
         time.sleep(0.1)
-    if target in ddb.list_tables()["TableNames"]:
+    if target in table_names(ddb):
         ddb.delete_table(TableName=target)
 
     result, report = restore_by_import(ddb, store, folder, target, RestoreSettings(), NO_SETTLING)

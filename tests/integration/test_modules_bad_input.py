@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
-from tests.support.tables import create_table, put_items, scan_all, simple_items
+from tests.support.tables import create_table, put_items, scan_all, simple_items, table_names
 
 
 def aws(server: Any) -> dict[str, str]:
@@ -84,5 +84,5 @@ def test_restore_without_any_backup(dynalite_server: Any, unique_name: str, tmp_
     run = run_module("backup_restore", {"destination": f"file://{tmp_path}", "table": unique_name,
                                         **aws(dynalite_server)})
     assert run.failed and f"no intact backup a night took of table '{unique_name}'" in run.result["msg"]
-    tables = client("dynamodb", dynalite_server.url).list_tables()["TableNames"]
+    tables = table_names(client("dynamodb", dynalite_server.url))
     assert not any(n.startswith(unique_name) for n in tables)

@@ -16,7 +16,7 @@ from tests.conftest import REGION, client
 from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import run_playbook
 from tests.support.forwarding_proxy import Answer, ForwardingProxy, Reply, Request
-from tests.support.tables import create_table, put_items, simple_items
+from tests.support.tables import create_table, put_items, simple_items, table_names
 
 ACCOUNT = "123456789012"  # moto's account
 
@@ -128,7 +128,7 @@ def test_a_good_night_drills_prunes_and_reports(moto_server: Any, unique_name: s
     kept = bucket_folders(s3, unique_name, table)
     assert len(kept) == 2 and older[0] in kept and not set(older[1:]) & kept  # tonight's and 3 days ago
     assert bucket_folders(s3, unique_name, other) == set(others)
-    drill_tables = [t for t in ddb.list_tables()["TableNames"] if "-drill-" in t]
+    drill_tables = [t for t in table_names(ddb) if "-drill-" in t]
     assert drill_tables == []  # the scratch table was deleted
     (envelope,) = published(sqs, queue)
     summary = json.loads(envelope["Message"])

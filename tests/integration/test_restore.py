@@ -33,7 +33,7 @@ from tests.conftest import REGION, client
 from tests.integration.test_scan_backup import INDEXED, indexed_table_and_bucket
 from tests.support.dynamodb_proxy import DynamoDBProxy
 from tests.support.forwarding_proxy import Answer, ForwardingProxy, Reply, Request
-from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items, wait_active
+from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items, table_names, wait_active
 
 NIGHT_1 = datetime(2026, 11, 20, 1, 0, 0, tzinfo=UTC)
 NIGHT_2 = datetime(2026, 11, 21, 1, 0, 0, tzinfo=UTC)
@@ -137,7 +137,7 @@ def test_check_mode_writes_nothing(dynalite_backup: tuple[Any, Any, str], unique
     ddb, store, folder = dynalite_backup
     result = restore_backup(ddb, store, folder, f"{unique_name}-dry", RestoreSettings(), check_mode=True)
     assert result.changed and "would create" in result.msg
-    assert f"{unique_name}-dry" not in ddb.list_tables()["TableNames"]
+    assert f"{unique_name}-dry" not in table_names(ddb)
 
 
 def test_at_picks_the_newest_backup_at_or_before(dynalite_backup: tuple[Any, Any, str], unique_name: str) -> None:
@@ -187,7 +187,7 @@ def test_restore_of_a_damaged_backup_creates_no_table(dynalite_backup: tuple[Any
     with pytest.raises(HippolyteError, match="nothing was created") as err:
         restore_backup(ddb, store, folder, target, RestoreSettings())
     assert f"{store.url}/{folder}/data/{part.name}" in str(err.value) and "sha256" in str(err.value)
-    assert target not in ddb.list_tables()["TableNames"]
+    assert target not in table_names(ddb)
 
 
 def test_unprocessed_items_are_retried_until_written(dynalite_backup: tuple[Any, Any, str], dynalite_server: Any,

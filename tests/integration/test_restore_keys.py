@@ -26,7 +26,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
-from tests.support.tables import put_items, simple_items
+from tests.support.tables import put_items, simple_items, table_names
 
 NIGHT = datetime(2026, 11, 20, 1, 0, 0, tzinfo=UTC)
 OTHER_REGION = "us-west-2"
@@ -82,7 +82,7 @@ def test_a_key_of_another_region_or_account_is_refused_before_anything_is_create
         restore_backup(target_ddb, store, folder, target, RestoreSettings(target_account=lambda: account))
 
     assert err.value.field == "target_kms_key_id" and key in str(err.value) and "alias/aws/dynamodb" in err.value.fix
-    assert target not in target_ddb.list_tables()["TableNames"]
+    assert target not in table_names(target_ddb)
     target_key = regional("kms", moto_server, target_ddb.meta.region_name).create_key()["KeyMetadata"]["Arn"]
 
     result = restore_backup(target_ddb, store, folder, target,

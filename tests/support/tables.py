@@ -31,6 +31,12 @@ def wait_active(ddb: Any, name: str) -> None:
     raise AssertionError(f"{name} never became ACTIVE")
 
 
+def table_names(ddb: Any) -> list[str]:
+    """Every table of the client's account and region: ListTables answers 100 at most per page, and a stand-in
+    shared by many tests holds more."""
+    return [name for page in ddb.get_paginator("list_tables").paginate() for name in page["TableNames"]]
+
+
 def put_items(ddb: Any, name: str, items: Iterable[dict[str, Any]]) -> int:
     batch: list[dict[str, Any]] = []
     count = 0
