@@ -1,11 +1,18 @@
 """Benchmark of a night of many small tables on dynalite: prints figures, asserts nothing (`make bench-fleet`).
 
-For each fleet size N (default 200 and 1,000 tables of 100 items each), in the same run and against the
-same dynalite server:
+For each fleet size N (default 500 and 1,000 tables of 100 items each, at 100 RCU) and each added latency
+(default none and 10 ms per request, through a delaying proxy: a controller beside real AWS waits that long,
+the loopback stand-in well under a millisecond), in the same run and against the same dynalite server:
   - the bare limit: one table after another, DescribeTable, a plain boto3 Scan, gzip the items to a file;
-  - the product: `ansible-playbook playbooks/backup.yml` with `hippolyte_engine: local` on those tables,
-    as a user runs it (reconcile, plan, every local lane in one module call, report).
-It prints both wall times and their ratio (target: at most 8 at 1,000 tables).
+    and the same loop on 8 threads;
+  - the product: `ansible-playbook playbooks/backup.yml` with `hippolyte_engine: local`, as a user runs it
+    (reconcile, plan, every local lane in one module call, report), on one table (the role's fixed cost) and on
+    the N tables. What the N tables add is the second minus the first.
+It prints the wall times, what the tables add against each loop, the night's planned and actual length (the
+plan's makespan against the last table's end in the progress log, both from the plan's start) and, through the
+proxy, the requests per table.
+Targets (issue "the night as planned"): with 10 ms, the added time at most 2x the 8-thread loop; without added
+latency, at most 4x the sequential loop; the actual length within 25% (or 30 s) of the planned one.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +39,7 @@ import stand_ins  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
 from tests.support.ansible_run import ansible_env  # noqa: E402
+from tests.support.delaying_proxy import DelayingProxy  # noqa: E402
 
 REGION = "eu-west-1"
 KEY, SECRET = "bench", "bench-secret"
@@ -41,13 +51,13 @@ def ddb_client(url: str) -> Any:
                         aws_secret_access_key=SECRET, config=Config(max_pool_connections=32))
 
 
-def create_fleet(ddb: Any, prefix: str, count: int) -> list[str]:
+def create_fleet(ddb: Any, prefix: str, count: int, rcu: int) -> list[str]:
     names = [f"{prefix}-{n:05d}" for n in range(count)]
 
     def create(name: str) -> None:
         ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                         ProvisionedThroughput={"ReadCapacityUnits": 1000, "WriteCapacityUnits": 1000})
+                         ProvisionedThroughput={"ReadCapacityUnits": rcu, "WriteCapacityUnits": 1000})
         while ddb.describe_table(TableName=name)["Table"]["TableStatus"] != "ACTIVE":
             time.sleep(0.02)
         items = [{"PutRequest": {"Item": {"pk": {"S": f"{name}-{i:04d}"}, "n": {"N": str(i)},
@@ -63,30 +73,42 @@ def create_fleet(ddb: Any, prefix: str, count: int) -> list[str]:
     return names
 
 
-def bare_loop(ddb: Any, names: list[str], folder: Path) -> float:
-    """What one table at a time costs at the least: describe, scan, gzip to a file."""
+def back_up_one(ddb: Any, name: str, folder: Path) -> None:
+    """What one table costs at the least: describe, scan, gzip to a file."""
+    ddb.describe_table(TableName=name)
+    kwargs: dict[str, Any] = {"TableName": name}
+    with gzip.open(folder / f"{name}.json.gz", "wt", compresslevel=1) as out:
+        while True:
+            page = ddb.scan(**kwargs)
+            for item in page["Items"]:
+                out.write(json.dumps({"Item": item}, default=str) + "\n")
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def bare_loop(ddb: Any, names: list[str], folder: Path, threads: int = 1) -> float:
+    folder.mkdir(parents=True, exist_ok=True)
     clock = time.perf_counter()
-    for name in names:
-        ddb.describe_table(TableName=name)
-        kwargs: dict[str, Any] = {"TableName": name}
-        with gzip.open(folder / f"{name}.json.gz", "wt", compresslevel=1) as out:
-            while True:
-                page = ddb.scan(**kwargs)
-                for item in page["Items"]:
-                    out.write(json.dumps({"Item": item}, default=str) + "\n")
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda name: back_up_one(ddb, name, folder), names))
     return time.perf_counter() - clock
 
 
-def role_night(url: str, prefix: str, folder: Path) -> tuple[float, str]:
+class Night:
+    def __init__(self, took_s: float, manifests: int, planned_s: float, actual_s: float) -> None:
+        self.took_s, self.manifests, self.planned_s, self.actual_s = took_s, manifests, planned_s, actual_s
+
+
+def role_night(url: str, prefix: str, folder: Path) -> Night:
+    folder.mkdir(parents=True, exist_ok=True)
     inventory = folder / "inventory.json"
+    reports = folder / "reports"
     inventory.write_text(json.dumps({"all": {"hosts": {"fleet": {
         "ansible_connection": "local", "hippolyte_region": REGION, "hippolyte_endpoint_url": url,
         "hippolyte_destination": f"file://{folder}/backups", "hippolyte_engine": "local",
         "hippolyte_include": [f"{prefix}-*"], "hippolyte_autoscaling": False,
-        "hippolyte_report_dir": str(folder / "reports"),
+        "hippolyte_report_dir": str(reports),
         "hippolyte_window": {"start": "00:00", "end": "23:59", "timezone": "UTC"}}}}}))
     env = ansible_env({"AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_DEFAULT_REGION": REGION})
     clock = time.perf_counter()
@@ -96,28 +118,60 @@ def role_night(url: str, prefix: str, folder: Path) -> tuple[float, str]:
     if proc.returncode != 0:
         raise SystemExit(f"backup playbook failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
     manifests = sum(1 for _manifest in (folder / "backups").rglob("hippolyte-manifest.json"))
-    return took, f"{manifests} manifests"
+    (plan_file,) = reports.glob("*-plan-*.json")
+    plan = json.loads(plan_file.read_text())
+    start = datetime.fromisoformat(plan["window"]["starts_at"])
+    (progress,) = reports.glob("*-progress-*.log")
+    ends = [datetime.fromisoformat(line.split(" ", 1)[0]) for line in progress.read_text().splitlines() if line]
+    return Night(took, manifests, float(plan["makespan_s"]), (max(ends) - start).total_seconds())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tables", type=int, nargs="+", default=[200, 1000])
+    parser.add_argument("--tables", type=int, nargs="+", default=[500, 1000])
+    parser.add_argument("--latency-ms", type=float, nargs="+", default=[0.0, 10.0],
+                        help="added to every request by a delaying proxy (0: straight to the stand-in)")
+    parser.add_argument("--rcu", type=int, default=100, help="each table's provisioned read capacity")
     args = parser.parse_args()
+    print(f"{'tables':>6} {'+ms':>4} | {'loop s':>7} {'8-thr s':>7} | {'role 1 s':>8} {'role N s':>8} "
+          f"{'added s':>7} {'/loop':>6} {'/8-thr':>6} | {'plan s':>7} {'actual s':>8} | {'req/table':>9}  written")
     with tempfile.TemporaryDirectory() as tmp:
         server = stand_ins.start("dynalite", Path(tmp))
         try:
-            ddb = ddb_client(server.url)
-            print(f"{'tables':>7} {'bare loop s':>12} {'role s':>8} {'ratio':>6}  written")
+            direct = ddb_client(server.url)
+            create_fleet(direct, "solo", 1, args.rcu)
             for count in args.tables:
                 prefix = f"fleet{count}"
-                names = create_fleet(ddb, prefix, count)
-                work = Path(tmp) / prefix
-                (work / "bare").mkdir(parents=True)
-                bare = bare_loop(ddb, names, work / "bare")
-                role, written = role_night(server.url, prefix, work)
-                print(f"{count:>7} {bare:>12.2f} {role:>8.2f} {role / bare:>6.1f}  {written}", flush=True)
+                names = create_fleet(direct, prefix, count, args.rcu)
+                for latency in args.latency_ms:
+                    with ExitStack() as stack:
+                        proxy = DelayingProxy(server.url, latency / 1000) if latency else None
+                        if proxy:
+                            stack.enter_context(proxy)
+                        url = proxy.url if proxy else server.url
+                        ddb = ddb_client(url)
+                        work = Path(tmp) / f"{prefix}-{latency:g}ms"
+                        loop = bare_loop(ddb, names, work / "loop")
+                        threaded = bare_loop(ddb, names, work / "threads", threads=8)
+                        # The fixed cost, the faster of two runs: the first also warms caches.
+                        one = min((role_night(url, "solo", work / f"one-{n}") for n in range(2)),
+                                  key=lambda run: run.took_s)
+                        if proxy:
+                            proxy.operations.clear()
+                        night = role_night(url, prefix, work / "night")
+                        requests = f"{sum(proxy.operations.values()) / count:>9.1f}" if proxy else f"{'-':>9}"
+                    added = night.took_s - one.took_s
+                    print(f"{count:>6} {latency:>4g} | {loop:>7.2f} {threaded:>7.2f} | {one.took_s:>8.2f} "
+                          f"{night.took_s:>8.2f} {added:>7.2f} {added / loop:>6.1f} {added / threaded:>6.1f} | "
+                          f"{night.planned_s:>7.1f} {night.actual_s:>8.1f} | {requests}  {night.manifests} manifests",
+                          flush=True)
+                    if proxy:
+                        top = ", ".join(f"{op} {n / count:.1f}" for op, n in proxy.operations.most_common(8))
+                        print(f"{'':>13} requests per table by operation: {top}", flush=True)
         finally:
             server.stop()
+    print("targets: +10 ms: added/8-thr at most 2; +0 ms at 100 RCU: added/loop at most 4; "
+          "actual within 25% (or 30 s) of plan")
 
 
 if __name__ == "__main__":
