@@ -10,8 +10,11 @@ options:
     description:
       - Root of the backups, C(s3://bucket/prefix) or C(file:///absolute/dir).
       - Backups live under C(<destination>/<account>/<region>/<table>/<YYYY-MM-DD-HH-MM-SS>/).
+      - Must be given, by the task or once for a play or block with
+        C(module_defaults: {group/hippolyte.dynamodb.destination: {destination: ...}}) (this action group also
+        carries the options below); a task without it fails before any AWS call.
     type: str
-    required: true
+    required: false
   s3_endpoint_url:
     description:
       - Endpoint for S3 when it differs from O(endpoint_url) (a VPC endpoint, an S3-compatible store,
