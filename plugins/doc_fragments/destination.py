@@ -10,9 +10,9 @@ options:
     description:
       - Root of the backups, C(s3://bucket/prefix) or C(file:///absolute/dir).
       - Backups live under C(<destination>/<account>/<region>/<table>/<YYYY-MM-DD-HH-MM-SS>/).
-      - Must be given, by the task or once for a play or block with
-        C(module_defaults: {group/hippolyte.dynamodb.destination: {destination: ...}}) (this action group also
-        carries the options below); a task without it fails before any AWS call.
+      - Must be given, by the task or once for a play or block in C(module_defaults) under
+        C(group/hippolyte.dynamodb.destination), the action group that carries the options below too. A task
+        without it fails before any AWS call.
     type: str
     required: false
   s3_endpoint_url:

@@ -285,3 +285,24 @@ def test_the_destination_group_gives_every_module_its_destination(dynalite_serve
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     (manifest,) = backups.rglob("hippolyte-manifest.json")
     assert json.loads(manifest.read_text())["item_count"] == 40
+
+
+def test_the_data_pipeline_role_under_its_deprecated_name_is_passed_with_a_warning(
+        moto_server: Any, unique_name: str, tmp_path: Path) -> None:
+    """hippolyte_datapipeline.role is read as service_role for one more release; job_flow_role by its own name."""
+    ddb, s3 = client("dynamodb", moto_server.url), client("s3", moto_server.url)
+    s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    create_table(ddb, unique_name, rcu=20)
+    inv = inventory(tmp_path / "inventory.json", moto_server.url, f"s3://{unique_name}/nightly",
+                    hippolyte_include=[unique_name], hippolyte_engine="datapipeline",
+                    hippolyte_datapipeline={"role": "OldNamePipelineRole", "job_flow_role": "NewNameEc2Role"})
+
+    run = run_playbook("playbooks/backup.yml", inv, options=("--check", "-v"))  # the definition, nothing created
+
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert ('"DEPRECATED: Host night: hippolyte_datapipeline.role is deprecated: rename it service_role (the old name '
+            'is read for one more release)"') in run.stdout
+    assert "resource_role is deprecated" not in run.stdout
+    started = "TASK [hippolyte.dynamodb.backup : Data Pipelines, one per planned cluster (watch False)]"
+    definition = run.stdout.split(started)[1].split("TASK [")[0]
+    assert '"stringValue": "OldNamePipelineRole"' in definition and '"stringValue": "NewNameEc2Role"' in definition
