@@ -151,6 +151,8 @@ CORPUS = [
     Bad("setup bucket with capitals", "setup", {"hippolyte_destination": "s3://My_Backups/ddb"},
         "hippolyte_destination", "lowercase"),
     Bad("setup without region", "setup", {"hippolyte_region": ""}, "hippolyte_region", "AWS_REGION"),
+    Bad("setup external id with a space", "setup", {"hippolyte_role_external_id": "a b"},
+        "hippolyte_role_external_id", "trust policy"),
     Bad("setup role ARN of a user", "setup", {"hippolyte_role_arn": "arn:aws:iam::123456789012:user/backup"},
         "hippolyte_role_arn", ":role/"),
     Bad("setup KMS key by alias", "setup", {"hippolyte_setup": {"encryption": "aws:kms", "kms_key_id": "alias/ddb"}},
@@ -213,6 +215,8 @@ def test_the_defaults_and_a_full_good_host_have_no_problem() -> None:
     assert inventory_problems(good_values("backup"), "backup") == []
     assert inventory_problems(good_values("restore"), "restore") == []
     assert inventory_problems(good_values("setup"), "setup") == []
+    # Setup may create the backup role under its default name with a trust policy requiring an external id.
+    assert inventory_problems({**good_values("setup"), "hippolyte_role_external_id": "guard-1234"}, "setup") == []
     setup = {**good_values("setup"), "hippolyte_role_arn": ROLE, "hippolyte_datapipeline": {"service_role": "r"},
              "hippolyte_setup": {"encryption": "aws:kms", "kms_key_id": KEY, "engines": ["local", "emr"],
                                  "controller_arn": "arn:aws:sts::123456789012:assumed-role/ops/anna",

@@ -239,10 +239,14 @@ def _role_arn(name: str, arn: str, values: Mapping[str, Any]) -> None:
                          "use arn:aws:iam::<12-digit account>:role/<path/>name")
 
 
-def _external_id(name: str, external_id: str, values: Mapping[str, Any]) -> None:
+def _external_id_form(name: str, external_id: str, values: Mapping[str, Any]) -> None:
     if external_id and not EXTERNAL_ID.fullmatch(external_id):
         raise InputError(name, "is not 2 to 1224 characters of letters, digits and _+=,.@:/-",
                          "use the external id the role's trust policy expects")
+
+
+def _external_id(name: str, external_id: str, values: Mapping[str, Any]) -> None:
+    _external_id_form(name, external_id, values)
     if external_id and not values.get("hippolyte_role_arn"):
         raise InputError(name, "is set but hippolyte_role_arn is empty", "set the role it guards in hippolyte_role_arn")
 
@@ -423,8 +427,10 @@ RULES: dict[str, Rule] = {
     "hippolyte_setup.restore_tables": _restore_tables,
     "hippolyte_setup.stage_to": _s3_only("import restores stage in S3 only"),
 }
-# The setup role creates the destination's bucket: an S3 one only.
-SETUP_RULES: dict[str, Rule] = {**RULES, "hippolyte_destination": _s3_only("setup creates an S3 bucket")}
+# The setup role creates the destination's bucket, an S3 one only, and the roles: their trust policy may require an
+# external id with hippolyte_role_arn empty (the backup role then gets its default name).
+SETUP_RULES: dict[str, Rule] = {**RULES, "hippolyte_destination": _s3_only("setup creates an S3 bucket"),
+                                "hippolyte_role_external_id": _external_id_form}
 
 
 def rules_for(role: str) -> Mapping[str, Rule]:
