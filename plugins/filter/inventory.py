@@ -39,8 +39,8 @@ def known_names():
 def inventory_problems(values, role):
     """Every problem of `values` (a host's hippolyte_* variables) for `role`, one line each; for the backup role
     also the after-the-night settings' own rules (retention, notification, drill)."""
-    problems = [str(problem) for problem in check_host(values, role_options(role), known_names(),
-                                                          rules_for(role))]
+    found = check_host(values, role_options(role), known_names(), rules_for(role))
+    problems = [str(problem) for problem in found]
     if role == "backup":
         try:  # the policy's rules read numbers: `keep_last: "3"` as 3, as the module will
             retention = typed_value("hippolyte_retention", values.get("hippolyte_retention") or {},

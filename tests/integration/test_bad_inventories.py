@@ -321,8 +321,9 @@ def test_the_playbook_fails_in_the_check_without_calling_aws(name: str, dynalite
 
 def test_the_old_data_pipeline_role_names_are_read_with_a_warning() -> None:
     old = {**good_values("backup"), "hippolyte_datapipeline": {"role": "PipelineRole", "resource_role": "Ec2Role"}}
-    assert inventory_problems(old, "backup") == [] and inventory_problems({**old, **good_values("setup"),
-        "hippolyte_datapipeline": old["hippolyte_datapipeline"]}, "setup") == []
+    assert inventory_problems(old, "backup") == []
+    assert inventory_problems({**good_values("setup"), "hippolyte_datapipeline": old["hippolyte_datapipeline"]},
+                              "setup") == []
     assert inventory_deprecations(old) == [
         "hippolyte_datapipeline.role is deprecated: rename it service_role (the old name is read for one more release)",
         "hippolyte_datapipeline.resource_role is deprecated: rename it job_flow_role (the old name is read for one "
