@@ -10,8 +10,11 @@ options:
     description:
       - Root of the backups, C(s3://bucket/prefix) or C(file:///absolute/dir).
       - Backups live under C(<destination>/<account>/<region>/<table>/<YYYY-MM-DD-HH-MM-SS>/).
+      - Must be given, by the task or once for a play or block in C(module_defaults) under
+        C(group/hippolyte.dynamodb.destination), the action group that carries the options below too. A task
+        without it fails before any AWS call.
     type: str
-    required: true
+    required: false
   s3_endpoint_url:
     description:
       - Endpoint for S3 when it differs from O(endpoint_url) (a VPC endpoint, an S3-compatible store,

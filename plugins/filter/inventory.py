@@ -9,7 +9,12 @@ from pathlib import Path
 import yaml
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.inventory_check import check_host, typed_value
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.inventory_check import (
+    check_host,
+    deprecated_names,
+    rules_for,
+    typed_value,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_settings import night_ops_problems
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
@@ -34,7 +39,8 @@ def known_names():
 def inventory_problems(values, role):
     """Every problem of `values` (a host's hippolyte_* variables) for `role`, one line each; for the backup role
     also the after-the-night settings' own rules (retention, notification, drill)."""
-    problems = [str(problem) for problem in check_host(values, role_options(role), known_names())]
+    found = check_host(values, role_options(role), known_names(), rules_for(role))
+    problems = [str(problem) for problem in found]
     if role == "backup":
         try:  # the policy's rules read numbers: `keep_last: "3"` as 3, as the module will
             retention = typed_value("hippolyte_retention", values.get("hippolyte_retention") or {},
@@ -46,6 +52,11 @@ def inventory_problems(values, role):
     return problems
 
 
+def inventory_deprecations(values):
+    """A warning for each setting of `values` (a host's hippolyte_* variables) given under its old name."""
+    return deprecated_names(values)
+
+
 class FilterModule:
     def filters(self):
-        return {"inventory_problems": inventory_problems}
+        return {"inventory_problems": inventory_problems, "inventory_deprecations": inventory_deprecations}

@@ -53,8 +53,10 @@ except ImportError:
 
 T = TypeVar("T")
 
-# Options of every module that reads or writes the backup destination (doc fragment hippolyte.dynamodb.destination).
-DESTINATION_OPTIONS = {"destination": {"type": "str", "required": True}, "s3_endpoint_url": {"type": "str"},
+# Options of every module that reads or writes the backup destination (doc fragment hippolyte.dynamodb.destination,
+# action group hippolyte.dynamodb.destination). `destination` is not required here: module_defaults may give it, and
+# ansible-lint's args rule would then call every task without it wrong; require_destination asks for it instead.
+DESTINATION_OPTIONS = {"destination": {"type": "str"}, "s3_endpoint_url": {"type": "str"},
                        "bucket_owner": {"type": "str"}, "sse": {"type": "str", "choices": ["AES256", "aws:kms"]},
                        "kms_key_id": {"type": "str"}}
 # The capacity of a planned cluster's tables: refused boosts, and boosts put back as each table's step ends
@@ -185,13 +187,23 @@ def destination_store(module: AnsibleAWSModule, pool_size: int = 10) -> BackupSt
     An S3 bucket must belong to `bucket_owner`, by default to the account of the module's own
     credentials (the account the backups belong to), asked once of STS.
     """
-    url = module.params["destination"]
+    url = require_destination(module)
     encryption = Encryption(module.params.get("sse"), module.params.get("kms_key_id"))
     encryption.validate()  # also for file://: a kms_key_id without aws:kms is a mistake wherever it goes
     if not url.startswith("s3://"):
         return open_store(url)
     return open_store(url, s3_client(module, pool_size), module.params.get("bucket_owner") or caller_account(module),
                       encryption)
+
+
+def require_destination(module: AnsibleAWSModule) -> str:
+    """The module's `destination`, which the task or module_defaults must give; modules ask for it first, before
+    any AWS call."""
+    url = module.params.get("destination")
+    if not url:
+        raise InputError("destination", "is not set",
+                         "set it, or module_defaults group/hippolyte.dynamodb.destination")
+    return str(url)
 
 
 def caller_account(module: AnsibleAWSModule) -> str:

@@ -22,8 +22,19 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import I
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
-# SNS's topic ARN: partition, region, account, and a name of up to 256 letters, digits, - and _ (.fifo allowed).
-SNS_TOPIC_ARN = re.compile(r"arn:aws[-a-z]*:sns:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
+ARN_PARTITION = r"arn:aws[-a-z]*"
+# SNS's topic name, up to 256 letters, digits, - and _; its ARN adds partition, region and account (.fifo allowed).
+SNS_TOPIC_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
+SNS_TOPIC_ARN = re.compile(
+    rf"{ARN_PARTITION}:sns:{REGION.pattern}:{ACCOUNT_ID.pattern}:{SNS_TOPIC_NAME.pattern}(\.fifo)?")
+# A KMS key by ARN: IAM policies cannot name a key by its id or alias.
+KMS_KEY_ARN = re.compile(rf"{ARN_PARTITION}:kms:{REGION.pattern}:{ACCOUNT_ID.pattern}:key/[A-Za-z0-9-]+")
+# IAM's rules for a role or user name and each segment of its path.
+IAM_PATH_AND_NAME = r"(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}"
+ROLE_ARN = re.compile(rf"{ARN_PARTITION}:iam::{ACCOUNT_ID.pattern}:role/{IAM_PATH_AND_NAME}", re.ASCII)
+# Who may be trusted to assume a role: a role, a user, or a role's session.
+PRINCIPAL_ARN = re.compile(rf"{ARN_PARTITION}:(?:iam::{ACCOUNT_ID.pattern}:(?:role|user)/{IAM_PATH_AND_NAME}"
+                           rf"|sts::{ACCOUNT_ID.pattern}:assumed-role/.+)", re.ASCII)
 SEGMENT_MAX_CHARS = 255  # the longest name a file system or a table allows
 _SEPARATORS = ("/", "\\")
 _DOT_SEGMENTS = (".", "..")

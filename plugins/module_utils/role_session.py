@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import ROLE_ARN
 
 try:
     import boto3
@@ -21,8 +22,7 @@ try:
 except ImportError:
     pass  # the module reports the missing dependency itself
 
-# IAM's own rules: a role name and each path segment are [\w+=,.@-]; an external id adds ":" and "/".
-ROLE_ARN = re.compile(r"arn:aws[-a-z]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
+# IAM's own rules (a role name and each path segment are [\w+=,.@-]) for ROLE_ARN; an external id adds ":" and "/".
 EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
 SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
 MIN_DURATION_S, MAX_DURATION_S = 900, 43200

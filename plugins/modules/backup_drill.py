@@ -144,6 +144,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     AnsibleAWSModule,
     aws_client,
     destination_store,
+    require_destination,
     run_or_fail,
     watch_controller,
 )
@@ -174,6 +175,7 @@ ARGUMENT_SPEC = dict(
 
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     p = module.params
     settings = RestoreSettings(workers=p["workers"], readers=p["readers"], wait_timeout_s=p["wait_timeout"],
                                stall_timeout_s=p["stall_timeout"])

@@ -190,6 +190,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     AnsibleAWSModule,
     credentials_account,
     destination_store,
+    require_destination,
     run_or_fail,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
@@ -267,6 +268,7 @@ def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
                               mutually_exclusive=[("expires_at", "hold_s")],
                               required_if=[("state", "kept", ["nonce"]), ("state", "released", ["nonce"])])
+    run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     p = module.params
     now = datetime.now(UTC).replace(microsecond=0)
     expires = run_or_fail(module, lambda: _expiry(p, now)) if p["state"] == "held" else None

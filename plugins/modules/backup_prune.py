@@ -202,6 +202,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     DESTINATION_OPTIONS,
     AnsibleAWSModule,
     destination_store,
+    require_destination,
     run_or_fail,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
@@ -227,6 +228,7 @@ ARGUMENT_SPEC = dict(
 
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     p = module.params
 
     def run():

@@ -543,6 +543,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     connection_account,
     credentials_account,
     destination_store,
+    require_destination,
     run_or_fail,
     s3_client,
     watch_controller,
@@ -628,6 +629,7 @@ def main():
                               mutually_exclusive=[("dynamodump", "adopt_from"), ("schema_from", "key_attributes"),
                                                   ("compare_with", "dynamodump"), ("compare_with", "adopt_from"),
                                                   ("compare_with", "target_connection")])
+    run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     p = module.params
     settings = RestoreSettings(workers=p["workers"], readers=p["readers"], force=p["force"], verify=p["verify"],
                                verify_before_write=p["verify_before_write"],

@@ -307,6 +307,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     boosts_put_back_as_tables_end,
     destination_store,
     renamed,
+    require_destination,
     run_or_fail,
     watch_controller,
 )
@@ -438,6 +439,7 @@ def _exit(outcomes, done, module, result, changed):
 
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     p = module.params
     cluster = run_or_fail(module, lambda: PlannedCluster.from_plan(p["cluster"], default_engine="datapipeline"))
     uid = unique_id(p["run_id"], cluster.id)

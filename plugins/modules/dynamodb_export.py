@@ -205,6 +205,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     AnsibleAWSModule,
     aws_client,
     destination_store,
+    require_destination,
     run_or_fail,
     watch_controller,
 )
@@ -241,6 +242,7 @@ ARGUMENT_SPEC = dict(
 
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     p = module.params
     timeout = run_or_fail(module, lambda: max(1.0, seconds_left(p["deadline"], p["wait_timeout"], utc_now())))
     settings = ExportSettings(

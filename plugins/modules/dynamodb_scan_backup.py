@@ -336,6 +336,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     AnsibleAWSModule,
     aws_client,
     destination_store,
+    require_destination,
     run_or_fail,
     watch_controller,
 )
@@ -445,6 +446,7 @@ def run_plan_lanes(module, settings, ddb, store):
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
                               required_one_of=[("table", "plan")], mutually_exclusive=[("table", "plan")])
+    run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     p = module.params
     settings = ScanSettings(
         workers=p["workers"], segments=p["segments"], read_percentage=p["read_percentage"],

@@ -292,6 +292,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     boosts_put_back_as_tables_end,
     destination_store,
     renamed,
+    require_destination,
     run_or_fail,
     watch_controller,
 )
@@ -399,6 +400,7 @@ def _check_mode(module, emr, cluster, settings, root):
 
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     p = module.params
     emr = aws_client(module, "emr")
     if p["state"] == "absent":

@@ -15,8 +15,12 @@ from typing import Any, NamedTuple
 import pytest
 import yaml
 
-from ansible_collections.hippolyte.dynamodb.plugins.filter.inventory import inventory_problems, known_names
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.inventory_check import RULES
+from ansible_collections.hippolyte.dynamodb.plugins.filter.inventory import (
+    inventory_deprecations,
+    inventory_problems,
+    known_names,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.inventory_check import RULES, SETUP_RULES
 from tests.conftest import REGION
 from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import REPO, run_playbook
@@ -33,6 +37,7 @@ class Bad(NamedTuple):
 
 WINDOW = {"start": "00:00", "end": "07:00", "timezone": "UTC"}
 ROLE = "arn:aws:iam::123456789012:role/backup"
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 CORPUS = [
     Bad("hour 25", "backup", {"hippolyte_window": {**WINDOW, "start": "25:00"}}, "hippolyte_window.start", "HH:MM"),
@@ -108,7 +113,7 @@ CORPUS = [
     Bad("S3 endpoint a bucket URL", "backup", {"hippolyte_s3_endpoint_url": "s3://backups"},
         "hippolyte_s3_endpoint_url", "https://"),
     Bad("Data Pipeline setting misspelt", "backup", {"hippolyte_datapipeline": {"resourceRole": "r"}},
-        "hippolyte_datapipeline.resourceRole", "resource_role"),
+        "hippolyte_datapipeline.resourceRole", "did you mean job_flow_role?"),
     Bad("empty report folder", "backup", {"hippolyte_report_dir": " "}, "hippolyte_report_dir", "give a folder"),
     Bad("negative summary lines", "backup", {"hippolyte_report_ok_lines": -1}, "hippolyte_report_ok_lines",
         "at least 0"),
@@ -137,7 +142,52 @@ CORPUS = [
         "did you mean hippolyte_account_id?"),
     Bad("restore role ARN malformed", "restore", {"hippolyte_role_arn": "arn:aws:iam:role/restore"},
         "hippolyte_role_arn", "12-digit"),
+    Bad("Data Pipeline role under both names", "backup",
+        {"hippolyte_datapipeline": {"role": "PipelineRole", "service_role": "PipelineRole"}},
+        "hippolyte_datapipeline.role", "keep service_role only"),
+    # The setup role: every check its own assert made, now by the same rules.
+    Bad("setup destination a folder", "setup", {"hippolyte_destination": "file:///var/backups"},
+        "hippolyte_destination", "s3://bucket/prefix"),
+    Bad("setup bucket with capitals", "setup", {"hippolyte_destination": "s3://My_Backups/ddb"},
+        "hippolyte_destination", "lowercase"),
+    Bad("setup without region", "setup", {"hippolyte_region": ""}, "hippolyte_region", "AWS_REGION"),
+    Bad("setup external id with a space", "setup", {"hippolyte_role_external_id": "a b"},
+        "hippolyte_role_external_id", "trust policy"),
+    Bad("setup role ARN of a user", "setup", {"hippolyte_role_arn": "arn:aws:iam::123456789012:user/backup"},
+        "hippolyte_role_arn", ":role/"),
+    Bad("setup KMS key by alias", "setup", {"hippolyte_setup": {"encryption": "aws:kms", "kms_key_id": "alias/ddb"}},
+        "hippolyte_setup.kms_key_id", "arn:aws:kms:<region>:<account>:key/<id>"),
+    Bad("setup KMS without a key", "setup", {"hippolyte_setup": {"encryption": "aws:kms"}},
+        "hippolyte_setup.kms_key_id", "give the key's ARN"),
+    Bad("setup key without aws:kms", "setup", {"hippolyte_setup": {"kms_key_id": KEY}}, "hippolyte_setup.kms_key_id",
+        "set hippolyte_setup.encryption to aws:kms"),
+    Bad("setup encryption misspelt", "setup", {"hippolyte_setup": {"encryption": "aes256"}},
+        "hippolyte_setup.encryption", "AES256, aws:kms"),
+    Bad("setup multipart abort never", "setup", {"hippolyte_setup": {"abort_multipart_days": 0}},
+        "hippolyte_setup.abort_multipart_days", "at least 1"),
+    Bad("setup negative expiration", "setup", {"hippolyte_setup": {"expiration_days": -1}},
+        "hippolyte_setup.expiration_days", "at least 0"),
+    Bad("setup negative version expiration", "setup", {"hippolyte_setup": {"noncurrent_expiration_days": -1}},
+        "hippolyte_setup.noncurrent_expiration_days", "at least 0"),
+    Bad("setup unknown engine", "setup", {"hippolyte_setup": {"engines": ["local", "glacier"]}},
+        "hippolyte_setup.engines", "local, export, emr, datapipeline"),
+    Bad("setup topic with a space", "setup", {"hippolyte_setup": {"topic_name": "backup runs"}},
+        "hippolyte_setup.topic_name", "1 to 256 letters"),
+    Bad("setup controller by name", "setup", {"hippolyte_setup": {"controller_arn": "hippolyte-controller"}},
+        "hippolyte_setup.controller_arn", "arn:aws:iam::<account>:role/<name>"),
+    Bad("setup no restore table", "setup", {"hippolyte_setup": {"restore_tables": []}},
+        "hippolyte_setup.restore_tables", '["*-restored-*"]'),
+    Bad("setup restore table with /", "setup", {"hippolyte_setup": {"restore_tables": ["a/b"]}},
+        "hippolyte_setup.restore_tables", "without /"),
+    Bad("setup staging in a folder", "setup", {"hippolyte_setup": {"stage_to": "file:///srv/stage"}},
+        "hippolyte_setup.stage_to", "s3://bucket/prefix"),
+    Bad("setup setting misspelt", "setup", {"hippolyte_setup": {"topic": "runs"}}, "hippolyte_setup.topic",
+        "use only"),
 ]
+# The setup role's argument spec lists hippolyte_setup's settings: Ansible's own validation, run before the role's
+# first task, refuses a choice or a setting it does not know before the check does (and before any AWS call too).
+SETUP_CASES = [b.name for b in CORPUS if b.role == "setup"
+               and b.name not in ("setup encryption misspelt", "setup setting misspelt")]
 
 
 def good_values(role: str) -> dict[str, Any]:
@@ -150,9 +200,29 @@ def good_values(role: str) -> dict[str, Any]:
     return values
 
 
+def test_every_setup_check_is_a_rule() -> None:
+    """Each check the setup role made in Jinja before (the destination s3:// only, region, role ARN, key ARN with
+    aws:kms and none without, days, engines, topic name, controller ARN, restore tables, staging) has its case."""
+    named = {b.variable for b in CORPUS if b.role == "setup"}
+    assert named >= {"hippolyte_destination", "hippolyte_region", "hippolyte_role_arn", "hippolyte_setup.kms_key_id",
+                     "hippolyte_setup.abort_multipart_days", "hippolyte_setup.expiration_days",
+                     "hippolyte_setup.noncurrent_expiration_days", "hippolyte_setup.engines",
+                     "hippolyte_setup.topic_name", "hippolyte_setup.controller_arn",
+                     "hippolyte_setup.restore_tables", "hippolyte_setup.stage_to"}
+
+
 def test_the_defaults_and_a_full_good_host_have_no_problem() -> None:
     assert inventory_problems(good_values("backup"), "backup") == []
     assert inventory_problems(good_values("restore"), "restore") == []
+    assert inventory_problems(good_values("setup"), "setup") == []
+    # Setup may create the backup role under its default name with a trust policy requiring an external id.
+    assert inventory_problems({**good_values("setup"), "hippolyte_role_external_id": "guard-1234"}, "setup") == []
+    setup = {**good_values("setup"), "hippolyte_role_arn": ROLE, "hippolyte_datapipeline": {"service_role": "r"},
+             "hippolyte_setup": {"encryption": "aws:kms", "kms_key_id": KEY, "engines": ["local", "emr"],
+                                 "controller_arn": "arn:aws:sts::123456789012:assumed-role/ops/anna",
+                                 "topic_name": "runs_eu-1", "expiration_days": 0, "restore_tables": ["*"],
+                                 "stage_to": "s3://stage.example/imports"}}
+    assert inventory_problems(setup, "setup") == []
     host = {**good_values("backup"), "hippolyte_role_arn": ROLE, "hippolyte_role_external_id": "guard-1234",
             "hippolyte_window": {"start": "22:30", "end": "05:00", "timezone": "Europe/Paris"},
             "hippolyte_include": ["orders-[0-9]*", "users"], "hippolyte_exclude": ["*-archive", "tmp?"],
@@ -187,8 +257,8 @@ def test_each_bad_value_is_named_with_its_fix(bad: Bad) -> None:
 
 def test_the_corpus_is_large_and_covers_every_rule() -> None:
     assert len(CORPUS) >= 30
-    named = {re.split(r"[.\[]", b.variable)[0] for b in CORPUS}
-    assert set(RULES) <= named
+    named = {re.split(r"[.\[]", b.variable)[0] for b in CORPUS} | {b.variable for b in CORPUS}
+    assert set(RULES) | set(SETUP_RULES) <= named
 
 
 def test_every_problem_of_a_host_is_listed_at_once() -> None:
@@ -214,7 +284,10 @@ class CountingProxy(ForwardingProxy):
 
 
 END_TO_END = ["hour 25", "unknown time zone", "bucket with capitals", "unclosed glob", "misspelt read percentage",
-              "SNS ARN of SQS", "time not a time", "restore role ARN malformed"]
+              "SNS ARN of SQS", "time not a time", "restore role ARN malformed", *SETUP_CASES]
+CHECK_TASK = {"backup": "Check every hippolyte_* variable of this host before touching AWS",
+              "restore": "Check every hippolyte_* variable of this host before any AWS call",
+              "setup": "Check this host's settings before touching AWS"}
 
 
 def failed_task(stdout: str) -> str:
@@ -228,17 +301,32 @@ def test_the_playbook_fails_in_the_check_without_calling_aws(name: str, dynalite
     bad = next(b for b in CORPUS if b.name == name)
     with CountingProxy(dynalite_server.url) as proxy:
         host_vars = {"hippolyte_s3_endpoint_url": proxy.url, **bad.values}
-        destination = host_vars.pop("hippolyte_destination", f"file://{tmp_path}/b")
+        destination = host_vars.pop("hippolyte_destination",
+                                    "s3://night-backups.example/ddb" if bad.role == "setup" else f"file://{tmp_path}/b")
         inv = inventory(tmp_path / "inventory.json", proxy.url, destination, **host_vars)
-        playbook = "playbooks/backup.yml" if bad.role == "backup" else "playbooks/restore.yml"
+        playbook = f"playbooks/{bad.role}.yml"
         extra = {"table": bad.values.get("hippolyte_restore_table", "orders")}
         if "hippolyte_restore_at" in bad.values:
             extra["at"] = bad.values["hippolyte_restore_at"]
         run = run_playbook(playbook, inv, extra)
 
     assert run.returncode != 0
-    assert failed_task(run.stdout).endswith("Check every hippolyte_* variable of this host before "
-                                            + ("touching AWS" if bad.role == "backup" else "any AWS call")), run.stdout
+    assert failed_task(run.stdout).endswith(CHECK_TASK[bad.role]), run.stdout
     assert "Host night" in run.stdout and bad.variable in run.stdout and bad.fix in run.stdout, run.stdout
     assert proxy.requests == []
     assert not (tmp_path / "b").exists()
+
+
+# ------------------------------------------------------------------ deprecated names, read for one more release
+
+def test_the_old_data_pipeline_role_names_are_read_with_a_warning() -> None:
+    old = {**good_values("backup"), "hippolyte_datapipeline": {"role": "PipelineRole", "resource_role": "Ec2Role"}}
+    assert inventory_problems(old, "backup") == []
+    assert inventory_problems({**good_values("setup"), "hippolyte_datapipeline": old["hippolyte_datapipeline"]},
+                              "setup") == []
+    assert inventory_deprecations(old) == [
+        "hippolyte_datapipeline.role is deprecated: rename it service_role (the old name is read for one more release)",
+        "hippolyte_datapipeline.resource_role is deprecated: rename it job_flow_role (the old name is read for one "
+        "more release)"]
+    new = {**old, "hippolyte_datapipeline": {"service_role": "PipelineRole", "job_flow_role": "Ec2Role"}}
+    assert inventory_problems(new, "backup") == [] and inventory_deprecations(new) == []

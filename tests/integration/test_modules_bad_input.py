@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
+
 from tests.conftest import REGION, client
-from tests.support.ansible_run import run_module
+from tests.support.ansible_run import REPO, run_module
 from tests.support.tables import create_table, put_items, scan_all, simple_items, table_names
 
 
@@ -86,3 +89,29 @@ def test_restore_without_any_backup(dynalite_server: Any, unique_name: str, tmp_
     assert run.failed and f"no intact backup a night took of table '{unique_name}'" in run.result["msg"]
     tables = table_names(client("dynamodb", dynalite_server.url))
     assert not any(n.startswith(unique_name) for n in tables)
+
+
+# Each module of the destination group with its other required options: only the destination is missing.
+WITHOUT_DESTINATION = {
+    "backup_drill": {}, "backup_info": {}, "backup_prune": {"keep_last": 1}, "backup_lease": {"run_id": "r1"},
+    "backup_restore": {"table": "orders"}, "dynamodb_scan_backup": {"table": "orders"},
+    "dynamodb_export": {"tables": ["orders"], "run_id": "r1"},
+    "emr_backup": {"cluster": {"id": "c01", "tables": []}, "run_id": "r1"},
+    "datapipeline_backup": {"cluster": {"id": "c01", "tables": []}, "run_id": "r1"},
+}
+
+
+def test_the_destination_group_lists_every_module_that_takes_a_destination() -> None:
+    runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())
+    takes = {path.stem for path in (REPO / "plugins" / "modules").glob("*.py")
+             if "hippolyte.dynamodb.destination" in path.read_text()}
+    assert set(runtime["action_groups"]["destination"]) == takes == set(WITHOUT_DESTINATION)
+
+
+@pytest.mark.parametrize("module", sorted(WITHOUT_DESTINATION))
+def test_a_module_without_destination_names_the_field_and_the_group(module: str) -> None:
+    # An endpoint where nothing listens: any AWS call made before the check would fail with another message.
+    run = run_module(module, {**WITHOUT_DESTINATION[module], "region": REGION, "endpoint_url": "http://127.0.0.1:9"})
+    assert run.failed and run.result.get("field") == "destination", run.output[-2000:]
+    assert run.result["msg"] == ("destination: is not set; set it, or module_defaults "
+                                 "group/hippolyte.dynamodb.destination")

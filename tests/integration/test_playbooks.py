@@ -257,3 +257,52 @@ def test_a_rerun_in_the_same_window_resumes_the_night(moto_server: Any, unique_n
     assert len(ddb.list_exports(TableArn=arn)["ExportSummaries"]) == 1  # the rerun started none
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=unique_name)["Contents"]]
     assert len([k for k in keys if k.endswith("hippolyte-manifest.json")]) == 1
+
+
+def test_the_destination_group_gives_every_module_its_destination(dynalite_server: Any, unique_name: str,
+                                                                  tmp_path: Path) -> None:
+    """module_defaults group/hippolyte.dynamodb.destination, set once: no task names the destination."""
+    ddb = client("dynamodb", dynalite_server.url)
+    create_table(ddb, unique_name, rcu=None)
+    put_items(ddb, unique_name, simple_items(40))
+    backups = tmp_path / "backups"
+    playbook = tmp_path / "grouped.yml"
+    playbook.write_text(json.dumps([{
+        "name": "Back up and list, the destination given once", "hosts": "localhost", "gather_facts": False,
+        "module_defaults": {
+            "group/hippolyte.dynamodb.aws": {"region": REGION, "endpoint_url": dynalite_server.url},
+            "group/hippolyte.dynamodb.destination": {"destination": f"file://{backups}"}},
+        "tasks": [
+            {"name": "Back up", "hippolyte.dynamodb.dynamodb_scan_backup": {"table": unique_name}, "register": "b"},
+            {"name": "List", "hippolyte.dynamodb.backup_info": {"tables": [unique_name]}, "register": "info"},
+            {"name": "The listing holds the backup", "ansible.builtin.assert": {"that": [
+                "info.backups | length == 1", "info.backups[0].url == b.backup_url",
+                "info.backups[0]['items'] == 40", "info.backups[0].intact"]}},
+        ]}]))
+
+    run = run_playbook(playbook, options=("-c", "local", "-i", "localhost,"))
+
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    (manifest,) = backups.rglob("hippolyte-manifest.json")
+    assert json.loads(manifest.read_text())["item_count"] == 40
+
+
+def test_the_data_pipeline_role_under_its_deprecated_name_is_passed_with_a_warning(
+        moto_server: Any, unique_name: str, tmp_path: Path) -> None:
+    """hippolyte_datapipeline.role is read as service_role for one more release; job_flow_role by its own name."""
+    ddb, s3 = client("dynamodb", moto_server.url), client("s3", moto_server.url)
+    s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    create_table(ddb, unique_name, rcu=20)
+    inv = inventory(tmp_path / "inventory.json", moto_server.url, f"s3://{unique_name}/nightly",
+                    hippolyte_include=[unique_name], hippolyte_engine="datapipeline",
+                    hippolyte_datapipeline={"role": "OldNamePipelineRole", "job_flow_role": "NewNameEc2Role"})
+
+    run = run_playbook("playbooks/backup.yml", inv, options=("--check", "-v"))  # the definition, nothing created
+
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert ('"DEPRECATED: Host night: hippolyte_datapipeline.role is deprecated: rename it service_role (the old name '
+            'is read for one more release)"') in run.stdout
+    assert "resource_role is deprecated" not in run.stdout
+    started = "TASK [hippolyte.dynamodb.backup : Data Pipelines, one per planned cluster (watch False)]"
+    definition = run.stdout.split(started)[1].split("TASK [")[0]
+    assert '"stringValue": "OldNamePipelineRole"' in definition and '"stringValue": "NewNameEc2Role"' in definition

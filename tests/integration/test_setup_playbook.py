@@ -156,25 +156,27 @@ def test_kms_and_narrowed_engines(moto_server: Any, account: str, unique_name: s
     assert not {"StartTaggedClusters", "CreateTaggedPipelines"} & set(narrowed_grants)
 
 
-@pytest.mark.parametrize(("setup", "destination", "message"), [
-    ({"encryption": "aws:kms"}, "s3://b-ok/x", "hippolyte_setup.kms_key_id must be a key ARN"),
-    ({"engines": ["glacier"]}, "s3://b-ok/x", "hippolyte_setup.engines glacier unknown"),
-    ({}, "file:///var/backups", "must be s3://bucket or s3://bucket/prefix"),
-    ({"controller_arn": "hippolyte-controller"}, "s3://b-ok/x", "hippolyte_setup.controller_arn hippolyte-controller "
-     "must be the ARN of the role or user"),
-    ({"restore_tables": ["a/b"]}, "s3://b-ok/x", "hippolyte_setup.restore_tables must list table name patterns"),
+# Bad settings: tests/integration/test_bad_inventories.py runs this playbook with each, counting AWS calls.
+
+@pytest.mark.parametrize(("pipeline", "deprecated"), [
+    ({"service_role": "NightPipelineRole", "job_flow_role": "NightPipelineEc2Role"}, []),
+    ({"role": "NightPipelineRole", "resource_role": "NightPipelineEc2Role"}, ["role", "resource_role"]),
 ])
-def test_bad_settings_fail_before_aws(moto_server: Any, account: str, tmp_path: Path, setup: dict[str, Any],
-                                      destination: str, message: str) -> None:
-    inv = inventory(tmp_path / "inventory.json", moto_server.url, "unused", hippolyte_setup=setup)
-    doc = json.loads(inv.read_text())
-    doc["all"]["vars"]["hippolyte_destination"] = destination
-    inv.write_text(json.dumps(doc))
+def test_the_data_pipeline_roles_by_their_names_or_the_deprecated_ones(
+        moto_server: Any, account: str, unique_name: str, tmp_path: Path, pipeline: dict[str, str],
+        deprecated: list[str]) -> None:
+    inv = inventory(tmp_path / "inventory.json", moto_server.url, unique_name, hippolyte_datapipeline=pipeline,
+                    hippolyte_setup={"engines": ["datapipeline"]})
 
     run = run_playbook("playbooks/setup.yml", inv)
 
-    assert run.returncode != 0 and message in run.stdout, run.stdout[-3000:]
-    assert aws("iam", moto_server).list_roles()["Roles"] == []
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    passed = role_statements(aws("iam", moto_server), "hippolyte-backup")["PassPipelineRoles"]["Resource"]
+    assert sorted(passed) == [f"arn:aws:iam::{account}:role/NightPipelineEc2Role",
+                              f"arn:aws:iam::{account}:role/NightPipelineRole"]
+    warned = re.findall(r"DEPRECATED: Host acct: hippolyte_datapipeline\.(\w+) is deprecated: rename it (\w+)",
+                        run.stdout)
+    assert warned == [(old, {"role": "service_role", "resource_role": "job_flow_role"}[old]) for old in deprecated]
 
 
 def test_a_backup_after_setup_encrypts_every_object_it_writes(moto_server: Any, account: str, unique_name: str,

@@ -12,6 +12,11 @@ from hypothesis import strategies as st
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import account_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import (
+    KMS_KEY_ARN,
+    PRINCIPAL_ARN,
+    ROLE_ARN,
+    SNS_TOPIC_ARN,
+    SNS_TOPIC_NAME,
     check_account_id,
     check_destination,
     check_region,
@@ -170,3 +175,23 @@ def test_listing_skips_folder_names_that_are_not_the_layouts(tmp_path):
     with pytest.raises(InputError) as raised:
         list_backups(store, "../orders", "eu-west-1")
     assert raised.value.field == "table"
+
+
+# The ARN patterns are built from the same parts (partition, region, account, IAM path and name): each accepts its
+# own shape in every partition and refuses its neighbours'.
+@pytest.mark.parametrize(("pattern", "good", "bad"), [
+    (ROLE_ARN, ["arn:aws:iam::123456789012:role/backup", "arn:aws-us-gov:iam::123456789012:role/ops/night/backup"],
+     ["arn:aws:iam::123456789012:user/backup", "arn:aws:iam::12345:role/backup", "arn:aws:iam::123456789012:role/a b"]),
+    (PRINCIPAL_ARN, ["arn:aws:iam::123456789012:role/ops/ctl", "arn:aws:iam::123456789012:user/anna",
+                     "arn:aws-cn:sts::123456789012:assumed-role/ops/anna"],
+     ["hippolyte-controller", "arn:aws:iam::123456789012:group/ops", "arn:aws:sts::123456789012:federated-user/a"]),
+    (KMS_KEY_ARN, ["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+     ["alias/ddb", "1234abcd-12ab", "arn:aws:kms:eu-west-1:123456789012:alias/ddb",
+      "arn:aws:kms:local:123456789012:key/a"]),
+    (SNS_TOPIC_NAME, ["hippolyte-backup-runs", "runs_1", "a" * 256], ["", "backup runs", "a" * 257, "runs.fifo"]),
+    (SNS_TOPIC_ARN, ["arn:aws:sns:eu-west-1:123456789012:alarms", "arn:aws:sns:us-east-1:123456789012:a.fifo"],
+     ["arn:aws:sqs:eu-west-1:123456789012:alarms", "alarms", "arn:aws:sns:eu-west-1:123456789012:a b"]),
+])
+def test_arn_and_name_patterns(pattern, good, bad):
+    assert [name for name in good if not pattern.fullmatch(name)] == []
+    assert [name for name in bad if pattern.fullmatch(name)] == []

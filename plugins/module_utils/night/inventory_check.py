@@ -1,4 +1,4 @@
-"""Every `hippolyte_*` variable of one inventory host, checked before the backup or restore role calls AWS.
+"""Every `hippolyte_*` variable of one inventory host, checked before the backup, restore or setup role calls AWS.
 
 The roles call this through the `inventory_problems` filter with the host's variables and their own
 argument spec, and fail once, listing every problem: a new user fixes the whole inventory in one go
@@ -19,8 +19,13 @@ from urllib.parse import urlparse
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.iam_grants import ENGINES
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_at
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import (
+    KMS_KEY_ARN,
+    PRINCIPAL_ARN,
+    ROLE_ARN,
+    SNS_TOPIC_NAME,
     check_destination,
     is_sns_topic_arn,
     is_valid_account_id,
@@ -33,7 +38,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.role_session im
     EXTERNAL_ID,
     MAX_DURATION_S,
     MIN_DURATION_S,
-    ROLE_ARN,
 )
 
 with contextlib.suppress(ImportError):  # without botocore, regions are checked by their pattern only
@@ -49,8 +53,10 @@ RESERVED_BUCKET_AFFIXES = (("xn--", "sthree-", "amzn-s3-demo-"), ("-s3alias", "-
 GLOB = re.compile(r"[A-Za-z0-9_.*?\[\]!-]+")
 EMR_KEYS = ("subnet_id", "log_uri", "release_label", "service_role", "job_flow_role", "master_instance_type",
             "core_instance_type", "core_instance_count", "spot")
-DATAPIPELINE_KEYS = ("role", "resource_role", "subnet_id", "log_uri", "release_label", "master_instance_type",
+DATAPIPELINE_KEYS = ("service_role", "job_flow_role", "subnet_id", "log_uri", "release_label", "master_instance_type",
                      "core_instance_type", "core_instance_count")
+# Settings renamed to the modules' option names: the old key is still read, with a warning, for one more release.
+RENAMED_SETTINGS = {"hippolyte_datapipeline": {"role": "service_role", "resource_role": "job_flow_role"}}
 KIND_NAMES = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "a text",
               "list": "a list", "dict": "a dict"}
 _TRUE, _FALSE = ("true", "yes", "on", "1", "y", "t"), ("false", "no", "off", "0", "n", "f")
@@ -66,9 +72,11 @@ class Problem(NamedTuple):
 
 
 def check_host(values: Mapping[str, Any], spec: Mapping[str, Mapping[str, Any]],
-               known: Collection[str]) -> list[Problem]:
+               known: Collection[str], rules: Mapping[str, Rule] | None = None) -> list[Problem]:
     """Every problem of a host's `values` (variable name -> value) for a role whose argument spec options are
-    `spec`; `known` are all variable names the collection reads (any role), for spelling mistakes."""
+    `spec`; `known` are all variable names the collection reads (any role), for spelling mistakes. `rules`
+    (default RULES; rules_for(role)) check each variable, and a dict's settings under `<variable>.<setting>`."""
+    rules = RULES if rules is None else rules
     problems = [_unknown(name, known) for name in sorted(values) if name.startswith(PREFIX) and name not in known]
     typed: dict[str, Any] = {}
     for name, option in spec.items():
@@ -82,12 +90,18 @@ def check_host(values: Mapping[str, Any], spec: Mapping[str, Mapping[str, Any]],
         except InputError as exc:
             problems.append(Problem(exc.field, exc.problem, exc.fix))
     for name, value in typed.items():
-        rule = RULES.get(name)
-        try:
-            if rule is not None:
-                rule(name, value, typed)
-        except InputError as exc:
-            problems.append(Problem(exc.field, exc.problem, exc.fix))
+        checks = [(name, value, typed)]
+        if isinstance(value, dict) and "options" in spec[name]:
+            # Each setting, the ones left out at their defaults (a rule may read another setting).
+            settings = {key: option.get("default") for key, option in spec[name]["options"].items()} | value
+            checks += [(f"{name}.{key}", setting, settings) for key, setting in settings.items() if setting is not None]
+        for field, checked, around in checks:
+            rule = rules.get(field)
+            try:
+                if rule is not None:
+                    rule(field, checked, around)
+            except InputError as exc:
+                problems.append(Problem(exc.field, exc.problem, exc.fix))
     return problems
 
 
@@ -225,10 +239,14 @@ def _role_arn(name: str, arn: str, values: Mapping[str, Any]) -> None:
                          "use arn:aws:iam::<12-digit account>:role/<path/>name")
 
 
-def _external_id(name: str, external_id: str, values: Mapping[str, Any]) -> None:
+def _external_id_form(name: str, external_id: str, values: Mapping[str, Any]) -> None:
     if external_id and not EXTERNAL_ID.fullmatch(external_id):
         raise InputError(name, "is not 2 to 1224 characters of letters, digits and _+=,.@:/-",
                          "use the external id the role's trust policy expects")
+
+
+def _external_id(name: str, external_id: str, values: Mapping[str, Any]) -> None:
+    _external_id_form(name, external_id, values)
     if external_id and not values.get("hippolyte_role_arn"):
         raise InputError(name, "is set but hippolyte_role_arn is empty", "set the role it guards in hippolyte_role_arn")
 
@@ -274,10 +292,15 @@ def _patterns(name: str, patterns: list[str], values: Mapping[str, Any]) -> None
 
 def _keys(allowed: tuple[str, ...]) -> Rule:
     def rule(name: str, settings: dict[str, Any], values: Mapping[str, Any]) -> None:
+        renamed = RENAMED_SETTINGS.get(name, {})
         for key in settings:
-            if key not in allowed:
-                closest = difflib.get_close_matches(str(key), allowed, n=1)
-                hint = f"did you mean {closest[0]}? " if closest else ""
+            if key in renamed and renamed[key] in settings:
+                raise InputError(f"{name}.{key}", f"is the old name of {renamed[key]}, which is set too",
+                                 f"keep {renamed[key]} only")
+            if key not in allowed and key not in renamed:
+                # A misspelt old name gets its new name.
+                closest = difflib.get_close_matches(str(key), [*allowed, *renamed], n=1)
+                hint = f"did you mean {renamed.get(closest[0], closest[0])}? " if closest else ""
                 raise InputError(f"{name}.{key}", "is not a setting it takes", f"{hint}use only {', '.join(allowed)}")
     return rule
 
@@ -300,11 +323,13 @@ def _table(optional: bool) -> Rule:
     return rule
 
 
-def _stage_to(name: str, url: str, values: Mapping[str, Any]) -> None:
-    if url:  # only S3: ImportTable reads nothing else
-        if not url.startswith("s3://"):
-            raise InputError(name, f"is {url!r}, and ImportTable reads from S3 only", "write it as s3://bucket/prefix")
-        _destination(name, url, values)
+def _s3_only(reason: str) -> Rule:
+    def rule(name: str, url: str, values: Mapping[str, Any]) -> None:
+        if url:
+            if not url.startswith("s3://"):
+                raise InputError(name, f"is {url!r}, and {reason}", "write it as s3://bucket/prefix")
+            _destination(name, url, values)
+    return rule
 
 
 def _time(name: str, text: str, values: Mapping[str, Any]) -> None:
@@ -315,6 +340,48 @@ def _time(name: str, text: str, values: Mapping[str, Any]) -> None:
             parse_at(str(text), utc_now(), name)
         except InputError as exc:
             raise InputError(name, exc.problem, exc.fix) from None
+
+
+def deprecated_names(values: Mapping[str, Any]) -> list[str]:
+    """A warning for each setting `values` (a host's variables) give under an old name, which is still read."""
+    return [f"{name}.{old} is deprecated: rename it {new} (the old name is read for one more release)"
+            for name, renames in RENAMED_SETTINGS.items() if isinstance(values.get(name), Mapping)
+            for old, new in renames.items() if old in values[name]]
+
+
+# ------------------------------------------------------------------ the setup role's settings (hippolyte_setup)
+
+def _kms_key(name: str, key: str, settings: Mapping[str, Any]) -> None:
+    if settings.get("encryption") == "aws:kms" and not KMS_KEY_ARN.fullmatch(key):
+        raise InputError(name, f"is {key!r}, not a KMS key ARN", "with encryption aws:kms, give the key's ARN, "
+                         "arn:aws:kms:<region>:<account>:key/<id> (IAM policies cannot name a key by alias)")
+    if settings.get("encryption") != "aws:kms" and key:
+        raise InputError(name, f"is set but encryption is {settings.get('encryption')}",
+                         "set hippolyte_setup.encryption to aws:kms, or leave kms_key_id out")
+
+
+def _topic_name(name: str, topic: str, values: Mapping[str, Any]) -> None:
+    if not SNS_TOPIC_NAME.fullmatch(topic):
+        raise InputError(name, f"is {topic!r}, not an SNS topic name", "use 1 to 256 letters, digits, - and _")
+
+
+def _principal(name: str, arn: str, values: Mapping[str, Any]) -> None:
+    if arn and not PRINCIPAL_ARN.fullmatch(arn):
+        raise InputError(name, f"is {arn!r}, not the ARN of a role or user",
+                         "give the role or user the controller runs as, arn:aws:iam::<account>:role/<name> "
+                         "or :user/<name>")
+
+
+def _engines(name: str, engines: list[str], values: Mapping[str, Any]) -> None:
+    unknown = [engine for engine in engines if engine not in ENGINES]
+    if unknown:
+        raise InputError(name, f"holds {', '.join(map(repr, unknown))}, not an engine", f"use {', '.join(ENGINES)}")
+
+
+def _restore_tables(name: str, patterns: list[str], values: Mapping[str, Any]) -> None:
+    if not patterns or any(not pattern or "/" in pattern for pattern in patterns):
+        raise InputError(name, f"is {patterns!r}", 'list table names or globs without /, e.g. ["*-restored-*"] '
+                         'or ["*"] for any')
 
 
 RULES: dict[str, Rule] = {
@@ -347,7 +414,25 @@ RULES: dict[str, Rule] = {
     "hippolyte_restore_at": _time,
     "hippolyte_restore_workers": _at_least(1, "writers"),
     "hippolyte_restore_write_capacity": _at_least(0, "write units"),
-    "hippolyte_restore_stage_to": _stage_to,
+    "hippolyte_restore_stage_to": _s3_only("ImportTable reads from S3 only"),
     "hippolyte_restore_stage_bucket_owner": _account,
     "hippolyte_restore_max_rejected_items": _at_least(0, "items"),
+    "hippolyte_setup.kms_key_id": _kms_key,
+    "hippolyte_setup.abort_multipart_days": _at_least(1, "days"),
+    "hippolyte_setup.expiration_days": _at_least(0, "days"),
+    "hippolyte_setup.noncurrent_expiration_days": _at_least(0, "days"),
+    "hippolyte_setup.engines": _engines,
+    "hippolyte_setup.topic_name": _topic_name,
+    "hippolyte_setup.controller_arn": _principal,
+    "hippolyte_setup.restore_tables": _restore_tables,
+    "hippolyte_setup.stage_to": _s3_only("import restores stage in S3 only"),
 }
+# The setup role creates the destination's bucket, an S3 one only, and the roles: their trust policy may require an
+# external id with hippolyte_role_arn empty (the backup role then gets its default name).
+SETUP_RULES: dict[str, Rule] = {**RULES, "hippolyte_destination": _s3_only("setup creates an S3 bucket"),
+                                "hippolyte_role_external_id": _external_id_form}
+
+
+def rules_for(role: str) -> Mapping[str, Rule]:
+    """The rules of the variables of `role`."""
+    return SETUP_RULES if role == "setup" else RULES
