@@ -18,9 +18,9 @@ import yaml
 from ansible_collections.hippolyte.dynamodb.plugins.filter.inventory import inventory_problems, known_names
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.inventory_check import RULES
 from tests.conftest import REGION
-from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import REPO, run_playbook
 from tests.support.forwarding_proxy import Answer, ForwardingProxy, Request
+from tests.support.inventory import inventory
 
 
 class Bad(NamedTuple):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.iam_grants import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.setup.iam_grants import (
     ATTACHED_PER_ROLE,
     BACKUP,
     ENGINES,

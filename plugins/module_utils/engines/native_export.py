@@ -21,38 +21,42 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import (
-    describe_table,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import TableOutcome, write_manifest
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_files import NATIVE
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_files import (
-    data_files as export_data_files,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import account_of
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import describe_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_capture import capture_schema
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
     UNSUPPORTED_CALL_CODES,
     HippolyteError,
     InputError,
     is_error,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_relative_key, check_table_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import capture_schema
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import (
+    account_of,
+    check_relative_key,
+    check_table_name,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
     BackupStore,
     S3Store,
     join,
     measure,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.export_files import (
+    NATIVE,
+    NATIVE_FILES,
+    NATIVE_SUMMARY,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.export_files import (
+    data_files as export_data_files,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.manifest_io import write_manifest
 
 ENGINE = "export"
 DATA_FORMAT = "native-export"
 EXPORT_FORMAT = "DYNAMODB_JSON"
-NATIVE_SUMMARY = "manifest-summary.json"
-NATIVE_FILES = "manifest-files.json"
 DONE = ("COMPLETED", "FAILED")
 _READ_CHUNK = 1024 * 1024
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import join
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlannedCluster
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import backup_folder
 
 # emr-dynamodb-tools as AWS hosts it for Data Pipeline's own DynamoDB export template; {region} is filled in.
 DEFAULT_EXPORT_JAR = ("s3://dynamodb-dpl-{region}/emr-ddb-storage-handler/4.11.0/"

@@ -20,31 +20,34 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import describe_table, parse_arn
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.rate_limiter import TokenBucket, Unlimited
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.read_allowance import (
-    CapacityWatch,
-    ReadAllowance,
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import describe_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.page_lines import PageLines
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.raw_scan import RAW_ITEMS, RawItemScans
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_capture import capture_schema
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import raise_if_stopped
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.process_memory import cap_malloc_arenas
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import read_boost
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import (
+    account_of,
+    check_table_name,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import read_boost
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import write_manifest
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.page_lines import PageLines
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.raw_scan import RAW_ITEMS, RawItemScans
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import DEFAULT_ITEM_BYTES
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.process_memory import cap_malloc_arenas
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import capture_schema
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
     BackupStore,
     HashingWriter,
     PartialFolderLeft,
     join,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.folder_claim import claim_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.folder_claim import claim_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.manifest_io import write_manifest
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.rate_limiter import TokenBucket, Unlimited
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.read_allowance import (
+    CapacityWatch,
+    ReadAllowance,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import DEFAULT_ITEM_BYTES
 
 SEGMENT_TARGET_BYTES = 1024**3  # more segments than workers only for big tables, to spread hot segments
 MAX_SEGMENTS = 1_000_000  # DynamoDB's limit on TotalSegments
@@ -142,15 +145,6 @@ def segment_count(size_bytes: int, settings: ScanSettings) -> int:
     if settings.segments:
         return settings.segments
     return min(MAX_SEGMENTS, max(settings.workers, math.ceil(size_bytes / SEGMENT_TARGET_BYTES)))
-
-
-def account_of(arn: str | None, override: str | None) -> str:
-    if override:
-        return check_account_id("account_id", override)
-    parts = parse_arn(arn or "")
-    if parts is not None and parts.account:
-        return parts.account
-    raise InputError("account_id", "the table ARN carries no account id", "set account_id explicitly")
 
 
 class _PartWriter:

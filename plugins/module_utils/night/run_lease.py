@@ -38,16 +38,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import (
     Process,
     controller_chain,
     is_alive,
     process_of,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_region
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_account_id, check_region
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, join
 
 LEASE_FOLDER = "@hippolyte-lease"
 LEASE_FILE = "lease.json"

@@ -13,17 +13,21 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import SEGMENT_MAX_CHARS, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
+    HippolyteError,
+    InputError,
+    is_error,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import SEGMENT_MAX_CHARS, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import find_backup
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import TableDiffers
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreSettings,
     inspect_target,
     restore_backup,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import find_backup
 
 DELETE_POLL_S = 2.0
 

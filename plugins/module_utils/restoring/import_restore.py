@@ -21,26 +21,36 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import (
-    PollTimeout,
-    poll_until,
-    wait_table_active,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import wait_table_active
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb_tables import apply_ttl_and_tags
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.raw_batch_write import item_line
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import raise_if_stopped
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
     UNSUPPORTED_CALL_CODES,
     HippolyteError,
     InputError,
     is_error,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_destination
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.cost_model import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.waiting import PollTimeout, poll_until
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_destination
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import (
     BYTES_PER_GB,
     SECONDS_PER_HOUR,
     Prices,
     RestoreRates,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import item_line
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_description import create_table_request
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_key import TableKey
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_reader import iter_put_requests
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
+    BackupStore,
+    Encryption,
+    HashingWriter,
+    S3Store,
+    join,
+    open_store,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RESTORED_FROM_TAG,
     RestoreResult,
@@ -56,21 +66,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.resto
     refuse_damaged,
     rerun_check,
     restore_backup,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_key import TableKey
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import (
-    apply_ttl_and_tags,
-    create_table_request,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_reader import iter_put_requests
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
-    BackupStore,
-    Encryption,
-    HashingWriter,
-    S3Store,
-    join,
-    open_store,
 )
 
 ENGINES = ("auto", "load", "import")

@@ -13,7 +13,23 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import pages
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb_tables import recreate_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.paging import pages
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.raw_batch_write import RawBatchWrites
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_capture import list_tags
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_settings import apply_table_settings
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import raise_if_stopped
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
+    HippolyteError,
+    InputError,
+    is_error,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.process_memory import cap_malloc_arenas
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_key import TableKey, choose_table_key
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_reader import READERS, iter_put_requests
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.verify import find_damage
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
     Settings as CapacitySettings,
 )
@@ -22,9 +38,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capaci
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import put_back
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.process_memory import cap_malloc_arenas
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.batch_writer import BatchWriter
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import (
     Comparison,
@@ -32,14 +45,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compa
     compare_table,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.empty_table import empty_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import RawBatchWrites
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_key import TableKey, choose_table_key
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import list_tags, recreate_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_settings import apply_table_settings
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_reader import READERS, iter_put_requests
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, join
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.verify import find_damage
 
 # Marks a table as the finished restore of one backup, so running the same restore again is a no-op.
 RESTORED_FROM_TAG = "hippolyte:restored-from"
