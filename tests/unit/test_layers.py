@@ -9,6 +9,7 @@ and tests share helpers only through tests/support.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -232,3 +233,19 @@ def test_tests_share_helpers_only_through_tests_support() -> None:
             if name.startswith(("tests.integration", "tests.unit")):
                 wrong.append(f"{source.relative_to(tests)}:{line} imports {name}")
     assert not wrong, "move what tests share into tests/support:\n" + "\n".join(wrong)
+
+
+def test_billing_modes_are_spelled_only_in_billing() -> None:
+    home = MODULE_UTILS / "_model" / "billing.py"
+    wrong = [f"{_rel(source)}:{node.lineno}" for source in _sources() if source != home
+             for node in ast.walk(ast.parse(source.read_text(), str(source)))
+             if isinstance(node, ast.Constant) and node.value in ("PROVISIONED", "PAY_PER_REQUEST")]
+    assert not wrong, f"use _model/billing's PROVISIONED and ON_DEMAND: {wrong}"
+
+
+def test_urls_under_a_root_are_built_only_by_url_under() -> None:
+    # Modules still build a few by hand: those lines move into module_utils as the modules become adapters.
+    by_hand = re.compile(r"""rstrip\(['"]/['"]\)\}/""")
+    wrong = [f"{_rel(source)}:{number}" for source in sorted(MODULE_UTILS.rglob("*.py"))
+             for number, line in enumerate(source.read_text().splitlines(), 1) if by_hand.search(line)]
+    assert not wrong, f"use _store/layout.url_under(root, *parts): {wrong}"

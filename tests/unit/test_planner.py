@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import Prices
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.window import Window
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import fit_lanes, load_of
@@ -22,7 +23,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.packin
     pack,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import (
-    ON_DEMAND,
     Model,
     PlanSettings,
     model_from_dict,

@@ -12,10 +12,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.paging import all_items
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
-    InputError,
-    is_error,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError, is_error
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.waiting import PollTimeout, poll_until
 
 

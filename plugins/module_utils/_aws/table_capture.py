@@ -21,6 +21,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_sett
     with_original_scaling,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import UNSUPPORTED_CALL_CODES, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import PROVISIONED
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import (
     DEFAULT_TAG_KEY,
     parse_record,
@@ -56,7 +57,7 @@ def capture_schema(ddb: Any, name: str, aas: Any = None) -> dict[str, Any]:
 def with_original_capacity(schema: dict[str, Any]) -> dict[str, Any]:
     """A table captured while a backup run has it boosted records the capacity it will go back to."""
     record = parse_record(schema["Tags"], DEFAULT_TAG_KEY)
-    if record is None or schema["BillingMode"] != "PROVISIONED":
+    if record is None or schema["BillingMode"] != PROVISIONED:
         return schema
     # What the table had while being read (the backup's rate follows it) is kept beside the original.
     schema["ProvisionedThroughputDuringBackup"] = dict(schema["ProvisionedThroughput"])

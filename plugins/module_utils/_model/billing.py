@@ -1,9 +1,13 @@
 # This module is private to hippolyte.dynamodb: it is not a public API and may change in any release.
-"""Billing modes: how a table description says whether the table is provisioned or on-demand."""
+"""Billing modes: their names (the only place they are written) and how a table description says which one a
+table has."""
 
 from __future__ import annotations
 
 from typing import Any
+
+PROVISIONED = "PROVISIONED"
+ON_DEMAND = "PAY_PER_REQUEST"
 
 
 def billing_mode(table: dict[str, Any]) -> str:
@@ -14,4 +18,4 @@ def billing_mode(table: dict[str, Any]) -> str:
     the summary, as it can only be made so by CreateTable or UpdateTable with BillingMode, both of which
     record it. Guessing from a zero read capacity instead would call a provisioned table on-demand.
     """
-    return str((table.get("BillingModeSummary") or {}).get("BillingMode") or "PROVISIONED")
+    return str((table.get("BillingModeSummary") or {}).get("BillingMode") or PROVISIONED)

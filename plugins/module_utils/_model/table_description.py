@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import billing_mode
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import PROVISIONED, billing_mode
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_key import TableKey, backed_up_key
 
 # Tags of ours (e.g. the capacity record of a boosted table) describe a run, not the table.
@@ -37,9 +37,9 @@ def schema_of(table: dict[str, Any]) -> dict[str, Any]:
         "KeySchema": table["KeySchema"],
         "AttributeDefinitions": table["AttributeDefinitions"],
         "BillingMode": mode,
-        "ProvisionedThroughput": _capacity(table.get("ProvisionedThroughput")) if mode == "PROVISIONED" else None,
+        "ProvisionedThroughput": _capacity(table.get("ProvisionedThroughput")) if mode == PROVISIONED else None,
         "LocalSecondaryIndexes": [_index(i, False) for i in table.get("LocalSecondaryIndexes", [])],
-        "GlobalSecondaryIndexes": [_index(i, mode == "PROVISIONED") for i in table.get("GlobalSecondaryIndexes", [])],
+        "GlobalSecondaryIndexes": [_index(i, mode == PROVISIONED) for i in table.get("GlobalSecondaryIndexes", [])],
         "StreamSpecification": table.get("StreamSpecification"),
         "SSEDescription": table.get("SSEDescription"),
         "TableClass": table.get("TableClassSummary", {}).get("TableClass", "STANDARD"),
@@ -61,7 +61,7 @@ def create_table_request(schema: dict[str, Any], target: str, key: TableKey | No
         "AttributeDefinitions": schema["AttributeDefinitions"],
         "BillingMode": schema["BillingMode"],
     }
-    if schema["BillingMode"] == "PROVISIONED":
+    if schema["BillingMode"] == PROVISIONED:
         request["ProvisionedThroughput"] = schema["ProvisionedThroughput"]
     if schema.get("LocalSecondaryIndexes"):
         request["LocalSecondaryIndexes"] = schema["LocalSecondaryIndexes"]

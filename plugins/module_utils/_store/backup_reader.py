@@ -16,6 +16,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_s
     join,
     open_lines,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 
 # How the local engine and native exports write a line; anything else is parsed before it is sent.
 _COMPACT_ITEM = (b'{"Item":{', b"}}")
@@ -52,7 +53,7 @@ def iter_put_requests(store: BackupStore, folder: str, data_file: DataFile, data
     if decode is None:
         raise HippolyteError(f"data format {data_format!r} cannot be restored by this version; "
                              f"it reads {', '.join(READERS)}")
-    where = f"{store.url.rstrip('/')}/{join(folder, data_file.path)}"
+    where = url_under(store.url, join(folder, data_file.path))
     count = 0
     with open_lines(store, join(folder, data_file.path)) as (lines, hashing):
         for line in lines:

@@ -37,6 +37,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors im
     is_error,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_destination
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.private_files import open_private, write_private
 
 S3_PART_BYTES = 8 * 1024 * 1024  # above S3's 5 MiB minimum part; bounds a writer's memory
@@ -245,7 +246,7 @@ class FileStore:
         try:
             write_private(self._path(key), data, exclusive)
         except FileExistsError as exc:
-            raise ObjectExists(f"{self.url.rstrip('/')}/{key}") from exc
+            raise ObjectExists(url_under(self.url, key)) from exc
 
     def claim(self, key: str, data: bytes) -> bool:
         # Written whole or not at all (a complete temp file linked to its name): a full disk never leaves an
@@ -490,7 +491,7 @@ class S3Store:
         if not exclusive:
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **self._owner, **self._sse)
         elif not self.claim(key, data):
-            raise ObjectExists(f"{self.url.rstrip('/')}/{key}")
+            raise ObjectExists(url_under(self.url, key))
 
     def claim(self, key: str, data: bytes) -> bool:
         try:

@@ -31,6 +31,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_s
     StoredObject,
     join,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def read_manifest(store: BackupStore, ref: BackupRef) -> tuple[dict[str, Any] | 
     """A complete folder's manifest, or None and why it cannot be trusted (unreadable, or its digest fails)."""
     key = join(ref.folder, MANIFEST_NAME)
     try:
-        return manifest_file.loads(store.read_bytes(key), f"{store.url.rstrip('/')}/{key}"), None
+        return manifest_file.loads(store.read_bytes(key), url_under(store.url, key)), None
     except (HippolyteError, KeyError, TypeError, ValueError) as exc:
         return None, f"unreadable manifest: {exc}"
 

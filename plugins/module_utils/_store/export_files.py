@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 
 CONNECTOR_MARKERS = ("manifest", "_SUCCESS")  # what DynamoDBExport writes beside its data
 NATIVE = "native-export"
@@ -48,7 +49,7 @@ def connector_data_keys(store: BackupStore, data: str, require_marker: bool) -> 
     keys = store.list_files(data)
     names = {k.rsplit("/", 1)[-1]: k for k in keys}
     manifest, success = CONNECTOR_MARKERS
-    where = f"{store.url.rstrip('/')}/{data}".rstrip("/")
+    where = url_under(store.url, data).rstrip("/")
     if manifest in names:
         try:
             doc = json.loads(store.read_bytes(names[manifest]))

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 
 CLAIM_NAME = "hippolyte-claim.json"
 CLAIM_TRIES = 60  # following seconds a writer tries before giving up: far more than writers of one table
@@ -44,5 +45,5 @@ def claim_folder(store: BackupStore, account: str, region: str, table: str, star
             return ClaimedFolder(folder, taken)
     first = backup_folder(account, region, table, started)
     raise HippolyteError(f"the {CLAIM_TRIES} backup folders of {table!r} from {first} on are all held by other "
-                         f"writers (see {store.url.rstrip('/')}/{first}/{CLAIM_NAME} for the first one's holder); "
+                         f"writers (see {url_under(store.url, first, CLAIM_NAME)} for the first one's holder); "
                          "wait for them to finish")

@@ -22,6 +22,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_s
     measure,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import CatalogEntry
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 
 # What reading a damaged file can raise: a bad gzip header or trailer, truncated or corrupt deflate data.
 _UNREADABLE = (OSError, EOFError, zlib.error)
@@ -68,7 +69,7 @@ def _read(store: BackupStore, key: str, count_items: bool) -> tuple[int, str, in
 def _check_file(store: BackupStore, folder: str, data_file: manifest_file.DataFile, listed_size: int | None,
                 count_items: bool) -> _FileCheck:
     key = join(folder, data_file.path)
-    where = f"{store.url.rstrip('/')}/{key}"
+    where = url_under(store.url, key)
     if listed_size is None:
         return _FileCheck(Damage(where, "missing: the manifest lists it, the folder does not hold it"), 0)
     if listed_size != data_file.bytes:
@@ -130,7 +131,7 @@ def verify_entries(store: BackupStore, entries: Sequence[CatalogEntry], workers:
     results = []
     for index, entry in enumerate(entries):
         if entry.manifest_error:
-            where = f"{store.url.rstrip('/')}/{join(entry.ref.folder, manifest_file.MANIFEST_NAME)}"
+            where = url_under(store.url, join(entry.ref.folder, manifest_file.MANIFEST_NAME))
             damage[index].append(Damage(where, entry.manifest_error))
         files = len(entry.manifest["files"]) if entry.manifest else 0
         results.append(BackupCheck(entry, tuple(damage[index]), files, read[index]))

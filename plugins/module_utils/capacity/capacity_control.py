@@ -36,7 +36,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors im
     is_error,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.waiting import PollTimeout, poll_until
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import billing_mode
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND, billing_mode
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import (
     DEFAULT_HOLD,
     DEFAULT_TAG_KEY,
@@ -156,7 +156,7 @@ def snapshot_of(desc: dict[str, Any], scaling: dict[tuple[ResourceKey, str], tup
 def read_snapshot(ddb: Any, aas: Any | None, name: str) -> tuple[dict[str, Any], Snapshot]:
     desc = describe_table(ddb, name)
     keys: list[ResourceKey] = [None, *(i["IndexName"] for i in desc.get("GlobalSecondaryIndexes", []))]
-    scaling = scalable_targets(aas, name, keys) if aas is not None and billing_mode(desc) != "PAY_PER_REQUEST" else {}
+    scaling = scalable_targets(aas, name, keys) if aas is not None and billing_mode(desc) != ON_DEMAND else {}
     return desc, snapshot_of(desc, scaling)
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import (
     STALE_AFTER_HOLD,
     CapacityRecord,
@@ -33,8 +34,6 @@ DECREASE_INTERVAL = timedelta(hours=1)
 DEFAULT_TABLE_MAX_CAPACITY = 40000
 
 
-PROVISIONED = "PROVISIONED"
-ON_DEMAND = "PAY_PER_REQUEST"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog 
     Selection,
     scan_catalog,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.verify import verify_entries
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.retention import (
     Backup,
@@ -40,7 +41,7 @@ def describe(store: BackupStore, entry: CatalogEntry, now: datetime) -> dict[str
     ref, doc = entry.ref, entry.manifest or {}
     described = {
         "account": ref.account, "region": ref.region, "table": ref.table, "folder": ref.folder,
-        "url": f"{store.url.rstrip('/')}/{ref.folder}", "taken_at": ref.taken_at.isoformat(),
+        "url": url_under(store.url, ref.folder), "taken_at": ref.taken_at.isoformat(),
         "complete": ref.complete, "engine": doc.get("engine"), "data_format": doc.get("data_format"),
         "items": doc.get("item_count"), "bytes": doc.get("byte_count", entry.stored_bytes),
         "age_s": int((now - ref.taken_at).total_seconds()),

@@ -37,6 +37,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_doc
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import list_backups, read_manifest
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
     Settings as CapacitySettings,
 )
@@ -201,7 +202,7 @@ class _Night:
         if not ours:
             return False
         ref, doc = ours[0]
-        url = f"{self.store.url.rstrip('/')}/{ref.folder}/{manifest_file.MANIFEST_NAME}"
+        url = url_under(self.store.url, ref.folder, manifest_file.MANIFEST_NAME)
         outcome.status, outcome.resumed, outcome.backup_url = "ok", True, url.rsplit("/", 1)[0]
         outcome.record(doc, url)
         outcome.started_at, outcome.finished_at = doc["started"], doc["finished"]

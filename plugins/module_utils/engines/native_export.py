@@ -52,6 +52,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.export_f
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.export_files import (
     data_files as export_data_files,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.manifest_io import write_manifest
 
 ENGINE = "export"
@@ -155,7 +156,7 @@ def prepare(ddb: Any, store: BackupStore, tables: list[str], region: str, settin
         schema = capture_schema(ddb, name)
         account = account_of(schema.get("TableArn"), settings.account_id)
         folder = backup_folder(account, region, name, table_at)
-        plans.append(TableExport(table=name, folder=folder, backup_url=f"{s3.url.rstrip('/')}/{folder}",
+        plans.append(TableExport(table=name, folder=folder, backup_url=url_under(s3.url, folder),
                                  schema=schema, account=account, region=region, export_time=table_at))
     s3.check_writable()
     settings.export_time = at
@@ -311,10 +312,10 @@ def _native_manifests(store: S3Store, folder: str, files: list[str]) -> tuple[di
     if not summaries:
         return None, None
     if len(summaries) > 1:
-        raise HippolyteError(f"{store.url.rstrip('/')}/{folder}/data holds {len(summaries)} native exports; "
+        raise HippolyteError(f"{url_under(store.url, folder)}/data holds {len(summaries)} native exports; "
                              "expected one per backup folder")
     summary_key = summaries[0]
-    where = f"{store.url.rstrip('/')}/{summary_key}"
+    where = url_under(store.url, summary_key)
     try:
         summary = json.loads(store.read_bytes(summary_key))
     except ValueError as exc:
@@ -328,7 +329,7 @@ def _native_manifests(store: S3Store, folder: str, files: list[str]) -> tuple[di
             try:
                 entries.append(json.loads(line))
             except ValueError as exc:
-                raise HippolyteError(f"{store.url.rstrip('/')}/{files_key} line {number} is not JSON: {exc}") from exc
+                raise HippolyteError(f"{url_under(store.url, files_key)} line {number} is not JSON: {exc}") from exc
     return summary, entries
 
 

@@ -24,6 +24,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import m
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, join, measure
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.export_files import CONNECTOR, data_files
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.manifest_io import write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_definition import (
     Definition,
@@ -54,7 +55,7 @@ class TableStatus:
         return self.status in TERMINAL_STATES
 
     def outcome(self, destination: str, lane: str) -> TableOutcome:
-        url = f"{destination.rstrip('/')}/{self.folder}"
+        url = url_under(destination, self.folder)
         status = "ok" if self.status == SUCCEEDED else "failed" if self.done else "running"
         outcome = TableOutcome(self.table, ENGINE, status, error=self.error, backup_url=url,
                                engine_state=self.status, lane=lane)

@@ -29,11 +29,9 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controlle
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.process_memory import cap_malloc_arenas
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import read_boost
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import (
-    account_of,
-    check_table_name,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import account_of, check_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
     BackupStore,
     HashingWriter,
@@ -41,6 +39,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_s
     join,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.folder_claim import claim_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.manifest_io import write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.rate_limiter import TokenBucket, Unlimited
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.read_allowance import (
@@ -117,7 +116,7 @@ class BackupResult:
 def read_allowance(table: dict[str, Any], settings: ScanSettings) -> ReadAllowance | None:
     """How the backup's rate follows the table's read capacity (see `read_allowance`); None when it does not
     (an explicit rate, an on-demand table)."""
-    if settings.read_units_per_second is not None or table["BillingMode"] == "PAY_PER_REQUEST":
+    if settings.read_units_per_second is not None or table["BillingMode"] == ON_DEMAND:
         return None
     original, boosted = read_boost(table.get("Tags") or [], settings.run_id)
     return ReadAllowance(share=settings.read_percentage, original_share=settings.original_share or
@@ -346,7 +345,7 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
         # Never leave something that looks like data without a manifest; what S3 refuses to delete is said.
         left = store.delete_tree(folder)
         if left:
-            raise PartialFolderLeft(f"{store.url.rstrip('/')}/{folder}", left, run.failure[0]) from run.failure[0]
+            raise PartialFolderLeft(url_under(store.url, folder), left, run.failure[0]) from run.failure[0]
         raise run.failure[0]
     finished = utc_now()
     # Last, and only once: it marks the backup complete and lists only this writer's files.
@@ -354,7 +353,7 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
                          data_format="dynamodb-json", consistency="fuzzy-scan", started=started.isoformat(),
                          finished=finished.isoformat(), files=run.files,
                          origin=manifest_file.night_origin("local", settings.night_id, settings.run_id))
-    return BackupResult(table=table, url=f"{store.url.rstrip('/')}/{folder}", folder=folder, manifest=doc,
+    return BackupResult(table=table, url=url_under(store.url, folder), folder=folder, manifest=doc,
                         duration_s=time.monotonic() - clock, segments=total_segments,
                         read_units_limit=max(rate or 0, watch.highest_rate) if watch else rate,
                         read_units_consumed=run.limiter.consumed)

@@ -11,8 +11,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices i
 
 ENGINES = ("auto", "datapipeline", "emr", "export", "local")
 CLUSTER_ENGINES = ("datapipeline", "emr")
-PROVISIONED = "PROVISIONED"
-ON_DEMAND = "PAY_PER_REQUEST"
 PLANNABLE_STATUSES = ("ACTIVE", "UPDATING")  # UPDATING tables still serve reads
 SHARE_DIGITS = 4  # decimals of a boosted read_percentage
 # Size estimate per item while DynamoDB's TableSizeBytes and ItemCount still read 0 (up to six hours

@@ -21,10 +21,9 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors im
     InputError,
     is_error,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import billing_mode
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND, billing_mode
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import original_read_units
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import is_valid_table_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import ON_DEMAND
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
 
 READ_DIMENSION = "dynamodb:table:ReadCapacityUnits"

@@ -27,6 +27,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock imp
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.item_codec import CodecError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import (
     check_account_id,
@@ -56,6 +57,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.import_i
     earlier_import,
     source_digest,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.manifest_io import write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.dynodump import ImportResult
 
@@ -96,7 +98,7 @@ def _read_json(source: BackupStore, key: str) -> Any:
     try:
         return json.loads(source.read_bytes(key))
     except ValueError as exc:
-        raise InputError(_SOURCE, f"{source.url.rstrip('/')}/{key} is not JSON ({exc})",
+        raise InputError(_SOURCE, f"{url_under(source.url, key)} is not JSON ({exc})",
                          "point at an unmodified native export") from exc
 
 
@@ -104,7 +106,7 @@ def _native(source: BackupStore, summary_key: str) -> _Found:
     root = summary_key.rsplit("/", 1)[0] if "/" in summary_key else ""
     summary = _read_json(source, summary_key)
     if not isinstance(summary, dict) or summary.get("outputFormat", "DYNAMODB_JSON") != "DYNAMODB_JSON":
-        raise InputError(_SOURCE, f"{source.url.rstrip('/')}/{summary_key} is not a DYNAMODB_JSON export",
+        raise InputError(_SOURCE, f"{url_under(source.url, summary_key)} is not a DYNAMODB_JSON export",
                          "adopt exports made with ExportFormat DYNAMODB_JSON")
     files_key = join(root, NATIVE_FILES)
     entries: dict[str, dict[str, Any]] = {}
@@ -117,7 +119,7 @@ def _native(source: BackupStore, summary_key: str) -> _Found:
                 # The key names the bucket the export was written to; the file sits in this tree's data/.
                 name = str(entry["dataFileS3Key"]).rstrip("/").rsplit("/", 1)[-1]
             except (ValueError, KeyError, TypeError) as exc:
-                raise InputError(_SOURCE, f"{source.url.rstrip('/')}/{files_key} line {number} is not a "
+                raise InputError(_SOURCE, f"{url_under(source.url, files_key)} line {number} is not a "
                                  f"file entry ({exc})", "point at an unmodified native export") from exc
             entries[check_relative_key(NATIVE_FILES, join(root, "data", name))] = entry
         keys = sorted(entries)
@@ -154,7 +156,7 @@ def find_format(source: BackupStore, wanted: str) -> _Found:
 def _schema_from_keys(table: str, keys: tuple[tuple[str, str], ...]) -> dict[str, Any]:
     """An on-demand table with only these keys, described as DescribeTable would describe it."""
     roles = ("HASH", "RANGE")[:len(keys)]
-    return schema_of({"TableName": table, "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
+    return schema_of({"TableName": table, "BillingModeSummary": {"BillingMode": ON_DEMAND},
                       "KeySchema": [{"AttributeName": n, "KeyType": r} for (n, _k), r in zip(keys, roles, strict=True)],
                       "AttributeDefinitions": [{"AttributeName": n, "AttributeType": k} for n, k in keys]})
 
@@ -246,7 +248,7 @@ def _copy_data(source: BackupStore, key: str, dest: BackupStore, dest_key: str, 
                keys: list[tuple[str, str]]) -> tuple[int, HashingWriter, str]:
     """Copy one data file, checking every item's keys; (items, the copy's writer, the source's md5)."""
     decode = READERS[data_format]
-    url = f"{source.url.rstrip('/')}/{key}"
+    url = url_under(source.url, key)
     copy = HashingWriter(dest.open_writer(dest_key))
     raw = source.open_reader(key)
     items = 0
@@ -287,12 +289,12 @@ def adopt_folder(source: BackupStore, dest: BackupStore, ddb: Any, table: str, r
     exported = found.summary.get("exportTime")
     taken = (taken_at or (parse_instant(str(exported), f"{NATIVE_SUMMARY} exportTime") if exported else None)
              or utc_now()).astimezone(UTC).replace(microsecond=0)
-    origin = f"{source.url.rstrip('/')}/{found.root}".rstrip("/")
+    origin = url_under(source.url, found.root).rstrip("/")
     earlier = earlier_import(dest, account, region, table, origin,
                              lambda: source_digest(source, [*found.keys, *found.extra], found.root))
     if earlier is not None:
         folder, doc = earlier
-        return ImportResult(folder, f"{dest.url.rstrip('/')}/{folder}", False, doc)
+        return ImportResult(folder, url_under(dest.url, folder), False, doc)
     # A night's backup or another import may hold that second's folder: the next free one.
     folder = claim_folder(dest, account, region, table, taken).folder
     key_names = [(k["AttributeName"], next(a["AttributeType"] for a in schema["AttributeDefinitions"]
@@ -308,9 +310,9 @@ def adopt_folder(source: BackupStore, dest: BackupStore, ddb: Any, table: str, r
             items, copy, md5 = _copy_data(source, key, dest, join(folder, path), found.data_format, key_names)
             entry = found.entries.get(key, {})
             if entry.get("md5Checksum") and entry["md5Checksum"] != md5:
-                raise HippolyteError(f"{source.url.rstrip('/')}/{key}: md5 differs from {NATIVE_FILES}")
+                raise HippolyteError(f"{url_under(source.url, key)}: md5 differs from {NATIVE_FILES}")
             if "itemCount" in entry and int(entry["itemCount"]) != items:
-                raise HippolyteError(f"{source.url.rstrip('/')}/{key} holds {items} items, {NATIVE_FILES} "
+                raise HippolyteError(f"{url_under(source.url, key)} holds {items} items, {NATIVE_FILES} "
                                      f"says {entry['itemCount']}")
             files.append(manifest_file.DataFile(path, items, copy.size, copy.sha256))
             read.append((key[len(found.root):].lstrip("/"), copy.sha256))  # copied unchanged: the same bytes
@@ -327,4 +329,4 @@ def adopt_folder(source: BackupStore, dest: BackupStore, ddb: Any, table: str, r
                          consistency="point-in-time" if found.data_format == NATIVE else "fuzzy-scan",
                          started=taken.isoformat(), finished=now, files=files,
                          origin=manifest_file.import_origin(origin, manifest_file.content_digest(read), now))
-    return ImportResult(folder, f"{dest.url.rstrip('/')}/{folder}", True, doc)
+    return ImportResult(folder, url_under(dest.url, folder), True, doc)

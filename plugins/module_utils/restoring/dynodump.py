@@ -42,6 +42,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.import_i
     earlier_import,
     source_digest,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.manifest_io import write_manifest
 
 ENGINE = "dynodump"
@@ -77,10 +78,10 @@ def _convert_pages(source: BackupStore, table_dir: str, dest: BackupStore, folde
         try:
             doc = json.loads(raw_page)
         except ValueError as exc:
-            raise HippolyteError(f"{source.url.rstrip('/')}/{key} is not JSON: {exc}") from exc
+            raise HippolyteError(f"{url_under(source.url, key)} is not JSON: {exc}") from exc
         items = doc.get("Items") if isinstance(doc, dict) else None
         if not isinstance(items, list):
-            raise HippolyteError(f"{source.url.rstrip('/')}/{key} has no Items list: not a dynamodump page")
+            raise HippolyteError(f"{url_under(source.url, key)} has no Items list: not a dynamodump page")
         path = f"data/part-{number:05d}.json.gz"
         raw = HashingWriter(dest.open_writer(join(folder, path)))
         try:
@@ -89,7 +90,7 @@ def _convert_pages(source: BackupStore, table_dir: str, dest: BackupStore, folde
                     try:
                         from_json_item(item)  # refuse a damaged value now, not halfway through a restore
                     except (CodecError, AttributeError) as exc:
-                        raise HippolyteError(f"{source.url.rstrip('/')}/{key}: {exc}") from exc
+                        raise HippolyteError(f"{url_under(source.url, key)}: {exc}") from exc
                     gz.write((encode_json_line(item) + "\n").encode())
             raw.close()
         except BaseException:
@@ -106,28 +107,28 @@ def import_dump(source: BackupStore, table_dir: str, dest: BackupStore, region: 
     check_segment("table", table_dir)  # schema.json is read from inside the dump, never beside it
     schema_key = join(table_dir, "schema.json")
     if not source.exists(schema_key):
-        raise InputError("source", f"{source.url.rstrip('/')}/{schema_key} does not exist",
+        raise InputError("source", f"{url_under(source.url, schema_key)} does not exist",
                          "point at the table's folder inside a dynamodump dump (it holds schema.json and data/)")
     schema_raw = source.read_bytes(schema_key)
     try:
         described = json.loads(schema_raw)
     except ValueError as exc:
-        raise HippolyteError(f"{source.url.rstrip('/')}/{schema_key} is not JSON: {exc}") from exc
+        raise HippolyteError(f"{url_under(source.url, schema_key)} is not JSON: {exc}") from exc
     schema = schema_from_description(described.get("Table", described) if isinstance(described, dict) else {})
     if not is_valid_table_name(schema["TableName"]):
-        raise InputError("source", f"{source.url.rstrip('/')}/{schema_key} names the table {schema['TableName']!r}, "
+        raise InputError("source", f"{url_under(source.url, schema_key)} names the table {schema['TableName']!r}, "
                          "which is not a DynamoDB table name", "import only dumps of DynamoDB tables")
     account = account_of(schema.get("TableArn"), account_id)
     taken = (taken_at or utc_now()).astimezone(UTC).replace(microsecond=0)
-    origin = f"{source.url.rstrip('/')}/{table_dir}"
+    origin = url_under(source.url, table_dir)
     earlier = earlier_import(dest, account, region, schema["TableName"], origin,
                              lambda: source_digest(source, [schema_key, *_pages(source, table_dir)], table_dir))
     if earlier is not None:
         folder, doc = earlier
-        return ImportResult(folder, f"{dest.url.rstrip('/')}/{folder}", False, doc)
+        return ImportResult(folder, url_under(dest.url, folder), False, doc)
     # A night's backup, another import or another writer may hold that second's folder: the next free one.
     folder = claim_folder(dest, account, region, schema["TableName"], taken).folder
-    url = f"{dest.url.rstrip('/')}/{folder}"
+    url = url_under(dest.url, folder)
     read = [("schema.json", hashlib.sha256(schema_raw).hexdigest())]
     try:
         files = _convert_pages(source, table_dir, dest, folder, read)
