@@ -1,4 +1,4 @@
-"""Write the grant tables of docs/security.md and docs/setup.md from plugins/module_utils/iam_grants.py,
+"""Write the grant tables of docs/security.md and docs/setup.md from plugins/module_utils/setup/iam_grants.py,
 the source the setup role renders its policies from, between the `<!-- iam-grants -->` markers.
 
     python tools/iam_docs.py           # rewrite the tables

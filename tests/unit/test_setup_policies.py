@@ -1,4 +1,4 @@
-"""The policies setup renders come from plugins/module_utils/iam_grants.py, and the docs' grant tables are
+"""The policies setup renders come from plugins/module_utils/setup/iam_grants.py, and the docs' grant tables are
 generated from the same grants, so neither can drift."""
 
 from __future__ import annotations
