@@ -34,8 +34,6 @@ DECREASE_INTERVAL = timedelta(hours=1)
 DEFAULT_TABLE_MAX_CAPACITY = 40000
 
 
-
-
 @dataclass(frozen=True)
 class DecreaseState:
     """What DescribeTable says about one resource's decreases (NumberOfDecreasesToday, LastDecreaseDateTime)."""
