@@ -36,16 +36,13 @@ from botocore.awsrequest import AWSRequest  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import (  # noqa: E402
-    ScanSettings,
-    backup_table,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store  # noqa: E402
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table  # noqa: E402
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (  # noqa: E402
     RestoreSettings,
     count_items,
     restore_backup,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store  # noqa: E402
 
 REGION = "eu-west-1"
 KEY, SECRET = "bench", "bench-secret"

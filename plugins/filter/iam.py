@@ -3,7 +3,7 @@
 """Filters that render the setup role's IAM policies (the grants live in module_utils/iam_grants.py); each is documented
 in the YAML file of its name beside this one."""
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.iam_grants import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.setup.iam_grants import (
     LEGACY_POLICIES,
     managed_policies,
     policies,

@@ -15,34 +15,34 @@ from typing import Any, TypeVar
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.answer_checksum import refuse_mismatched_answers
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.answer_checksum import refuse_mismatched_answers
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.call_names import (
     failed_call_message,
     name_resources_in_errors,
-    parse_arn,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
-    Settings as CapacitySettings,
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.sts import RoleToAssume, assumed_role_session
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import (
+    ControllerWatch,
+    exit_after,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import put_back_many
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster, TableOutcome
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import ControllerWatch, exit_after
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
     UNSUPPORTED_CALL_CODES,
     HippolyteError,
     InputError,
     is_error,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_region
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.role_session import (
-    RoleToAssume,
-    assumed_role_session,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_region, parse_arn
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlannedCluster
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
     BackupStore,
     Encryption,
     open_store,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
+    Settings as CapacitySettings,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import put_back_many
 
 try:
     import boto3

@@ -196,6 +196,9 @@ damaged:
   sample: 0
 """
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_since, parse_until
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import Selection
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
@@ -204,10 +207,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     require_destination,
     run_or_fail,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_since, parse_until
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import Selection
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog_states import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.catalog_states import (
     list_catalog,
     verify_catalog,
 )

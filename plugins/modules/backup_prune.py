@@ -197,6 +197,8 @@ refused:
   sample: {111111111111/eu-west-1/orders/2026-10-02-01-00-00: [data/part-00000.json.gz]}
 """
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import Selection
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
@@ -205,10 +207,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     require_destination,
     run_or_fail,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import Selection
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog_states import prune_catalog
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.retention import Policy
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.catalog_states import prune_catalog
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.retention import Policy
 
 ARGUMENT_SPEC = dict(
     tables=dict(type="list", elements="str", default=["*"]),

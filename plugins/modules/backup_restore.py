@@ -533,6 +533,13 @@ drift:
            added_keys: [{pk: a1}], removed_keys: [{pk: k00}], changed_keys: [{pk: k04}]}
 """
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import describe_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import folder_time, parse_at, parse_span
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_account_id, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import RestoreRates
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import Encryption, open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import find_backup
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
@@ -548,15 +555,20 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     s3_client,
     watch_controller,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import describe_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import folder_time, parse_at, parse_span
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.cost_model import RestoreRates
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.adoption import (
+    SchemaSource,
+    adopt_folder,
+    find_format,
+    resolve_schema,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import (
     TableDiffers,
     check_same_key,
     compare_table,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.dynodump import (
+    discarded_on_failure,
+    import_dump,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.import_restore import (
     ImportSettings,
@@ -569,18 +581,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.resto
     RestoreSettings,
     TargetDrifted,
     load_manifest,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.adoption import (
-    SchemaSource,
-    adopt_folder,
-    find_format,
-    resolve_schema,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import Encryption, open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import find_backup
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.dynodump import (
-    discarded_on_failure,
-    import_dump,
 )
 
 ARGUMENT_SPEC = dict(

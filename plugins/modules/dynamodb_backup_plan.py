@@ -362,14 +362,16 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.window import Window
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.private_files import write_private
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     AnsibleAWSModule,
     aws_client,
     run_or_fail,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_results import role_view
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import (
     PlanSettings,
@@ -377,7 +379,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_m
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_report import gantt_svg, markdown
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import table_from_descriptor
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_window import Window
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import plan_backups
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.table_discovery import (
     discover,
@@ -385,7 +386,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.table_
     usable_cluster_engine,
     validate_patterns,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.private_files import write_private
 
 ARGUMENT_SPEC = dict(
     include=dict(type="list", elements="str", default=["*"]),

@@ -199,6 +199,8 @@ exports:
       sample: ["arn:aws:dynamodb:eu-west-1:111111111111:table/orders/export/0170-ab: UNKNOWN: internal error"]
 """
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import stoppable_sleep
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
@@ -209,7 +211,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     run_or_fail,
     watch_controller,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import (
     engine_result,
     seconds_left,
@@ -221,7 +222,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.native_
     prepare,
     utc_now,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
 
 ARGUMENT_SPEC = dict(
     tables=dict(type="list", elements="str", required=True),

@@ -330,6 +330,10 @@ overran:
   sample: []
 """
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import describe_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import account_of
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import backup_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
@@ -340,25 +344,18 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     run_or_fail,
     watch_controller,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import describe_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
     Settings as CapacitySettings,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_diff import boost_preview
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import (
     controller_limits,
     local_lanes,
     run_plan,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import (
-    ScanSettings,
-    account_of,
-    backup_table,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.run_lease import TWICE, lost_to
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import backup_folder
 
 ARGUMENT_SPEC = dict(
     table=dict(type="str"),

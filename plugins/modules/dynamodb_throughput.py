@@ -400,6 +400,8 @@ tables:
 
 from typing import Any
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import DEFAULT_TAG_KEY
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     AnsibleAWSModule,
@@ -417,8 +419,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capaci
     table_names,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_diff import capacity_diff
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import DEFAULT_TAG_KEY, Targets
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
 
 ARGUMENT_SPEC = dict(
     state=dict(type="str", required=True, choices=["boosted", "restored", "reconciled"]),

@@ -282,6 +282,8 @@ job_flow:
 
 from datetime import UTC, datetime
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import stoppable_sleep
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlannedCluster
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     CLUSTER_CAPACITY_OPTIONS,
@@ -296,8 +298,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     run_or_fail,
     watch_controller,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import stoppable_sleep
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import (
     engine_result,
     seconds_left,

@@ -18,32 +18,20 @@ import boto3
 import pytest
 import stand_ins
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.role_session import (
-    RoleToAssume,
-    assumed_role_session,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.sts import RoleToAssume, assumed_role_session
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
 from tests.conftest import REGION
-from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import run_module, run_playbook
+from tests.support.inventory import inventory
 from tests.support.items import every_type_item
+from tests.support.role_account import EXTERNAL_ID, ROLE_ACCOUNT, role_account_dynamodb
 from tests.support.tables import canonical, create_table, put_items, scan_all, table_names
-
-ROLE_ACCOUNT = "210987654321"  # not moto's default account: only the assumed role sees its tables
-EXTERNAL_ID = "night-guard-7f3e"
 
 
 def issued_credentials(moto_url: str) -> list[dict[str, Any]]:
     """Every credential moto's STS has issued so far (AccessKeyId, secret, token, session name, ...)."""
     with urllib.request.urlopen(f"{moto_url}/moto-api/data.json", timeout=30) as answer:
         return json.load(answer).get("sts", {}).get("AssumedRole", [])
-
-
-def role_account_dynamodb(moto_url: str, role_name: str) -> Any:
-    """A DynamoDB client of the role's account, to set up and check what the run saw."""
-    role = RoleToAssume(f"arn:aws:iam::{ROLE_ACCOUNT}:role/{role_name}", EXTERNAL_ID, "test-setup")
-    session = assumed_role_session(role, boto3.session.Session(), REGION, moto_url)
-    return session.client("dynamodb", region_name=REGION, endpoint_url=moto_url)
 
 
 def test_backup_and_restore_roles_at_vvv_print_and_store_no_credential(moto_server: Any, unique_name: str,

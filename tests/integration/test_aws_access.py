@@ -13,16 +13,17 @@ import botocore.exceptions
 import pytest
 from botocore.stub import Stubber
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import (
-    PollTimeout,
-    all_items,
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.call_names import (
     failed_call_message,
-    list_table_names,
     name_resources_in_errors,
-    parse_arn,
-    poll_until,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import (
+    list_table_names,
     wait_table_active,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.paging import all_items
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.waiting import PollTimeout, poll_until
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import parse_arn
 from tests.conftest import client
 from tests.support.tables import create_table
 

@@ -19,10 +19,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.role_session import (
-    RoleToAssume,
-    assumed_role_session,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.sts import RoleToAssume, assumed_role_session
 from tests.support.ansible_run import BIN, REPO, ansible_env
 from tests.support.collection_artifact import build_collection, install_offline
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items

@@ -15,25 +15,25 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
-    RestoreSettings,
-    restore_backup,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
     BackupStore,
     join,
     open_store,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import Selection, backup_folder
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog_states import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import Selection, backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.folder_claim import CLAIM_NAME
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.catalog_states import (
     list_catalog,
     prune_catalog,
     verify_catalog,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.folder_claim import CLAIM_NAME
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.retention import Policy
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.retention import Policy
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
+    RestoreSettings,
+    restore_backup,
+)
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
 from tests.support.tables import create_table, put_items, simple_items, table_names

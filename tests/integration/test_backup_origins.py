@@ -14,13 +14,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import folder_name, folder_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.manifest import MANIFEST_NAME
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import folder_name, folder_time
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifest import MANIFEST_NAME
 from tests.conftest import REGION, client
-from tests.integration.test_adopt_foreign_backups import write_emr_folder
 from tests.support.ansible_run import run_module
+from tests.support.foreign_backups import write_emr_folder
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items
 
 ACCOUNT = "123456789012"

@@ -16,15 +16,15 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import Selection, backup_folder
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog_states import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import Selection, backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.catalog_states import (
     list_catalog,
     prune_catalog,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.retention import Policy
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.retention import Policy
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 from tests.conftest import REGION, client
 from tests.support.ansible_run import BIN, ansible_env, run_module
 from tests.support.s3_refusals import RefusingDeletes

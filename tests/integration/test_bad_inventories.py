@@ -22,9 +22,9 @@ from ansible_collections.hippolyte.dynamodb.plugins.filter.inventory import (
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.inventory_check import RULES, SETUP_RULES
 from tests.conftest import REGION
-from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import REPO, run_playbook
 from tests.support.forwarding_proxy import Answer, ForwardingProxy, Request
+from tests.support.inventory import inventory
 
 
 class Bad(NamedTuple):

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import REGION, client
-from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import run_playbook
 from tests.support.dynamodb_proxy import DynamoDBProxy
+from tests.support.inventory import inventory
 from tests.support.tables import create_table, put_items, simple_items, table_names
 
 

@@ -11,6 +11,8 @@ from typing import Any
 import boto3
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.item_codec import canonical_bytes
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import TableDiffers, compare_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.drill import Drill, run_drill
@@ -19,13 +21,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.resto
     load_manifest,
     restore_backup,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.item_codec import canonical_bytes
 from tests.conftest import REGION, client
-from tests.integration.test_assumed_role import ROLE_ACCOUNT, role_account_dynamodb
-from tests.integration.test_scan_backup import INDEXED, indexed_table_and_bucket
 from tests.support.ansible_run import run_module, run_playbook
 from tests.support.items import every_type_item
+from tests.support.role_account import ROLE_ACCOUNT, role_account_dynamodb
+from tests.support.scan_tables import INDEXED, indexed_table_and_bucket
 from tests.support.tables import canonical, create_table, put_items, scan_all, table_names
 from tests.support.windows import open_window
 

@@ -22,18 +22,18 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import Cancelled
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import Cancelled
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.manifest import MANIFEST_NAME
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreSettings,
     restore_backup,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifest import MANIFEST_NAME
 from tests.conftest import REGION, client
-from tests.integration.test_scan_backup import INDEXED
 from tests.support.ansible_run import BIN, REPO, ansible_env
+from tests.support.scan_tables import INDEXED
 from tests.support.tables import create_table, put_items, scan_all, wait_active
 
 MODULE = "dynamodb_scan_backup"

@@ -19,15 +19,15 @@ from datetime import UTC, datetime
 import pytest
 from botocore.stub import Stubber
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.manifest import MANIFEST_NAME
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines import pipeline_runner as runner
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_definition import (
     PipelineSettings,
     build_definition,
     unique_id,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifest import MANIFEST_NAME
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
 from tests.support.tables import create_table, put_items, simple_items

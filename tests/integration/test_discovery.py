@@ -12,14 +12,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.stub import Stubber
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import (
     DEFAULT_TAG_KEY,
     CapacityRecord,
     Dimension,
     record_tags,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import ON_DEMAND, PlanSettings
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import PlanSettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import plan_backups
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.table_discovery import discover, select
 from tests.conftest import client

@@ -20,15 +20,15 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.item_codec import encode_line
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines import native_export
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import watch
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreSettings,
     restore_backup,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.item_codec import encode_line
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
 from tests.support.items import every_type_item

@@ -20,6 +20,9 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.manifest import MANIFEST_NAME, loads
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
     Settings as CapacitySettings,
 )
@@ -35,9 +38,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_run
     TableStatus,
     record_finished,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifest import MANIFEST_NAME, loads
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
 from tests.support.tables import create_table

@@ -8,16 +8,16 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
+    Encryption,
+    S3Store,
+    open_store,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines import native_export
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import (
     JobFlowSettings,
     build_job_flow,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
-    Encryption,
-    S3Store,
-    open_store,
 )
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module

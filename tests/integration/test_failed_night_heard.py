@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import REGION
-from tests.integration.test_night_ops import published, topic_with_queue
-from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import run_playbook
+from tests.support.inventory import inventory
+from tests.support.notifications import published, topic_with_queue
 
 
 @pytest.mark.parametrize(("case", "stopped_at"), [

@@ -15,23 +15,21 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ChecksumError, ClientError, FlexibleChecksumError
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb_tables import recreate_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.manifest import MANIFEST_NAME
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_description import schema_of
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import ResumingS3Reader, open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreSettings,
     restore_backup,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import recreate_table, schema_of
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
-    ResumingS3Reader,
-    open_store,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifest import MANIFEST_NAME
 from tests.conftest import REGION, client
-from tests.integration.test_scan_backup import indexed_table_and_bucket
 from tests.support.ansible_run import run_module
 from tests.support.fault_proxy import FaultProxy
 from tests.support.items import every_type_item
+from tests.support.scan_tables import indexed_table_and_bucket
 from tests.support.tables import canonical, create_table, put_items, scan_all, table_names, wait_active
 
 ACCOUNT = "123456789012"

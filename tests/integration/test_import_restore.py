@@ -19,9 +19,11 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import BYTES_PER_GB
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import HashingWriter, open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.cost_model import BYTES_PER_GB
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.import_restore import (
     ImportSettings,
     choose_engine,
@@ -35,14 +37,12 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.resto
     TargetState,
     load_manifest,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import HashingWriter, open_store
 from tests.conftest import REGION, client
-from tests.integration.test_adopt_foreign_backups import ACCOUNT, write_native_export
-from tests.integration.test_playbooks import inventory
-from tests.integration.test_scan_backup import indexed_table_and_bucket
 from tests.support.ansible_run import run_module, run_playbook
+from tests.support.foreign_backups import ACCOUNT, write_native_export
+from tests.support.inventory import inventory
 from tests.support.items import every_type_item
+from tests.support.scan_tables import indexed_table_and_bucket
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items, table_names
 
 GSI = {"IndexName": "by-city", "KeySchema": [{"AttributeName": "city", "KeyType": "HASH"}],

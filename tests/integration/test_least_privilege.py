@@ -24,8 +24,8 @@ from typing import Any
 import boto3
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.iam_grants import BACKUP, FLOWS, RESTORE
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import S3Store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import S3Store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.setup.iam_grants import BACKUP, FLOWS, RESTORE
 from tests.conftest import client
 from tests.support.ansible_run import COLLECTIONS, run_playbook
 from tests.support.iam_evaluator import Request, allowing, decide

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import (
     ControllerLimits,
     LaneTable,
@@ -21,7 +22,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_l
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night import run_lease
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
 from tests.conftest import client
 from tests.support.ansible_run import run_module
 from tests.support.tables import create_table, put_items, simple_items

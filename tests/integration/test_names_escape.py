@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import REGION, client
-from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import run_module, run_playbook
+from tests.support.inventory import inventory
 from tests.support.tables import create_table, put_items, scan_all, simple_items, table_names
 
 CLOSED_PORT = "http://127.0.0.1:9"  # nothing listens: any AWS call would fail with a connection error

@@ -9,13 +9,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import backup_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import backup_folder
 from tests.conftest import REGION, client
-from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import run_playbook
 from tests.support.forwarding_proxy import Answer, ForwardingProxy, Reply, Request
+from tests.support.inventory import inventory
+from tests.support.notifications import published, topic_with_queue
 from tests.support.tables import create_table, put_items, simple_items, table_names
 
 ACCOUNT = "123456789012"  # moto's account
@@ -36,21 +37,6 @@ class DeniedScans(ForwardingProxy):
                        b'"message":"not authorized to perform: dynamodb:Scan"}'))
             return
         send(self.forward(request))
-
-
-def topic_with_queue(endpoint: str, name: str) -> tuple[str, Any, str]:
-    """An SNS topic and an SQS queue subscribed to it (moto delivers SNS to SQS)."""
-    sns, sqs = client("sns", endpoint), client("sqs", endpoint)
-    topic = sns.create_topic(Name=name)["TopicArn"]
-    queue = sqs.create_queue(QueueName=name)["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
-    return topic, sqs, queue
-
-
-def published(sqs: Any, queue: str) -> list[dict[str, Any]]:
-    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
-    return [json.loads(m["Body"]) for m in messages]
 
 
 def seed_backups(endpoint: str, url: str, table: str, days_ago: list[int]) -> list[str]:

@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.item_codec import decode_line
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.manifest import MANIFEST_NAME
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.folder_claim import CLAIM_NAME
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreSettings,
     restore_backup,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.folder_claim import CLAIM_NAME
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.item_codec import decode_line
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifest import MANIFEST_NAME
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items

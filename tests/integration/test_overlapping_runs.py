@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import (
     DEFAULT_TAG_KEY,
     parse_record,
 )
 from tests.conftest import client
-from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import BIN, REPO, ansible_env, run_module
 from tests.support.dynamodb_proxy import DynamoDBProxy
+from tests.support.inventory import inventory
 from tests.support.tables import create_table, put_items, simple_items
 from tests.support.throughput_fixtures import aws_args
 

@@ -11,23 +11,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import REGION, client
-from tests.integration.test_scan_backup import INDEXED
 from tests.support.ansible_run import run_playbook
 from tests.support.dynamodb_proxy import DynamoDBProxy
+from tests.support.inventory import inventory
 from tests.support.items import big_item, every_type_item
+from tests.support.scan_tables import INDEXED
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items, wait_active
-from tests.support.windows import open_window, window_from_now
-
-
-def inventory(path: Path, endpoint: str, destination: str, **host_vars: Any) -> Path:
-    host = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-            "hippolyte_region": REGION, "hippolyte_endpoint_url": endpoint, "hippolyte_autoscaling": False,
-            "hippolyte_window": open_window(), **host_vars}
-    doc = {"all": {"vars": {"hippolyte_destination": destination, "hippolyte_engine": "local",
-                            "hippolyte_report_dir": str(path.parent / "reports")},
-                   "hosts": {"night": host}}}
-    path.write_text(json.dumps(doc))
-    return path
+from tests.support.windows import window_from_now
 
 
 @pytest.fixture

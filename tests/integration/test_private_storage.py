@@ -9,20 +9,20 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
-    RestoreSettings,
-    restore_backup,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
     ObjectExists,
     PartialFolderLeft,
     S3Store,
     open_store,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import list_backups
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.folder_claim import CLAIM_NAME
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import list_backups
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.folder_claim import CLAIM_NAME
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
+    RestoreSettings,
+    restore_backup,
+)
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
 from tests.support.s3_refusals import RefusingDeletes

@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.read_allowance import BOOST_POLL_S
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import (
     DEFAULT_TAG_KEY,
     CapacityRecord,
     Dimension,
     iso,
     record_tags,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.read_allowance import BOOST_POLL_S
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
 from tests.conftest import REGION, client
 from tests.support.dynamodb_proxy import DynamoDBProxy
 from tests.support.tables import create_table, put_items, simple_items

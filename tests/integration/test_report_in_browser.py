@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import client
-from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import run_playbook
 from tests.support.headless_chromium import CHROMIUM, Chromium
+from tests.support.inventory import inventory
 from tests.support.tables import create_table, put_items, simple_items
 
 pytestmark = pytest.mark.skipif(

@@ -13,26 +13,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.raw_batch_write import RawBatchWrites
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_at
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import find_backup, list_backups
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_at
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.batch_writer import BATCH_SIZE, BatchWriter
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import RawBatchWrites
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreSettings,
     TargetDrifted,
     load_manifest,
     restore_backup,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import (
-    find_backup,
-    list_backups,
-)
 from tests.conftest import REGION, client
-from tests.integration.test_scan_backup import INDEXED, indexed_table_and_bucket
 from tests.support.dynamodb_proxy import DynamoDBProxy
 from tests.support.forwarding_proxy import Answer, ForwardingProxy, Reply, Request
+from tests.support.scan_tables import INDEXED, indexed_table_and_bucket
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items, table_names, wait_active
 
 NIGHT_1 = datetime(2026, 11, 20, 1, 0, 0, tzinfo=UTC)

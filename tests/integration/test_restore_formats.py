@@ -16,23 +16,23 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_files import CONNECTOR, data_files
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
-    RestoreSettings,
-    restore_backup,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import capture_schema
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import emr_connector_codec as emr
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_capture import capture_schema
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import emr_connector_codec as emr
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.item_codec import encode_line, to_json_item
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
     BackupStore,
     join,
     open_store,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import backup_folder, find_backup
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.dynodump import import_dump
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.item_codec import encode_line, to_json_item
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import backup_folder, find_backup
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.export_files import CONNECTOR, data_files
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.dynodump import import_dump
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
+    RestoreSettings,
+    restore_backup,
+)
 from tests.conftest import REGION, client
 from tests.support.items import every_type_item
 from tests.support.tables import canonical, create_table, scan_all, simple_items

@@ -12,8 +12,10 @@ from typing import Any
 import boto3
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_key import choose_table_key
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.import_restore import (
     ImportSettings,
     restore_by_import,
@@ -22,8 +24,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.resto
     RestoreSettings,
     restore_backup,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_key import choose_table_key
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
 from tests.support.tables import put_items, simple_items, table_names

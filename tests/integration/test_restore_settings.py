@@ -18,25 +18,25 @@ from botocore.stub import Stubber
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_settings import (
+    NOT_CAPTURED,
+    apply_table_settings,
+    capture_settings,
+    rewrite_table_arns,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_description import (
+    create_table_request,
+    schema_of,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreSettings,
     load_manifest,
     restore_backup,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import (
-    create_table_request,
-    schema_of,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_settings import (
-    NOT_CAPTURED,
-    apply_table_settings,
-    capture_settings,
-    rewrite_table_arns,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
 from tests.conftest import REGION, client
-from tests.integration.test_scan_backup import indexed_table_and_bucket
+from tests.support.scan_tables import indexed_table_and_bucket
 from tests.support.tables import create_table, put_items, simple_items
 
 DIMENSIONS = ("ReadCapacityUnits", "WriteCapacityUnits")

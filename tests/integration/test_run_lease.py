@@ -18,22 +18,22 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import (
     Process,
     controller_chain,
     is_alive,
     process_of,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night import run_lease
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import private_files
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store import private_files
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
     BackupStore,
     join,
     open_store,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night import run_lease
 from tests.conftest import REGION, client
-from tests.integration.test_playbooks import inventory
 from tests.support.ansible_run import BIN, REPO, ansible_env, ensure_collection_link
+from tests.support.inventory import inventory
 from tests.support.tables import create_table, put_items, simple_items
 
 ACCOUNT = "123456789012"
@@ -320,7 +320,7 @@ def test_giving_the_lease_back_stops_its_keeper_first(tmp_path: Path) -> None:
     taken = _take(store, "night-1", now=datetime.now(UTC), until=datetime.now(UTC) + timedelta(minutes=10))
     code = ("import sys, time; from datetime import UTC, datetime; sys.path[:0] = sys.argv[1:2]\n"
             "from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night import run_lease\n"
-            "from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store\n"
+            "from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store\n"
             "store = open_store(sys.argv[2])\n"
             "print(run_lease.keep(lambda: run_lease.renew(store, sys.argv[3], sys.argv[4], sys.argv[5],"
             " datetime.now(UTC)), lambda: True, every_s=0.2), flush=True)\n")

@@ -11,28 +11,14 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.item_codec import decode_line
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.manifest import MANIFEST_NAME
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import list_backups
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import list_backups
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.item_codec import decode_line
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifest import MANIFEST_NAME
 from tests.conftest import REGION, client
-from tests.support.items import big_item, every_type_item
+from tests.support.scan_tables import INDEXED, indexed_table_and_bucket
 from tests.support.tables import canonical, create_table, put_items, scan_all, simple_items
-
-INDEXED = {
-    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
-                             {"AttributeName": "sk", "AttributeType": "N"},
-                             {"AttributeName": "city", "AttributeType": "S"},
-                             {"AttributeName": "when", "AttributeType": "S"}],
-    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-    "LocalSecondaryIndexes": [{"IndexName": "by-when", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
-                                                                     {"AttributeName": "when", "KeyType": "RANGE"}],
-                               "Projection": {"ProjectionType": "KEYS_ONLY"}}],
-    "GlobalSecondaryIndexes": [{"IndexName": "by-city", "KeySchema": [{"AttributeName": "city", "KeyType": "HASH"}],
-                                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["total"]},
-                                "ProvisionedThroughput": {"ReadCapacityUnits": 7, "WriteCapacityUnits": 3}}],
-}
 
 
 def read_backup(store: Any, folder: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -46,20 +32,6 @@ def read_backup(store: Any, folder: str) -> tuple[dict[str, Any], list[dict[str,
         assert len(lines) == f["items"]
         items.extend(decode_line(line) for line in lines)
     return doc, items
-
-
-def indexed_table_and_bucket(moto: Any, name: str, count: int) -> tuple[Any, Any]:
-    """On moto: a bucket, and a table with an LSI, a GSI, TTL and a tag holding `count` every-type items
-    and one near 400 KB."""
-    ddb, s3 = client("dynamodb", moto.url), client("s3", moto.url)
-    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
-    ddb.create_table(TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 40, "WriteCapacityUnits": 5},
-                     Tags=[{"Key": "team", "Value": "payments"}], **INDEXED)
-    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
-    source = [dict(every_type_item(f"k{n}"), sk={"N": str(n)}, city={"S": "Leeds"}, when={"S": "2026"})
-              for n in range(count)]
-    put_items(ddb, name, [*source, dict(big_item("big"), sk={"N": "0"})])
-    return ddb, s3
 
 
 def test_backup_to_s3_captures_items_and_schema(moto_server: Any, unique_name: str) -> None:

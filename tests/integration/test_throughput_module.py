@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import (
     CapacityRecord,
     Dimension,
     iso,

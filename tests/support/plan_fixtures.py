@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import ON_DEMAND, PROVISIONED
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND, PROVISIONED
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
 
 MEDIAN_BYTES = 150 * 1024**2

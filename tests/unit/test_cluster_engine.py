@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import TableOutcome
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import watch
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import (
     Cancelled,
     Process,
     _argv,
@@ -31,7 +31,7 @@ from tests.support.ansible_run import COLLECTIONS
 MODULE = """
 import json, os, sys
 sys.path.insert(0, {collections!r})
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils import controller_watch as cw
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base import controller_watch as cw
 def line(text):
     os.write(1, (text + "\\n").encode())
 line(json.dumps([p.pid for p in cw.controller_chain()]))

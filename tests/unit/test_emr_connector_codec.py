@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import emr_connector_codec as emr
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.item_codec import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import emr_connector_codec as emr
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.item_codec import (
     CodecError,
     decode_line,
     encode_line,

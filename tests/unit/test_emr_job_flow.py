@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import (
     DEFAULT_STEP_CLASS,
     MAX_ACTIVE_STEPS,
@@ -17,7 +18,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job
     build_job_flow,
     taken_at_from_tags,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 
 TAKEN = datetime(2026, 11, 22, 1, 0, 0, tzinfo=UTC)
 

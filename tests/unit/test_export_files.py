@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_files import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.export_files import (
     CONNECTOR,
     NATIVE,
     data_files,

@@ -126,7 +126,10 @@ def test_conditional_writes_grant_new_objects_and_upload_steps_only() -> None:
     """The backup role's writes (iam_grants.WRITE_NEW_ONLY and UPLOAD_STEPS): an object is created (PutObject,
     CompleteMultipartUpload: s3:ObjectCreationOperation true) only with If-None-Match; the upload steps that
     create nothing (false) carry no conditional header and are allowed without one."""
-    from ansible_collections.hippolyte.dynamodb.plugins.module_utils.iam_grants import UPLOAD_STEPS, WRITE_NEW_ONLY
+    from ansible_collections.hippolyte.dynamodb.plugins.module_utils.setup.iam_grants import (
+        UPLOAD_STEPS,
+        WRITE_NEW_ONLY,
+    )
 
     objects = "arn:aws:s3:::bucket/dynamodb/*"
     key = "arn:aws:s3:::bucket/dynamodb/a/manifest.json"

@@ -8,7 +8,7 @@ import re
 import pytest
 from hypothesis import given, settings
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.item_codec import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.item_codec import (
     CodecError,
     decode_line,
     encode_line,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifest import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.manifest import (
     DIGEST_FIELD,
     FORMAT_VERSION,
     IMPORT,

@@ -9,14 +9,15 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import account_of
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.manifest import data_files
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import (
     KMS_KEY_ARN,
     PRINCIPAL_ARN,
     ROLE_ARN,
     SNS_TOPIC_ARN,
     SNS_TOPIC_NAME,
+    account_of,
     check_account_id,
     check_destination,
     check_region,
@@ -25,9 +26,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import (
     check_table_name,
     is_valid_table_name,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import backup_folder, list_backups
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifest import data_files
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import backup_folder, list_backups
 
 PREFIX = "backups/dynamodb"
 TABLE_CHARS = "abcXYZ019_.-"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.page_lines import split_page
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.item_codec import decode_line, to_json_item
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.page_lines import split_page
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.item_codec import decode_line, to_json_item
 from tests.support.items import every_type_item, items
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_definition import (
     PipelineSettings,
     build_definition,
@@ -17,7 +18,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipelin
     unique_id,
     validate_objects,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 
 GOLDEN = Path(__file__).parent / "golden" / "datapipeline_two_tables.json"
 TAKEN_AT = datetime(2026, 11, 22, 1, 0, 0, tzinfo=UTC)

@@ -8,11 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import (
-    ON_DEMAND,
-    Model,
-    PlanSettings,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import Model, PlanSettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_report import (
     CHART_W,
     LABEL_W,

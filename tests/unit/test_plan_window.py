@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_window import Window
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.window import Window
 from tests.support.ansible_run import ensure_collection_link
 
 
@@ -23,8 +23,8 @@ def test_a_machine_without_zone_files_is_told_to_install_tzdata(tmp_path: Path) 
     # A minimal image: no system zone files (an empty search path) and no tzdata package for this Python.
     probe = (
         "import sys; sys.modules['tzdata'] = None\n"
-        "from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_window import Window\n"
-        "from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError\n"
+        "from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.window import Window\n"
+        "from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError\n"
         "try:\n    Window(timezone='UTC').validate()\nexcept InputError as error:\n    print(error)\n"
     )
     ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=60,

@@ -10,9 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import Prices
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.window import Window
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import fit_lanes, load_of
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.cost_model import Prices
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.packing import (
     balanced_fit,
     first_fit_decreasing,
@@ -21,7 +23,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.packin
     pack,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import (
-    ON_DEMAND,
     Model,
     PlanSettings,
     model_from_dict,
@@ -30,7 +31,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_t
     TableInfo,
     table_from_descriptor,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_window import Window
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import Plan, plan_backups
 from tests.support.plan_fixtures import account_in_use, long_tailed_fleet
 

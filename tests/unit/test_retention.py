@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import is_future
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.retention import Backup, Policy, decide
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import is_future
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.retention import Backup, Policy, decide
 
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""The policies setup renders come from plugins/module_utils/iam_grants.py, and the docs' grant tables are
+"""The policies setup renders come from plugins/module_utils/setup/iam_grants.py, and the docs' grant tables are
 generated from the same grants, so neither can drift."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.iam_grants import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.setup.iam_grants import (
     ATTACHED_PER_ROLE,
     BACKUP,
     ENGINES,

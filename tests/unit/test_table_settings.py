@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from botocore.exceptions import ClientError
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_settings import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_settings import (
     _bare_500_is_final,
     _uncaptured,
 )

@@ -15,6 +15,18 @@ from botocore.stub import ANY, Stubber
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import (
+    DEFAULT_HOLD,
+    DEFAULT_TAG_KEY,
+    STALE_AFTER_HOLD,
+    CapacityRecord,
+    Dimension,
+    original_read_units,
+    parse_record,
+    record_tags,
+    validate_tag_key,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity import capacity_control as cc
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.read_allowance import (
     BOOST_POLL_S,
@@ -25,12 +37,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.read_a
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import (
     DAILY_DECREASES,
-    DEFAULT_HOLD,
-    DEFAULT_TAG_KEY,
-    STALE_AFTER_HOLD,
-    CapacityRecord,
     DecreaseState,
-    Dimension,
     Resource,
     Snapshot,
     Targets,
@@ -38,15 +45,10 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throug
     check_targets,
     next_decrease_slot,
     next_midnight,
-    original_read_units,
-    parse_record,
     plan_boost,
     plan_restore,
     put_back_dimension,
-    record_tags,
-    validate_tag_key,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
 
 DAY = datetime(2026, 11, 22, tzinfo=UTC)
 AT = "2026-11-22T01:00:00Z"

@@ -20,53 +20,55 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import (
-    PollTimeout,
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import (
     describe_table,
     list_table_names,
-    pages,
-    poll_until,
     wait_table_active,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import (
-    DEFAULT_HOLD,
-    DEFAULT_TABLE_MAX_CAPACITY,
-    DEFAULT_TAG_KEY,
-    DIMENSIONS,
-    CapacityRecord,
-    Change,
-    DecreaseState,
-    Dimension,
-    LeftAlone,
-    Resource,
-    ResourceKey,
-    Snapshot,
-    Targets,
-    apply_changes,
-    check_targets,
-    group_by_resource,
-    iso,
-    next_decrease_slot,
-    parse_record,
-    plan_boost,
-    plan_restore,
-    record_for,
-    record_tag_keys,
-    record_tags,
-    resource_label,
-    same_run,
-    unrestorable_today,
-    validate_tag_key,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.paging import pages
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_capture import list_tags
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
     UNSUPPORTED_CALL_CODES,
     HippolyteError,
     InputError,
     error_code,
     is_error,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import billing_mode, list_tags
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.waiting import PollTimeout, poll_until
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND, billing_mode
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import (
+    DEFAULT_HOLD,
+    DEFAULT_TAG_KEY,
+    DIMENSIONS,
+    CapacityRecord,
+    Dimension,
+    ResourceKey,
+    iso,
+    parse_record,
+    record_tag_keys,
+    record_tags,
+    same_run,
+    validate_tag_key,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import (
+    DEFAULT_TABLE_MAX_CAPACITY,
+    Change,
+    DecreaseState,
+    LeftAlone,
+    Resource,
+    Snapshot,
+    Targets,
+    apply_changes,
+    check_targets,
+    group_by_resource,
+    next_decrease_slot,
+    plan_boost,
+    plan_restore,
+    record_for,
+    resource_label,
+    unrestorable_today,
+)
 
 _MAX_POLL_S = 10.0  # waits of a capacity change poll ever less often, up to this
 
@@ -154,7 +156,7 @@ def snapshot_of(desc: dict[str, Any], scaling: dict[tuple[ResourceKey, str], tup
 def read_snapshot(ddb: Any, aas: Any | None, name: str) -> tuple[dict[str, Any], Snapshot]:
     desc = describe_table(ddb, name)
     keys: list[ResourceKey] = [None, *(i["IndexName"] for i in desc.get("GlobalSecondaryIndexes", []))]
-    scaling = scalable_targets(aas, name, keys) if aas is not None and billing_mode(desc) != "PAY_PER_REQUEST" else {}
+    scaling = scalable_targets(aas, name, keys) if aas is not None and billing_mode(desc) != ON_DEMAND else {}
     return desc, snapshot_of(desc, scaling)
 
 

@@ -9,16 +9,21 @@ Application Auto Scaling target's MinCapacity/MaxCapacity are changed instead, n
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import (
+    STALE_AFTER_HOLD,
+    CapacityRecord,
+    Dimension,
+    ResourceKey,
+    in_utc,
+    index_order,
+    iso,
+)
 
 # DynamoDB's decrease rations, per resource (the table and each GSI counted apart), per UTC day.
 FIRST_HOUR_DECREASES = 4
@@ -27,34 +32,6 @@ DECREASE_INTERVAL = timedelta(hours=1)
 
 # Used when DescribeLimits is not offered (the default per-table quota of a new account).
 DEFAULT_TABLE_MAX_CAPACITY = 40000
-
-DEFAULT_TAG_KEY = "hippolyte:capacity-original"
-# Version 2 records keep what the boost set beside the originals; version 1 records (originals only) are still read.
-RECORD_VERSION = 2
-READABLE_VERSIONS = (1, 2)
-# How long a record is held for its run when the boost names no deadline, and how long a record
-# written before records had an expiry counts as held from its `at`: longer than any night's run, shorter
-# than the day between two nights, so the next night's reconcile repairs a crashed run's boosts.
-DEFAULT_HOLD = timedelta(hours=12)
-# A record still on its table this long after its hold is stale: the next night's reconcile (a day later, or two
-# when a night was skipped) is well within it. A stale record whose boosted values no longer all match the table
-# is dropped, never applied: weeks later, the capacity is its owners'.
-STALE_AFTER_HOLD = timedelta(days=3)
-# DynamoDB tag rules: values up to 256 characters from letters, digits, spaces and + - = . _ : /
-# JSON braces and quotes are not allowed, so the JSON is stored base64-encoded (that alphabet is),
-# split over numbered tags when long.
-TAG_VALUE_MAX = 256
-TAG_KEY_MAX = 128
-_TAG_KEY_CHARS = re.compile(r"^[\w\s+\-=.:/]+$")
-_CHUNK_SUFFIX_ROOM = 3  # ":NN"
-
-DIMENSIONS = ("read", "write")
-PROVISIONED = "PROVISIONED"
-ON_DEMAND = "PAY_PER_REQUEST"
-
-# None is the table itself, a string names a GSI. The collection needs Python 3.11 (tests/config.yml), but
-# ansible-test's pylint checks module_utils as if for Python 3.8, where `str | None` fails at run time.
-ResourceKey = str | None  # pylint: disable=unsupported-binary-operation
 
 
 @dataclass(frozen=True)
@@ -65,18 +42,14 @@ class DecreaseState:
     last: datetime | None = None
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def next_midnight(now: datetime) -> datetime:
-    now = _utc(now)
+    now = in_utc(now)
     return datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
 
 
 def decreases_used_today(state: DecreaseState, now: datetime) -> int:
     # The counter belongs to the UTC day of the last decrease; a decrease on an earlier day means none today.
-    if state.last is not None and _utc(state.last).date() < _utc(now).date():
+    if state.last is not None and in_utc(state.last).date() < in_utc(now).date():
         return 0
     return state.count_today
 
@@ -88,7 +61,7 @@ def next_decrease_slot(state: DecreaseState, now: datetime) -> datetime:
     (N > 4) no earlier than hour N-4 of the day and no sooner than an hour after the previous one,
     at most 27 a day; the counter starts again at UTC midnight.
     """
-    now = _utc(now)
+    now = in_utc(now)
     midnight = next_midnight(now)
     used = decreases_used_today(state, now)
     if used >= DAILY_DECREASES:
@@ -97,32 +70,12 @@ def next_decrease_slot(state: DecreaseState, now: datetime) -> datetime:
     if used >= FIRST_HOUR_DECREASES:
         slot = max(slot, midnight - timedelta(days=1) + DECREASE_INTERVAL * (used - FIRST_HOUR_DECREASES + 1))
         if state.last is not None:
-            slot = max(slot, _utc(state.last) + DECREASE_INTERVAL)
+            slot = max(slot, in_utc(state.last) + DECREASE_INTERVAL)
     return min(slot, midnight)
 
 
 def can_decrease_today(state: DecreaseState, now: datetime) -> bool:
     return next_decrease_slot(state, now) < next_midnight(now)
-
-
-@dataclass(frozen=True)
-class Dimension:
-    """One dimension's capacity units and, when autoscaled, its scalable target's (min, max)."""
-
-    units: int
-    scaling: tuple[int, int] | None = None
-
-    @property
-    def setting(self) -> int | tuple[int, int]:
-        """What a boost sets: the scalable target's (min, max) when autoscaled (its units are autoscaling's), else
-        the provisioned units."""
-        return self.scaling if self.scaling else self.units
-
-    def to_result(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"units": self.units}
-        if self.scaling:
-            out["autoscaling"] = {"min": self.scaling[0], "max": self.scaling[1]}
-        return out
 
 
 @dataclass(frozen=True)
@@ -157,207 +110,11 @@ class Snapshot:
 
 
 def _key_order(item: tuple[ResourceKey, Any]) -> str:
-    return _index_order(item[0])
-
-
-def _index_order(key: ResourceKey) -> str:
-    return "" if key is None else f"~{key}"
+    return index_order(item[0])
 
 
 def resource_label(key: ResourceKey) -> str:
     return "table" if key is None else f"index {key}"
-
-
-# ----------------------------------------------------------------------------------------------- record
-
-@dataclass(frozen=True)
-class CapacityRecord:
-    """What a boost changed, kept as a tag on the table until put back: every dimension's original and what the
-    boost set it to (`boosted`). A dimension missing from `boosted` (records of version 1) is one whose boosted
-    value is unknown: it is never lowered."""
-
-    billing_mode: str
-    at: str
-    run_id: str | None
-    originals: dict[ResourceKey, dict[str, Dimension]]
-    hold_until: str | None = None  # UTC ISO; until then the record belongs to its live run
-    boosted: dict[ResourceKey, dict[str, Dimension]] = field(default_factory=dict)
-
-    def held_until(self) -> datetime:
-        """When the run that wrote the record is over at the latest (records without expiry: `at` + DEFAULT_HOLD)."""
-        if self.hold_until:
-            return parse_instant(self.hold_until, "record.hold_until")
-        return parse_instant(self.at, "record.at") + DEFAULT_HOLD
-
-    def held_for_other_run(self, run_id: str | None, now: datetime) -> bool:
-        """True when another run, still live, owns this record: its boost must be neither redone nor taken back."""
-        return not same_run(self.run_id, run_id) and self.held_until() > _utc(now)
-
-    def stale(self, now: datetime) -> bool:
-        return _utc(now) > self.held_until() + STALE_AFTER_HOLD
-
-    def boosted_value(self, key: ResourceKey, name: str) -> Dimension | None:
-        return self.boosted.get(key, {}).get(name)
-
-    def to_json(self) -> str:
-        def dims(key: ResourceKey) -> dict[str, Any]:
-            out: dict[str, Any] = {}
-            for name, dim in self.originals[key].items():
-                out[name[0]] = dim.units
-                if dim.scaling:
-                    out[name[0] + "s"] = list(dim.scaling)
-                done = self.boosted_value(key, name)
-                if done is not None:
-                    out[name[0] + "b"] = done.units
-                    if done.scaling:
-                        out[name[0] + "bs"] = list(done.scaling)
-            return out
-
-        doc: dict[str, Any] = {"v": RECORD_VERSION, "run": self.run_id, "at": self.at, "bm": self.billing_mode}
-        if self.hold_until:
-            doc["u"] = self.hold_until
-        if None in self.originals:
-            doc["t"] = dims(None)
-        indexes = {k: dims(k) for k in sorted(self.originals, key=_index_order) if k is not None}
-        if indexes:
-            doc["g"] = indexes
-        return json.dumps(doc, separators=(",", ":"), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> CapacityRecord:
-        doc = json.loads(text)
-        if not isinstance(doc, dict) or doc.get("v") not in READABLE_VERSIONS:
-            raise ValueError(f"unknown record version {doc.get('v') if isinstance(doc, dict) else doc!r}")
-
-        def dimension(d: dict[str, Any], prefix: str) -> Dimension:
-            scaling = d.get(prefix + "s")
-            return Dimension(int(d[prefix]), (int(scaling[0]), int(scaling[1])) if scaling else None)
-
-        originals: dict[ResourceKey, dict[str, Dimension]] = {}
-        boosted: dict[ResourceKey, dict[str, Dimension]] = {}
-        resources = ([(None, doc["t"])] if "t" in doc else []) + list(doc.get("g", {}).items())
-        for key, d in resources:
-            for name in DIMENSIONS:
-                if name[0] in d:
-                    originals.setdefault(key, {})[name] = dimension(d, name[0])
-                if name[0] + "b" in d:
-                    boosted.setdefault(key, {})[name] = dimension(d, name[0] + "b")
-        record = cls(billing_mode=str(doc["bm"]), at=str(doc["at"]), run_id=doc.get("run"), originals=originals,
-                     hold_until=str(doc["u"]) if doc.get("u") else None, boosted=boosted)
-        record.held_until()  # a record whose times cannot be read is unreadable, not held forever
-        return record
-
-    def to_result(self) -> dict[str, Any]:
-        def one(key: ResourceKey) -> dict[str, Any]:
-            out = {}
-            for name, dim in self.originals[key].items():
-                done = self.boosted_value(key, name)
-                out[name] = {**dim.to_result(), "boosted": done.to_result() if done else None}
-            return out
-
-        return {"billing_mode": self.billing_mode, "at": self.at, "run_id": self.run_id,
-                "hold_until": iso(self.held_until()),
-                "table": one(None) if None in self.originals else None,
-                "indexes": {k: one(k) for k in sorted(self.originals, key=_index_order) if k is not None}}
-
-    def merged_with(self, other: CapacityRecord) -> CapacityRecord:
-        """This record plus a later boost `other` of the same table: what `other` set is now what was boosted.
-
-        An original already recorded is kept while the later boost started from what this record's boost set
-        (our own boost, raised further); when it started from anything else, someone changed that value in
-        between, so the value before the later boost is the original to go back to."""
-        originals = {k: dict(v) for k, v in self.originals.items()}
-        boosted = {k: dict(v) for k, v in self.boosted.items()}
-        for key, dims in other.originals.items():
-            for name, before in dims.items():
-                earlier = self.boosted_value(key, name)
-                if name not in originals.get(key, {}) or earlier is None or earlier.setting != before.setting:
-                    originals.setdefault(key, {})[name] = before
-                done = other.boosted_value(key, name)
-                if done is not None:
-                    boosted.setdefault(key, {})[name] = done
-        return replace(self, originals=originals, boosted=boosted)
-
-    def renewed(self, run_id: str | None, hold_until: datetime) -> CapacityRecord:
-        """The record held by `run_id` until `hold_until` (or later, when it already was): the same run
-        boosting again pushes its expiry, and a run boosting a dead run's table takes its record over."""
-        return replace(self, run_id=run_id, hold_until=iso(max(hold_until, self.held_until())))
-
-
-def same_run(a: str | None, b: str | None) -> bool:
-    """Records without a run id belong to whoever calls without one (the module used on its own)."""
-    return a == b
-
-
-def original_read_units(tags: list[dict[str, str]], except_run: str | None = None,
-                        tag_key: str = DEFAULT_TAG_KEY) -> int | None:
-    """The table's own read capacity when a boost of another run than `except_run` is on it (the recorded
-    original), else None (the live figure is the table's own). A plan or a backup must never take a
-    boost it does not own for the table's capacity: that run takes it back when it ends."""
-    record = parse_record(tags, tag_key)
-    if record is None or (except_run is not None and same_run(record.run_id, except_run)):
-        return None
-    read = record.originals.get(None, {}).get("read")
-    return read.units if read is not None else None
-
-
-def read_boost(tags: list[dict[str, str]], run_id: str | None,
-               tag_key: str = DEFAULT_TAG_KEY) -> tuple[int | None, int | None]:
-    """(the table's own read capacity, the read capacity the boost of `run_id` set) from the record on the table.
-
-    (None, None) without a record of the table's read. Another run's boost gives its original and no boosted
-    value: that boost is not the reader's to read on. Without a run id, any record is taken for the caller's
-    (the modules used on their own). An autoscaled boost sets the minimum: the capacity it brings at least."""
-    record = parse_record(tags, tag_key)
-    read = record.originals.get(None, {}).get("read") if record else None
-    if record is None or read is None:
-        return None, None
-    if run_id is not None and not same_run(record.run_id, run_id):
-        return read.units, None
-    done = record.boosted_value(None, "read")
-    return read.units, (done.scaling[0] if done and done.scaling else done.units if done else None)
-
-
-def validate_tag_key(tag_key: str) -> None:
-    if not tag_key or len(tag_key) > TAG_KEY_MAX - _CHUNK_SUFFIX_ROOM or not _TAG_KEY_CHARS.match(tag_key):
-        raise InputError("tag_key", f"{tag_key!r} is not a usable DynamoDB tag key",
-                         f"use 1 to {TAG_KEY_MAX - _CHUNK_SUFFIX_ROOM} letters, digits, spaces or + - = . _ : /")
-    if tag_key.lower().startswith("aws:"):
-        raise InputError("tag_key", "keys starting with 'aws:' are reserved by AWS", "choose another prefix")
-
-
-def chunk_key(tag_key: str, index: int) -> str:
-    return tag_key if index == 0 else f"{tag_key}:{index + 1}"
-
-
-def record_tags(record: CapacityRecord, tag_key: str) -> list[dict[str, str]]:
-    encoded = base64.b64encode(record.to_json().encode()).decode()
-    chunks = [encoded[i:i + TAG_VALUE_MAX] for i in range(0, len(encoded), TAG_VALUE_MAX)]
-    return [{"Key": chunk_key(tag_key, i), "Value": chunk} for i, chunk in enumerate(chunks)]
-
-
-def record_tag_keys(tags: list[dict[str, str]], tag_key: str) -> list[str]:
-    """Every key of ours present among `tags` (the record and all its chunks)."""
-    pattern = re.compile(re.escape(tag_key) + r"(:\d+)?$")
-    return [t["Key"] for t in tags if pattern.match(t["Key"])]
-
-
-def parse_record(tags: list[dict[str, str]], tag_key: str) -> CapacityRecord | None:
-    """The record kept in `tags`, None when there is none; HippolyteError when it is there but unreadable."""
-    values = {t["Key"]: t["Value"] for t in tags}
-    if tag_key not in values:
-        return None
-    encoded, i = "", 0
-    while chunk_key(tag_key, i) in values:
-        encoded += values[chunk_key(tag_key, i)]
-        i += 1
-    try:
-        return CapacityRecord.from_json(base64.b64decode(encoded, validate=True).decode())
-    except (ValueError, KeyError, TypeError, IndexError, binascii.Error, UnicodeDecodeError, InputError) as exc:
-        raise HippolyteError(
-            f"the capacity record in tag {tag_key!r} cannot be read ({exc}); capacity was left as it is. "
-            f"Put the capacity back by hand, then remove the tag{'s' if i > 1 else ''} "
-            f"{', '.join(chunk_key(tag_key, n) for n in range(max(i, 1)))}") from exc
 
 
 # ------------------------------------------------------------------------------------------------ plans
@@ -461,7 +218,7 @@ def unrestorable_today(snapshot: Snapshot, changes: list[Change], now: datetime)
     """Resources a boost would raise that could not be decreased back before UTC midnight, with their next slot."""
     keys = {c.key for c in changes}
     return {key: next_decrease_slot(snapshot.resources[key].decreases, now)
-            for key in sorted(keys, key=_index_order)
+            for key in sorted(keys, key=index_order)
             if not can_decrease_today(snapshot.resources[key].decreases, now)}
 
 
@@ -584,7 +341,3 @@ def group_by_resource(changes: list[Change]) -> dict[ResourceKey, list[Change]]:
         if not change.via_autoscaling:
             grouped.setdefault(change.key, []).append(change)
     return grouped
-
-
-def iso(moment: datetime) -> str:
-    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")

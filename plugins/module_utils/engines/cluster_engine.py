@@ -14,9 +14,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import TableOutcome, failed_names
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import error_code
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import error_code
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome, failed_names
 
 
 class ClusterEngine(Protocol):

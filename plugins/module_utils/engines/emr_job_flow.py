@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import folder_name, folder_time
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import join
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import folder_name, folder_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlannedCluster
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 
 # The DynamoDBExport tool of awslabs/emr-dynamodb-connector, as AWS publishes it per region for its own
 # "Export DynamoDB table to S3" template. `{region}` is replaced by the cluster's region.
@@ -156,7 +157,7 @@ def plan_steps(cluster: Any, s: JobFlowSettings) -> list[PlannedStep]:
     steps: list[PlannedStep] = []
     for table in planned.tables:
         folder = backup_folder(s.account, s.region, table.name, s.taken_at)
-        output = f"{s.destination.rstrip('/')}/{join(folder, 'data')}/"
+        output = f"{url_under(s.destination, join(folder, 'data'))}/"
         steps.append(PlannedStep(table.name, table.share(s.on_demand_read_ratio), folder, output))
     return steps
 

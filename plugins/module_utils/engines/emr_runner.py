@@ -24,11 +24,18 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import (
-    PlannedCluster,
-    TableOutcome,
-    write_manifest,
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_capture import capture_schema
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.manifest import (
+    MANIFEST_NAME,
+    DataFile,
+    night_origin,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlannedCluster
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, join, measure
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.export_files import connector_data_keys
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.manifest_io import write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import (
     TAG_CLUSTER,
     TAG_DESTINATION,
@@ -40,15 +47,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job
     job_flow_name,
     step_request,
     taken_at_from_tags,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_files import connector_data_keys
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, is_error
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import capture_schema
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, join, measure
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.manifest import (
-    MANIFEST_NAME,
-    DataFile,
-    night_origin,
 )
 
 ACTIVE_CLUSTER_STATES = ("STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING", "TERMINATING")

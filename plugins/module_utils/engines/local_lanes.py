@@ -22,32 +22,29 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import describe_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import describe_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import is_future, parse_instant
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.process_memory import cap_malloc_arenas
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import account_of
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome, failed_names
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import (
+    PlannedTable,
+    plan_clusters,
+    planned_times,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import list_backups, read_manifest
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
     Settings as CapacitySettings,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import boosted_while
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.rate_limiter import TokenBucket
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import (
-    PlannedTable,
-    TableOutcome,
-    failed_names,
-    plan_clusters,
-    planned_times,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import (
-    ScanSettings,
-    account_of,
-    backup_table,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import is_future, parse_instant
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.process_memory import cap_malloc_arenas
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import list_backups, read_manifest
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 
 # A table this small is read by one Scan worker: more segments only add calls.
 SMALL_TABLE_BYTES = 64 * 1024**2
@@ -205,7 +202,7 @@ class _Night:
         if not ours:
             return False
         ref, doc = ours[0]
-        url = f"{self.store.url.rstrip('/')}/{ref.folder}/{manifest_file.MANIFEST_NAME}"
+        url = url_under(self.store.url, ref.folder, manifest_file.MANIFEST_NAME)
         outcome.status, outcome.resumed, outcome.backup_url = "ok", True, url.rsplit("/", 1)[0]
         outcome.record(doc, url)
         outcome.started_at, outcome.finished_at = doc["started"], doc["finished"]

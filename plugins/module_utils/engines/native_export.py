@@ -21,38 +21,43 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import (
-    describe_table,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import TableOutcome, write_manifest
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_files import NATIVE
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_files import (
-    data_files as export_data_files,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import account_of
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import describe_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_capture import capture_schema
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
     UNSUPPORTED_CALL_CODES,
     HippolyteError,
     InputError,
     is_error,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_relative_key, check_table_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import capture_schema
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import (
+    account_of,
+    check_relative_key,
+    check_table_name,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
     BackupStore,
     S3Store,
     join,
     measure,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.export_files import (
+    NATIVE,
+    NATIVE_FILES,
+    NATIVE_SUMMARY,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.export_files import (
+    data_files as export_data_files,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.manifest_io import write_manifest
 
 ENGINE = "export"
 DATA_FORMAT = "native-export"
 EXPORT_FORMAT = "DYNAMODB_JSON"
-NATIVE_SUMMARY = "manifest-summary.json"
-NATIVE_FILES = "manifest-files.json"
 DONE = ("COMPLETED", "FAILED")
 _READ_CHUNK = 1024 * 1024
 
@@ -151,7 +156,7 @@ def prepare(ddb: Any, store: BackupStore, tables: list[str], region: str, settin
         schema = capture_schema(ddb, name)
         account = account_of(schema.get("TableArn"), settings.account_id)
         folder = backup_folder(account, region, name, table_at)
-        plans.append(TableExport(table=name, folder=folder, backup_url=f"{s3.url.rstrip('/')}/{folder}",
+        plans.append(TableExport(table=name, folder=folder, backup_url=url_under(s3.url, folder),
                                  schema=schema, account=account, region=region, export_time=table_at))
     s3.check_writable()
     settings.export_time = at
@@ -307,10 +312,10 @@ def _native_manifests(store: S3Store, folder: str, files: list[str]) -> tuple[di
     if not summaries:
         return None, None
     if len(summaries) > 1:
-        raise HippolyteError(f"{store.url.rstrip('/')}/{folder}/data holds {len(summaries)} native exports; "
+        raise HippolyteError(f"{url_under(store.url, folder)}/data holds {len(summaries)} native exports; "
                              "expected one per backup folder")
     summary_key = summaries[0]
-    where = f"{store.url.rstrip('/')}/{summary_key}"
+    where = url_under(store.url, summary_key)
     try:
         summary = json.loads(store.read_bytes(summary_key))
     except ValueError as exc:
@@ -324,7 +329,7 @@ def _native_manifests(store: S3Store, folder: str, files: list[str]) -> tuple[di
             try:
                 entries.append(json.loads(line))
             except ValueError as exc:
-                raise HippolyteError(f"{store.url.rstrip('/')}/{files_key} line {number} is not JSON: {exc}") from exc
+                raise HippolyteError(f"{url_under(store.url, files_key)} line {number} is not JSON: {exc}") from exc
     return summary, entries
 
 

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import PlannedCluster
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import join
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlannedCluster
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import backup_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 
 # emr-dynamodb-tools as AWS hosts it for Data Pipeline's own DynamoDB export template; {region} is filled in.
 DEFAULT_EXPORT_JAR = ("s3://dynamodb-dpl-{region}/emr-ddb-storage-handler/4.11.0/"
@@ -193,7 +194,7 @@ def build_definition(cluster: dict[str, Any] | PlannedCluster, settings: Pipelin
             raise InputError(f"cluster.tables[{index - 1}].read_percentage",
                              f"must be in (0, {MAX_READ_RATIO}], got {ratio}", "")
         folder = backup_folder(settings.account, settings.region, name, settings.taken_at)
-        directory = f"{settings.destination.rstrip('/')}/{join(folder, 'data')}/"
+        directory = f"{url_under(settings.destination, join(folder, 'data'))}/"
         source, sink, activity = f"Source{index:03d}", f"Backup{index:03d}", f"Export{index:03d}"
         objects.append(_obj(source, f"{name} table", "DynamoDBDataNode", [
             _field("tableName", name), _field("readThroughputPercent", ratio)]))

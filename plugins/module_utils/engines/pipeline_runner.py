@@ -12,12 +12,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import PollTimeout, poll_until
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import TableOutcome, write_manifest
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_files import (
-    CONNECTOR,
-    data_files,
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_capture import capture_schema
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
+    UNSUPPORTED_CALL_CODES,
+    HippolyteError,
+    is_error,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import folder_time
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.waiting import PollTimeout, poll_until
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, join, measure
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.export_files import CONNECTOR, data_files
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.manifest_io import write_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_definition import (
     Definition,
     PipelineSettings,
@@ -26,15 +34,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipelin
     targets_of,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
-    UNSUPPORTED_CALL_CODES,
-    HippolyteError,
-    is_error,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import folder_time
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import capture_schema
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, join, measure
 
 ENGINE = "datapipeline"
 DESCRIBE_BATCH = 25  # DescribeObjects / DescribePipelines take at most 25 ids
@@ -56,7 +55,7 @@ class TableStatus:
         return self.status in TERMINAL_STATES
 
     def outcome(self, destination: str, lane: str) -> TableOutcome:
-        url = f"{destination.rstrip('/')}/{self.folder}"
+        url = url_under(destination, self.folder)
         status = "ok" if self.status == SUCCEEDED else "failed" if self.done else "running"
         outcome = TableOutcome(self.table, ENGINE, status, error=self.error, backup_url=url,
                                engine_state=self.status, lane=lane)

@@ -20,31 +20,33 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import describe_table, parse_arn
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.rate_limiter import TokenBucket, Unlimited
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.read_allowance import (
-    CapacityWatch,
-    ReadAllowance,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import read_boost
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import write_manifest
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.page_lines import PageLines
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.raw_scan import RAW_ITEMS, RawItemScans
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_table_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import DEFAULT_ITEM_BYTES
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.process_memory import cap_malloc_arenas
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import capture_schema
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import describe_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.page_lines import PageLines
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.raw_scan import RAW_ITEMS, RawItemScans
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_capture import capture_schema
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import raise_if_stopped
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.process_memory import cap_malloc_arenas
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import read_boost
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import account_of, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
     BackupStore,
     HashingWriter,
     PartialFolderLeft,
     join,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.folder_claim import claim_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.folder_claim import claim_folder
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.manifest_io import write_manifest
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.rate_limiter import TokenBucket, Unlimited
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.read_allowance import (
+    CapacityWatch,
+    ReadAllowance,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import DEFAULT_ITEM_BYTES
 
 SEGMENT_TARGET_BYTES = 1024**3  # more segments than workers only for big tables, to spread hot segments
 MAX_SEGMENTS = 1_000_000  # DynamoDB's limit on TotalSegments
@@ -114,7 +116,7 @@ class BackupResult:
 def read_allowance(table: dict[str, Any], settings: ScanSettings) -> ReadAllowance | None:
     """How the backup's rate follows the table's read capacity (see `read_allowance`); None when it does not
     (an explicit rate, an on-demand table)."""
-    if settings.read_units_per_second is not None or table["BillingMode"] == "PAY_PER_REQUEST":
+    if settings.read_units_per_second is not None or table["BillingMode"] == ON_DEMAND:
         return None
     original, boosted = read_boost(table.get("Tags") or [], settings.run_id)
     return ReadAllowance(share=settings.read_percentage, original_share=settings.original_share or
@@ -142,15 +144,6 @@ def segment_count(size_bytes: int, settings: ScanSettings) -> int:
     if settings.segments:
         return settings.segments
     return min(MAX_SEGMENTS, max(settings.workers, math.ceil(size_bytes / SEGMENT_TARGET_BYTES)))
-
-
-def account_of(arn: str | None, override: str | None) -> str:
-    if override:
-        return check_account_id("account_id", override)
-    parts = parse_arn(arn or "")
-    if parts is not None and parts.account:
-        return parts.account
-    raise InputError("account_id", "the table ARN carries no account id", "set account_id explicitly")
 
 
 class _PartWriter:
@@ -352,7 +345,7 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
         # Never leave something that looks like data without a manifest; what S3 refuses to delete is said.
         left = store.delete_tree(folder)
         if left:
-            raise PartialFolderLeft(f"{store.url.rstrip('/')}/{folder}", left, run.failure[0]) from run.failure[0]
+            raise PartialFolderLeft(url_under(store.url, folder), left, run.failure[0]) from run.failure[0]
         raise run.failure[0]
     finished = utc_now()
     # Last, and only once: it marks the backup complete and lists only this writer's files.
@@ -360,7 +353,7 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
                          data_format="dynamodb-json", consistency="fuzzy-scan", started=started.isoformat(),
                          finished=finished.isoformat(), files=run.files,
                          origin=manifest_file.night_origin("local", settings.night_id, settings.run_id))
-    return BackupResult(table=table, url=f"{store.url.rstrip('/')}/{folder}", folder=folder, manifest=doc,
+    return BackupResult(table=table, url=url_under(store.url, folder), folder=folder, manifest=doc,
                         duration_s=time.monotonic() - clock, segments=total_segments,
                         read_units_limit=max(rate or 0, watch.highest_rate) if watch else rate,
                         read_units_consumed=run.limiter.consumed)

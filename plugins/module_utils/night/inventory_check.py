@@ -17,11 +17,15 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.iam_grants import ENGINES
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_at
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.sts import (
+    EXTERNAL_ID,
+    MAX_DURATION_S,
+    MIN_DURATION_S,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_at
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import (
     KMS_KEY_ARN,
     PRINCIPAL_ARN,
     ROLE_ARN,
@@ -32,13 +36,9 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import (
     is_valid_region,
     is_valid_table_name,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_window import Window
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.window import Window
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.table_discovery import validate_patterns
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.role_session import (
-    EXTERNAL_ID,
-    MAX_DURATION_S,
-    MIN_DURATION_S,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.setup.iam_grants import ENGINES
 
 with contextlib.suppress(ImportError):  # without botocore, regions are checked by their pattern only
     import botocore.session

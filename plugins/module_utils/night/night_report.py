@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import PurePath
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.contracts import planned_times
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import planned_times
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.human_units import (
     human_bytes,
     human_duration,

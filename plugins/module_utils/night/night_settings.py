@@ -8,9 +8,12 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import is_sns_topic_arn, is_valid_table_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.retention import Policy
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import (
+    is_sns_topic_arn,
+    is_valid_table_name,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.retention import Policy
 
 DRILL_KEYS = ("table",)
 

@@ -38,16 +38,17 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import (
     Process,
     controller_chain,
     is_alive,
     process_of,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import parse_instant
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_account_id, check_region
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_account_id, check_region
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 
 LEASE_FOLDER = "@hippolyte-lease"
 LEASE_FILE = "lease.json"
@@ -214,7 +215,7 @@ def take(store: BackupStore, account: str, region: str, run_id: str, holder: str
     for older in _generations(store, folder):
         if older < lease.generation:
             store.delete_tree(join(folder, f"{older:08d}"))
-    return Taken(lease, f"{store.url.rstrip('/')}/{key}", current if how != "free" else None, how)
+    return Taken(lease, url_under(store.url, key), current if how != "free" else None, how)
 
 
 def _broken_lease(store: BackupStore, folder: str, generation: int, now: datetime, break_lease: bool) -> str:
@@ -225,7 +226,7 @@ def _broken_lease(store: BackupStore, folder: str, generation: int, now: datetim
         return "broken"
     if written is not None and now >= written + timedelta(seconds=EXPIRY_MARGIN_S):
         return "expired"
-    url = f"{store.url.rstrip('/')}/{_key(folder, generation)}"
+    url = url_under(store.url, _key(folder, generation))
     until = f"; it expires at {(written + timedelta(seconds=EXPIRY_MARGIN_S)).isoformat()}" if written else ""
     raise LeaseHeld(f"{url} is empty or unreadable (another run writing it this instant, or a broken lease"
                     f"{until}): this run stops here. If no run is going on, break it (break_lease=true; the "

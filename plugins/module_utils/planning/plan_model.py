@@ -6,15 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.cost_model import Prices
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import Prices
 
 ENGINES = ("auto", "datapipeline", "emr", "export", "local")
 CLUSTER_ENGINES = ("datapipeline", "emr")
-PROVISIONED = "PROVISIONED"
-ON_DEMAND = "PAY_PER_REQUEST"
 PLANNABLE_STATUSES = ("ACTIVE", "UPDATING")  # UPDATING tables still serve reads
-SECONDS_PER_DAY = 86400
 SHARE_DIGITS = 4  # decimals of a boosted read_percentage
 # Size estimate per item while DynamoDB's TableSizeBytes and ItemCount still read 0 (up to six hours
 # after a table's creation); a typical item is well under DynamoDB's 4 KB read unit.

@@ -22,12 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import fit_lanes, load_of
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.packing import (
-    lower_bound,
-    next_fit_ascending,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.packing import lower_bound, next_fit_ascending
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import (
     CLUSTER_ENGINES,
     PLANNABLE_STATUSES,

@@ -13,17 +13,18 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import all_items, list_table_names
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import original_read_units
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import list_table_names
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.paging import all_items
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_capture import list_tags
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
     UNSUPPORTED_CALL_CODES,
     InputError,
     is_error,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import is_valid_table_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import ON_DEMAND
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND, billing_mode
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import original_read_units
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import is_valid_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import billing_mode, list_tags
 
 READ_DIMENSION = "dynamodb:table:ReadCapacityUnits"
 GONE = ("ResourceNotFoundException", "TableNotFoundException")

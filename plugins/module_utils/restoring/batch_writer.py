@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import raise_if_stopped
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, is_error
 
 BATCH_SIZE = 25  # BatchWriteItem's limit of items per request
 # BatchWriteItem's limit of 16 MB per request, less room for the envelope around the requests (table name,

@@ -13,17 +13,22 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import SEGMENT_MAX_CHARS, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
+    HippolyteError,
+    InputError,
+    is_error,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import SEGMENT_MAX_CHARS, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import find_backup
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import TableDiffers
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreSettings,
     inspect_target,
     restore_backup,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.catalog import find_backup
 
 DELETE_POLL_S = 2.0
 
@@ -72,7 +77,7 @@ def run_drill(drill: Drill, ddb: Any, store: BackupStore, region: str, account: 
     naming the first keys), drop the scratch table."""
     clock = time.monotonic()
     ref = find_backup(store, drill.table, region, account, now=utc_now())
-    drill.backup_url = f"{store.url.rstrip('/')}/{ref.folder}"
+    drill.backup_url = url_under(store.url, ref.folder)
     if inspect_target(ddb, drill.scratch_table).exists:
         raise InputError("scratch table", f"table {drill.scratch_table!r} already exists, and a drill deletes only "
                          "the scratch table it created", "delete it (a leftover of an earlier drill) or drill "

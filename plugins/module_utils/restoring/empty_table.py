@@ -11,11 +11,11 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import pages
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.paging import pages
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.raw_batch_write import RawBatchWrites
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import raise_if_stopped
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.item_codec import to_json_item
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.batch_writer import BatchWriter
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import RawBatchWrites
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.item_codec import to_json_item
 
 
 def empty_table(ddb: Any, table: str, key_names: list[str], workers: int, stall_timeout_s: float,

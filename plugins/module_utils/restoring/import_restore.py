@@ -21,26 +21,38 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import (
-    PollTimeout,
-    poll_until,
-    wait_table_active,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import wait_table_active
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb_tables import apply_ttl_and_tags
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.raw_batch_write import item_line
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import raise_if_stopped
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
     UNSUPPORTED_CALL_CODES,
     HippolyteError,
     InputError,
     is_error,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.names import check_destination
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.cost_model import (
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.waiting import PollTimeout, poll_until
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import PROVISIONED
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_destination
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import (
     BYTES_PER_GB,
     SECONDS_PER_HOUR,
     Prices,
     RestoreRates,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import item_line
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_description import create_table_request
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_key import TableKey
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_reader import iter_put_requests
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
+    BackupStore,
+    Encryption,
+    HashingWriter,
+    S3Store,
+    join,
+    open_store,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RESTORED_FROM_TAG,
     RestoreResult,
@@ -56,21 +68,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.resto
     refuse_damaged,
     rerun_check,
     restore_backup,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_key import TableKey
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import (
-    apply_ttl_and_tags,
-    create_table_request,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_reader import iter_put_requests
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import (
-    BackupStore,
-    Encryption,
-    HashingWriter,
-    S3Store,
-    join,
-    open_store,
 )
 
 ENGINES = ("auto", "load", "import")
@@ -186,7 +183,7 @@ def estimates(doc: dict[str, Any], settings: ImportSettings, write_capacity: int
     size, items = source_bytes(doc), int(doc["item_count"])
     units_per_item = max(1, math.ceil(size / max(items, 1) / WRITE_UNIT_BYTES))
     schema, rates, prices = doc["schema"], settings.rates, settings.prices
-    if schema["BillingMode"] == "PROVISIONED":
+    if schema["BillingMode"] == PROVISIONED:
         wcu = write_capacity or int((schema.get("ProvisionedThroughput") or {}).get("WriteCapacityUnits") or 1)
         load_s = items / min(rates.load_items_per_s, wcu / units_per_item)
         load_usd = prices.provisioned_write_cost(wcu, load_s)
@@ -370,7 +367,7 @@ def _segments(prefix: str) -> list[str]:
 def staged_source(staging: S3Store, folder: str) -> ImportSource:
     """Where a staged copy of the backup in `folder` lives: the backup's own folder path under `staging`."""
     return ImportSource(staging.bucket, join(staging.prefix, folder, "data") + "/", staging.expected_owner,
-                        f"{staging.url.rstrip('/')}/{folder}")
+                        url_under(staging.url, folder))
 
 
 def stage(store: BackupStore, folder: str, doc: dict[str, Any], staging: S3Store, readers: int) -> ImportSource:
@@ -381,12 +378,12 @@ def stage(store: BackupStore, folder: str, doc: dict[str, Any], staging: S3Store
     complete last, so a rerun overwrites only the part files a staging of the same backup wrote; a folder holding
     anything else is refused, as ImportTable would read every object below its prefix."""
     marker = join(folder, STAGED_NAME)
-    origin = f"{store.url.rstrip('/')}/{folder}"
+    origin = url_under(store.url, folder)
     source = staged_source(staging, folder)
     files = manifest_file.data_files(doc)
     parts = [join(folder, "data", f"part-{number:05d}.json.gz") for number in range(len(files))]
     staged = json.loads(staging.read_bytes(marker)) if staging.exists(marker) else None
-    where = f"{staging.url.rstrip('/')}/{folder}"
+    where = url_under(staging.url, folder)
     if staged is not None and staged.get("staged_from") != origin:
         raise InputError("stage_to", f"{where} holds a staged copy of {staged.get('staged_from')}, not of {origin}",
                          "stage to another prefix, or remove that copy if it is no longer needed")
@@ -484,7 +481,7 @@ def restore_by_import(ddb: Any, store: BackupStore, folder: str, target: str, re
         elif restore_settings.verify_before_write:
             refuse_damaged(store, folder, doc, restore_settings.readers)
         raise_if_stopped(stop)
-        found = start_import(ddb, doc["schema"], target, planned, f"{store.url.rstrip('/')}/{folder}", key)
+        found = start_import(ddb, doc["schema"], target, planned, url_under(store.url, folder), key)
     described = wait_import(ddb, found, settings, stop, progress)
     report = ImportReport.of(described, planned)
     if report.status != "COMPLETED":

@@ -13,7 +13,25 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.aws_access import pages
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb_tables import recreate_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.paging import pages
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.raw_batch_write import RawBatchWrites
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_capture import list_tags
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_settings import apply_table_settings
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import raise_if_stopped
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
+    HippolyteError,
+    InputError,
+    is_error,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.process_memory import cap_malloc_arenas
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import PROVISIONED
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_key import TableKey, choose_table_key
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_reader import READERS, iter_put_requests
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.verify import find_damage
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
     Settings as CapacitySettings,
 )
@@ -22,9 +40,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capaci
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import put_back
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.controller_watch import raise_if_stopped
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError, is_error
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.process_memory import cap_malloc_arenas
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.batch_writer import BatchWriter
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import (
     Comparison,
@@ -32,14 +47,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compa
     compare_table,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.empty_table import empty_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.raw_batch_write import RawBatchWrites
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_key import TableKey, choose_table_key
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_schema import list_tags, recreate_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.table_settings import apply_table_settings
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_reader import READERS, iter_put_requests
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore, join
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.verify import find_damage
 
 # Marks a table as the finished restore of one backup, so running the same restore again is a no-op.
 RESTORED_FROM_TAG = "hippolyte:restored-from"
@@ -100,7 +107,7 @@ class RestoreResult:
 
 def load_manifest(store: BackupStore, folder: str) -> dict[str, Any]:
     key = join(folder, manifest_file.MANIFEST_NAME)
-    where = f"{store.url.rstrip('/')}/{key}"
+    where = url_under(store.url, key)
     if not store.exists(key):
         raise HippolyteError(f"{where} is missing: that backup is incomplete and cannot be restored")
     doc = manifest_file.loads(store.read_bytes(key), where)
@@ -181,7 +188,7 @@ def restore_backup(ddb: Any, store: BackupStore, folder: str, target: str, setti
         state.empty = True
     arn = state.arn if state.exists else recreate_table(ddb, doc["schema"], target, settings.wait_timeout_s,
                                                         key)["TableArn"]
-    boost = settings.write_capacity and not state.exists and doc["schema"]["BillingMode"] == "PROVISIONED"
+    boost = settings.write_capacity and not state.exists and doc["schema"]["BillingMode"] == PROVISIONED
     # The load starts once the raised capacity is on the table (DescribeTable shows it), not when it was asked for.
     capacity = CapacitySettings(run_id=settings.run_id, wait_timeout=settings.wait_timeout_s,
                                 capacity_wait_s=settings.wait_timeout_s)
@@ -278,7 +285,7 @@ def refuse_damaged(store: BackupStore, folder: str, doc: dict[str, Any], readers
     damage = find_damage(store, folder, doc, workers=readers)
     if damage:
         more = f" (and {len(damage) - 1} more damaged file(s))" if len(damage) > 1 else ""
-        raise HippolyteError(f"the backup {store.url.rstrip('/')}/{folder} is damaged, so nothing was created or "
+        raise HippolyteError(f"the backup {url_under(store.url, folder)} is damaged, so nothing was created or "
                              f"written: {damage[0].file}: {damage[0].reason}{more}; restore an older backup "
                              "(option at) or check the copy of these files")
 
