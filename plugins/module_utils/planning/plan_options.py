@@ -133,13 +133,16 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
         if optimal > max(base, need):
             rates.append(optimal)
     for wanted in rates:
-        # The backup reads only the added capacity, so the application keeps all of its own.
-        added = min(math.ceil(wanted), limit - table.rcu, math.floor(min(pace, 2**62)))
-        if added < need or added <= base:
+        # The backup reads only the added capacity, so the application keeps all of its own. Capacity comes
+        # in whole units: rounded up past the pace (never down below the need the pace was rounded up
+        # from), while the scan itself still reads no faster than the pace.
+        added = min(math.ceil(wanted), limit - table.rcu, math.ceil(min(pace, 2**62)))
+        rate = min(float(added), pace)
+        if rate < need or rate <= base:
             continue
         boost_rcu = table.rcu + added
         # Rounded down, so that a scan held to this share never eats into the application's part.
-        options.append(option(float(added), boost_rcu, added, _round_down(added / boost_rcu), mandatory=base < need))
+        options.append(option(rate, boost_rcu, added, _round_down(rate / boost_rcu), mandatory=base < need))
     if not options:
         capped_by = (f"autoscaling MaxCapacity {table.autoscaling_max_rcu}" if table.autoscaling_max_rcu
                      and table.autoscaling_max_rcu < (table.max_rcu or model.table_max_rcu)
