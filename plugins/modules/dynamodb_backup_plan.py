@@ -120,8 +120,10 @@ options:
         for on-demand tables without a warm throughput), C(local_max_bytes) (0, no limit),
         C(controller_max_scans) (64), C(controller_bytes_per_s) (20971520, 20 MiB/s),
         C(local_activity_s) (10), C(export_bootstrap_s)
-        (900), C(export_bytes_per_s) (50 MiB), C(export_max_concurrent) (300), C(table_max_rcu) and
-        C(account_max_rcu) (from DescribeLimits when discovering, else 40000 and 80000),
+        (900), C(export_bytes_per_s) (50 MiB), C(export_max_concurrent) (300), C(table_max_rcu) (from
+        DescribeLimits when discovering, else 40000), C(account_max_rcu) (from DescribeLimits when discovering,
+        else 0, no account cap on boosts, with a warning; a limit below what the account's tables already hold
+        is not applied either),
         C(default_item_bytes) (1024), C(boost_min_saving_usd) (0.01).
       - Prices in USD - C(instance_hour_usd) (0.24), C(instances_per_cluster) (2), C(rcu_hour_usd)
         (0.00013), C(on_demand_read_million_usd) (0.125), C(export_gb_usd) (0.10).

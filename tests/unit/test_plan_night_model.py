@@ -8,9 +8,11 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.account_headroom import account_headroom
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import Model, PlanSettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_options import OURS, table_options
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import plan_backups
 
 SEVEN_HOURS = 7 * 3600
 
@@ -52,3 +54,49 @@ def test_every_local_table_within_the_controller_and_its_limit_gets_an_option(
     options, reasons = table_options(table, size, plan_settings, OURS)
     assert options, reasons
     assert all(o.duration_s <= window_s for o in options)
+
+
+def slow_tables(count: int) -> list[TableInfo]:
+    """Tables of 100 GiB at 100 RCU: a 7-hour window needs each boosted by over 1,000 RCU on a cluster."""
+    return [provisioned(f"t{i}", 100 * 1024**3, 100) for i in range(count)]
+
+
+def test_an_account_limit_below_what_its_tables_hold_is_not_a_cap():
+    # The issue's hidden fleet: tables already holding 1.3 million RCU against an assumed 80,000.
+    result = plan_backups(slow_tables(3), PlanSettings(window_s=SEVEN_HOURS, engine="datapipeline",
+                                                       model=Model(account_max_rcu=80_000),
+                                                       account_rcu_in_use=1_300_000)).to_dict()
+    assert result["unplannable"] == []
+    assert all(t["boosted"] for c in result["clusters"] for t in c["tables"])
+    assert any("80000 RCU is below the 1300000 RCU" in w and "without an account cap" in w
+               for w in result["warnings"])
+
+
+def test_an_unknown_account_limit_plans_boosts_without_a_cap_and_says_so():
+    result = plan_backups(slow_tables(3), PlanSettings(window_s=SEVEN_HOURS, engine="datapipeline",
+                                                       account_rcu_in_use=1_300_000)).to_dict()
+    assert result["unplannable"] == []
+    assert any("limit is unknown" in w and "model.account_max_rcu" in w for w in result["warnings"])
+    # A plan that boosts nothing has nothing to cap, and no warning about it.
+    small = plan_backups([provisioned("s", 1024, 100)], PlanSettings(window_s=SEVEN_HOURS)).to_dict()
+    assert not any("account" in w for w in small["warnings"])
+
+
+def test_a_known_account_limit_still_caps_the_boosts():
+    result = plan_backups(slow_tables(3), PlanSettings(window_s=SEVEN_HOURS, engine="datapipeline",
+                                                       model=Model(account_max_rcu=300 + 1500),
+                                                       account_rcu_in_use=300)).to_dict()
+    added = sum(t["boost_rcu"] - t["rcu"] for c in result["clusters"] for t in c["tables"])
+    assert added <= 1500 and result["unplannable"]
+    assert all("account headroom is" in u["reason"] for u in result["unplannable"])
+    assert not any("account cap" in w for w in result["warnings"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(limit=st.integers(0, 2_000_000), in_use=st.integers(0, 2_000_000))
+def test_account_headroom_is_the_free_capacity_or_no_cap(limit, in_use):
+    headroom, warning = account_headroom(limit, in_use)
+    if limit and in_use <= limit:
+        assert (headroom, warning) == (limit - in_use, None)
+    else:
+        assert headroom == math.inf and warning

@@ -41,7 +41,8 @@ class Model:
     export_bytes_per_s: float = 50 * 1024**2  # observed native export throughput, for the schedule only
     export_max_concurrent: int = 300  # AWS limit of concurrent exports per account
     table_max_rcu: int = 40000  # default per-table limit when DescribeLimits is not known
-    account_max_rcu: int = 80000  # default per-account limit when DescribeLimits is not known
+    # The account's limit from DescribeLimits; 0: unknown, and boosts are then planned without an account cap.
+    account_max_rcu: int = 0
     default_item_bytes: int = DEFAULT_ITEM_BYTES
     boost_min_saving_usd: float = 0.01  # an optional boost must save this much: decreases are rationed
     prices: Prices = field(default_factory=Prices)
@@ -53,7 +54,7 @@ class Model:
                 raise InputError(f"model.{spec.name}", f"must not be negative, got {value}", "give a value >= 0")
         for name in ("bytes_per_rcu_s", "on_demand_read_units", "export_bytes_per_s", "emr_max_steps",
                      "controller_max_scans", "controller_bytes_per_s", "export_max_concurrent", "table_max_rcu",
-                     "account_max_rcu", "default_item_bytes"):
+                     "default_item_bytes"):
             if getattr(self, name) <= 0:
                 raise InputError(f"model.{name}", f"must be greater than 0, got {getattr(self, name)}",
                                  "give a positive value")

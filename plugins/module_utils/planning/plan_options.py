@@ -221,7 +221,7 @@ def table_options(table: TableInfo, size: int, settings: PlanSettings, rules: Ru
     return options, reasons
 
 
-def choose(options: list[Option], headroom: int, settings: PlanSettings) -> Option | None:
+def choose(options: list[Option], headroom: float, settings: PlanSettings) -> Option | None:
     """The cheapest option the account's headroom allows."""
     # An optional boost uses one of the day's rationed capacity decreases: it must earn its keep.
     penalty = settings.model.boost_min_saving_usd

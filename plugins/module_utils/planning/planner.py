@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.account_headroom import account_headroom
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import fit_lanes, load_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.packing import (
     lower_bound,
@@ -178,7 +179,7 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, rules: Rules) -> Plan
     in_use = settings.account_rcu_in_use
     if in_use is None:
         in_use = sum(t.rcu + sum(rcu for _index, rcu in t.gsis) for t in tables if not t.on_demand)
-    headroom = max(0, model.account_max_rcu - in_use)
+    headroom, account_warning = account_headroom(model.account_max_rcu, in_use)
     # Tables that cannot fit without a boost take the account's headroom first, smallest need first.
     candidates.sort(key=lambda c: (any(o.added_rcu == 0 for o in c.options),
                                    min((o.added_rcu for o in c.options), default=0), c.table.name))
@@ -189,12 +190,16 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, rules: Rules) -> Plan
             reasons = list(candidate.reasons)
             if candidate.options:
                 reasons.append(f"needs {min(o.added_rcu for o in candidate.options)} more RCU, account headroom "
-                               f"is {headroom} RCU (account limit {model.account_max_rcu}, in use {in_use})")
+                               f"is {headroom:.0f} RCU (account limit {model.account_max_rcu}, in use {in_use})")
             unplannable.append({"name": candidate.table.name, "reason": "; ".join(reasons)})
             continue
         headroom -= pick.added_rcu
         chosen.append((candidate, pick))
-    if settings.account_rcu_in_use is None and any(o.added_rcu for _candidate, o in chosen):
+    boosted = any(o.added_rcu for _candidate, o in chosen)
+    # A contradicted limit is news whatever the plan; an unknown one matters only to a plan that boosts.
+    if account_warning and (boosted or model.account_max_rcu):
+        warnings.append(account_warning)
+    elif settings.account_rcu_in_use is None and boosted:
         warnings.append("account read capacity in use is unknown: boost headroom counts only the planned tables")
 
     by_engine: dict[str, list[PlannedTable]] = {}
