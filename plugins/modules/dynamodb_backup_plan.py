@@ -104,6 +104,14 @@ options:
     description: Share of a table's provisioned read capacity an unboosted backup may use, in (0, 1].
     type: float
     default: 0.5
+  consistent_read:
+    description:
+      - Whether the local engine's scans read strongly consistent, as C(dynamodb_scan_backup)'s
+        O(consistent_read) (give both the same value). A strongly consistent read unit moves 4 KB a second,
+        an eventually consistent one 8 KB, so this halves the local engine's planned rate per unit.
+      - The cluster engines always read eventually consistent.
+    type: bool
+    default: false
   max_objects:
     description:
       - Data Pipeline's objects-per-pipeline limit; a pipeline takes C((max_objects - 2) // 3) tables
@@ -115,8 +123,9 @@ options:
       - Overrides of the planning constants and prices, as a flat dict. See the collection's
         C(docs/planning.md) for the meaning of each.
       - Timing and limits - C(cluster_bootstrap_s) (600), C(activity_bootstrap_s) (60), C(bytes_per_rcu_s)
-        (4096), C(emr_max_steps) (256), C(auto_cluster_engine) (datapipeline; C(auto) asks the account
-        whether it can use Data Pipeline and takes C(emr) when not), C(on_demand_read_units) (100,
+        (0, from the read consistency - 8192 eventually consistent, 4096 strongly consistent),
+        C(emr_max_steps) (256), C(auto_cluster_engine) (datapipeline; C(auto) asks the account whether it
+        can use Data Pipeline and takes C(emr) when not), C(on_demand_read_units) (100,
         for on-demand tables without a warm throughput), C(local_max_bytes) (0, no limit),
         C(controller_max_scans) (64), C(controller_bytes_per_s) (20971520, 20 MiB/s),
         C(local_activity_s) (10), C(export_bootstrap_s)
@@ -293,11 +302,12 @@ controller:
   description:
     - The controller model the local lanes were planned against (C(max_scans), C(bytes_per_s)), the most
       planned local scans and read bytes/s at any one instant (C(peak_scans), C(peak_bytes_per_s)), and
-      C(bytes_per_read_unit), the bytes one read unit per second moves in the model.
+      C(bytes_per_read_unit), the bytes one read unit per second moves in the model, from O(consistent_read)
+      (also returned, C(consistent_read)) unless the model sets C(bytes_per_rcu_s).
   returned: success
   type: dict
   sample: {"max_scans": 64, "bytes_per_s": 20971520.0, "peak_scans": 64, "peak_bytes_per_s": 15901635.8,
-           "bytes_per_read_unit": 4096.0}
+           "bytes_per_read_unit": 8192.0, "consistent_read": false}
 baseline:
   description: The seed rule's clusters and cost for the same tables, for comparison.
   returned: success
@@ -402,6 +412,7 @@ ARGUMENT_SPEC = dict(
     )),
     engine=dict(type="str", default="auto", choices=["auto", "datapipeline", "emr", "export", "local"]),
     read_percentage=dict(type="float", default=0.5),
+    consistent_read=dict(type="bool", default=False),
     max_objects=dict(type="int", default=100),
     model=dict(type="dict", default={}),
     workers=dict(type="int", default=16),
@@ -418,7 +429,7 @@ def settings_from(params, now):
     opens, starts_at, window_s = Window(**params["window"]).schedule(now, outside)
     settings = PlanSettings(window_s=window_s, engine=params["engine"],
                             read_percentage=params["read_percentage"], max_objects=params["max_objects"],
-                            model=model_from_dict(params["model"]))
+                            model=model_from_dict(params["model"]), consistent_read=params["consistent_read"])
     settings.validate()
     validate_patterns(params["include"], params["exclude"])
     if params["workers"] < 1:
@@ -439,7 +450,8 @@ def plan_from(module, settings):
     model_values = dict(p["model"], **limits)
     settings = PlanSettings(window_s=settings.window_s, engine=settings.engine,
                             read_percentage=settings.read_percentage, max_objects=settings.max_objects,
-                            model=model_from_dict(model_values), account_rcu_in_use=found.account_rcu_in_use)
+                            model=model_from_dict(model_values), account_rcu_in_use=found.account_rcu_in_use,
+                            consistent_read=settings.consistent_read)
     plan = plan_backups(found.tables, settings)
     plan.unplannable = sorted(plan.unplannable + found.unplannable, key=lambda u: u["name"])
     return plan, found.warnings

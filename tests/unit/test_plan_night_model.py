@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import controller_limits
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.account_headroom import account_headroom
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import Model, PlanSettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_options import OURS, table_options
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import plan_backups
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.read_units import bytes_per_read_unit
 
 SEVEN_HOURS = 7 * 3600
 
@@ -27,7 +30,7 @@ def test_a_table_needing_more_than_its_share_of_the_controller_is_boosted_not_re
     # "needs 98 RCU, table limit 40000" because the boost was rounded down below the need.
     plan_settings = PlanSettings(window_s=3600, engine="local")
     room = 3600 - plan_settings.model.local_activity_s
-    table = provisioned("t", int(97.3 * plan_settings.model.bytes_per_rcu_s * room), 10)
+    table = provisioned("t", int(97.3 * plan_settings.bytes_per_read_unit("local") * room), 10)
     options, reasons = table_options(table, table.size_bytes, plan_settings, OURS)
     assert reasons == []
     boosts = [o for o in options if o.mandatory_boost]
@@ -43,12 +46,12 @@ def test_every_local_table_within_the_controller_and_its_limit_gets_an_option(
         need_share, rcu, window_s, read_percentage, max_scans, controller_bytes):
     model = Model(controller_max_scans=max_scans, controller_bytes_per_s=controller_bytes)
     plan_settings = PlanSettings(window_s=window_s, engine="local", read_percentage=read_percentage, model=model)
-    ceiling = model.controller_bytes_per_s / model.bytes_per_rcu_s
+    ceiling = model.controller_bytes_per_s / plan_settings.bytes_per_read_unit("local")
     room = window_s - model.local_activity_s
     need = min(ceiling, model.table_max_rcu - rcu) * need_share  # read units per second that just fit
-    size = int(need * model.bytes_per_rcu_s * room)
+    size = int(need * plan_settings.bytes_per_read_unit("local") * room)
     table = provisioned("t", size, rcu)
-    exact_need = size / (model.bytes_per_rcu_s * room)
+    exact_need = size / (plan_settings.bytes_per_read_unit("local") * room)
     if size == 0 or exact_need > ceiling or rcu + math.ceil(exact_need) > model.table_max_rcu:
         return
     options, reasons = table_options(table, size, plan_settings, OURS)
@@ -100,3 +103,26 @@ def test_account_headroom_is_the_free_capacity_or_no_cap(limit, in_use):
         assert (headroom, warning) == (limit - in_use, None)
     else:
         assert headroom == math.inf and warning
+
+
+def test_one_read_unit_rule_for_the_plan_the_controller_and_the_lanes():
+    assert (bytes_per_read_unit(consistent=False), bytes_per_read_unit(consistent=True)) == (8192, 4096)
+    table = provisioned("t", 1024**3, 1000)
+    for consistent, unit in ((False, 8192), (True, 4096)):
+        plan_settings = PlanSettings(window_s=SEVEN_HOURS, engine="local", consistent_read=consistent)
+        plan = plan_backups([table], plan_settings).to_dict()
+        [got] = [t for c in plan["clusters"] for t in c["tables"]]
+        assert got["duration_s"] == math.ceil(1024**3 / (got["read_units_per_second"] * unit)) + \
+            plan_settings.model.local_activity_s
+        assert plan["controller"]["bytes_per_read_unit"] == unit and plan["controller"]["consistent_read"] is consistent
+        # The lanes cap the controller in read units from the very same figure.
+        limits = controller_limits(plan)
+        assert limits.read_units_per_second == pytest.approx(plan_settings.model.controller_bytes_per_s / unit)
+    # Cluster engines read eventually consistent whatever the local scans do.
+    cluster = plan_backups([table], PlanSettings(window_s=SEVEN_HOURS, engine="emr", consistent_read=True)).to_dict()
+    [got] = [t for c in cluster["clusters"] for t in c["tables"]]
+    assert got["duration_s"] == math.ceil(1024**3 / (got["read_units_per_second"] * 8192)) + \
+        Model().activity_bootstrap_s
+    # A measured figure in the model overrides the rule for every engine.
+    pinned = PlanSettings(window_s=SEVEN_HOURS, model=Model(bytes_per_rcu_s=5000.0), consistent_read=True)
+    assert pinned.bytes_per_read_unit("local") == pinned.bytes_per_read_unit("emr") == 5000.0

@@ -44,6 +44,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_ba
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import HippolyteError, InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.moments import is_future, parse_instant
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.read_units import bytes_per_read_unit
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.process_memory import cap_malloc_arenas
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.storage.backup_store import BackupStore
@@ -77,7 +78,8 @@ def controller_limits(plan: dict[str, Any], max_scans: int | None = None,
     """The limits the plan's lanes were packed for (its `controller`), unless given explicitly; 0 units: no cap."""
     controller = plan.get("controller") or {}
     if read_units_per_second is None and controller.get("bytes_per_s"):
-        read_units_per_second = float(controller["bytes_per_s"]) / float(controller.get("bytes_per_read_unit") or 4096)
+        per_unit = controller.get("bytes_per_read_unit") or bytes_per_read_unit(bool(controller.get("consistent_read")))
+        read_units_per_second = float(controller["bytes_per_s"]) / float(per_unit)
     limits = ControllerLimits(max_scans=int(max_scans or controller.get("max_scans") or ControllerLimits.max_scans),
                               read_units_per_second=read_units_per_second or None)
     limits.validate()

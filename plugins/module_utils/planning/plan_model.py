@@ -8,6 +8,7 @@ from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.cost_model import Prices
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.read_units import bytes_per_read_unit
 
 ENGINES = ("auto", "datapipeline", "emr", "export", "local")
 CLUSTER_ENGINES = ("datapipeline", "emr")
@@ -27,7 +28,7 @@ class Model:
 
     cluster_bootstrap_s: int = 600  # EMR cluster start before the first table
     activity_bootstrap_s: int = 60  # per table, before its first read
-    bytes_per_rcu_s: float = 4096.0  # bytes one read unit moves per second
+    bytes_per_rcu_s: float = 0.0  # bytes one read unit moves per second; 0: from the read consistency
     emr_max_steps: int = 256  # EMR's limit of pending and running steps per cluster
     auto_cluster_engine: str = "datapipeline"  # what engine auto uses when a cluster is cheapest
     on_demand_read_units: float = 100.0  # on-demand read rate when DescribeTable reports no warm throughput
@@ -52,7 +53,7 @@ class Model:
             value = getattr(self, spec.name)
             if isinstance(value, int | float) and value < 0:
                 raise InputError(f"model.{spec.name}", f"must not be negative, got {value}", "give a value >= 0")
-        for name in ("bytes_per_rcu_s", "on_demand_read_units", "export_bytes_per_s", "emr_max_steps",
+        for name in ("on_demand_read_units", "export_bytes_per_s", "emr_max_steps",
                      "controller_max_scans", "controller_bytes_per_s", "export_max_concurrent", "table_max_rcu",
                      "default_item_bytes"):
             if getattr(self, name) <= 0:
@@ -113,6 +114,7 @@ class PlanSettings:
     max_objects: int = 100
     model: Model = field(default_factory=Model)
     account_rcu_in_use: int | None = None  # provisioned RCU of every table and GSI in the account, if known
+    consistent_read: bool = False  # the local scan's read consistency
 
     def validate(self) -> None:
         if self.engine not in ENGINES:
@@ -126,6 +128,13 @@ class PlanSettings:
         if self.window_s <= 0:
             raise InputError("window", f"must be longer than 0 s, got {self.window_s}", "widen the window")
         self.model.validate()
+
+    def bytes_per_read_unit(self, engine: str) -> float:
+        """Bytes one read unit moves per second on `engine`'s scans: model.bytes_per_rcu_s when set, else
+        from the read consistency (the local scan's setting; the cluster engines read eventually consistent)."""
+        if self.model.bytes_per_rcu_s:
+            return self.model.bytes_per_rcu_s
+        return float(bytes_per_read_unit(self.consistent_read and engine == "local"))
 
     def tables_per_cluster(self, engine: str) -> int:
         if engine == "datapipeline":

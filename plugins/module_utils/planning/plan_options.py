@@ -67,7 +67,7 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
     per_s = prices.cluster_usd_per_s if engine in CLUSTER_ENGINES else 0.0
     hold_s = settings.window_s  # cluster boosts are judged as if held all window: never cheaper than they turn out
 
-    bytes_per_rcu_s = model.bytes_per_rcu_s
+    bytes_per_rcu_s = settings.bytes_per_read_unit(engine)
     room = capacity - activity
     if size and room <= 0:
         return [], f"a {settings.window_s} s window leaves no time after {engine}'s {bootstrap + activity} s start-up"

@@ -260,17 +260,18 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, rules: Rules) -> Plan
         cluster.id = f"c{number:0{width}d}"
     cost = _cost(clusters, settings)
     unplannable.sort(key=lambda u: u["name"])
-    load = load_of((p.start_offset_s, p.option.duration_s, _bytes_per_s(p.option, model)) for lane in lanes
+    load = load_of((p.start_offset_s, p.option.duration_s, _bytes_per_s(p.option, settings)) for lane in lanes
                    for p in lane)
     controller = {"max_scans": model.controller_max_scans, "bytes_per_s": model.controller_bytes_per_s,
                   "peak_scans": load.peak_scans, "peak_bytes_per_s": round(load.peak_bytes_per_s, 1),
-                  "bytes_per_read_unit": model.bytes_per_rcu_s}
+                  "bytes_per_read_unit": settings.bytes_per_read_unit("local"),
+                  "consistent_read": settings.consistent_read}
     return Plan(settings.window_s, rules.cluster_engine(settings), clusters, unplannable, warnings, packing, cost,
                 controller=controller)
 
 
-def _bytes_per_s(option: Option, model: Model) -> float:
-    return (option.read_units_per_second or 0.0) * model.bytes_per_rcu_s
+def _bytes_per_s(option: Option, settings: PlanSettings) -> float:
+    return (option.read_units_per_second or 0.0) * settings.bytes_per_read_unit(option.engine)
 
 
 def _fit_controller(planned: list[PlannedTable], settings: PlanSettings,
@@ -279,7 +280,7 @@ def _fit_controller(planned: list[PlannedTable], settings: PlanSettings,
     first so that most tables stay; each lane's tables run one after another. Returns lanes and the rest."""
     model = settings.model
     ordered = sorted(planned, key=lambda p: (p.option.duration_s, p.table.name))
-    placements = fit_lanes([(p.option.duration_s, _bytes_per_s(p.option, model)) for p in ordered],
+    placements = fit_lanes([(p.option.duration_s, _bytes_per_s(p.option, settings)) for p in ordered],
                            settings.window_s, model.controller_max_scans, model.controller_bytes_per_s)
     lanes: dict[int, list[PlannedTable]] = {}
     overflow: list[PlannedTable] = []
@@ -334,7 +335,7 @@ def _export_batches(planned: list[PlannedTable], settings: PlanSettings) -> list
 
 
 def _cost(clusters: list[Cluster], settings: PlanSettings) -> dict[str, float]:
-    prices, model = settings.model.prices, settings.model
+    prices = settings.model.prices
     # Boosted capacity is raised before the run and put back when it finishes.
     held_s = max((c.end_offset_s for c in clusters), default=0)
     totals = {"clusters": 0.0, "boosts": 0.0, "on_demand_reads": 0.0, "exports": 0.0}
@@ -346,7 +347,7 @@ def _cost(clusters: list[Cluster], settings: PlanSettings) -> dict[str, float]:
         for planned in cluster.tables:
             option = planned.option
             boost = prices.boost_cost(option.added_rcu, held_s)
-            reads = (prices.on_demand_read_cost(planned.size_bytes, model.bytes_per_rcu_s)
+            reads = (prices.on_demand_read_cost(planned.size_bytes, settings.bytes_per_read_unit(option.engine))
                      if planned.table.on_demand and option.engine != "export" else 0.0)
             export = prices.export_cost(planned.size_bytes) if option.engine == "export" else 0.0
             compute = prices.cluster_cost(option.duration_s) if scanning_cluster else 0.0
