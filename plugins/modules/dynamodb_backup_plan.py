@@ -128,7 +128,9 @@ options:
         can use Data Pipeline and takes C(emr) when not), C(on_demand_read_units) (100,
         for on-demand tables without a warm throughput), C(local_max_bytes) (0, no limit),
         C(controller_max_scans) (64), C(controller_bytes_per_s) (20971520, 20 MiB/s),
-        C(local_activity_s) (10), C(export_bootstrap_s)
+        C(local_activity_s) (10), C(request_latency_s) (measured when discovering: the median of three
+        ListTables round trips; else 0.01), C(requests_per_table) (9, a local backup's requests besides one
+        Scan per 1 MB page), C(export_bootstrap_s)
         (900), C(export_bytes_per_s) (50 MiB), C(export_max_concurrent) (300), C(table_max_rcu) (from
         DescribeLimits when discovering, else 40000), C(account_max_rcu) (from DescribeLimits when discovering,
         else 0, no account cap on boosts, with a warning; a limit below what the account's tables already hold
@@ -304,10 +306,13 @@ controller:
       planned local scans and read bytes/s at any one instant (C(peak_scans), C(peak_bytes_per_s)), and
       C(bytes_per_read_unit), the bytes one read unit per second moves in the model, from O(consistent_read)
       (also returned, C(consistent_read)) unless the model sets C(bytes_per_rcu_s).
+    - What a local table costs besides its bytes - C(local_activity_s), C(requests_per_table) and
+      C(request_latency_s), the round trip each request waits (measured, or the model's).
   returned: success
   type: dict
   sample: {"max_scans": 64, "bytes_per_s": 20971520.0, "peak_scans": 64, "peak_bytes_per_s": 15901635.8,
-           "bytes_per_read_unit": 8192.0, "consistent_read": false}
+           "bytes_per_read_unit": 8192.0, "consistent_read": false, "local_activity_s": 10,
+           "request_latency_s": 0.0042, "requests_per_table": 9}
 baseline:
   description: The seed rule's clusters and cost for the same tables, for comparison.
   returned: success
@@ -391,6 +396,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_r
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import table_from_descriptor
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_window import Window
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import plan_backups
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.request_model import measured_round_trip_s
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.table_discovery import (
     discover,
     select,
@@ -443,11 +449,14 @@ def plan_from(module, settings):
         tables = [table_from_descriptor(value, index) for index, value in enumerate(p["tables"])]
         chosen = set(select([t.name for t in tables], p["include"], p["exclude"]))
         return plan_backups([t for t in tables if t.name in chosen], settings), []
-    found = discover(aws_client(module, "dynamodb", p["workers"]), aws_client(module, "application-autoscaling"),
-                     p["include"], p["exclude"], p["workers"])
+    ddb = aws_client(module, "dynamodb", p["workers"])
+    found = discover(ddb, aws_client(module, "application-autoscaling"), p["include"], p["exclude"], p["workers"])
     # The account's own limits, unless the user pinned them in the model.
     limits = {key: getattr(found, key) for key in LIMIT_KEYS if getattr(found, key) and key not in p["model"]}
     model_values = dict(p["model"], **limits)
+    if "request_latency_s" not in model_values:
+        # The round trip every request of the night pays, timed on a call discovery already needs.
+        model_values["request_latency_s"] = measured_round_trip_s(lambda: ddb.list_tables(Limit=1))
     settings = PlanSettings(window_s=settings.window_s, engine=settings.engine,
                             read_percentage=settings.read_percentage, max_objects=settings.max_objects,
                             model=model_from_dict(model_values), account_rcu_in_use=found.account_rcu_in_use,

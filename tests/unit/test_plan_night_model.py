@@ -3,6 +3,7 @@ requests and start-up, lanes over the controller, and what the night costs."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -11,11 +12,13 @@ from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import controller_limits
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.account_headroom import account_headroom
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import Placement, fit_lanes
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import Model, PlanSettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_options import OURS, table_options
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import plan_backups
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.read_units import bytes_per_read_unit
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.request_model import request_time_s
 
 SEVEN_HOURS = 7 * 3600
 
@@ -28,7 +31,7 @@ def provisioned(name: str, size_bytes: int, rcu: int, **extra) -> TableInfo:
 def test_a_table_needing_more_than_its_share_of_the_controller_is_boosted_not_refused():
     # The issue's case: a need just under 98 units/s, above the controller's per-scan share, once read as
     # "needs 98 RCU, table limit 40000" because the boost was rounded down below the need.
-    plan_settings = PlanSettings(window_s=3600, engine="local")
+    plan_settings = PlanSettings(window_s=3600, engine="local", model=Model(request_latency_s=0.0))
     room = 3600 - plan_settings.model.local_activity_s
     table = provisioned("t", int(97.3 * plan_settings.bytes_per_read_unit("local") * room), 10)
     options, reasons = table_options(table, table.size_bytes, plan_settings, OURS)
@@ -41,17 +44,19 @@ def test_a_table_needing_more_than_its_share_of_the_controller_is_boosted_not_re
 @settings(max_examples=300, deadline=None)
 @given(need_share=st.floats(0.0, 1.0), rcu=st.integers(1, 39_000), window_s=st.integers(600, 12 * 3600),
        read_percentage=st.floats(0.01, 1.0), max_scans=st.integers(1, 128),
-       controller_bytes=st.floats(1024.0, 100 * 1024**2))
+       controller_bytes=st.floats(1024.0, 100 * 1024**2), latency=st.sampled_from([0.0, 0.0005, 0.01, 0.1]))
 def test_every_local_table_within_the_controller_and_its_limit_gets_an_option(
-        need_share, rcu, window_s, read_percentage, max_scans, controller_bytes):
-    model = Model(controller_max_scans=max_scans, controller_bytes_per_s=controller_bytes)
+        need_share, rcu, window_s, read_percentage, max_scans, controller_bytes, latency):
+    model = Model(controller_max_scans=max_scans, controller_bytes_per_s=controller_bytes, request_latency_s=latency)
     plan_settings = PlanSettings(window_s=window_s, engine="local", read_percentage=read_percentage, model=model)
-    ceiling = model.controller_bytes_per_s / plan_settings.bytes_per_read_unit("local")
+    unit = plan_settings.bytes_per_read_unit("local")
+    ceiling = model.controller_bytes_per_s / unit
     room = window_s - model.local_activity_s
     need = min(ceiling, model.table_max_rcu - rcu) * need_share  # read units per second that just fit
-    size = int(need * plan_settings.bytes_per_read_unit("local") * room)
+    size = int(need * unit * room)
+    room -= request_time_s(size, model.requests_per_table, latency)  # what its requests leave of the window
     table = provisioned("t", size, rcu)
-    exact_need = size / (plan_settings.bytes_per_read_unit("local") * room)
+    exact_need = size / (unit * room) if room > 0 else math.inf
     if size == 0 or exact_need > ceiling or rcu + math.ceil(exact_need) > model.table_max_rcu:
         return
     options, reasons = table_options(table, size, plan_settings, OURS)
@@ -112,7 +117,8 @@ def test_one_read_unit_rule_for_the_plan_the_controller_and_the_lanes():
         plan_settings = PlanSettings(window_s=SEVEN_HOURS, engine="local", consistent_read=consistent)
         plan = plan_backups([table], plan_settings).to_dict()
         [got] = [t for c in plan["clusters"] for t in c["tables"]]
-        assert got["duration_s"] == math.ceil(1024**3 / (got["read_units_per_second"] * unit)) + \
+        waits = request_time_s(1024**3, plan_settings.model.requests_per_table, plan_settings.model.request_latency_s)
+        assert got["duration_s"] == math.ceil(waits + 1024**3 / (got["read_units_per_second"] * unit)) + \
             plan_settings.model.local_activity_s
         assert plan["controller"]["bytes_per_read_unit"] == unit and plan["controller"]["consistent_read"] is consistent
         # The lanes cap the controller in read units from the very same figure.
@@ -126,3 +132,94 @@ def test_one_read_unit_rule_for_the_plan_the_controller_and_the_lanes():
     # A measured figure in the model overrides the rule for every engine.
     pinned = PlanSettings(window_s=SEVEN_HOURS, model=Model(bytes_per_rcu_s=5000.0), consistent_read=True)
     assert pinned.bytes_per_read_unit("local") == pinned.bytes_per_read_unit("emr") == 5000.0
+
+
+def test_small_tables_spread_over_the_controller_and_the_night_is_not_free():
+    # The issue's night: 200 tables of 100 items, engine local, planned into one lane ending at 0 s.
+    tables = [TableInfo(f"t{i:03d}", size_bytes=100 * 1024, item_count=100, billing_mode="PROVISIONED", rcu=1000)
+              for i in range(200)]
+    model = Model(request_latency_s=0.01)
+    plan = plan_backups(tables, PlanSettings(window_s=SEVEN_HOURS, engine="local", model=model)).to_dict()
+    lanes = [c for c in plan["clusters"] if c["engine"] == "local"]
+    per_table = model.local_activity_s + math.ceil((model.requests_per_table + 1) * 0.01)
+    assert len(lanes) == model.controller_max_scans
+    assert sorted({len(lane["tables"]) for lane in lanes}) == [3, 4]  # 200 over 64 lanes
+    assert plan["makespan_s"] == 4 * per_table
+    assert (plan["controller"]["request_latency_s"], plan["controller"]["requests_per_table"]) == (0.01, 9)
+    assert "longest first" in plan["packing"]["local"]["method"]
+
+
+def lpt(durations: list[int], lanes: int) -> list[Placement | None]:
+    """The planner's lane schedule on its own: longest first, each into the lane free first, no bytes/s cap."""
+    order = sorted(range(len(durations)), key=lambda i: -durations[i])
+    placed = fit_lanes([(durations[i], 0.0) for i in order], 10**9, lanes, 1.0)
+    by_index: list[Placement | None] = [None] * len(durations)
+    for index, placement in zip(order, placed, strict=True):
+        by_index[index] = placement
+    return by_index
+
+
+def lane_ends(durations: list[int], placements: list[Placement | None], lanes: int) -> list[int]:
+    ends = [0] * lanes
+    for duration, placement in zip(durations, placements, strict=True):
+        assert placement is not None
+        ends[placement.lane] = max(ends[placement.lane], placement.start_s + duration)
+    return ends
+
+
+def optimal_makespan(durations: list[int], lanes: int) -> int:
+    """By brute force over every assignment (small cases only)."""
+    best = math.inf
+    for assignment in itertools.product(range(lanes), repeat=len(durations)):
+        loads = [0] * lanes
+        for duration, lane in zip(durations, assignment, strict=True):
+            loads[lane] += duration
+        best = min(best, max(loads))
+    return int(best)
+
+
+@settings(max_examples=200, deadline=None)
+@given(durations=st.lists(st.integers(1, 1000), min_size=1, max_size=7), lanes=st.integers(1, 3))
+def test_longest_first_lanes_end_within_four_thirds_of_the_best(durations, lanes):
+    placements = lpt(durations, lanes)
+    makespan = max(lane_ends(durations, placements, lanes))
+    bound = max(max(durations), math.ceil(sum(durations) / lanes))
+    optimal = optimal_makespan(durations, lanes)
+    assert bound <= optimal <= makespan <= (4 / 3 - 1 / (3 * lanes)) * optimal + 1e-9
+
+
+@settings(max_examples=200, deadline=None)
+@given(durations=st.lists(st.integers(1, 5000), min_size=1, max_size=300), lanes=st.integers(1, 64))
+def test_longest_first_lanes_never_overlap_and_stay_near_the_lower_bound(durations, lanes):
+    placements = lpt(durations, lanes)
+    by_lane: dict[int, list[tuple[int, int]]] = {}
+    for duration, placement in zip(durations, placements, strict=True):
+        assert placement is not None  # every table placed exactly once (one placement each)
+        by_lane.setdefault(placement.lane, []).append((placement.start_s, placement.start_s + duration))
+    for runs in by_lane.values():
+        runs.sort()
+        assert all(end <= next_start for (_start, end), (next_start, _end) in itertools.pairwise(runs))
+    makespan = max(end for runs in by_lane.values() for _start, end in runs)
+    # Graham's list-scheduling bound, from the lower bound max(longest, total / lanes).
+    assert makespan <= sum(durations) / lanes + max(durations) * (1 - 1 / lanes) + 1e-9
+    assert makespan >= max(max(durations), sum(durations) / lanes) - 1e-9
+
+
+@settings(max_examples=80, deadline=None)
+@given(sizes=st.lists(st.integers(0, 4 * 1024**3), min_size=1, max_size=120),
+       window_s=st.integers(600, 12 * 3600), max_scans=st.integers(1, 16), latency=st.floats(0.0, 0.2))
+def test_every_local_table_is_in_one_lane_inside_the_window(sizes, window_s, max_scans, latency):
+    tables = [provisioned(f"t{i:03d}", size, 1 + size // 10**6) for i, size in enumerate(sizes)]
+    model = Model(controller_max_scans=max_scans, request_latency_s=latency)
+    plan = plan_backups(tables, PlanSettings(window_s=window_s, engine="local", model=model)).to_dict()
+    lanes = [c for c in plan["clusters"] if c["engine"] == "local"]
+    names = [t["name"] for lane in lanes for t in lane["tables"]] + [u["name"] for u in plan["unplannable"]]
+    assert sorted(names) == sorted(t.name for t in tables)  # each table once: in one lane, or unplannable
+    assert len(lanes) <= max_scans
+    for lane in lanes:
+        assert lane["end_offset_s"] <= window_s
+        end = 0
+        for table in lane["tables"]:
+            assert table["start_offset_s"] >= end
+            end = table["start_offset_s"] + table["duration_s"]
+    assert plan["makespan_s"] == max((lane["end_offset_s"] for lane in lanes), default=0)

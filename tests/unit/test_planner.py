@@ -209,10 +209,15 @@ def test_on_demand_tables_use_the_configured_rate_and_pay_per_read():
 
 def test_empty_tables_cost_no_cluster_time_and_go_local_in_auto():
     result = plan([TableInfo("empty", rcu=5), TableInfo("empty-od", billing_mode=ON_DEMAND)])
+    model = Model()
     for name in ("empty", "empty-od"):
-        assert planned(result)[name]["duration_s"] == 0
+        # Its start-up and requests (one Scan page) are all it takes: no data, but not no time.
+        waits = (model.requests_per_table + 1) * model.request_latency_s
+        assert planned(result)[name]["duration_s"] == model.local_activity_s + math.ceil(waits)
         assert planned(result)[name]["engine"] == "local"
     assert result["estimated_cost_usd"] == 0
+    on_cluster = plan([TableInfo("empty", rcu=5)], engine="emr")
+    assert planned(on_cluster)["empty"]["duration_s"] == 0
 
 
 def test_size_is_estimated_from_item_count_when_dynamodb_reports_zero_bytes():
@@ -432,7 +437,8 @@ def local_peaks(result: Plan, bytes_per_unit: float) -> tuple[int, float]:
     """Worked out here, apart from the planner: the most scans and bytes/s running at once. The load
     only rises when a scan starts, so its peaks are at some scan's start. Rates are the planner's own
     (the JSON rounds them to a hundredth of a unit)."""
-    scans = [(t.start_offset_s, t.start_offset_s + t.option.duration_s, t.option.read_units_per_second * bytes_per_unit)
+    scans = [(t.start_offset_s, t.start_offset_s + t.option.duration_s,
+              t.option.read_units_per_second * bytes_per_unit if t.size_bytes else 0.0)  # an empty table reads nothing
              for c in result.clusters if c.engine == "local" for t in c.tables if t.option.duration_s]
     most_scans, most_bytes = 0, 0.0
     for at, _end, _bytes_per_s in scans:

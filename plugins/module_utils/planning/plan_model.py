@@ -37,7 +37,10 @@ class Model:
     # rate-limited scans mostly wait on I/O, so many run side by side within one aggregate read rate.
     controller_max_scans: int = 64
     controller_bytes_per_s: float = 20 * 1024**2
-    local_activity_s: int = 10  # per table start-up of an in-process backup
+    local_activity_s: int = 10  # per table start-up of an in-process backup, besides its requests
+    # Each request of a local backup waits one round trip: measured by the plan module unless set here.
+    request_latency_s: float = 0.01  # a controller in the tables' region
+    requests_per_table: int = 9  # besides its Scan pages: describe, settings, tags, folder claim, manifest
     export_bootstrap_s: int = 900  # a native export takes at least this long, whatever the size
     export_bytes_per_s: float = 50 * 1024**2  # observed native export throughput, for the schedule only
     export_max_concurrent: int = 300  # AWS limit of concurrent exports per account

@@ -19,6 +19,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_m
     PlanSettings,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.request_model import request_time_s
 
 
 @dataclass(slots=True)
@@ -68,9 +69,13 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
     hold_s = settings.window_s  # cluster boosts are judged as if held all window: never cheaper than they turn out
 
     bytes_per_rcu_s = settings.bytes_per_read_unit(engine)
-    room = capacity - activity
+    # The controller waits on every request of a local backup; a cluster's are inside its activity time.
+    waits_s = (request_time_s(size, model.requests_per_table, model.request_latency_s) if engine == "local"
+               else 0.0)
+    room = capacity - activity - waits_s
     if size and room <= 0:
-        return [], f"a {settings.window_s} s window leaves no time after {engine}'s {bootstrap + activity} s start-up"
+        return [], (f"a {settings.window_s} s window leaves no time after {engine}'s "
+                    f"{bootstrap + activity + waits_s:.0f} s start-up")
     need = size / (bytes_per_rcu_s * room) if size else 0.0  # read units per second that just fit the window
     ceiling = pace = math.inf
     if engine == "local":
@@ -86,7 +91,9 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
     source = "provisioned"
 
     def option(rate: float, boost_rcu: int | None, added: int, share: float | None, mandatory: bool = False) -> Option:
-        duration = 0 if size == 0 else activity + math.ceil(size / (rate * bytes_per_rcu_s))
+        # An empty table reads nothing, but the local engine still backs up its schema.
+        duration = (0 if size == 0 and engine != "local"
+                    else activity + math.ceil(waits_s + (size / (rate * bytes_per_rcu_s) if size else 0.0)))
         # The local engine raises a boost just before its table and lowers it right after; clusters hold theirs.
         held = duration if engine == "local" else hold_s
         cost = per_busy_s * duration + reads + (prices.boost_cost(added, held) if added else 0.0)

@@ -24,7 +24,11 @@ from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.account_headroom import account_headroom
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import fit_lanes, load_of
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import (
+    Placement,
+    fit_lanes,
+    load_of,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.packing import (
     lower_bound,
     next_fit_ascending,
@@ -221,8 +225,9 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, rules: Rules) -> Plan
             by_engine.setdefault(pick.engine, []).append(PlannedTable(planned.table, planned.size_bytes, pick))
 
     lanes: list[list[PlannedTable]] = []
+    order = ""
     if "local" in by_engine:
-        lanes, overflow = _fit_controller(by_engine.pop("local"), settings)
+        lanes, overflow, order = _fit_controller(by_engine.pop("local"), settings)
         move(overflow, ("export", *CLUSTER_ENGINES),
              f"the controller has no room left for it in the window (controller_max_scans "
              f"{model.controller_max_scans}, controller_bytes_per_s {model.controller_bytes_per_s:.0f})")
@@ -249,7 +254,8 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, rules: Rules) -> Plan
         durations = [p.option.duration_s for lane in lanes for p in lane]
         packing["local"] = {"clusters": len(lanes), "lower_bound": lower_bound(durations, settings.window_s, 1 << 30),
                             "next_fit_ascending": len(next_fit_ascending(durations, settings.window_s, 1 << 30)),
-                            "method": f"controller: shortest first, at most {model.controller_max_scans} scans and "
+                            "method": f"controller: {order} into the lane free first, at most "
+                                      f"{model.controller_max_scans} scans and "
                                       f"{model.controller_bytes_per_s / 1024**2:g} MiB/s at once",
                             "capacity_s": settings.window_s, "tables_per_cluster": max(len(lane) for lane in lanes)}
         clusters += [Cluster("", "local", 0, lane[-1].start_offset_s + lane[-1].option.duration_s, lane)
@@ -260,28 +266,45 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, rules: Rules) -> Plan
         cluster.id = f"c{number:0{width}d}"
     cost = _cost(clusters, settings)
     unplannable.sort(key=lambda u: u["name"])
-    load = load_of((p.start_offset_s, p.option.duration_s, _bytes_per_s(p.option, settings)) for lane in lanes
+    load = load_of((p.start_offset_s, p.option.duration_s, _bytes_per_s(p, settings)) for lane in lanes
                    for p in lane)
     controller = {"max_scans": model.controller_max_scans, "bytes_per_s": model.controller_bytes_per_s,
                   "peak_scans": load.peak_scans, "peak_bytes_per_s": round(load.peak_bytes_per_s, 1),
                   "bytes_per_read_unit": settings.bytes_per_read_unit("local"),
-                  "consistent_read": settings.consistent_read}
+                  "consistent_read": settings.consistent_read,
+                  # What each local table costs besides its bytes: its requests, each one round trip.
+                  "request_latency_s": model.request_latency_s, "requests_per_table": model.requests_per_table,
+                  "local_activity_s": model.local_activity_s}
     return Plan(settings.window_s, rules.cluster_engine(settings), clusters, unplannable, warnings, packing, cost,
                 controller=controller)
 
 
-def _bytes_per_s(option: Option, settings: PlanSettings) -> float:
+def _bytes_per_s(planned: PlannedTable, settings: PlanSettings) -> float:
+    if not planned.size_bytes:
+        return 0.0  # an empty table's backup reads no data
+    option = planned.option
     return (option.read_units_per_second or 0.0) * settings.bytes_per_read_unit(option.engine)
 
 
 def _fit_controller(planned: list[PlannedTable], settings: PlanSettings,
-                    ) -> tuple[list[list[PlannedTable]], list[PlannedTable]]:
-    """Keep in-process the tables that fit the controller's scans and bytes/s in the window, shortest
-    first so that most tables stay; each lane's tables run one after another. Returns lanes and the rest."""
+                    ) -> tuple[list[list[PlannedTable]], list[PlannedTable], str]:
+    """Spread the local tables over the controller's lanes, each lane's tables one after another: longest
+    first, each into the lane that frees first (an idle lane costs nothing, and the longest lane, the
+    night's end, stays within 4/3 of the shortest possible). When that leaves tables out, shortest first
+    instead, so that most tables stay in-process. Returns lanes, the tables that did not fit, and the order."""
     model = settings.model
-    ordered = sorted(planned, key=lambda p: (p.option.duration_s, p.table.name))
-    placements = fit_lanes([(p.option.duration_s, _bytes_per_s(p.option, settings)) for p in ordered],
-                           settings.window_s, model.controller_max_scans, model.controller_bytes_per_s)
+
+    def place(ordered: list[PlannedTable]) -> list[Placement | None]:
+        return fit_lanes([(p.option.duration_s, _bytes_per_s(p, settings)) for p in ordered],
+                         settings.window_s, model.controller_max_scans, model.controller_bytes_per_s)
+
+    order = "longest first"
+    ordered = sorted(planned, key=lambda p: (-p.option.duration_s, p.table.name))
+    placements = place(ordered)
+    if any(placement is None for placement in placements):
+        order = "shortest first"
+        ordered = sorted(planned, key=lambda p: (p.option.duration_s, p.table.name))
+        placements = place(ordered)
     lanes: dict[int, list[PlannedTable]] = {}
     overflow: list[PlannedTable] = []
     for table, placement in zip(ordered, placements, strict=True):
@@ -290,7 +313,7 @@ def _fit_controller(planned: list[PlannedTable], settings: PlanSettings,
             continue
         table.start_offset_s = placement.start_s
         lanes.setdefault(placement.lane, []).append(table)
-    return [lanes[lane] for lane in sorted(lanes)], overflow
+    return [lanes[lane] for lane in sorted(lanes)], overflow, order
 
 
 def _pack_engine(engine: str, planned: list[PlannedTable], settings: PlanSettings, rules: Rules,
