@@ -137,7 +137,10 @@ options:
         is not applied either),
         C(default_item_bytes) (1024), C(boost_min_saving_usd) (0.01).
       - Prices in USD - C(instance_hour_usd) (0.24), C(instances_per_cluster) (2), C(rcu_hour_usd)
-        (0.00013), C(on_demand_read_million_usd) (0.125), C(export_gb_usd) (0.10).
+        (0.00013), C(on_demand_read_million_usd) (0.125), C(export_gb_usd) (0.10),
+        C(datapipeline_activity_usd) (0.02 a table a night), C(s3_put_thousand_usd) (0.005),
+        C(spot_instances_per_cluster) (0, EMR instances on spot), C(spot_discount) (0.6, of their EC2 price),
+        C(emr_fee_hour_usd) (0.048, the EMR fee inside C(instance_hour_usd), not discounted on spot).
       - C(local_max_lanes) is the deprecated name of C(controller_max_scans); giving both is an error.
     type: dict
     default: {}
@@ -285,10 +288,14 @@ estimated_cost_usd:
   type: float
   sample: 12.4
 cost_breakdown_usd:
-  description: The estimate by kind - C(clusters), C(boosts), C(on_demand_reads), C(exports).
+  description:
+    - The estimate by kind - C(clusters) (spot discounts included), C(boosts) (each held for its own table or
+      cluster), C(on_demand_reads), C(exports), C(pipeline_fees) (Data Pipeline's per-activity fee) and
+      C(s3_requests) (the backups' PUTs).
   returned: success
   type: dict
-  sample: {"clusters": 9.1, "boosts": 2.3, "on_demand_reads": 0.5, "exports": 0.5}
+  sample: {"clusters": 9.1, "boosts": 2.3, "on_demand_reads": 0.5, "exports": 0.5, "pipeline_fees": 0.64,
+           "s3_requests": 0.02}
 makespan_s:
   description: Offset from the window's start at which the last cluster finishes.
   returned: success

@@ -3,6 +3,7 @@ requests and start-up, lanes over the controller, and what the night costs."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -11,9 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import controller_limits
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.account_headroom import account_headroom
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import Placement, fit_lanes
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import Model, PlanSettings
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.cost_model import Prices
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import (
+    Model,
+    PlanSettings,
+    model_from_dict,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_options import OURS, table_options
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import plan_backups
@@ -223,3 +230,58 @@ def test_every_local_table_is_in_one_lane_inside_the_window(sizes, window_s, max
             assert table["start_offset_s"] >= end
             end = table["start_offset_s"] + table["duration_s"]
     assert plan["makespan_s"] == max((lane["end_offset_s"] for lane in lanes), default=0)
+
+
+def cost_of(tables: list[TableInfo], engine: str, model: Model | None = None, **prices) -> dict:
+    model = dataclasses.replace(model or Model(), prices=Prices(**prices))
+    return plan_backups(tables, PlanSettings(window_s=SEVEN_HOURS, engine=engine, model=model,
+                                             account_rcu_in_use=0)).to_dict()
+
+
+def test_a_cluster_boost_is_charged_for_its_cluster_s_span_not_the_night():
+    # One table a cluster: a boosted 30 GiB table whose cluster ends early, beside an 80 GiB one that runs
+    # for about six hours. Each boost is charged for its own cluster's hours, not the longest cluster's.
+    tables = [provisioned("big", 30 * 1024**3, 100), provisioned("long", 80 * 1024**3, 1000)]
+    plan = cost_of(tables, "emr", Model(emr_max_steps=1))
+    expected = 0.0
+    for cluster in plan["clusters"]:
+        [table] = cluster["tables"]
+        hours = math.ceil((cluster["end_offset_s"] - cluster["start_offset_s"]) / 3600)
+        expected += (table["boost_rcu"] - table["rcu"]) * Prices().rcu_hour_usd * hours
+    spans = {c["tables"][0]["name"]: c["end_offset_s"] - c["start_offset_s"] for c in plan["clusters"]}
+    assert math.ceil(spans["big"] / 3600) < math.ceil(spans["long"] / 3600)
+    assert plan["clusters"][0]["tables"][0]["boosted"] or plan["clusters"][1]["tables"][0]["boosted"]
+    assert plan["cost_breakdown_usd"]["boosts"] == pytest.approx(expected, abs=1e-4)
+
+
+def test_the_breakdown_has_pipeline_fees_spot_and_s3_requests_and_adds_up():
+    tables = [provisioned(f"t{i}", 2 * 1024**3, 2000) for i in range(4)]
+    pipeline = cost_of(tables, "datapipeline")
+    breakdown = pipeline["cost_breakdown_usd"]
+    assert set(breakdown) == {"clusters", "boosts", "on_demand_reads", "exports", "pipeline_fees", "s3_requests"}
+    assert breakdown["pipeline_fees"] == pytest.approx(4 * Prices().datapipeline_activity_usd)
+    # 32 parts of 64 MiB, a claim and a manifest per table.
+    assert breakdown["s3_requests"] == pytest.approx(4 * 34 * Prices().s3_put_thousand_usd / 1000, abs=1e-4)
+    assert pipeline["estimated_cost_usd"] == pytest.approx(sum(breakdown.values()), abs=1e-3)
+    on_demand = cost_of(tables, "emr")
+    on_spot = cost_of(tables, "emr", spot_instances_per_cluster=1, spot_discount=0.5)
+    assert on_demand["cost_breakdown_usd"]["pipeline_fees"] == 0
+    hours = sum(c["end_offset_s"] - c["start_offset_s"] for c in on_spot["clusters"]) / 3600
+    saved = hours * (Prices().instance_hour_usd - Prices().emr_fee_hour_usd) * 0.5
+    assert on_demand["cost_breakdown_usd"]["clusters"] - on_spot["cost_breakdown_usd"]["clusters"] == \
+        pytest.approx(saved, abs=1e-3)
+    # Overridden prices change the estimate as they say.
+    free = cost_of(tables, "datapipeline", datapipeline_activity_usd=0.0, s3_put_thousand_usd=0.0)
+    assert free["cost_breakdown_usd"]["pipeline_fees"] == free["cost_breakdown_usd"]["s3_requests"] == 0
+
+
+@pytest.mark.parametrize(("prices", "field"), [
+    ({"spot_instances_per_cluster": 2}, "spot_instances_per_cluster"),
+    ({"spot_discount": 1.5}, "spot_discount"),
+    ({"emr_fee_hour_usd": 1.0}, "emr_fee_hour_usd"),
+    ({"datapipeline_activity_usd": -1}, "datapipeline_activity_usd"),
+])
+def test_bad_prices_name_the_field(prices, field):
+    with pytest.raises(InputError) as error:
+        model_from_dict(prices).validate()
+    assert f"model.{field}" in str(error.value)

@@ -276,7 +276,10 @@ def test_tables_beyond_the_controller_overflow_to_clusters():
 def test_every_table_that_fits_the_controller_stays_local():
     tables = [TableInfo(f"s{i:03d}", size_bytes=100 * 1024**2, rcu=20) for i in range(300)]
     result = plan(tables)
-    assert result["engine_counts"] == {"local": 300} and result["estimated_cost_usd"] == 0
+    assert result["engine_counts"] == {"local": 300}
+    # No cluster, no boost: only each backup's S3 PUTs (two parts of 64 MiB, its claim and its manifest).
+    assert result["estimated_cost_usd"] == result["cost_breakdown_usd"]["s3_requests"] == \
+        pytest.approx(300 * 4 * Prices().s3_put_thousand_usd / 1000)
     assert result["controller"]["peak_scans"] <= Model().controller_max_scans
     assert all(t["start_offset_s"] + t["duration_s"] <= SEVEN_HOURS for t in planned(result).values())
 

@@ -65,8 +65,10 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
     model, prices = settings.model, settings.model.prices
     bootstrap, activity = timing(engine, model)
     capacity = settings.window_s - bootstrap
-    per_s = prices.cluster_usd_per_s if engine in CLUSTER_ENGINES else 0.0
-    hold_s = settings.window_s  # cluster boosts are judged as if held all window: never cheaper than they turn out
+    per_s = prices.engine_cluster_usd_per_s(engine) if engine in CLUSTER_ENGINES else 0.0
+    # The cluster a table joins is not packed yet: its boost is judged as if held all window, never cheaper
+    # than it turns out (the plan's estimate charges its cluster's span).
+    hold_s = settings.window_s
 
     bytes_per_rcu_s = settings.bytes_per_read_unit(engine)
     # The controller waits on every request of a local backup; a cluster's are inside its activity time.
@@ -88,6 +90,7 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
     # A cluster's bootstrap is shared by the tables in it, in proportion to the time they take.
     per_busy_s = per_s * (1 + bootstrap / capacity) if capacity > 0 else 0.0
     reads = prices.on_demand_read_cost(size, bytes_per_rcu_s) if table.on_demand else 0.0
+    fees = prices.pipeline_fee(engine) + prices.s3_request_cost(size)
     source = "provisioned"
 
     def option(rate: float, boost_rcu: int | None, added: int, share: float | None, mandatory: bool = False) -> Option:
@@ -96,7 +99,7 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
                     else activity + math.ceil(waits_s + (size / (rate * bytes_per_rcu_s) if size else 0.0)))
         # The local engine raises a boost just before its table and lowers it right after; clusters hold theirs.
         held = duration if engine == "local" else hold_s
-        cost = per_busy_s * duration + reads + (prices.boost_cost(added, held) if added else 0.0)
+        cost = per_busy_s * duration + reads + fees + (prices.boost_cost(added, held) if added else 0.0)
         return Option(engine, duration, rate, boost_rcu, added, share, cost, mandatory, source)
 
     if table.on_demand:

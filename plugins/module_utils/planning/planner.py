@@ -359,23 +359,29 @@ def _export_batches(planned: list[PlannedTable], settings: PlanSettings) -> list
 
 def _cost(clusters: list[Cluster], settings: PlanSettings) -> dict[str, float]:
     prices = settings.model.prices
-    # Boosted capacity is raised before the run and put back when it finishes.
-    held_s = max((c.end_offset_s for c in clusters), default=0)
-    totals = {"clusters": 0.0, "boosts": 0.0, "on_demand_reads": 0.0, "exports": 0.0}
+    totals = {"clusters": 0.0, "boosts": 0.0, "on_demand_reads": 0.0, "exports": 0.0, "pipeline_fees": 0.0,
+              "s3_requests": 0.0}
     for cluster in clusters:
         scanning_cluster = cluster.engine in CLUSTER_ENGINES
-        cluster.cost_usd = prices.cluster_cost(cluster.end_offset_s - cluster.start_offset_s) if scanning_cluster \
-            else 0.0
+        span_s = cluster.end_offset_s - cluster.start_offset_s
+        cluster.cost_usd = prices.cluster_cost(span_s, cluster.engine) if scanning_cluster else 0.0
         totals["clusters"] += cluster.cost_usd
         for planned in cluster.tables:
             option = planned.option
-            boost = prices.boost_cost(option.added_rcu, held_s)
+            # A boost is held for its own table: the local engine raises it just before the table and puts it
+            # back right after; a cluster's tables are boosted before it starts, each put back when its step
+            # ends, at the latest when the cluster's last step does.
+            boost = prices.boost_cost(option.added_rcu, span_s if scanning_cluster else option.duration_s)
             reads = (prices.on_demand_read_cost(planned.size_bytes, settings.bytes_per_read_unit(option.engine))
                      if planned.table.on_demand and option.engine != "export" else 0.0)
             export = prices.export_cost(planned.size_bytes) if option.engine == "export" else 0.0
-            compute = prices.cluster_cost(option.duration_s) if scanning_cluster else 0.0
-            planned.cost_usd = boost + reads + export + compute
+            compute = prices.cluster_cost(option.duration_s, cluster.engine) if scanning_cluster else 0.0
+            fee = prices.pipeline_fee(option.engine)
+            puts = prices.s3_request_cost(planned.size_bytes) if option.engine != "export" else 0.0
+            planned.cost_usd = boost + reads + export + compute + fee + puts
             totals["boosts"] += boost
             totals["on_demand_reads"] += reads
             totals["exports"] += export
+            totals["pipeline_fees"] += fee
+            totals["s3_requests"] += puts
     return totals
