@@ -21,9 +21,17 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_m
     PlanSettings,
     model_from_dict,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_options import OURS, table_options
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_options import (
+    OURS,
+    Option,
+    table_options,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import plan_backups
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import (
+    PlannedTable,
+    _fit_controller,
+    plan_backups,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.read_units import bytes_per_read_unit
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.request_model import request_time_s
 
@@ -285,3 +293,17 @@ def test_bad_prices_name_the_field(prices, field):
     with pytest.raises(InputError) as error:
         model_from_dict(prices).validate()
     assert f"model.{field}" in str(error.value)
+
+
+def test_longest_first_keeps_tables_in_process_that_shortest_first_would_leave_out():
+    # Two lanes of 6 s: shortest first puts 2, 3 | 3, then the 4 s table fits neither lane; longest first
+    # fills both exactly (4 + 2, 3 + 3).
+    def local(name: str, duration: int) -> PlannedTable:
+        option = Option("local", duration, 1.0, None, 0, None, 0.0)
+        return PlannedTable(provisioned(name, 0, 1), 0, option)
+
+    tables = [local(name, duration) for name, duration in (("a", 4), ("b", 3), ("c", 3), ("d", 2))]
+    plan_settings = PlanSettings(window_s=6, engine="local", model=Model(controller_max_scans=2))
+    lanes, overflow, order = _fit_controller(tables, plan_settings)
+    assert overflow == [] and order == "longest first"
+    assert sorted(sorted(t.table.name for t in lane) for lane in lanes) == [["a", "d"], ["b", "c"]]

@@ -298,13 +298,17 @@ def _fit_controller(planned: list[PlannedTable], settings: PlanSettings,
         return fit_lanes([(p.option.duration_s, _bytes_per_s(p, settings)) for p in ordered],
                          settings.window_s, model.controller_max_scans, model.controller_bytes_per_s)
 
-    order = "longest first"
-    ordered = sorted(planned, key=lambda p: (-p.option.duration_s, p.table.name))
+    order = "shortest first"
+    ordered = sorted(planned, key=lambda p: (p.option.duration_s, p.table.name))
     placements = place(ordered)
-    if any(placement is None for placement in placements):
-        order = "shortest first"
-        ordered = sorted(planned, key=lambda p: (p.option.duration_s, p.table.name))
-        placements = place(ordered)
+    # Longest first may fit every table where shortest first did not; not when the lanes cannot hold the
+    # tables' total time (one pass then, on a fleet that overflows the controller).
+    total_s = sum(p.option.duration_s for p in planned)
+    if all(p is not None for p in placements) or total_s <= model.controller_max_scans * settings.window_s:
+        longest = ordered[::-1]
+        spread = place(longest)
+        if all(placement is not None for placement in spread):
+            order, ordered, placements = "longest first", longest, spread
     lanes: dict[int, list[PlannedTable]] = {}
     overflow: list[PlannedTable] = []
     for table, placement in zip(ordered, placements, strict=True):
