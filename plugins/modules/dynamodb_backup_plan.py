@@ -128,7 +128,7 @@ options:
         can use Data Pipeline and takes C(emr) when not), C(on_demand_read_units) (100,
         for on-demand tables without a warm throughput), C(local_max_bytes) (0, no limit),
         C(controller_max_scans) (64), C(controller_bytes_per_s) (20971520, 20 MiB/s),
-        C(local_activity_s) (10), C(request_latency_s) (measured when discovering: the median of three
+        C(local_activity_s) (10), C(request_latency_s) (measured when discovering, the median of three
         ListTables round trips; else 0.01), C(requests_per_table) (9, a local backup's requests besides one
         Scan per 1 MB page), C(export_bootstrap_s)
         (900), C(export_bytes_per_s) (50 MiB), C(export_max_concurrent) (300), C(table_max_rcu) (from
