@@ -104,6 +104,14 @@ options:
     description: Share of a table's provisioned read capacity an unboosted backup may use, in (0, 1].
     type: float
     default: 0.5
+  consistent_read:
+    description:
+      - Whether the local engine's scans read strongly consistent, as C(dynamodb_scan_backup)'s
+        O(consistent_read) (give both the same value). A strongly consistent read unit moves 4 KB a second,
+        an eventually consistent one 8 KB, so this halves the local engine's planned rate per unit.
+      - The cluster engines always read eventually consistent.
+    type: bool
+    default: false
   max_objects:
     description:
       - Data Pipeline's objects-per-pipeline limit; a pipeline takes C((max_objects - 2) // 3) tables
@@ -115,16 +123,24 @@ options:
       - Overrides of the planning constants and prices, as a flat dict. See the collection's
         C(docs/planning.md) for the meaning of each.
       - Timing and limits - C(cluster_bootstrap_s) (600), C(activity_bootstrap_s) (60), C(bytes_per_rcu_s)
-        (4096), C(emr_max_steps) (256), C(auto_cluster_engine) (datapipeline; C(auto) asks the account
-        whether it can use Data Pipeline and takes C(emr) when not), C(on_demand_read_units) (100,
+        (0, from the read consistency - 8192 eventually consistent, 4096 strongly consistent),
+        C(emr_max_steps) (256), C(auto_cluster_engine) (datapipeline; C(auto) asks the account whether it
+        can use Data Pipeline and takes C(emr) when not), C(on_demand_read_units) (100,
         for on-demand tables without a warm throughput), C(local_max_bytes) (0, no limit),
         C(controller_max_scans) (64), C(controller_bytes_per_s) (20971520, 20 MiB/s),
-        C(local_activity_s) (10), C(export_bootstrap_s)
-        (900), C(export_bytes_per_s) (50 MiB), C(export_max_concurrent) (300), C(table_max_rcu) and
-        C(account_max_rcu) (from DescribeLimits when discovering, else 40000 and 80000),
+        C(local_activity_s) (10), C(request_latency_s) (measured when discovering, the median of three
+        ListTables round trips; else 0.01), C(requests_per_table) (9, a local backup's requests besides one
+        Scan per 1 MB page), C(export_bootstrap_s)
+        (900), C(export_bytes_per_s) (50 MiB), C(export_max_concurrent) (300), C(table_max_rcu) (from
+        DescribeLimits when discovering, else 40000), C(account_max_rcu) (from DescribeLimits when discovering,
+        else 0, no account cap on boosts, with a warning; a limit below what the account's tables already hold
+        is not applied either),
         C(default_item_bytes) (1024), C(boost_min_saving_usd) (0.01).
       - Prices in USD - C(instance_hour_usd) (0.24), C(instances_per_cluster) (2), C(rcu_hour_usd)
-        (0.00013), C(on_demand_read_million_usd) (0.125), C(export_gb_usd) (0.10).
+        (0.00013), C(on_demand_read_million_usd) (0.125), C(export_gb_usd) (0.10),
+        C(datapipeline_activity_usd) (0.02 a table a night), C(s3_put_thousand_usd) (0.005),
+        C(spot_instances_per_cluster) (0, EMR instances on spot), C(spot_discount) (0.6, of their EC2 price),
+        C(emr_fee_hour_usd) (0.048, the EMR fee inside C(instance_hour_usd), not discounted on spot).
       - C(local_max_lanes) is the deprecated name of C(controller_max_scans); giving both is an error.
     type: dict
     default: {}
@@ -272,10 +288,14 @@ estimated_cost_usd:
   type: float
   sample: 12.4
 cost_breakdown_usd:
-  description: The estimate by kind - C(clusters), C(boosts), C(on_demand_reads), C(exports).
+  description:
+    - The estimate by kind - C(clusters) (spot discounts included), C(boosts) (each held for its own table or
+      cluster), C(on_demand_reads), C(exports), C(pipeline_fees) (Data Pipeline's per-activity fee) and
+      C(s3_requests) (the backups' PUTs).
   returned: success
   type: dict
-  sample: {"clusters": 9.1, "boosts": 2.3, "on_demand_reads": 0.5, "exports": 0.5}
+  sample: {"clusters": 9.1, "boosts": 2.3, "on_demand_reads": 0.5, "exports": 0.5, "pipeline_fees": 0.64,
+           "s3_requests": 0.02}
 makespan_s:
   description: Offset from the window's start at which the last cluster finishes.
   returned: success
@@ -291,11 +311,15 @@ controller:
   description:
     - The controller model the local lanes were planned against (C(max_scans), C(bytes_per_s)), the most
       planned local scans and read bytes/s at any one instant (C(peak_scans), C(peak_bytes_per_s)), and
-      C(bytes_per_read_unit), the bytes one read unit per second moves in the model.
+      C(bytes_per_read_unit), the bytes one read unit per second moves in the model, from O(consistent_read)
+      (also returned, C(consistent_read)) unless the model sets C(bytes_per_rcu_s).
+    - What a local table costs besides its bytes - C(local_activity_s), C(requests_per_table) and
+      C(request_latency_s), the round trip each request waits (measured, or the model's).
   returned: success
   type: dict
   sample: {"max_scans": 64, "bytes_per_s": 20971520.0, "peak_scans": 64, "peak_bytes_per_s": 15901635.8,
-           "bytes_per_read_unit": 4096.0}
+           "bytes_per_read_unit": 8192.0, "consistent_read": false, "local_activity_s": 10,
+           "request_latency_s": 0.0042, "requests_per_table": 9}
 baseline:
   description: The seed rule's clusters and cost for the same tables, for comparison.
   returned: success
@@ -380,6 +404,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_m
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_report import gantt_svg, markdown
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import table_from_descriptor
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import plan_backups
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.request_model import measured_round_trip_s
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.table_discovery import (
     discover,
     select,
@@ -400,6 +425,7 @@ ARGUMENT_SPEC = dict(
     )),
     engine=dict(type="str", default="auto", choices=["auto", "datapipeline", "emr", "export", "local"]),
     read_percentage=dict(type="float", default=0.5),
+    consistent_read=dict(type="bool", default=False),
     max_objects=dict(type="int", default=100),
     model=dict(type="dict", default={}),
     workers=dict(type="int", default=16),
@@ -416,7 +442,7 @@ def settings_from(params, now):
     opens, starts_at, window_s = Window(**params["window"]).schedule(now, outside)
     settings = PlanSettings(window_s=window_s, engine=params["engine"],
                             read_percentage=params["read_percentage"], max_objects=params["max_objects"],
-                            model=model_from_dict(params["model"]))
+                            model=model_from_dict(params["model"]), consistent_read=params["consistent_read"])
     settings.validate()
     validate_patterns(params["include"], params["exclude"])
     if params["workers"] < 1:
@@ -430,14 +456,18 @@ def plan_from(module, settings):
         tables = [table_from_descriptor(value, index) for index, value in enumerate(p["tables"])]
         chosen = set(select([t.name for t in tables], p["include"], p["exclude"]))
         return plan_backups([t for t in tables if t.name in chosen], settings), []
-    found = discover(aws_client(module, "dynamodb", p["workers"]), aws_client(module, "application-autoscaling"),
-                     p["include"], p["exclude"], p["workers"])
+    ddb = aws_client(module, "dynamodb", p["workers"])
+    found = discover(ddb, aws_client(module, "application-autoscaling"), p["include"], p["exclude"], p["workers"])
     # The account's own limits, unless the user pinned them in the model.
     limits = {key: getattr(found, key) for key in LIMIT_KEYS if getattr(found, key) and key not in p["model"]}
     model_values = dict(p["model"], **limits)
+    if "request_latency_s" not in model_values:
+        # The round trip every request of the night pays, timed on a call discovery already needs.
+        model_values["request_latency_s"] = measured_round_trip_s(lambda: ddb.list_tables(Limit=1))
     settings = PlanSettings(window_s=settings.window_s, engine=settings.engine,
                             read_percentage=settings.read_percentage, max_objects=settings.max_objects,
-                            model=model_from_dict(model_values), account_rcu_in_use=found.account_rcu_in_use)
+                            model=model_from_dict(model_values), account_rcu_in_use=found.account_rcu_in_use,
+                            consistent_read=settings.consistent_read)
     plan = plan_backups(found.tables, settings)
     plan.unplannable = sorted(plan.unplannable + found.unplannable, key=lambda u: u["name"])
     return plan, found.warnings

@@ -4,6 +4,7 @@ and bad input that must fail, naming the field, before any AWS call."""
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -49,6 +50,8 @@ def test_discovers_plans_and_writes_the_plan_and_report(moto_tables, tmp_path):
     prefix, url = moto_tables
     args = {"include": [f"{prefix}-orders*", f"{prefix}-users"], "exclude": ["*-archive"], "region": REGION,
             "endpoint_url": url, "window": window_from_now(2, 8),
+            # Pinned: a measured round trip differs from run to run, and so would the plan's files.
+            "model": {"request_latency_s": 0.01},
             "plan_path": str(tmp_path / "plan.json"), "report_path": str(tmp_path / "report" / "plan.md")}
     run = run_module("dynamodb_backup_plan", args)
     assert not run.failed, run.output
@@ -193,3 +196,21 @@ def test_unknown_engine_is_refused_by_its_choices():
     run = run_module("dynamodb_backup_plan", {"engine": "glacier", **NO_AWS,
                                               "tables": WHAT_IF})
     assert run.failed and "engine" in run.result["msg"] and "glacier" in run.result["msg"]
+
+
+def test_the_plan_measures_the_round_trip_its_requests_wait(moto_tables):
+    prefix, url = moto_tables
+    args = {"include": [f"{prefix}-users"], "region": REGION, "endpoint_url": url, "window": window_from_now(2, 8)}
+    measured = run_module("dynamodb_backup_plan", args)
+    assert not measured.failed, measured.output
+    controller = measured.result["controller"]
+    # Measured: moto on loopback answers in milliseconds (under half a second even on a loaded machine).
+    assert 0 < controller["request_latency_s"] < 0.5 and controller["requests_per_table"] == 9
+    users = planned(measured.result)[f"{prefix}-users"]
+    # An empty table: its start-up and 10 round trips, rounded up to the second.
+    assert users["duration_s"] == controller["local_activity_s"] + math.ceil(10 * controller["request_latency_s"])
+    pinned = run_module("dynamodb_backup_plan", {**args, "model": {"request_latency_s": 0.5, "requests_per_table": 3}})
+    assert (pinned.result["controller"]["request_latency_s"], pinned.result["controller"]["requests_per_table"]) == \
+        (0.5, 3)
+    # 3 requests and one Scan page, half a second each.
+    assert planned(pinned.result)[f"{prefix}-users"]["duration_s"] == controller["local_activity_s"] + 2

@@ -41,7 +41,8 @@ def test_backup_check_diff_shows_the_boost_and_the_backup_and_changes_nothing(
     put_items(ddb, unique_name, simple_items(200, pad=950))
     backups = tmp_path / "backups"
     before = ddb.describe_table(TableName=unique_name)["Table"]
-    with DynamoDBProxy(dynalite_server.url, sizes={unique_name: (400 * 1000, 400)}) as proxy:
+    # 800 KB: read at half its 2 RCU (8 KB a unit, eventually consistent), it needs twice the minute's 50 s.
+    with DynamoDBProxy(dynalite_server.url, sizes={unique_name: (800 * 1000, 400)}) as proxy:
         inv = inventory(tmp_path / "inventory.json", proxy.url, f"file://{backups}",
                         hippolyte_include=[unique_name], hippolyte_window={"start": "00:00", "end": "00:01"})
         run = run_playbook("playbooks/backup.yml", inv, options=("--check", "--diff"), timeout=300)

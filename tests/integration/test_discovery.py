@@ -148,6 +148,31 @@ def test_sizes_and_limits_from_describe_calls():
     assert (found.table_max_rcu, found.account_max_rcu, found.account_rcu_in_use) == (80000, 160000, 100)
 
 
+def test_a_denied_describe_limits_plans_boosts_without_an_account_cap():
+    """Stubber, because moto does not refuse DescribeLimits to a role: a least-privilege role without it
+    plans boosts with no account cap, and both the discovery and the plan say so."""
+    import boto3
+
+    ddb = boto3.client("dynamodb", region_name="eu-west-1")
+    aas = boto3.client("application-autoscaling", region_name="eu-west-1")
+    table = {"TableName": "big", "TableStatus": "ACTIVE", "TableSizeBytes": 100 * 1024**3, "ItemCount": 10**8,
+             "ProvisionedThroughput": {"ReadCapacityUnits": 100, "WriteCapacityUnits": 5}}
+    with Stubber(ddb) as ddb_stub, Stubber(aas) as aas_stub:
+        ddb_stub.add_response("list_tables", {"TableNames": ["big"]})
+        ddb_stub.add_response("describe_table", {"Table": table}, {"TableName": "big"})
+        ddb_stub.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": {
+            "ContinuousBackupsStatus": "DISABLED"}}, {"TableName": "big"})
+        aas_stub.add_response("describe_scalable_targets", {"ScalableTargets": []}, {"ServiceNamespace": "dynamodb"})
+        ddb_stub.add_client_error("describe_limits", "AccessDeniedException", "not allowed")
+        found = discover(ddb, aas, ["big"], [], workers=1)
+    assert found.account_max_rcu is None
+    assert any("DescribeLimits" in w and "no account cap" in w for w in found.warnings)
+    plan = plan_backups(found.tables, PlanSettings(window_s=7 * 3600, engine="emr",
+                                                   account_rcu_in_use=found.account_rcu_in_use)).to_dict()
+    assert plan["unplannable"] == [] and plan["clusters"][0]["tables"][0]["boosted"]
+    assert any("limit is unknown" in w for w in plan["warnings"])
+
+
 def test_on_demand_warm_throughput_reaches_the_plan(moto_server):
     ddb = client("dynamodb", moto_server.url)
     aas = client("application-autoscaling", moto_server.url)

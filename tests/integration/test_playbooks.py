@@ -171,7 +171,8 @@ def test_a_boosted_table_gets_its_capacity_back(dynalite_server: Any, unique_nam
     ddb = client("dynamodb", dynalite_server.url)
     create_table(ddb, unique_name, rcu=2, wcu=50)
     put_items(ddb, unique_name, simple_items(200, pad=950))
-    with DynamoDBProxy(dynalite_server.url, sizes={unique_name: (400 * 1000, 400)}) as proxy:
+    # 800 KB: read at half its 2 RCU (8 KB a unit, eventually consistent), it needs twice the minute's 50 s.
+    with DynamoDBProxy(dynalite_server.url, sizes={unique_name: (800 * 1000, 400)}) as proxy:
         inv = inventory(tmp_path / "inventory.json", proxy.url, f"file://{tmp_path}/b",
                         hippolyte_include=[unique_name], hippolyte_window={"start": "00:00", "end": "00:01"})
         run = run_playbook("playbooks/backup.yml", inv, timeout=120)

@@ -14,6 +14,10 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors im
 
 BYTES_PER_GB = 1024**3  # AWS bills exports per GB of table size, counted in binary gigabytes
 SECONDS_PER_HOUR = 3600
+# A backup writes one object per part (the local engine's default part_size_mb, 64), plus its folder
+# claim and its manifest.
+PART_BYTES = 64 * 1024**2
+OBJECTS_PER_BACKUP = 2
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,15 @@ class Prices:
     import_gb_usd: float = 0.15  # ImportTable, per GB of uncompressed source data
     on_demand_write_million_usd: float = 1.25  # one million write request units
     wcu_hour_usd: float = 0.00065  # one provisioned write capacity unit for one hour
+    # Data Pipeline bills each activity (one per table) by how often it runs: a low-frequency activity on AWS
+    # is 0.60 USD a month, so a nightly one is 0.02 a night.
+    datapipeline_activity_usd: float = 0.02
+    s3_put_thousand_usd: float = 0.005  # S3 Standard PUT, COPY, POST and LIST requests, per 1,000
+    # EMR clusters' instances on spot (the backup role's hippolyte_emr.spot.core puts its core nodes there):
+    # spot saves spot_discount of their EC2 price; the EMR fee inside instance_hour_usd is not discounted.
+    spot_instances_per_cluster: int = 0
+    spot_discount: float = 0.6
+    emr_fee_hour_usd: float = 0.048
 
     def validate(self, prefix: str = "model") -> None:
         for spec in fields(self):
@@ -37,14 +50,39 @@ class Prices:
         if self.instances_per_cluster < 1:
             raise InputError(f"{prefix}.instances_per_cluster", f"must be at least 1, got {self.instances_per_cluster}",
                              "a cluster has at least its master node")
+        if self.spot_instances_per_cluster >= self.instances_per_cluster:
+            raise InputError(f"{prefix}.spot_instances_per_cluster",
+                             f"must be fewer than instances_per_cluster ({self.instances_per_cluster}), got "
+                             f"{self.spot_instances_per_cluster}", "the master node runs on demand")
+        if self.spot_discount > 1:
+            raise InputError(f"{prefix}.spot_discount", f"must be at most 1, got {self.spot_discount}",
+                             "give the share of the on-demand EC2 price spot saves, e.g. 0.6")
+        if self.emr_fee_hour_usd > self.instance_hour_usd:
+            raise InputError(f"{prefix}.emr_fee_hour_usd", f"must not exceed instance_hour_usd "
+                             f"({self.instance_hour_usd}), got {self.emr_fee_hour_usd}",
+                             "it is the EMR part of an instance's hourly price")
 
     @property
     def cluster_usd_per_s(self) -> float:
         # EMR and EC2 bill per second, so a cluster costs in proportion to how long it runs.
         return self.instance_hour_usd * self.instances_per_cluster / SECONDS_PER_HOUR
 
-    def cluster_cost(self, runtime_s: float) -> float:
-        return self.cluster_usd_per_s * runtime_s
+    def cluster_cost(self, runtime_s: float, engine: str) -> float:
+        return self.engine_cluster_usd_per_s(engine) * runtime_s
+
+    def engine_cluster_usd_per_s(self, engine: str) -> float:
+        """A cluster's price per second on `engine`: an EMR cluster's spot instances pay less for their EC2 part."""
+        spot = self.spot_instances_per_cluster if engine == "emr" else 0
+        saved = spot * (self.instance_hour_usd - self.emr_fee_hour_usd) * self.spot_discount
+        return self.cluster_usd_per_s - saved / SECONDS_PER_HOUR
+
+    def pipeline_fee(self, engine: str) -> float:
+        """What Data Pipeline charges for one table's activity in a night; other engines have no such fee."""
+        return self.datapipeline_activity_usd if engine == "datapipeline" else 0.0
+
+    def s3_request_cost(self, size_bytes: int) -> float:
+        """The PUT requests of one table's backup: one per part, its folder claim and its manifest."""
+        return (math.ceil(size_bytes / PART_BYTES) + OBJECTS_PER_BACKUP) * self.s3_put_thousand_usd / 1000
 
     def boost_cost(self, added_rcu: int, held_s: float) -> float:
         # Provisioned capacity is billed per started hour at the highest level set in that hour.

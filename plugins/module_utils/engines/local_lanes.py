@@ -35,6 +35,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_doc
     plan_clusters,
     planned_times,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.read_units import bytes_per_read_unit
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import list_backups, read_manifest
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
@@ -74,7 +75,8 @@ def controller_limits(plan: dict[str, Any], max_scans: int | None = None,
     """The limits the plan's lanes were packed for (its `controller`), unless given explicitly; 0 units: no cap."""
     controller = plan.get("controller") or {}
     if read_units_per_second is None and controller.get("bytes_per_s"):
-        read_units_per_second = float(controller["bytes_per_s"]) / float(controller.get("bytes_per_read_unit") or 4096)
+        per_unit = controller.get("bytes_per_read_unit") or bytes_per_read_unit(bool(controller.get("consistent_read")))
+        read_units_per_second = float(controller["bytes_per_s"]) / float(per_unit)
     limits = ControllerLimits(max_scans=int(max_scans or controller.get("max_scans") or ControllerLimits.max_scans),
                               read_units_per_second=read_units_per_second or None)
     limits.validate()

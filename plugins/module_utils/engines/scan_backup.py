@@ -32,6 +32,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import m
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import read_boost
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import account_of, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.read_units import bytes_per_read_unit
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
     BackupStore,
     HashingWriter,
@@ -50,7 +51,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_m
 
 SEGMENT_TARGET_BYTES = 1024**3  # more segments than workers only for big tables, to spread hot segments
 MAX_SEGMENTS = 1_000_000  # DynamoDB's limit on TotalSegments
-BYTES_PER_READ_UNIT = 8192  # an eventually consistent read unit covers 8 KB (4 KB when consistent)
 # Share of one second's budget that all workers' pages in flight may hold, and the bucket's burst:
 # together they bound how far consumption can run over the target in any interval.
 PAGE_BUDGET_SHARE = 0.2
@@ -315,7 +315,7 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
     size = int(schema.get("TableSizeBytes") or 0)
     count = int(schema.get("ItemCount") or 0)
     total_segments = segment_count(size, settings)
-    per_unit = BYTES_PER_READ_UNIT / (2 if settings.consistent_read else 1)
+    per_unit = bytes_per_read_unit(settings.consistent_read)
     workers = settings.workers
     if full_rate:
         workers = max(1, min(workers, int(max(rate or 0, full_rate) * PAGE_BUDGET_SHARE / MIN_PAGE_UNITS)))

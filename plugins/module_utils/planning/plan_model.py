@@ -8,6 +8,7 @@ from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import Prices
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.read_units import bytes_per_read_unit
 
 ENGINES = ("auto", "datapipeline", "emr", "export", "local")
 CLUSTER_ENGINES = ("datapipeline", "emr")
@@ -24,7 +25,7 @@ class Model:
 
     cluster_bootstrap_s: int = 600  # EMR cluster start before the first table
     activity_bootstrap_s: int = 60  # per table, before its first read
-    bytes_per_rcu_s: float = 4096.0  # bytes one read unit moves per second
+    bytes_per_rcu_s: float = 0.0  # bytes one read unit moves per second; 0: from the read consistency
     emr_max_steps: int = 256  # EMR's limit of pending and running steps per cluster
     auto_cluster_engine: str = "datapipeline"  # what engine auto uses when a cluster is cheapest
     on_demand_read_units: float = 100.0  # on-demand read rate when DescribeTable reports no warm throughput
@@ -33,12 +34,16 @@ class Model:
     # rate-limited scans mostly wait on I/O, so many run side by side within one aggregate read rate.
     controller_max_scans: int = 64
     controller_bytes_per_s: float = 20 * 1024**2
-    local_activity_s: int = 10  # per table start-up of an in-process backup
+    local_activity_s: int = 10  # per table start-up of an in-process backup, besides its requests
+    # Each request of a local backup waits one round trip: measured by the plan module unless set here.
+    request_latency_s: float = 0.01  # a controller in the tables' region
+    requests_per_table: int = 9  # besides its Scan pages: describe, settings, tags, folder claim, manifest
     export_bootstrap_s: int = 900  # a native export takes at least this long, whatever the size
     export_bytes_per_s: float = 50 * 1024**2  # observed native export throughput, for the schedule only
     export_max_concurrent: int = 300  # AWS limit of concurrent exports per account
     table_max_rcu: int = 40000  # default per-table limit when DescribeLimits is not known
-    account_max_rcu: int = 80000  # default per-account limit when DescribeLimits is not known
+    # The account's limit from DescribeLimits; 0: unknown, and boosts are then planned without an account cap.
+    account_max_rcu: int = 0
     default_item_bytes: int = DEFAULT_ITEM_BYTES
     boost_min_saving_usd: float = 0.01  # an optional boost must save this much: decreases are rationed
     prices: Prices = field(default_factory=Prices)
@@ -48,9 +53,9 @@ class Model:
             value = getattr(self, spec.name)
             if isinstance(value, int | float) and value < 0:
                 raise InputError(f"model.{spec.name}", f"must not be negative, got {value}", "give a value >= 0")
-        for name in ("bytes_per_rcu_s", "on_demand_read_units", "export_bytes_per_s", "emr_max_steps",
+        for name in ("on_demand_read_units", "export_bytes_per_s", "emr_max_steps",
                      "controller_max_scans", "controller_bytes_per_s", "export_max_concurrent", "table_max_rcu",
-                     "account_max_rcu", "default_item_bytes"):
+                     "default_item_bytes"):
             if getattr(self, name) <= 0:
                 raise InputError(f"model.{name}", f"must be greater than 0, got {getattr(self, name)}",
                                  "give a positive value")
@@ -109,6 +114,7 @@ class PlanSettings:
     max_objects: int = 100
     model: Model = field(default_factory=Model)
     account_rcu_in_use: int | None = None  # provisioned RCU of every table and GSI in the account, if known
+    consistent_read: bool = False  # the local scan's read consistency
 
     def validate(self) -> None:
         if self.engine not in ENGINES:
@@ -122,6 +128,13 @@ class PlanSettings:
         if self.window_s <= 0:
             raise InputError("window", f"must be longer than 0 s, got {self.window_s}", "widen the window")
         self.model.validate()
+
+    def bytes_per_read_unit(self, engine: str) -> float:
+        """Bytes one read unit moves per second on `engine`'s scans: model.bytes_per_rcu_s when set, else
+        from the read consistency (the local scan's setting; the cluster engines read eventually consistent)."""
+        if self.model.bytes_per_rcu_s:
+            return self.model.bytes_per_rcu_s
+        return float(bytes_per_read_unit(self.consistent_read and engine == "local"))
 
     def tables_per_cluster(self, engine: str) -> int:
         if engine == "datapipeline":

@@ -19,6 +19,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_m
     PlanSettings,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.request_model import request_time_s
 
 
 @dataclass(slots=True)
@@ -64,13 +65,19 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
     model, prices = settings.model, settings.model.prices
     bootstrap, activity = timing(engine, model)
     capacity = settings.window_s - bootstrap
-    per_s = prices.cluster_usd_per_s if engine in CLUSTER_ENGINES else 0.0
-    hold_s = settings.window_s  # cluster boosts are judged as if held all window: never cheaper than they turn out
+    per_s = prices.engine_cluster_usd_per_s(engine) if engine in CLUSTER_ENGINES else 0.0
+    # The cluster a table joins is not packed yet: its boost is judged as if held all window, never cheaper
+    # than it turns out (the plan's estimate charges its cluster's span).
+    hold_s = settings.window_s
 
-    bytes_per_rcu_s = model.bytes_per_rcu_s
-    room = capacity - activity
+    bytes_per_rcu_s = settings.bytes_per_read_unit(engine)
+    # The controller waits on every request of a local backup; a cluster's are inside its activity time.
+    waits_s = (request_time_s(size, model.requests_per_table, model.request_latency_s) if engine == "local"
+               else 0.0)
+    room = capacity - activity - waits_s
     if size and room <= 0:
-        return [], f"a {settings.window_s} s window leaves no time after {engine}'s {bootstrap + activity} s start-up"
+        return [], (f"a {settings.window_s} s window leaves no time after {engine}'s "
+                    f"{bootstrap + activity + waits_s:.0f} s start-up")
     need = size / (bytes_per_rcu_s * room) if size else 0.0  # read units per second that just fit the window
     ceiling = pace = math.inf
     if engine == "local":
@@ -83,13 +90,16 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
     # A cluster's bootstrap is shared by the tables in it, in proportion to the time they take.
     per_busy_s = per_s * (1 + bootstrap / capacity) if capacity > 0 else 0.0
     reads = prices.on_demand_read_cost(size, bytes_per_rcu_s) if table.on_demand else 0.0
+    fees = prices.pipeline_fee(engine) + prices.s3_request_cost(size)
     source = "provisioned"
 
     def option(rate: float, boost_rcu: int | None, added: int, share: float | None, mandatory: bool = False) -> Option:
-        duration = 0 if size == 0 else activity + math.ceil(size / (rate * bytes_per_rcu_s))
+        # An empty table reads nothing, but the local engine still backs up its schema.
+        duration = (0 if size == 0 and engine != "local"
+                    else activity + math.ceil(waits_s + (size / (rate * bytes_per_rcu_s) if size else 0.0)))
         # The local engine raises a boost just before its table and lowers it right after; clusters hold theirs.
         held = duration if engine == "local" else hold_s
-        cost = per_busy_s * duration + reads + (prices.boost_cost(added, held) if added else 0.0)
+        cost = per_busy_s * duration + reads + fees + (prices.boost_cost(added, held) if added else 0.0)
         return Option(engine, duration, rate, boost_rcu, added, share, cost, mandatory, source)
 
     if table.on_demand:
@@ -133,13 +143,16 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
         if optimal > max(base, need):
             rates.append(optimal)
     for wanted in rates:
-        # The backup reads only the added capacity, so the application keeps all of its own.
-        added = min(math.ceil(wanted), limit - table.rcu, math.floor(min(pace, 2**62)))
-        if added < need or added <= base:
+        # The backup reads only the added capacity, so the application keeps all of its own. Capacity comes
+        # in whole units: rounded up past the pace (never down below the need the pace was rounded up
+        # from), while the scan itself still reads no faster than the pace.
+        added = min(math.ceil(wanted), limit - table.rcu, math.ceil(min(pace, 2**62)))
+        rate = min(float(added), pace)
+        if rate < need or rate <= base:
             continue
         boost_rcu = table.rcu + added
         # Rounded down, so that a scan held to this share never eats into the application's part.
-        options.append(option(float(added), boost_rcu, added, _round_down(added / boost_rcu), mandatory=base < need))
+        options.append(option(rate, boost_rcu, added, _round_down(rate / boost_rcu), mandatory=base < need))
     if not options:
         capped_by = (f"autoscaling MaxCapacity {table.autoscaling_max_rcu}" if table.autoscaling_max_rcu
                      and table.autoscaling_max_rcu < (table.max_rcu or model.table_max_rcu)
@@ -218,7 +231,7 @@ def table_options(table: TableInfo, size: int, settings: PlanSettings, rules: Ru
     return options, reasons
 
 
-def choose(options: list[Option], headroom: int, settings: PlanSettings) -> Option | None:
+def choose(options: list[Option], headroom: float, settings: PlanSettings) -> Option | None:
     """The cheapest option the account's headroom allows."""
     # An optional boost uses one of the day's rationed capacity decreases: it must earn its keep.
     penalty = settings.model.boost_min_saving_usd

@@ -73,6 +73,10 @@ def markdown(plan: dict[str, Any], gantt_file: str | None = None) -> str:
         lines.append(f"- Controller (local lanes): at most {controller['peak_scans']} of {controller['max_scans']} "
                      f"scans and {_mib(controller['peak_bytes_per_s'])} of {_mib(controller['bytes_per_s'])} "
                      f"at once")
+        if "request_latency_s" in controller:
+            lines.append(f"- Each local table: {controller['local_activity_s']} s start-up, "
+                         f"{controller['requests_per_table']} requests and one per 1 MB Scan page, "
+                         f"{controller['request_latency_s'] * 1000:g} ms round trip each")
     baseline = plan.get("baseline") or {}
     if baseline:
         lines.append(f"- Seed rule for comparison: {_usd(baseline['estimated_cost_usd'])} with "

@@ -23,7 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import fit_lanes, load_of
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.account_headroom import account_headroom
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import (
+    Placement,
+    fit_lanes,
+    load_of,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.packing import lower_bound, next_fit_ascending
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import (
     CLUSTER_ENGINES,
@@ -175,7 +180,7 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, rules: Rules) -> Plan
     in_use = settings.account_rcu_in_use
     if in_use is None:
         in_use = sum(t.rcu + sum(rcu for _index, rcu in t.gsis) for t in tables if not t.on_demand)
-    headroom = max(0, model.account_max_rcu - in_use)
+    headroom, account_warning = account_headroom(model.account_max_rcu, in_use)
     # Tables that cannot fit without a boost take the account's headroom first, smallest need first.
     candidates.sort(key=lambda c: (any(o.added_rcu == 0 for o in c.options),
                                    min((o.added_rcu for o in c.options), default=0), c.table.name))
@@ -186,12 +191,16 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, rules: Rules) -> Plan
             reasons = list(candidate.reasons)
             if candidate.options:
                 reasons.append(f"needs {min(o.added_rcu for o in candidate.options)} more RCU, account headroom "
-                               f"is {headroom} RCU (account limit {model.account_max_rcu}, in use {in_use})")
+                               f"is {headroom:.0f} RCU (account limit {model.account_max_rcu}, in use {in_use})")
             unplannable.append({"name": candidate.table.name, "reason": "; ".join(reasons)})
             continue
         headroom -= pick.added_rcu
         chosen.append((candidate, pick))
-    if settings.account_rcu_in_use is None and any(o.added_rcu for _candidate, o in chosen):
+    boosted = any(o.added_rcu for _candidate, o in chosen)
+    # A contradicted limit is news whatever the plan; an unknown one matters only to a plan that boosts.
+    if account_warning and (boosted or model.account_max_rcu):
+        warnings.append(account_warning)
+    elif settings.account_rcu_in_use is None and boosted:
         warnings.append("account read capacity in use is unknown: boost headroom counts only the planned tables")
 
     by_engine: dict[str, list[PlannedTable]] = {}
@@ -213,8 +222,9 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, rules: Rules) -> Plan
             by_engine.setdefault(pick.engine, []).append(PlannedTable(planned.table, planned.size_bytes, pick))
 
     lanes: list[list[PlannedTable]] = []
+    order = ""
     if "local" in by_engine:
-        lanes, overflow = _fit_controller(by_engine.pop("local"), settings)
+        lanes, overflow, order = _fit_controller(by_engine.pop("local"), settings)
         move(overflow, ("export", *CLUSTER_ENGINES),
              f"the controller has no room left for it in the window (controller_max_scans "
              f"{model.controller_max_scans}, controller_bytes_per_s {model.controller_bytes_per_s:.0f})")
@@ -241,7 +251,8 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, rules: Rules) -> Plan
         durations = [p.option.duration_s for lane in lanes for p in lane]
         packing["local"] = {"clusters": len(lanes), "lower_bound": lower_bound(durations, settings.window_s, 1 << 30),
                             "next_fit_ascending": len(next_fit_ascending(durations, settings.window_s, 1 << 30)),
-                            "method": f"controller: shortest first, at most {model.controller_max_scans} scans and "
+                            "method": f"controller: {order} into the lane free first, at most "
+                                      f"{model.controller_max_scans} scans and "
                                       f"{model.controller_bytes_per_s / 1024**2:g} MiB/s at once",
                             "capacity_s": settings.window_s, "tables_per_cluster": max(len(lane) for lane in lanes)}
         clusters += [Cluster("", "local", 0, lane[-1].start_offset_s + lane[-1].option.duration_s, lane)
@@ -252,27 +263,49 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, rules: Rules) -> Plan
         cluster.id = f"c{number:0{width}d}"
     cost = _cost(clusters, settings)
     unplannable.sort(key=lambda u: u["name"])
-    load = load_of((p.start_offset_s, p.option.duration_s, _bytes_per_s(p.option, model)) for lane in lanes
+    load = load_of((p.start_offset_s, p.option.duration_s, _bytes_per_s(p, settings)) for lane in lanes
                    for p in lane)
     controller = {"max_scans": model.controller_max_scans, "bytes_per_s": model.controller_bytes_per_s,
                   "peak_scans": load.peak_scans, "peak_bytes_per_s": round(load.peak_bytes_per_s, 1),
-                  "bytes_per_read_unit": model.bytes_per_rcu_s}
+                  "bytes_per_read_unit": settings.bytes_per_read_unit("local"),
+                  "consistent_read": settings.consistent_read,
+                  # What each local table costs besides its bytes: its requests, each one round trip.
+                  "request_latency_s": model.request_latency_s, "requests_per_table": model.requests_per_table,
+                  "local_activity_s": model.local_activity_s}
     return Plan(settings.window_s, rules.cluster_engine(settings), clusters, unplannable, warnings, packing, cost,
                 controller=controller)
 
 
-def _bytes_per_s(option: Option, model: Model) -> float:
-    return (option.read_units_per_second or 0.0) * model.bytes_per_rcu_s
+def _bytes_per_s(planned: PlannedTable, settings: PlanSettings) -> float:
+    if not planned.size_bytes:
+        return 0.0  # an empty table's backup reads no data
+    option = planned.option
+    return (option.read_units_per_second or 0.0) * settings.bytes_per_read_unit(option.engine)
 
 
 def _fit_controller(planned: list[PlannedTable], settings: PlanSettings,
-                    ) -> tuple[list[list[PlannedTable]], list[PlannedTable]]:
-    """Keep in-process the tables that fit the controller's scans and bytes/s in the window, shortest
-    first so that most tables stay; each lane's tables run one after another. Returns lanes and the rest."""
+                    ) -> tuple[list[list[PlannedTable]], list[PlannedTable], str]:
+    """Spread the local tables over the controller's lanes, each lane's tables one after another: longest
+    first, each into the lane that frees first (an idle lane costs nothing, and the longest lane, the
+    night's end, stays within 4/3 of the shortest possible). When that leaves tables out, shortest first
+    instead, so that most tables stay in-process. Returns lanes, the tables that did not fit, and the order."""
     model = settings.model
+
+    def place(ordered: list[PlannedTable]) -> list[Placement | None]:
+        return fit_lanes([(p.option.duration_s, _bytes_per_s(p, settings)) for p in ordered],
+                         settings.window_s, model.controller_max_scans, model.controller_bytes_per_s)
+
+    order = "shortest first"
     ordered = sorted(planned, key=lambda p: (p.option.duration_s, p.table.name))
-    placements = fit_lanes([(p.option.duration_s, _bytes_per_s(p.option, model)) for p in ordered],
-                           settings.window_s, model.controller_max_scans, model.controller_bytes_per_s)
+    placements = place(ordered)
+    # Longest first may fit every table where shortest first did not; not when the lanes cannot hold the
+    # tables' total time (one pass then, on a fleet that overflows the controller).
+    total_s = sum(p.option.duration_s for p in planned)
+    if all(p is not None for p in placements) or total_s <= model.controller_max_scans * settings.window_s:
+        longest = ordered[::-1]
+        spread = place(longest)
+        if all(placement is not None for placement in spread):
+            order, ordered, placements = "longest first", longest, spread
     lanes: dict[int, list[PlannedTable]] = {}
     overflow: list[PlannedTable] = []
     for table, placement in zip(ordered, placements, strict=True):
@@ -281,7 +314,7 @@ def _fit_controller(planned: list[PlannedTable], settings: PlanSettings,
             continue
         table.start_offset_s = placement.start_s
         lanes.setdefault(placement.lane, []).append(table)
-    return [lanes[lane] for lane in sorted(lanes)], overflow
+    return [lanes[lane] for lane in sorted(lanes)], overflow, order
 
 
 def _pack_engine(engine: str, planned: list[PlannedTable], settings: PlanSettings, rules: Rules,
@@ -326,24 +359,30 @@ def _export_batches(planned: list[PlannedTable], settings: PlanSettings) -> list
 
 
 def _cost(clusters: list[Cluster], settings: PlanSettings) -> dict[str, float]:
-    prices, model = settings.model.prices, settings.model
-    # Boosted capacity is raised before the run and put back when it finishes.
-    held_s = max((c.end_offset_s for c in clusters), default=0)
-    totals = {"clusters": 0.0, "boosts": 0.0, "on_demand_reads": 0.0, "exports": 0.0}
+    prices = settings.model.prices
+    totals = {"clusters": 0.0, "boosts": 0.0, "on_demand_reads": 0.0, "exports": 0.0, "pipeline_fees": 0.0,
+              "s3_requests": 0.0}
     for cluster in clusters:
         scanning_cluster = cluster.engine in CLUSTER_ENGINES
-        cluster.cost_usd = prices.cluster_cost(cluster.end_offset_s - cluster.start_offset_s) if scanning_cluster \
-            else 0.0
+        span_s = cluster.end_offset_s - cluster.start_offset_s
+        cluster.cost_usd = prices.cluster_cost(span_s, cluster.engine) if scanning_cluster else 0.0
         totals["clusters"] += cluster.cost_usd
         for planned in cluster.tables:
             option = planned.option
-            boost = prices.boost_cost(option.added_rcu, held_s)
-            reads = (prices.on_demand_read_cost(planned.size_bytes, model.bytes_per_rcu_s)
+            # A boost is held for its own table: the local engine raises it just before the table and puts it
+            # back right after; a cluster's tables are boosted before it starts, each put back when its step
+            # ends, at the latest when the cluster's last step does.
+            boost = prices.boost_cost(option.added_rcu, span_s if scanning_cluster else option.duration_s)
+            reads = (prices.on_demand_read_cost(planned.size_bytes, settings.bytes_per_read_unit(option.engine))
                      if planned.table.on_demand and option.engine != "export" else 0.0)
             export = prices.export_cost(planned.size_bytes) if option.engine == "export" else 0.0
-            compute = prices.cluster_cost(option.duration_s) if scanning_cluster else 0.0
-            planned.cost_usd = boost + reads + export + compute
+            compute = prices.cluster_cost(option.duration_s, cluster.engine) if scanning_cluster else 0.0
+            fee = prices.pipeline_fee(option.engine)
+            puts = prices.s3_request_cost(planned.size_bytes) if option.engine != "export" else 0.0
+            planned.cost_usd = boost + reads + export + compute + fee + puts
             totals["boosts"] += boost
             totals["on_demand_reads"] += reads
             totals["exports"] += export
+            totals["pipeline_fees"] += fee
+            totals["s3_requests"] += puts
     return totals

@@ -163,7 +163,8 @@ def discover(ddb: Any, aas: Any, include: list[str], exclude: list[str], workers
         if not is_error(exc, *OPTIONAL_CALL_ERRORS):
             raise
         table_max = account_max = None
-        warnings.append(f"could not read DescribeLimits ({exc}): the model's default limits are used")
+        warnings.append(f"could not read DescribeLimits ({exc}): the model's table limit is used, and boosts have "
+                        "no account cap unless model.account_max_rcu sets one")
 
     tables: list[TableInfo] = []
     in_use = 0
