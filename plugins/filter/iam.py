@@ -1,7 +1,7 @@
 # Copyright: Hippolyte for Ansible developers
 # Apache License 2.0 (see LICENSE)
-"""Filters that render the setup role's IAM policies (the grants live in module_utils/iam_grants.py); each is documented
-in the YAML file of its name beside this one."""
+"""Filters that render the setup role's IAM policies (the grants live in module_utils/setup/iam_grants.py); each is
+documented in the YAML file of its name beside this one."""
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.setup.iam_grants import (
     LEGACY_POLICIES,
