@@ -19,10 +19,8 @@ description:
     C(emr-connector), engine C(datapipeline), consistency C(fuzzy-scan)) with the size, sha256 and line count
     of every file actually found in C(data/). A failed table never gets one. When every table is finished
     or failed the pipeline is deleted (O(delete_when_finished)).
-  - O(state=executed_locally) runs the definition's export activities with the in-process engine
-    (as M(hippolyte.dynamodb.dynamodb_scan_backup) does) into the same folders, without Data Pipeline or EMR,
-    to dry-run a night or prove a definition; each table then carries the local engine's manifest
-    (C(dynamodb-json) data, engine C(local)).
+  - O(state=executed_locally) was removed (it ran a definition with the in-process engine for the collection's own
+    tests). For one release it fails before any AWS call, naming what to use instead; then the choice goes.
 author:
   - Hippolyte for Ansible developers (!UNKNOWN)
 options:
@@ -44,7 +42,8 @@ options:
       - V(active) also activates it, then reports per-table status (waiting for the end with O(wait)),
         records finished tables and deletes the pipeline once every table is done.
       - V(absent) deletes the pipeline.
-      - V(executed_locally) runs the definition with the in-process engine; no pipeline is created.
+      - V(executed_locally) was removed; it fails before any AWS call (use
+        M(hippolyte.dynamodb.dynamodb_scan_backup) for in-process backups). The choice goes in the next release.
     type: str
     choices: [present, active, absent, executed_locally]
     default: active
@@ -153,10 +152,6 @@ options:
     description: Delete the pipeline once every table's outcome is recorded.
     type: bool
     default: true
-  workers:
-    description: Scan threads per table with O(state=executed_locally).
-    type: int
-    default: 4
 extends_documentation_fragment:
   - hippolyte.dynamodb.attributes
   - hippolyte.dynamodb.cluster_capacity
@@ -177,7 +172,6 @@ attributes:
     details:
       - V(present), V(active) and V(absent) find the pipeline by its uniqueId and change only what differs.
       - Once a finished pipeline is deleted, the same O(run_id) would start a new backup; use one O(run_id) per run.
-      - V(executed_locally) takes a new backup each time.
 notes:
   - Like every engine module, it returns RV(tables) as one row per table in the shape every engine shares
     (see the collection's C(docs/engines.md), "One engine interface").
@@ -218,13 +212,6 @@ EXAMPLES = r"""
     wait: true
     wait_timeout: 25200
   loop: "{{ plan.clusters | selectattr('engine', 'equalto', 'datapipeline') }}"
-
-- name: Dry-run a cluster's definition with the in-process engine into a local folder
-  hippolyte.dynamodb.datapipeline_backup:
-    cluster: "{{ plan.clusters[0] }}"
-    run_id: dry-run
-    destination: file:///var/backups/ddb
-    state: executed_locally
 """
 
 RETURN = r"""
@@ -245,7 +232,7 @@ capacity_notes:
   elements: str
   sample: []
 pipeline_id:
-  description: Id of the pipeline (null when none exists, and with O(state=executed_locally)).
+  description: Id of the pipeline (null when none exists).
   returned: always
   type: str
   sample: df-0123456789ABCDEFGHIJ
@@ -257,7 +244,7 @@ unique_id:
 state:
   description:
     - The pipeline's state as Data Pipeline reports it (C(PENDING), C(SCHEDULED), C(FINISHED)...),
-      C(DELETED) once deleted, C(ABSENT) when there is none, or C(LOCAL) with O(state=executed_locally).
+      C(DELETED) once deleted, or C(ABSENT) when there is none.
   returned: always
   type: str
   sample: SCHEDULED
@@ -333,7 +320,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipelin
     build_definition,
     unique_id,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings
 
 ARGUMENT_SPEC = dict(
     cluster=dict(type="dict", required=True),
@@ -364,7 +350,6 @@ ARGUMENT_SPEC = dict(
     deadline=dict(type="str"),
     poll_interval=dict(type="int", default=60),
     delete_when_finished=dict(type="bool", default=True),
-    workers=dict(type="int", default=4),
     **DESTINATION_OPTIONS,
     **ASSUME_ROLE_OPTIONS,
 )
@@ -384,9 +369,8 @@ def _definition(module, ddb):
     else:
         account = ""  # build_definition names the missing tables
     taken_at = parse_instant(p["taken_at"], "taken_at") if p["taken_at"] else utc_now()
-    if p["state"] != "executed_locally" and not p["destination"].startswith("s3://"):
-        raise InputError("destination", "Data Pipeline writes to S3 only",
-                         "use s3://bucket/prefix, or state=executed_locally for a local folder")
+    if not p["destination"].startswith("s3://"):
+        raise InputError("destination", "Data Pipeline writes to S3 only", "use s3://bucket/prefix")
     settings = PipelineSettings(
         destination=p["destination"], account=account, region=module.region, taken_at=taken_at,
         log_uri=p["log_uri"] or f"{p['destination'].rstrip('/')}/datapipeline-logs/",
@@ -411,16 +395,12 @@ def _absent(module, uid):
                      failed_tables=[], state="DELETED" if pipeline_id else "ABSENT")
 
 
-def _executed_locally(module, ddb, settings, definition, result):
-    p = module.params
-    if module.check_mode:
-        module.exit_json(definition=definition.objects, msg="check mode: nothing backed up",
-                         **{**result, "changed": True, "tables": _not_run(p, definition, "NOT_RUN")})
-    store = run_or_fail(module, lambda: destination_store(module, p["workers"]))
-    statuses = run_or_fail(module, lambda: runner.execute_locally(
-        ddb, store, definition.objects, module.region, settings.account, settings.taken_at,
-        ScanSettings(workers=p["workers"])))
-    _exit([s.outcome(p["destination"], p["cluster"]["id"]) for s in statuses], True, module, result, changed=True)
+def _removed_state():
+    # Removed in 0.x; for one release it says so, before any AWS call, instead of a bare "not one of the choices".
+    raise InputError("state", "executed_locally was removed: it ran a definition with the in-process engine "
+                     "for the collection's own tests and was never meant for users",
+                     "use state=present or active to run the pipeline, or hippolyte.dynamodb.dynamodb_scan_backup "
+                     "to back tables up in process")
 
 
 def _check_mode(module, run, definition, result):
@@ -441,19 +421,19 @@ def _exit(outcomes, done, module, result, changed):
 
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     p = module.params
+    if p["state"] == "executed_locally":
+        run_or_fail(module, _removed_state)
+    run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     cluster = run_or_fail(module, lambda: PlannedCluster.from_plan(p["cluster"], default_engine="datapipeline"))
     uid = unique_id(p["run_id"], cluster.id)
     if p["state"] == "absent":  # needs neither the tables nor the definition, only the uniqueId
         _absent(module, uid)
-    ddb = aws_client(module, "dynamodb", pool_size=p["workers"])
+    ddb = aws_client(module, "dynamodb")
     settings, definition = run_or_fail(module, lambda: _definition(module, ddb))
     result = dict(pipeline_id=None, unique_id=uid, object_count=len(definition.objects), state="ABSENT")
-    if p["state"] == "executed_locally":
-        _executed_locally(module, ddb, settings, definition, {**result, "state": "LOCAL"})
     # Its export activities cannot be asked for an encryption: the bucket's default must be the one asked for.
-    if p["sse"] and p["state"] != "executed_locally":
+    if p["sse"]:
         run_or_fail(module, lambda: destination_store(module).require_default_encryption())
     run = runner.PipelineRun(aws_client(module, "datapipeline"), ddb, lambda: destination_store(module), definition,
                              settings, cluster.id, uid, activate=p["state"] == "active",

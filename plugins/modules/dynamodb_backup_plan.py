@@ -382,12 +382,13 @@ gantt_path:
 """
 
 import json
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.waiting import sleep_until
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.window import Window
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.private_files import write_private
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
@@ -490,13 +491,12 @@ def main():
         p["model"] = dict(p["model"], auto_cluster_engine=usable_cluster_engine(aws_client(module, "datapipeline")))
     # Whole seconds: the role reads `starts_at` with a seconds-only format, and a run started inside the
     # window starts its plan now.
-    now = (run_or_fail(module, lambda: parse_instant(p["starts_at"], "starts_at")) if p["starts_at"]
-           else datetime.now(UTC)).replace(microsecond=0)
+    now = (run_or_fail(module, lambda: parse_instant(p["starts_at"], "starts_at")).replace(microsecond=0)
+           if p["starts_at"] else utc_now())
     opens, starts_at, settings = run_or_fail(module, lambda: settings_from(p, now))
     if p["outside_window"] == "wait" and opens > now and not p["starts_at"] and not module.check_mode:
         # Planned at the opening, not hours before it: tables and capacities are read when the night starts.
-        time.sleep(max(0.0, (opens - datetime.now(UTC)).total_seconds()))  # it may have opened while planning
-        now = max(datetime.now(UTC).replace(microsecond=0), opens)
+        now = sleep_until(opens)  # it may have opened while planning: then at once
         opens, starts_at, settings = run_or_fail(module, lambda: settings_from(p, now))
     plan, discovery_warnings = run_or_fail(module, lambda: plan_from(module, settings))
     plan.warnings[:0] = discovery_warnings

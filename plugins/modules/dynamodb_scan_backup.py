@@ -147,12 +147,16 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Checks the table and the destination and reports where the backup would go; writes nothing.
+    details: >-
+      Checks the table and the destination and reports where the backup would go; writes nothing. With O(plan)
+      and O(resume), the tables a real run would keep from earlier in the night are listed in RV(resumed) and only
+      the others would be backed up: the task reports a change only when at least one table would be.
   diff_mode:
     support: partial
     details: >-
       In check mode with O(plan), the backup each table would get and the boost each would hold while it is
-      read (the table's capacity before and after, its indexes and scalable targets), keyed by table name.
+      read (the table's capacity before and after, its indexes and scalable targets), keyed by table name; a
+      table kept from earlier in the night (O(resume)) is not listed.
   idempotent:
     support: partial
     details: >-
@@ -312,7 +316,9 @@ not_run:
   elements: str
   sample: []
 resumed:
-  description: With O(plan) and O(resume), tables whose backup from earlier in the window was kept.
+  description: >-
+    With O(plan) and O(resume), tables whose backup from earlier in the window was kept (in check mode, would
+    be kept).
   returned: when O(plan) is given
   type: list
   elements: str
@@ -351,7 +357,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capaci
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import (
     controller_limits,
-    local_lanes,
+    lanes_to_run,
     run_plan,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
@@ -405,10 +411,15 @@ def run_plan_lanes(module, settings, ddb, store):
     limits = run_or_fail(module, lambda: controller_limits(p["plan"], p["max_concurrent_scans"],
                                                            p["max_read_units_per_second"]))
     if module.check_mode:
-        lanes = run_or_fail(module, lambda: local_lanes(p["plan"]))
-        result = dict(changed=bool(lanes), tables=[], failed_tables=[], not_run=[], capacity_notes=[], overran=[],
-                      lease_lost=None,
-                      msg=f"would back up {sum(len(lane) for lane in lanes)} table(s) in {len(lanes)} lane(s)")
+        # The same rule as a real run decides which tables a rerun of the night keeps: only the others would be
+        # written, so only they make a change.
+        lanes, kept = run_or_fail(module, lambda: lanes_to_run(ddb, store, module.region, p["plan"],
+                                                                 p["account_id"], p["resume"]))
+        written = sum(len(lane) for lane in lanes)
+        result = dict(changed=written > 0, tables=[], failed_tables=[], not_run=[], capacity_notes=[], overran=[],
+                      lease_lost=None, resumed=kept,
+                      msg=f"would back up {written} of {written + len(kept)} table(s) "
+                          f"({len(kept)} kept from earlier tonight)")
         if module._diff:
             result["diff"] = lanes_diff(module, ddb, store, lanes)
         module.exit_json(**result)

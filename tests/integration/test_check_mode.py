@@ -1,15 +1,18 @@
 """`ansible-playbook --check` of the backup and restore playbooks against the stand-ins: a dry run of every
-engine goes through the whole role, says what it would do, and changes nothing in AWS or on disk."""
+engine goes through the whole role, says what it would do, and changes nothing in AWS or on disk; and `--check` of
+the local lanes on a rerun of a finished night, which would keep what the night already backed up."""
 
 from __future__ import annotations
 
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import REGION, client
-from tests.support.ansible_run import run_playbook
+from tests.support.ansible_run import run_module, run_playbook
 from tests.support.dynamodb_proxy import DynamoDBProxy
 from tests.support.inventory import inventory
 from tests.support.tables import create_table, put_items, simple_items, table_names
@@ -26,7 +29,8 @@ def test_backup_check_mode_on_the_local_engine(dynalite_server: Any, unique_name
     run = run_playbook("playbooks/backup.yml", inv, options=("--check",))
 
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert "would back up 1 table(s) in 1 lane(s)" in run.stdout  # the report is shown, from the dry run
+    # the report is shown, from the dry run
+    assert "would back up 1 of 1 table(s) (0 kept from earlier tonight)" in run.stdout
     assert not backups.exists() and not reports.exists()
 
 
@@ -59,6 +63,51 @@ def test_backup_check_diff_shows_the_boost_and_the_backup_and_changes_nothing(
     assert after["ProvisionedThroughput"] == before["ProvisionedThroughput"]
     assert ddb.list_tags_of_resource(ResourceArn=after["TableArn"]).get("Tags", []) == []
     assert not backups.exists() and not (tmp_path / "reports").exists()
+
+
+def test_check_mode_on_a_rerun_of_a_finished_night_keeps_what_the_night_backed_up(
+        dynalite_server: Any, unique_name: str, tmp_path: Path) -> None:
+    """A night run for real, then the same night in check mode with `resume`: every table would be kept, so
+    nothing would change and nothing is written; once one table's backup is gone, only that one would be."""
+    ddb = client("dynamodb", dynalite_server.url)
+    names = [f"{unique_name}-{n}" for n in range(3)]
+    for name in names:
+        create_table(ddb, name, rcu=100, wcu=50)
+        put_items(ddb, name, simple_items(20))
+    opens = datetime.now(UTC).isoformat()
+    lane = [{"name": name, "size_bytes": 10_000, "rcu": 100, "boost_rcu": 100, "boosted": False,
+             "read_percentage": 0.5, "read_units_per_second": None, "start_offset_s": n, "duration_s": 2}
+            for n, name in enumerate(names)]
+    plan = {"window_s": 3600, "window": {"starts_at": opens}, "night": {"id": "finished-night", "at": opens},
+            "clusters": [{"id": "c01", "engine": "local", "tables": lane}]}
+    dest = tmp_path / "dest"
+    args = {"plan": plan, "destination": f"file://{dest}", "region": REGION, "endpoint_url": dynalite_server.url,
+            "autoscaling": False, "resume": True}
+    night = run_module("dynamodb_scan_backup", args)
+    assert not night.failed and night.result["changed"], night.output
+    files = sorted(dest.rglob("*"))
+
+    rerun = run_module("dynamodb_scan_backup", args, check=True, diff=True)
+
+    assert not rerun.failed, rerun.output
+    assert rerun.result["changed"] is False
+    assert sorted(rerun.result["resumed"]) == sorted(names)
+    assert rerun.result["msg"] == "would back up 0 of 3 table(s) (3 kept from earlier tonight)"
+    assert rerun.result["diff"]["after"]["backups"] == {}
+    assert sorted(dest.rglob("*")) == files
+
+    gone = next(m for m in dest.rglob("hippolyte-manifest.json") if f"/{names[1]}/" in str(m)).parent
+    shutil.rmtree(gone)
+    files = sorted(dest.rglob("*"))
+
+    partial = run_module("dynamodb_scan_backup", args, check=True, diff=True)
+
+    assert not partial.failed, partial.output
+    assert partial.result["changed"] is True
+    assert sorted(partial.result["resumed"]) == sorted([names[0], names[2]])
+    assert partial.result["msg"] == "would back up 1 of 3 table(s) (2 kept from earlier tonight)"
+    assert list(partial.result["diff"]["after"]["backups"]) == [names[1]]
+    assert sorted(dest.rglob("*")) == files
 
 
 @pytest.mark.parametrize("engine", ["export", "emr", "datapipeline"])

@@ -7,7 +7,8 @@
   QueryObjects and DescribeObjects with the instance objects AWS would return. The pipeline itself is
   real (created in moto), the exported files are written into moto's S3 as DynamoDBExport would, and the
   manifests are computed from them through the real runner code.
-- The local executor: the module backs up a real dynalite table end to end into a local folder.
+- A definition's export activities, run by the in-process engine (tests/support/pipeline_local.py), back up a
+  real dynalite table end to end into a local folder.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from botocore.stub import Stubber
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.manifest import MANIFEST_NAME
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlannedCluster
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines import pipeline_runner as runner
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_definition import (
@@ -30,6 +32,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipelin
 )
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
+from tests.support.pipeline_local import execute_locally
 from tests.support.tables import create_table, put_items, simple_items
 
 TAKEN_AT = datetime(2026, 11, 22, 1, 0, 0, tzinfo=UTC)
@@ -226,27 +229,40 @@ def test_aws_validation_errors_fail_with_their_text(moto_server):
     assert "subnetId is not valid" in str(err.value) and "another region" in str(err.value)
 
 
-def test_local_executor_backs_up_a_dynalite_table(dynalite_server, unique_name, tmp_path):
+def test_a_definition_run_in_process_backs_up_a_dynalite_table(dynalite_server, unique_name, tmp_path):
     """No simulation: the definition's activities run with the in-process engine against dynalite."""
     ddb = client("dynamodb", dynalite_server.url)
     table = f"{unique_name}-orders"
     create_table(ddb, table, rcu=1000)
     put_items(ddb, table, simple_items(300))
-    cluster = planned_cluster("c04", [table, f"{unique_name}-missing"])
-    args = {"cluster": cluster, "run_id": "dry-run", "destination": tmp_path.as_uri(), "region": REGION,
-            "endpoint_url": dynalite_server.url, "state": "executed_locally", "maximum_retries": 0,
-            "taken_at": "2026-11-22T01:00:00Z"}
-    check = run_module("datapipeline_backup", args, check=True)
-    assert not check.failed and check.result["changed"] and not any(tmp_path.iterdir())
-
-    run = run_module("datapipeline_backup", args)
-    assert run.failed and "1 table(s)" in run.result["msg"]  # the missing table fails, the other is kept
-    ok, missing = run.result["tables"]
-    assert ok["status"] == "ok" and ok["items"] == 300 and missing["status"] == "failed"
-    assert ok["engine_state"] == "FINISHED" and run.result["failed_tables"] == [missing["name"]]
-    assert ok["backup_url"].endswith(f"/{REGION}/{table}/2026-11-22-01-00-00")
+    cluster = PlannedCluster.from_plan(planned_cluster("c04", [table, f"{unique_name}-missing"]))
+    settings = PipelineSettings(destination=tmp_path.as_uri(), account="123456789012", region=REGION,
+                                taken_at=TAKEN_AT, role="DataPipelineDefaultRole",
+                                resource_role="DataPipelineDefaultResourceRole", log_uri="s3://logs/",
+                                maximum_retries=0)
+    definition = build_definition(cluster, settings)
     store = open_store(tmp_path.as_uri())
+
+    statuses = execute_locally(ddb, store, definition.objects, REGION, settings.account, TAKEN_AT)
+
+    ok, missing = [s.outcome(tmp_path.as_uri(), "c04").to_result() for s in statuses]
+    assert ok["status"] == "ok" and ok["items"] == 300 and missing["status"] == "failed"
+    assert ok["engine_state"] == "FINISHED" and missing["name"] == f"{unique_name}-missing"
+    assert ok["backup_url"].endswith(f"/{REGION}/{table}/2026-11-22-01-00-00")
     folder = ok["backup_url"][len(tmp_path.as_uri()) + 1:]
     doc = json.loads(store.read_bytes(f"{folder}/{MANIFEST_NAME}"))
     assert doc["item_count"] == 300 and doc["table"] == table
     assert not store.list_files(missing["backup_url"][len(tmp_path.as_uri()) + 1:])
+
+
+def test_the_removed_executed_locally_state_fails_before_any_aws_call(tmp_path):
+    """Nothing listens on the endpoint: any AWS call would fail on the connection, not with this message."""
+    args = {"cluster": planned_cluster("c04", ["orders"]), "run_id": "dry-run", "destination": tmp_path.as_uri(),
+            "region": REGION, "endpoint_url": "http://127.0.0.1:9", "state": "executed_locally"}
+
+    run = run_module("datapipeline_backup", args)
+
+    assert run.failed
+    assert run.result["msg"].startswith("state: executed_locally was removed"), run.result["msg"]
+    assert "hippolyte.dynamodb.dynamodb_scan_backup" in run.result["msg"]
+    assert not any(tmp_path.iterdir())

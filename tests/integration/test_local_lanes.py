@@ -119,7 +119,8 @@ def test_check_mode_reports_the_lanes_and_writes_nothing(fleet: tuple[Any, dict[
                                               "region": "eu-west-1", "endpoint_url": dynalite_server.url},
                      check=True)
     assert not run.failed, run.output
-    assert run.result["msg"] == f"would back up {LANES * PER_LANE} table(s) in {LANES} lane(s)"
+    assert run.result["msg"] == (f"would back up {LANES * PER_LANE} of {LANES * PER_LANE} table(s) "
+                                 "(0 kept from earlier tonight)")
     assert not (tmp_path / "dest").exists()
 
 

@@ -1,12 +1,14 @@
 # This module is private to hippolyte.dynamodb: it is not a public API and may change in any release.
-"""Waiting for something to happen: one poller, with a deadline, that names what it waited for."""
+"""Waiting: one poller, with a deadline, that names what it waited for; and sleeping until a moment."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError
 
 T = TypeVar("T")
@@ -36,3 +38,16 @@ def poll_until(check: Callable[[], T | None], timeout: float, interval: float, w
         sleep(min(delay, left))
         if max_interval is not None:
             delay = min(delay * 2, max_interval)
+
+
+def sleep_until(at: datetime, clock: Callable[[], datetime] = utc_now,
+                sleep: Callable[[float], None] = time.sleep) -> datetime:
+    """Sleep until `clock` reads `at` or later and return what it reads then (at once when `at` has passed).
+
+    Sleeps again when it wakes early by the clock's reading: the collection's clock counts whole seconds."""
+    while True:
+        now = clock()
+        left = (at - now).total_seconds()
+        if left <= 0:
+            return now
+        sleep(left)

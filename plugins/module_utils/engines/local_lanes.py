@@ -37,7 +37,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_doc
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.read_units import bytes_per_read_unit
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import list_backups, read_manifest
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import (
+    BackupRef,
+    list_backups,
+    read_manifest,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
     Settings as CapacitySettings,
@@ -184,31 +188,64 @@ class _Night:
         return outcome
 
     def keep_earlier(self, table: LaneTable, outcome: TableOutcome) -> bool:
-        """An intact backup an earlier run of this very night wrote (its manifest's origin names the night),
-        taken since the window opened and not dated after now, is kept as this night's. Never an import, a
-        folder of unknown origin or a future-dated one. False when there is none, or when the table cannot be
-        looked at (the backup then says why)."""
+        """Keep the table's backup from earlier tonight (`earlier_backup`) as this night's. False when there is
+        none, or when the table cannot be looked at (the backup then says why)."""
         if not self.base.night_id or not self.resume_since:
             return False
-        now = utc_now()
         try:
             if self.account is None:
                 self.account = account_of(describe_table(self.ddb, table.name).get("TableArn"), self.base.account_id)
-            done = [r for r in list_backups(self.store, table.name, self.region, self.account)
-                    if r.complete and self.resume_since <= r.taken_at and not is_future(r.taken_at, now)]
+            found = earlier_backup(self.store, self.region, self.account, table.name, self.base.night_id,
+                                   self.resume_since, utc_now())
         except HippolyteError:
             return False
-        ours = [(ref, doc) for ref, (doc, _error) in ((r, read_manifest(self.store, r)) for r in reversed(done))
-                if doc is not None and manifest_file.origin_of(doc)["kind"] == manifest_file.NIGHT
-                and manifest_file.origin_of(doc)["night"] == self.base.night_id]
-        if not ours:
+        if found is None:
             return False
-        ref, doc = ours[0]
+        ref, doc = found
         url = url_under(self.store.url, ref.folder, manifest_file.MANIFEST_NAME)
         outcome.status, outcome.resumed, outcome.backup_url = "ok", True, url.rsplit("/", 1)[0]
         outcome.record(doc, url)
         outcome.started_at, outcome.finished_at = doc["started"], doc["finished"]
         return True
+
+
+def earlier_backup(store: BackupStore, region: str, account: str, table: str, night_id: str, since: datetime,
+                   now: datetime) -> tuple[BackupRef, dict[str, Any]] | None:
+    """The backup a rerun of the night keeps instead of reading the table again: the newest intact one an earlier
+    run of this very night wrote (its manifest's origin names `night_id`), taken since `since` (the window's
+    opening) and not dated after `now`. Never an import, a folder of unknown origin or a future-dated one."""
+    done = [r for r in list_backups(store, table, region, account)
+            if r.complete and since <= r.taken_at and not is_future(r.taken_at, now)]
+    for ref in reversed(done):
+        doc, _error = read_manifest(store, ref)
+        if doc is not None and manifest_file.origin_of(doc)["kind"] == manifest_file.NIGHT \
+                and manifest_file.origin_of(doc)["night"] == night_id:
+            return ref, doc
+    return None
+
+
+def lanes_to_run(ddb: Any, store: BackupStore, region: str, plan: dict[str, Any], account_id: str | None = None,
+                 resume: bool = False) -> tuple[list[list[LaneTable]], list[str]]:
+    """What a run of the plan would do, read without writing (check mode): the lanes with only the tables it would
+    back up, and the tables it would keep from earlier tonight (with `resume`, the rule of `earlier_backup`).
+    A table that cannot be looked at would be backed up, as in a real run."""
+    lanes = local_lanes(plan)
+    night_id = (plan.get("night") or {}).get("id")
+    if not resume or not night_id or not any(lanes):
+        return lanes, []
+    opens, _start, _deadline = plan_window(plan)
+    now = utc_now()
+    account: str | None = None
+    kept: list[str] = []
+    for lane in lanes:
+        for table in lane:
+            try:
+                account = account or account_of(describe_table(ddb, table.name).get("TableArn"), account_id)
+                if earlier_backup(store, region, account, table.name, night_id, opens, now) is not None:
+                    kept.append(table.name)
+            except HippolyteError:
+                pass  # the real run would back it up, and its backup would say why
+    return [[t for t in lane if t.name not in kept] for lane in lanes], kept
 
 
 def run_lanes(ddb: Any, store: BackupStore, region: str, lanes: list[list[LaneTable]], base: ScanSettings,

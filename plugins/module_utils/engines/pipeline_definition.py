@@ -59,7 +59,7 @@ def unique_id(run_id: str, cluster_id: str) -> str:
 class PipelineSettings:
     """Everything a definition needs besides the planned cluster."""
 
-    destination: str  # root of the backups, s3://bucket/prefix (file:// only for the local executor)
+    destination: str  # root of the backups, s3://bucket/prefix (file:// only in tests)
     account: str
     region: str
     taken_at: datetime  # the backup folders' timestamp

@@ -1,7 +1,6 @@
 """Run one cluster's Data Pipeline: create, define, activate, watch, record, delete. No Ansible import.
 
-Clients are passed in. Also the local executor, which runs a definition's export activities with the
-in-process engine so a definition is proven end to end without EMR.
+Clients are passed in.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipelin
     fields_of,
     targets_of,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 
 ENGINE = "datapipeline"
 DESCRIBE_BATCH = 25  # DescribeObjects / DescribePipelines take at most 25 ids
@@ -277,30 +275,3 @@ class PipelineRun:
         delete_pipeline(self.dp, self.pipeline_id)
         self.state = "DELETED"
         return True
-
-
-# ---------------------------------------------------------------- local executor
-def execute_locally(ddb: Any, store: BackupStore, objects: list[dict[str, Any]], region: str, account: str,
-                    started: datetime, scan: ScanSettings | None = None) -> list[TableStatus]:
-    """Run each export activity of a definition with the in-process engine, into the folder the definition names.
-
-    The data is written in the local engine's `dynamodb-json` format with its own manifest (engine `local`),
-    which is what it really is; each activity gets 1 + maximumRetries attempts, as on EMR.
-    """
-    statuses = []
-    for target in targets_of(objects, store.url):
-        settings = ScanSettings(**{**vars(scan or ScanSettings()), "account_id": account,
-                                   "read_percentage": min(1.0, target.read_ratio)})
-        status = TableStatus(target.table, "RUNNING", target.folder)
-        for _attempt in range(1 + target.maximum_retries):
-            try:
-                result = backup_table(ddb, store, target.table, region, settings, started=started)
-            except Exception as exc:  # an attempt failed: the engine removed its partial folder
-                status.status, status.error = "FAILED", str(exc)
-                continue
-            if result.folder != target.folder:
-                raise HippolyteError(f"{target.table}: backed up into {result.folder}, not {target.folder}")
-            status.status, status.error, status.manifest = SUCCEEDED, None, result.manifest
-            break
-        statuses.append(status)
-    return statuses
