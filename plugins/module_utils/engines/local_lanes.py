@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -113,6 +113,7 @@ class _Night:
     lock: threading.Lock
     outcomes: list[TableOutcome]
     account: str | None = None  # every table of a night is in one account: read from the first ARN
+    account_lock: threading.Lock = field(default_factory=threading.Lock)  # one lookup a night, whatever the lanes
     lost: str | None = None  # once the lease is known lost, no table starts
 
     def lease_gone(self) -> str | None:
@@ -192,8 +193,10 @@ class _Night:
             return False
         now = utc_now()
         try:
-            if self.account is None:
-                self.account = account_of(describe_table(self.ddb, table.name).get("TableArn"), self.base.account_id)
+            with self.account_lock:
+                if self.account is None:  # an account given explicitly needs no table ARN
+                    arn = None if self.base.account_id else describe_table(self.ddb, table.name).get("TableArn")
+                    self.account = account_of(arn, self.base.account_id)
             done = [r for r in list_backups(self.store, table.name, self.region, self.account)
                     if r.complete and self.resume_since <= r.taken_at and not is_future(r.taken_at, now)]
         except HippolyteError:
