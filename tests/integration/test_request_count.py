@@ -60,3 +60,23 @@ def test_a_small_table_costs_one_request_per_captured_fact_and_one_scan(dynalite
     per_table = {operation: count / TABLES for operation, count in counted.items()}
     over = {op: n for op, n in per_table.items() if n > MOST_PER_TABLE.get(op, 0)}
     assert not over, f"requests per table over their bound: {over} (all: {per_table})"
+
+
+def test_the_nightly_reconcile_reads_each_tables_tags_and_describes_one_table(dynalite_server: Any, unique_name: str
+                                                                              ) -> None:
+    """Reconcile looks at every table of the region for a record an earlier run left: one ARN names them all, so
+    it costs one ListTagsOfResource a table (a put-back, when one is due, reads the table again itself)."""
+    ddb = client("dynamodb", dynalite_server.url)
+    for n in range(3):
+        create_table(ddb, f"{unique_name}-{n}", rcu=5, wcu=5)
+    proxy = DelayingProxy(dynalite_server.url, 0)
+    with proxy:
+        run = run_module("dynamodb_throughput", {"state": "reconciled", "region": "eu-west-1",
+                                                 "endpoint_url": proxy.url, "run_id": "night-1",
+                                                 "autoscaling": False})
+        counted = Counter(proxy.operations)
+    assert not run.failed, run.result
+    listed = run.result["checked"]
+    assert listed >= 3
+    assert counted["DescribeTable"] == 1
+    assert counted["ListTagsOfResource"] == listed
