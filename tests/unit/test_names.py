@@ -25,6 +25,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names im
     check_segment,
     check_table_name,
     is_valid_table_name,
+    parse_arn,
+    sibling_table_arn,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import backup_folder, list_backups
@@ -195,3 +197,14 @@ def test_listing_skips_folder_names_that_are_not_the_layouts(tmp_path):
 def test_arn_and_name_patterns(pattern, good, bad):
     assert [name for name in good if not pattern.fullmatch(name)] == []
     assert [name for name in bad if pattern.fullmatch(name)] == []
+
+
+TABLE_NAMES = st.from_regex(r"[A-Za-z0-9_.\-]{3,255}", fullmatch=True)
+
+
+@given(TABLE_NAMES, TABLE_NAMES, st.sampled_from(["aws", "aws-cn", "aws-us-gov"]))
+def test_a_sibling_tables_arn_is_the_one_dynamodb_gives_it(first: str, other: str, partition: str) -> None:
+    """Reconcile names every table of a region from one table's ARN: the same account, region and partition."""
+    like = parse_arn(f"arn:{partition}:dynamodb:eu-west-1:123456789012:table/{first}")
+    assert like is not None
+    assert sibling_table_arn(like, other) == f"arn:{partition}:dynamodb:eu-west-1:123456789012:table/{other}"

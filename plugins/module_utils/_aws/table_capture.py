@@ -38,10 +38,12 @@ def _optional(call: Any, **kwargs: Any) -> dict[str, Any] | None:
         raise
 
 
-def capture_schema(ddb: Any, name: str, aas: Any = None) -> dict[str, Any]:
+def capture_schema(ddb: Any, name: str, aas: Any = None, table: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything needed to recreate the table, in CreateTable's own vocabulary, and its settings beyond
-    CreateTable (table_settings.py; `aas`: an Application Auto Scaling client, None: autoscaling not captured)."""
-    table = describe_table(ddb, name)
+    CreateTable (table_settings.py; `aas`: an Application Auto Scaling client, None: autoscaling not captured).
+    `table`: the table's description when the caller has just read it (one DescribeTable per backup), else read
+    here."""
+    table = table if table is not None else describe_table(ddb, name)
     schema = schema_of(table)
     ttl = _optional(ddb.describe_time_to_live, TableName=name)
     schema["TimeToLive"] = ttl.get("TimeToLiveDescription") if ttl else None

@@ -162,6 +162,11 @@ def parse_arn(arn: str) -> Arn | None:
     return Arn(*parts[1:])
 
 
+def sibling_table_arn(arn: Arn, name: str) -> str:
+    """The ARN of table `name` in the account and region of the table ARN `arn`."""
+    return f"arn:{arn.partition}:{arn.service}:{arn.region}:{arn.account}:table/{name}"
+
+
 def account_of(arn: str | None, override: str | None) -> str:
     if override:
         return check_account_id("account_id", override)

@@ -51,6 +51,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity
     same_run,
     validate_tag_key,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import Arn, parse_arn, sibling_table_arn
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import (
     DEFAULT_TABLE_MAX_CAPACITY,
     Change,
@@ -433,6 +434,30 @@ class _Found:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+def _any_table_arn(ddb: Any, names: list[str]) -> Arn | None:
+    """The ARN of the first of `names` still there (None: none is)."""
+    for name in names:
+        try:
+            arn = describe_table(ddb, name)["TableArn"]
+        except InputError:
+            continue  # deleted since it was listed
+        parts = parse_arn(arn)
+        if parts is None:
+            raise HippolyteError(f"DescribeTable gave {name!r} an ARN that is not one: {arn!r}")
+        return parts
+    return None
+
+
+def _tags_if_there(ddb: Any, arn: str) -> list[dict[str, str]] | None:
+    """The table's tags; None when it is gone."""
+    try:
+        return list_tags(ddb, arn)
+    except Exception as exc:
+        if is_error(exc, "ResourceNotFoundException"):
+            return None
+        raise
+
+
 def reconcile(ddb: Any, aas: Any | None, settings: Settings, only: str | None = None) -> dict[str, Any]:
     """Find every table (or only `only`) carrying a capacity record and put its capacity back.
 
@@ -443,14 +468,16 @@ def reconcile(ddb: Any, aas: Any | None, settings: Settings, only: str | None = 
     if only is not None:
         describe_table(ddb, only)  # an unknown table is bad input, reported before anything changes
     names = [only] if only is not None else list_table_names(ddb)
+    # Every table here is in one account and region: one ARN names them all, so the tags are read without a
+    # DescribeTable each. A put-back still reads the live table itself before changing it.
+    like = _any_table_arn(ddb, names)
 
     def one(name: str) -> _Found | None:
         try:
-            desc = describe_table(ddb, name)
-        except InputError:
-            return None  # deleted since it was listed
-        try:
-            record = parse_record(list_tags(ddb, desc["TableArn"]), settings.tag_key)
+            tags = _tags_if_there(ddb, sibling_table_arn(like, name)) if like else None
+            if tags is None:
+                return None  # deleted since it was listed
+            record = parse_record(tags, settings.tag_key)
             if record is None:
                 return None
             if settings.run_id is not None and record.run_id == settings.run_id:

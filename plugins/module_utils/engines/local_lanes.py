@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -117,6 +117,7 @@ class _Night:
     lock: threading.Lock
     outcomes: list[TableOutcome]
     account: str | None = None  # every table of a night is in one account: read from the first ARN
+    account_lock: threading.Lock = field(default_factory=threading.Lock)  # one lookup a night, whatever the lanes
     lost: str | None = None  # once the lease is known lost, no table starts
 
     def lease_gone(self) -> str | None:
@@ -193,8 +194,10 @@ class _Night:
         if not self.base.night_id or not self.resume_since:
             return False
         try:
-            if self.account is None:
-                self.account = account_of(describe_table(self.ddb, table.name).get("TableArn"), self.base.account_id)
+            with self.account_lock:
+                if self.account is None:  # an account given explicitly needs no table ARN
+                    arn = None if self.base.account_id else describe_table(self.ddb, table.name).get("TableArn")
+                    self.account = account_of(arn, self.base.account_id)
             found = earlier_backup(self.store, self.region, self.account, table.name, self.base.night_id,
                                    self.resume_since, utc_now())
         except HippolyteError:
@@ -240,7 +243,9 @@ def lanes_to_run(ddb: Any, store: BackupStore, region: str, plan: dict[str, Any]
     for lane in lanes:
         for table in lane:
             try:
-                account = account or account_of(describe_table(ddb, table.name).get("TableArn"), account_id)
+                if account is None:  # as in a real run: an account given explicitly needs no table ARN
+                    account = account_of(None if account_id else describe_table(ddb, table.name).get("TableArn"),
+                                         account_id)
                 if earlier_backup(store, region, account, table.name, night_id, opens, now) is not None:
                     kept.append(table.name)
             except HippolyteError:

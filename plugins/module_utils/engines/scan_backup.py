@@ -130,9 +130,19 @@ def fixed_rate(table: dict[str, Any], settings: ScanSettings) -> float | None:
     return settings.on_demand_read_units
 
 
-def read_capacity_of(ddb: Any, table: str) -> Callable[[], int]:
-    """The table's live provisioned read capacity, as DescribeTable reports it now."""
-    return lambda: int(describe_table(ddb, table).get("ProvisionedThroughput", {}).get("ReadCapacityUnits") or 0)
+def _read_units(description: dict[str, Any]) -> int:
+    return int(description.get("ProvisionedThroughput", {}).get("ReadCapacityUnits") or 0)
+
+
+def read_capacity_of(ddb: Any, table: str, described: dict[str, Any] | None = None) -> Callable[[], int]:
+    """The table's live provisioned read capacity, as DescribeTable reports it now; the first time, as
+    `described` says when given (a description read just before the scan starts: not read twice)."""
+    first = [described] if described is not None else []
+
+    def read() -> int:
+        return _read_units(first.pop() if first else describe_table(ddb, table))
+
+    return read
 
 
 def page_units(rate: float, workers: int) -> float:
@@ -301,12 +311,13 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
     cap_malloc_arenas()
     settings.validate()
     check_table_name("table", table)  # a stand-in may hold a table DynamoDB would refuse the name of
-    schema = capture_schema(ddb, table, aas)  # fails on an unknown table before anything is written
+    described = describe_table(ddb, table)  # fails on an unknown table before anything is written
+    schema = capture_schema(ddb, table, aas, described)
     store.check_writable()
     account = account_of(schema.get("TableArn"), settings.account_id)
     started = started or utc_now()
     allowance = read_allowance(schema, settings)
-    watch = (CapacityWatch(allowance, read_capacity or read_capacity_of(ddb, table), clock=watch_clock)
+    watch = (CapacityWatch(allowance, read_capacity or read_capacity_of(ddb, table, described), clock=watch_clock)
              if allowance else None)
     # Read at the rate the capacity there now allows: a boost not arrived yet is not read on.
     rate = (watch.rate() or fixed_rate(schema, settings)) if watch else fixed_rate(schema, settings)
