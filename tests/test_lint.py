@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.support.ansible_run import REPO, ansible_env
 
@@ -63,3 +64,21 @@ def test_every_filter_is_documented() -> None:
     for name in names:
         shown = run(str(BIN / "ansible-doc"), "-t", "filter", "--json", f"hippolyte.dynamodb.{name}")
         assert shown.returncode == 0 and '"return"' in shown.stdout and '"examples"' in shown.stdout, name
+
+
+def test_changelog_fragments_are_sections_of_plain_strings() -> None:
+    """What antsibull-changelog (and sanity's changelog test) reads: a mapping of known sections to lists of
+    strings. A `: ` or a leading backtick in a plain YAML scalar breaks the file; this says which, in a second."""
+    config = yaml.safe_load((REPO / "changelogs" / "config.yaml").read_text())
+    known = {section for section, _title in config["sections"]} | {config["trivial_section_name"], "release_summary"}
+    for path in sorted((REPO / "changelogs" / "fragments").glob("*.y*ml")):
+        try:
+            fragment = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as exc:
+            pytest.fail(f"{path.name}: not YAML ({exc}); quote the entry or write it as a folded block (- >-)")
+        assert isinstance(fragment, dict) and set(fragment) <= known, f"{path.name}: sections {set(fragment) - known}"
+        for section, entries in fragment.items():
+            if section == "release_summary":
+                assert isinstance(entries, str), path.name
+            else:
+                assert isinstance(entries, list) and all(isinstance(e, str) for e in entries), f"{path.name}: {section}"

@@ -414,7 +414,7 @@ def run_plan_lanes(module, settings, ddb, store):
         # The same rule as a real run decides which tables a rerun of the night keeps: only the others would be
         # written, so only they make a change.
         lanes, kept = run_or_fail(module, lambda: lanes_to_run(ddb, store, module.region, p["plan"],
-                                                                 p["account_id"], p["resume"]))
+                                                               p["account_id"], p["resume"]))
         written = sum(len(lane) for lane in lanes)
         result = dict(changed=written > 0, tables=[], failed_tables=[], not_run=[], capacity_notes=[], overran=[],
                       lease_lost=None, resumed=kept,

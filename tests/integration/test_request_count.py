@@ -34,7 +34,7 @@ MOST_PER_TABLE = {
 
 
 def test_a_small_table_costs_one_request_per_captured_fact_and_one_scan(dynalite_server: Any, unique_name: str,
-                                                                       tmp_path: Path) -> None:
+                                                                        tmp_path: Path) -> None:
     ddb = client("dynamodb", dynalite_server.url)
     tables = []
     for n in range(TABLES):

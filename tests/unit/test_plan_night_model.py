@@ -198,7 +198,7 @@ def optimal_makespan(durations: list[int], lanes: int) -> int:
 def test_longest_first_lanes_end_within_four_thirds_of_the_best(durations, lanes):
     placements = lpt(durations, lanes)
     makespan = max(lane_ends(durations, placements, lanes))
-    bound = max(max(durations), math.ceil(sum(durations) / lanes))
+    bound = max(*durations, math.ceil(sum(durations) / lanes))
     optimal = optimal_makespan(durations, lanes)
     assert bound <= optimal <= makespan <= (4 / 3 - 1 / (3 * lanes)) * optimal + 1e-9
 
@@ -217,7 +217,7 @@ def test_longest_first_lanes_never_overlap_and_stay_near_the_lower_bound(duratio
     makespan = max(end for runs in by_lane.values() for _start, end in runs)
     # Graham's list-scheduling bound, from the lower bound max(longest, total / lanes).
     assert makespan <= sum(durations) / lanes + max(durations) * (1 - 1 / lanes) + 1e-9
-    assert makespan >= max(max(durations), sum(durations) / lanes) - 1e-9
+    assert makespan >= max(*durations, sum(durations) / lanes) - 1e-9
 
 
 @settings(max_examples=80, deadline=None)
