@@ -145,5 +145,5 @@ def test_plan_job_changes_nothing(installed_collections: Path, moto_server: Any,
                    tmp_path / "plan-job", host)
 
     assert plan.returncode == 0, plan.stdout[-4000:] + plan.stderr[-2000:]
-    assert "would back up 1 table(s)" in plan.stdout
+    assert "would back up 1 of 1 table(s)" in plan.stdout
     assert not backups.exists()

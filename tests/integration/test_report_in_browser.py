@@ -29,7 +29,7 @@ RENDERED = """(() => {
     lanes: [...document.querySelectorAll("svg g.lane")].map(g => ({
       lane: g.getAttribute("data-lane"), planned: widths(g, "planned"), actual: widths(g, "actual")})),
     chart: (({left, width}) => ({left, width}))(box(document.querySelector("svg"))),
-    lastEnd: Math.max(...[...document.querySelectorAll("svg rect.actual")].map(r => box(r).right)),
+    lastEnd: Math.max(...[...document.querySelectorAll("svg rect.actual, svg rect.planned")].map(r => box(r).right)),
     windowEnd: box(document.querySelector("svg line.window-end")).left,
     headings: [...document.querySelectorAll("h2")].map(h => h.textContent),
     tables: [...document.querySelectorAll("table")].map(t => ({
@@ -76,8 +76,8 @@ def test_the_night_report_renders_its_bars_and_tables_and_fetches_nothing(
     for lane in shown["lanes"]:  # a planned and an actual bar per lane, each wide enough to see
         assert lane["planned"] and min(lane["planned"]) >= 1, lane
         assert lane["actual"] and min(lane["actual"]) >= 1, lane
-    # A night of seconds is drawn across the chart, not as a hairline at the left of its eight-hour window,
-    # whose end is marked inside the picture.
+    # A night of seconds is drawn across the chart (to the later of its planned and actual end), not as a
+    # hairline at the left of its eight-hour window, whose end is marked inside the picture.
     chart = shown["chart"]
     assert chart["left"] + 0.8 * chart["width"] < shown["lastEnd"] <= chart["left"] + chart["width"], shown
     assert chart["left"] < shown["windowEnd"] <= chart["left"] + chart["width"], shown
