@@ -34,21 +34,12 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.resto
     restore_backup,
 )
 from tests.conftest import REGION, client
+from tests.support.foreign_backups import mixed_case
 from tests.support.items import every_type_item
 from tests.support.tables import canonical, create_table, scan_all, simple_items
 
 TAKEN = datetime(2026, 11, 22, 1, 0, 0, tzinfo=UTC)
 ACCOUNT = "111111111111"
-
-
-def _mixed_case(value: dict[str, Any], upper: bool) -> dict[str, Any]:
-    """Type keys upper-cased on alternate levels: readers must not care about casing."""
-    (key, inner), = value.items()
-    if key.lower() == "m":
-        inner = {n: _mixed_case(v, not upper) for n, v in inner.items()}
-    elif key.lower() == "l":
-        inner = [_mixed_case(v, not upper) for v in inner]
-    return {key.upper() if upper else key: inner}
 
 
 def _write_backup(store: BackupStore, schema: dict[str, Any], engine: str, data_format: str,
@@ -82,7 +73,7 @@ def test_emr_connector_backup_in_both_line_styles(source: tuple[Any, dict[str, A
     ddb, schema, items = source
     store = open_store(f"file://{tmp_path}/backups")
     json_items = [to_json_item(i) for i in items]
-    new_style = [json.dumps({n: _mixed_case(v, upper=k % 2 == 1) for n, v in emr.to_emr_item(j).items()})
+    new_style = [json.dumps({n: mixed_case(v, upper=k % 2 == 1) for n, v in emr.to_emr_item(j).items()})
                  for k, j in enumerate(json_items[:25])]
     legacy = [emr.encode_legacy_line(j) for j in json_items[25:]]
     part_a = ("\n".join(new_style) + "\n").encode()

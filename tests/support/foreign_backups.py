@@ -18,13 +18,13 @@ ACCOUNT = "123456789012"
 EXPORT_ID = "01763773200000-0a1b2c3d"
 
 
-def _mixed_case(value: dict[str, Any], upper: bool) -> dict[str, Any]:
+def mixed_case(value: dict[str, Any], upper: bool) -> dict[str, Any]:
     """Type keys upper-cased on alternate levels, as readers must accept any casing."""
     (key, inner), = value.items()
     if key.lower() == "m":
-        inner = {n: _mixed_case(v, not upper) for n, v in inner.items()}
+        inner = {n: mixed_case(v, not upper) for n, v in inner.items()}
     elif key.lower() == "l":
-        inner = [_mixed_case(v, not upper) for v in inner]
+        inner = [mixed_case(v, not upper) for v in inner]
     return {key.upper() if upper else key: inner}
 
 
@@ -32,7 +32,7 @@ def emr_connector_line(item: dict[str, Any], legacy: bool, number: int) -> str:
     json_item = to_json_item(item)
     if legacy:
         return emr.encode_legacy_line(json_item)
-    return json.dumps({n: _mixed_case(v, upper=number % 2 == 1) for n, v in emr.to_emr_item(json_item).items()})
+    return json.dumps({n: mixed_case(v, upper=number % 2 == 1) for n, v in emr.to_emr_item(json_item).items()})
 
 
 def write_emr_folder(folder: Path, items: list[dict[str, Any]], legacy: bool, markers: bool,
