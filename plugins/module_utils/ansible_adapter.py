@@ -69,6 +69,12 @@ CLUSTER_CAPACITY_OPTIONS = {"boost_refused": {"type": "list", "elements": "str",
 EMR_INSTANCE_OPTIONS = {"master_instance_type": {"type": "str", "default": "m5.xlarge"},
                         "core_instance_type": {"type": "str", "default": "m5.xlarge"},
                         "core_instance_count": {"type": "int", "default": 1}}
+# Where a second copy goes (backup_copy): a destination of its own, reached in its own region and account.
+COPY_TO_OPTIONS = {"copy_to": {"type": "dict", "required": True, "options": {
+    "destination": {"type": "str", "required": True}, "region": {"type": "str"}, "s3_endpoint_url": {"type": "str"},
+    "role_arn": {"type": "str"}, "role_external_id": {"type": "str", "no_log": True},
+    "bucket_owner": {"type": "str"}, "sse": {"type": "str", "choices": ["AES256", "aws:kms"]},
+    "kms_key_id": {"type": "str"}}}}
 # The role every module can work as (doc fragment hippolyte.dynamodb.assume_role).
 ASSUME_ROLE_OPTIONS = {"role_arn": {"type": "str"}, "role_external_id": {"type": "str", "no_log": True},
                        "role_session_name": {"type": "str", "default": "hippolyte"},
@@ -194,6 +200,29 @@ def destination_store(module: AnsibleAWSModule, pool_size: int = 10) -> BackupSt
         return open_store(url)
     return open_store(url, s3_client(module, pool_size), module.params.get("bucket_owner") or caller_account(module),
                       encryption)
+
+
+def copy_store(module: AnsibleAWSModule, pool_size: int = 10) -> BackupStore:
+    """The store of the module's `copy_to`: its own region, endpoint and (through `role_arn`) account. Its bucket
+    must belong to `copy_to.bucket_owner`, by default to the account of the credentials that reach it."""
+    where = module.params["copy_to"]
+    encryption = Encryption(where.get("sse"), where.get("kms_key_id"))
+    try:
+        encryption.validate()
+    except InputError as exc:
+        raise InputError(f"copy_to.{exc.field}", exc.problem, exc.fix) from None
+    url = where["destination"]
+    if not url.startswith("s3://"):
+        return open_store(url)
+    reach = {"region": where.get("region"), "endpoint_url": where.get("s3_endpoint_url"),
+             "role_arn": where.get("role_arn"), "role_external_id": where.get("role_external_id")}
+    # STS is asked where the module's other calls go (its endpoint_url), with the copy's region and role.
+    owner = where.get("bucket_owner") or connection_account(module, {**reach,
+                                                                     "endpoint_url": module.params.get("endpoint_url")})
+    if not owner:
+        raise InputError("copy_to.bucket_owner", "the endpoint answers no STS call, so the copy's account is unknown",
+                         "set copy_to.bucket_owner to the account that owns the copy's bucket")
+    return open_store(url, connected_client(module, "s3", reach, pool_size), owner, encryption)
 
 
 def require_destination(module: AnsibleAWSModule) -> str:
