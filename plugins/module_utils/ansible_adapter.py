@@ -312,3 +312,11 @@ class ModuleClients:
 def exit_with(module: AnsibleAWSModule, answer: EngineAnswer) -> None:
     """End the module with a task's answer: failed, or not."""
     (module.fail_json if answer.failed else module.exit_json)(**answer.result)
+
+
+def run_engine_module(argument_spec: OptionSpecs,
+                      task: Callable[[dict[str, Any], ModuleClients, bool], EngineAnswer]) -> None:
+    """The whole main() of an engine module: its options parsed, its task run with the module's clients (in check
+    mode when asked), the answer returned."""
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    exit_with(module, run_or_fail(module, lambda: task(module.params, ModuleClients(module), module.check_mode)))

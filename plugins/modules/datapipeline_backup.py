@@ -285,11 +285,8 @@ definition:
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
-    AnsibleAWSModule,
-    ModuleClients,
     cluster_engine_options,
-    exit_with,
-    run_or_fail,
+    run_engine_module,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_tool import DEFAULT_JAR
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_definition import (
@@ -319,9 +316,7 @@ ARGUMENT_SPEC = cluster_engine_options(
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    exit_with(module, run_or_fail(module, lambda: run_datapipeline_backup(module.params, ModuleClients(module),
-                                                                          module.check_mode)))
+    run_engine_module(ARGUMENT_SPEC, run_datapipeline_backup)
 
 
 if __name__ == "__main__":

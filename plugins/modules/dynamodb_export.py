@@ -207,11 +207,8 @@ exports:
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
-    AnsibleAWSModule,
-    ModuleClients,
-    exit_with,
     renamed,
-    run_or_fail,
+    run_engine_module,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_task import run_exports
 
@@ -232,8 +229,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    exit_with(module, run_or_fail(module, lambda: run_exports(module.params, ModuleClients(module), module.check_mode)))
+    run_engine_module(ARGUMENT_SPEC, run_exports)
 
 
 if __name__ == "__main__":

@@ -125,6 +125,18 @@ def test_check_mode_starts_nothing(moto_server: Any, unique_name: str) -> None:
     assert ddb.list_exports(TableArn=arn)["ExportSummaries"] == []
 
 
+def test_the_older_option_names_still_work_with_a_deprecation(moto_server: Any, unique_name: str) -> None:
+    """`retries` and `s3_bucket_owner` are aliases of `maximum_retries` and `bucket_owner` for one more release."""
+    ddb, _s3 = _setup(moto_server, unique_name)
+    _table(ddb, unique_name, list(simple_items(3)))
+    old = _args(moto_server, unique_name, [unique_name], _now(), retries=0, s3_bucket_owner="123456789012")
+    run = run_module("dynamodb_export", old, check=True)
+    assert not run.failed, run.output
+    deprecated = " ".join(d["msg"] for d in run.result.get("deprecations", []))
+    assert "s3_bucket_owner" in deprecated and "retries" in deprecated, run.output
+    assert run.result["exports"][0]["status"] == "PENDING"
+
+
 def test_a_table_without_pitr_fails_before_any_export(moto_server: Any, unique_name: str) -> None:
     ddb, s3 = _setup(moto_server, unique_name)
     good, bad = f"{unique_name}-good", f"{unique_name}-nopitr"

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError, error_code
@@ -109,6 +109,24 @@ class ClusterTask(ClusterEngine, Protocol):
 
     def answer(self, watched: Watched) -> EngineAnswer:
         """The result of a watch."""
+
+
+Engine = TypeVar("Engine", bound=ClusterEngine)
+
+
+class RunsAnEngine(Generic[Engine]):
+    """Base of a task whose start, poll and finish are those of its engine run, `run`."""
+
+    run: Engine
+
+    def start(self) -> bool:
+        return self.run.start()
+
+    def poll(self) -> list[TableOutcome]:
+        return self.run.poll()
+
+    def finish(self) -> bool:
+        return self.run.finish()
 
 
 def run_task(task: ClusterTask, check_mode: bool, clients: EngineClients, now: Callable[[], datetime] = utc_now,

@@ -23,6 +23,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import (
     EngineAnswer,
     EngineClients,
+    RunsAnEngine,
     Watched,
     Watching,
     engine_result,
@@ -101,7 +102,7 @@ def terminate_cluster(run_id: str, cluster_id: str, clients: EngineClients, chec
                                     msg=f"terminated {ended_id}" if changed else "no active cluster of this run"))
 
 
-class EmrTask:
+class EmrTask(RunsAnEngine[EmrRun]):
     """One planned cluster on EMR, ready to run (a `cluster_engine.ClusterTask`). Made with read calls only:
     the account (unless given), the destination, and the run's cluster if it exists (which fixes the folders)."""
 
@@ -127,15 +128,6 @@ class EmrTask:
             job_flow=run.request, capacity_put_back=[], capacity_notes=[],
             msg=(f"cluster {existing['Id']} of this run exists" if existing else
                  f"would start {run.request['Name']} with {len(run.request['Steps'])} export steps (check mode)")))
-
-    def start(self) -> bool:
-        return self.run.start()
-
-    def poll(self) -> list[TableOutcome]:
-        return self.run.poll()
-
-    def finish(self) -> bool:
-        return self.run.finish()
 
     def ended(self, outcomes: list[TableOutcome]) -> None:
         self.boosts(outcomes)

@@ -18,6 +18,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import (
     EngineAnswer,
     EngineClients,
+    RunsAnEngine,
     Watched,
     Watching,
     engine_result,
@@ -48,7 +49,7 @@ def export_settings(options: Mapping[str, Any]) -> ExportRequest:
         maximum_retries=options["maximum_retries"], clamp_export_time=options["clamp_export_time"]), watching)
 
 
-class ExportTask:
+class ExportTask(RunsAnEngine[ExportRun]):
     """A call's exports, ready to run (a `cluster_engine.ClusterTask`). Made with read calls only: every table
     described and its PITR window checked, the bucket checked writable; the export time fixed."""
 
@@ -63,15 +64,6 @@ class ExportTask:
         return EngineAnswer(False, dict(
             changed=True, export_time=self.at, exports=[plan.result() for plan in self.plans],
             msg=f"would export {len(self.plans)} table(s) at {self.at} (check mode: nothing started)"))
-
-    def start(self) -> bool:
-        return self.run.start()
-
-    def poll(self) -> list[TableOutcome]:
-        return self.run.poll()
-
-    def finish(self) -> bool:
-        return self.run.finish()
 
     def ended(self, outcomes: list[TableOutcome]) -> None:
         """An export reads no capacity: nothing to put back."""

@@ -29,6 +29,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import (
     EngineAnswer,
     EngineClients,
+    RunsAnEngine,
     Watched,
     Watching,
     engine_result,
@@ -119,7 +120,7 @@ def remove_pipeline(uid: str, clients: EngineClients, check_mode: bool) -> Engin
                                     tables=[], failed_tables=[], state="DELETED" if pipeline_id else "ABSENT"))
 
 
-class PipelineTask:
+class PipelineTask(RunsAnEngine[runner.PipelineRun]):
     """One planned cluster's pipeline, ready to run (a `cluster_engine.ClusterTask`). Made with read calls only:
     the account (unless given: the first table's ARN), and the bucket's default encryption when sse is asked."""
 
@@ -156,15 +157,6 @@ class PipelineTask:
         return EngineAnswer(False, {**self._facts(), "definition": self.definition.objects,
                                     "msg": "check mode: nothing created", "pipeline_id": pipeline_id,
                                     "state": state, "changed": would, "tables": not_run})
-
-    def start(self) -> bool:
-        return self.run.start()
-
-    def poll(self) -> list[TableOutcome]:
-        return self.run.poll()
-
-    def finish(self) -> bool:
-        return self.run.finish()
 
     def ended(self, outcomes: list[TableOutcome]) -> None:
         self.boosts(outcomes)
