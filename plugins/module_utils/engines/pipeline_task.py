@@ -133,9 +133,10 @@ class PipelineTask(RunsAnEngine[runner.PipelineRun]):
         self.settings = replace(request.settings, account=account)
         self.definition: Definition = build_definition(request.cluster, self.settings)
         # Its export activities cannot be asked for an encryption: the bucket's default must be the one asked for.
-        store = clients.store()
-        if request.check_encryption and isinstance(store, S3Store):
-            store.require_default_encryption()
+        if request.check_encryption:
+            store = clients.store()  # opened only when needed: an S3 store asks STS for the expected owner
+            if isinstance(store, S3Store):
+                store.require_default_encryption()
         self.request, self.watching = request, request.watching
         self.run = runner.PipelineRun(clients.client("datapipeline"), ddb, clients.store, self.definition,
                                       self.settings, request.cluster.id, request.unique_id, activate=request.activate,
