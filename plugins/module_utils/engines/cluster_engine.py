@@ -15,7 +15,7 @@ A caller that runs several engines at once (a night's driver) holds their tasks 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
@@ -67,7 +67,7 @@ class Watching:
     deadline: str | None = None
 
     @classmethod
-    def from_options(cls, options: Any, wait: bool | None = None) -> Watching:
+    def from_options(cls, options: Mapping[str, Any], wait: bool | None = None) -> Watching:
         """From a module's options, checked; `wait` overrides the option (an engine that waits only when active)."""
         for name, least in (("wait_timeout", 0), ("poll_interval", 1)):
             if options[name] < least:
