@@ -67,8 +67,6 @@ PRIVATE_IMPORTS_ALLOWED = {
     ("modules/dynamodb_scan_backup.py", "module_utils/_base/clock.py"),
     ("modules/dynamodb_scan_backup.py", "module_utils/_model/names.py"),
     ("modules/dynamodb_scan_backup.py", "module_utils/_store/catalog.py"),
-    ("modules/dynamodb_throughput.py", "module_utils/_base/errors.py"),
-    ("modules/dynamodb_throughput.py", "module_utils/_model/capacity_record.py"),
     ("modules/emr_backup.py", "module_utils/_base/controller_watch.py"),
     ("modules/emr_backup.py", "module_utils/_model/plan_document.py"),
 }
