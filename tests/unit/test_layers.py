@@ -37,9 +37,6 @@ ADAPTER = "ansible_adapter"
 # longer occurs fails test_the_allow_list_is_not_stale.
 PRIVATE_IMPORTS_ALLOWED = {
     ("filter/inventory.py", "module_utils/_base/errors.py"),
-    ("modules/backup_lease.py", "module_utils/_base/clock.py"),
-    ("modules/backup_lease.py", "module_utils/_base/errors.py"),
-    ("modules/backup_lease.py", "module_utils/_base/moments.py"),
     ("modules/datapipeline_backup.py", "module_utils/_aws/dynamodb.py"),
     ("modules/datapipeline_backup.py", "module_utils/_base/clock.py"),
     ("modules/datapipeline_backup.py", "module_utils/_base/controller_watch.py"),
