@@ -233,7 +233,8 @@ def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     p = module.params
-    # keep_* and max_age_days are accepted one more release for state=pruned's message (plan §5).
+    # keep_* and max_age_days stay in the spec one more release, so a task with state=pruned gets the error naming
+    # backup_prune rather than an unknown option.
     request = CatalogRequest(state=p["state"], tables=p["tables"], accounts=p["accounts"], regions=p["regions"],
                              since=p["since"], until=p["until"], workers=p["workers"],
                              fail_on_damaged=p["fail_on_damaged"])
