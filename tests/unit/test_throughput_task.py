@@ -91,7 +91,7 @@ def test_one_table_boosted_then_put_back_with_diffs(moto_server: Any, unique_nam
                         made.clients())
     assert again.facts["changed"] is False and "diff" not in again.facts
     back = apply_state(ThroughputRequest("restored", settings(run_id="night"), table=unique_name), made.clients())
-    assert back.facts["changed"] is True and back.warnings == []
+    assert back.facts["changed"] is True and back.warnings == ()
     assert capacity(moto_server.url, unique_name)[None] == (5, 5)
 
 
@@ -118,8 +118,29 @@ def test_reconciled_repairs_a_dead_run_s_boost_and_says_so(moto_server: Any, uni
                                   read_capacity=25), made.clients())
     answer = apply_state(ThroughputRequest("reconciled", settings(run_id="next-night"), table=unique_name),
                          made.clients(), diff=True)
-    assert not answer.failed
+    assert not answer.failed and answer.warnings == ()
     assert answer.facts["repaired"] == [unique_name]
     assert answer.facts["msg"] == "checked 1 table(s): repaired 1, pending 0, held by live runs 0"
     assert list(answer.facts["diff"]["before"]) == [unique_name]
     assert capacity(moto_server.url, unique_name)[None] == (5, 5)
+
+
+def test_a_put_back_that_finds_no_record_changes_nothing_and_warns_of_nothing(moto_server: Any,
+                                                                            unique_name: str) -> None:
+    create_table(moto_server.url, unique_name, read=5, write=5)
+    answer = apply_state(ThroughputRequest("restored", settings(run_id="night"), table=unique_name),
+                         Clients(moto_server.url).clients(), diff=True)
+    assert answer.facts["changed"] is False and answer.warnings == ()
+    assert answer.facts["diff"]["before"] == answer.facts["diff"]["after"]
+
+
+def test_a_put_back_over_capacity_someone_else_changed_leaves_it_and_warns(moto_server: Any, unique_name: str) -> None:
+    create_table(moto_server.url, unique_name, read=5, write=5)
+    made = Clients(moto_server.url)
+    apply_state(ThroughputRequest("boosted", settings(run_id="night"), table=unique_name, read_capacity=40),
+                made.clients())
+    client("dynamodb", moto_server.url).update_table(
+        TableName=unique_name, ProvisionedThroughput={"ReadCapacityUnits": 60, "WriteCapacityUnits": 5})
+    back = apply_state(ThroughputRequest("restored", settings(run_id="night"), table=unique_name), made.clients())
+    assert len(back.warnings) == 1 and back.warnings[0].startswith(f"{unique_name} ")
+    assert capacity(moto_server.url, unique_name)[None] == (60, 5)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.answer import Answer
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import (
     DEFAULT_TAG_KEY as DEFAULT_TAG_KEY,  # the module's default for tag_key
 )
@@ -79,15 +80,6 @@ class CapacityClients:
     autoscaling: Callable[[], Any] | None = None
 
 
-@dataclass(frozen=True)
-class ThroughputAnswer:
-    """The module's result: `facts` for exit_json (fail_json when `failed`), `warnings` for module.warn."""
-
-    facts: dict[str, Any]
-    warnings: list[str] = field(default_factory=list)
-    failed: bool = False
-
-
 def _left_as_found(table: str, result: dict[str, Any]) -> list[str]:
     """A put-back that left capacity as it found it says so: a retired record, values someone else changed."""
     if result.get("record_retired"):
@@ -99,7 +91,7 @@ def _pending(table: str | None, pending: list[dict[str, Any]]) -> list[str]:
     return [f"{table or item['table']} {item['resource']}: not yet put back ({item['reason']})" for item in pending]
 
 
-def apply_state(request: ThroughputRequest, clients: CapacityClients, diff: bool = False) -> ThroughputAnswer:
+def apply_state(request: ThroughputRequest, clients: CapacityClients, diff: bool = False) -> Answer:
     """Bring the capacity to `request.state`; `diff` adds Ansible's before/after."""
     request.validate()
     settings = request.settings
@@ -116,7 +108,7 @@ def apply_state(request: ThroughputRequest, clients: CapacityClients, diff: bool
         if diff:
             result["diff"] = capacity_diff(result["tables"])
         result["per_table"] = result.pop("tables")
-        return ThroughputAnswer(result, warnings)
+        return Answer(result, warnings=tuple(warnings))
     if request.table is None:
         raise InputError("table", f"state={request.state} needs the table", "set table or tables")
     warnings = []
@@ -127,17 +119,17 @@ def apply_state(request: ThroughputRequest, clients: CapacityClients, diff: bool
         warnings = _pending(request.table, result["pending"]) + _left_as_found(request.table, result)
     if diff:
         result["diff"] = {"before": result["before"], "after": result["after"]}
-    return ThroughputAnswer(result, warnings)
+    return Answer(result, warnings=tuple(warnings))
 
 
-def _reconciled(result: dict[str, Any], diff: bool) -> ThroughputAnswer:
+def _reconciled(result: dict[str, Any], diff: bool) -> Answer:
     warnings = _pending(None, result["pending"])
     warnings += [w for name, detail in result["tables"].items() for w in _left_as_found(name, detail)]
     if diff:
         result["diff"] = capacity_diff(list(result["tables"].values()))
     if result["errors"]:
-        return ThroughputAnswer({**result, "msg": "could not repair: " + "; ".join(
-            f"{f['table']}: {f['error']}" for f in result["errors"])}, warnings, failed=True)
-    return ThroughputAnswer({**result, "msg": f"checked {result['checked']} table(s): repaired "
+        return Answer({**result, "msg": "could not repair: " + "; ".join(
+            f"{f['table']}: {f['error']}" for f in result["errors"])}, failed=True, warnings=tuple(warnings))
+    return Answer({**result, "msg": f"checked {result['checked']} table(s): repaired "
                              f"{len(result['repaired'])}, pending {len({x['table'] for x in result['pending']})}, "
-                             f"held by live runs {len(result['held'])}"}, warnings)
+                             f"held by live runs {len(result['held'])}"}, warnings=tuple(warnings))

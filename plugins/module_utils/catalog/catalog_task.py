@@ -12,6 +12,7 @@ from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_since, parse_until
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.answer import Answer
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import Selection
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.catalog_states import (
@@ -23,14 +24,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.retenti
 
 # Opens the destination for this many parallel readers.
 StoreOpener = Callable[[int], BackupStore]
-
-
-@dataclass(frozen=True)
-class CatalogAnswer:
-    """A module's result: `facts` for exit_json, or for fail_json when `failed`."""
-
-    facts: dict[str, Any]
-    failed: bool = False
 
 
 def _check_workers(workers: int) -> None:
@@ -65,16 +58,16 @@ class CatalogRequest:
         return selection
 
 
-def catalog_answer(request: CatalogRequest, open_store: StoreOpener, now: datetime | None = None) -> CatalogAnswer:
+def catalog_answer(request: CatalogRequest, open_store: StoreOpener, now: datetime | None = None) -> Answer:
     """List or verify the catalog; a verify that finds damage fails when fail_on_damaged."""
     selection = request.selection()
     store = open_store(request.workers)
     if request.state == "verified":
         outcome = verify_catalog(store, selection, request.workers, now)
         facts = {"changed": False, "backups": outcome.backups, "msg": outcome.msg, "damaged": outcome.damaged}
-        return CatalogAnswer(facts, failed=bool(outcome.damaged) and request.fail_on_damaged)
+        return Answer(facts, failed=bool(outcome.damaged) and request.fail_on_damaged)
     outcome = list_catalog(store, selection, request.workers, now)
-    return CatalogAnswer({"changed": False, "backups": outcome.backups, "msg": outcome.msg})
+    return Answer({"changed": False, "backups": outcome.backups, "msg": outcome.msg})
 
 
 @dataclass(frozen=True)
@@ -97,7 +90,7 @@ class PruneRequest:
 
 
 def prune_answer(request: PruneRequest, open_store: StoreOpener, check_mode: bool, diff: bool,
-                 now: datetime | None = None) -> CatalogAnswer:
+                 now: datetime | None = None) -> Answer:
     """Delete what the policy does not keep (nothing in check mode); fails when the store refused a deletion."""
     selection = request.selection()  # bad input fails before the store is opened
     outcome = prune_catalog(open_store(request.workers), selection, request.policy, request.workers, check_mode, now)
@@ -105,4 +98,4 @@ def prune_answer(request: PruneRequest, open_store: StoreOpener, check_mode: boo
                              "refused": outcome.refused, "msg": outcome.msg}
     if diff:
         facts["diff"] = outcome.diff
-    return CatalogAnswer(facts, failed=bool(outcome.refused))
+    return Answer(facts, failed=bool(outcome.refused))

@@ -48,6 +48,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controlle
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.answer import Answer
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_account_id, check_region
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
@@ -366,20 +367,12 @@ def lease_expiry(request: LeaseRequest, now: datetime) -> datetime:
     return now + timedelta(seconds=request.hold())
 
 
-@dataclass(frozen=True)
-class LeaseAnswer:
-    """The module's result: `facts` for exit_json, or for fail_json when `failed`."""
-
-    facts: dict[str, Any]
-    failed: bool = False
-
-
 def _as_facts(lease: Lease | None) -> dict[str, Any] | None:
     return asdict(lease) if lease else None
 
 
 def lease_task(request: LeaseRequest, open_store: Callable[[], BackupStore], own_account: Callable[[], str],
-               check_mode: bool = False, clock: Callable[[], datetime] = utc_now) -> LeaseAnswer:
+               check_mode: bool = False, clock: Callable[[], datetime] = utc_now) -> Answer:
     """Bring the run's lease to `request.state`. `open_store` and `own_account` are called only once the request is
     known good (for held; kept checks its hold first too); `clock` gives the wall time leases are written with."""
     expires = lease_expiry(request, clock()) if request.state == "held" else None
@@ -393,14 +386,14 @@ def lease_task(request: LeaseRequest, open_store: Callable[[], BackupStore], own
     if check_mode:
         current = newest(store, folder)[1]
         verb = "take" if request.state == "held" else "give back"
-        return LeaseAnswer({"changed": True, "account_id": account, "lease": _as_facts(current),
+        return Answer({"changed": True, "account_id": account, "lease": _as_facts(current),
                             "msg": f"would {verb} the lease (check mode)"})
     if request.state == "released":
         if not release(store, account, region, _nonce(request)):  # taken over under this run: say by whom
             lost = lost_to(store, account, region, _nonce(request))
-            return LeaseAnswer({"msg": f"{lost}: {TWICE}", "field": "lease", "account_id": account, "lease": None,
+            return Answer({"msg": f"{lost}: {TWICE}", "field": "lease", "account_id": account, "lease": None,
                                 "lost_to": lost}, failed=True)
-        return LeaseAnswer({"changed": True, "account_id": account, "lease": None, "lost_to": None,
+        return Answer({"changed": True, "account_id": account, "lease": None, "lost_to": None,
                             "msg": "lease given back"})
     if expires is None:
         raise InputError("state", f"is {request.state!r}", "choose held, kept or released")
@@ -409,10 +402,10 @@ def lease_task(request: LeaseRequest, open_store: Callable[[], BackupStore], own
         taken = take_waiting(lambda: take(store, account, region, request.run_id, holder, expires, clock(),
                                           request.break_lease), request.wait_s, request.poll_interval)
     except LeaseHeld as exc:  # the answer, not an error of this module
-        return LeaseAnswer({"msg": str(exc), "field": "lease", "account_id": account,
+        return Answer({"msg": str(exc), "field": "lease", "account_id": account,
                             "lease": _as_facts(exc.holder)}, failed=True)
     replacing = f", replacing {taken.taken_over.describe()}" if taken.taken_over else ""
-    return LeaseAnswer({"changed": True, "account_id": account, "lease": _as_facts(taken.lease), "url": taken.url,
+    return Answer({"changed": True, "account_id": account, "lease": _as_facts(taken.lease), "url": taken.url,
                         "how": taken.how, "taken_over": _as_facts(taken.taken_over),
                         "msg": f"lease taken ({taken.how}){replacing}"})
 
@@ -424,19 +417,19 @@ def _nonce(request: LeaseRequest) -> str:
 
 
 def _kept(request: LeaseRequest, store: BackupStore, account: str, hold_s: int, check_mode: bool,
-          clock: Callable[[], datetime]) -> LeaseAnswer:
+          clock: Callable[[], datetime]) -> Answer:
     """Renew this run's lease while its controller lives; answers why it stopped."""
     nonce, region = _nonce(request), request.region
     current = newest(store, lease_folder(account, region))[1]
     if current is None or current.nonce != nonce:
         lost = lost_to(store, account, region, nonce)
-        return LeaseAnswer({"changed": False, "account_id": account, "lease": None, "stopped": "lease lost",
+        return Answer({"changed": False, "account_id": account, "lease": None, "stopped": "lease lost",
                             "lost_to": lost, "msg": f"this run's lease is not held any more ({lost}): nothing to keep"})
     if check_mode:
-        return LeaseAnswer({"changed": True, "account_id": account, "lease": _as_facts(current),
+        return Answer({"changed": True, "account_id": account, "lease": _as_facts(current),
                             "msg": "would keep the lease (check mode)"})
     stopped = keep(lambda: renew(store, account, region, nonce, clock(), hold_s),
                    lambda: not current.controller_gone(), request.renew_every_s)
     lost = lost_to(store, account, region, nonce)
-    return LeaseAnswer({"changed": True, "account_id": account, "lease": _as_facts(current), "stopped": stopped,
+    return Answer({"changed": True, "account_id": account, "lease": _as_facts(current), "stopped": stopped,
                         "lost_to": lost, "msg": f"stopped keeping the lease: {lost or stopped}"})
