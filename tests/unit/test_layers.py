@@ -37,24 +37,6 @@ ADAPTER = "ansible_adapter"
 # longer occurs fails test_the_allow_list_is_not_stale.
 PRIVATE_IMPORTS_ALLOWED = {
     ("filter/inventory.py", "module_utils/_base/errors.py"),
-    ("modules/backup_drill.py", "module_utils/_base/clock.py"),
-    ("modules/backup_drill.py", "module_utils/_base/moments.py"),
-    ("modules/backup_drill.py", "module_utils/_model/names.py"),
-    ("modules/backup_info.py", "module_utils/_base/errors.py"),
-    ("modules/backup_info.py", "module_utils/_base/moments.py"),
-    ("modules/backup_info.py", "module_utils/_store/catalog.py"),
-    ("modules/backup_lease.py", "module_utils/_base/clock.py"),
-    ("modules/backup_lease.py", "module_utils/_base/errors.py"),
-    ("modules/backup_lease.py", "module_utils/_base/moments.py"),
-    ("modules/backup_prune.py", "module_utils/_base/errors.py"),
-    ("modules/backup_prune.py", "module_utils/_store/catalog.py"),
-    ("modules/backup_restore.py", "module_utils/_aws/dynamodb.py"),
-    ("modules/backup_restore.py", "module_utils/_base/clock.py"),
-    ("modules/backup_restore.py", "module_utils/_base/moments.py"),
-    ("modules/backup_restore.py", "module_utils/_model/names.py"),
-    ("modules/backup_restore.py", "module_utils/_model/prices.py"),
-    ("modules/backup_restore.py", "module_utils/_store/backup_store.py"),
-    ("modules/backup_restore.py", "module_utils/_store/catalog.py"),
     ("modules/dynamodb_backup_plan.py", "module_utils/_base/clock.py"),
     ("modules/dynamodb_backup_plan.py", "module_utils/_base/errors.py"),
     ("modules/dynamodb_backup_plan.py", "module_utils/_base/moments.py"),
@@ -65,8 +47,6 @@ PRIVATE_IMPORTS_ALLOWED = {
     ("modules/dynamodb_scan_backup.py", "module_utils/_base/clock.py"),
     ("modules/dynamodb_scan_backup.py", "module_utils/_model/names.py"),
     ("modules/dynamodb_scan_backup.py", "module_utils/_store/catalog.py"),
-    ("modules/dynamodb_throughput.py", "module_utils/_base/errors.py"),
-    ("modules/dynamodb_throughput.py", "module_utils/_model/capacity_record.py"),
 }
 
 
