@@ -13,8 +13,9 @@ from contextlib import contextmanager
 
 from moto.server import ThreadedMotoServer
 
-# The request log of moto's werkzeug server would fill every failing test's output.
-logging.getLogger("werkzeug").setLevel(logging.ERROR)
+# The request log of moto's werkzeug server, and its traceback for each call moto lacks, would fill every
+# failing test's output.
+logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
 
 
 @contextmanager
