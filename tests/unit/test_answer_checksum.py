@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ChecksumError
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.answer_checksum import (
@@ -26,6 +26,7 @@ def test_a_body_without_the_header_is_taken_as_it_is() -> None:
     assert body_intact({"headers": {}, "body": b"anything"}) and body_intact({"body": b""})
 
 
+@settings(max_examples=50, deadline=None)
 @given(body=st.binary(max_size=200), bit=st.integers(min_value=0))
 def test_the_header_holds_for_the_body_and_for_no_body_one_bit_away(body: bytes, bit: int) -> None:
     header = {"x-amz-crc32": str(zlib.crc32(body))}

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError
@@ -107,7 +107,7 @@ def test_a_wrong_item_count_fails_naming_both_counts(tmp_path: Path) -> None:
         list(iter_put_requests(store, folder, wrong, "dynamodb-json"))
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batch=st.lists(items, min_size=1, max_size=3), data_format=st.sampled_from(["dynamodb-json", "emr-connector"]))
 def test_any_items_come_back_as_written(tmp_path_factory: pytest.TempPathFactory, batch: list[dict[str, Any]],
                                         data_format: str) -> None:

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.human_units import (
@@ -26,6 +26,7 @@ def test_human_bytes(count: int, shown: str) -> None:
     assert human_bytes(count) == shown
 
 
+@settings(max_examples=100, deadline=None)
 @given(st.integers(min_value=0, max_value=1024**6))
 def test_human_bytes_reads_back_within_rounding(count: int) -> None:
     number, unit = human_bytes(count).split(" ")
@@ -43,6 +44,7 @@ def test_human_duration(seconds: float | None, shown: str) -> None:
     assert human_duration(seconds) == shown
 
 
+@settings(max_examples=100, deadline=None)
 @given(st.integers(min_value=0, max_value=10 * 86400))
 def test_human_duration_reads_back_to_the_minute(seconds: int) -> None:
     match = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", human_duration(seconds))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.raw_batch_write import (
     RawBatchWrites,
@@ -27,7 +27,7 @@ def requests_of(batch: list[dict[str, Any]]) -> list[bytes]:
     return [put_request(encode_line(item).encode()) for item in batch]
 
 
-@settings(max_examples=25)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(items)
 def test_a_put_request_is_its_line_wrapped_and_unwrapped_unchanged(item: dict[str, Any]) -> None:
     line = encode_line(item).encode()

@@ -4,7 +4,7 @@ delivered yet nor capacity the application raised for itself; the live capacity 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.read_allowance import (
@@ -45,6 +45,7 @@ def test_another_runs_boost_is_never_read_on() -> None:
     assert ReadAllowance(share=0.8, original_share=0.25, original=100).rate(1000) == 25
 
 
+@settings(max_examples=200, deadline=None)
 @given(share=SHARES, original_share=SHARES, original=st.none() | UNITS, boosted=st.none() | UNITS,
        capacity=UNITS, more=st.integers(min_value=0, max_value=40_000))
 def test_the_rate_stays_within_both_limits_and_grows_with_capacity(share: float, original_share: float,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.report_model import (
@@ -63,6 +63,7 @@ def test_a_value_never_becomes_a_tag_or_breaks_a_row() -> None:
 CELLS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
 
 
+@settings(max_examples=50, deadline=None)
 @given(heads=st.lists(CELLS, min_size=1, max_size=4), data=st.data())
 def test_every_markdown_row_has_exactly_its_cells(heads: list[str], data: st.DataObject) -> None:
     rows = data.draw(st.lists(st.lists(CELLS, min_size=len(heads), max_size=len(heads)).map(tuple), min_size=1,
@@ -96,6 +97,7 @@ class Texts(HTMLParser):
             self.cells[-1] += data
 
 
+@settings(max_examples=50, deadline=None)
 @given(values=st.lists(CELLS, min_size=1, max_size=4))
 def test_every_page_cell_reads_back_as_its_value(values: list[str]) -> None:
     page = html("t", [Section(table=Table(tuple(f"h{n}" for n in range(len(values))), (tuple(values),)))])

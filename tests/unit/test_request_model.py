@@ -5,7 +5,7 @@ from __future__ import annotations
 from statistics import StatisticsError
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.request_model import (
@@ -22,6 +22,7 @@ def test_scan_pages(size: int, pages: int) -> None:
     assert scan_pages(size) == pages
 
 
+@settings(max_examples=100, deadline=None)
 @given(size=st.integers(min_value=0, max_value=10**13), fixed=st.integers(min_value=0, max_value=50),
        latency=st.floats(min_value=0, max_value=1))
 def test_request_time_is_every_request_times_the_round_trip(size: int, fixed: int, latency: float) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.validate import validate_parameters
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_description import (
@@ -132,6 +132,7 @@ def test_restorable_tags_leave_out_only_the_collections_own() -> None:
 CAPACITY = st.builds(throughput, st.integers(1, 40_000), st.integers(1, 40_000))
 
 
+@settings(max_examples=50, deadline=None)
 @given(on_demand=st.booleans(), capacities=st.lists(CAPACITY, min_size=0, max_size=3), table_capacity=CAPACITY,
        stream=st.sampled_from([None, {"StreamEnabled": False}, {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}]))
 def test_every_rebuilt_request_is_a_valid_create_table_call(on_demand: bool, capacities: list[dict[str, Any]],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
@@ -100,6 +100,7 @@ REGIONS = st.sampled_from(["eu-west-1", "us-east-1", "ap-south-1"])
 ACCOUNTS = st.sampled_from(["123456789012", "210987654321", None])
 
 
+@settings(max_examples=100, deadline=None)
 @given(key_region=REGIONS, key_account=st.sampled_from(["123456789012", "210987654321"]), target_region=REGIONS,
        target_account=ACCOUNTS)
 def test_the_key_is_reused_exactly_when_nothing_says_it_is_foreign(key_region: str, key_account: str,
