@@ -22,32 +22,13 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity
     record_tags,
 )
 from tests.conftest import client
-from tests.support.forwarding_proxy import Answer, ForwardingProxy, Reply, Request
+from tests.support.refusing_proxy import RefusingProxy
 from tests.support.tables import create_table
 
 GSI = [{"IndexName": "by-city", "KeySchema": [{"AttributeName": "city", "KeyType": "HASH"}],
         "Projection": {"ProjectionType": "KEYS_ONLY"},
         "ProvisionedThroughput": {"ReadCapacityUnits": 40, "WriteCapacityUnits": 2}}]
 ATTRS = [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "city", "AttributeType": "S"}]
-
-
-class Refusing(ForwardingProxy):
-    """Answers the DynamoDB operations of `refuse` with an error code of DynamoDB's (400 JSON) and counts every
-    operation. moto offers these calls and grants everything: the refusals of AWS and of other endpoints are
-    played here."""
-
-    def __init__(self, upstream: str, refuse: dict[str, str]) -> None:
-        super().__init__(upstream)
-        self.refuse, self.calls = refuse, []
-
-    def serve(self, request: Request, send: Answer) -> None:
-        self.calls.append(request.operation)
-        code = self.refuse.get(request.operation)
-        if code is None:
-            send(self.forward(request))
-            return
-        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "refused"}).encode()
-        send(Reply(400, [("Content-Type", "application/x-amz-json-1.0")], body))
 
 
 @pytest.fixture
@@ -77,7 +58,7 @@ def test_the_schema_holds_keys_capacities_ttl_pitr_and_tags(moto_url: str, table
 
 def test_a_description_in_hand_is_not_read_again(moto_url: str, table: str) -> None:
     described = client("dynamodb", moto_url).describe_table(TableName=table)["Table"]
-    with Refusing(moto_url, {}) as proxy:
+    with RefusingProxy(moto_url, {}) as proxy:
         schema = capture_schema(client("dynamodb", proxy.url), table, table=described)
     assert "DescribeTable" not in proxy.calls and "ListTagsOfResource" in proxy.calls
     assert schema == capture_schema(client("dynamodb", moto_url), table)
@@ -86,7 +67,7 @@ def test_a_description_in_hand_is_not_read_again(moto_url: str, table: str) -> N
 @pytest.mark.parametrize("code", ["UnknownOperationException", "UnrecognizedClientException"])
 def test_ttl_and_pitr_an_endpoint_lacks_are_recorded_as_unavailable(moto_url: str, table: str, code: str) -> None:
     refuse = {"DescribeTimeToLive": code, "DescribeContinuousBackups": code}
-    with Refusing(moto_url, refuse) as proxy:
+    with RefusingProxy(moto_url, refuse) as proxy:
         schema = capture_schema(client("dynamodb", proxy.url), table)
     assert schema["TimeToLive"] is None and schema["PointInTimeRecovery"] is None
     assert {"setting": "point-in-time recovery",
@@ -95,7 +76,8 @@ def test_ttl_and_pitr_an_endpoint_lacks_are_recorded_as_unavailable(moto_url: st
 
 @pytest.mark.parametrize("operation", ["DescribeTimeToLive", "DescribeContinuousBackups", "ListTagsOfResource"])
 def test_any_other_error_fails_the_capture(moto_url: str, table: str, operation: str) -> None:
-    with Refusing(moto_url, {operation: "AccessDeniedException"}) as proxy, pytest.raises(ClientError) as raised:
+    with RefusingProxy(moto_url, {operation: "AccessDeniedException"}) as proxy, \
+            pytest.raises(ClientError) as raised:
         capture_schema(client("dynamodb", proxy.url), table)
     assert raised.value.operation_name == operation
 
