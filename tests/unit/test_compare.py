@@ -61,8 +61,8 @@ def test_missing_extra_and_changed_items_are_counted_and_named(moto_url: str, un
     assert (drift["added"], drift["removed"], drift["changed"]) == (1, 2, 1)
     message = str(TableDiffers(comparison))
     assert message == (f"the restored table differs from the backup: table {unique_name} holds 29 items, "
-                              'the backup 30; missing 2 (first: {"pk": "k03"}, {"pk": "k07"}); extra 1 '
-                              '(first: {"pk": "new"}); changed 1 (first: {"pk": "k10"})')
+                       'the backup 30; missing 2 (first: {"pk": "k03"}, {"pk": "k07"}); extra 1 '
+                       '(first: {"pk": "new"}); changed 1 (first: {"pk": "k10"})')
 
 
 def test_an_empty_table_misses_everything_and_lists_only_the_first_keys(moto_url: str, unique_name: str,
