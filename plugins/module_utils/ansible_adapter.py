@@ -270,7 +270,7 @@ def boosts_put_back_as_tables_end(module: AnsibleAWSModule, ddb: Any, cluster: P
 
     Returns the callback (None with put_back_boosts=false) and the lists it fills, for the module's result."""
     report: dict[str, list[str]] = {"capacity_put_back": [], "capacity_notes": []}
-    boosted = {t.name for t in cluster.tables if t.boost_rcu}  # a refused boost may have left part of a record
+    boosted = {t.name for t in cluster.tables if t.boost_target}  # a refused boost may have left part of a record
     if not module.params["put_back_boosts"] or not boosted:
         return None, report
     aas = aws_client(module, "application-autoscaling") if module.params["autoscaling"] else None
