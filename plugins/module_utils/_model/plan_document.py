@@ -118,6 +118,8 @@ class AutoscalingRange:
     @classmethod
     def from_json(cls, raw: Any, where: str) -> AutoscalingRange:
         raw = _dict(raw, where, "an autoscaling range")
+        if raw.get("max_rcu") is None:
+            raise InputError(f"{where}.max_rcu", "is missing", _UNCHANGED)
         return cls(_optional_integer(raw, "min_rcu", where), _integer(raw, "max_rcu", where))
 
     def to_json(self) -> dict[str, Any]:
