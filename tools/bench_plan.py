@@ -78,8 +78,8 @@ def main() -> int:
               f"{auto.estimated_cost_usd:>9.2f} {seed_cost:>9.2f} {saving:>6.1%} "
               f"{engines:<38} {len(auto.unplannable):>4}/{auto.baseline['unplannable']:<6} {late:>4} "
               f"{load['peak_scans']:>10} {load['peak_bytes_per_s'] / 1024**2:>10.2f} | {fixed_s:>6.2f} {auto_s:>6.2f}")
-        ok &= packing["clusters"] <= packing["lower_bound"] + 1
-        ok &= packing["clusters"] <= packing["next_fit_ascending"]
+        ok &= packing.clusters <= packing.lower_bound + 1
+        ok &= packing.clusters <= packing.next_fit_ascending
         ok &= saving >= SAVING_TARGET.get(count, 0.0) and late == 0 and auto_s < TIME_TARGET_S
         ok &= load["peak_scans"] <= load["max_scans"] and load["peak_bytes_per_s"] <= load["bytes_per_s"]
     print()
