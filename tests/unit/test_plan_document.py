@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -213,3 +214,15 @@ def test_the_night_is_the_window_opening() -> None:
     assert document.window.opens == datetime(2026, 11, 23, tzinfo=UTC)
     assert document.schedule() == (datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 23, 3, tzinfo=UTC),
                                    datetime(2026, 11, 23, 7, tzinfo=UTC))
+
+
+def test_every_key_the_backup_role_reads_is_written() -> None:
+    """roles/backup/tasks read these from the registered plan (`backup_plan.<key>`); the role does not change."""
+    roles = Path(__file__).resolve().parents[2] / "roles"
+    read = {m.split(".")[1] for f in roles.rglob("*.yml")
+            for m in re.findall(r"backup_plan\.[a-z_]+", f.read_text())}
+    assert {"night", "window_s", "deadline", "clusters_by_engine", "cluster_boosts", "planned_tables"} <= read
+    result = plan_night(PlanRequest(tables=[descriptor("orders", 1024**3, 100, False, False, False, False)],
+                                    starts_at=NIGHT), OFFLINE).result()
+    assert read <= set(result), read - set(result)
+    assert set(result["night"]) == {"at", "id", "stamp"}

@@ -136,7 +136,7 @@ class _Night:
     def settings_for(self, table: LaneTable) -> ScanSettings:
         workers = 1 if table.size_bytes <= SMALL_TABLE_BYTES else self.base.workers
         changes: dict[str, Any] = {"workers": workers, "segments": None if workers > 1 else 1}
-        # A refused boost caps the table's share at the host's (see contracts.read_share).
+        # A refused boost caps the table's share at the host's (see plan_document.read_share).
         changes["read_percentage"] = table.share(self.base.read_percentage)
         # The plan's share applies to the boosted capacity; of the table's own, the host's share at most.
         changes["original_share"] = self.base.read_percentage
