@@ -207,10 +207,12 @@ def test_the_plan_measures_the_round_trip_its_requests_wait(moto_tables):
     # Measured: moto on loopback answers in milliseconds (under half a second even on a loaded machine).
     assert 0 < controller["request_latency_s"] < 0.5 and controller["requests_per_table"] == 9
     users = planned(measured.result)[f"{prefix}-users"]
-    # An empty table: its start-up and 10 round trips, rounded up to the second.
-    assert users["duration_s"] == controller["local_activity_s"] + math.ceil(10 * controller["request_latency_s"])
+    # An empty table: its start-up, its CPU (one table: no other lane takes turns) and 10 round trips, rounded up.
+    startup = controller["local_activity_s"] + controller["local_cpu_s"]
+    assert controller["local_cpu_s"] == controller["local_table_cpu_s"]
+    assert users["duration_s"] == math.ceil(startup + 10 * controller["request_latency_s"])
     pinned = run_module("dynamodb_backup_plan", {**args, "model": {"request_latency_s": 0.5, "requests_per_table": 3}})
     assert (pinned.result["controller"]["request_latency_s"], pinned.result["controller"]["requests_per_table"]) == \
         (0.5, 3)
     # 3 requests and one Scan page, half a second each.
-    assert planned(pinned.result)[f"{prefix}-users"]["duration_s"] == controller["local_activity_s"] + 2
+    assert planned(pinned.result)[f"{prefix}-users"]["duration_s"] == math.ceil(startup + 2)

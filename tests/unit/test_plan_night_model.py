@@ -47,7 +47,7 @@ def test_a_table_needing_more_than_its_share_of_the_controller_is_boosted_not_re
     # The case: a need just under 98 units/s, above the controller's per-scan share, once read as
     # "needs 98 RCU, table limit 40000" because the boost was rounded down below the need.
     plan_settings = PlanSettings(window_s=3600, engine="local", model=Model(request_latency_s=0.0))
-    room = 3600 - plan_settings.model.local_activity_s
+    room = 3600 - plan_settings.local_startup_s()
     table = provisioned("t", int(97.3 * plan_settings.bytes_per_read_unit("local") * room), 10)
     options, reasons = table_options(table, table.size_bytes, plan_settings, OURS)
     assert reasons == []
@@ -66,7 +66,7 @@ def test_every_local_table_within_the_controller_and_its_limit_gets_an_option(
     plan_settings = PlanSettings(window_s=window_s, engine="local", read_percentage=read_percentage, model=model)
     unit = plan_settings.bytes_per_read_unit("local")
     ceiling = model.controller_bytes_per_s / unit
-    room = window_s - model.local_activity_s
+    room = window_s - plan_settings.local_startup_s()
     need = min(ceiling, model.table_max_rcu - rcu) * need_share  # read units per second that just fit
     size = int(need * unit * room)
     room -= request_time_s(size, model.requests_per_table, latency)  # what its requests leave of the window
@@ -129,13 +129,13 @@ def test_one_read_unit_rule_for_the_plan_the_controller_and_the_lanes():
     assert (bytes_per_read_unit(consistent=False), bytes_per_read_unit(consistent=True)) == (8192, 4096)
     table = provisioned("t", 1024**3, 1000)
     for consistent, unit in ((False, 8192), (True, 4096)):
-        plan_settings = PlanSettings(window_s=SEVEN_HOURS, engine="local", consistent_read=consistent)
+        plan_settings = PlanSettings(window_s=SEVEN_HOURS, engine="local", consistent_read=consistent, fleet_tables=1)
         document = plan_backups([table], plan_settings).document()
         plan = document.to_json()
         [got] = [t for c in plan["clusters"] for t in c["tables"]]
         waits = request_time_s(1024**3, plan_settings.model.requests_per_table, plan_settings.model.request_latency_s)
-        assert got["duration_s"] == math.ceil(waits + 1024**3 / (got["read_units_per_second"] * unit)) + \
-            plan_settings.model.local_activity_s
+        assert got["duration_s"] == math.ceil(plan_settings.local_startup_s() + waits
+                                              + 1024**3 / (got["read_units_per_second"] * unit))
         assert plan["controller"]["bytes_per_read_unit"] == unit and plan["controller"]["consistent_read"] is consistent
         # The lanes cap the controller in read units from the very same figure.
         limits = controller_limits(document)
@@ -158,7 +158,10 @@ def test_small_tables_spread_over_the_controller_and_the_night_is_not_free():
     model = Model(request_latency_s=0.01)
     plan = plan_backups(tables, PlanSettings(window_s=SEVEN_HOURS, engine="local", model=model)).document().to_json()
     lanes = [c for c in plan["clusters"] if c["engine"] == "local"]
-    per_table = model.local_activity_s + math.ceil((model.requests_per_table + 1) * 0.01)
+    # The 64 lanes take turns on one interpreter: each table's CPU counts once per busy lane.
+    startup = model.local_activity_s + model.local_table_cpu_s * model.controller_max_scans
+    per_table = math.ceil(startup + (model.requests_per_table + 1) * 0.01)
+    assert plan["controller"]["local_cpu_s"] == pytest.approx(model.local_table_cpu_s * 64)
     assert len(lanes) == model.controller_max_scans
     assert sorted({len(lane["tables"]) for lane in lanes}) == [3, 4]  # 200 over 64 lanes
     assert plan["makespan_s"] == 4 * per_table

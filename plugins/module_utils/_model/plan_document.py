@@ -296,6 +296,8 @@ class ControllerModel:
     request_latency_s: float | None = None  # what a local table costs besides its bytes (None: an older plan)
     requests_per_table: int | None = None
     local_activity_s: float | None = None
+    local_table_cpu_s: float | None = None  # a local table's controller CPU, and as its lane sees it (None: older)
+    local_cpu_s: float | None = None
 
     @classmethod
     def from_json(cls, raw: Any, where: str) -> ControllerModel:
@@ -307,13 +309,16 @@ class ControllerModel:
                    consistent_read=_flag(raw, "consistent_read", where),
                    request_latency_s=_optional_number(raw, "request_latency_s", where),
                    requests_per_table=_optional_integer(raw, "requests_per_table", where),
-                   local_activity_s=_optional_number(raw, "local_activity_s", where))
+                   local_activity_s=_optional_number(raw, "local_activity_s", where),
+                   local_table_cpu_s=_optional_number(raw, "local_table_cpu_s", where),
+                   local_cpu_s=_optional_number(raw, "local_cpu_s", where))
 
     def to_json(self) -> dict[str, Any]:
         return {"max_scans": self.max_scans, "bytes_per_s": self.bytes_per_s, "peak_scans": self.peak_scans,
                 "peak_bytes_per_s": self.peak_bytes_per_s, "bytes_per_read_unit": self.bytes_per_read_unit,
                 "consistent_read": self.consistent_read, "request_latency_s": self.request_latency_s,
-                "requests_per_table": self.requests_per_table, "local_activity_s": self.local_activity_s}
+                "requests_per_table": self.requests_per_table, "local_activity_s": self.local_activity_s,
+                "local_table_cpu_s": self.local_table_cpu_s, "local_cpu_s": self.local_cpu_s}
 
 
 @dataclass(frozen=True)
@@ -458,6 +463,7 @@ class PlanDocument:
     table_count: int = 0
     estimated_cost_usd: float = 0.0
     cost_breakdown_usd: Mapping[str, float] = field(default_factory=dict)
+    prices: Mapping[str, float] = field(default_factory=dict)  # what the estimate was priced at (the bill's too)
     makespan_s: float = 0
     packing: Mapping[str, Packing] = field(default_factory=dict)
     baseline: Baseline | None = None
@@ -484,6 +490,7 @@ class PlanDocument:
                    table_count=_integer(raw, "table_count", where),
                    estimated_cost_usd=_number(raw, "estimated_cost_usd", where),
                    cost_breakdown_usd=_numbers(raw, "cost_breakdown_usd", where),
+                   prices=_numbers(raw, "prices", where),
                    makespan_s=_number(raw, "makespan_s", where),
                    packing={e: Packing.from_json(p, f"{where}.packing.{e}") for e, p in packing.items()},
                    baseline=Baseline.from_json(baseline, f"{where}.baseline") if baseline else None,
@@ -509,6 +516,7 @@ class PlanDocument:
             "version": self.version, "window_s": self.window_s, "engine": self.engine,
             "engine_counts": dict(self.engine_counts), "table_count": self.table_count,
             "estimated_cost_usd": self.estimated_cost_usd, "cost_breakdown_usd": dict(self.cost_breakdown_usd),
+            "prices": dict(self.prices),
             "makespan_s": self.makespan_s, "packing": {e: p.to_json() for e, p in self.packing.items()},
             "baseline": {} if self.baseline is None else self.baseline.to_json(),
             "controller": {} if self.controller is None else self.controller.to_json(),

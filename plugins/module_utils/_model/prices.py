@@ -20,6 +20,11 @@ PART_BYTES = 64 * 1024**2
 OBJECTS_PER_BACKUP = 2
 
 
+def usd(value: float) -> str:
+    """An amount as the reports print it: cents, or four decimals below a dollar (a small night costs that)."""
+    return f"${value:,.2f}" if value >= 1 or value == 0 else f"${value:,.4f}"
+
+
 @dataclass(frozen=True)
 class Prices:
     """Unit prices in USD. Override them for your region or with your own discounts."""

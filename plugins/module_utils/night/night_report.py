@@ -13,11 +13,18 @@ from pathlib import PurePath
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlanDocument, planned_times
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import usd
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.human_units import (
     human_bytes,
     human_duration,
     human_time,
     parse_time,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_cost import (
+    bill_text,
+    cluster_boosts,
+    night_cost,
+    plan_prices,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_results import (
     engine_results,
@@ -62,6 +69,10 @@ def night_report(engines: list[Any], host: str, region: str, report_path: str, *
     summary["html_report"] = html_path
     rows = table_rows(engines, planned)
     totals = night_totals(rows, summary, planned)
+    as_registered = plan if planned else {}  # night_cost still reads the plan by key
+    cost = night_cost(as_registered, rows, plan_prices(as_registered), cluster_boosts(boosts, engines))
+    totals["cost"] = cost
+    summary["cost_usd"] = {"estimated": planned.estimated_cost_usd if planned else None, **cost.to_result()}
     notes = night_notes(engines, summary, planned)
     # Where the plan module wrote its own report: keys of its result, not of the plan.
     plan_files = [plan[k] for k in ("report_path", "gantt_path") if plan.get(k)] if planned else []
@@ -199,6 +210,9 @@ def summary_lines(summary: dict[str, Any], rows: list[dict[str, Any]], totals: d
                  f"window closes {human_time(totals['deadline'])}; overrun: {'yes' if totals['overrun'] else 'no'}")
     put_back = totals["capacity_put_back"]
     lines.append(f"Capacity put back: {len(put_back)} table(s)" + (f": {_some(put_back)}" if put_back else ""))
+    estimated = summary["cost_usd"]["estimated"]
+    lines.append(f"Cost: actual {bill_text(summary['cost_usd'])}"
+                 + (f"; estimated {usd(float(estimated))}" if estimated is not None else ""))
     lines += [f"Note: {_cut(note, NOTE_CHARS)}" for note in notes]
     lines += [f"{label}: {path}" for label, path in zip(REPORT_LABELS, reports, strict=False)]
     return lines

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlanDocument
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import usd
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.human_units import (
     human_bytes,
     human_duration,
     human_time,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_cost import bill_text
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_results import engine_results, window_note
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_summary import registered
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.report_model import Line, Section, Strong, Table
@@ -69,7 +71,8 @@ def head(night: NightResults, summary: dict[str, Any], totals: dict[str, Any]) -
              ("Actual end", human_time(totals["actual_end"])), ("Overrun", "yes" if totals["overrun"] else "no"),
              ("Capacity put back", ", ".join(totals["capacity_put_back"]) or "none")]
     if plan:
-        facts.append(("Estimated cost", f"${float(plan.estimated_cost_usd):,.2f}"))
+        facts.append(("Estimated cost", usd(float(plan.estimated_cost_usd))))
+    facts.append(("Actual cost", bill_text(summary["cost_usd"])))
     return Section(paragraphs=((Strong(summary["subject"]),),), facts=(*facts, *night.reports))
 
 

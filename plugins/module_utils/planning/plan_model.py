@@ -34,7 +34,11 @@ class Model:
     # rate-limited scans mostly wait on I/O, so many run side by side within one aggregate read rate.
     controller_max_scans: int = 64
     controller_bytes_per_s: float = 20 * 1024**2
-    local_activity_s: int = 10  # per table start-up of an in-process backup, besides its requests
+    local_activity_s: float = 0.2  # per table start-up of an in-process backup, besides its requests and CPU
+    # Controller CPU one in-process backup takes besides its bytes (its requests' encoding, its folder and
+    # manifest). The lanes share one interpreter, so this is served one table at a time: a table's time in
+    # its lane counts it once per busy lane (`local_cpu_s`). `make bench-fleet` measures yours.
+    local_table_cpu_s: float = 0.03
     # Each request of a local backup waits one round trip: measured by the plan module unless set here.
     request_latency_s: float = 0.01  # a controller in the tables' region
     requests_per_table: int = 9  # besides its Scan pages: describe, settings, tags, folder claim, manifest
@@ -115,6 +119,7 @@ class PlanSettings:
     model: Model = field(default_factory=Model)
     account_rcu_in_use: int | None = None  # provisioned RCU of every table and GSI in the account, if known
     consistent_read: bool = False  # the local scan's read consistency
+    fleet_tables: int = 0  # tables the night plans; 0: unknown, counted as a full controller (local_cpu_s)
 
     def validate(self) -> None:
         if self.engine not in ENGINES:
@@ -135,6 +140,16 @@ class PlanSettings:
         if self.model.bytes_per_rcu_s:
             return self.model.bytes_per_rcu_s
         return float(bytes_per_read_unit(self.consistent_read and engine == "local"))
+
+    def local_startup_s(self) -> float:
+        """What a local table takes besides its requests and its bytes: its start-up and its CPU in its lane."""
+        return self.model.local_activity_s + self.local_cpu_s()
+
+    def local_cpu_s(self) -> float:
+        """A local table's CPU as its lane sees it: every busy lane's table takes its turn on the one interpreter,
+        so N lanes side by side stretch each table's CPU N times (and the night's is the sum over its tables)."""
+        lanes = min(self.model.controller_max_scans, self.fleet_tables or self.model.controller_max_scans)
+        return self.model.local_table_cpu_s * lanes
 
     def tables_per_cluster(self, engine: str) -> int:
         if engine == "datapipeline":

@@ -15,7 +15,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.packin
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import (
     CLUSTER_ENGINES,
     SHARE_DIGITS,
-    Model,
     PlanSettings,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
@@ -45,11 +44,11 @@ class Candidate:
     reasons: list[str]
 
 
-def timing(engine: str, model: Model) -> tuple[int, int]:
+def timing(engine: str, settings: PlanSettings) -> tuple[int, float]:
     """(cluster bootstrap, per-table bootstrap) of a scanning engine."""
     if engine == "local":
-        return 0, model.local_activity_s
-    return model.cluster_bootstrap_s, model.activity_bootstrap_s
+        return 0, settings.local_startup_s()
+    return settings.model.cluster_bootstrap_s, settings.model.activity_bootstrap_s
 
 
 def on_demand_rate(table: TableInfo, settings: PlanSettings) -> tuple[float, str]:
@@ -63,7 +62,7 @@ def on_demand_rate(table: TableInfo, settings: PlanSettings) -> tuple[float, str
 def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettings, cost_optimal_boost: bool,
                   ) -> tuple[list[Option], str | None]:
     model, prices = settings.model, settings.model.prices
-    bootstrap, activity = timing(engine, model)
+    bootstrap, activity = timing(engine, settings)
     capacity = settings.window_s - bootstrap
     per_s = prices.engine_cluster_usd_per_s(engine) if engine in CLUSTER_ENGINES else 0.0
     # The cluster a table joins is not packed yet: its boost is judged as if held all window, never cheaper
@@ -96,7 +95,7 @@ def _scan_options(table: TableInfo, size: int, engine: str, settings: PlanSettin
     def option(rate: float, boost_rcu: int | None, added: int, share: float | None, mandatory: bool = False) -> Option:
         # An empty table reads nothing, but the local engine still backs up its schema.
         duration = (0 if size == 0 and engine != "local"
-                    else activity + math.ceil(waits_s + (size / (rate * bytes_per_rcu_s) if size else 0.0)))
+                    else math.ceil(activity + waits_s + (size / (rate * bytes_per_rcu_s) if size else 0.0)))
         # The local engine raises a boost just before its table and lowers it right after; clusters hold theirs.
         held = duration if engine == "local" else hold_s
         cost = per_busy_s * duration + reads + fees + (prices.boost_cost(added, held) if added else 0.0)

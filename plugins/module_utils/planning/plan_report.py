@@ -15,6 +15,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_doc
     ControllerModel,
     PlanDocument,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import usd
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import Load, load_of
 
 MAX_ROWS = 50  # longer lists are cut in the Markdown; the JSON holds everything
@@ -44,10 +45,6 @@ def _clock(seconds: float) -> str:
     return f"{hours}h{rest // 60:02d}"
 
 
-def _usd(value: float) -> str:
-    return f"${value:,.2f}"
-
-
 def controller_load(plan: PlanDocument) -> Load:
     """The planned load of the local lanes, from each table's offset, duration and read rate."""
     per_unit = plan.controller.bytes_per_read_unit if plan.controller else 0
@@ -61,7 +58,7 @@ def _mib(value: float) -> str:
 
 def markdown(plan: PlanDocument, gantt_file: str | None = None) -> str:
     tables = plan.tables()
-    costs = ", ".join(f"{kind.replace('_', ' ')} {_usd(value)}" for kind, value in plan.cost_breakdown_usd.items())
+    costs = ", ".join(f"{kind.replace('_', ' ')} {usd(value)}" for kind, value in plan.cost_breakdown_usd.items())
     lines = [
         "# DynamoDB backup plan", "",
         f"- Window: {_clock(plan.window_s)} ({plan.window_s} s), engine `{plan.engine}`, "
@@ -69,7 +66,7 @@ def markdown(plan: PlanDocument, gantt_file: str | None = None) -> str:
         f"- Tables: {len(tables)} planned in {len(plan.clusters)} clusters "
         f"({', '.join(f'{n} {e}' for e, n in plan.engine_counts.items()) or 'none'}), "
         f"{len(plan.unplannable)} unplannable",
-        f"- Estimated cost: **{_usd(plan.estimated_cost_usd)}** "
+        f"- Estimated cost: **{usd(plan.estimated_cost_usd)}** "
         f"({costs})",
     ]
     controller = plan.controller
@@ -78,12 +75,14 @@ def markdown(plan: PlanDocument, gantt_file: str | None = None) -> str:
                      f"scans and {_mib(controller.peak_bytes_per_s)} of {_mib(controller.bytes_per_s)} "
                      f"at once")
         if controller.request_latency_s is not None:
-            lines.append(f"- Each local table: {controller.local_activity_s} s start-up, "
+            cpu = (f", {controller.local_table_cpu_s} s of controller CPU ({controller.local_cpu_s} s in its "
+                   "lane, the lanes taking turns)" if controller.local_cpu_s is not None else "")
+            lines.append(f"- Each local table: {controller.local_activity_s} s start-up{cpu}, "
                          f"{controller.requests_per_table} requests and one per 1 MB Scan page, "
                          f"{controller.request_latency_s * 1000:g} ms round trip each")
     baseline = plan.baseline
     if baseline:
-        lines.append(f"- Seed rule for comparison: {_usd(baseline.estimated_cost_usd)} with "
+        lines.append(f"- Seed rule for comparison: {usd(baseline.estimated_cost_usd)} with "
                      f"{baseline.clusters} clusters, {baseline.unplannable} unplannable")
     if plan.packing:
         lines += ["", "| engine | clusters | lower bound | next-fit ascending | method |", "|---|---:|---:|---:|---|"]
@@ -109,7 +108,7 @@ def markdown(plan: PlanDocument, gantt_file: str | None = None) -> str:
     lines += ["", "## Clusters", "", "| cluster | engine | tables | start | end | cost |",
               "|---|---|---:|---:|---:|---:|"]
     lines += [f"| {c.id} | {c.engine} | {len(c.tables)} | {_clock(c.start_offset_s)} | "
-              f"{_clock(c.end_offset_s)} | {_usd(c.estimated_cost_usd)} |" for c in plan.clusters[:MAX_ROWS]]
+              f"{_clock(c.end_offset_s)} | {usd(c.estimated_cost_usd)} |" for c in plan.clusters[:MAX_ROWS]]
     lines += _cut(len(plan.clusters))
     if gantt_file:
         lines += ["", f"![Clusters against time in the window]({gantt_file})"]
@@ -166,7 +165,7 @@ def gantt_svg(plan: PlanDocument, actual: dict[str, Actual] | None = None) -> st
     caption = (f"Backup night: {len(rows)} rows, planned (upper half) and actual (lower half), window "
                f"{_clock(plan.window_s)}" if actual is not None else
                f"Backup plan: {len(rows)} rows, window {_clock(plan.window_s)}, "
-               f"estimated {escape(_usd(plan.estimated_cost_usd))}")
+               f"estimated {escape(usd(plan.estimated_cost_usd))}")
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10">',
            f'<text x="4" y="14" font-size="12">{caption}</text>']

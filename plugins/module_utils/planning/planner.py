@@ -19,7 +19,7 @@ never uses more clusters than that baseline and never costs more.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
@@ -111,6 +111,7 @@ class Plan:
     cost: dict[str, float]
     baseline: dict[str, Any] = field(default_factory=dict)
     controller: dict[str, Any] = field(default_factory=dict)  # its model and the planned local load's peaks
+    prices: dict[str, float] = field(default_factory=dict)  # what the estimate was priced at: the report's bill too
 
     @property
     def estimated_cost_usd(self) -> float:
@@ -132,7 +133,7 @@ class Plan:
             window_s=self.window_s, engine=self.engine, clusters=tuple(c.planned() for c in self.clusters),
             engine_counts=dict(sorted(counts.items())), table_count=len(self.planned()) + len(self.unplannable),
             estimated_cost_usd=round(self.estimated_cost_usd, 4),
-            cost_breakdown_usd={k: round(v, 4) for k, v in self.cost.items()},
+            cost_breakdown_usd={k: round(v, 4) for k, v in self.cost.items()}, prices=dict(self.prices),
             makespan_s=max((c.end_offset_s for c in self.clusters), default=0),
             packing={e: Packing(**p) for e, p in self.packing.items()},
             baseline=Baseline(**self.baseline) if self.baseline else None,
@@ -148,6 +149,8 @@ def plan_backups(tables: list[TableInfo], settings: PlanSettings) -> Plan:
         if table.name in seen:
             raise InputError("tables", f"table {table.name!r} is listed twice", "list each table once")
         seen.add(table.name)
+    if not settings.fleet_tables:  # what the local lanes share their one interpreter with
+        settings = replace(settings, fleet_tables=len(tables))
     ours = _plan(tables, settings, OURS)
     seed = _plan(tables, settings, SEED)
     baseline = {"rule": "seed: next-fit over ascending durations, boosts only where a table cannot fit, "
@@ -282,9 +285,10 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, rules: Rules) -> Plan
                   "consistent_read": settings.consistent_read,
                   # What each local table costs besides its bytes: its requests, each one round trip.
                   "request_latency_s": model.request_latency_s, "requests_per_table": model.requests_per_table,
-                  "local_activity_s": model.local_activity_s}
+                  "local_activity_s": model.local_activity_s, "local_table_cpu_s": model.local_table_cpu_s,
+                  "local_cpu_s": round(settings.local_cpu_s(), 3)}
     return Plan(settings.window_s, rules.cluster_engine(settings), clusters, unplannable, warnings, packing, cost,
-                controller=controller)
+                controller=controller, prices=asdict(model.prices))
 
 
 def _bytes_per_s(planned: PlacedTable, settings: PlanSettings) -> float:
@@ -330,7 +334,7 @@ def _fit_controller(planned: list[PlacedTable], settings: PlanSettings,
 
 def _pack_engine(engine: str, planned: list[PlacedTable], settings: PlanSettings, rules: Rules,
                  packing: dict[str, dict[str, Any]]) -> list[Cluster]:
-    bootstrap, _per_table = timing(engine, settings.model)
+    bootstrap, _per_table = timing(engine, settings)
     capacity = settings.window_s - bootstrap
     per_cluster = settings.tables_per_cluster(engine)
     durations = [p.option.duration_s for p in planned]
