@@ -24,6 +24,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.sts import
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import (
     ControllerWatch,
     exit_after,
+    stoppable_sleep,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
     UNSUPPORTED_CALL_CODES,
@@ -32,17 +33,13 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors im
     is_error,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_region, parse_arn
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlannedCluster
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
     BackupStore,
     Encryption,
     open_store,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
-    Settings as CapacitySettings,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import put_back_many
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import EngineAnswer
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_tool import DEFAULT_MAIN_CLASS
 
 try:
     import boto3
@@ -52,27 +49,44 @@ except ImportError:
     pass  # AnsibleAWSModule reports the missing dependency itself
 
 T = TypeVar("T")
+OptionSpecs = dict[str, dict[str, Any]]  # an argument spec: option name -> its spec
 
 # Options of every module that reads or writes the backup destination (doc fragment hippolyte.dynamodb.destination,
 # action group hippolyte.dynamodb.destination). `destination` is not required here: module_defaults may give it, and
 # ansible-lint's args rule would then call every task without it wrong; require_destination asks for it instead.
-DESTINATION_OPTIONS = {"destination": {"type": "str"}, "s3_endpoint_url": {"type": "str"},
-                       "bucket_owner": {"type": "str"}, "sse": {"type": "str", "choices": ["AES256", "aws:kms"]},
-                       "kms_key_id": {"type": "str"}}
+DESTINATION_OPTIONS: OptionSpecs = {
+    "destination": {"type": "str"}, "s3_endpoint_url": {"type": "str"}, "bucket_owner": {"type": "str"},
+    "sse": {"type": "str", "choices": ["AES256", "aws:kms"]}, "kms_key_id": {"type": "str"}}
 # The capacity of a planned cluster's tables: refused boosts, and boosts put back as each table's step ends
 # (doc fragment hippolyte.dynamodb.cluster_capacity).
-CLUSTER_CAPACITY_OPTIONS = {"boost_refused": {"type": "list", "elements": "str", "default": []},
-                            "put_back_boosts": {"type": "bool", "default": True},
-                            "capacity_run_id": {"type": "str"},
-                            "autoscaling": {"type": "bool", "default": True}}
+CLUSTER_CAPACITY_OPTIONS: OptionSpecs = {
+    "boost_refused": {"type": "list", "elements": "str", "default": []},
+    "put_back_boosts": {"type": "bool", "default": True}, "capacity_run_id": {"type": "str"},
+    "autoscaling": {"type": "bool", "default": True}}
 # The EMR cluster's size (doc fragment hippolyte.dynamodb.emr_instances), for the Data Pipeline and EMR engines.
-EMR_INSTANCE_OPTIONS = {"master_instance_type": {"type": "str", "default": "m5.xlarge"},
-                        "core_instance_type": {"type": "str", "default": "m5.xlarge"},
-                        "core_instance_count": {"type": "int", "default": 1}}
+EMR_INSTANCE_OPTIONS: OptionSpecs = {
+    "master_instance_type": {"type": "str", "default": "m5.xlarge"},
+    "core_instance_type": {"type": "str", "default": "m5.xlarge"}, "core_instance_count": {"type": "int", "default": 1}}
+# The options the cluster engines (EMR, Data Pipeline) share: one name, type and meaning each, whatever the engine.
+# Each engine module adds its defaults, its own options and its options' older names (cluster_engine_options).
+CLUSTER_ENGINE_OPTIONS: OptionSpecs = {
+    "cluster": {"type": "dict", "required": True}, "run_id": {"type": "str", "required": True},
+    "account_id": {"type": "str"}, "release_label": {"type": "str"}, "service_role": {"type": "str"},
+    "job_flow_role": {"type": "str"}, "log_uri": {"type": "str"}, "subnet_id": {"type": "str"},
+    "jar": {"type": "str"}, "main_class": {"type": "str", "default": DEFAULT_MAIN_CLASS},
+    "read_percentage": {"type": "float", "default": 0.5}, "maximum_retries": {"type": "int", "default": 2},
+    "wait": {"type": "bool", "default": True}, "wait_timeout": {"type": "int"}, "deadline": {"type": "str"},
+    "poll_interval": {"type": "int"}, **EMR_INSTANCE_OPTIONS, **CLUSTER_CAPACITY_OPTIONS}
+# Where a second copy goes (backup_copy): a destination of its own, reached in its own region and account.
+COPY_TO_OPTIONS: OptionSpecs = {"copy_to": {"type": "dict", "required": True, "options": {
+    "destination": {"type": "str", "required": True}, "region": {"type": "str"}, "s3_endpoint_url": {"type": "str"},
+    "role_arn": {"type": "str"}, "role_external_id": {"type": "str", "no_log": True},
+    "bucket_owner": {"type": "str"}, "sse": {"type": "str", "choices": ["AES256", "aws:kms"]},
+    "kms_key_id": {"type": "str"}}}}
 # The role every module can work as (doc fragment hippolyte.dynamodb.assume_role).
-ASSUME_ROLE_OPTIONS = {"role_arn": {"type": "str"}, "role_external_id": {"type": "str", "no_log": True},
-                       "role_session_name": {"type": "str", "default": "hippolyte"},
-                       "role_duration": {"type": "int", "default": 3600}}
+ASSUME_ROLE_OPTIONS: OptionSpecs = {
+    "role_arn": {"type": "str"}, "role_external_id": {"type": "str", "no_log": True},
+    "role_session_name": {"type": "str", "default": "hippolyte"}, "role_duration": {"type": "int", "default": 3600}}
 
 
 # Seconds a module whose controller died has to unwind (abort uploads, put capacity back) before it is
@@ -84,6 +98,16 @@ def renamed(spec: dict[str, Any], *old_names: str) -> dict[str, Any]:
     """An option spec that still accepts its older names, deprecated (so inventories keep working for a while)."""
     return {**spec, "aliases": list(old_names), "deprecated_aliases": [
         {"name": name, "version": "2.0.0", "collection_name": "hippolyte.dynamodb"} for name in old_names]}
+
+
+def cluster_engine_options(defaults: dict[str, Any], old_names: dict[str, str], **own: dict[str, Any]) -> OptionSpecs:
+    """A cluster engine module's argument spec: CLUSTER_ENGINE_OPTIONS with the engine's `defaults` and the
+    deprecated older name of some (`old_names`: option -> older name), its `own` options, the destination
+    options and the role to assume."""
+    shared = {name: {**spec, **({"default": defaults[name]} if name in defaults else {})}
+              for name, spec in CLUSTER_ENGINE_OPTIONS.items()}
+    shared.update({name: renamed(shared[name], old) for name, old in old_names.items()})
+    return {**shared, **own, **DESTINATION_OPTIONS, **ASSUME_ROLE_OPTIONS}
 
 
 def watch_controller(module: AnsibleAWSModule) -> threading.Event:
@@ -196,6 +220,29 @@ def destination_store(module: AnsibleAWSModule, pool_size: int = 10) -> BackupSt
                       encryption)
 
 
+def copy_store(module: AnsibleAWSModule, pool_size: int = 10) -> BackupStore:
+    """The store of the module's `copy_to`: its own region, endpoint and (through `role_arn`) account. Its bucket
+    must belong to `copy_to.bucket_owner`, by default to the account of the credentials that reach it."""
+    where = module.params["copy_to"]
+    encryption = Encryption(where.get("sse"), where.get("kms_key_id"))
+    try:
+        encryption.validate()
+    except InputError as exc:
+        raise InputError(f"copy_to.{exc.field}", exc.problem, exc.fix) from None
+    url = where["destination"]
+    if not url.startswith("s3://"):
+        return open_store(url)
+    reach = {"region": where.get("region"), "endpoint_url": where.get("s3_endpoint_url"),
+             "role_arn": where.get("role_arn"), "role_external_id": where.get("role_external_id")}
+    # STS is asked where the module's other calls go (its endpoint_url), with the copy's region and role.
+    owner = where.get("bucket_owner") or connection_account(module, {**reach,
+                                                                     "endpoint_url": module.params.get("endpoint_url")})
+    if not owner:
+        raise InputError("copy_to.bucket_owner", "the endpoint answers no STS call, so the copy's account is unknown",
+                         "set copy_to.bucket_owner to the account that owns the copy's bucket")
+    return open_store(url, connected_client(module, "s3", reach, pool_size), owner, encryption)
+
+
 def require_destination(module: AnsibleAWSModule) -> str:
     """The module's `destination`, which the task or module_defaults must give; modules ask for it first, before
     any AWS call."""
@@ -264,23 +311,41 @@ def run_or_fail(module: AnsibleAWSModule, action: Callable[[], T],
     raise AssertionError("unreachable: fail_json exits")
 
 
-def boosts_put_back_as_tables_end(module: AnsibleAWSModule, ddb: Any, cluster: PlannedCluster,
-                                  ) -> tuple[Callable[[list[TableOutcome]], None] | None, dict[str, list[str]]]:
-    """`watch`'s on_done for a cluster engine: each boosted table's capacity goes back when its step ends.
+class ModuleClients:
+    """An engine task's clients (`cluster_engine.EngineClients`) from a module: its region, destination, clients
+    (one per service) and store, and a sleep that ends the work when the controller is gone."""
 
-    Returns the callback (None with put_back_boosts=false) and the lists it fills, for the module's result."""
-    report: dict[str, list[str]] = {"capacity_put_back": [], "capacity_notes": []}
-    boosted = {t.name for t in cluster.tables if t.boost_target}  # a refused boost may have left part of a record
-    if not module.params["put_back_boosts"] or not boosted:
-        return None, report
-    aas = aws_client(module, "application-autoscaling") if module.params["autoscaling"] else None
-    settings = CapacitySettings(run_id=module.params["capacity_run_id"] or module.params["run_id"])
+    def __init__(self, module: AnsibleAWSModule) -> None:
+        self.module = module
+        self.region = str(module.region or "")
+        self._clients: dict[str, Any] = {}
+        self._store: BackupStore | None = None
 
-    def on_done(ended: list[TableOutcome]) -> None:
-        names = [o.name for o in ended if o.name in boosted]
-        if names:
-            done = put_back_many(ddb, aas, names, settings)
-            report["capacity_put_back"] += done["put_back"]
-            report["capacity_notes"] += done["notes"]
+    def destination(self) -> str:
+        return require_destination(self.module)
 
-    return on_done, report
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = aws_client(self.module, service)
+        return self._clients[service]
+
+    def store(self) -> BackupStore:
+        if self._store is None:
+            self._store = destination_store(self.module)
+        return self._store
+
+    def watch_sleep(self) -> Callable[[float], None]:
+        return stoppable_sleep(watch_controller(self.module))
+
+
+def exit_with(module: AnsibleAWSModule, answer: EngineAnswer) -> None:
+    """End the module with a task's answer: failed, or not."""
+    (module.fail_json if answer.failed else module.exit_json)(**answer.result)
+
+
+def run_engine_module(argument_spec: OptionSpecs,
+                      task: Callable[[dict[str, Any], ModuleClients, bool], EngineAnswer]) -> None:
+    """The whole main() of an engine module: its options parsed, its task run with the module's clients (in check
+    mode when asked), the answer returned."""
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    exit_with(module, run_or_fail(module, lambda: task(module.params, ModuleClients(module), module.check_mode)))

@@ -138,9 +138,6 @@ duration_s:
   sample: 12.5
 """
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_account_id, check_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
@@ -152,10 +149,9 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     watch_controller,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.drill import (
-    Drill,
-    pick_table,
+    DrillRequest,
+    drill_request,
     run_drill,
-    scratch_name,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import RestoreSettings
 
@@ -177,24 +173,16 @@ def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     p = module.params
-    settings = RestoreSettings(workers=p["workers"], readers=p["readers"], wait_timeout_s=p["wait_timeout"],
-                               stall_timeout_s=p["stall_timeout"])
-
-    def prepare() -> Drill:
-        settings.validate()
-        for name in p["tables"] + ([p["table"]] if p["table"] else []):
-            check_table_name("tables" if name != p["table"] else "table", name)
-        if p["account_id"]:
-            check_account_id("account_id", p["account_id"])
-        night = parse_instant(p["night"], "night") if p["night"] else utc_now()
-        table = p["table"] or pick_table(p["tables"], night)
-        return Drill(table=table, scratch_table=scratch_name(table, night))
-
-    drill = run_or_fail(module, prepare)
+    request = DrillRequest(tables=p["tables"], table=p["table"], night=p["night"], account_id=p["account_id"],
+                           settings=RestoreSettings(workers=p["workers"], readers=p["readers"],
+                                                    wait_timeout_s=p["wait_timeout"],
+                                                    stall_timeout_s=p["stall_timeout"]))
+    drill = run_or_fail(module, lambda: drill_request(request))
     ddb = aws_client(module, "dynamodb", pool_size=p["workers"] + p["readers"])
     stop = watch_controller(module)
     run_or_fail(module, lambda: run_drill(drill, ddb, destination_store(module, p["readers"]), module.region,
-                                          p["account_id"], settings, check_mode=module.check_mode, stop=stop),
+                                          p["account_id"], request.settings, check_mode=module.check_mode,
+                                          stop=stop),
                 facts=drill.facts)
     module.exit_json(changed=drill.changed, msg=drill.msg, **drill.facts())
 

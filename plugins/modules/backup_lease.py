@@ -181,12 +181,6 @@ account_id:
   sample: "111111111111"
 """
 
-import socket
-from datetime import UTC, datetime, timedelta
-
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
@@ -196,19 +190,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     require_destination,
     run_or_fail,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.run_lease import (
-    EXPIRY_MARGIN_S,
-    TWICE,
-    LeaseHeld,
-    keep,
-    lease_folder,
-    lost_to,
-    newest,
-    release,
-    renew,
-    take,
-    take_waiting,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.run_lease import LeaseRequest, lease_task
 
 ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["held", "kept", "released"], default="held"),
@@ -227,83 +209,19 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def _expiry(p, now):
-    if p["expires_at"] is not None:
-        return parse_instant(p["expires_at"], "expires_at")
-    return now + timedelta(seconds=_hold_s(p))
-
-
-def _hold_s(p):
-    if p["hold_s"] is not None and p["hold_s"] < 1:
-        raise InputError("hold_s", f"must be at least 1 second, got {p['hold_s']}",
-                         f"leave it unset ({EXPIRY_MARGIN_S})")
-    if p["renew_every_s"] < 1:
-        raise InputError("renew_every_s", f"must be at least 1 second, got {p['renew_every_s']}",
-                         "leave it unset (60)")
-    return EXPIRY_MARGIN_S if p["hold_s"] is None else p["hold_s"]
-
-
-def keep_lease(module, store, account):
-    """Renew this run's lease while its controller lives; exits with why it stopped."""
-    p = module.params
-    hold_s = run_or_fail(module, lambda: _hold_s(p))
-    folder = lease_folder(account, module.region)
-    current = run_or_fail(module, lambda: newest(store, folder))[1]
-    if current is None or current.nonce != p["nonce"]:
-        lost = run_or_fail(module, lambda: lost_to(store, account, module.region, p["nonce"]))
-        module.exit_json(changed=False, account_id=account, lease=None, stopped="lease lost", lost_to=lost,
-                         msg=f"this run's lease is not held any more ({lost}): nothing to keep")
-    if module.check_mode:
-        module.exit_json(changed=True, account_id=account, lease=current.__dict__,
-                         msg="would keep the lease (check mode)")
-    stopped = run_or_fail(module, lambda: keep(
-        lambda: renew(store, account, module.region, p["nonce"], utc_now(), hold_s),
-        lambda: not current.controller_gone(), p["renew_every_s"]))
-    lost = run_or_fail(module, lambda: lost_to(store, account, module.region, p["nonce"]))
-    module.exit_json(changed=True, account_id=account, lease=current.__dict__, stopped=stopped, lost_to=lost,
-                     msg=f"stopped keeping the lease: {lost or stopped}")
-
-
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
                               mutually_exclusive=[("expires_at", "hold_s")],
                               required_if=[("state", "kept", ["nonce"]), ("state", "released", ["nonce"])])
     run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     p = module.params
-    now = datetime.now(UTC).replace(microsecond=0)
-    expires = run_or_fail(module, lambda: _expiry(p, now)) if p["state"] == "held" else None
-    account = p["account_id"] or run_or_fail(module, lambda: credentials_account(module))
-    store = run_or_fail(module, lambda: destination_store(module))
-    folder = run_or_fail(module, lambda: lease_folder(account, module.region))
-    if p["state"] == "kept":
-        keep_lease(module, store, account)
-    if module.check_mode:
-        current = run_or_fail(module, lambda: newest(store, folder))[1]
-        module.exit_json(changed=True, account_id=account, lease=current.__dict__ if current else None,
-                         msg=f"would {'take' if p['state'] == 'held' else 'give back'} the lease (check mode)")
-    if p["state"] == "released":
-        given = run_or_fail(module, lambda: release(store, account, module.region, p["nonce"]))
-        if not given:  # taken over under this run: say by whom, and what it means for the night
-            lost = run_or_fail(module, lambda: lost_to(store, account, module.region, p["nonce"]))
-            module.fail_json(msg=f"{lost}: {TWICE}", field="lease", account_id=account, lease=None, lost_to=lost)
-        module.exit_json(changed=True, account_id=account, lease=None, lost_to=None, msg="lease given back")
-
-    def attempt():
-        try:
-            return take_waiting(lambda: take(store, account, module.region, p["run_id"],
-                                             p["holder"] or socket.gethostname(), expires,
-                                             datetime.now(UTC).replace(microsecond=0), p["break_lease"]),
-                                p["wait_s"], p["poll_interval"])
-        except LeaseHeld as exc:  # the answer, not an error of this module
-            return exc
-
-    taken = run_or_fail(module, attempt)
-    if isinstance(taken, LeaseHeld):
-        module.fail_json(msg=str(taken), field="lease", account_id=account, lease=taken.holder.__dict__)
-    module.exit_json(changed=True, account_id=account, lease=taken.lease.__dict__, url=taken.url, how=taken.how,
-                     taken_over=taken.taken_over.__dict__ if taken.taken_over else None,
-                     msg=f"lease taken ({taken.how})" + (f", replacing {taken.taken_over.describe()}"
-                                                         if taken.taken_over else ""))
+    request = LeaseRequest(state=p["state"], run_id=p["run_id"], region=module.region, holder=p["holder"],
+                           account_id=p["account_id"], expires_at=p["expires_at"], hold_s=p["hold_s"],
+                           renew_every_s=p["renew_every_s"], wait_s=p["wait_s"], poll_interval=p["poll_interval"],
+                           break_lease=p["break_lease"], nonce=p["nonce"])
+    answer = run_or_fail(module, lambda: lease_task(request, lambda: destination_store(module),
+                                                    lambda: credentials_account(module), module.check_mode))
+    (module.fail_json if answer.failed else module.exit_json)(**answer.facts)
 
 
 if __name__ == "__main__":

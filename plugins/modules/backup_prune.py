@@ -197,8 +197,6 @@ refused:
   sample: {111111111111/eu-west-1/orders/2026-10-02-01-00-00: [data/part-00000.json.gz]}
 """
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import Selection
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
@@ -207,7 +205,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     require_destination,
     run_or_fail,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.catalog_states import prune_catalog
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.catalog_task import PruneRequest, prune_answer
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.retention import Policy
 
 ARGUMENT_SPEC = dict(
@@ -230,27 +228,14 @@ def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     p = module.params
-
-    def run():
-        if p["workers"] < 1:
-            raise InputError("workers", f"must be at least 1, got {p['workers']}", "use 1 to 64")
-        selection = Selection(tables=p["tables"], accounts=p["accounts"], regions=p["regions"])
-        selection.validate()
-        policy = Policy(keep_last=p["keep_last"], keep_daily=p["keep_daily"], keep_weekly=p["keep_weekly"],
-                        keep_monthly=p["keep_monthly"], max_age_days=p["max_age_days"],
-                        incomplete_grace_hours=p["incomplete_grace_hours"])
-        policy.validate()  # bad input fails before the store is opened
-        return prune_catalog(destination_store(module, p["workers"]), selection, policy, p["workers"],
-                             module.check_mode)
-
-    outcome = run_or_fail(module, run)
-    result = dict(changed=outcome.changed, backups=outcome.backups, deleted=outcome.deleted,
-                  refused=outcome.refused, msg=outcome.msg)
-    if module._diff:
-        result["diff"] = outcome.diff
-    if outcome.refused:
-        module.fail_json(**result)
-    module.exit_json(**result)
+    request = PruneRequest(tables=p["tables"], accounts=p["accounts"], regions=p["regions"], workers=p["workers"],
+                           policy=Policy(keep_last=p["keep_last"], keep_daily=p["keep_daily"],
+                                         keep_weekly=p["keep_weekly"], keep_monthly=p["keep_monthly"],
+                                         max_age_days=p["max_age_days"],
+                                         incomplete_grace_hours=p["incomplete_grace_hours"]))
+    answer = run_or_fail(module, lambda: prune_answer(request, lambda workers: destination_store(module, workers),
+                                                      module.check_mode, module._diff))
+    (module.fail_json if answer.failed else module.exit_json)(**answer.facts)
 
 
 if __name__ == "__main__":

@@ -533,13 +533,6 @@ drift:
            added_keys: [{pk: a1}], removed_keys: [{pk: k00}], changed_keys: [{pk: k04}]}
 """
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import describe_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import folder_time, parse_at, parse_span
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_account_id, check_table_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import RestoreRates
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import Encryption, open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import find_backup
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
@@ -555,32 +548,13 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     s3_client,
     watch_controller,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.adoption import (
-    SchemaSource,
-    adopt_folder,
-    find_format,
-    resolve_schema,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.compare import (
-    TableDiffers,
-    check_same_key,
-    compare_table,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.dynodump import (
-    discarded_on_failure,
-    import_dump,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.import_restore import (
-    ImportSettings,
-    check_staging,
-    restore_with_engine,
-    staging_store,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
-    RestoreResult,
-    RestoreSettings,
-    TargetDrifted,
-    load_manifest,
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.import_restore import ImportSettings
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import RestoreSettings
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore_task import (
+    RestoreClients,
+    RestoreRates,
+    RestoreRequest,
+    restore_request,
 )
 
 ARGUMENT_SPEC = dict(
@@ -631,110 +605,36 @@ def main():
                                                   ("compare_with", "target_connection")])
     run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     p = module.params
-    settings = RestoreSettings(workers=p["workers"], readers=p["readers"], force=p["force"], verify=p["verify"],
-                               verify_before_write=p["verify_before_write"],
-                               wait_timeout_s=p["wait_timeout"], stall_timeout_s=p["stall_timeout"],
-                               write_capacity=p["write_capacity"], run_id=p["run_id"], compare=p["compare"],
-                               target_kms_key_id=p["target_kms_key_id"], restore_streaming=p["restore_streaming"],
-                               target_account=lambda: connection_account(module, p["target_connection"]))
-    import_settings = ImportSettings(engine=p["engine"], max_rejected_items=p["max_rejected_items"],
-                                     max_load_hours=p["max_load_hours"], import_threshold_gb=p["import_threshold_gb"],
-                                     rates=RestoreRates(load_items_per_s=p["load_items_per_s"]))
-    ddb = aws_client(module, "dynamodb", pool_size=p["workers"] + p["readers"])
+    where = p["target_connection"]
+    pool = p["workers"] + p["readers"]
+    request = RestoreRequest(
+        table=p["table"], region=module.region, at=p["at"], imports=p["imports"], account_id=p["account_id"],
+        target=p["target"], dynamodump=p["dynamodump"], adopt_from=p["adopt_from"], adopt_format=p["adopt_format"],
+        schema_from=p["schema_from"], key_attributes=tuple((k["name"], k["type"]) for k in p["key_attributes"] or ()),
+        stage_to=p["stage_to"], stage_bucket_owner=p["stage_bucket_owner"], sse=p["sse"], kms_key_id=p["kms_key_id"],
+        restore_autoscaling=p["restore_autoscaling"], compare_with=p["compare_with"],
+        settings=RestoreSettings(workers=p["workers"], readers=p["readers"], force=p["force"], verify=p["verify"],
+                                 verify_before_write=p["verify_before_write"], wait_timeout_s=p["wait_timeout"],
+                                 stall_timeout_s=p["stall_timeout"], write_capacity=p["write_capacity"],
+                                 run_id=p["run_id"], compare=p["compare"], target_kms_key_id=p["target_kms_key_id"],
+                                 restore_streaming=p["restore_streaming"],
+                                 target_account=lambda: connection_account(module, where)),
+        import_settings=ImportSettings(engine=p["engine"], max_rejected_items=p["max_rejected_items"],
+                                       max_load_hours=p["max_load_hours"], import_threshold_gb=p["import_threshold_gb"],
+                                       rates=RestoreRates(load_items_per_s=p["load_items_per_s"])))
+    clients = RestoreClients(
+        dynamodb=lambda: aws_client(module, "dynamodb", pool_size=pool),
+        store=lambda readers: destination_store(module, readers), s3=lambda: s3_client(module),
+        own_account=lambda: credentials_account(module), caller_account=lambda: caller_account(module),
+        autoscaling=lambda: (connected_client(module, "application-autoscaling", where) if where
+                             else aws_client(module, "application-autoscaling")),
+        target_dynamodb=(lambda: connected_client(module, "dynamodb", where, pool)) if where else None)
     compared: dict = {}  # a restored table's comparison, for the failed result when it differs
     stop = watch_controller(module)
-    engine_info = {}
-
-    def adopt(store, at):
-        """The folder of O(adopt_from) as a backup under the destination (None in check mode: only checked)."""
-        source = open_store(p["adopt_from"], s3_client(module) if p["adopt_from"].startswith("s3://") else None)
-        how = SchemaSource(p["schema_from"], tuple((k["name"], k["type"]) for k in p["key_attributes"] or ()))
-        if module.check_mode:
-            resolve_schema(ddb, p["table"], how, find_format(source, p["adopt_format"]), module.region)
-            return None
-        return adopt_folder(source, store, ddb, p["table"], module.region, how, p["adopt_format"], p["account_id"],
-                            at, account_fallback=lambda: credentials_account(module))
-
-    def restore():
-        settings.validate()
-        import_settings.validate()
-        # Names that become paths or tables are checked before any call.
-        check_table_name("table", p["table"])
-        for name in ("target", "compare_with"):
-            if p[name]:
-                check_table_name(name, p[name])
-        if p["account_id"]:
-            check_account_id("account_id", p["account_id"])
-        now = utc_now()
-        at = parse_at(p["at"], now) if p["at"] else None
-        # A moment (not a date) names the folder filed at exactly that time, an import included.
-        named = None if not p["at"] or parse_span(p["at"], "at").whole_day else at
-        store = destination_store(module, p["readers"])
-        staging = None
-        if p["stage_to"]:  # refused before anything is written if it overlaps a location holding backups
-            staging = staging_store(p["stage_to"], s3_client(module), Encryption(p["sse"], p["kms_key_id"]),
-                                    p["stage_bucket_owner"] or caller_account(module))
-            sources = [open_store(p[name], s3_client(module)) for name in ("dynamodump", "adopt_from")
-                       if (p[name] or "").startswith("s3://")]
-            check_staging(staging, store, *sources)
-        imported = None
-        if p["dynamodump"] and not module.check_mode:
-            # A dump is first imported as an ordinary backup (taken at `at`), then restored like one.
-            dump = open_store(p["dynamodump"], s3_client(module) if p["dynamodump"].startswith("s3://") else None)
-            imported = import_dump(dump, p["table"], store, module.region, p["account_id"], at)
-        if p["adopt_from"]:
-            imported = adopt(store, at)
-            if imported is None:  # check mode: the folder and its schema were checked, nothing was copied
-                return p["adopt_from"], RestoreResult(p["adopt_from"], p["target"] or "", True, True, 0, 0, None,
-                                                      0.0, 0, f"would adopt {p['adopt_from']} as a backup of "
-                                                      f"{p['table']} and restore it")
-        with discarded_on_failure(store, imported):
-            if imported is not None:  # the import itself, whatever backups of the table share or follow its time
-                folder = imported.folder
-                taken = folder_time(folder.rsplit("/", 1)[-1])
-            else:
-                ref = find_backup(store, p["table"], module.region, p["account_id"], at,
-                                  own_account=lambda: credentials_account(module), now=now, named=named,
-                                  imports=p["imports"])
-                folder, taken = ref.folder, ref.taken_at
-            if p["compare_with"]:
-                return f"{store.url.rstrip('/')}/{folder}", drift_of(folder, store)
-            target = check_table_name("target", p["target"] or f"{p['table']}-restored-{taken:%Y%m%d-%H%M%S}")
-            # The new table's own region or account; the backup was found and is read with the module's connection.
-            target_ddb = (connected_client(module, "dynamodb", p["target_connection"], p["workers"] + p["readers"])
-                          if p["target_connection"] else ddb)
-            if p["restore_autoscaling"]:
-                settings.autoscaling = (connected_client(module, "application-autoscaling", p["target_connection"])
-                                        if p["target_connection"] else aws_client(module, "application-autoscaling"))
-            try:
-                outcome = restore_with_engine(target_ddb, store, folder, target, settings, import_settings, staging,
-                                              check_mode=module.check_mode, stop=stop, progress=module.log)
-            except (TableDiffers, TargetDrifted) as exc:
-                compared.update(exc.comparison.report())
-                raise
-            engine_info.update(engine=outcome.choice.engine, engine_choice=outcome.choice.as_dict(),
-                               import_report=outcome.report.as_dict() if outcome.report else None)
-            return f"{store.url.rstrip('/')}/{folder}", outcome.result
-
-    def drift_of(folder, store):
-        """compare_with: the live table against the backup; nothing is restored."""
-        doc = load_manifest(store, folder)
-        check_same_key(describe_table(ddb, p["compare_with"], "compare_with"), doc["schema"], "compare_with")
-        return compare_table(ddb, store, folder, doc, p["compare_with"], p["workers"],
-                             p["readers"], stop).drift()
-
-    backup_url, result = run_or_fail(module, restore, facts=lambda: {"compare": compared} if compared else {})
-    if p["compare_with"]:
-        module.exit_json(changed=False, backup_url=backup_url, table=p["compare_with"], drift=result,
-                         msg=f"{p['compare_with']} against {backup_url}: {result['added']} added, {result['removed']} "
-                         f"removed, {result['changed']} changed")
-    module.exit_json(
-        changed=result.changed, backup_url=backup_url, target=result.target,
-        created=result.created, expected_items=result.expected_items, written_items=result.written_items,
-        counted_items=result.counted_items, retried_items=result.retried_items,
-        duration_s=round(result.duration_s, 3), msg=result.msg, table_key=result.table_key,
-        not_restored=result.not_restored, **engine_info,
-        **({"compare": result.comparison} if result.comparison else {}))
+    answer = run_or_fail(module, lambda: restore_request(request, clients, module.check_mode, stop, module.log,
+                                                         compared),
+                         facts=lambda: {"compare": compared} if compared else {})
+    module.exit_json(**answer.facts())
 
 
 if __name__ == "__main__":

@@ -284,171 +284,39 @@ definition:
   elements: dict
 """
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import describe_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import stoppable_sleep
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import account_of
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlannedCluster
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
-    ASSUME_ROLE_OPTIONS,
-    CLUSTER_CAPACITY_OPTIONS,
-    DESTINATION_OPTIONS,
-    EMR_INSTANCE_OPTIONS,
-    AnsibleAWSModule,
-    aws_client,
-    boosts_put_back_as_tables_end,
-    destination_store,
-    renamed,
-    require_destination,
-    run_or_fail,
-    watch_controller,
+    cluster_engine_options,
+    run_engine_module,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines import pipeline_runner as runner
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import (
-    engine_result,
-    seconds_left,
-    watch,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_tool import DEFAULT_JAR
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_definition import (
-    DEFAULT_EXPORT_CLASS,
-    DEFAULT_EXPORT_JAR,
+    DEFAULT_JOB_FLOW_ROLE,
+    DEFAULT_MAX_OBJECTS,
     DEFAULT_RELEASE_LABEL,
-    PipelineSettings,
-    build_definition,
-    unique_id,
+    DEFAULT_SERVICE_ROLE,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_task import run_datapipeline_backup
 
-ARGUMENT_SPEC = dict(
-    cluster=dict(type="dict", required=True),
-    run_id=dict(type="str", required=True),
+ARGUMENT_SPEC = cluster_engine_options(
+    defaults=dict(release_label=DEFAULT_RELEASE_LABEL, service_role=DEFAULT_SERVICE_ROLE,
+                  job_flow_role=DEFAULT_JOB_FLOW_ROLE, jar=DEFAULT_JAR, wait_timeout=25200, poll_interval=60),
+    old_names=dict(service_role="role", job_flow_role="resource_role", jar="export_jar", main_class="export_class",
+                   read_percentage="default_read_percentage"),
     state=dict(type="str", default="active", choices=["present", "active", "absent", "executed_locally"]),
     taken_at=dict(type="str"),
-    account_id=dict(type="str"),
-    service_role=renamed(dict(type="str", default="DataPipelineDefaultRole"), "role"),
-    job_flow_role=renamed(dict(type="str", default="DataPipelineDefaultResourceRole"), "resource_role"),
-    log_uri=dict(type="str"),
-    subnet_id=dict(type="str"),
-    release_label=dict(type="str", default=DEFAULT_RELEASE_LABEL),
-    **EMR_INSTANCE_OPTIONS,
     core_instance_bid_price=dict(type="float"),
     task_instance_type=dict(type="str"),
     task_instance_count=dict(type="int", default=0),
     task_instance_bid_price=dict(type="float"),
     window_s=dict(type="int"),
-    jar=renamed(dict(type="str", default=DEFAULT_EXPORT_JAR), "export_jar"),
-    main_class=renamed(dict(type="str", default=DEFAULT_EXPORT_CLASS), "export_class"),
-    maximum_retries=dict(type="int", default=2),
-    read_percentage=renamed(dict(type="float", default=0.5), "default_read_percentage"),
-    **CLUSTER_CAPACITY_OPTIONS,
     sns_topic_arn=dict(type="str"),
-    max_objects=dict(type="int", default=100),
-    wait=dict(type="bool", default=True),
-    wait_timeout=dict(type="int", default=25200),
-    deadline=dict(type="str"),
-    poll_interval=dict(type="int", default=60),
+    max_objects=dict(type="int", default=DEFAULT_MAX_OBJECTS),
     delete_when_finished=dict(type="bool", default=True),
-    **DESTINATION_OPTIONS,
-    **ASSUME_ROLE_OPTIONS,
 )
-
-SETTING_NAMES = ("subnet_id", "release_label", "master_instance_type", "core_instance_type",
-                 "core_instance_count", "core_instance_bid_price", "task_instance_type", "task_instance_count",
-                 "task_instance_bid_price", "window_s", "maximum_retries", "sns_topic_arn", "max_objects")
-
-
-def _definition(module, ddb):
-    p = module.params
-    tables = (p["cluster"] or {}).get("tables") or []
-    if p["account_id"]:
-        account = p["account_id"]
-    elif tables and isinstance(tables[0], dict) and tables[0].get("name"):
-        account = account_of(describe_table(ddb, tables[0]["name"], "cluster.tables[0].name").get("TableArn"), None)
-    else:
-        account = ""  # build_definition names the missing tables
-    taken_at = parse_instant(p["taken_at"], "taken_at") if p["taken_at"] else utc_now()
-    if not p["destination"].startswith("s3://"):
-        raise InputError("destination", "Data Pipeline writes to S3 only", "use s3://bucket/prefix")
-    settings = PipelineSettings(
-        destination=p["destination"], account=account, region=module.region, taken_at=taken_at,
-        log_uri=p["log_uri"] or f"{p['destination'].rstrip('/')}/datapipeline-logs/",
-        role=p["service_role"], resource_role=p["job_flow_role"], export_jar=p["jar"], export_class=p["main_class"],
-        default_read_percentage=p["read_percentage"], **{name: p[name] for name in SETTING_NAMES})
-    cluster = PlannedCluster.from_plan(p["cluster"], default_engine="datapipeline")
-    return settings, build_definition(cluster.with_refused_boosts(p["boost_refused"]), settings)
-
-
-def _not_run(p, definition, status):
-    return [TableOutcome(t.table, runner.ENGINE, "running", engine_state=status, lane=p["cluster"].get("id", ""),
-                         backup_url=f"{p['destination'].rstrip('/')}/{t.folder}").to_result()
-            for t in definition.targets]
-
-
-def _absent(module, uid):
-    dp = aws_client(module, "datapipeline")
-    pipeline_id = run_or_fail(module, lambda: runner.find_pipeline(dp, uid))
-    if pipeline_id and not module.check_mode:
-        run_or_fail(module, lambda: runner.delete_pipeline(dp, pipeline_id))
-    module.exit_json(changed=bool(pipeline_id), pipeline_id=pipeline_id, unique_id=uid, done=True, tables=[],
-                     failed_tables=[], state="DELETED" if pipeline_id else "ABSENT")
-
-
-def _removed_state():
-    # Removed in 0.x; for one release it says so, before any AWS call, instead of a bare "not one of the choices".
-    raise InputError("state", "executed_locally was removed: it ran a definition with the in-process engine "
-                     "for the collection's own tests and was never meant for users",
-                     "use state=present or active to run the pipeline, or hippolyte.dynamodb.dynamodb_scan_backup "
-                     "to back tables up in process")
-
-
-def _check_mode(module, run, definition, result):
-    pipeline_id = run_or_fail(module, lambda: runner.find_pipeline(run.dp, run.unique_id))
-    state = run_or_fail(module, lambda: runner.pipeline_state(run.dp, pipeline_id)) if pipeline_id else "ABSENT"
-    would = pipeline_id is None or (run.activate and state in ("PENDING", "INACTIVE"))
-    module.exit_json(definition=definition.objects, msg="check mode: nothing created",
-                     **{**result, "pipeline_id": pipeline_id, "state": state, "changed": would,
-                        "tables": _not_run(module.params, definition, "NOT_RUN")})
-
-
-def _exit(outcomes, done, module, result, changed):
-    p = module.params
-    failed, out = engine_result(outcomes, done, p["wait"] and p["state"] == "active", p["wait_timeout"],
-                                f"pipeline of cluster {p['cluster']['id']}", **{**result, "changed": changed})
-    (module.fail_json if failed else module.exit_json)(**out)
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    p = module.params
-    if p["state"] == "executed_locally":
-        run_or_fail(module, _removed_state)
-    run_or_fail(module, lambda: require_destination(module))  # before any AWS call
-    cluster = run_or_fail(module, lambda: PlannedCluster.from_plan(p["cluster"], default_engine="datapipeline"))
-    uid = unique_id(p["run_id"], cluster.id)
-    if p["state"] == "absent":  # needs neither the tables nor the definition, only the uniqueId
-        _absent(module, uid)
-    ddb = aws_client(module, "dynamodb")
-    settings, definition = run_or_fail(module, lambda: _definition(module, ddb))
-    result = dict(pipeline_id=None, unique_id=uid, object_count=len(definition.objects), state="ABSENT")
-    # Its export activities cannot be asked for an encryption: the bucket's default must be the one asked for.
-    if p["sse"]:
-        run_or_fail(module, lambda: destination_store(module).require_default_encryption())
-    run = runner.PipelineRun(aws_client(module, "datapipeline"), ddb, lambda: destination_store(module), definition,
-                             settings, cluster.id, uid, activate=p["state"] == "active",
-                             delete_when_finished=p["delete_when_finished"],
-                             name=f"hippolyte-{p['run_id']}-{cluster.id}")
-    if module.check_mode:
-        _check_mode(module, run, definition, result)
-    wait = p["wait"] and run.activate
-    timeout = run_or_fail(module, lambda: seconds_left(p["deadline"], p["wait_timeout"], utc_now()))
-    on_done, capacity = boosts_put_back_as_tables_end(module, ddb, cluster)
-    outcomes, done, changed = run_or_fail(module, lambda: watch(
-        run, wait, timeout, p["poll_interval"], sleep=stoppable_sleep(watch_controller(module)), on_done=on_done))
-    result.update(pipeline_id=run.pipeline_id, state=run.state, **capacity)
-    _exit(outcomes, done, module, result,
-          changed or run.manifests_written > 0 or bool(capacity["capacity_put_back"]))
+    run_engine_module(ARGUMENT_SPEC, run_datapipeline_backup)
 
 
 if __name__ == "__main__":

@@ -63,21 +63,26 @@ options:
         O(wait_timeout) by the seconds left until then.
     type: str
   poll_interval:
-    description: Seconds between DescribeExport polls.
-    type: float
+    description: Seconds between DescribeExport polls (whole seconds, like every engine's).
+    type: int
     default: 30
-  retries:
+  maximum_retries:
     description:
       - New exports started for a table after DynamoDB reports its export C(FAILED), before the table is
         reported as failed. Each retry writes into the same backup folder; only the successful export's
         files go into the manifest.
+      - The same option as the cluster engines'; O(retries) is its deprecated older name.
     type: int
     default: 1
-  s3_bucket_owner:
+    aliases: [retries]
+  bucket_owner:
     description:
-      - Account id owning the destination bucket, when it is not the tables' account.
-      - The same as O(bucket_owner), which it sets when that is not given.
+      - Account id (12 digits) that must own the destination's bucket, when it is not the tables' account. Every S3
+        call names it, and so does each export (C(S3BucketOwner)), which DynamoDB writes on the tables' behalf.
+      - Defaults to the account of the module's credentials (the account the backups belong to).
+      - The same option as every module's that writes backups; O(s3_bucket_owner) is its deprecated older name.
     type: str
+    aliases: [s3_bucket_owner]
   account_id:
     description: Account id used in the backup path. By default it is taken from each table's ARN.
     type: str
@@ -199,29 +204,13 @@ exports:
       sample: ["arn:aws:dynamodb:eu-west-1:111111111111:table/orders/export/0170-ab: UNKNOWN: internal error"]
 """
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import stoppable_sleep
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
-    AnsibleAWSModule,
-    aws_client,
-    destination_store,
-    require_destination,
-    run_or_fail,
-    watch_controller,
+    renamed,
+    run_engine_module,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import (
-    engine_result,
-    seconds_left,
-    watch,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.native_export import (
-    ExportRun,
-    ExportSettings,
-    prepare,
-    utc_now,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_task import run_exports
 
 ARGUMENT_SPEC = dict(
     tables=dict(type="list", elements="str", required=True),
@@ -231,42 +220,16 @@ ARGUMENT_SPEC = dict(
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=7200),
     deadline=dict(type="str"),
-    poll_interval=dict(type="float", default=30.0),
-    retries=dict(type="int", default=1),
-    s3_bucket_owner=dict(type="str"),
+    poll_interval=dict(type="int", default=30),
+    maximum_retries=renamed(dict(type="int", default=1), "retries"),
     account_id=dict(type="str"),
-    **DESTINATION_OPTIONS,
+    **{**DESTINATION_OPTIONS, "bucket_owner": renamed(DESTINATION_OPTIONS["bucket_owner"], "s3_bucket_owner")},
     **ASSUME_ROLE_OPTIONS,
 )
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    run_or_fail(module, lambda: require_destination(module))  # before any AWS call
-    p = module.params
-    timeout = run_or_fail(module, lambda: max(1.0, seconds_left(p["deadline"], p["wait_timeout"], utc_now())))
-    settings = ExportSettings(
-        run_id=p["run_id"], wait=p["wait"], wait_timeout_s=timeout, poll_interval_s=p["poll_interval"],
-        s3_bucket_owner=p["s3_bucket_owner"], account_id=p["account_id"], retries=p["retries"],
-        clamp_export_time=p["clamp_export_time"],
-        export_time=run_or_fail(module, lambda: parse_instant(p["export_time"], "export_time"))
-        if p["export_time"] else None)
-    ddb = aws_client(module, "dynamodb")
-    p["bucket_owner"] = p["bucket_owner"] or p["s3_bucket_owner"]  # the older name of the same check
-    store = run_or_fail(module, lambda: destination_store(module))
-    plans = run_or_fail(module, lambda: prepare(ddb, store, p["tables"], module.region, settings))
-    at = settings.export_time.isoformat()
-    if module.check_mode:
-        module.exit_json(changed=True, export_time=at, exports=[plan.result() for plan in plans],
-                         msg=f"would export {len(plans)} table(s) at {at} (check mode: nothing started)")
-
-    sleep = stoppable_sleep(watch_controller(module))
-    outcomes, done, _changed = run_or_fail(module, lambda: watch(
-        ExportRun(ddb, store, plans, settings), settings.wait, timeout, settings.poll_interval_s, sleep=sleep))
-    failed, out = engine_result(outcomes, done, settings.wait, timeout, f"exports at {at}",
-                                changed=any(plan.started or plan.wrote_manifest for plan in plans), export_time=at,
-                                exports=[plan.result() for plan in plans])
-    (module.fail_json if failed else module.exit_json)(**out)
+    run_engine_module(ARGUMENT_SPEC, run_exports)
 
 
 if __name__ == "__main__":

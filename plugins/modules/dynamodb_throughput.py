@@ -398,28 +398,20 @@ tables:
   sample: {"orders": {"changed": true, "pending": []}}
 """
 
-from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import DEFAULT_TAG_KEY
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     AnsibleAWSModule,
     aws_client,
     run_or_fail,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
-    Settings,
-    boost,
-    boost_many,
-    put_back,
-    put_back_many,
-    read_boosts,
-    reconcile,
-    table_names,
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import Settings
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput_task import (
+    DEFAULT_TAG_KEY,
+    CapacityClients,
+    ThroughputRequest,
+    apply_state,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_diff import capacity_diff
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
 
 ARGUMENT_SPEC = dict(
     state=dict(type="str", required=True, choices=["boosted", "restored", "reconciled"]),
@@ -442,94 +434,27 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def index_targets(indexes: dict[str, Any]) -> dict[str, dict[str, int | None]]:
-    """The `indexes` option as {index: {"read": n, "write": n}}, rejecting shapes it cannot mean."""
-    out: dict[str, dict[str, int | None]] = {}
-    for name, spec in indexes.items():
-        if not isinstance(spec, dict) or not spec or set(spec) - {"read_capacity", "write_capacity"}:
-            raise InputError(f"indexes.{name}", f"{spec!r} is not an index target",
-                             "give a dictionary with read_capacity and/or write_capacity")
-        dims: dict[str, int | None] = {}
-        for key, value in spec.items():
-            try:
-                dims[key.split("_")[0]] = int(value)
-            except (TypeError, ValueError) as exc:
-                raise InputError(f"indexes.{name}.{key}", f"{value!r} is not a whole number",
-                                 "give capacity units as an integer") from exc
-        out[name] = dims
-    return out
-
-
-def warn_left(module: AnsibleAWSModule, table: str, result: dict[str, Any]) -> None:
-    """A put-back that left capacity as it found it says so: a retired record, values someone else changed."""
-    if result.get("record_retired"):
-        module.warn(f"{table}: record dropped, nothing put back: {result['record_retired']}")
-        return
-    for note in result.get("notes", []):
-        module.warn(f"{table} {note}")
-
-
 def main() -> None:
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
                               mutually_exclusive=[("table", "tables")],
                               required_if=[("state", "boosted", ["table", "tables"], True),
                                            ("state", "restored", ["table", "tables"], True)])
     p = module.params
-    if p["wait_timeout"] < 0:
-        module.fail_json(msg="wait_timeout: must be 0 or more seconds", field="wait_timeout")
-    if p["capacity_wait_s"] is not None and p["capacity_wait_s"] < 0:
-        module.fail_json(msg="capacity_wait_s: must be 0 or more seconds", field="capacity_wait_s")
-    if p["hold_s"] is not None and p["hold_s"] < 0:
-        module.fail_json(msg="hold_s: must be 0 or more seconds (the run's deadline from now)", field="hold_s")
     settings = Settings(tag_key=p["tag_key"], run_id=p["run_id"], hold_s=p["hold_s"], force=p["force"],
                         wait_timeout=float(p["wait_timeout"]), check_mode=module.check_mode,
                         capacity_wait_s=None if p["capacity_wait_s"] is None else float(p["capacity_wait_s"]))
-    ddb = aws_client(module, "dynamodb", pool_size=settings.workers)
-    aas = (aws_client(module, "application-autoscaling", endpoint=p["autoscaling_endpoint_url"])
-           if p["autoscaling"] else None)
-
-    if p["state"] == "reconciled":
-        result = run_or_fail(module, lambda: reconcile(ddb, aas, settings, only=p["table"]))
-        for item in result["pending"]:
-            module.warn(f"{item['table']} {item['resource']}: not yet put back ({item['reason']})")
-        for name, detail in result["tables"].items():
-            warn_left(module, name, detail)
-        if module._diff:
-            result["diff"] = capacity_diff(list(result["tables"].values()))
-        if result["errors"]:
-            module.fail_json(msg="could not repair: " + "; ".join(f"{f['table']}: {f['error']}"
-                                                                  for f in result["errors"]), **result)
-        module.exit_json(msg=f"checked {result['checked']} table(s): repaired {len(result['repaired'])}, "
-                             f"pending {len({x['table'] for x in result['pending']})}, "
-                             f"held by live runs {len(result['held'])}", **result)
-
-    if p["tables"] is not None and p["state"] != "reconciled":
-        if p["state"] == "boosted":
-            boosts = run_or_fail(module, lambda: read_boosts(p["tables"]))
-            result = run_or_fail(module, lambda: boost_many(ddb, aas, boosts, settings))
-        else:
-            names = run_or_fail(module, lambda: table_names("tables", p["tables"]))
-            result = run_or_fail(module, lambda: put_back_many(ddb, aas, names, settings))
-        for row in result["tables"]:
-            warn_left(module, row["table"], row)
-        if module._diff:
-            result["diff"] = capacity_diff(result["tables"])
-        result["per_table"] = result.pop("tables")
-        module.exit_json(**result)
-
-    if p["state"] == "boosted":
-        targets = Targets(read=p["read_capacity"], write=p["write_capacity"], gsi_read=p["gsi_read_capacity"],
-                          gsi_write=p["gsi_write_capacity"], indexes=run_or_fail(module, lambda: index_targets(
-                              p["indexes"])))
-        result = run_or_fail(module, lambda: boost(ddb, aas, p["table"], targets, settings))
-    else:
-        result = run_or_fail(module, lambda: put_back(ddb, aas, p["table"], settings))
-        for item in result["pending"]:
-            module.warn(f"{p['table']} {item['resource']}: not yet put back ({item['reason']})")
-        warn_left(module, p["table"], result)
-    if module._diff:
-        result["diff"] = {"before": result["before"], "after": result["after"]}
-    module.exit_json(**result)
+    request = ThroughputRequest(state=p["state"], settings=settings, table=p["table"], tables=p["tables"],
+                                read_capacity=p["read_capacity"], write_capacity=p["write_capacity"],
+                                gsi_read_capacity=p["gsi_read_capacity"], gsi_write_capacity=p["gsi_write_capacity"],
+                                indexes=p["indexes"])
+    clients = CapacityClients(
+        dynamodb=lambda workers: aws_client(module, "dynamodb", pool_size=workers),
+        autoscaling=(lambda: aws_client(module, "application-autoscaling", endpoint=p["autoscaling_endpoint_url"]))
+        if p["autoscaling"] else None)
+    answer = run_or_fail(module, lambda: apply_state(request, clients, diff=module._diff))
+    for warning in answer.warnings:
+        module.warn(warning)
+    (module.fail_json if answer.failed else module.exit_json)(**answer.facts)
 
 
 if __name__ == "__main__":

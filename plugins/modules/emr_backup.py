@@ -280,158 +280,35 @@ job_flow:
   sample: {"Name": "hippolyte-nightly-2026-11-22-c01", "ReleaseLabel": "emr-5.36.2", "Steps": []}
 """
 
-from datetime import UTC, datetime
-
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import stoppable_sleep
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlannedCluster
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
-    ASSUME_ROLE_OPTIONS,
-    CLUSTER_CAPACITY_OPTIONS,
-    DESTINATION_OPTIONS,
-    EMR_INSTANCE_OPTIONS,
-    AnsibleAWSModule,
-    aws_client,
-    boosts_put_back_as_tables_end,
-    destination_store,
-    renamed,
-    require_destination,
-    run_or_fail,
-    watch_controller,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import (
-    engine_result,
-    seconds_left,
-    watch,
+    cluster_engine_options,
+    run_engine_module,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import (
+    DEFAULT_JOB_FLOW_ROLE,
     DEFAULT_RELEASE_LABEL,
-    DEFAULT_STEP_CLASS,
-    JobFlowSettings,
-    SpotSettings,
-    build_job_flow,
+    DEFAULT_SERVICE_ROLE,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_runner import (
-    EmrRun,
-    find_cluster,
-    prepare,
-    table_statuses,
-    terminate,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_task import run_emr_backup
 
-ARGUMENT_SPEC = dict(
-    cluster=dict(type="dict", required=True),
-    run_id=dict(type="str", required=True),
+ARGUMENT_SPEC = cluster_engine_options(
+    defaults=dict(release_label=DEFAULT_RELEASE_LABEL, service_role=DEFAULT_SERVICE_ROLE,
+                  job_flow_role=DEFAULT_JOB_FLOW_ROLE, wait_timeout=7200, poll_interval=30),
+    old_names=dict(jar="step_jar", main_class="step_class", read_percentage="on_demand_read_ratio"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
-    account_id=dict(type="str"),
-    release_label=dict(type="str", default=DEFAULT_RELEASE_LABEL),
-    service_role=dict(type="str", default="EMR_DefaultRole"),
-    job_flow_role=dict(type="str", default="EMR_EC2_DefaultRole"),
-    log_uri=dict(type="str"),
-    subnet_id=dict(type="str"),
-    **EMR_INSTANCE_OPTIONS,
     spot=dict(type="dict", options=dict(
         core=dict(type="bool", default=False),
         task_count=dict(type="int", default=0),
         task_instance_type=dict(type="str"),
         bid_price=dict(type="str"),
     )),
-    jar=renamed(dict(type="str"), "step_jar"),
-    main_class=renamed(dict(type="str", default=DEFAULT_STEP_CLASS), "step_class"),
-    read_percentage=renamed(dict(type="float", default=0.5), "on_demand_read_ratio"),
-    **CLUSTER_CAPACITY_OPTIONS,
-    maximum_retries=dict(type="int", default=2),
     tags=dict(type="dict", default={}),
-    wait=dict(type="bool", default=True),
-    wait_timeout=dict(type="int", default=7200),
-    deadline=dict(type="str"),
-    poll_interval=dict(type="int", default=30),
     fail_on_table_failure=dict(type="bool", default=True),
-    **DESTINATION_OPTIONS,
-    **ASSUME_ROLE_OPTIONS,
 )
 
 
-def _settings(p, account, region):
-    spot = p["spot"] or {}
-    return JobFlowSettings(
-        run_id=p["run_id"], destination=p["destination"], account=account, region=region,
-        subnet_id=p["subnet_id"], taken_at=datetime.now(UTC).replace(microsecond=0),
-        release_label=p["release_label"], service_role=p["service_role"], job_flow_role=p["job_flow_role"],
-        log_uri=p["log_uri"], master_instance_type=p["master_instance_type"],
-        core_instance_type=p["core_instance_type"], core_instance_count=p["core_instance_count"],
-        spot=SpotSettings(core=spot.get("core") or False, task_count=spot.get("task_count") or 0,
-                          task_instance_type=spot.get("task_instance_type"), bid_price=spot.get("bid_price")),
-        step_jar=p["jar"], step_class=p["main_class"], on_demand_read_ratio=p["read_percentage"],
-        maximum_retries=p["maximum_retries"], tags={str(k): str(v) for k, v in p["tags"].items()},
-        sse=p["sse"], kms_key_id=p["kms_key_id"])
-
-
-def _absent(module, emr):
-    p = module.params
-    cid = (p["cluster"] or {}).get("id")
-    if not isinstance(cid, str) or not cid:
-        module.fail_json(msg="cluster.id: the cluster has no id; pass the planned cluster (or {id: c01})",
-                         field="cluster.id")
-    if module.check_mode:
-        existing = run_or_fail(module, lambda: find_cluster(emr, p["run_id"], cid))
-        module.exit_json(changed=existing is not None and existing["Status"]["State"] != "TERMINATING",
-                         cluster_id=existing["Id"] if existing else None,
-                         msg="would terminate the cluster (check mode)" if existing else "no active cluster")
-    cluster_id, changed = run_or_fail(module, lambda: terminate(emr, p["run_id"], cid))
-    state = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]["Status"]["State"] if cluster_id else None
-    module.exit_json(changed=changed, cluster_id=cluster_id, cluster_state=state,
-                     msg=f"terminated {cluster_id}" if changed else "no active cluster of this run")
-
-
-def _check_mode(module, emr, cluster, settings, root):
-    request, planned, settings, existing = run_or_fail(module, lambda: prepare(emr, cluster, settings))
-    tables, state = [], None
-    if existing is not None:
-        state = existing["Status"]["State"]
-        tables = run_or_fail(module, lambda: table_statuses(emr, existing["Id"], planned, state))
-    module.exit_json(
-        changed=existing is None, cluster_id=existing["Id"] if existing else None, cluster_state=state,
-        created=False, done=False, tables=[t.outcome(root, cluster.id).to_result() for t in tables],
-        steps=[t.to_dict(root) for t in tables], manifests_written=[], failed_tables=[], job_flow=request,
-        capacity_put_back=[], capacity_notes=[],
-        msg=(f"cluster {existing['Id']} of this run exists" if existing else
-             f"would start {request['Name']} with {len(request['Steps'])} export steps (check mode)"))
-
-
 def main():
-    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    run_or_fail(module, lambda: require_destination(module))  # before any AWS call
-    p = module.params
-    emr = aws_client(module, "emr")
-    if p["state"] == "absent":
-        _absent(module, emr)
-    for name, least in (("wait_timeout", 0), ("poll_interval", 1)):
-        if p[name] < least:
-            module.fail_json(msg=f"{name}: must be at least {least}, got {p[name]}", field=name)
-    # Every input is checked before the first AWS call (the account lookup); the account is a stand-in here.
-    cluster = run_or_fail(module, lambda: PlannedCluster.from_plan(p["cluster"], default_engine="emr")
-                          .with_refused_boosts(p["boost_refused"]))
-    run_or_fail(module, lambda: build_job_flow(cluster, _settings(p, p["account_id"] or "000000000000", module.region)))
-    account = p["account_id"] or run_or_fail(module, lambda: aws_client(module, "sts").get_caller_identity()["Account"])
-    settings = _settings(p, account, module.region)
-    store = run_or_fail(module, lambda: destination_store(module))
-    root = store.url.rstrip("/")
-    if module.check_mode:
-        _check_mode(module, emr, cluster, settings, root)
-    timeout = run_or_fail(module, lambda: seconds_left(p["deadline"], p["wait_timeout"], datetime.now(UTC)))
-    ddb = aws_client(module, "dynamodb")
-    engine = run_or_fail(module, lambda: EmrRun(emr, ddb, store, p["cluster"], settings))
-    on_done, capacity = boosts_put_back_as_tables_end(module, ddb, cluster)
-    outcomes, done, changed = run_or_fail(module, lambda: watch(
-        engine, p["wait"], timeout, p["poll_interval"], sleep=stoppable_sleep(watch_controller(module)),
-        on_done=on_done))
-    failed, out = engine_result(
-        outcomes, done, p["wait"], timeout, f"cluster {engine.cluster_id}", cluster_id=engine.cluster_id,
-        changed=changed or engine.retried or bool(engine.manifests_written) or bool(capacity["capacity_put_back"]),
-        created=engine.created, cluster_state=engine.cluster_state, steps=[t.to_dict(root) for t in engine.tables],
-        job_flow=engine.request, manifests_written=[f"{root}/{key}" for key in engine.manifests_written], **capacity)
-    fail = failed and (p["fail_on_table_failure"] or not out["failed_tables"])  # a timeout fails regardless
-    (module.fail_json if fail else module.exit_json)(**out)
+    run_engine_module(ARGUMENT_SPEC, run_emr_backup)
 
 
 if __name__ == "__main__":

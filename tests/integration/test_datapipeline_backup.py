@@ -32,6 +32,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipelin
 )
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
+from tests.support.pipeline_instances import instance
 from tests.support.pipeline_local import execute_locally
 from tests.support.tables import create_table, put_items, simple_items
 
@@ -110,7 +111,7 @@ def test_bad_inputs_fail_clearly_and_create_nothing(moto_setup):
     run = run_module("datapipeline_backup", {**base, "cluster": too_big})
     assert run.failed and run.result["field"] == "cluster" and "max_objects 100" in run.result["msg"]
     run = run_module("datapipeline_backup", {**base, "cluster": planned_cluster("c09", names), "role": ""})
-    assert run.failed and run.result["field"] == "role"
+    assert run.failed and run.result["field"] == "service_role"  # named as the option, whatever name was given
     run = run_module("datapipeline_backup", {**base, "cluster": planned_cluster("c09", names),
                                              "destination": "file:///tmp/x"})
     assert run.failed and run.result["field"] == "destination"
@@ -120,14 +121,6 @@ def test_bad_inputs_fail_clearly_and_create_nothing(moto_setup):
     assert not gone.failed and not gone.result["changed"] and gone.result["state"] == "ABSENT"
     run = run_module("datapipeline_backup", {**base, "cluster": {"tables": []}, "state": "absent"})
     assert run.failed and run.result["field"] == "cluster.id"
-
-
-def _instance(activity: str, status: str, start: str = "2026-11-22T01:00:00", error: str | None = None) -> dict:
-    fields = [{"key": "@componentParent", "refValue": activity}, {"key": "@status", "stringValue": status},
-              {"key": "@scheduledStartTime", "stringValue": start}]
-    if error:
-        fields.append({"key": "errorMessage", "stringValue": error})
-    return {"id": f"@{activity}_{start}", "name": f"@{activity}_{start}", "fields": fields}
 
 
 def _stub_poll(stubber: Stubber, pid: str, instances: list[dict]) -> None:
@@ -147,7 +140,7 @@ def test_simulated_run_one_table_finishes_one_fails(moto_setup):
     dp, ddb, s3 = client("datapipeline", url), client("dynamodb", url), client("s3", url)
     store = open_store(f"s3://{bucket}/ddb", s3)
     settings = PipelineSettings(destination=store.url, account="123456789012", region=REGION, taken_at=TAKEN_AT,
-                                role="DataPipelineDefaultRole", resource_role="DataPipelineDefaultResourceRole",
+                                service_role="DataPipelineDefaultRole", job_flow_role="DataPipelineDefaultResourceRole",
                                 log_uri=f"s3://{bucket}/logs/", maximum_retries=1)
     definition = build_definition(planned_cluster("c02", names), settings)
     pid, created = runner.create_pipeline(dp, "sim", unique_id(bucket, "c02"))
@@ -165,10 +158,10 @@ def test_simulated_run_one_table_finishes_one_fails(moto_setup):
 
     watcher = client("datapipeline", url)
     stubber = Stubber(watcher)
-    _stub_poll(stubber, pid, [_instance("Export001", "RUNNING"), _instance("Export002", "WAITING_FOR_RUNNER")])
-    _stub_poll(stubber, pid, [_instance("Export001", "FINISHED"),
-                              _instance("Export002", "FAILED", error="ProvisionedThroughputExceeded"),
-                              _instance("Export002", "CASCADE_FAILED", start="2026-11-22T00:00:00")])
+    _stub_poll(stubber, pid, [instance("Export001", "RUNNING"), instance("Export002", "WAITING_FOR_RUNNER")])
+    _stub_poll(stubber, pid, [instance("Export001", "FINISHED"),
+                              instance("Export002", "FAILED", error="ProvisionedThroughputExceeded"),
+                              instance("Export002", "CASCADE_FAILED", start="2026-11-22T00:00:00")])
     polls: list[list[str]] = []
     with stubber:
         statuses, done = runner.wait(watcher, pid, definition.targets, timeout_s=3600, poll_s=60,
@@ -198,13 +191,13 @@ def test_simulated_success_without_data_is_a_failure_and_timeout_is_reported(mot
     ddb, s3 = client("dynamodb", url), client("s3", url)
     store = open_store(f"s3://{bucket}/ddb", s3)
     settings = PipelineSettings(destination=store.url, account="123456789012", region=REGION, taken_at=TAKEN_AT,
-                                role="r", resource_role="rr", log_uri="s3://l/")
+                                service_role="r", job_flow_role="rr", log_uri="s3://l/")
     targets = build_definition(planned_cluster("c03", names[:1]), settings).targets
     watcher = client("datapipeline", url)
     stubber = Stubber(watcher)
-    _stub_poll(stubber, "df-1", [_instance("Export001", "FINISHED")])
+    _stub_poll(stubber, "df-1", [instance("Export001", "FINISHED")])
     for _poll in range(3):  # polls at t=0, 60 and 100 (the deadline)
-        _stub_poll(stubber, "df-1", [_instance("Export001", "RUNNING")])
+        _stub_poll(stubber, "df-1", [instance("Export001", "RUNNING")])
     now = [0.0]
     with stubber:
         statuses, done = runner.wait(watcher, "df-1", targets, timeout_s=10)
@@ -235,10 +228,10 @@ def test_a_definition_run_in_process_backs_up_a_dynalite_table(dynalite_server, 
     table = f"{unique_name}-orders"
     create_table(ddb, table, rcu=1000)
     put_items(ddb, table, simple_items(300))
-    cluster = PlannedCluster.from_plan(planned_cluster("c04", [table, f"{unique_name}-missing"]))
+    cluster = PlannedCluster.from_json(planned_cluster("c04", [table, f"{unique_name}-missing"]))
     settings = PipelineSettings(destination=tmp_path.as_uri(), account="123456789012", region=REGION,
-                                taken_at=TAKEN_AT, role="DataPipelineDefaultRole",
-                                resource_role="DataPipelineDefaultResourceRole", log_uri="s3://logs/",
+                                taken_at=TAKEN_AT, service_role="DataPipelineDefaultRole",
+                                job_flow_role="DataPipelineDefaultResourceRole", log_uri="s3://logs/",
                                 maximum_retries=0)
     definition = build_definition(cluster, settings)
     store = open_store(tmp_path.as_uri())

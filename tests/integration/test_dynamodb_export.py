@@ -61,7 +61,7 @@ def _keys(s3: Any, bucket: str) -> list[str]:
 def _args(moto_server: Any, bucket: str, tables: list[str], at: datetime, **extra: Any) -> dict[str, Any]:
     return {"tables": tables, "destination": f"s3://{bucket}/dynamodb", "run_id": "night-1",
             "export_time": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": REGION, "endpoint_url": moto_server.url,
-            "poll_interval": 0.1, "wait_timeout": 30, **extra}
+            "poll_interval": 1, "wait_timeout": 30, **extra}
 
 
 def test_exports_every_table_at_one_time_into_its_backup_folder(moto_server: Any, dynalite_server: Any,
@@ -125,6 +125,18 @@ def test_check_mode_starts_nothing(moto_server: Any, unique_name: str) -> None:
     assert ddb.list_exports(TableArn=arn)["ExportSummaries"] == []
 
 
+def test_the_older_option_names_still_work_with_a_deprecation(moto_server: Any, unique_name: str) -> None:
+    """`retries` and `s3_bucket_owner` are aliases of `maximum_retries` and `bucket_owner` for one more release."""
+    ddb, _s3 = _setup(moto_server, unique_name)
+    _table(ddb, unique_name, list(simple_items(3)))
+    old = _args(moto_server, unique_name, [unique_name], _now(), retries=0, s3_bucket_owner="123456789012")
+    run = run_module("dynamodb_export", old, check=True)
+    assert not run.failed, run.output
+    deprecated = " ".join(d["msg"] for d in run.result.get("deprecations", []))
+    assert "s3_bucket_owner" in deprecated and "retries" in deprecated, run.output
+    assert run.result["exports"][0]["status"] == "PENDING"
+
+
 def test_a_table_without_pitr_fails_before_any_export(moto_server: Any, unique_name: str) -> None:
     ddb, s3 = _setup(moto_server, unique_name)
     good, bad = f"{unique_name}-good", f"{unique_name}-nopitr"
@@ -186,10 +198,9 @@ def _description(arn: str, status: str, table_arn: str, **extra: Any) -> dict[st
                                   "ExportTime": datetime(2026, 11, 22, 1, tzinfo=UTC), **extra}}
 
 
-def _watch(ddb: Any, store: Any, plans: list[Any], settings: Any, sleep: Any) -> None:
+def _watch(ddb: Any, store: Any, plans: list[Any], settings: Any, sleep: Any, poll_s: int = 30) -> None:
     """What the module does once its exports are known: the shared watch over the export engine."""
-    watch(native_export.ExportRun(ddb, store, plans, settings), settings.wait, settings.wait_timeout_s,
-          settings.poll_interval_s, sleep=sleep)
+    watch(native_export.ExportRun(ddb, store, plans, settings), wait=True, timeout_s=3600, poll_s=poll_s, sleep=sleep)
 
 
 def test_monitoring_until_completed_and_failed_with_native_manifests(moto_server: Any, unique_name: str) -> None:
@@ -200,8 +211,7 @@ def test_monitoring_until_completed_and_failed_with_native_manifests(moto_server
     for table in (ok, broken):
         _table(real, table, items)
     store = open_store(f"s3://{unique_name}/dynamodb", s3)
-    settings = native_export.ExportSettings(run_id="night-2", export_time=_now(),
-                                            poll_interval_s=5, wait_timeout_s=60)
+    settings = native_export.ExportSettings(run_id="night-2", export_time=_now())
     plans = native_export.prepare(real, store, [ok, broken], REGION, settings)
     arns = {}
     for plan in plans:
@@ -225,7 +235,7 @@ def test_monitoring_until_completed_and_failed_with_native_manifests(moto_server
                                                       FailureMessage="Access Denied"), {"ExportArn": arns[broken]})
     slept: list[float] = []
     with stub:
-        _watch(ddb, store, plans, settings, sleep=slept.append)
+        _watch(ddb, store, plans, settings, sleep=slept.append, poll_s=5)
         stub.assert_no_pending_responses()
 
     assert slept == [5]  # one poll interval between the two rounds
@@ -345,7 +355,7 @@ def test_a_failed_export_is_retried_and_only_the_good_attempt_is_recorded(moto_s
     items = list(simple_items(6))
     _table(real, unique_name, items)
     store = open_store(f"s3://{unique_name}/dynamodb", s3)
-    settings = native_export.ExportSettings(run_id="night-5", export_time=_now(), retries=1, poll_interval_s=1)
+    settings = native_export.ExportSettings(run_id="night-5", export_time=_now(), maximum_retries=1)
     plan, = native_export.prepare(real, store, [unique_name], REGION, settings)
     table_arn = plan.schema["TableArn"]
     first, second = f"{table_arn}/export/01800000000000-11111111", f"{table_arn}/export/01800000000001-22222222"

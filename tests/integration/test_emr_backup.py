@@ -40,6 +40,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_run
 )
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
+from tests.support.emr_steps import SimulatedSteps
 from tests.support.tables import create_table
 
 ACTIVE = ["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING", "TERMINATING"]
@@ -163,45 +164,6 @@ def test_a_watch_started_late_stops_when_the_window_closes(moto_server: Any, uni
 
 
 # ---------------------------------------------------------------- steps finishing and failing (simulated)
-
-class SimulatedSteps:
-    """The real moto EMR client, except that ListSteps reports `outcomes` from poll `after` on.
-
-    `outcomes` maps a table to the state of each attempt, oldest first; the last one repeats."""
-
-    def __init__(self, real: Any, outcomes: dict[str, list[str]], after: int = 2) -> None:
-        self.real, self.outcomes, self.after, self.polls = real, outcomes, after, 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
-
-    def get_paginator(self, name: str) -> Any:
-        paginator = self.real.get_paginator(name)
-        if name != "list_steps":
-            return paginator
-        outer = self
-
-        class Rewriting:
-            def paginate(self, **kwargs: Any) -> Any:
-                outer.polls += 1
-                for page in paginator.paginate(**kwargs):
-                    if outer.polls >= outer.after:
-                        steps = page.get("Steps", [])
-                        tables = [step["Config"]["Args"][1] for step in steps]
-                        for n, step in enumerate(steps):  # newest first: attempt = older steps of the table
-                            table = tables[n]
-                            attempt = tables[n + 1:].count(table)
-                            states = outer.outcomes.get(table)
-                            state = states[min(attempt, len(states) - 1)] if states else None
-                            if state:
-                                step["Status"]["State"] = state
-                                step["Status"]["Timeline"]["EndDateTime"] = datetime.now(UTC)
-                                if state == "FAILED":
-                                    step["Status"]["FailureDetails"] = {"Message": "simulated: step failed"}
-                    yield page
-
-        return Rewriting()
-
 
 def export_output(s3: Any, output: str, lines_per_file: list[list[str]], compress: bool = False,
                   with_manifest: bool = True) -> dict[str, bytes]:

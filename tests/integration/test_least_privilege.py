@@ -117,7 +117,7 @@ def run_flows(moto_url: str, account: str, bucket: str, region: str, table: str,
     flow("plan and boost", "dynamodb_throughput", {**boost, "state": "boosted", "hold_s": 3600})
     flow("plan and boost", "dynamodb_throughput", {**boost, "state": "restored"})
     flow("backup export", "dynamodb_export", {"tables": [table], "destination": destination, "run_id": night,
-                                              "export_time": export_time, "poll_interval": 0.1, "wait_timeout": 30})
+                                              "export_time": export_time, "poll_interval": 1, "wait_timeout": 30})
     cluster = {"id": "c01", "start_offset_s": 0, "end_offset_s": 3600,
                "tables": [{"name": table, "read_percentage": 0.5, "size_bytes": 1000, "rcu": 5,
                            "start_offset_s": 600, "duration_s": 60}]}

@@ -8,7 +8,6 @@ import pytest
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import (
-    DEFAULT_STEP_CLASS,
     MAX_ACTIVE_STEPS,
     TAG_CLUSTER,
     TAG_RUN,
@@ -18,6 +17,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job
     build_job_flow,
     taken_at_from_tags,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_tool import DEFAULT_MAIN_CLASS
 
 TAKEN = datetime(2026, 11, 22, 1, 0, 0, tzinfo=UTC)
 
@@ -53,12 +53,12 @@ def test_request_structure() -> None:
 
 def test_steps_in_plan_order_with_export_arguments() -> None:
     names = [("zeta", 0.25), ("alpha", 0.6667), ("mid", None)]
-    request, _steps = build_job_flow(cluster(*names), settings(on_demand_read_ratio=0.3))
+    request, _steps = build_job_flow(cluster(*names), settings(read_percentage=0.3))
     assert [s["HadoopJarStep"]["Args"][1] for s in request["Steps"]] == ["zeta", "alpha", "mid"]
     first = request["Steps"][0]
     assert first["ActionOnFailure"] == "CONTINUE"
     jar_step = first["HadoopJarStep"]
-    assert jar_step["MainClass"] == DEFAULT_STEP_CLASS
+    assert jar_step["MainClass"] == DEFAULT_MAIN_CLASS
     assert jar_step["Jar"].startswith("s3://dynamodb-dpl-eu-west-1/") and jar_step["Jar"].endswith(".jar")
     assert jar_step["Args"] == ["s3://acme-backups/ddb/111111111111/eu-west-1/zeta/2026-11-22-01-00-00/data/",
                                 "zeta", "0.25"]
@@ -68,7 +68,7 @@ def test_steps_in_plan_order_with_export_arguments() -> None:
 
 def test_custom_jar_and_class() -> None:
     request, _steps = build_job_flow(cluster(("orders", 0.5)),
-                                     settings(step_jar="s3://my-jars/tools.jar", step_class="com.acme.Export"))
+                                     settings(jar="s3://my-jars/tools.jar", main_class="com.acme.Export"))
     step = request["Steps"][0]["HadoopJarStep"]
     assert (step["Jar"], step["MainClass"]) == ("s3://my-jars/tools.jar", "com.acme.Export")
 
@@ -117,6 +117,9 @@ def test_read_ratio_outside_unit_interval(ratio: object) -> None:
     ({"maximum_retries": -1}, "maximum_retries"),
     ({"region": ""}, "region"),
     ({"account": ""}, "account_id"),
+    ({"read_percentage": 1.5}, "read_percentage"),
+    ({"jar": "https://example.com/tools.jar"}, "jar"),
+    ({"main_class": ""}, "main_class"),
 ])
 def test_bad_settings(overrides: dict, field: str) -> None:
     with pytest.raises(InputError) as err:

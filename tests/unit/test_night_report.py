@@ -131,7 +131,7 @@ def test_check_mode_results_are_shown_as_notes() -> None:
 
 SECTIONS = ("Tables", "Not backed up", "Capacity notes", "Not planned", "Capacity boosts",
             "Left boosted by an earlier run", "Boosted by another run, still live (left alone)", "Restore drill",
-            "Retention")
+            "Second copy", "Retention")
 
 
 def busy_night() -> dict:
@@ -159,7 +159,27 @@ def busy_night() -> dict:
              "msg": "1499 item(s) restored, 1500 in the manifest"}
     return night_report([local, None, emr, None], "prod", "eu-west-1", "/r/p.md", plan=plan, destination="s3://b/p",
                         boosts=boosts, unboosts={"put_back": ["e2"]}, reconciled=reconciled, drill=drill,
-                        retention={"deleted": ["s3://b/p/orders/2026-01-01/"]})
+                        retention={"deleted": ["s3://b/p/orders/2026-01-01/"]}, copy=COPY)
+
+
+COPY = {"msg": "copied 1 backup(s) to s3://vault/p (2,048 bytes), 1 already there; 1 NOT copied: ...",
+        "copied": [{"folder": "1/eu-west-1/orders/f", "bytes": 2048, "copy_url": "s3://vault/p/1/eu-west-1/orders/f"}],
+        "already_copied": [{"folder": "1/eu-west-1/users/f"}],
+        "not_copied": [{"folder": "1/eu-west-1/e1/f", "error": "sha256 differs"}]}
+
+
+def test_a_copy_that_failed_fails_the_night_and_is_reported() -> None:
+    report = busy_night()
+    copied = report["summary"]["copy"]
+    assert (copied["copied"], copied["bytes"], copied["already_copied"]) == (1, 2048, 1)
+    assert copied["destination"] == "s3://vault/p/1/eu-west-1/orders/f"
+    assert copied["not_copied"] == [{"folder": "1/eu-west-1/e1/f", "error": "sha256 differs"}]
+    assert report["summary"]["status"] == "failed"
+    assert any(line.startswith("Note: Second copy: copied 1 backup(s)") for line in report["lines"])
+    assert "- **1/eu-west-1/e1/f**: NOT copied: sha256 differs" in report["markdown"]
+    good = night_report([{"tables": [outcome("orders")]}], "prod", "eu-west-1", "/r/p.md",
+                        plan=night_plan(["orders"]), copy={**COPY, "not_copied": []})
+    assert good["summary"]["status"] == "ok" and good["summary"]["copy"]["not_copied"] == []
 
 
 def test_every_section_is_in_both_the_markdown_and_the_page() -> None:

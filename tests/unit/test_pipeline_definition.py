@@ -25,7 +25,8 @@ TAKEN_AT = datetime(2026, 11, 22, 1, 0, 0, tzinfo=UTC)
 
 def settings(**overrides) -> PipelineSettings:
     values = dict(destination="s3://acme-ddb-backups/dynamodb", account="111111111111", region="eu-west-1",
-                  taken_at=TAKEN_AT, role="DataPipelineDefaultRole", resource_role="DataPipelineDefaultResourceRole",
+                  taken_at=TAKEN_AT, service_role="DataPipelineDefaultRole",
+                  job_flow_role="DataPipelineDefaultResourceRole",
                   log_uri="s3://acme-ddb-backups/logs/", subnet_id="subnet-0abc")
     values.update(overrides)
     return PipelineSettings(**values)
@@ -74,8 +75,8 @@ def test_spot_nodes_alarm_window_and_on_demand_ratio():
         cluster(1, read_percentage=None),
         settings(core_instance_bid_price=0.1, task_instance_type="m5.2xlarge", task_instance_count=3,
                  task_instance_bid_price=0.2, sns_topic_arn="arn:aws:sns:eu-west-1:111111111111:backups",
-                 window_s=25200, default_read_percentage=0.25, export_jar="s3://own/tools.jar",
-                 export_class="com.example.Export", maximum_retries=0))
+                 window_s=25200, read_percentage=0.25, jar="s3://own/tools.jar",
+                 main_class="com.example.Export", maximum_retries=0))
     emr = fields_of(by_type(definition.objects, "EmrCluster")[0])
     assert (emr["coreInstanceBidPrice"], emr["taskInstanceType"], emr["taskInstanceCount"],
             emr["taskInstanceBidPrice"], emr["terminateAfter"]) == ("0.1", "m5.2xlarge", "3", "0.2", "420 Minutes")
@@ -119,7 +120,8 @@ def test_targets_read_back_from_objects():
 
 
 @pytest.mark.parametrize(("overrides", "field"), [
-    ({"role": ""}, "role"), ({"resource_role": ""}, "resource_role"), ({"log_uri": ""}, "log_uri"),
+    ({"service_role": ""}, "service_role"), ({"job_flow_role": ""}, "job_flow_role"),
+    ({"read_percentage": 2.0}, "read_percentage"), ({"log_uri": ""}, "log_uri"),
     ({"task_instance_count": 2}, "task_instance_type"), ({"core_instance_count": 0}, "core_instance_count"),
     ({"destination": "s3://b/a,b"}, "destination"), ({"core_instance_bid_price": -1.0}, "core_instance_bid_price"),
 ])

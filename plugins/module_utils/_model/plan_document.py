@@ -261,9 +261,6 @@ class PlannedCluster:
                    end_offset_s=_number(raw, "end_offset_s", where),
                    estimated_cost_usd=_number(raw, "estimated_cost_usd", where))
 
-    # Until the engine modules (emr_backup, datapipeline_backup) call from_json: the same reader.
-    from_plan = from_json
-
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "engine": self.engine, "start_offset_s": self.start_offset_s,
                 "end_offset_s": self.end_offset_s, "estimated_cost_usd": self.estimated_cost_usd,

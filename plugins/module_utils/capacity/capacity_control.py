@@ -90,6 +90,15 @@ class Settings:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], datetime] = utc_now
 
+    def validate(self) -> None:
+        if self.wait_timeout < 0:
+            raise InputError("wait_timeout", "must be 0 or more seconds", "leave it unset (600)")
+        if self.capacity_wait_s is not None and self.capacity_wait_s < 0:
+            raise InputError("capacity_wait_s", "must be 0 or more seconds", "leave it unset for no wait")
+        if self.hold_s is not None and self.hold_s < 0:
+            raise InputError("hold_s", "must be 0 or more seconds (the run's deadline from now)",
+                             "leave it unset for the default hold")
+
     def hold_until(self) -> datetime:
         """Until when a record this run writes now is held for it."""
         return self.clock() + (DEFAULT_HOLD if self.hold_s is None else timedelta(seconds=self.hold_s))

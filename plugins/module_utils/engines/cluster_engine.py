@@ -5,18 +5,26 @@ An engine run is `start()` (create or find its work, idempotent on the run id), 
 `finish()` (clean up once every table is done). `watch` drives any of them the same way: start, poll
 until done or the deadline, finish; `engine_result` turns the outcomes into the module's result, so
 every engine module returns `tables`, `failed_tables` and `done` and fails for the same reasons.
+
+A `ClusterTask` is one engine's work for one call, ready to run: its options checked (each engine's
+`*_settings`), its clients from an `EngineClients`. Every task is run the same way by `run_task`: settings ->
+`preview()` in check mode, else start -> watch (each table handed to `ended` as it ends) -> `answer`.
+A caller that runs several engines at once (a night's driver) holds their tasks and polls them itself.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import error_code
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError, error_code
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome, failed_names
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore
 
 
 class ClusterEngine(Protocol):
@@ -28,6 +36,108 @@ class ClusterEngine(Protocol):
 
     def finish(self) -> bool:
         """Clean up once every table is done; True when something changed."""
+
+
+class EngineClients(Protocol):
+    """What an engine task gets from whoever runs it (a module, a night's driver): one account and region."""
+
+    region: str
+
+    def destination(self) -> str:
+        """The backups' root URL; raises InputError when it is not set (asked before any AWS call)."""
+
+    def client(self, service: str) -> Any:
+        """A boto3 client of `service`, with the collection's retry policy."""
+
+    def store(self) -> BackupStore:
+        """The destination, opened (an S3 bucket is checked to belong to the expected owner)."""
+
+    def watch_sleep(self) -> Callable[[float], None]:
+        """The sleep between two polls; it raises once whoever asked for the work is gone."""
+
+
+@dataclass(frozen=True)
+class Watching:
+    """How a task watches its engine (options wait, wait_timeout, deadline, poll_interval): until every table is
+    done (`wait`; else one poll), at most until `deadline` or else `wait_timeout_s`, one poll every `poll_s`."""
+
+    wait: bool
+    wait_timeout_s: int
+    poll_s: int
+    deadline: str | None = None
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], wait: bool | None = None) -> Watching:
+        """From a module's options, checked; `wait` overrides the option (an engine that waits only when active)."""
+        for name, least in (("wait_timeout", 0), ("poll_interval", 1)):
+            if options[name] < least:
+                raise InputError(name, f"must be at least {least}, got {options[name]}")
+        if options["deadline"]:
+            parse_instant(options["deadline"], "deadline")  # a bad deadline fails before any AWS call
+        return cls(options["wait"] if wait is None else wait, options["wait_timeout"], options["poll_interval"],
+                   options["deadline"])
+
+    def timeout_s(self, now: datetime) -> float:
+        return seconds_left(self.deadline, self.wait_timeout_s, now)
+
+
+class Watched(NamedTuple):
+    outcomes: list[TableOutcome]
+    done: bool  # every table ended
+    changed: bool
+    timeout_s: float  # how long the watch was allowed
+
+
+@dataclass(frozen=True)
+class EngineAnswer:
+    """A task's answer: the module result, and whether the task failed (then `result` has its `msg`)."""
+
+    failed: bool
+    result: dict[str, Any]
+
+
+class ClusterTask(ClusterEngine, Protocol):
+    """One engine's work, its options checked and its clients at hand (see the module docstring)."""
+
+    watching: Watching
+
+    def preview(self) -> EngineAnswer:
+        """Check mode: what start would do, found with read calls only; nothing is created or written."""
+
+    def ended(self, outcomes: list[TableOutcome]) -> None:
+        """The tables that ended since the last poll (a boost goes back here, as soon as its table ends)."""
+
+    def answer(self, watched: Watched) -> EngineAnswer:
+        """The result of a watch."""
+
+
+Engine = TypeVar("Engine", bound=ClusterEngine)
+
+
+class RunsAnEngine(Generic[Engine]):
+    """Base of a task whose start, poll and finish are those of its engine run, `run`."""
+
+    run: Engine
+
+    def start(self) -> bool:
+        return self.run.start()
+
+    def poll(self) -> list[TableOutcome]:
+        return self.run.poll()
+
+    def finish(self) -> bool:
+        return self.run.finish()
+
+
+def run_task(task: ClusterTask, check_mode: bool, clients: EngineClients, now: Callable[[], datetime] = utc_now,
+             clock: Callable[[], float] = time.monotonic) -> EngineAnswer:
+    """Run one task as every engine module does: its preview in check mode, else start, watch and answer."""
+    if check_mode:
+        return task.preview()
+    timeout_s = task.watching.timeout_s(now())
+    outcomes, done, changed = watch(task, task.watching.wait, timeout_s, task.watching.poll_s,
+                                    sleep=clients.watch_sleep(), clock=clock, on_done=task.ended)
+    return task.answer(Watched(outcomes, done, changed, timeout_s))
 
 
 def seconds_left(deadline: str | None, timeout_s: float, now: datetime) -> float:

@@ -21,12 +21,10 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_doc
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import backup_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_tool import DEFAULT_MAIN_CLASS, jar_in
 
-# The DynamoDBExport tool of awslabs/emr-dynamodb-connector, as AWS publishes it per region for its own
-# "Export DynamoDB table to S3" template. `{region}` is replaced by the cluster's region.
-DEFAULT_STEP_JAR = ("s3://dynamodb-dpl-{region}/emr-ddb-storage-handler/4.11.0/"
-                    "emr-dynamodb-tools-4.11.0-SNAPSHOT-jar-with-dependencies.jar")
-DEFAULT_STEP_CLASS = "org.apache.hadoop.dynamodb.tools.DynamoDBExport"
+DEFAULT_SERVICE_ROLE = "EMR_DefaultRole"
+DEFAULT_JOB_FLOW_ROLE = "EMR_EC2_DefaultRole"
 DEFAULT_RELEASE_LABEL = "emr-5.36.2"  # Hadoop 2, which the 4.11.0 tools jar is built for
 MAX_ACTIVE_STEPS = 256  # EMR's limit of pending plus running steps per cluster
 STEP_NAME_PREFIX = "hippolyte-export "
@@ -60,16 +58,16 @@ class JobFlowSettings:
     subnet_id: str | None
     taken_at: datetime  # the backup folders' timestamp, shared by every table of the cluster
     release_label: str = DEFAULT_RELEASE_LABEL
-    service_role: str = "EMR_DefaultRole"
-    job_flow_role: str = "EMR_EC2_DefaultRole"
+    service_role: str = DEFAULT_SERVICE_ROLE
+    job_flow_role: str = DEFAULT_JOB_FLOW_ROLE
     log_uri: str | None = None
     master_instance_type: str = "m5.xlarge"
     core_instance_type: str = "m5.xlarge"
     core_instance_count: int = 1
     spot: SpotSettings = field(default_factory=SpotSettings)
-    step_jar: str | None = None  # None: DEFAULT_STEP_JAR for the region
-    step_class: str = DEFAULT_STEP_CLASS
-    on_demand_read_ratio: float = 0.5  # for tables the plan gives no read percentage (on-demand)
+    jar: str | None = None  # None: export_tool's DEFAULT_JAR for the region
+    main_class: str = DEFAULT_MAIN_CLASS
+    read_percentage: float = 0.5  # for tables the plan gives no read percentage (on-demand)
     max_steps: int = MAX_ACTIVE_STEPS
     maximum_retries: int = 2  # new steps for a failed table while its cluster is still up
     tags: dict[str, str] = field(default_factory=dict)
@@ -77,8 +75,8 @@ class JobFlowSettings:
     kms_key_id: str | None = None
 
     @property
-    def jar(self) -> str:
-        return self.step_jar or DEFAULT_STEP_JAR.format(region=self.region)
+    def jar_url(self) -> str:
+        return jar_in(self.jar, self.region)
 
 
 @dataclass(frozen=True)
@@ -119,7 +117,7 @@ def _validate_settings(s: JobFlowSettings) -> None:
         raise InputError("account_id", "the account of the backup path is unknown", "set account_id")
     if not s.release_label.startswith("emr-"):
         raise InputError("release_label", f"{s.release_label!r} is not an EMR release label", "use e.g. emr-5.36.2")
-    for name in ("service_role", "job_flow_role", "master_instance_type", "core_instance_type", "step_class"):
+    for name in ("service_role", "job_flow_role", "master_instance_type", "core_instance_type", "main_class"):
         if not getattr(s, name):
             raise InputError(name, "must not be empty", "give a value or leave the option out for its default")
     if s.log_uri is not None and not s.log_uri.startswith("s3://"):
@@ -136,15 +134,15 @@ def _validate_settings(s: JobFlowSettings) -> None:
         except ValueError as exc:
             raise InputError("spot.bid_price", f"{s.spot.bid_price!r} is not a price in USD",
                              "use e.g. '0.10', or leave it out to cap at the on-demand price") from exc
-    if not _in_unit_interval(s.on_demand_read_ratio):
-        raise InputError("on_demand_read_ratio", f"must be in (0, 1], got {s.on_demand_read_ratio}", "")
+    if not _in_unit_interval(s.read_percentage):
+        raise InputError("read_percentage", f"must be in (0, 1], got {s.read_percentage}", "")
     if not 1 <= s.max_steps <= MAX_ACTIVE_STEPS:
         raise InputError("max_steps", f"must be in [1, {MAX_ACTIVE_STEPS}], got {s.max_steps}",
                          f"EMR allows at most {MAX_ACTIVE_STEPS} active steps per cluster")
     if not 0 <= s.maximum_retries <= 10:
         raise InputError("maximum_retries", f"must be in [0, 10], got {s.maximum_retries}", "")
-    if not s.jar.startswith("s3://") and not s.jar.startswith("/"):
-        raise InputError("step_jar", f"{s.jar!r} is neither an s3:// URL nor a path on the cluster", "")
+    if not s.jar_url.startswith("s3://") and not s.jar_url.startswith("/"):
+        raise InputError("jar", f"{s.jar_url!r} is neither an s3:// URL nor a path on the cluster", "")
 
 
 def plan_steps(cluster: Any, s: JobFlowSettings) -> list[PlannedStep]:
@@ -158,7 +156,7 @@ def plan_steps(cluster: Any, s: JobFlowSettings) -> list[PlannedStep]:
     for table in planned.tables:
         folder = backup_folder(s.account, s.region, table.name, s.taken_at)
         output = f"{url_under(s.destination, join(folder, 'data'))}/"
-        steps.append(PlannedStep(table.name, table.share(s.on_demand_read_ratio), folder, output))
+        steps.append(PlannedStep(table.name, table.share(s.read_percentage), folder, output))
     return steps
 
 
@@ -181,7 +179,7 @@ def _instance_groups(s: JobFlowSettings) -> list[dict[str, Any]]:
 def step_request(step: PlannedStep, s: JobFlowSettings) -> dict[str, Any]:
     # Args layout is fixed (output, table, ratio): monitoring maps a step back to its table by Args[1].
     return {"Name": (STEP_NAME_PREFIX + step.table)[:256], "ActionOnFailure": "CONTINUE",
-            "HadoopJarStep": {"Jar": s.jar, "MainClass": s.step_class,
+            "HadoopJarStep": {"Jar": s.jar_url, "MainClass": s.main_class,
                               "Args": [step.output, step.table, format_ratio(step.read_ratio)]}}
 
 

@@ -64,14 +64,13 @@ _READ_CHUNK = 1024 * 1024
 
 @dataclass
 class ExportSettings:
+    """What the exports of one call share (fields named as dynamodb_export's options); how they are watched is
+    `cluster_engine.Watching`, the bucket's owner the store's."""
+
     run_id: str
     export_time: datetime | None = None  # default: now, the same for every table of the call
-    wait: bool = True
-    wait_timeout_s: float = 3600.0
-    poll_interval_s: float = 30.0
-    s3_bucket_owner: str | None = None
     account_id: str | None = None
-    retries: int = 0  # new exports of a table after DynamoDB reports its export FAILED
+    maximum_retries: int = 0  # new exports of a table after DynamoDB reports its export FAILED
     # A night's time may be before a table could be restored to (created, or PITR turned on, since) or, for a
     # run started before its window, still to come: export each table at the nearest time it can be.
     clamp_export_time: bool = False
@@ -82,11 +81,8 @@ class ExportSettings:
         if self.export_time is not None and self.export_time > now and not self.clamp_export_time:
             raise InputError("export_time", f"{self.export_time.isoformat()} is in the future",
                              "DynamoDB exports only the past: leave it unset for now")
-        if self.retries < 0:
-            raise InputError("retries", f"must be 0 or more, got {self.retries}")
-        for name in ("wait_timeout_s", "poll_interval_s"):
-            if getattr(self, name) <= 0:
-                raise InputError(name.removesuffix("_s"), f"must be above 0, got {getattr(self, name)}")
+        if self.maximum_retries < 0:
+            raise InputError("maximum_retries", f"must be 0 or more, got {self.maximum_retries}")
 
 
 @dataclass
@@ -255,9 +251,8 @@ def _start_one(ddb: Any, s3: S3Store, plan: TableExport, settings: ExportSetting
         request["S3SseAlgorithm"] = "KMS" if s3.encryption.sse == "aws:kms" else "AES256"
         if s3.encryption.kms_key_id:
             request["S3SseKmsKeyId"] = s3.encryption.kms_key_id
-    owner = settings.s3_bucket_owner or s3.expected_owner  # DynamoDB writes there on our behalf: same check
-    if owner:
-        request["S3BucketOwner"] = owner
+    if s3.expected_owner:  # DynamoDB writes there on our behalf: the same check as the store's own writes
+        request["S3BucketOwner"] = s3.expected_owner
     try:
         described = ddb.export_table_to_point_in_time(**request)["ExportDescription"]
     except Exception as exc:
@@ -275,7 +270,7 @@ def _start_one(ddb: Any, s3: S3Store, plan: TableExport, settings: ExportSetting
 
 class ExportRun:
     """A night's exports as a `cluster_engine.ClusterEngine`: start starts (or finds) every table's export at
-    its time; poll describes the unfinished ones, starts a failed one again while `retries` last, and records
+    its time; poll describes the unfinished ones, starts a failed one again while `maximum_retries` last, and records
     the manifest of each completed one (a damaged one fails instead); there is nothing to clean up."""
 
     def __init__(self, ddb: Any, store: BackupStore, plans: list[TableExport], settings: ExportSettings) -> None:
@@ -289,7 +284,7 @@ class ExportRun:
         for plan in self.plans:
             if plan.status not in DONE and plan.export_arn:
                 _apply(plan, _describe(self.ddb, plan.export_arn))
-                if plan.status == "FAILED" and plan.attempts <= self.settings.retries:  # DynamoDB's: try again
+                if plan.status == "FAILED" and plan.attempts <= self.settings.maximum_retries:  # DynamoDB's: try again
                     plan.history.append(f"{plan.export_arn}: {plan.failure}")
                     _start_one(self.ddb, _s3_store(self.store), plan, self.settings, attempt=plan.attempts + 1)
             if plan.status == "COMPLETED" and plan.manifest is None:

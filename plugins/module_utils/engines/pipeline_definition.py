@@ -19,11 +19,14 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_doc
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import backup_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_tool import (
+    DEFAULT_JAR,
+    DEFAULT_MAIN_CLASS,
+    jar_in,
+)
 
-# emr-dynamodb-tools as AWS hosts it for Data Pipeline's own DynamoDB export template; {region} is filled in.
-DEFAULT_EXPORT_JAR = ("s3://dynamodb-dpl-{region}/emr-ddb-storage-handler/4.11.0/"
-                      "emr-dynamodb-tools-4.11.0-SNAPSHOT-jar-with-dependencies.jar")
-DEFAULT_EXPORT_CLASS = "org.apache.hadoop.dynamodb.tools.DynamoDBExport"
+DEFAULT_SERVICE_ROLE = "DataPipelineDefaultRole"
+DEFAULT_JOB_FLOW_ROLE = "DataPipelineDefaultResourceRole"
 DEFAULT_RELEASE_LABEL = "emr-5.23.0"
 DEFAULT_MAX_OBJECTS = 100  # Data Pipeline's default limit of objects per pipeline
 SHARED_OBJECTS = 2  # Default and EmrCluster (an SnsAlarm, when configured, is a third)
@@ -57,14 +60,14 @@ def unique_id(run_id: str, cluster_id: str) -> str:
 
 @dataclass
 class PipelineSettings:
-    """Everything a definition needs besides the planned cluster."""
+    """Everything a definition needs besides the planned cluster (fields named as datapipeline_backup's options)."""
 
     destination: str  # root of the backups, s3://bucket/prefix (file:// only in tests)
     account: str
     region: str
     taken_at: datetime  # the backup folders' timestamp
-    role: str
-    resource_role: str
+    service_role: str  # the pipeline's role (the definition's `role`)
+    job_flow_role: str  # the EMR instances' profile (the definition's `resourceRole`)
     log_uri: str
     subnet_id: str | None = None
     release_label: str = DEFAULT_RELEASE_LABEL
@@ -76,15 +79,15 @@ class PipelineSettings:
     task_instance_count: int = 0
     task_instance_bid_price: float | None = None  # spot task nodes when set
     window_s: int | None = None  # terminateAfter; by default the cluster's planned span
-    export_jar: str = DEFAULT_EXPORT_JAR
-    export_class: str = DEFAULT_EXPORT_CLASS
+    jar: str = DEFAULT_JAR
+    main_class: str = DEFAULT_MAIN_CLASS
     maximum_retries: int = 2
-    default_read_percentage: float = 0.5  # for on-demand tables, whose plan has no read_percentage
+    read_percentage: float = 0.5  # for on-demand tables, whose plan has no read_percentage
     sns_topic_arn: str | None = None
     max_objects: int = DEFAULT_MAX_OBJECTS
 
     def validate(self) -> None:
-        for name in ("role", "resource_role", "log_uri", "account", "region"):
+        for name in ("service_role", "job_flow_role", "log_uri", "account", "region"):
             if not getattr(self, name):
                 raise InputError(name, "is required for a Data Pipeline definition",
                                  "see docs/engines-datapipeline.md for the roles and their policies")
@@ -102,8 +105,8 @@ class PipelineSettings:
             raise InputError("task_instance_type", "is required when task_instance_count is above 0", "")
         if self.maximum_retries < 0:
             raise InputError("maximum_retries", "must not be negative", "")
-        if not 0 < self.default_read_percentage <= MAX_READ_RATIO:
-            raise InputError("default_read_percentage", f"must be in (0, {MAX_READ_RATIO}]", "")
+        if not 0 < self.read_percentage <= MAX_READ_RATIO:
+            raise InputError("read_percentage", f"must be in (0, {MAX_READ_RATIO}]", "")
         for name in ("core_instance_bid_price", "task_instance_bid_price"):
             value = getattr(self, name)
             if value is not None and value <= 0:
@@ -163,7 +166,7 @@ def build_definition(cluster: dict[str, Any] | PlannedCluster, settings: Pipelin
 
     objects = [_obj(DEFAULT_ID, DEFAULT_ID, None, [
         _field("scheduleType", "ONDEMAND"), _field("failureAndRerunMode", "CASCADE"),
-        _field("role", settings.role), _field("resourceRole", settings.resource_role),
+        _field("role", settings.service_role), _field("resourceRole", settings.job_flow_role),
         _field("pipelineLogUri", settings.log_uri)])]
     emr = [_field("releaseLabel", settings.release_label), _field("masterInstanceType", settings.master_instance_type),
            _field("coreInstanceType", settings.core_instance_type),
@@ -181,15 +184,15 @@ def build_definition(cluster: dict[str, Any] | PlannedCluster, settings: Pipelin
     objects.append(_obj(CLUSTER_ID, f"EMR cluster for {planned.id}", "EmrCluster", emr))
     if settings.sns_topic_arn:
         objects.append(_obj(ALARM_ID, "Backup failure alarm", "SnsAlarm", [
-            _field("topicArn", settings.sns_topic_arn), _field("role", settings.role),
+            _field("topicArn", settings.sns_topic_arn), _field("role", settings.service_role),
             _field("subject", f"DynamoDB backup failed: #{{node.name}} ({planned.id})"),
             _field("message", "Activity #{node.name} failed: #{node.errorMessage}")]))
 
-    jar = settings.export_jar.replace("{region}", settings.region)
+    jar = jar_in(settings.jar, settings.region)
     targets = []
     for index, table in enumerate(tables, start=1):
         name = table.name
-        ratio = table.share(settings.default_read_percentage)
+        ratio = table.share(settings.read_percentage)
         if not 0 < ratio <= MAX_READ_RATIO:
             raise InputError(f"cluster.tables[{index - 1}].read_percentage",
                              f"must be in (0, {MAX_READ_RATIO}], got {ratio}", "")
@@ -199,7 +202,7 @@ def build_definition(cluster: dict[str, Any] | PlannedCluster, settings: Pipelin
         objects.append(_obj(source, f"{name} table", "DynamoDBDataNode", [
             _field("tableName", name), _field("readThroughputPercent", ratio)]))
         objects.append(_obj(sink, f"{name} backup folder", "S3DataNode", [_field("directoryPath", directory)]))
-        step = ",".join([jar, settings.export_class, directory, name, str(ratio)])
+        step = ",".join([jar, settings.main_class, directory, name, str(ratio)])
         fields = [_field("step", step), _ref("runsOn", CLUSTER_ID), _ref("input", source), _ref("output", sink),
                   _field("maximumRetries", settings.maximum_retries), _field("resizeClusterBeforeRunning", "false")]
         if settings.sns_topic_arn:

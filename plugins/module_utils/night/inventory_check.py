@@ -55,6 +55,8 @@ EMR_KEYS = ("subnet_id", "log_uri", "release_label", "service_role", "job_flow_r
             "core_instance_type", "core_instance_count", "spot")
 DATAPIPELINE_KEYS = ("service_role", "job_flow_role", "subnet_id", "log_uri", "release_label", "master_instance_type",
                      "core_instance_type", "core_instance_count")
+COPY_TO_KEYS = ("destination", "region", "s3_endpoint_url", "role_arn", "role_external_id", "bucket_owner", "sse",
+                "kms_key_id")
 # Settings renamed to the modules' option names: the old key is still read, with a warning, for one more release.
 RENAMED_SETTINGS = {"hippolyte_datapipeline": {"role": "service_role", "resource_role": "job_flow_role"}}
 KIND_NAMES = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "a text",
@@ -323,6 +325,17 @@ def _table(optional: bool) -> Rule:
     return rule
 
 
+def _copy_to(name: str, settings: dict[str, Any], values: Mapping[str, Any]) -> None:
+    if not settings:
+        return  # no second copy
+    _keys(COPY_TO_KEYS)(name, settings, values)
+    if not settings.get("destination"):
+        raise InputError(f"{name}.destination", "is not set", "give the copy's root, s3://bucket/prefix")
+    if str(settings["destination"]).rstrip("/") == str(values.get("hippolyte_destination") or "").rstrip("/"):
+        raise InputError(f"{name}.destination", "is hippolyte_destination itself",
+                         "give another bucket, region or account: a copy beside the backups is no second copy")
+
+
 def _s3_only(reason: str) -> Rule:
     def rule(name: str, url: str, values: Mapping[str, Any]) -> None:
         if url:
@@ -407,6 +420,13 @@ RULES: dict[str, Rule] = {
     "hippolyte_emr": _keys(EMR_KEYS),
     "hippolyte_datapipeline": _keys(DATAPIPELINE_KEYS),
     "hippolyte_sns_topic_arn": _sns_topic,
+    "hippolyte_copy_to": _copy_to,
+    "hippolyte_copy_to.destination": _destination,
+    "hippolyte_copy_to.region": _region,
+    "hippolyte_copy_to.s3_endpoint_url": _endpoint,
+    "hippolyte_copy_to.bucket_owner": _account,
+    "hippolyte_copy_to.role_arn": _role_arn,
+    "hippolyte_copy_to.role_external_id": _external_id,
     "hippolyte_report_dir": _not_empty,
     "hippolyte_report_ok_lines": _at_least(0, "lines"),
     "hippolyte_restore_table": _table(optional=False),

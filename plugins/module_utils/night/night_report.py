@@ -53,7 +53,7 @@ _ORDER = {"failed": 0, "running": 1, "not run": 2, "ok": 3}
 def night_report(engines: list[Any], host: str, region: str, report_path: str, *, plan: Any = None,
                  destination: str = "", max_ok_lines: int = OK_LINES, stopped: Any = None, lease: Any = None,
                  reconciled: Any = None, boosts: Any = None, unboosts: Any = None, drill: Any = None,
-                 retention: Any = None) -> dict[str, Any]:
+                 retention: Any = None, copy: Any = None) -> dict[str, Any]:
     """What the role shows and writes at the end of a night, from its registered results: `engines` the
     engine tasks' (as night_tables takes them), the others those of the tasks named alike (None when a task
     never ran): the plan, the lease, reconcile, the cluster boosts and their put back, the drill, retention;
@@ -65,7 +65,8 @@ def night_report(engines: list[Any], host: str, region: str, report_path: str, *
     planned = PlanDocument.from_result(plan)
     html_path = str(PurePath(report_path).with_suffix(".html"))
     summary = night_summary(engines, host, region, report_path, plan=plan if planned else None, stopped=stopped,
-                            lease=lease, reconciled=reconciled, unboosts=unboosts, drill=drill, retention=retention)
+                            lease=lease, reconciled=reconciled, unboosts=unboosts, drill=drill, retention=retention,
+                            copy=copy)
     summary["html_report"] = html_path
     rows = table_rows(engines, planned)
     totals = night_totals(rows, summary, planned)
@@ -178,6 +179,9 @@ def night_notes(engines: list[Any], summary: dict[str, Any], plan: PlanDocument 
         notes.append(f"Restore drill of {drill.get('table')}: "
                      + (f"FAILED: {drill.get('error')}" if drill["status"] == "failed" else
                         f"ok, {drill.get('counted_items')} item(s) counted"))
+    copied = summary["copy"]
+    if copied:
+        notes.append(f"Second copy: {copied['msg']}")
     if summary["retention_deleted"]:
         notes.append(f"Retention deleted {len(summary['retention_deleted'])} backup folder(s)")
     return notes

@@ -25,7 +25,7 @@ def registered(value: Any) -> dict[str, Any]:
 def night_summary(engines: list[Any], host: str, region: str, report_path: str, *,
                   stopped: dict[str, Any] | None = None, lease: Any = None, plan: Any = None,
                   reconciled: Any = None, unboosts: Any = None, drill: Any = None,
-                  retention: Any = None) -> dict[str, Any]:
+                  retention: Any = None, copy: Any = None) -> dict[str, Any]:
     """One night's outcome: `engines` are the engine tasks' registered results (as night_tables takes them);
     `stopped` names the task the run stopped at, when it failed anywhere (the role's rescue records it)."""
     rows = night_tables(engines)
@@ -40,7 +40,8 @@ def night_summary(engines: list[Any], host: str, region: str, report_path: str, 
     put_back.update(registered(unboosts).get("put_back", []))
     put_back.update(registered(reconciled).get("repaired", []))
     drill_view = _drill_view(registered(drill))
-    failed = bool(stopped) or bool(failed_rows) or drill_view.get("status") == "failed"
+    failed = (bool(stopped) or bool(failed_rows) or drill_view.get("status") == "failed"
+              or bool(registered(copy).get("not_copied")))
     summary: dict[str, Any] = {
         "host": host,
         "account": registered(lease).get("account_id"),
@@ -60,10 +61,23 @@ def night_summary(engines: list[Any], host: str, region: str, report_path: str, 
         "stopped_at": stopped or None,
         "drill": drill_view or None,
         "retention_deleted": list(registered(retention).get("deleted", [])),
+        "copy": _copy_view(registered(copy)) or None,
         "report": report_path,
     }
     summary["subject"] = summary_subject(summary)
     return summary
+
+
+def _copy_view(copy: dict[str, Any]) -> dict[str, Any]:
+    """The second copy in figures: where, how many backups copied, already there, and those not copied (and why)."""
+    if not copy:
+        return {}
+    copied = list(copy.get("copied") or [])
+    return {"destination": (copied or copy.get("already_copied") or copy.get("not_copied") or [{}])[0].get("copy_url"),
+            "copied": len(copied), "bytes": sum(int(c.get("bytes") or 0) for c in copied),
+            "already_copied": len(copy.get("already_copied") or []),
+            "not_copied": [{"folder": f.get("folder"), "error": f.get("error")} for f in copy.get("not_copied") or []],
+            "msg": copy.get("msg")}
 
 
 def left_as_found(reconciled: dict[str, Any], unboosts: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -100,6 +114,8 @@ def summary_subject(summary: dict[str, Any]) -> str:
         verdict = f"FAILED, {failed} table(s) not backed up"
     elif (summary.get("drill") or {}).get("status") == "failed":
         verdict = "FAILED, the restore drill failed"
+    elif (summary.get("copy") or {}).get("not_copied"):
+        verdict = f"FAILED, {len(summary['copy']['not_copied'])} backup(s) not copied to the second destination"
     else:
         verdict = "FAILED"
     return f"Hippolyte backup {summary['host']} ({summary['region']}): {verdict}"[:SUBJECT_MAX_CHARS]

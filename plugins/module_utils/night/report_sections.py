@@ -53,7 +53,7 @@ def report_sections(night: NightResults, summary: dict[str, Any], rows: list[dic
             Section("Capacity notes", items=tuple((note,) for note in summary["capacity_notes"])),
             not_planned(night.document), capacity_boosts(night), left_boosted(night.reconciled),
             left_as_others_set(summary), held_by_others(night.reconciled), restore_drill(night.drill),
-            retention(night.retention)]
+            second_copy(summary), retention(night.retention)]
 
 
 def head(night: NightResults, summary: dict[str, Any], totals: dict[str, Any]) -> Section:
@@ -203,6 +203,15 @@ def restore_drill(drill: Any) -> Section:
         (f"items: {'not counted' if counted is None else counted} counted, "
          f"{'unknown' if expected is None else expected} in the manifest",),
         ("result: ", Strong(verdict))))
+
+
+def second_copy(summary: dict[str, Any]) -> Section:
+    """Where tonight's backups were copied, and every folder that could not be (the night failed for it)."""
+    copied = summary.get("copy")
+    if not copied:
+        return Section("Second copy")
+    return Section("Second copy", paragraphs=((str(copied["msg"]),),),
+                   items=tuple((Strong(str(f["folder"])), f": NOT copied: {f['error']}") for f in copied["not_copied"]))
 
 
 def retention(pruned: Any) -> Section:

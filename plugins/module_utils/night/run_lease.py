@@ -37,7 +37,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controller_watch import (
     Process,
     controller_chain,
@@ -46,6 +48,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.controlle
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.answer import Answer
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_account_id, check_region
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
@@ -329,3 +332,106 @@ def _stop_keeper(lease: Lease, sleep: Callable[[float], None] = time.sleep) -> N
     ends = time.monotonic() + KEEPER_STOP_WAIT_S
     while is_alive(keeper) and time.monotonic() < ends:
         sleep(0.1)
+
+
+@dataclass(frozen=True)
+class LeaseRequest:
+    """backup_lease's options: take (held), keep in the background (kept) or give back (released) a run's lease."""
+
+    state: str  # held, kept, released
+    run_id: str
+    region: str
+    holder: str | None = None  # unset: this machine's name
+    account_id: str | None = None  # unset: the account of the credentials
+    expires_at: str | None = None  # held: an ISO instant; unset: now + hold_s
+    hold_s: int | None = None  # unset: EXPIRY_MARGIN_S
+    renew_every_s: int = RENEW_EVERY_S
+    wait_s: int = 0
+    poll_interval: int = 15
+    break_lease: bool = False
+    nonce: str | None = None  # kept, released: the lease's, as held returned it
+
+    def hold(self) -> int:
+        """How long a lease holds after it is taken or renewed; checks renew_every_s too."""
+        if self.hold_s is not None and self.hold_s < 1:
+            raise InputError("hold_s", f"must be at least 1 second, got {self.hold_s}",
+                             f"leave it unset ({EXPIRY_MARGIN_S})")
+        if self.renew_every_s < 1:
+            raise InputError("renew_every_s", f"must be at least 1 second, got {self.renew_every_s}",
+                             f"leave it unset ({RENEW_EVERY_S})")
+        return EXPIRY_MARGIN_S if self.hold_s is None else self.hold_s
+
+
+def lease_expiry(request: LeaseRequest, now: datetime) -> datetime:
+    """Until when a lease taken now holds: expires_at, else now plus the hold."""
+    if request.expires_at is not None:
+        return parse_instant(request.expires_at, "expires_at")
+    return now + timedelta(seconds=request.hold())
+
+
+def _as_facts(lease: Lease | None) -> dict[str, Any] | None:
+    return asdict(lease) if lease else None
+
+
+def lease_task(request: LeaseRequest, open_store: Callable[[], BackupStore], own_account: Callable[[], str],
+               check_mode: bool = False, clock: Callable[[], datetime] = utc_now) -> Answer:
+    """Bring the run's lease to `request.state`. `open_store` and `own_account` are called only once the request is
+    known good (for held; kept checks its hold first too); `clock` gives the wall time leases are written with."""
+    expires = lease_expiry(request, clock()) if request.state == "held" else None
+    hold_s = request.hold() if request.state == "kept" else EXPIRY_MARGIN_S
+    account = request.account_id or own_account()
+    store = open_store()
+    region = request.region
+    folder = lease_folder(account, region)  # checks account_id and region before anything is read
+    if request.state == "kept":
+        return _kept(request, store, account, hold_s, check_mode, clock)
+    if check_mode:
+        current = newest(store, folder)[1]
+        verb = "take" if request.state == "held" else "give back"
+        return Answer({"changed": True, "account_id": account, "lease": _as_facts(current),
+                            "msg": f"would {verb} the lease (check mode)"})
+    if request.state == "released":
+        if not release(store, account, region, _nonce(request)):  # taken over under this run: say by whom
+            lost = lost_to(store, account, region, _nonce(request))
+            return Answer({"msg": f"{lost}: {TWICE}", "field": "lease", "account_id": account, "lease": None,
+                                "lost_to": lost}, failed=True)
+        return Answer({"changed": True, "account_id": account, "lease": None, "lost_to": None,
+                            "msg": "lease given back"})
+    if expires is None:
+        raise InputError("state", f"is {request.state!r}", "choose held, kept or released")
+    holder = request.holder or socket.gethostname()
+    try:
+        taken = take_waiting(lambda: take(store, account, region, request.run_id, holder, expires, clock(),
+                                          request.break_lease), request.wait_s, request.poll_interval)
+    except LeaseHeld as exc:  # the answer, not an error of this module
+        return Answer({"msg": str(exc), "field": "lease", "account_id": account,
+                            "lease": _as_facts(exc.holder)}, failed=True)
+    replacing = f", replacing {taken.taken_over.describe()}" if taken.taken_over else ""
+    return Answer({"changed": True, "account_id": account, "lease": _as_facts(taken.lease), "url": taken.url,
+                        "how": taken.how, "taken_over": _as_facts(taken.taken_over),
+                        "msg": f"lease taken ({taken.how}){replacing}"})
+
+
+def _nonce(request: LeaseRequest) -> str:
+    if not request.nonce:
+        raise InputError("nonce", f"state={request.state} needs the lease's nonce", "pass the nonce held returned")
+    return request.nonce
+
+
+def _kept(request: LeaseRequest, store: BackupStore, account: str, hold_s: int, check_mode: bool,
+          clock: Callable[[], datetime]) -> Answer:
+    """Renew this run's lease while its controller lives; answers why it stopped."""
+    nonce, region = _nonce(request), request.region
+    current = newest(store, lease_folder(account, region))[1]
+    if current is None or current.nonce != nonce:
+        lost = lost_to(store, account, region, nonce)
+        return Answer({"changed": False, "account_id": account, "lease": None, "stopped": "lease lost",
+                            "lost_to": lost, "msg": f"this run's lease is not held any more ({lost}): nothing to keep"})
+    if check_mode:
+        return Answer({"changed": True, "account_id": account, "lease": _as_facts(current),
+                            "msg": "would keep the lease (check mode)"})
+    stopped = keep(lambda: renew(store, account, region, nonce, clock(), hold_s),
+                   lambda: not current.controller_gone(), request.renew_every_s)
+    lost = lost_to(store, account, region, nonce)
+    return Answer({"changed": True, "account_id": account, "lease": _as_facts(current), "stopped": stopped,
+                        "lost_to": lost, "msg": f"stopped keeping the lease: {lost or stopped}"})

@@ -114,13 +114,29 @@ def _primary_key(description: dict[str, Any]) -> list[tuple[str, str]]:
 def compare_table(ddb: Any, store: BackupStore, folder: str, doc: dict[str, Any], table: str, segments: int = 8,
                   readers: int = 4, stop: threading.Event | None = None) -> Comparison:
     """Compare `table` with the backup in `folder` (its manifest `doc`), keyed by the backup's primary key."""
-    key_names = [k["AttributeName"] for k in doc["schema"]["KeySchema"]]
+    return table_differences(ddb, store, folder, doc, table, segments, readers, stop).comparison
+
+
+@dataclass
+class Differences:
+    """A comparison with every key behind it (canonical key bytes, as `key_bytes` makes them), for a repair."""
+
+    comparison: Comparison
+    missing: set[bytes]
+    changed: set[bytes]
+
+
+def table_differences(ddb: Any, store: BackupStore, folder: str, doc: dict[str, Any], table: str,
+                      segments: int = 8, readers: int = 4, stop: threading.Event | None = None) -> Differences:
+    """`compare_table`, keeping every missing and changed key rather than the first few."""
+    key_names = backup_key_names(doc)
     comparison = Comparison(table)
     expected, comparison.backup_items = _backup_digests(store, folder, doc, key_names, readers, stop)
     segments = max(1, segments)
+    changed_keys: set[bytes] = set()
     with RawItemScans(ddb), ThreadPoolExecutor(segments) as pool:
-        results = list(pool.map(lambda s: _scan_segment(ddb, table, s, segments, key_names, expected, stop),
-                                range(segments)))
+        results = list(pool.map(lambda s: _scan_segment(ddb, table, s, segments, key_names, expected, stop,
+                                                        changed_keys), range(segments)))
     for counted, extra, changed in results:
         comparison.table_items += counted
         comparison.extra.merge(extra)
@@ -128,7 +144,17 @@ def compare_table(ddb: Any, store: BackupStore, folder: str, doc: dict[str, Any]
     comparison.missing.count = len(expected)
     comparison.missing.keys = sorted((_key_of(key_names, k) for k in itertools.islice(expected, FIRST_KEYS)),
                                      key=_sort_key)
-    return comparison
+    return Differences(comparison, set(expected), changed_keys)
+
+
+def backup_key_names(doc: dict[str, Any]) -> list[str]:
+    """The backup's primary key attributes, partition key first."""
+    return [k["AttributeName"] for k in sorted(doc["schema"]["KeySchema"], key=lambda k: k["KeyType"] != "HASH")]
+
+
+def key_bytes(item: dict[str, Any], key_names: list[str]) -> bytes:
+    """An item's (or a key's) canonical key, in JSON form: what the comparison's key sets hold."""
+    return _identify_key(item, key_names)
 
 
 def _backup_digests(store: BackupStore, folder: str, doc: dict[str, Any], key_names: list[str], readers: int,
@@ -152,8 +178,10 @@ def _backup_digests(store: BackupStore, folder: str, doc: dict[str, Any], key_na
 
 
 def _scan_segment(ddb: Any, table: str, segment: int, segments: int, key_names: list[str],
-                  expected: dict[bytes, bytes], stop: threading.Event | None) -> tuple[int, Difference, Difference]:
-    """Count one segment's items, taking each one's key out of `expected`; (items, extra, changed)."""
+                  expected: dict[bytes, bytes], stop: threading.Event | None,
+                  changed_keys: set[bytes]) -> tuple[int, Difference, Difference]:
+    """Count one segment's items, taking each one's key out of `expected`; (items, extra, changed). Every changed
+    key also goes into `changed_keys`."""
     extra, changed, counted = Difference(), Difference(), 0
     for item in _segment_items(ddb, table, segment, segments, stop):
         counted += 1
@@ -163,6 +191,7 @@ def _scan_segment(ddb: Any, table: str, segment: int, segments: int, key_names: 
             extra.add(_key_of(key_names, key))
         elif wanted != digest:
             changed.add(_key_of(key_names, key))
+            changed_keys.add(key)  # set.add is atomic too
     return counted, extra, changed
 
 
@@ -189,12 +218,15 @@ def _segment_items(ddb: Any, table: str, segment: int, segments: int,
 
 def _identify(item: dict[str, Any], key_names: list[str]) -> tuple[bytes, bytes]:
     """(canonical key, digest of the canonical item) of an item in JSON form."""
+    return _identify_key(item, key_names), hashlib.blake2b(canonical_bytes(item), digest_size=DIGEST_BYTES).digest()
+
+
+def _identify_key(item: dict[str, Any], key_names: list[str]) -> bytes:
     try:
-        key = json.dumps([canonical_value(item[name]) for name in key_names], separators=(",", ":"),
-                         ensure_ascii=False).encode()
+        return json.dumps([canonical_value(item[name]) for name in key_names], separators=(",", ":"),
+                          ensure_ascii=False).encode()
     except KeyError as exc:
         raise HippolyteError(f"an item has no key attribute {exc.args[0]!r}: {json.dumps(item)[:200]}") from None
-    return key, hashlib.blake2b(canonical_bytes(item), digest_size=DIGEST_BYTES).digest()
 
 
 def _key_of(key_names: list[str], key: bytes) -> dict[str, Any]:

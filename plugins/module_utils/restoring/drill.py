@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,12 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors im
     InputError,
     is_error,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import SEGMENT_MAX_CHARS, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import (
+    SEGMENT_MAX_CHARS,
+    check_account_id,
+    check_table_name,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import find_backup
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
@@ -69,6 +75,34 @@ class Drill:
                 "written_items": self.written_items, "scratch_deleted": self.scratch_deleted,
                 "compare": self.comparison,
                 "duration_s": round(self.duration_s, 3)}
+
+
+@dataclass(frozen=True)
+class DrillRequest:
+    """backup_drill's options."""
+
+    tables: Sequence[str] = ()  # the night's tables, one drilled by rotation
+    table: str | None = None  # this table instead
+    night: str | None = None  # ISO time of the night; unset: now
+    account_id: str | None = None
+    settings: RestoreSettings = field(default_factory=RestoreSettings)
+
+    def validate(self) -> None:
+        self.settings.validate()
+        for name in self.tables:
+            check_table_name("tables", name)
+        if self.table:
+            check_table_name("table", self.table)
+        if self.account_id:
+            check_account_id("account_id", self.account_id)
+
+
+def drill_request(request: DrillRequest, now: datetime | None = None) -> Drill:
+    """The drill of this night, checked before any call: which table, into which scratch table."""
+    request.validate()
+    night = parse_instant(request.night, "night") if request.night else (now or utc_now())
+    table = request.table or pick_table(list(request.tables), night)
+    return Drill(table=table, scratch_table=scratch_name(table, night))
 
 
 def run_drill(drill: Drill, ddb: Any, store: BackupStore, region: str, account: str | None,
