@@ -55,7 +55,7 @@ options:
     description: The lifecycle rule C(hippolyte-backups); a number of days 0 means never.
     type: dict
     default: {}
-    options:
+    suboptions:
       prefix:
         description: The key prefix the rule applies to.
         type: str
@@ -81,7 +81,7 @@ options:
     type: list
     elements: dict
     default: []
-    options:
+    suboptions:
       protocol:
         description: The subscription's protocol (C(email), C(https), ...).
         type: str
@@ -103,7 +103,7 @@ options:
     type: list
     elements: dict
     default: []
-    options:
+    suboptions:
       name:
         description: The role's name.
         type: str
