@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,8 +91,9 @@ def kms_set_up(moto_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Km
     set_up = set_up_account(account, moto_server.url, tmp_path_factory.mktemp("kms"), f"t-kms-{account.id}",
                             hippolyte_setup={"encryption": "aws:kms", "kms_key_id": key},
                             hippolyte_role_arn=f"arn:aws:iam::{account.id}:role/ops/nightly-backup")
-    encryption = unless_failed(set_up, lambda: account.client("s3", moto_server.url).get_bucket_encryption(
-        Bucket=set_up.bucket)["ServerSideEncryptionConfiguration"])
+    s3 = account.client("s3", moto_server.url)
+    encryption = s3.get_bucket_encryption(Bucket=set_up.bucket)["ServerSideEncryptionConfiguration"] \
+        if set_up.first.returncode == 0 else {}  # a failed setup: each test says how
     return KmsSetUp(set_up, key, encryption)
 
 
@@ -103,11 +103,6 @@ def pipeline_set_up(moto_server: Any, tmp_path_factory: pytest.TempPathFactory) 
     account = fresh_account(moto_server.url)
     return set_up_account(account, moto_server.url, tmp_path_factory.mktemp("pipeline"), f"t-pipe-{account.id}",
                           hippolyte_datapipeline=NAMED_PIPELINE_ROLES, hippolyte_setup={"engines": ["datapipeline"]})
-
-
-def unless_failed(set_up: SetUpAccount, read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """What `read` answers, or {} when the setup run failed (each test then says how)."""
-    return read() if set_up.first.returncode == 0 else {}
 
 
 def aws(service: str, moto_server: Any) -> Any:
