@@ -82,3 +82,9 @@ def test_changelog_fragments_are_sections_of_plain_strings() -> None:
                 assert isinstance(entries, str), path.name
             else:
                 assert isinstance(entries, list) and all(isinstance(e, str) for e in entries), f"{path.name}: {section}"
+
+
+def test_no_two_test_files_share_a_name() -> None:
+    # tests/ has no __init__.py: pytest imports each test file by its name, and two alike stop the whole run.
+    names = sorted(p.name for p in (REPO / "tests").rglob("test_*.py") if ".venv" not in p.parts)
+    assert not [name for name in set(names) if names.count(name) > 1]
