@@ -108,12 +108,21 @@ class EmrTask(RunsAnEngine[EmrRun]):
 
     def __init__(self, request: EmrRequest, clients: EngineClients) -> None:
         account = request.settings.account or str(clients.client("sts").get_caller_identity()["Account"])
-        self.request, self.cluster, self.watching = request, request.cluster, request.watching
+        self.request, self.cluster, self.watching, self.clients = request, request.cluster, request.watching, clients
         store = clients.store()
         self.root = store.url.rstrip("/")
         self.run = EmrRun(clients.client("emr"), clients.client("dynamodb"), store, self.cluster,
                           replace(request.settings, account=account))
         self.boosts = BoostsPutBack(clients, self.cluster, request.capacity, request.settings.run_id)
+
+    def relaunched(self, tables: list[str], attempt: int, now: Callable[[], datetime] = utc_now) -> EmrTask:
+        """This cluster again for just `tables`, as a cluster of its own (`<id>-r<attempt>`) on on-demand capacity
+        (spot that was not there may still not be). Their boosts went back as they failed, so they read at the
+        host's share; their backups are taken now, in folders of their own, apart from the dead cluster's output."""
+        cluster = replace(self.cluster, id=f"{self.cluster.id}-r{attempt}",
+                          tables=tuple(t for t in self.cluster.tables if t.name in tables)).with_refused_boosts(tables)
+        settings = replace(self.run.settings, spot=SpotSettings(), taken_at=now())
+        return EmrTask(replace(self.request, cluster=cluster, settings=settings), self.clients)
 
     def preview(self) -> EngineAnswer:
         run, existing = self.run, self.run.existing
