@@ -2,13 +2,15 @@
 (`local_lanes.run_plan`), boosts raised and put back on moto's DynamoDB.
 
 What moto never does is SIMULATED, and only that: an EMR step ending (tests/support/emr_steps.SimulatedSteps
-rewrites ListSteps' states) and the output the step would leave in S3 (written by the test, `export_output`). A
+rewrites ListSteps' states), a Data Pipeline's run instances (tests/support/pipeline_instances.SimulatedInstances)
+and the output either would leave in S3 (written by the test, `export_output`). A
 cluster dying is moto's own: the test terminates it with TerminateJobFlows, and moto reports it TERMINATED with its
 step unfinished. The driver's timing rules with a scripted clock are in tests/unit/test_night_driver.py.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -24,12 +26,17 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throug
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import job_flow_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_task import EmrTask, emr_settings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import ControllerLimits, run_plan
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_task import (
+    PipelineTask,
+    pipeline_settings,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_driver import NightCluster, drive_night
-from ansible_collections.hippolyte.dynamodb.plugins.modules import emr_backup
+from ansible_collections.hippolyte.dynamodb.plugins.modules import datapipeline_backup, emr_backup
 from tests.conftest import REGION, client
 from tests.support.emr_steps import SimulatedSteps, export_output
 from tests.support.engine_clients import StandInClients, module_options
+from tests.support.pipeline_instances import SimulatedInstances, instance
 from tests.support.tables import create_table, put_items, simple_items
 
 ITEM_LINE = '{"pk":{"s":"a"},"n":{"n":"1"}}'
@@ -167,4 +174,42 @@ def test_a_dead_cluster_is_not_relaunched_when_the_window_has_no_room(
     names = [c["Name"] for c in moto_emr.list_clusters()["Clusters"]]
     assert job_flow_name(run_id, "c01-r1") not in names
     assert ran.done and [(o.name, o.status) for o in ran.outcomes] == [(on_cluster, "failed")]
+    assert read_capacity(clients, on_cluster) == OWN_RCU
+
+
+def test_a_pipeline_with_a_failed_table_is_relaunched_for_it_alone_without_bid_prices(
+        moto_server: Any, night: tuple[StandInClients, str, str]) -> None:
+    """Data Pipeline's run instances are SIMULATED (moto never runs a pipeline): the first pipeline's export of
+    the table FAILS, the relaunched pipeline's FINISHES; the export output is written by the test."""
+    clients, on_cluster, _local = night
+    run_id = clients.destination().split("/")[2]
+    cluster = {"id": "c02", "engine": "datapipeline", "start_offset_s": 0, "end_offset_s": 3600,
+               "tables": [{"name": on_cluster, "read_percentage": 0.5, "duration_s": 600, "boosted": True,
+                           "boost_rcu": BOOST_RCU}]}
+    options = module_options(datapipeline_backup.ARGUMENT_SPEC, cluster=cluster, run_id=run_id, state="active",
+                             account_id="111111111111", autoscaling=False, core_instance_bid_price=0.1)
+    dp = SimulatedInstances(clients.client("datapipeline"), [
+        [instance("Export001", "FAILED", error="simulated: the spot nodes were taken back")],
+        [instance("Export001", "FINISHED")]])
+    clients._clients["datapipeline"] = dp
+    task = PipelineTask(pipeline_settings(options, REGION, clients.destination()), clients)
+    relaunched: list[PipelineTask] = []
+
+    def relaunch(tables: list[str], attempt: int) -> PipelineTask:
+        again = task.relaunched(tables, attempt)
+        folder = again.definition.targets[0].folder
+        export_output(clients.client("s3"), f"{clients.destination()}/{folder}/data/", [[ITEM_LINE]],
+                      with_manifest=False)
+        relaunched.append(again)
+        return again
+
+    ran = drive_night([NightCluster("c02", task, {on_cluster: 600.0}, 600.0, relaunch)], None,
+                      utc_now() + timedelta(hours=1), poll_s=1, sleep=lambda _s: None)
+
+    [again] = ran.relaunches
+    assert again.relaunched and again.tables == [on_cluster] and "spot nodes were taken back" in again.reason
+    definition = json.dumps(relaunched[0].definition.objects)
+    assert "coreInstanceBidPrice" in json.dumps(task.definition.objects) and "BidPrice" not in definition
+    assert relaunched[0].request.unique_id != task.request.unique_id
+    assert ran.done and [(o.name, o.status, o.lane) for o in ran.outcomes] == [(on_cluster, "ok", "c02-r1")]
     assert read_capacity(clients, on_cluster) == OWN_RCU

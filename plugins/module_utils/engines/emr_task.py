@@ -27,6 +27,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster
     Watched,
     Watching,
     engine_result,
+    relaunch_cluster,
     run_task,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import (
@@ -116,13 +117,11 @@ class EmrTask(RunsAnEngine[EmrRun]):
         self.boosts = BoostsPutBack(clients, self.cluster, request.capacity, request.settings.run_id)
 
     def relaunched(self, tables: list[str], attempt: int, now: Callable[[], datetime] = utc_now) -> EmrTask:
-        """This cluster again for just `tables`, as a cluster of its own (`<id>-r<attempt>`) on on-demand capacity
-        (spot that was not there may still not be). Their boosts went back as they failed, so they read at the
-        host's share; their backups are taken now, in folders of their own, apart from the dead cluster's output."""
-        cluster = replace(self.cluster, id=f"{self.cluster.id}-r{attempt}",
-                          tables=tuple(t for t in self.cluster.tables if t.name in tables)).with_refused_boosts(tables)
+        """This cluster again for just `tables` (`cluster_engine.relaunch_cluster`), on on-demand capacity (spot that
+        was not there may still not be); their backups are taken now, in folders apart from the dead cluster's."""
         settings = replace(self.run.settings, spot=SpotSettings(), taken_at=now())
-        return EmrTask(replace(self.request, cluster=cluster, settings=settings), self.clients)
+        return EmrTask(replace(self.request, cluster=relaunch_cluster(self.cluster, tables, attempt),
+                               settings=settings), self.clients)
 
     def preview(self) -> EngineAnswer:
         run, existing = self.run, self.run.existing
