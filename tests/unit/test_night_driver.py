@@ -11,6 +11,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import (
     EngineAnswer,
@@ -278,3 +279,45 @@ def test_every_table_is_handed_on_once_within_one_poll_of_its_end_or_at_the_dead
         assert when <= window_s
         assert when <= planned[name] + poll_s + 1e-6 or when == window_s
     assert night.done == all(end <= clock.t for end in ends)
+
+
+def test_once_the_lease_is_lost_no_cluster_starts_or_is_relaunched() -> None:
+    clock = ScriptedClock()
+    dying = ScriptedTask(clock, {"orders": 500.0}, dies_after=100.0)
+    waiting = ScriptedTask(clock, {"users": 50.0}, refusals=5, lane="c02")  # its start is refused until t=150
+    lost: list[str] = []
+
+    def lease_lost() -> str | None:
+        return lost[0] if lost else None
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if clock.t >= 60:
+            lost.append("lease was taken over by run night-2")
+
+    def relaunch(tables: list[str], attempt: int) -> ScriptedTask:
+        raise AssertionError("relaunched after the lease was lost")
+
+    night = drive_night([NightCluster("c01", dying, {"orders": 10.0}, relaunch=relaunch),
+                         NightCluster("c02", waiting, {"users": 50.0})], None, OPEN + timedelta(hours=7), POLL_S,
+                        clock.now, sleep, lease_lost=lease_lost)
+
+    [refused] = night.relaunches
+    assert not refused.relaunched and "the run's lease was taken over by run night-2" in refused.reason
+    assert waiting.started_at is None and handed_on_at(waiting) == {"users": 60.0}  # its boost went back
+    assert {o.name: (o.status, o.error) for o in night.outcomes}["users"] == (
+        "not run", "not started: the run's lease was taken over by run night-2")
+    assert night.done and clock.t == 120.0
+
+
+def test_a_lease_that_cannot_be_read_now_is_not_lost() -> None:
+    clock = ScriptedClock()
+    task = ScriptedTask(clock, {"orders": 10.0})
+
+    def unreadable() -> str | None:
+        raise HippolyteError("the store did not answer")
+
+    night = drive_night([NightCluster("c01", task, {"orders": 10.0})], None, OPEN + timedelta(hours=1), POLL_S,
+                        clock.now, clock.sleep, lease_lost=unreadable)
+
+    assert task.started_at == 0.0 and night.done and [o.status for o in night.outcomes] == ["ok"]

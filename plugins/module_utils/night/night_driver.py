@@ -10,7 +10,9 @@ and polls every cluster once a round, one poll interval apart, until all are don
   running one after another), at most `relaunch_limit` times; each relaunch, and each one the window had no room
   for, is reported with its reason;
 - at the deadline nothing new starts (the local lanes stop starting tables themselves, by the same deadline), and
-  every table still running on a cluster is handed to `ended()`, so every boost the night holds goes back.
+  every table still running on a cluster is handed to `ended()`, so every boost the night holds goes back;
+- once the run's lease is known lost (`lease_lost`, asked before each start or relaunch, as the local lanes ask it
+  before each table), no cluster starts any more: another run took the lease over and may run the same night.
 
 The result is every table's last outcome, each task's answer (the engine module's result), the local lanes'
 result and the relaunches. No Ansible here; the clock and the sleep are injected.
@@ -26,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import error_code
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, error_code
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome, failed_names
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import (
     RETRYABLE_START_CODES,
@@ -101,8 +103,11 @@ class _Cluster:
 
 
 class _Night:
-    def __init__(self, deadline: datetime, poll_s: float, relaunch_limit: int, now: Callable[[], datetime]) -> None:
+    def __init__(self, deadline: datetime, poll_s: float, relaunch_limit: int, now: Callable[[], datetime],
+                 lease_lost: Callable[[], str | None] | None) -> None:
         self.deadline, self.poll_s, self.relaunch_limit, self.now = deadline, poll_s, relaunch_limit, now
+        self.lease_lost = lease_lost
+        self.lost: str | None = None  # once known, who took the lease: nothing starts any more
         self.opened = now()
         self.answers: list[EngineAnswer] = []
         self.relaunches: list[Relaunched] = []
@@ -111,8 +116,24 @@ class _Night:
     def left_s(self) -> float:
         return (self.deadline - self.now()).total_seconds()
 
+    def lease_gone(self) -> str | None:
+        """Why nothing may start any more for the lease's sake; a store that cannot be read now is not a loss (the
+        keeper's margin allows it)."""
+        if self.lost is None and self.lease_lost is not None:
+            try:
+                self.lost = self.lease_lost()
+            except (HippolyteError, OSError):
+                return None
+        return self.lost
+
     def start(self, cluster: _Cluster) -> None:
         """Start its task; AWS saying "not now" is tried again next round, anything else ends the cluster's tables."""
+        lost = self.lease_gone()
+        if lost:
+            self.ended(cluster, [TableOutcome(name, "", "not run", error=f"not started: the run's {lost}",
+                                              lane=cluster.planned.name) for name in self._tables_of(cluster)],
+                       all_done=True)
+            return
         try:
             cluster.changed = cluster.task.start() or cluster.changed
             cluster.started = True
@@ -170,7 +191,10 @@ class _Night:
         needed = planned.bootstrap_s + sum(planned.tables.get(name, 0.0) for name in tables)
         left = self.left_s()
         attempt = cluster.attempts + 1
-        if cluster.attempts >= self.relaunch_limit:
+        lost = self.lease_gone()
+        if lost:
+            why = f"not relaunched: the run's {lost}; {reason}"
+        elif cluster.attempts >= self.relaunch_limit:
             why = f"not relaunched: {self.relaunch_limit} relaunch(es) already; {reason}"
         elif needed > left:
             why = f"not relaunched: needs {needed:.0f} s, the window has {max(0.0, left):.0f} s left; {reason}"
@@ -188,9 +212,10 @@ class _Night:
 
 def drive_night(clusters: list[NightCluster], local: LocalLanes | None, deadline: datetime, poll_s: float,
                 now: Callable[[], datetime] = utc_now, sleep: Callable[[float], None] = time.sleep,
-                relaunch_limit: int = 2) -> NightRun:
-    """Run the night: local lanes in a thread, every cluster polled each round until done or `deadline`."""
-    night = _Night(deadline, poll_s, relaunch_limit, now)
+                relaunch_limit: int = 2, lease_lost: Callable[[], str | None] | None = None) -> NightRun:
+    """Run the night: local lanes in a thread, every cluster polled each round until done or `deadline`.
+    `lease_lost` says why the run's lease is not its own any more (None: it is)."""
+    night = _Night(deadline, poll_s, relaunch_limit, now, lease_lost)
     local_result: dict[str, Any] = {}
     local_errors: list[str] = []
 
