@@ -1,6 +1,6 @@
 """The night driver (night/night_driver.py) with a scripted clock and scripted cluster tasks: each table's step ends
 at a given second of the night, a cluster dies at a given second. What a real cluster does on moto is in
-tests/integration/test_night_driver.py."""
+tests/integration/test_night_driver_on_moto.py."""
 
 from __future__ import annotations
 
@@ -321,3 +321,20 @@ def test_a_lease_that_cannot_be_read_now_is_not_lost() -> None:
                         clock.now, clock.sleep, lease_lost=unreadable)
 
     assert task.started_at == 0.0 and night.done and [o.status for o in night.outcomes] == ["ok"]
+
+
+def test_a_cluster_no_poll_answers_is_polled_each_round_and_its_boosts_go_back_at_the_deadline() -> None:
+    clock = ScriptedClock()
+    mute = ScriptedTask(clock, {"orders": 10.0})
+
+    def unanswered() -> list[TableOutcome]:
+        raise Refused("ServiceUnavailable")
+
+    mute.poll = unanswered  # type: ignore[method-assign]
+
+    night = drive_night([NightCluster("c01", mute, {"orders": 10.0})], None, OPEN + timedelta(seconds=100), POLL_S,
+                        clock.now, clock.sleep)
+
+    assert len([n for n in night.notes if "poll failed" in n]) == 5  # at 0, 30, 60, 90 and 100 s
+    assert night.put_back_at_deadline == ["orders"] and handed_on_at(mute) == {"orders": 100.0}
+    assert [(o.status, o.error) for o in night.outcomes] == [("running", "no poll answered before the window closed")]

@@ -94,7 +94,8 @@ class _Cluster:
 
     planned: NightCluster
     task: ClusterTask
-    outcomes: dict[str, TableOutcome] = field(default_factory=dict)
+    current: list[str]  # the tables its current task runs (all of them, then those relaunched)
+    outcomes: dict[str, TableOutcome] = field(default_factory=dict)  # every table's last
     handed_on: set[str] = field(default_factory=set)  # tables given to the current task's ended()
     started: bool = False
     changed: bool = False
@@ -103,9 +104,9 @@ class _Cluster:
 
 
 class _Night:
-    def __init__(self, deadline: datetime, poll_s: float, relaunch_limit: int, now: Callable[[], datetime],
+    def __init__(self, deadline: datetime, relaunch_limit: int, now: Callable[[], datetime],
                  lease_lost: Callable[[], str | None] | None) -> None:
-        self.deadline, self.poll_s, self.relaunch_limit, self.now = deadline, poll_s, relaunch_limit, now
+        self.deadline, self.relaunch_limit, self.now = deadline, relaunch_limit, now
         self.lease_lost = lease_lost
         self.lost: str | None = None  # once known, who took the lease: nothing starts any more
         self.opened = now()
@@ -131,7 +132,7 @@ class _Night:
         lost = self.lease_gone()
         if lost:
             self.ended(cluster, [TableOutcome(name, "", "not run", error=f"not started: the run's {lost}",
-                                              lane=cluster.planned.name) for name in self._tables_of(cluster)],
+                                              lane=cluster.planned.name) for name in cluster.current],
                        all_done=True)
             return
         try:
@@ -142,14 +143,8 @@ class _Night:
                 self.notes.append(f"{cluster.planned.name}: start refused for now ({exc}); tried again next round")
                 return
             failed = [TableOutcome(name, "", "failed", error=f"the cluster did not start: {exc}",
-                                   lane=cluster.planned.name) for name in self._tables_of(cluster)]
+                                   lane=cluster.planned.name) for name in cluster.current]
             self.ended(cluster, failed, all_done=True)
-
-    def _tables_of(self, cluster: _Cluster) -> list[str]:
-        """The tables the current task runs: those not ended ok (all, before the first poll)."""
-        if not cluster.outcomes:
-            return list(cluster.planned.tables)
-        return [name for name, o in cluster.outcomes.items() if o.status != "ok"]
 
     def poll(self, cluster: _Cluster) -> None:
         try:
@@ -174,7 +169,7 @@ class _Night:
             return
         if cluster.started:
             cluster.changed = cluster.task.finish() or cluster.changed
-        outcomes = list(cluster.outcomes.values())
+        outcomes = [cluster.outcomes[name] for name in cluster.current]
         self.answers.append(cluster.task.answer(Watched(outcomes, True, cluster.changed, self.window_s())))
         cluster.done = True
         unfinished = failed_names(outcomes)
@@ -202,7 +197,7 @@ class _Night:
             self.relaunches.append(Relaunched(planned.name, attempt, tables, reason, True))
             for name in tables:  # running again, until the new task's first poll says otherwise
                 cluster.outcomes[name] = replace(cluster.outcomes[name], status="running", engine_state="RELAUNCHED")
-            cluster.task, cluster.attempts = relaunch(tables, attempt), attempt
+            cluster.task, cluster.attempts, cluster.current = relaunch(tables, attempt), attempt, list(tables)
             cluster.handed_on -= set(tables)
             cluster.started = cluster.changed = cluster.done = False
             self.start(cluster)
@@ -215,7 +210,7 @@ def drive_night(clusters: list[NightCluster], local: LocalLanes | None, deadline
                 relaunch_limit: int = 2, lease_lost: Callable[[], str | None] | None = None) -> NightRun:
     """Run the night: local lanes in a thread, every cluster polled each round until done or `deadline`.
     `lease_lost` says why the run's lease is not its own any more (None: it is)."""
-    night = _Night(deadline, poll_s, relaunch_limit, now, lease_lost)
+    night = _Night(deadline, relaunch_limit, now, lease_lost)
     local_result: dict[str, Any] = {}
     local_errors: list[str] = []
 
@@ -228,7 +223,7 @@ def drive_night(clusters: list[NightCluster], local: LocalLanes | None, deadline
 
     lanes = threading.Thread(target=run_local, name="local-lanes", daemon=True)
     lanes.start()
-    watched = [_Cluster(c, c.task) for c in clusters]
+    watched = [_Cluster(c, c.task, list(c.tables)) for c in clusters]
     while True:
         for cluster in watched:
             if cluster.done:
@@ -252,13 +247,16 @@ def _close(night: _Night, running: list[_Cluster]) -> list[str]:
     AWS, and a rerun of the night picks it up); each task answers. Returns those tables."""
     put_back: list[str] = []
     for cluster in running:
-        for name in cluster.planned.tables:  # a cluster that never started: its tables' boosts were raised too
-            cluster.outcomes.setdefault(name, TableOutcome(
-                name, "", "not run", error="the window closed before its cluster started", lane=cluster.planned.name))
-        left = [o for o in cluster.outcomes.values() if not o.done]
+        for name in cluster.current:  # not started, or no poll answered: its tables' boosts were raised too
+            if not cluster.started:
+                cluster.outcomes[name] = TableOutcome(name, "", "not run", lane=cluster.planned.name,
+                                                      error="the window closed before its cluster started")
+            cluster.outcomes.setdefault(name, TableOutcome(name, "", "running", lane=cluster.planned.name,
+                                                           error="no poll answered before the window closed"))
+        left = [cluster.outcomes[name] for name in cluster.current if not cluster.outcomes[name].done]
         if left:
             cluster.task.ended(left)
             put_back += [o.name for o in left]
         night.answers.append(cluster.task.answer(
-            Watched(list(cluster.outcomes.values()), False, cluster.changed, night.window_s())))
+            Watched([cluster.outcomes[name] for name in cluster.current], False, cluster.changed, night.window_s())))
     return put_back
