@@ -53,6 +53,7 @@ def write_private(path: Path, data: bytes, exclusive: bool = False) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fd, FILE_MODE)  # mkstemp's 0600 is still cut by the umask
             fh.write(data)
         if exclusive:
             os.link(tmp, path)  # fails when the name exists

@@ -108,7 +108,7 @@ def prune_catalog(store: BackupStore, selection: Selection, policy: Policy, work
             # S3 answers a refused key inside a 200 (a role without s3:DeleteObject): such a folder is not gone.
             left = store.delete_tree(folder)
             if left:
-                refused[folder] = left
+                refused[folder] = [key.removeprefix(f"{folder}/") for key in left]  # relative to the folder
     gone = [f for f in deleted if f not in refused]
     verb = "would delete" if check_mode else "deleted"
     msg = f"{verb} {len(gone)} of {len(entries)} backup folder(s)"

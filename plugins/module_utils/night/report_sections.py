@@ -197,7 +197,7 @@ def restore_drill(drill: Any) -> Section:
         (f"table: {done.get('table') or 'not picked'}; backup: {done.get('backup_url') or 'none found'}",),
         (f"scratch table: {done.get('scratch_table') or 'none'} "
          f"({'deleted' if done.get('scratch_deleted') else 'not deleted'})",),
-        (f"items: {'not counted' if counted is None else counted} counted, "
+        (f"items: {'not counted' if counted is None else f'{counted} counted'}, "
          f"{'unknown' if expected is None else expected} in the manifest",),
         ("result: ", Strong(verdict))))
 
