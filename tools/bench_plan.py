@@ -69,17 +69,17 @@ def main() -> int:
                                                    account_rcu_in_use=in_use))
         auto, auto_s = timed(fleet, PlanSettings(window_s=WINDOW_S, engine="auto", model=model,
                                                  account_rcu_in_use=in_use))
-        packing = fixed.to_dict()["packing"]["datapipeline"]
+        packing = fixed.document().packing["datapipeline"]
         seed_cost = auto.baseline["estimated_cost_usd"]
         saving = 1 - auto.estimated_cost_usd / seed_cost
-        engines = ", ".join(f"{engine} {n}" for engine, n in auto.to_dict()["engine_counts"].items())
+        engines = ", ".join(f"{engine} {n}" for engine, n in auto.document().engine_counts.items())
         late, load = late_tables(auto), auto.controller
-        print(f"{count:>7} {packing['clusters']:>8} {packing['lower_bound']:>6} {packing['next_fit_ascending']:>7} | "
+        print(f"{count:>7} {packing.clusters:>8} {packing.lower_bound:>6} {packing.next_fit_ascending:>7} | "
               f"{auto.estimated_cost_usd:>9.2f} {seed_cost:>9.2f} {saving:>6.1%} "
               f"{engines:<38} {len(auto.unplannable):>4}/{auto.baseline['unplannable']:<6} {late:>4} "
               f"{load['peak_scans']:>10} {load['peak_bytes_per_s'] / 1024**2:>10.2f} | {fixed_s:>6.2f} {auto_s:>6.2f}")
-        ok &= packing["clusters"] <= packing["lower_bound"] + 1
-        ok &= packing["clusters"] <= packing["next_fit_ascending"]
+        ok &= packing.clusters <= packing.lower_bound + 1
+        ok &= packing.clusters <= packing.next_fit_ascending
         ok &= saving >= SAVING_TARGET.get(count, 0.0) and late == 0 and auto_s < TIME_TARGET_S
         ok &= load["peak_scans"] <= load["max_scans"] and load["peak_bytes_per_s"] <= load["bytes_per_s"]
     print()

@@ -50,6 +50,17 @@ options:
       - With O(dynamodump) or O(adopt_from), the time the import is filed at (the next free second when a
         backup already holds that one); a date means now for today, the end of the day for an earlier one.
     type: str
+  point_in_time:
+    description:
+      - Restore the table as it was at this second (an ISO 8601 date and time, UTC without an offset). When the
+        second is inside the table's point-in-time recovery window (and the new table is in the table's own
+        account and region), DynamoDB's C(RestoreTableToPointInTime) makes the new table, and the settings it
+        does not carry (TTL, tags, autoscaling with O(restore_autoscaling), point-in-time recovery, the resource
+        policy, contributor insights, on-demand and warm throughput, deletion protection) are read from the table
+        as it is now and put on the new one. Otherwise the newest backup at or before that second is restored.
+        RV(point_in_time) says which, and why.
+      - Not with O(at), O(dynamodump), O(adopt_from) or O(compare_with).
+    type: str
   imports:
     description:
       - Also consider imported backups (dynamodump imports, adopted folders) when choosing the newest
@@ -371,6 +382,14 @@ EXAMPLES = r"""
     compare_with: orders
   register: orders_drift
 
+- name: Restore orders as it was at 06:30:15 on 20 November (point-in-time recovery inside its window)
+  hippolyte.dynamodb.backup_restore:
+    destination: s3://acme-ddb-backups/dynamodb
+    table: orders
+    point_in_time: "2026-11-20T06:30:15Z"
+    target: orders-0630
+  register: restored  # restored.point_in_time says whether PITR or a backup made it, and why
+
 - name: Restore orders as it was at the end of 20 November into orders-20nov
   hippolyte.dynamodb.backup_restore:
     destination: s3://acme-ddb-backups/dynamodb
@@ -425,6 +444,19 @@ engine:
   returned: when a backup was found
   type: str
   sample: import
+point_in_time:
+  description: With O(point_in_time), how the restore was made and why.
+  returned: with O(point_in_time)
+  type: dict
+  contains:
+    moment: {description: The second restored., type: str, sample: "2026-11-20T06:30:15+00:00"}
+    source:
+      description: C(point-in-time recovery), or C(backup) (the newest at or before the second).
+      type: str
+      sample: point-in-time recovery
+    reason:
+      description: Why, for example the table's recovery window.
+      type: str
 engine_choice:
   description: Why that engine ran, and the estimated time and cost of both for this backup.
   returned: when a backup was found
@@ -560,6 +592,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.resto
 ARGUMENT_SPEC = dict(
     table=dict(type="str", required=True),
     at=dict(type="str"),
+    point_in_time=dict(type="str"),
     imports=dict(type="bool", default=False),
     account_id=dict(type="str"),
     target=dict(type="str"),
@@ -613,6 +646,7 @@ def main():
         schema_from=p["schema_from"], key_attributes=tuple((k["name"], k["type"]) for k in p["key_attributes"] or ()),
         stage_to=p["stage_to"], stage_bucket_owner=p["stage_bucket_owner"], sse=p["sse"], kms_key_id=p["kms_key_id"],
         restore_autoscaling=p["restore_autoscaling"], compare_with=p["compare_with"],
+        point_in_time=p["point_in_time"],
         settings=RestoreSettings(workers=p["workers"], readers=p["readers"], force=p["force"], verify=p["verify"],
                                  verify_before_write=p["verify_before_write"], wait_timeout_s=p["wait_timeout"],
                                  stall_timeout_s=p["stall_timeout"], write_capacity=p["write_capacity"],

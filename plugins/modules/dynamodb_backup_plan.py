@@ -203,6 +203,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+version:
+  description:
+    - The plan's format version (docs/planning.md, "The plan file"). A plan without it is read as version 1;
+      a later version than this release knows is refused.
+  returned: success
+  type: int
+  sample: 1
 deadline:
   description: When the window closes (UTC, ISO 8601); give it to every engine module as its C(deadline).
   returned: always
@@ -381,36 +388,16 @@ gantt_path:
   type: str
 """
 
-import json
-from datetime import UTC, timedelta
-from pathlib import Path
-
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.waiting import sleep_until
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.window import Window
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.private_files import write_private
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     AnsibleAWSModule,
     aws_client,
     run_or_fail,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_results import role_view
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import (
-    PlanSettings,
-    model_from_dict,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_report import gantt_svg, markdown
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import table_from_descriptor
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import plan_backups
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.request_model import measured_round_trip_s
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.table_discovery import (
-    discover,
-    select,
-    usable_cluster_engine,
-    validate_patterns,
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.night_plan import (
+    PlanClients,
+    PlanRequest,
+    plan_night,
 )
 
 ARGUMENT_SPEC = dict(
@@ -434,109 +421,18 @@ ARGUMENT_SPEC = dict(
     report_path=dict(type="path"),
     **ASSUME_ROLE_OPTIONS,
 )
-LIMIT_KEYS = ("table_max_rcu", "account_max_rcu")
-
-
-def settings_from(params, now):
-    """Every option checked, before any AWS call."""
-    outside = "next" if params["outside_window"] == "wait" else params["outside_window"]
-    opens, starts_at, window_s = Window(**params["window"]).schedule(now, outside)
-    settings = PlanSettings(window_s=window_s, engine=params["engine"],
-                            read_percentage=params["read_percentage"], max_objects=params["max_objects"],
-                            model=model_from_dict(params["model"]), consistent_read=params["consistent_read"])
-    settings.validate()
-    validate_patterns(params["include"], params["exclude"])
-    if params["workers"] < 1:
-        raise InputError("workers", f"must be at least 1, got {params['workers']}", "16 suits most accounts")
-    return opens, starts_at, settings
-
-
-def plan_from(module, settings):
-    p = module.params
-    if p["tables"] is not None:
-        tables = [table_from_descriptor(value, index) for index, value in enumerate(p["tables"])]
-        chosen = set(select([t.name for t in tables], p["include"], p["exclude"]))
-        return plan_backups([t for t in tables if t.name in chosen], settings), []
-    ddb = aws_client(module, "dynamodb", p["workers"])
-    found = discover(ddb, aws_client(module, "application-autoscaling"), p["include"], p["exclude"], p["workers"])
-    # The account's own limits, unless the user pinned them in the model.
-    limits = {key: getattr(found, key) for key in LIMIT_KEYS if getattr(found, key) and key not in p["model"]}
-    model_values = dict(p["model"], **limits)
-    if "request_latency_s" not in model_values:
-        # The round trip every request of the night pays, timed on a call discovery already needs.
-        model_values["request_latency_s"] = measured_round_trip_s(lambda: ddb.list_tables(Limit=1))
-    settings = PlanSettings(window_s=settings.window_s, engine=settings.engine,
-                            read_percentage=settings.read_percentage, max_objects=settings.max_objects,
-                            model=model_from_dict(model_values), account_rcu_in_use=found.account_rcu_in_use,
-                            consistent_read=settings.consistent_read)
-    plan = plan_backups(found.tables, settings)
-    plan.unplannable = sorted(plan.unplannable + found.unplannable, key=lambda u: u["name"])
-    return plan, found.warnings
-
-
-def write_if_changed(path, text, check_mode):
-    """True when the file's content differs (and, outside check mode, it has been replaced)."""
-    target = Path(path)
-    if target.exists() and target.read_text(encoding="utf-8") == text:
-        return False
-    if not check_mode:
-        write_private(target, text.encode("utf-8"))  # 0600: a plan names the account's tables
-    return True
 
 
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
-    if p["model"].get("auto_cluster_engine") == "auto":
-        p["model"] = dict(p["model"], auto_cluster_engine=usable_cluster_engine(aws_client(module, "datapipeline")))
-    # Whole seconds: the role reads `starts_at` with a seconds-only format, and a run started inside the
-    # window starts its plan now.
-    now = (run_or_fail(module, lambda: parse_instant(p["starts_at"], "starts_at")).replace(microsecond=0)
-           if p["starts_at"] else utc_now())
-    opens, starts_at, settings = run_or_fail(module, lambda: settings_from(p, now))
-    if p["outside_window"] == "wait" and opens > now and not p["starts_at"] and not module.check_mode:
-        # Planned at the opening, not hours before it: tables and capacities are read when the night starts.
-        now = sleep_until(opens)  # it may have opened while planning: then at once
-        opens, starts_at, settings = run_or_fail(module, lambda: settings_from(p, now))
-    plan, discovery_warnings = run_or_fail(module, lambda: plan_from(module, settings))
-    plan.warnings[:0] = discovery_warnings
-    result = plan.to_dict()
-    night = opens.astimezone(UTC)  # every run inside one window (or before it opens) belongs to the same night
-    result["night"] = {"at": night.isoformat(), "id": night.strftime("%Y%m%dT%H%M%SZ"),
-                       "stamp": night.strftime("%Y-%m-%d-%H-%M-%S")}
-    result["window"] = dict(p["window"], opens_at=opens.astimezone(UTC).isoformat(),
-                            starts_at=starts_at.astimezone(UTC).isoformat(),
-                            # A run that started while the window was closed and was planned from its start.
-                            outside=p["outside_window"] == "now" and Window(**p["window"]).closed(now))
-    # Every engine stops watching when the window closes; each engine's clusters, so a role loops over one list.
-    result["deadline"] = (starts_at + timedelta(seconds=settings.window_s)).astimezone(UTC).isoformat()
-    result.update(role_view(result))
-
-    files = {}
-    gantt_name = None
-    if p["report_path"]:
-        gantt = str(Path(p["report_path"]).with_suffix(".svg"))
-        gantt_name = Path(gantt).name
-        files["report_path"] = p["report_path"]
-        files["gantt_path"] = gantt
-    report = markdown(result, gantt_name)
-    changed = False
-    if p["plan_path"]:
-        files["plan_path"] = p["plan_path"]
-        changed |= write_if_changed(p["plan_path"], json.dumps(result, indent=2, sort_keys=True) + "\n",
-                                    module.check_mode)
-    if p["report_path"]:
-        changed |= write_if_changed(files["report_path"], report, module.check_mode)
-        changed |= write_if_changed(files["gantt_path"], gantt_svg(result), module.check_mode)
-
-    # Ansible owns a result's "warnings" key (and amazon.aws re-injects module.warn() calls there in a
-    # way ansible-core deprecates), so the plan's warnings travel under their own name.
-    plan_warnings = result.pop("warnings")
-    planned = sum(result["engine_counts"].values())
-    module.exit_json(changed=changed, plan_warnings=plan_warnings, report_markdown=report, **files, **result,
-                     msg=f"planned {planned} table(s) in {len(result['clusters'])} cluster(s), "
-                         f"{len(result['unplannable'])} unplannable, {len(plan_warnings)} warning(s), "
-                         f"estimated ${result['estimated_cost_usd']:.2f}")
+    request = PlanRequest(**{k: p[k] for k in ARGUMENT_SPEC if k in PlanRequest.__dataclass_fields__},
+                          check_mode=module.check_mode)
+    clients = PlanClients(dynamodb=lambda pool: aws_client(module, "dynamodb", pool),
+                          autoscaling=lambda: aws_client(module, "application-autoscaling"),
+                          datapipeline=lambda: aws_client(module, "datapipeline"))
+    outcome = run_or_fail(module, lambda: plan_night(request, clients))
+    module.exit_json(**outcome.result())
 
 
 if __name__ == "__main__":

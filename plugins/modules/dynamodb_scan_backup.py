@@ -350,18 +350,12 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     run_or_fail,
     watch_controller,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
-    Settings as CapacitySettings,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_diff import boost_preview
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import (
-    controller_limits,
-    lanes_to_run,
-    run_plan,
+    LanesRequest,
+    run_lanes_task,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.run_lease import TWICE, lost_to
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.run_lease import lost_to
 
 ARGUMENT_SPEC = dict(
     table=dict(type="str"),
@@ -388,69 +382,6 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def lanes_diff(module, ddb, store, lanes):
-    """What the night would write, for --diff: a backup of each table under the destination, and the boost
-    each would hold while it is read (its capacity read now; nothing is written)."""
-    p = module.params
-    aas = aws_client(module, "application-autoscaling") if p["autoscaling"] else None
-    boosts = [(t.name, Targets(read=t.boost_rcu)) for lane in lanes for t in lane if t.boost_rcu]
-    capacity = run_or_fail(module, lambda: boost_preview(ddb, aas, boosts, CapacitySettings(run_id=p["run_id"])))
-    tables = [t for lane in lanes for t in lane]
-    now = utc_now()
-    account = tables and run_or_fail(module, lambda: account_of(describe_table(ddb, tables[0].name).get("TableArn"),
-                                                                p["account_id"]))
-    backups = {t.name: f"{store.url.rstrip('/')}/{backup_folder(account, module.region, t.name, now)} (lane {t.lane})"
-               for t in tables}
-    return {"before": {"backups": {}, "capacity": capacity["before"]},
-            "after": {"backups": backups, "capacity": capacity["after"]}}
-
-
-def run_plan_lanes(module, settings, ddb, store):
-    """Every local lane of the plan in this one call (the night's in-process backups)."""
-    p = module.params
-    limits = run_or_fail(module, lambda: controller_limits(p["plan"], p["max_concurrent_scans"],
-                                                           p["max_read_units_per_second"]))
-    if module.check_mode:
-        # The same rule as a real run decides which tables a rerun of the night keeps: only the others would be
-        # written, so only they make a change.
-        lanes, kept = run_or_fail(module, lambda: lanes_to_run(ddb, store, module.region, p["plan"],
-                                                               p["account_id"], p["resume"]))
-        written = sum(len(lane) for lane in lanes)
-        result = dict(changed=written > 0, tables=[], failed_tables=[], not_run=[], capacity_notes=[], overran=[],
-                      lease_lost=None, resumed=kept,
-                      msg=f"would back up {written} of {written + len(kept)} table(s) "
-                          f"({len(kept)} kept from earlier tonight)")
-        if module._diff:
-            result["diff"] = lanes_diff(module, ddb, store, lanes)
-        module.exit_json(**result)
-    aas = aws_client(module, "application-autoscaling") if p["autoscaling"] else None
-    capacity = CapacitySettings(run_id=p["run_id"])
-    stop = watch_controller(module)
-    lease = p["lease"]
-    lease_lost = (lambda: lost_to(store, lease["account_id"], module.region, lease["nonce"])) if lease else None
-    result = run_or_fail(module, lambda: run_plan(ddb, aas, store, module.region, p["plan"], settings, limits,
-                                                  capacity, p["progress_path"], stop, p["resume"],
-                                                  lease_lost=lease_lost))
-    written = len(result["tables"]) - len(result["failed_tables"]) - len(result["not_run"]) - len(result["resumed"])
-    msg = f"backed up {written} of {len(result['tables'])} table(s) in {result['lanes']} lane(s)"
-    if result["resumed"]:
-        msg += f"; {len(result['resumed'])} kept from earlier in the window"
-    if result["overran"]:
-        msg += f"; {len(result['overran'])} finished after the window closed at {result['deadline']}"
-    if result["lease_lost"]:
-        msg += f"; this run's {result['lease_lost']}: {TWICE}"
-    if result["not_run"]:
-        why = "the lease lost" if result["lease_lost"] else f"the window closed at {result['deadline']}"
-        msg += f"; not run, {why}: {', '.join(result['not_run'])}"
-    if result["failed_tables"]:
-        msg += f"; failed: {', '.join(result['failed_tables'])}"
-    if result["failed_tables"] or result["not_run"]:
-        module.fail_json(msg=msg, changed=True, **result)
-    # Only a table backed up now wrote anything (and only it held a boost): a rerun that kept every table from
-    # earlier in the window changed nothing.
-    module.exit_json(changed=written > 0, msg=msg, **result)
-
-
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
                               required_one_of=[("table", "plan")], mutually_exclusive=[("table", "plan")])
@@ -466,7 +397,16 @@ def main():
     ddb = aws_client(module, "dynamodb", pool_size=pool)
     store = run_or_fail(module, lambda: destination_store(module, pool))
     if p["plan"] is not None:
-        run_plan_lanes(module, settings, ddb, store)
+        aas = aws_client(module, "application-autoscaling") if p["autoscaling"] else None
+        lease = p["lease"]
+        request = LanesRequest(p["plan"], module.region, settings, p["max_concurrent_scans"],
+                               p["max_read_units_per_second"], p["progress_path"], p["resume"], p["account_id"],
+                               p["run_id"])
+        answer = run_or_fail(module, lambda: run_lanes_task(
+            request, ddb, aas, store, check_mode=module.check_mode, diff=module._diff,
+            stop=None if module.check_mode else watch_controller(module),
+            lease_lost=(lambda: lost_to(store, lease["account_id"], module.region, lease["nonce"])) if lease else None))
+        (module.fail_json if answer.failed else module.exit_json)(**answer.result)
 
     if module.check_mode:
         def check():

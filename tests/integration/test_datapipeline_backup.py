@@ -228,7 +228,7 @@ def test_a_definition_run_in_process_backs_up_a_dynalite_table(dynalite_server, 
     table = f"{unique_name}-orders"
     create_table(ddb, table, rcu=1000)
     put_items(ddb, table, simple_items(300))
-    cluster = PlannedCluster.from_plan(planned_cluster("c04", [table, f"{unique_name}-missing"]))
+    cluster = PlannedCluster.from_json(planned_cluster("c04", [table, f"{unique_name}-missing"]))
     settings = PipelineSettings(destination=tmp_path.as_uri(), account="123456789012", region=REGION,
                                 taken_at=TAKEN_AT, service_role="DataPipelineDefaultRole",
                                 job_flow_role="DataPipelineDefaultResourceRole", log_uri="s3://logs/",

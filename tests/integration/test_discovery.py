@@ -168,7 +168,7 @@ def test_a_denied_describe_limits_plans_boosts_without_an_account_cap():
     assert found.account_max_rcu is None
     assert any("DescribeLimits" in w and "no account cap" in w for w in found.warnings)
     plan = plan_backups(found.tables, PlanSettings(window_s=7 * 3600, engine="emr",
-                                                   account_rcu_in_use=found.account_rcu_in_use)).to_dict()
+                                                   account_rcu_in_use=found.account_rcu_in_use)).document().to_json()
     assert plan["unplannable"] == [] and plan["clusters"][0]["tables"][0]["boosted"]
     assert any("limit is unknown" in w for w in plan["warnings"])
 
@@ -183,7 +183,7 @@ def test_on_demand_warm_throughput_reaches_the_plan(moto_server):
                      WarmThroughput={"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 5000})
     [warm] = discover(ddb, aas, [name], []).tables
     assert warm.on_demand and warm.warm_read_units == 15000
-    result = plan_backups([warm], PlanSettings(window_s=7 * 3600, read_percentage=0.5)).to_dict()
+    result = plan_backups([warm], PlanSettings(window_s=7 * 3600, read_percentage=0.5)).document().to_json()
     [planned] = [t for c in result["clusters"] for t in c["tables"]]
     assert planned["read_rate_source"] == "warm-throughput"
 

@@ -153,6 +153,10 @@ def run_flows(moto_url: str, account: str, bucket: str, region: str, table: str,
     flow("restore load", "dynamodb_throughput", {"state": "restored", "table": load["target"], "autoscaling": False})
     flow("restore compare", "backup_restore", {"table": table, "destination": destination, "engine": "load",
                                                "target": f"{table}-restored-cmp", "compare": True})
+    # An item deleted by mistake from the live table, put back by backup_undelete (hippolyte_setup.undelete_tables).
+    aws("dynamodb", region, moto_url).delete_item(TableName=table, Key={"pk": {"S": "item-00000003"}})
+    undone = flow("restore undelete", "backup_undelete", {"table": table, "destination": destination})
+    assert undone["written"] == 1, undone
     imported = {"table": table, "destination": destination, "engine": "import", "target": f"{table}-restored-imp"}
     flow("restore import", "backup_restore", imported)
     # A backup ImportTable cannot read as stored (a file:// one) is staged to hippolyte_setup.stage_to first.
@@ -185,7 +189,8 @@ def test_every_flow_is_granted_exactly_what_it_calls(moto_server: Any, account: 
         "hippolyte_destination": f"s3://{unique_name}/dynamodb", "hippolyte_engine": "auto",
         "hippolyte_retention": {"keep_last": 1}, "hippolyte_drill": True,
         "hippolyte_setup": {"controller_arn": CONTROLLER.format(account=account),
-                            "stage_to": f"s3://{unique_name}-stage/imports"}}, "hosts": hosts}}))
+                            "stage_to": f"s3://{unique_name}-stage/imports",
+                            "undelete_tables": [f"{unique_name}-eu-*", f"{unique_name}-us-*"]}}, "hosts": hosts}}))
     # Both regions of the account in one run: with names shared by the regions, one region's policies would
     # replace the other's.
     setup = run_playbook("playbooks/setup.yml", inventory)

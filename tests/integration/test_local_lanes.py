@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlanDocument
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import (
     ControllerLimits,
@@ -199,7 +200,8 @@ def test_at_the_window_end_no_table_starts_and_the_one_in_flight_finishes_with_i
                           "tables": [planned_table(n, o, boost=True) for o, n in enumerate(pair)]}
                          for lane, pair in enumerate((names[:2], names[2:]))]}
     store = open_store(f"file://{tmp_path}/dest")
-    outcomes = run_lanes(ddb, store, "eu-west-1", local_lanes(plan), ScanSettings(read_units_per_second=0),
+    lanes = local_lanes(PlanDocument.from_json(plan))
+    outcomes = run_lanes(ddb, store, "eu-west-1", lanes, ScanSettings(read_units_per_second=0),
                          ControllerLimits(max_scans=1), start, hold, deadline=deadline, now=clock)
 
     assert len(outcomes) == 4
@@ -263,7 +265,8 @@ def test_once_another_run_took_the_lease_over_no_table_starts_and_the_module_nam
 
     plan = {"clusters": [{"id": "c01", "engine": "local",
                           "tables": [planned_table(n, o, boost=True) for o, n in enumerate(names)]}]}
-    outcomes = run_lanes(ddb, store, "eu-west-1", local_lanes(plan), ScanSettings(read_units_per_second=0),
+    lanes = local_lanes(PlanDocument.from_json(plan))
+    outcomes = run_lanes(ddb, store, "eu-west-1", lanes, ScanSettings(read_units_per_second=0),
                          ControllerLimits(max_scans=1), start, hold,
                          lease_lost=lambda: run_lease.lost_to(store, LEASE_ACCOUNT, "eu-west-1", mine.lease.nonce))
 

@@ -37,12 +37,6 @@ ADAPTER = "ansible_adapter"
 # longer occurs fails test_the_allow_list_is_not_stale.
 PRIVATE_IMPORTS_ALLOWED = {
     ("filter/inventory.py", "module_utils/_base/errors.py"),
-    ("modules/dynamodb_backup_plan.py", "module_utils/_base/clock.py"),
-    ("modules/dynamodb_backup_plan.py", "module_utils/_base/errors.py"),
-    ("modules/dynamodb_backup_plan.py", "module_utils/_base/moments.py"),
-    ("modules/dynamodb_backup_plan.py", "module_utils/_base/waiting.py"),
-    ("modules/dynamodb_backup_plan.py", "module_utils/_model/window.py"),
-    ("modules/dynamodb_backup_plan.py", "module_utils/_store/private_files.py"),
     ("modules/dynamodb_scan_backup.py", "module_utils/_aws/dynamodb.py"),
     ("modules/dynamodb_scan_backup.py", "module_utils/_base/clock.py"),
     ("modules/dynamodb_scan_backup.py", "module_utils/_model/names.py"),

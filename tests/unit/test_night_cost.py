@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlanDocument
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import Prices
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_cost import (
     bill_text,
@@ -95,15 +96,15 @@ def test_tables_kept_or_never_started_cost_nothing():
 
 def test_the_bill_of_a_planned_night_run_as_planned_is_its_estimate():
     # Every table runs exactly its planned time: the bill's parts come out as the plan's.
-    tables = [TableInfo(f"t{n}", size_bytes=(n + 1) * 200 * MIB, item_count=1000, rcu=50) for n in range(4)]
-    tables.append(TableInfo("od", size_bytes=300 * MIB, item_count=10, billing_mode="PAY_PER_REQUEST"))
-    plan = plan_backups(tables, PlanSettings(window_s=3600, engine="local")).to_dict()
+    tables = [TableInfo(f"table-{n}", size_bytes=(n + 1) * 200 * MIB, item_count=1000, rcu=50) for n in range(4)]
+    tables.append(TableInfo("on-demand", size_bytes=300 * MIB, item_count=10, billing_mode="PAY_PER_REQUEST"))
+    plan = plan_backups(tables, PlanSettings(window_s=3600, engine="local")).document().to_json()
     plan["window"] = {"starts_at": START}
     engines = [{"tables": [{"name": t["name"], "engine": "local", "status": "ok", "boosted": t["boosted"],
                             "bytes": t["size_bytes"], "started_at": _at(t["start_offset_s"]),
                             "finished_at": _at(t["start_offset_s"] + t["duration_s"])}
                            for c in plan["clusters"] for t in c["tables"]]}]
-    cost = night_cost(plan, table_rows(engines, plan), plan_prices(plan))
+    cost = night_cost(plan, table_rows(engines, PlanDocument.from_json(plan)), plan_prices(plan))
     for part in ("boosts", "on_demand_reads", "s3_requests"):
         assert cost.usd[part] == pytest.approx(plan["cost_breakdown_usd"][part], abs=1e-4), part
     assert any(t["boosted"] for c in plan["clusters"] for t in c["tables"])  # the case charges a boost
@@ -111,7 +112,7 @@ def test_the_bill_of_a_planned_night_run_as_planned_is_its_estimate():
 
 def test_the_plan_carries_its_prices_and_the_bill_uses_them():
     plan = plan_backups([TableInfo("t", size_bytes=MIB, item_count=1, rcu=5)],
-                        PlanSettings(window_s=3600, model=model_from_dict({"rcu_hour_usd": 0.5}))).to_dict()
+                        PlanSettings(window_s=3600, model=model_from_dict({"rcu_hour_usd": 0.5}))).document().to_json()
     assert plan["prices"]["rcu_hour_usd"] == 0.5 and plan_prices(plan).rcu_hour_usd == 0.5
     assert plan_prices({}) == Prices() and plan_prices({"prices": {"unknown": 1}}) == Prices()
 

@@ -19,7 +19,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 def night_plan(names: list[str]) -> dict:
     plan = plan_backups([TableInfo(n, size_bytes=1024**2, rcu=100) for n in names],
-                        PlanSettings(window_s=7 * 3600, engine="local")).to_dict()
+                        PlanSettings(window_s=7 * 3600, engine="local")).document().to_json()
     plan["window"] = {"starts_at": STARTS.isoformat()}
     plan["deadline"] = (STARTS + timedelta(hours=7)).isoformat()
     plan["night"] = {"id": "20261123T000000Z"}

@@ -29,7 +29,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_o
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.planner import (
-    PlannedTable,
+    PlacedTable,
     _fit_controller,
     plan_backups,
 )
@@ -88,7 +88,7 @@ def test_an_account_limit_below_what_its_tables_hold_is_not_a_cap():
     # The hidden fleet: tables already holding 1.3 million RCU against an assumed 80,000.
     result = plan_backups(slow_tables(3), PlanSettings(window_s=SEVEN_HOURS, engine="datapipeline",
                                                        model=Model(account_max_rcu=80_000),
-                                                       account_rcu_in_use=1_300_000)).to_dict()
+                                                       account_rcu_in_use=1_300_000)).document().to_json()
     assert result["unplannable"] == []
     assert all(t["boosted"] for c in result["clusters"] for t in c["tables"])
     assert any("80000 RCU is below the 1300000 RCU" in w and "without an account cap" in w
@@ -97,18 +97,18 @@ def test_an_account_limit_below_what_its_tables_hold_is_not_a_cap():
 
 def test_an_unknown_account_limit_plans_boosts_without_a_cap_and_says_so():
     result = plan_backups(slow_tables(3), PlanSettings(window_s=SEVEN_HOURS, engine="datapipeline",
-                                                       account_rcu_in_use=1_300_000)).to_dict()
+                                                       account_rcu_in_use=1_300_000)).document().to_json()
     assert result["unplannable"] == []
     assert any("limit is unknown" in w and "model.account_max_rcu" in w for w in result["warnings"])
     # A plan that boosts nothing has nothing to cap, and no warning about it.
-    small = plan_backups([provisioned("s", 1024, 100)], PlanSettings(window_s=SEVEN_HOURS)).to_dict()
+    small = plan_backups([provisioned("s", 1024, 100)], PlanSettings(window_s=SEVEN_HOURS)).document().to_json()
     assert not any("account" in w for w in small["warnings"])
 
 
 def test_a_known_account_limit_still_caps_the_boosts():
     result = plan_backups(slow_tables(3), PlanSettings(window_s=SEVEN_HOURS, engine="datapipeline",
                                                        model=Model(account_max_rcu=300 + 1500),
-                                                       account_rcu_in_use=300)).to_dict()
+                                                       account_rcu_in_use=300)).document().to_json()
     added = sum(t["boost_rcu"] - t["rcu"] for c in result["clusters"] for t in c["tables"])
     assert added <= 1500 and result["unplannable"]
     assert all("account headroom is" in u["reason"] for u in result["unplannable"])
@@ -130,17 +130,19 @@ def test_one_read_unit_rule_for_the_plan_the_controller_and_the_lanes():
     table = provisioned("t", 1024**3, 1000)
     for consistent, unit in ((False, 8192), (True, 4096)):
         plan_settings = PlanSettings(window_s=SEVEN_HOURS, engine="local", consistent_read=consistent, fleet_tables=1)
-        plan = plan_backups([table], plan_settings).to_dict()
+        document = plan_backups([table], plan_settings).document()
+        plan = document.to_json()
         [got] = [t for c in plan["clusters"] for t in c["tables"]]
         waits = request_time_s(1024**3, plan_settings.model.requests_per_table, plan_settings.model.request_latency_s)
         assert got["duration_s"] == math.ceil(plan_settings.local_startup_s() + waits
                                               + 1024**3 / (got["read_units_per_second"] * unit))
         assert plan["controller"]["bytes_per_read_unit"] == unit and plan["controller"]["consistent_read"] is consistent
         # The lanes cap the controller in read units from the very same figure.
-        limits = controller_limits(plan)
+        limits = controller_limits(document)
         assert limits.read_units_per_second == pytest.approx(plan_settings.model.controller_bytes_per_s / unit)
     # Cluster engines read eventually consistent whatever the local scans do.
-    cluster = plan_backups([table], PlanSettings(window_s=SEVEN_HOURS, engine="emr", consistent_read=True)).to_dict()
+    cluster = plan_backups([table], PlanSettings(window_s=SEVEN_HOURS, engine="emr",
+                                                 consistent_read=True)).document().to_json()
     [got] = [t for c in cluster["clusters"] for t in c["tables"]]
     assert got["duration_s"] == math.ceil(1024**3 / (got["read_units_per_second"] * 8192)) + \
         Model().activity_bootstrap_s
@@ -154,7 +156,7 @@ def test_small_tables_spread_over_the_controller_and_the_night_is_not_free():
     tables = [TableInfo(f"t{i:03d}", size_bytes=100 * 1024, item_count=100, billing_mode="PROVISIONED", rcu=1000)
               for i in range(200)]
     model = Model(request_latency_s=0.01)
-    plan = plan_backups(tables, PlanSettings(window_s=SEVEN_HOURS, engine="local", model=model)).to_dict()
+    plan = plan_backups(tables, PlanSettings(window_s=SEVEN_HOURS, engine="local", model=model)).document().to_json()
     lanes = [c for c in plan["clusters"] if c["engine"] == "local"]
     # The 64 lanes take turns on one interpreter: each table's CPU counts once per busy lane.
     startup = model.local_activity_s + model.local_table_cpu_s * model.controller_max_scans
@@ -229,7 +231,7 @@ def test_longest_first_lanes_never_overlap_and_stay_near_the_lower_bound(duratio
 def test_every_local_table_is_in_one_lane_inside_the_window(sizes, window_s, max_scans, latency):
     tables = [provisioned(f"t{i:03d}", size, 1 + size // 10**6) for i, size in enumerate(sizes)]
     model = Model(controller_max_scans=max_scans, request_latency_s=latency)
-    plan = plan_backups(tables, PlanSettings(window_s=window_s, engine="local", model=model)).to_dict()
+    plan = plan_backups(tables, PlanSettings(window_s=window_s, engine="local", model=model)).document().to_json()
     lanes = [c for c in plan["clusters"] if c["engine"] == "local"]
     names = [t["name"] for lane in lanes for t in lane["tables"]] + [u["name"] for u in plan["unplannable"]]
     assert sorted(names) == sorted(t.name for t in tables)  # each table once: in one lane, or unplannable
@@ -246,7 +248,7 @@ def test_every_local_table_is_in_one_lane_inside_the_window(sizes, window_s, max
 def cost_of(tables: list[TableInfo], engine: str, model: Model | None = None, **prices) -> dict:
     model = dataclasses.replace(model or Model(), prices=Prices(**prices))
     return plan_backups(tables, PlanSettings(window_s=SEVEN_HOURS, engine=engine, model=model,
-                                             account_rcu_in_use=0)).to_dict()
+                                             account_rcu_in_use=0)).document().to_json()
 
 
 def test_a_cluster_boost_is_charged_for_its_cluster_s_span_not_the_night():
@@ -301,9 +303,9 @@ def test_bad_prices_name_the_field(prices, field):
 def test_longest_first_keeps_tables_in_process_that_shortest_first_would_leave_out():
     # Two lanes of 6 s: shortest first puts 2, 3 | 3, then the 4 s table fits neither lane; longest first
     # fills both exactly (4 + 2, 3 + 3).
-    def local(name: str, duration: int) -> PlannedTable:
+    def local(name: str, duration: int) -> PlacedTable:
         option = Option("local", duration, 1.0, None, 0, None, 0.0)
-        return PlannedTable(provisioned(name, 0, 1), 0, option)
+        return PlacedTable(provisioned(name, 0, 1), 0, option)
 
     tables = [local(name, duration) for name, duration in (("a", 4), ("b", 3), ("c", 3), ("d", 2))]
     plan_settings = PlanSettings(window_s=6, engine="local", model=Model(controller_max_scans=2))

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlanDocument
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import Model, PlanSettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_report import (
     CHART_W,
@@ -26,22 +27,22 @@ GIB = 1024**3
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def sample_plan() -> dict:
+def sample_plan() -> PlanDocument:
     tables = [TableInfo("orders<&>", size_bytes=50 * GIB, rcu=50, pitr=False),
               TableInfo("users", size_bytes=3 * GIB, rcu=100, pitr=True),
               TableInfo("sessions", size_bytes=GIB // 2, billing_mode=ON_DEMAND),
               TableInfo("huge", size_bytes=8 * 1024**4, rcu=10),
               TableInfo("empty", rcu=1)]
-    return plan_backups(tables, PlanSettings(window_s=7 * 3600)).to_dict()
+    return plan_backups(tables, PlanSettings(window_s=7 * 3600)).document()
 
 
 def test_markdown_summarises_cost_boosts_and_unplannable():
     plan = sample_plan()
     text = markdown(plan, "plan.svg")
-    assert f"${plan['estimated_cost_usd']:,.2f}" in text
+    assert f"${plan.estimated_cost_usd:,.2f}" in text
     assert "| huge |" in text and "table limit" in text
     assert "## Read capacity boosts" in text and "| orders<&> |" in text
-    assert f"{len(plan['clusters'])} clusters" in text
+    assert f"{len(plan.clusters)} clusters" in text
     assert "![Clusters against time in the window](plan.svg)" in text
 
 
@@ -49,7 +50,7 @@ def test_svg_is_valid_xml_with_one_bar_per_table():
     plan = sample_plan()
     root = ElementTree.fromstring(gantt_svg(plan))
     titles = [r.find(f"{SVG}title").text for r in root.iter(f"{SVG}rect")]
-    planned = [t["name"] for c in plan["clusters"] for t in c["tables"]]
+    planned = [t.name for t in plan.tables()]
     for name in planned:
         assert sum(1 for title in titles if title.startswith(f"{name}:")) == 1
     # Bars never start left of the chart nor past the drawn span.
@@ -61,10 +62,10 @@ def test_long_plans_are_cut_in_markdown_but_complete_in_svg():
     fleet = long_tailed_fleet(1000)
     model = Model(account_max_rcu=account_in_use(fleet) + 500_000)
     plan = plan_backups(fleet, PlanSettings(window_s=7 * 3600, engine="datapipeline", max_objects=11, model=model,
-                                            account_rcu_in_use=account_in_use(fleet))).to_dict()
-    text = markdown(plan)
+                                            account_rcu_in_use=account_in_use(fleet))).document().to_json()
+    text = markdown(PlanDocument.from_json(plan))
     assert f"{len(plan['clusters']) - MAX_ROWS} more in the plan JSON" in text
-    root = ElementTree.fromstring(gantt_svg(plan))
+    root = ElementTree.fromstring(gantt_svg(PlanDocument.from_json(plan)))
     assert len(list(root.iter(f"{SVG}rect"))) >= sum(len(c["tables"]) for c in plan["clusters"])
 
 
@@ -72,16 +73,16 @@ def test_controller_load_is_reported_and_drawn_under_its_model():
     fleet = long_tailed_fleet(300)
     in_use = account_in_use(fleet)
     plan = plan_backups(fleet, PlanSettings(window_s=7 * 3600, model=Model(account_max_rcu=in_use + 500_000),
-                                            account_rcu_in_use=in_use)).to_dict()
+                                            account_rcu_in_use=in_use)).document().to_json()
     controller = plan["controller"]
-    text = markdown(plan)
+    text = markdown(PlanDocument.from_json(plan))
     assert (f"at most {controller['peak_scans']} of {controller['max_scans']} scans and "
             f"{controller['peak_bytes_per_s'] / 1024**2:,.1f} MiB/s of 20.0 MiB/s at once") in text
     assert ("Each local table: 0.2 s start-up, 0.03 s of controller CPU (1.92 s in its lane, the lanes taking turns), "
             "9 requests and one per 1 MB Scan page, 10 ms round trip each") in text
     hours = text.split("## Controller load by hour")[1].split("\n## ")[0]
     assert f"| 0h00 | {controller['peak_scans']} |" in hours
-    root = ElementTree.fromstring(gantt_svg(plan))
+    root = ElementTree.fromstring(gantt_svg(PlanDocument.from_json(plan)))
     [model_box] = [r for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title").text.startswith("the controller")]
     top = float(model_box.get("y"))
     for shape in (*root.iter(f"{SVG}polygon"), *root.iter(f"{SVG}polyline")):
@@ -102,7 +103,7 @@ def lanes_plan(lanes: list[list[float]], window_s: float) -> dict:
         clusters.append({"id": f"l{number:02d}", "engine": "local", "start_offset_s": 0, "end_offset_s": sum(durations),
                          "tables": [{"name": f"t{number}-{n}", "start_offset_s": at, "duration_s": took}
                                     for n, (at, took) in enumerate(zip(offsets, durations, strict=True))]})
-    return {"window_s": window_s, "makespan_s": max(c["end_offset_s"] for c in clusters), "clusters": clusters,
+    return {"window_s": int(window_s), "makespan_s": max(c["end_offset_s"] for c in clusters), "clusters": clusters,
             "estimated_cost_usd": 0.0}
 
 
@@ -128,7 +129,7 @@ def test_every_bar_and_the_window_end_are_inside_the_chart_whatever_the_night_to
         for (_planned, took), table in zip(lane, cluster["tables"], strict=True):
             actual[table["name"]] = Actual(at, took, ok=True)
             at += took
-    root, width = drawn(gantt_svg(plan, actual))
+    root, width = drawn(gantt_svg(PlanDocument.from_json(plan), actual))
     for rect in root.iter(f"{SVG}rect"):
         x, w = float(rect.get("x")), float(rect.get("width"))
         assert w >= 3 and x >= LABEL_W - 0.01 and x + w <= width + 0.01, rect.find(f"{SVG}title").text
@@ -146,7 +147,7 @@ def test_a_one_minute_night_in_a_seven_hour_window_fills_the_chart() -> None:
     beyond it; an overrun night has the window's end inside the chart, where it fell."""
     plan = lanes_plan([[20.0, 20.0, 20.0]], 7 * 3600)
     actual = {"t0-0": Actual(0, 25, True), "t0-1": Actual(25, 30, True), "t0-2": Actual(55, 8, True)}
-    root, _text = drawn(gantt_svg(plan, actual))
+    root, _text = drawn(gantt_svg(PlanDocument.from_json(plan), actual))
     bars = {r.find(f"{SVG}title").text.split(":")[0]: float(r.get("width")) for r in root.iter(f"{SVG}rect")}
     assert bars["t0-1 (actual, backed up)"] == pytest.approx(CHART_W * 30 / 63, abs=0.01)  # 63 s fill the chart
     assert bars["t0-0"] == pytest.approx(CHART_W * 20 / 63, abs=0.01)
@@ -155,7 +156,7 @@ def test_a_one_minute_night_in_a_seven_hour_window_fills_the_chart() -> None:
     ticks = [t.text for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "middle"]
     assert ticks[:3] == ["0", "10s", "20s"]
 
-    late = gantt_svg(plan, {"t0-2": Actual(3600, 9 * 3600, False)})  # ran past the window's end
+    late = gantt_svg(PlanDocument.from_json(plan), {"t0-2": Actual(3600, 9 * 3600, False)})  # ran past the window's end
     root, _text = drawn(late)
     (end,) = [line for line in root.iter(f"{SVG}line") if line.get("class") == "window-end"]
     assert float(end.get("x1")) == pytest.approx(LABEL_W + CHART_W * 7 / 10, abs=0.1)

@@ -46,7 +46,7 @@ def planned(plan_dict: dict) -> dict[str, dict]:
 
 def plan(tables: list[TableInfo], **kwargs) -> dict:
     kwargs.setdefault("window_s", SEVEN_HOURS)
-    return plan_backups(tables, PlanSettings(**kwargs)).to_dict()
+    return plan_backups(tables, PlanSettings(**kwargs)).document().to_json()
 
 
 # Window ------------------------------------------------------------------------------------------
@@ -469,7 +469,7 @@ def test_planned_local_load_never_exceeds_the_controller(tables, engine, window_
     model = Model(controller_max_scans=max_scans, controller_bytes_per_s=bytes_per_s, account_max_rcu=10**9)
     planned_night = plan_backups(tables, PlanSettings(window_s=window_s, engine=engine,
                                                       read_percentage=read_percentage, model=model))
-    result = planned_night.to_dict()
+    result = planned_night.document().to_json()
     local = [c for c in result["clusters"] if c["engine"] == "local"]
     assert len(local) <= max_scans
     for lane in local:
@@ -541,7 +541,7 @@ def test_plan_properties(tables, engine, window_s, read_percentage, max_objects,
     plan_settings = PlanSettings(window_s=window_s, engine=engine, read_percentage=read_percentage,
                                  max_objects=max_objects, account_rcu_in_use=in_use,
                                  model=Model(account_max_rcu=max(1, in_use + headroom)))
-    result = plan_backups(tables, plan_settings).to_dict()
+    result = plan_backups(tables, plan_settings).document().to_json()
     names = [t["name"] for c in result["clusters"] for t in c["tables"]] + [u["name"] for u in result["unplannable"]]
     # Every table exactly once: planned or listed with a reason.
     assert sorted(names) == sorted(t.name for t in tables)

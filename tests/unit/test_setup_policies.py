@@ -187,3 +187,17 @@ def test_the_staging_location_is_granted_to_the_restore_role_only_when_set_and_n
         with pytest.raises(InputError, match=r"hippolyte_setup\.stage_to: .* overlaps the destination"):
             policies(Scope(**{**SCOPE.__dict__, "stage_to": overlapping}))
     policies(Scope(**{**SCOPE.__dict__, "stage_to": "s3://acme/staging"}))  # beside the destination: allowed
+
+
+def test_live_tables_are_written_only_when_named_for_undelete() -> None:
+    plain = compact(by_name(SCOPE)["hippolyte-restore-eu-west-1"])
+    assert "UndeleteTables" not in plain and "dynamodb:PutItem" not in plain
+    named = by_name(Scope(**{**SCOPE.__dict__, "undelete_tables": ("orders", "users-*")}))
+    restore = {s["Sid"]: s for s in named["hippolyte-restore-eu-west-1"]["Statement"]}
+    assert sorted(restore["UndeleteTables"]["Action"]) == ["dynamodb:DescribeTable", "dynamodb:PutItem",
+                                                           "dynamodb:Scan"]
+    table = f"arn:aws:dynamodb:eu-west-1:{SCOPE.account}:table"
+    assert sorted(restore["UndeleteTables"]["Resource"]) == [f"{table}/orders", f"{table}/users-*"]
+    assert "PutItem" not in compact(named["hippolyte-backup-local-eu-west-1"])  # the backup role never writes
+    with pytest.raises(InputError, match="undelete_tables"):
+        policies(Scope(**{**SCOPE.__dict__, "undelete_tables": ("a/b",)}))

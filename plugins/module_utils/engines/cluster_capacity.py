@@ -37,7 +37,7 @@ class BoostsPutBack:
 
     def __init__(self, clients: EngineClients, cluster: PlannedCluster, capacity: ClusterCapacity, run_id: str) -> None:
         # A refused boost may have left part of a record: every planned boost is put back.
-        self.boosted = {t.name for t in cluster.tables if t.boost_rcu} if capacity.put_back_boosts else set()
+        self.boosted = {t.name for t in cluster.tables if t.boost_target} if capacity.put_back_boosts else set()
         self.clients, self.capacity = clients, capacity
         self.settings = CapacitySettings(run_id=capacity.capacity_run_id or run_id)
         self.put_back: list[str] = []

@@ -147,7 +147,7 @@ def _validate_settings(s: JobFlowSettings) -> None:
 
 def plan_steps(cluster: Any, s: JobFlowSettings) -> list[PlannedStep]:
     """The export steps of a planned cluster, in plan order; every table checked."""
-    planned = PlannedCluster.from_plan(cluster, engines=("emr", "datapipeline"), default_engine="emr").require_tables()
+    planned = PlannedCluster.from_json(cluster, engines=("emr", "datapipeline"), default_engine="emr").require_tables()
     if len(planned.tables) > s.max_steps:
         raise InputError("cluster.tables", f"cluster {planned.id} has {len(planned.tables)} tables, more than the "
                          f"{s.max_steps} steps an EMR cluster may hold",
@@ -187,7 +187,7 @@ def build_job_flow(cluster: Any, settings: JobFlowSettings) -> tuple[dict[str, A
     """The RunJobFlow request for one planned cluster, and its steps; raises InputError on bad input."""
     _validate_settings(settings)
     steps = plan_steps(cluster, settings)
-    cid = PlannedCluster.from_plan(cluster).id
+    cid = PlannedCluster.from_json(cluster).id
     tags = {**settings.tags, TAG_RUN: settings.run_id, TAG_CLUSTER: cid,
             TAG_TAKEN_AT: folder_name(settings.taken_at),
             TAG_DESTINATION: destination_tag(settings.destination)}

@@ -215,7 +215,7 @@ def prepare(emr: Any, cluster: Any, settings: JobFlowSettings
             ) -> tuple[dict[str, Any], list[PlannedStep], JobFlowSettings, dict[str, Any] | None]:
     """Validate (before any AWS call), then look for the run's cluster; a found one fixes the timestamp."""
     request, planned = build_job_flow(cluster, settings)
-    cid = PlannedCluster.from_plan(cluster).id
+    cid = PlannedCluster.from_json(cluster).id
     existing = find_cluster(emr, settings.run_id, cid)
     if existing is None:
         existing = find_cluster(emr, settings.run_id, cid, ended=True)
@@ -240,7 +240,7 @@ class EmrRun:
     def __init__(self, emr: Any, ddb: Any, store: BackupStore, cluster: Any, settings: JobFlowSettings) -> None:
         self.emr, self.ddb, self.store = emr, ddb, store
         self.request, self.planned, self.settings, self.existing = prepare(emr, cluster, settings)
-        self.lane = PlannedCluster.from_plan(cluster).id
+        self.lane = PlannedCluster.from_json(cluster).id
         self.cluster_id: str | None = None
         self.cluster_state: str | None = None
         self.created = self.retried = False

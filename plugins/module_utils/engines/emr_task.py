@@ -63,7 +63,7 @@ def emr_settings(options: Mapping[str, Any], region: str, destination: str,
     spot = options["spot"] or {}
     watching = Watching.from_options(options)
     capacity = ClusterCapacity.from_options(options)
-    cluster = PlannedCluster.from_plan(options["cluster"], default_engine="emr").with_refused_boosts(
+    cluster = PlannedCluster.from_json(options["cluster"], default_engine="emr").with_refused_boosts(
         list(capacity.boost_refused))
     settings = JobFlowSettings(
         run_id=options["run_id"], destination=destination, account=options["account_id"] or "", region=region,

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import describe_table
@@ -31,14 +31,15 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import m
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import account_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome, failed_names
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import (
+    PlanDocument,
     PlannedTable,
-    plan_clusters,
     planned_times,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.read_units import bytes_per_read_unit
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import (
     BackupRef,
+    backup_folder,
     list_backups,
     read_manifest,
 )
@@ -47,6 +48,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capaci
     Settings as CapacitySettings,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import boosted_while
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_diff import boost_preview
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.rate_limiter import TokenBucket
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
@@ -74,23 +76,24 @@ class ControllerLimits:
             raise InputError("max_read_units_per_second", "must be positive", "leave it unset for no controller cap")
 
 
-def controller_limits(plan: dict[str, Any], max_scans: int | None = None,
+def controller_limits(plan: PlanDocument, max_scans: int | None = None,
                       read_units_per_second: float | None = None) -> ControllerLimits:
     """The limits the plan's lanes were packed for (its `controller`), unless given explicitly; 0 units: no cap."""
-    controller = plan.get("controller") or {}
-    if read_units_per_second is None and controller.get("bytes_per_s"):
-        per_unit = controller.get("bytes_per_read_unit") or bytes_per_read_unit(bool(controller.get("consistent_read")))
-        read_units_per_second = float(controller["bytes_per_s"]) / float(per_unit)
-    limits = ControllerLimits(max_scans=int(max_scans or controller.get("max_scans") or ControllerLimits.max_scans),
+    controller = plan.controller
+    if read_units_per_second is None and controller is not None and controller.bytes_per_s:
+        per_unit = controller.bytes_per_read_unit or bytes_per_read_unit(controller.consistent_read)
+        read_units_per_second = float(controller.bytes_per_s) / float(per_unit)
+    planned_scans = controller.max_scans if controller is not None else 0
+    limits = ControllerLimits(max_scans=int(max_scans or planned_scans or ControllerLimits.max_scans),
                               read_units_per_second=read_units_per_second or None)
     limits.validate()
     return limits
 
 
-def local_lanes(plan: dict[str, Any]) -> list[list[LaneTable]]:
+def local_lanes(plan: PlanDocument) -> list[list[LaneTable]]:
     """The plan's local clusters as lanes of tables in planned order."""
     return [sorted((LaneTable(**vars(t), lane=cluster.id) for t in cluster.tables), key=lambda t: t.start_offset_s)
-            for cluster in plan_clusters(plan, "local")]
+            for cluster in plan.clusters_of("local")]
 
 
 CapacityHold = Callable[[LaneTable], AbstractContextManager[bool]]
@@ -133,7 +136,7 @@ class _Night:
     def settings_for(self, table: LaneTable) -> ScanSettings:
         workers = 1 if table.size_bytes <= SMALL_TABLE_BYTES else self.base.workers
         changes: dict[str, Any] = {"workers": workers, "segments": None if workers > 1 else 1}
-        # A refused boost caps the table's share at the host's (see contracts.read_share).
+        # A refused boost caps the table's share at the host's (see plan_document.read_share).
         changes["read_percentage"] = table.share(self.base.read_percentage)
         # The plan's share applies to the boosted capacity; of the table's own, the host's share at most.
         changes["original_share"] = self.base.read_percentage
@@ -170,10 +173,10 @@ class _Night:
                 return outcome
             outcome.started_at = self.now().isoformat()
             try:
-                hold = self.capacity(table) if self.capacity and table.boost_rcu else nullcontext(False)
+                hold = self.capacity(table) if self.capacity and table.boost_target else nullcontext(False)
                 with hold as boosted:
                     outcome.boosted = bool(boosted)
-                    refused = bool(table.boost_rcu) and not boosted
+                    refused = bool(table.boost_target) and not boosted
                     settings = self.settings_for(replace(table, boost_refused=refused))
                     result = backup_table(self.ddb, self.store, table.name, self.region, settings,
                                           controller=self.controller, stop=self.stop, aas=self.aas)
@@ -227,16 +230,16 @@ def earlier_backup(store: BackupStore, region: str, account: str, table: str, ni
     return None
 
 
-def lanes_to_run(ddb: Any, store: BackupStore, region: str, plan: dict[str, Any], account_id: str | None = None,
+def lanes_to_run(ddb: Any, store: BackupStore, region: str, plan: PlanDocument, account_id: str | None = None,
                  resume: bool = False) -> tuple[list[list[LaneTable]], list[str]]:
     """What a run of the plan would do, read without writing (check mode): the lanes with only the tables it would
     back up, and the tables it would keep from earlier tonight (with `resume`, the rule of `earlier_backup`).
     A table that cannot be looked at would be backed up, as in a real run."""
     lanes = local_lanes(plan)
-    night_id = (plan.get("night") or {}).get("id")
+    night_id = plan.night.id if plan.night else None
     if not resume or not night_id or not any(lanes):
         return lanes, []
-    opens, _start, _deadline = plan_window(plan)
+    opens, _start, _deadline = plan.schedule()
     now = utc_now()
     account: str | None = None
     kept: list[str] = []
@@ -299,19 +302,7 @@ def progress_line(outcome: TableOutcome, left: int, deadline: datetime | None, n
     return f"{now.isoformat()} {outcome.name} [{outcome.lane}] {state}; {left} table(s) left{window}"
 
 
-def plan_window(plan: dict[str, Any]) -> tuple[datetime, datetime, datetime]:
-    """(window opening, plan start, deadline): offsets count from the plan's start (later than the opening
-    for a run started late); every engine stops at the deadline."""
-    try:
-        start = parse_instant(plan["window"]["starts_at"], "plan.window.starts_at")
-        opens = parse_instant(plan["window"].get("opens_at") or plan["window"]["starts_at"], "plan.window.opens_at")
-        return opens, start, start + timedelta(seconds=int(plan["window_s"]))
-    except (KeyError, TypeError, ValueError, InputError) as exc:
-        raise InputError("plan", f"has no usable window ({exc!r})",
-                         "pass the result of dynamodb_backup_plan unchanged") from exc
-
-
-def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: dict[str, Any], base: ScanSettings,
+def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: PlanDocument, base: ScanSettings,
              limits: ControllerLimits, capacity: CapacitySettings, progress_path: str | None = None,
              stop: threading.Event | None = None, resume: bool = False,
              now: Callable[[], datetime] = utc_now, lease_lost: Callable[[], str | None] | None = None
@@ -319,8 +310,8 @@ def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: d
     """Back up the plan's local lanes until the window's end; the module's result (per-table outcomes,
     failures, tables not run, overruns)."""
     lanes = local_lanes(plan)
-    opens, window_start, deadline = plan_window(plan)
-    base = replace(base, night_id=(plan.get("night") or {}).get("id"))  # recorded in each backup's origin
+    opens, window_start, deadline = plan.schedule()
+    base = replace(base, night_id=plan.night.id if plan.night else None)  # recorded in each backup's origin
     problems: list[str] = []
     clock = time.monotonic()
 
@@ -328,7 +319,7 @@ def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: d
         capacity = replace(capacity, hold_s=max(0.0, (deadline - now()).total_seconds()) + 3600)
 
     def hold(table: LaneTable) -> AbstractContextManager[bool]:
-        return boosted_while(ddb, aas, table.name, Targets(read=table.boost_rcu), capacity, problems)
+        return boosted_while(ddb, aas, table.name, Targets(read=table.boost_target), capacity, problems)
 
     def report(outcome: TableOutcome, left: int) -> None:
         if progress_path:
@@ -356,3 +347,87 @@ def run_plan(ddb: Any, aas: Any | None, store: BackupStore, region: str, plan: d
             "deadline": deadline.isoformat(), "overran": late, "duration_s": round(time.monotonic() - clock, 3),
             "item_count": sum(o.items for o in outcomes), "byte_count": sum(o.bytes for o in outcomes),
             "lanes": len(lanes), "resumed": [o.name for o in outcomes if o.resumed]}
+
+
+# Said when a run learns its lease was taken over while its lanes ran (backup_lease says it too).
+TWICE = "tables started after that may have been backed up twice"
+
+
+@dataclass(frozen=True)
+class LanesRequest:
+    """What dynamodb_scan_backup's `plan` runs: the plan as registered, and the options that shape the night."""
+
+    plan: Any
+    region: str
+    settings: ScanSettings
+    max_scans: int | None = None
+    read_units_per_second: float | None = None
+    progress_path: str | None = None
+    resume: bool = False
+    account_id: str | None = None
+    run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class LanesAnswer:
+    """The module's result, and whether the task fails (a table failed or was not run)."""
+
+    failed: bool
+    result: dict[str, Any]
+
+
+def run_lanes_task(request: LanesRequest, ddb: Any, aas: Any | None, store: BackupStore, *, check_mode: bool = False,
+                   diff: bool = False, stop: threading.Event | None = None,
+                   lease_lost: Callable[[], str | None] | None = None) -> LanesAnswer:
+    """Every local lane of the plan in one call (the night's in-process backups), or in check mode what it would
+    write. `aas` is Application Auto Scaling (None: scalable targets left alone)."""
+    plan = PlanDocument.from_json(request.plan)
+    limits = controller_limits(plan, request.max_scans, request.read_units_per_second)
+    if check_mode:
+        # The same rule as a real run decides which tables a rerun of the night keeps: only the others would be
+        # written, so only they make a change.
+        lanes, kept = lanes_to_run(ddb, store, request.region, plan, request.account_id, request.resume)
+        written = sum(len(lane) for lane in lanes)
+        result: dict[str, Any] = dict(
+            changed=written > 0, tables=[], failed_tables=[], not_run=[], capacity_notes=[], overran=[],
+            lease_lost=None, resumed=kept,
+            msg=f"would back up {written} of {written + len(kept)} table(s) ({len(kept)} kept from earlier tonight)")
+        if diff:
+            result["diff"] = lanes_diff(ddb, aas, store, request, lanes)
+        return LanesAnswer(False, result)
+    capacity = CapacitySettings(run_id=request.run_id)
+    result = run_plan(ddb, aas, store, request.region, plan, request.settings, limits, capacity,
+                      request.progress_path, stop, request.resume, lease_lost=lease_lost)
+    written = len(result["tables"]) - len(result["failed_tables"]) - len(result["not_run"]) - len(result["resumed"])
+    msg = f"backed up {written} of {len(result['tables'])} table(s) in {result['lanes']} lane(s)"
+    if result["resumed"]:
+        msg += f"; {len(result['resumed'])} kept from earlier in the window"
+    if result["overran"]:
+        msg += f"; {len(result['overran'])} finished after the window closed at {result['deadline']}"
+    if result["lease_lost"]:
+        msg += f"; this run's {result['lease_lost']}: {TWICE}"
+    if result["not_run"]:
+        why = "the lease lost" if result["lease_lost"] else f"the window closed at {result['deadline']}"
+        msg += f"; not run, {why}: {', '.join(result['not_run'])}"
+    if result["failed_tables"]:
+        msg += f"; failed: {', '.join(result['failed_tables'])}"
+    if result["failed_tables"] or result["not_run"]:
+        return LanesAnswer(True, dict(result, msg=msg, changed=True))
+    # Only a table backed up now wrote anything (and only it held a boost): a rerun that kept every table from
+    # earlier in the window changed nothing.
+    return LanesAnswer(False, dict(result, msg=msg, changed=written > 0))
+
+
+def lanes_diff(ddb: Any, aas: Any | None, store: BackupStore, request: LanesRequest,
+               lanes: list[list[LaneTable]]) -> dict[str, Any]:
+    """What the night would write, for --diff: a backup of each table under the destination, and the boost
+    each would hold while it is read (its capacity read now; nothing is written)."""
+    boosts = [(t.name, Targets(read=t.boost_target)) for lane in lanes for t in lane if t.boost_target]
+    capacity = boost_preview(ddb, aas, boosts, CapacitySettings(run_id=request.run_id))
+    tables = [t for lane in lanes for t in lane]
+    now = utc_now()
+    account = account_of(describe_table(ddb, tables[0].name).get("TableArn"), request.account_id) if tables else ""
+    backups = {t.name: f"{url_under(store.url, backup_folder(account, request.region, t.name, now))} (lane {t.lane})"
+               for t in tables}
+    return {"before": {"backups": {}, "capacity": capacity["before"]},
+            "after": {"backups": backups, "capacity": capacity["after"]}}

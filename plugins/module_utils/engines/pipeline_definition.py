@@ -150,7 +150,7 @@ def _period(seconds: int) -> str:
 def build_definition(cluster: dict[str, Any] | PlannedCluster, settings: PipelineSettings) -> Definition:
     """The pipeline objects for one planned cluster, validated."""
     settings.validate()
-    planned = PlannedCluster.from_plan(cluster, engines=("datapipeline", "emr"),
+    planned = PlannedCluster.from_json(cluster, engines=("datapipeline", "emr"),
                                        default_engine="datapipeline").require_tables()
     tables = planned.tables
     shared = SHARED_OBJECTS + (1 if settings.sns_topic_arn else 0)

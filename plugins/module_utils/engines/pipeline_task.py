@@ -79,7 +79,7 @@ def refuse_removed_state(options: Mapping[str, Any]) -> None:
 
 
 def planned_cluster(options: Mapping[str, Any]) -> PlannedCluster:
-    return PlannedCluster.from_plan(options["cluster"], default_engine="datapipeline")
+    return PlannedCluster.from_json(options["cluster"], default_engine="datapipeline")
 
 
 def pipeline_settings(options: Mapping[str, Any], region: str, destination: str,

@@ -397,6 +397,11 @@ def _restore_tables(name: str, patterns: list[str], values: Mapping[str, Any]) -
                          'or ["*"] for any')
 
 
+def _undelete_tables(name: str, patterns: list[str], values: Mapping[str, Any]) -> None:
+    if any(not pattern or "/" in pattern for pattern in patterns):
+        raise InputError(name, f"is {patterns!r}", 'list live table names or globs without /, e.g. ["orders"]')
+
+
 RULES: dict[str, Rule] = {
     "hippolyte_destination": _destination,
     "hippolyte_region": _region,
@@ -445,6 +450,7 @@ RULES: dict[str, Rule] = {
     "hippolyte_setup.topic_name": _topic_name,
     "hippolyte_setup.controller_arn": _principal,
     "hippolyte_setup.restore_tables": _restore_tables,
+    "hippolyte_setup.undelete_tables": _undelete_tables,
     "hippolyte_setup.stage_to": _s3_only("import restores stage in S3 only"),
 }
 # The setup role creates the destination's bucket, an S3 one only, and the roles: their trust policy may require an

@@ -8,11 +8,11 @@ reports and the SNS message never disagree.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import planned_times
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlanDocument, planned_times
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import usd
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.human_units import (
     human_bytes,
@@ -62,23 +62,26 @@ def night_report(engines: list[Any], host: str, region: str, report_path: str, *
     Returns `summary` (night_summary's dict, for SNS and the webhook file), `lines` (the printed summary),
     `markdown` (the report, written to `report_path`), `html` (the same report as one page) and `html_path`
     (beside the Markdown report)."""
-    planned = plan if isinstance(plan, dict) and not plan.get("failed") else {}
+    planned = PlanDocument.from_result(plan)
     html_path = str(PurePath(report_path).with_suffix(".html"))
-    summary = night_summary(engines, host, region, report_path, plan=planned or None, stopped=stopped, lease=lease,
-                            reconciled=reconciled, unboosts=unboosts, drill=drill, retention=retention,
+    summary = night_summary(engines, host, region, report_path, plan=plan if planned else None, stopped=stopped,
+                            lease=lease, reconciled=reconciled, unboosts=unboosts, drill=drill, retention=retention,
                             copy=copy)
     summary["html_report"] = html_path
     rows = table_rows(engines, planned)
     totals = night_totals(rows, summary, planned)
-    cost = night_cost(planned, rows, plan_prices(planned), cluster_boosts(boosts, engines))
+    as_registered = plan if planned else {}  # night_cost still reads the plan by key
+    cost = night_cost(as_registered, rows, plan_prices(as_registered), cluster_boosts(boosts, engines))
     totals["cost"] = cost
-    summary["cost_usd"] = {"estimated": planned.get("estimated_cost_usd"), **cost.to_result()}
+    summary["cost_usd"] = {"estimated": planned.estimated_cost_usd if planned else None, **cost.to_result()}
     notes = night_notes(engines, summary, planned)
-    reports = [report_path, html_path, *(planned[k] for k in ("report_path", "gantt_path") if planned.get(k))]
-    night = NightResults(engines, plan=plan, boosts=boosts, unboosts=unboosts,
+    # Where the plan module wrote its own report: keys of its result, not of the plan.
+    plan_files = [plan[k] for k in ("report_path", "gantt_path") if plan.get(k)] if planned else []
+    reports = [report_path, html_path, *plan_files]
+    night = NightResults(engines, plan=plan, document=planned, boosts=boosts, unboosts=unboosts,
                          reconciled=reconciled, drill=drill, retention=retention, destination=destination,
                          reports=list(zip(REPORT_LABELS, reports, strict=False)))
-    figure = gantt_svg(planned, actual_times(rows, planned)) if planned.get("clusters") else ""
+    figure = gantt_svg(planned, actual_times(rows, planned)) if planned and planned.clusters else ""
     sections = report_sections(night, summary, rows, totals, figure)
     title = f"Hippolyte backup report: {host} ({region})"
     return {"summary": summary, "html_path": html_path,
@@ -86,17 +89,17 @@ def night_report(engines: list[Any], host: str, region: str, report_path: str, *
             "markdown": markdown(title, sections), "html": html(title, sections)}
 
 
-def table_rows(engines: list[Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
+def table_rows(engines: list[Any], plan: PlanDocument | None) -> list[dict[str, Any]]:
     """One row per table, failed first: every engine's outcome, and the planned tables no engine reported."""
     rows = [_row(t) for t in night_tables(engines)]
     seen = {r["name"] for r in rows}
-    start = parse_time((plan.get("window") or {}).get("starts_at"))
-    for cluster in plan.get("clusters") or []:
-        for table in cluster["tables"]:
-            if table["name"] not in seen:
-                planned_start, planned_end = planned_times(start, table["start_offset_s"], table["duration_s"])
-                rows.append(_row({"name": table["name"], "engine": cluster["engine"], "status": "not run",
-                                  "lane": cluster["id"], "planned_start": planned_start,
+    start = _plan_start(plan)
+    for cluster in plan.clusters if plan else ():
+        for table in cluster.tables:
+            if table.name not in seen:
+                planned_start, planned_end = planned_times(start, table.start_offset_s, table.duration_s)
+                rows.append(_row({"name": table.name, "engine": cluster.engine, "status": "not run",
+                                  "lane": cluster.id, "planned_start": planned_start,
                                   "planned_end": planned_end}))
     return sorted(rows, key=lambda r: _ORDER.get(r["status"], 0))  # stable: the engines' order within a status
 
@@ -128,15 +131,19 @@ def _outcome(table: dict[str, Any], error: str) -> str:
     return f"FAILED: {error}"
 
 
-def night_totals(rows: list[dict[str, Any]], summary: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+def _plan_start(plan: PlanDocument | None) -> datetime | None:
+    return plan.window.starts_at if plan and plan.window else None
+
+
+def night_totals(rows: list[dict[str, Any]], summary: dict[str, Any], plan: PlanDocument | None) -> dict[str, Any]:
     """The night in figures: tables, items, bytes, planned and actual end, overrun, capacity put back."""
     ok = [r for r in rows if r["status"] == "ok"]
     not_run = sum(1 for r in rows if r["status"] == "not run")
-    start = parse_time((plan.get("window") or {}).get("starts_at"))
+    start = _plan_start(plan)
     planned_end = max(filter(None, (parse_time(r["planned_end"]) for r in rows)),
-                      default=start + timedelta(seconds=plan["makespan_s"]) if start and "makespan_s" in plan else None)
+                      default=start + timedelta(seconds=plan.makespan_s) if start and plan else None)
     actual_end = max(filter(None, (parse_time(r["finished_at"]) for r in rows)), default=None)
-    deadline = parse_time(plan.get("deadline"))
+    deadline = plan.deadline if plan else None
     return {"tables_ok": len(ok), "tables_failed": len(rows) - len(ok) - not_run, "tables_not_run": not_run,
             "items": sum(r["items"] for r in ok), "bytes": sum(r["bytes"] for r in ok),
             "planned_end": planned_end, "actual_end": actual_end, "deadline": deadline,
@@ -144,7 +151,7 @@ def night_totals(rows: list[dict[str, Any]], summary: dict[str, Any], plan: dict
             "capacity_put_back": summary["capacity_put_back"]}
 
 
-def night_notes(engines: list[Any], summary: dict[str, Any], plan: dict[str, Any]) -> list[str]:
+def night_notes(engines: list[Any], summary: dict[str, Any], plan: PlanDocument | None) -> list[str]:
     """What the table rows do not say: where the run stopped, engines that reported no table, the drill."""
     notes = []
     outside = window_note(plan)
@@ -154,9 +161,9 @@ def night_notes(engines: list[Any], summary: dict[str, Any], plan: dict[str, Any
         stopped = summary["stopped_at"]
         notes.append(f"The run stopped at '{stopped.get('task')}': {stopped.get('msg')}")
     notes += [f"{r['msg']}" for r in engine_results(engines) if r.get("msg") and not r.get("tables")]
-    unplannable = plan.get("unplannable") or []
+    unplannable = plan.unplannable if plan else ()
     if unplannable:
-        reasons = [f"{u['name']} ({u['reason']})" for u in unplannable]
+        reasons = [f"{u.name} ({u.reason})" for u in unplannable]
         notes.append(f"{len(unplannable)} table(s) not planned: {_some(reasons)}")
     notes += summary["capacity_notes"]
     left = (("Capacity record dropped, nothing put back", [f"{r.get('table')}: {r.get('reason')}"
@@ -215,9 +222,9 @@ def summary_lines(summary: dict[str, Any], rows: list[dict[str, Any]], totals: d
     return lines
 
 
-def actual_times(rows: list[dict[str, Any]], plan: dict[str, Any]) -> dict[str, Actual]:
+def actual_times(rows: list[dict[str, Any]], plan: PlanDocument) -> dict[str, Actual]:
     """When each table that started really ran, in seconds from the plan's start (the Gantt chart's axis)."""
-    start = parse_time((plan.get("window") or {}).get("starts_at"))
+    start = _plan_start(plan)
     actual = {}
     for r in rows:
         began, ended = parse_time(r["started_at"]), parse_time(r["finished_at"])

@@ -1,31 +1,15 @@
-"""The night as the backup role sees it: what each phase needs from the plan, and what the engines returned.
+"""The night as the backup role sees it: what the engines returned, and what the report says of the plan's window.
 
 The role registers one result per engine task (a loop's result holds one per cluster); these functions turn
 them into the lists the role and its report read, so that no playbook carries run logic in Jinja filter chains.
+What each phase loops over from the plan is the plan's own (`PlanDocument.role_view`, written into the plan).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import ENGINES
-
-
-def role_view(plan: dict[str, Any]) -> dict[str, Any]:
-    """What the role's phases loop over, computed once from the plan."""
-    by_engine = {e: [c for c in plan["clusters"] if c["engine"] == e] for e in ENGINES}
-    return {
-        "clusters_by_engine": by_engine,
-        # Exports read no capacity and the local engine holds its own boosts around each table.
-        "cluster_boosts": [{"name": t["name"], "rcu": t["rcu"], "boost_rcu": t["boost_rcu"],
-                            "read_capacity": t["boost_rcu"]}  # what dynamodb_throughput's `tables` reads
-                           for e in ("emr", "datapipeline") for c in by_engine[e] for t in c["tables"]
-                           if t.get("boosted")],
-        # Every table any engine boosts: what the run's last step puts back if something still holds it.
-        "boosted_tables": [t["name"] for c in plan["clusters"] for t in c["tables"] if t.get("boosted")],
-        "export_tables": [t["name"] for c in by_engine["export"] for t in c["tables"]],
-        "planned_tables": [t["name"] for c in plan["clusters"] for t in c["tables"]],
-    }
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlanDocument
 
 
 def engine_results(registered: list[Any]) -> list[dict[str, Any]]:
@@ -50,10 +34,11 @@ def night_failures(registered: list[Any]) -> list[str]:
     return [str(result.get("msg") or "failed") for result in engine_results(registered) if result.get("failed")]
 
 
-def window_note(plan: dict[str, Any]) -> str | None:
+def window_note(plan: PlanDocument | None) -> str | None:
     """What the report says of a run started while its window was closed: its plan and night start with it."""
-    window = plan.get("window") or {}
-    if not window.get("outside"):
+    window = plan.window if plan else None
+    if window is None or not window.outside:
         return None
-    return (f"Started outside the window {window.get('start')}-{window.get('end')} {window.get('timezone')}: planned "
-            f"from the run's start ({window.get('starts_at')}) for the window's length (hippolyte_outside_window: now)")
+    return (f"Started outside the window {window.start}-{window.end} {window.timezone}: planned "
+            f"from the run's start ({window.starts_at.isoformat()}) for the window's length "
+            "(hippolyte_outside_window: now)")

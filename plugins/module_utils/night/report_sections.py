@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlanDocument
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import usd
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.human_units import (
     human_bytes,
@@ -28,10 +29,12 @@ NUMERIC_COLUMNS = frozenset({4, 5, 6, 7})
 @dataclass(frozen=True)
 class NightResults:
     """The role's registered results the report reads besides the engines' (any of them None when its task
-    never ran). `plan` is the plan module's result as registered, failed or not."""
+    never ran). `plan` is the plan module's result as registered, failed or not; `document` the plan in it
+    (None when planning failed or never ran)."""
 
     engines: list[Any]
     plan: Any = None
+    document: PlanDocument | None = None
     boosts: Any = None
     unboosts: Any = None
     reconciled: Any = None
@@ -48,15 +51,15 @@ def report_sections(night: NightResults, summary: dict[str, Any], rows: list[dic
     return [head(night, summary, totals), warnings(night, summary, totals),
             Section("Planned and actual", figure=figure), tables(rows), not_backed_up(rows),
             Section("Capacity notes", items=tuple((note,) for note in summary["capacity_notes"])),
-            not_planned(night.plan), capacity_boosts(night), left_boosted(night.reconciled),
+            not_planned(night.document), capacity_boosts(night), left_boosted(night.reconciled),
             left_as_others_set(summary), held_by_others(night.reconciled), restore_drill(night.drill),
             second_copy(summary), retention(night.retention)]
 
 
 def head(night: NightResults, summary: dict[str, Any], totals: dict[str, Any]) -> Section:
     """The verdict, then the night in figures and where each report is."""
-    plan = _plan(night.plan)
-    planned = sum(len(c["tables"]) for c in plan.get("clusters") or [])
+    plan = night.document
+    planned = len(plan.tables()) if plan else 0
     facts = [("Status", summary["status"].upper()), ("Account", summary["account"] or "unknown"),
              ("Night", summary["night"] or "not planned"), ("Destination", night.destination or "unknown"),
              ("Tables backed up", str(totals["tables_ok"])), ("Tables not backed up", str(totals["tables_failed"])),
@@ -67,8 +70,8 @@ def head(night: NightResults, summary: dict[str, Any], totals: dict[str, Any]) -
              ("Planned end of the night", human_time(totals["planned_end"])),
              ("Actual end", human_time(totals["actual_end"])), ("Overrun", "yes" if totals["overrun"] else "no"),
              ("Capacity put back", ", ".join(totals["capacity_put_back"]) or "none")]
-    if "estimated_cost_usd" in plan:
-        facts.append(("Estimated cost", usd(float(plan["estimated_cost_usd"]))))
+    if plan:
+        facts.append(("Estimated cost", usd(float(plan.estimated_cost_usd))))
     facts.append(("Actual cost", bill_text(summary["cost_usd"])))
     return Section(paragraphs=((Strong(summary["subject"]),),), facts=(*facts, *night.reports))
 
@@ -79,7 +82,7 @@ def warnings(night: NightResults, summary: dict[str, Any], totals: dict[str, Any
     plan = night.plan if isinstance(night.plan, dict) else {}
     if not plan or plan.get("failed"):
         lines.append((Strong("Planning failed:"), f" {plan.get('msg') or 'the run stopped before planning'}"))
-    outside = window_note(plan)
+    outside = window_note(night.document)
     if outside:
         lines.append((Strong("Outside the window:"), f" {outside}."))
     stopped = summary["stopped_at"]
@@ -113,9 +116,9 @@ def not_backed_up(rows: list[dict[str, Any]]) -> Section:
     return Section("Not backed up", items=items)
 
 
-def not_planned(plan: Any) -> Section:
-    unplannable = _plan(plan).get("unplannable") or []
-    return Section("Not planned", items=tuple((Strong(str(t["name"])), f": {t['reason']}") for t in unplannable))
+def not_planned(plan: PlanDocument | None) -> Section:
+    unplannable = plan.unplannable if plan else ()
+    return Section("Not planned", items=tuple((Strong(t.name), f": {t.reason}") for t in unplannable))
 
 
 def capacity_boosts(night: NightResults) -> Section:
@@ -218,10 +221,6 @@ def retention(pruned: Any) -> Section:
     deleted = done.get("deleted") or []
     return Section("Retention", paragraphs=((f"{len(deleted)} backup folder(s) deleted{':' if deleted else '.'}",),),
                    items=tuple((str(folder),) for folder in deleted))
-
-
-def _plan(plan: Any) -> dict[str, Any]:
-    return plan if isinstance(plan, dict) and not plan.get("failed") else {}
 
 
 def _read_units(capacity: Any) -> Any:

@@ -52,6 +52,9 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.answer i
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_account_id, check_region
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import (  # backup_lease says it
+    TWICE as TWICE,
+)
 
 LEASE_FOLDER = "@hippolyte-lease"
 LEASE_FILE = "lease.json"
@@ -61,7 +64,6 @@ RENEW_EVERY_S = 60  # how often a live run's keeper renews its lease
 # so a slow store does not lose a live run its lease, and a dead run elsewhere blocks the next for minutes only.
 EXPIRY_MARGIN_S = 600
 KEEPER_STOP_WAIT_S = 10.0  # how long giving a lease back waits for its keeper to end
-TWICE = "tables started after that may have been backed up twice"
 
 
 class LeaseHeld(HippolyteError):

@@ -1,8 +1,8 @@
 """The morning report of a plan: a Markdown summary and an SVG Gantt chart of clusters in the window,
 with the controller's planned load (concurrent local scans and their bytes/s) under it.
 
-Both are drawn from the plan JSON (docs/planning.md), not from planner internals, so a saved
-plan can be rendered again later.
+Both are drawn from the plan document (docs/planning.md), not from planner internals, so a saved
+plan can be rendered again later (`PlanDocument.from_json`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import (
+    ControllerModel,
+    PlanDocument,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import usd
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import Load, load_of
 
@@ -41,71 +45,71 @@ def _clock(seconds: float) -> str:
     return f"{hours}h{rest // 60:02d}"
 
 
-def controller_load(plan: dict[str, Any]) -> Load:
+def controller_load(plan: PlanDocument) -> Load:
     """The planned load of the local lanes, from each table's offset, duration and read rate."""
-    per_unit = plan.get("controller", {}).get("bytes_per_read_unit", 0)
-    return load_of((t["start_offset_s"], t["duration_s"], (t["read_units_per_second"] or 0) * per_unit)
-                   for c in plan["clusters"] if c["engine"] == "local" for t in c["tables"])
+    per_unit = plan.controller.bytes_per_read_unit if plan.controller else 0
+    return load_of((int(t.start_offset_s), int(t.duration_s), (t.read_units_per_second or 0) * per_unit)
+                   for c in plan.clusters_of("local") for t in c.tables)
 
 
 def _mib(value: float) -> str:
     return f"{value / 1024**2:,.1f} MiB/s"
 
 
-def markdown(plan: dict[str, Any], gantt_file: str | None = None) -> str:
-    tables = [t for c in plan["clusters"] for t in c["tables"]]
-    costs = ", ".join(f"{kind.replace('_', ' ')} {usd(value)}" for kind, value in plan["cost_breakdown_usd"].items())
+def markdown(plan: PlanDocument, gantt_file: str | None = None) -> str:
+    tables = plan.tables()
+    costs = ", ".join(f"{kind.replace('_', ' ')} {usd(value)}" for kind, value in plan.cost_breakdown_usd.items())
     lines = [
         "# DynamoDB backup plan", "",
-        f"- Window: {_clock(plan['window_s'])} ({plan['window_s']} s), engine `{plan['engine']}`, "
-        f"last table done at {_clock(plan['makespan_s'])}",
-        f"- Tables: {len(tables)} planned in {len(plan['clusters'])} clusters "
-        f"({', '.join(f'{n} {e}' for e, n in plan['engine_counts'].items()) or 'none'}), "
-        f"{len(plan['unplannable'])} unplannable",
-        f"- Estimated cost: **{usd(plan['estimated_cost_usd'])}** "
+        f"- Window: {_clock(plan.window_s)} ({plan.window_s} s), engine `{plan.engine}`, "
+        f"last table done at {_clock(plan.makespan_s)}",
+        f"- Tables: {len(tables)} planned in {len(plan.clusters)} clusters "
+        f"({', '.join(f'{n} {e}' for e, n in plan.engine_counts.items()) or 'none'}), "
+        f"{len(plan.unplannable)} unplannable",
+        f"- Estimated cost: **{usd(plan.estimated_cost_usd)}** "
         f"({costs})",
     ]
-    controller = plan.get("controller")
+    controller = plan.controller
     if controller:
-        lines.append(f"- Controller (local lanes): at most {controller['peak_scans']} of {controller['max_scans']} "
-                     f"scans and {_mib(controller['peak_bytes_per_s'])} of {_mib(controller['bytes_per_s'])} "
+        lines.append(f"- Controller (local lanes): at most {controller.peak_scans} of {controller.max_scans} "
+                     f"scans and {_mib(controller.peak_bytes_per_s)} of {_mib(controller.bytes_per_s)} "
                      f"at once")
-        if "request_latency_s" in controller:
-            cpu = (f", {controller['local_table_cpu_s']} s of controller CPU ({controller['local_cpu_s']} s in its "
-                   "lane, the lanes taking turns)" if "local_cpu_s" in controller else "")
-            lines.append(f"- Each local table: {controller['local_activity_s']} s start-up{cpu}, "
-                         f"{controller['requests_per_table']} requests and one per 1 MB Scan page, "
-                         f"{controller['request_latency_s'] * 1000:g} ms round trip each")
-    baseline = plan.get("baseline") or {}
+        if controller.request_latency_s is not None:
+            cpu = (f", {controller.local_table_cpu_s} s of controller CPU ({controller.local_cpu_s} s in its "
+                   "lane, the lanes taking turns)" if controller.local_cpu_s is not None else "")
+            lines.append(f"- Each local table: {controller.local_activity_s} s start-up{cpu}, "
+                         f"{controller.requests_per_table} requests and one per 1 MB Scan page, "
+                         f"{controller.request_latency_s * 1000:g} ms round trip each")
+    baseline = plan.baseline
     if baseline:
-        lines.append(f"- Seed rule for comparison: {usd(baseline['estimated_cost_usd'])} with "
-                     f"{baseline['clusters']} clusters, {baseline['unplannable']} unplannable")
-    if plan["packing"]:
+        lines.append(f"- Seed rule for comparison: {usd(baseline.estimated_cost_usd)} with "
+                     f"{baseline.clusters} clusters, {baseline.unplannable} unplannable")
+    if plan.packing:
         lines += ["", "| engine | clusters | lower bound | next-fit ascending | method |", "|---|---:|---:|---:|---|"]
-        lines += [f"| {e} | {p['clusters']} | {p['lower_bound']} | {p['next_fit_ascending']} | {p['method']} |"
-                  for e, p in plan["packing"].items()]
+        lines += [f"| {e} | {p.clusters} | {p.lower_bound} | {p.next_fit_ascending} | {p.method} |"
+                  for e, p in plan.packing.items()]
     steps = controller_load(plan).steps if controller else []
     if steps:
         lines += ["", "## Controller load by hour", "", "| hour | most scans at once | most bytes/s |",
                   "|---|---:|---:|"]
         lines += [f"| {_clock(hour * 3600)} | {scans} | {_mib(rate)} |" for hour, scans, rate in _hourly(steps)]
-    if plan["unplannable"]:
+    if plan.unplannable:
         lines += ["", "## Unplannable tables", "", "| table | reason |", "|---|---|"]
-        lines += [f"| {u['name']} | {u['reason']} |" for u in plan["unplannable"]]
-    if plan["warnings"]:
-        lines += ["", "## Warnings", ""] + [f"- {w}" for w in plan["warnings"]]
-    boosted = [t for t in tables if t["boosted"]]
+        lines += [f"| {u.name} | {u.reason} |" for u in plan.unplannable]
+    if plan.warnings:
+        lines += ["", "## Warnings", ""] + [f"- {w}" for w in plan.warnings]
+    boosted = [t for t in tables if t.boosted]
     if boosted:
         lines += ["", "## Read capacity boosts", "", "| table | RCU | during backup | backup share | duration |",
                   "|---|---:|---:|---:|---:|"]
-        lines += [f"| {t['name']} | {t['rcu']} | {t['boost_rcu']} | {t['read_percentage']:.2%} | "
-                  f"{_clock(t['duration_s'])} |" for t in sorted(boosted, key=lambda t: -t["boost_rcu"])[:MAX_ROWS]]
+        lines += [f"| {t.name} | {t.rcu} | {t.boost_rcu} | {t.read_percentage:.2%} | "
+                  f"{_clock(t.duration_s)} |" for t in sorted(boosted, key=lambda t: -(t.boost_rcu or 0))[:MAX_ROWS]]
         lines += _cut(len(boosted))
     lines += ["", "## Clusters", "", "| cluster | engine | tables | start | end | cost |",
               "|---|---|---:|---:|---:|---:|"]
-    lines += [f"| {c['id']} | {c['engine']} | {len(c['tables'])} | {_clock(c['start_offset_s'])} | "
-              f"{_clock(c['end_offset_s'])} | {usd(c['estimated_cost_usd'])} |" for c in plan["clusters"][:MAX_ROWS]]
-    lines += _cut(len(plan["clusters"]))
+    lines += [f"| {c.id} | {c.engine} | {len(c.tables)} | {_clock(c.start_offset_s)} | "
+              f"{_clock(c.end_offset_s)} | {usd(c.estimated_cost_usd)} |" for c in plan.clusters[:MAX_ROWS]]
+    lines += _cut(len(plan.clusters))
     if gantt_file:
         lines += ["", f"![Clusters against time in the window]({gantt_file})"]
     return "\n".join(lines) + "\n"
@@ -126,7 +130,7 @@ def _cut(count: int) -> list[str]:
     return [f"| ... {count - MAX_ROWS} more in the plan JSON | | | | | |"] if count > MAX_ROWS else []
 
 
-def gantt_svg(plan: dict[str, Any], actual: dict[str, Actual] | None = None) -> str:
+def gantt_svg(plan: PlanDocument, actual: dict[str, Actual] | None = None) -> str:
     """One row per cluster (a local lane is a cluster), one bar per table; exports run side by side, so each
     gets a row.
 
@@ -137,30 +141,31 @@ def gantt_svg(plan: dict[str, Any], actual: dict[str, Actual] | None = None) -> 
     With `actual` (table name -> when it ran, counted from the plan's start, and whether it was backed up), each
     row shows the planned bars in its upper half and what happened in its lower half."""
     ends = [ran.start_offset_s + ran.duration_s for ran in (actual or {}).values()]
-    ends += [c["end_offset_s"] for c in plan["clusters"]]
-    span = max(float(plan["makespan_s"]), *ends, 1.0)
+    ends += [c.end_offset_s for c in plan.clusters]
+    span = max(float(plan.makespan_s), *ends, 1.0)
     scale = CHART_W / span
     rows: list[tuple[str, list[tuple[float, float, str, str, str | None]]]] = []
-    for cluster in plan["clusters"]:
-        bars = [(t["start_offset_s"], t["duration_s"], cluster["engine"],
-                 f"{t['name']}: {_moment(t['start_offset_s'])} to {_moment(t['start_offset_s'] + t['duration_s'])}",
-                 t["name"]) for t in cluster["tables"]]
-        if cluster["engine"] == "export":
-            rows += [(cluster["id"], [one]) for one in bars]
+    for cluster in plan.clusters:
+        bars: list[tuple[float, float, str, str, str | None]] = [
+            (t.start_offset_s, t.duration_s, cluster.engine,
+             f"{t.name}: {_moment(t.start_offset_s)} to {_moment(t.start_offset_s + t.duration_s)}", t.name)
+            for t in cluster.tables]
+        if cluster.engine == "export":
+            rows += [(cluster.id, [one]) for one in bars]
             continue
-        first = min((t["start_offset_s"] for t in cluster["tables"]), default=cluster["start_offset_s"])
-        if first > cluster["start_offset_s"]:
-            bars.insert(0, (cluster["start_offset_s"], first - cluster["start_offset_s"], "bootstrap",
-                            f"{cluster['id']} start-up", None))
-        rows.append((cluster["id"], bars))
+        first = min((t.start_offset_s for t in cluster.tables), default=cluster.start_offset_s)
+        if first > cluster.start_offset_s:
+            bars.insert(0, (cluster.start_offset_s, first - cluster.start_offset_s, "bootstrap",
+                            f"{cluster.id} start-up", None))
+        rows.append((cluster.id, bars))
     row_h = ROW_H if actual is None else NIGHT_ROW_H
-    controller = plan.get("controller")
+    controller = plan.controller
     band = BAND_H if controller else 0
     width, height = LABEL_W + CHART_W + RIGHT_W, TOP + row_h * len(rows) + band + BOTTOM
     caption = (f"Backup night: {len(rows)} rows, planned (upper half) and actual (lower half), window "
-               f"{_clock(plan['window_s'])}" if actual is not None else
-               f"Backup plan: {len(rows)} rows, window {_clock(plan['window_s'])}, "
-               f"estimated {escape(usd(plan['estimated_cost_usd']))}")
+               f"{_clock(plan.window_s)}" if actual is not None else
+               f"Backup plan: {len(rows)} rows, window {_clock(plan.window_s)}, "
+               f"estimated {escape(usd(plan.estimated_cost_usd))}")
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10">',
            f'<text x="4" y="14" font-size="12">{caption}</text>']
@@ -187,7 +192,7 @@ def gantt_svg(plan: dict[str, Any], actual: dict[str, Actual] | None = None) -> 
         out.append("</g>")
     if controller:
         out += _load_band(controller, controller_load(plan), TOP + row_h * len(rows) + 4, scale, span)
-    out += _window_end(plan["window_s"], span, scale, height)
+    out += _window_end(plan.window_s, span, scale, height)
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -228,7 +233,7 @@ def _bar(start: float, duration: float, y: float, height: float, scale: float, c
             f'</rect>')
 
 
-def _load_band(controller: dict[str, Any], load: Load, top: int, scale: float, span: float) -> list[str]:
+def _load_band(controller: ControllerModel, load: Load, top: int, scale: float, span: float) -> list[str]:
     """Concurrent scans (filled) and bytes/s (line) as shares of the controller's model (the top edge)."""
     height = BAND_H - 8
     bottom = top + height
@@ -242,15 +247,15 @@ def _load_band(controller: dict[str, Any], load: Load, top: int, scale: float, s
         coords.append((LABEL_W + span * scale, coords[-1][1]))
         return " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
 
-    scans_title = f"concurrent scans, at most {controller['peak_scans']} of {controller['max_scans']}"
-    bytes_title = f"read bytes/s, at most {_mib(controller['peak_bytes_per_s'])} of {_mib(controller['bytes_per_s'])}"
+    scans_title = f"concurrent scans, at most {controller.peak_scans} of {controller.max_scans}"
+    bytes_title = f"read bytes/s, at most {_mib(controller.peak_bytes_per_s)} of {_mib(controller.bytes_per_s)}"
     return [
         f'<text x="4" y="{top + 12}">controller</text>',
         f'<rect x="{LABEL_W}" y="{top}" width="{span * scale:.2f}" height="{height}" fill="none" stroke="#999" '
-        f'stroke-dasharray="3,2"><title>the controller model: {controller["max_scans"]} scans, '
-        f'{escape(_mib(controller["bytes_per_s"]))}</title></rect>',
-        f'<polygon points="{points(lambda scans, _: scans / controller["max_scans"])}" '
+        f'stroke-dasharray="3,2"><title>the controller model: {controller.max_scans} scans, '
+        f'{escape(_mib(controller.bytes_per_s))}</title></rect>',
+        f'<polygon points="{points(lambda scans, _: scans / controller.max_scans)}" '
         f'fill="{ENGINE_COLOURS["local"]}" fill-opacity="0.5"><title>{escape(scans_title)}</title></polygon>',
-        f'<polyline points="{points(lambda _, rate: rate / controller["bytes_per_s"])}" fill="none" '
+        f'<polyline points="{points(lambda _, rate: rate / controller.bytes_per_s)}" fill="none" '
         f'stroke="{BYTES_COLOUR}" stroke-width="1.2"><title>{escape(bytes_title)}</title></polyline>',
     ]

@@ -23,6 +23,17 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import (
+    AutoscalingRange,
+    Baseline,
+    ControllerModel,
+    GsiCapacity,
+    Packing,
+    PlanDocument,
+    PlannedCluster,
+    PlannedTable,
+    Unplannable,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.account_headroom import account_headroom
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.controller_load import (
     Placement,
@@ -48,31 +59,30 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_o
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
 
-# The plan ----------------------------------------------------------------------------------------
+# The plan as it is built (Plan.document() is what it writes) ----------------------------------------------------------
 
 
 @dataclass(slots=True)
-class PlannedTable:
+class PlacedTable:
+    """A table while the planner places it: its option, and its start once placed."""
+
     table: TableInfo
     size_bytes: int
     option: Option
     start_offset_s: int = 0
     cost_usd: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
+    def planned(self) -> PlannedTable:
         t, o = self.table, self.option
-        return {
-            "name": t.name, "engine": o.engine, "size_bytes": self.size_bytes, "item_count": t.item_count,
-            "billing_mode": t.billing_mode, "rcu": None if t.on_demand else t.rcu,
-            "boost_rcu": o.boost_rcu, "boosted": o.added_rcu > 0, "read_percentage": o.read_percentage,
-            "read_units_per_second": None if o.read_units_per_second is None else round(o.read_units_per_second, 2),
-            "read_rate_source": o.read_rate_source,
-            "start_offset_s": self.start_offset_s, "duration_s": o.duration_s, "pitr": t.pitr,
-            "autoscaling": None if t.autoscaling_max_rcu is None else {
-                "min_rcu": t.autoscaling_min_rcu, "max_rcu": t.autoscaling_max_rcu},
-            "gsis": [{"name": name, "rcu": rcu} for name, rcu in t.gsis],
-            "estimated_cost_usd": round(self.cost_usd, 4),
-        }
+        return PlannedTable(
+            name=t.name, engine=o.engine, size_bytes=self.size_bytes, item_count=t.item_count,
+            billing_mode=t.billing_mode, rcu=None if t.on_demand else t.rcu, boost_rcu=o.boost_rcu,
+            boosted=o.added_rcu > 0, read_percentage=o.read_percentage,
+            read_units_per_second=None if o.read_units_per_second is None else round(o.read_units_per_second, 2),
+            read_rate_source=o.read_rate_source, start_offset_s=self.start_offset_s, duration_s=o.duration_s,
+            pitr=t.pitr, autoscaling=(None if t.autoscaling_max_rcu is None else
+                                      AutoscalingRange(t.autoscaling_min_rcu, t.autoscaling_max_rcu)),
+            gsis=tuple(GsiCapacity(name, rcu) for name, rcu in t.gsis), estimated_cost_usd=round(self.cost_usd, 4))
 
 
 @dataclass
@@ -81,13 +91,13 @@ class Cluster:
     engine: str
     start_offset_s: int
     end_offset_s: int
-    tables: list[PlannedTable]
+    tables: list[PlacedTable]
     cost_usd: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "engine": self.engine, "start_offset_s": self.start_offset_s,
-                "end_offset_s": self.end_offset_s, "estimated_cost_usd": round(self.cost_usd, 4),
-                "tables": [t.to_dict() for t in self.tables]}
+    def planned(self) -> PlannedCluster:
+        return PlannedCluster(id=self.id, engine=self.engine, tables=tuple(t.planned() for t in self.tables),
+                              start_offset_s=self.start_offset_s, end_offset_s=self.end_offset_s,
+                              estimated_cost_usd=round(self.cost_usd, 4))
 
 
 @dataclass
@@ -111,23 +121,24 @@ class Plan:
     def cluster_count(self) -> int:
         return sum(1 for c in self.clusters if c.engine in CLUSTER_ENGINES)
 
-    def planned(self) -> list[PlannedTable]:
+    def planned(self) -> list[PlacedTable]:
         return [t for c in self.clusters for t in c.tables]
 
-    def to_dict(self) -> dict[str, Any]:
+    def document(self) -> PlanDocument:
+        """The plan as every reader takes it (not yet scheduled: no night, window or deadline)."""
         counts: dict[str, int] = {}
         for table in self.planned():
             counts[table.option.engine] = counts.get(table.option.engine, 0) + 1
-        return {
-            "window_s": self.window_s, "engine": self.engine, "engine_counts": dict(sorted(counts.items())),
-            "table_count": len(self.planned()) + len(self.unplannable),
-            "estimated_cost_usd": round(self.estimated_cost_usd, 4),
-            "cost_breakdown_usd": {k: round(v, 4) for k, v in self.cost.items()}, "prices": self.prices,
-            "makespan_s": max((c.end_offset_s for c in self.clusters), default=0),
-            "packing": self.packing, "baseline": self.baseline, "controller": self.controller,
-            "clusters": [c.to_dict() for c in self.clusters],
-            "unplannable": self.unplannable, "warnings": self.warnings,
-        }
+        return PlanDocument(
+            window_s=self.window_s, engine=self.engine, clusters=tuple(c.planned() for c in self.clusters),
+            engine_counts=dict(sorted(counts.items())), table_count=len(self.planned()) + len(self.unplannable),
+            estimated_cost_usd=round(self.estimated_cost_usd, 4),
+            cost_breakdown_usd={k: round(v, 4) for k, v in self.cost.items()}, prices=dict(self.prices),
+            makespan_s=max((c.end_offset_s for c in self.clusters), default=0),
+            packing={e: Packing(**p) for e, p in self.packing.items()},
+            baseline=Baseline(**self.baseline) if self.baseline else None,
+            controller=ControllerModel(**self.controller) if self.controller else None,
+            unplannable=tuple(Unplannable(**u) for u in self.unplannable), warnings=tuple(self.warnings))
 
 
 def plan_backups(tables: list[TableInfo], settings: PlanSettings) -> Plan:
@@ -206,13 +217,13 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, rules: Rules) -> Plan
     elif settings.account_rcu_in_use is None and boosted:
         warnings.append("account read capacity in use is unknown: boost headroom counts only the planned tables")
 
-    by_engine: dict[str, list[PlannedTable]] = {}
+    by_engine: dict[str, list[PlacedTable]] = {}
     for candidate, option in chosen:
-        by_engine.setdefault(option.engine, []).append(PlannedTable(candidate.table, candidate.size_bytes, option))
+        by_engine.setdefault(option.engine, []).append(PlacedTable(candidate.table, candidate.size_bytes, option))
     options_of = {c.table.name: c.options for c in candidates}
     fix = " and no other engine can run it" if settings.engine == "auto" else "; widen the window or use engine auto"
 
-    def move(left_out: list[PlannedTable], engines: tuple[str, ...], why: str) -> None:
+    def move(left_out: list[PlacedTable], engines: tuple[str, ...], why: str) -> None:
         """Give tables that did not fit where they were first put their cheapest option on `engines`."""
         nonlocal headroom
         for planned in left_out:
@@ -222,9 +233,9 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, rules: Rules) -> Plan
                 unplannable.append({"name": planned.table.name, "reason": f"{why}{fix}"})
                 continue
             headroom -= pick.added_rcu
-            by_engine.setdefault(pick.engine, []).append(PlannedTable(planned.table, planned.size_bytes, pick))
+            by_engine.setdefault(pick.engine, []).append(PlacedTable(planned.table, planned.size_bytes, pick))
 
-    lanes: list[list[PlannedTable]] = []
+    lanes: list[list[PlacedTable]] = []
     order = ""
     if "local" in by_engine:
         lanes, overflow, order = _fit_controller(by_engine.pop("local"), settings)
@@ -280,22 +291,22 @@ def _plan(tables: list[TableInfo], settings: PlanSettings, rules: Rules) -> Plan
                 controller=controller, prices=asdict(model.prices))
 
 
-def _bytes_per_s(planned: PlannedTable, settings: PlanSettings) -> float:
+def _bytes_per_s(planned: PlacedTable, settings: PlanSettings) -> float:
     if not planned.size_bytes:
         return 0.0  # an empty table's backup reads no data
     option = planned.option
     return (option.read_units_per_second or 0.0) * settings.bytes_per_read_unit(option.engine)
 
 
-def _fit_controller(planned: list[PlannedTable], settings: PlanSettings,
-                    ) -> tuple[list[list[PlannedTable]], list[PlannedTable], str]:
+def _fit_controller(planned: list[PlacedTable], settings: PlanSettings,
+                    ) -> tuple[list[list[PlacedTable]], list[PlacedTable], str]:
     """Spread the local tables over the controller's lanes, each lane's tables one after another: longest
     first, each into the lane that frees first (an idle lane costs nothing, and the longest lane, the
     night's end, stays within 4/3 of the shortest possible). When that leaves tables out, shortest first
     instead, so that most tables stay in-process. Returns lanes, the tables that did not fit, and the order."""
     model = settings.model
 
-    def place(ordered: list[PlannedTable]) -> list[Placement | None]:
+    def place(ordered: list[PlacedTable]) -> list[Placement | None]:
         return fit_lanes([(p.option.duration_s, _bytes_per_s(p, settings)) for p in ordered],
                          settings.window_s, model.controller_max_scans, model.controller_bytes_per_s)
 
@@ -310,8 +321,8 @@ def _fit_controller(planned: list[PlannedTable], settings: PlanSettings,
         spread = place(longest)
         if all(placement is not None for placement in spread):
             order, ordered, placements = "longest first", longest, spread
-    lanes: dict[int, list[PlannedTable]] = {}
-    overflow: list[PlannedTable] = []
+    lanes: dict[int, list[PlacedTable]] = {}
+    overflow: list[PlacedTable] = []
     for table, placement in zip(ordered, placements, strict=True):
         if placement is None:
             overflow.append(table)
@@ -321,7 +332,7 @@ def _fit_controller(planned: list[PlannedTable], settings: PlanSettings,
     return [lanes[lane] for lane in sorted(lanes)], overflow, order
 
 
-def _pack_engine(engine: str, planned: list[PlannedTable], settings: PlanSettings, rules: Rules,
+def _pack_engine(engine: str, planned: list[PlacedTable], settings: PlanSettings, rules: Rules,
                  packing: dict[str, dict[str, Any]]) -> list[Cluster]:
     bootstrap, _per_table = timing(engine, settings)
     capacity = settings.window_s - bootstrap
@@ -336,7 +347,7 @@ def _pack_engine(engine: str, planned: list[PlannedTable], settings: PlanSetting
     return [_cluster(engine, [planned[i] for i in members], bootstrap) for members in bins]
 
 
-def _cluster(engine: str, members: list[PlannedTable], bootstrap: int) -> Cluster:
+def _cluster(engine: str, members: list[PlacedTable], bootstrap: int) -> Cluster:
     # Shortest first: if the window is cut short, the most tables are already done.
     ordered = sorted(members, key=lambda p: (p.option.duration_s, p.table.name))
     offset = bootstrap
@@ -346,7 +357,7 @@ def _cluster(engine: str, members: list[PlannedTable], bootstrap: int) -> Cluste
     return Cluster("", engine, 0, offset, ordered)
 
 
-def _export_batches(planned: list[PlannedTable], settings: PlanSettings) -> list[Cluster]:
+def _export_batches(planned: list[PlacedTable], settings: PlanSettings) -> list[Cluster]:
     """Exports run side by side, at most export_max_concurrent at a time."""
     ordered = sorted(planned, key=lambda p: (p.option.duration_s, p.table.name))
     step = settings.model.export_max_concurrent

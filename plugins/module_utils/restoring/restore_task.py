@@ -15,7 +15,7 @@ from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import describe_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import folder_time, parse_at, parse_span
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_account_id, check_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import (
@@ -51,6 +51,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.impor
     restore_with_engine,
     staging_store,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.point_in_time import (
+    PITR,
+    choose_source,
+    restore_point_in_time,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
     RestoreResult,
     RestoreSettings,
@@ -82,9 +87,15 @@ class RestoreRequest:
     kms_key_id: str | None = None
     restore_autoscaling: bool = False
     compare_with: str | None = None
+    point_in_time: str | None = None  # a second: restored by point-in-time recovery when it can be (point_in_time.py)
 
     def validate(self) -> None:
         self.settings.validate()
+        if self.point_in_time:
+            clash = [name for name in ("at", "dynamodump", "adopt_from", "compare_with") if getattr(self, name)]
+            if clash:
+                raise InputError("point_in_time", f"is given with {', '.join(clash)}",
+                                 "give point_in_time alone: it chooses between the recovery window and the backups")
         self.import_settings.validate()
         # Names that become paths or tables are checked before any call.
         check_table_name("table", self.table)
@@ -219,7 +230,39 @@ def restore_request(request: RestoreRequest, clients: RestoreClients, check_mode
     compared = {} if compared is None else compared
     now = now or utc_now()
     at = parse_at(request.at, now) if request.at else None
+    moment = parse_moment(request.point_in_time, now) if request.point_in_time else None
     ddb = clients.dynamodb()
+    if moment is not None:
+        choice = choose_source(ddb, request.table, moment, same_place=clients.target_dynamodb is None)
+        if choice.source == PITR:
+            settings = request.settings
+            if request.restore_autoscaling:
+                settings = replace(settings, autoscaling=clients.autoscaling())
+            target = check_table_name("target", request.target or f"{request.table}-restored-{moment:%Y%m%d-%H%M%S}")
+            result = restore_point_in_time(ddb, request.table, target, choice, settings, check_mode)
+            return RestoreAnswer(f"point-in-time:{request.table}@{moment.isoformat()}", result,
+                                 engine={"engine": "point-in-time", "point_in_time": choice.as_dict()})
+        at = moment  # the newest backup at or before that second
+        answer = _restore_from_backup(request, clients, ddb, check_mode, stop, progress, compared, now, at)
+        answer.engine["point_in_time"] = choice.as_dict()
+        return answer
+    return _restore_from_backup(request, clients, ddb, check_mode, stop, progress, compared, now, at)
+
+
+def parse_moment(text: str, now: datetime) -> datetime:
+    """point_in_time: one second, not a day, and not after now."""
+    span = parse_span(text, "point_in_time")
+    if span.whole_day:
+        raise InputError("point_in_time", f"{text!r} is a day, not a second",
+                         "give a date and time, e.g. 2026-11-20T06:30:15Z (use at to choose among a day's backups)")
+    if span.first > now:
+        raise InputError("point_in_time", f"{text!r} is after now ({now.isoformat()})", "give a time that has passed")
+    return span.first
+
+
+def _restore_from_backup(request: RestoreRequest, clients: RestoreClients, ddb: Any, check_mode: bool,
+                         stop: threading.Event | None, progress: Callable[[str], None] | None,
+                         compared: dict[str, Any], now: datetime, at: datetime | None) -> RestoreAnswer:
     store = clients.store(request.settings.readers)
     staging = _staging(request, clients, store)
     imported = None

@@ -76,11 +76,15 @@ class Scope:
     pipeline_roles: tuple[str, ...] = ("DataPipelineDefaultRole", "DataPipelineDefaultResourceRole")
     restore_tables: tuple[str, ...] = DEFAULT_RESTORE_TABLES
     stage_to: str = ""  # s3://bucket/prefix an import restore stages to (backup_restore stage_to); "" for none
+    undelete_tables: tuple[str, ...] = ()  # live tables backup_undelete may write items back into; none by default
 
     def validate(self) -> None:
         unknown = sorted(set(self.engines) - set(ENGINES))
         if unknown:
             raise InputError("hippolyte_setup.engines", f"{', '.join(unknown)} unknown", f"use {', '.join(ENGINES)}")
+        if any(not p or "/" in p for p in self.undelete_tables):
+            raise InputError("hippolyte_setup.undelete_tables", f"{list(self.undelete_tables)} must be table name "
+                             "patterns without '/'", 'list the live tables to repair, e.g. ["orders"]')
         if not self.restore_tables or any(not p or "/" in p for p in self.restore_tables):
             raise InputError("hippolyte_setup.restore_tables", f"{list(self.restore_tables)} must be table name "
                              "patterns without '/'", 'list names or globs, e.g. ["*-restored-*"], or ["*"] for any')
@@ -294,6 +298,12 @@ FLOWS: tuple[Flow, ...] = (
               "listing its source", {"StringLikeIfExists": {"s3:prefix": ["{stage_prefix}*"]}}),
     )),
     Flow("restore compare", RESTORE, "restore", (READ_BACKUPS,)),
+    # Only with hippolyte_setup.undelete_tables: writing lost items back into those live tables, nothing else.
+    Flow("restore undelete", RESTORE, "restore", (
+        Grant("UndeleteTables", _ddb("DescribeTable", "Scan", "PutItem"), ("{undelete_tables}",),
+              "DescribeTable (the key), Scan (compare with the backup), PutItem (each missing item, conditional)"),
+        READ_BACKUPS, LIST_BACKUPS,
+    )),
     Flow("restore kms", RESTORE, "kms", (
         Grant("BackupKey", ("kms:Decrypt",), ("{kms_key}",), "S3 objects under SSE-KMS",
               implied="S3 calls kms:Decrypt with the caller's permissions to read an SSE-KMS object (S3 user "
@@ -313,6 +323,8 @@ def flow_present(flow: Flow, scope: Scope) -> bool:
         return bool(scope.kms_key_arn)
     if flow.name == "restore import staged":
         return bool(scope.stage_to)
+    if flow.name == "restore undelete":
+        return bool(scope.undelete_tables)
     return True
 
 
@@ -321,9 +333,10 @@ def policy_name(flow_policy: str, region: str) -> str:
 
 
 def _fill(template: str, values: Mapping[str, str], scope: Scope) -> list[str]:
-    if template.startswith("{restore_tables}"):
-        return [values["table"] + "/" + pattern + template.removeprefix("{restore_tables}")
-                for pattern in scope.restore_tables]
+    for patterns in ("restore_tables", "undelete_tables"):
+        if template.startswith(f"{{{patterns}}}"):
+            return [values["table"] + "/" + pattern + template.removeprefix(f"{{{patterns}}}")
+                    for pattern in getattr(scope, patterns)]
     extra = {"emr_service_role": scope.emr_roles[0], "emr_job_flow_role": scope.emr_roles[1],
              "pipeline_role": scope.pipeline_roles[0], "pipeline_resource_role": scope.pipeline_roles[1]}
     return [template.format(**values, **extra)]
