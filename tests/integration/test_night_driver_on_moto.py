@@ -20,6 +20,7 @@ import pytest
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlanDocument
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import Settings, boost
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
@@ -104,7 +105,8 @@ def test_a_cluster_tables_boost_goes_back_while_the_local_lanes_still_run(
     def lanes() -> dict[str, Any]:
         assert handed_on.wait(60)
         try:
-            return run_plan(clients.client("dynamodb"), None, open_store(f"file://{tmp_path}/dest"), REGION, plan,
+            return run_plan(clients.client("dynamodb"), None, open_store(f"file://{tmp_path}/dest"), REGION,
+                            PlanDocument.from_json(plan),
                             ScanSettings(), ControllerLimits(), Settings(run_id=run_id))
         finally:
             lanes_done.set()
