@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -26,11 +25,11 @@ import pytest
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import S3Store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.setup.iam_grants import BACKUP, FLOWS, RESTORE
-from tests.conftest import client
 from tests.support.ansible_run import COLLECTIONS, run_playbook
 from tests.support.iam_evaluator import Request, allowing, decide
 from tests.support.iam_readback import attached_policies
 from tests.support.recording_proxy import Call, RecordingProxy
+from tests.support.setup_accounts import fresh_account
 from tests.support.tables import create_table, put_items, simple_items
 
 REGIONS = ("eu-west-1", "us-east-1")
@@ -64,13 +63,10 @@ UNPLAYABLE = {
 @pytest.fixture
 def account(moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh moto account, so the roles' fixed names meet no other test's."""
-    account_id = f"{random.randrange(10**11, 10**12):012d}"
-    creds = client("sts", moto_server.url).assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/admin", RoleSessionName="setup")["Credentials"]
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
-    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
-    return account_id
+    fresh = fresh_account(moto_server.url)
+    for name, value in fresh.env.items():
+        monkeypatch.setenv(name, value)
+    return fresh.id
 
 
 def aws(service: str, region: str, url: str) -> Any:

@@ -68,12 +68,14 @@ def run_module(name: str, args: dict[str, Any], check: bool = False, diff: bool 
 
 
 def run_playbook(playbook: str | Path, inventory: Path | None = None, extra_vars: dict[str, Any] | None = None,
-                 timeout: int = 900, options: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
-    """Run a playbook (a file or a collection playbook name), with extra command-line `options` such as -vvv."""
+                 timeout: int = 900, options: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a playbook (a file or a collection playbook name), with extra command-line `options` such as -vvv and
+    extra environment variables `env` (another account's credentials)."""
     cmd = [str(BIN / "ansible-playbook"), str(playbook), *options]
     if inventory is not None:
         cmd += ["-i", str(inventory)]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
-    return subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(), timeout=timeout, cwd=REPO,
+    return subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(env), timeout=timeout, cwd=REPO,
                           check=False)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlanDocument
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.report_model import Section, Strong
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.report_sections import (
     TABLE_HEADS,
@@ -58,12 +59,12 @@ def test_not_backed_up_lists_failures_only_with_their_error() -> None:
 
 @pytest.mark.parametrize("plan", [None, {"failed": True, "unplannable": [{"name": "x", "reason": "y"}]}, {}])
 def test_not_planned_is_empty_without_a_good_plan(plan: Any) -> None:
-    assert not_planned(plan).items == ()
+    assert not_planned(PlanDocument.from_result(plan)).items == ()
 
 
 def test_not_planned_names_each_table_and_why() -> None:
-    plan = {"unplannable": [{"name": "huge", "reason": "needs 90000 RCU, table limit 40000"}]}
-    assert texts(not_planned(plan)) == ["huge: needs 90000 RCU, table limit 40000"]
+    plan = {"clusters": [], "unplannable": [{"name": "huge", "reason": "needs 90000 RCU, table limit 40000"}]}
+    assert texts(not_planned(PlanDocument.from_result(plan))) == ["huge: needs 90000 RCU, table limit 40000"]
 
 
 def test_warnings_of_a_night_that_failed_to_plan_stopped_overran_and_whose_engine_backed_up_nothing() -> None:
@@ -88,10 +89,10 @@ def test_no_warning_for_a_good_night_but_a_missing_plan_is_one() -> None:
 
 
 def test_a_run_started_outside_its_window_says_so() -> None:
-    plan = {"window": {"outside": True, "start": "01:00", "end": "05:00", "timezone": "UTC",
+    plan = {"clusters": [], "window": {"outside": True, "start": "01:00", "end": "05:00", "timezone": "UTC",
                        "starts_at": "2026-11-23T09:00:00Z"}}
-    (line,) = texts(warnings(NightResults(engines=[], plan=plan), {"stopped_at": None, "overruns": []},
-                             {"deadline": None}))
+    night = NightResults(engines=[], plan=plan, document=PlanDocument.from_result(plan))
+    (line,) = texts(warnings(night, {"stopped_at": None, "overruns": []}, {"deadline": None}))
     assert line.startswith("Outside the window: Started outside the window 01:00-05:00 UTC")
 
 
