@@ -11,7 +11,6 @@ behind is therefore simulated, and only that:
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 from dataclasses import replace
@@ -40,7 +39,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_run
 )
 from tests.conftest import REGION, client
 from tests.support.ansible_run import run_module
-from tests.support.emr_steps import SimulatedSteps
+from tests.support.emr_steps import SimulatedSteps, export_output
 from tests.support.tables import create_table
 
 ACTIVE = ["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING", "TERMINATING"]
@@ -164,24 +163,6 @@ def test_a_watch_started_late_stops_when_the_window_closes(moto_server: Any, uni
 
 
 # ---------------------------------------------------------------- steps finishing and failing (simulated)
-
-def export_output(s3: Any, output: str, lines_per_file: list[list[str]], compress: bool = False,
-                  with_manifest: bool = True) -> dict[str, bytes]:
-    """Write what DynamoDBExport writes into `output` (an s3:// folder URL); returns file name -> bytes."""
-    bucket_name, prefix = output[len("s3://"):].split("/", 1)
-    files: dict[str, bytes] = {}
-    for n, lines in enumerate(lines_per_file):
-        raw = "".join(line + "\n" for line in lines).encode()
-        files[f"5f1c0a{n:02d}-part-{n:05d}"] = gzip.compress(raw) if compress else raw
-    for name, body in files.items():
-        s3.put_object(Bucket=bucket_name, Key=prefix + name, Body=body)
-    if with_manifest:
-        doc = {"name": "DynamoDB-export", "version": 3,
-               "entries": [{"url": output + name, "mandatory": True} for name in files]}
-        s3.put_object(Bucket=bucket_name, Key=prefix + "manifest", Body=json.dumps(doc).encode())
-    s3.put_object(Bucket=bucket_name, Key=prefix + "_SUCCESS", Body=b"")
-    return files
-
 
 def test_completed_steps_get_manifests_failed_ones_never(moto_server: Any, unique_name: str) -> None:
     bucket(moto_server, unique_name)

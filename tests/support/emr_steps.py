@@ -1,9 +1,12 @@
 """EMR steps that end: moto runs RunJobFlow and ListSteps but never a step (its first step stays RUNNING and the
 others PENDING for ever), so `SimulatedSteps` wraps the real moto EMR client and rewrites only the State (and
-timeline) of the steps ListSteps returns; every other call goes to moto."""
+timeline) of the steps ListSteps returns; every other call goes to moto. `export_output` writes what a finished step
+would have left in S3."""
 
 from __future__ import annotations
 
+import gzip
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,3 +48,21 @@ class SimulatedSteps:
                     yield page
 
         return Rewriting()
+
+
+def export_output(s3: Any, output: str, lines_per_file: list[list[str]], compress: bool = False,
+                  with_manifest: bool = True) -> dict[str, bytes]:
+    """Write what DynamoDBExport writes into `output` (an s3:// folder URL); returns file name -> bytes."""
+    bucket_name, prefix = output[len("s3://"):].split("/", 1)
+    files: dict[str, bytes] = {}
+    for n, lines in enumerate(lines_per_file):
+        raw = "".join(line + "\n" for line in lines).encode()
+        files[f"5f1c0a{n:02d}-part-{n:05d}"] = gzip.compress(raw) if compress else raw
+    for name, body in files.items():
+        s3.put_object(Bucket=bucket_name, Key=prefix + name, Body=body)
+    if with_manifest:
+        doc = {"name": "DynamoDB-export", "version": 3,
+               "entries": [{"url": output + name, "mandatory": True} for name in files]}
+        s3.put_object(Bucket=bucket_name, Key=prefix + "manifest", Body=json.dumps(doc).encode())
+    s3.put_object(Bucket=bucket_name, Key=prefix + "_SUCCESS", Body=b"")
+    return files

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
@@ -24,6 +24,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock imp
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError, error_code
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome, failed_names
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlannedCluster
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore
 
 
@@ -127,6 +128,14 @@ class RunsAnEngine(Generic[Engine]):
 
     def finish(self) -> bool:
         return self.run.finish()
+
+
+def relaunch_cluster(cluster: PlannedCluster, tables: list[str], attempt: int) -> PlannedCluster:
+    """The planned cluster for a relaunch of `tables`: a cluster of its own (`<id>-r<attempt>`, so the run's
+    idempotent start does not find the dead one). Their boosts went back as they failed: they read at the host's
+    share, as a refused boost does."""
+    return replace(cluster, id=f"{cluster.id}-r{attempt}",
+                   tables=tuple(t for t in cluster.tables if t.name in tables)).with_refused_boosts(tables)
 
 
 def run_task(task: ClusterTask, check_mode: bool, clients: EngineClients, now: Callable[[], datetime] = utc_now,

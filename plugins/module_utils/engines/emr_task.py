@@ -27,6 +27,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster
     Watched,
     Watching,
     engine_result,
+    relaunch_cluster,
     run_task,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import (
@@ -108,12 +109,19 @@ class EmrTask(RunsAnEngine[EmrRun]):
 
     def __init__(self, request: EmrRequest, clients: EngineClients) -> None:
         account = request.settings.account or str(clients.client("sts").get_caller_identity()["Account"])
-        self.request, self.cluster, self.watching = request, request.cluster, request.watching
+        self.request, self.cluster, self.watching, self.clients = request, request.cluster, request.watching, clients
         store = clients.store()
         self.root = store.url.rstrip("/")
         self.run = EmrRun(clients.client("emr"), clients.client("dynamodb"), store, self.cluster,
                           replace(request.settings, account=account))
         self.boosts = BoostsPutBack(clients, self.cluster, request.capacity, request.settings.run_id)
+
+    def relaunched(self, tables: list[str], attempt: int, now: Callable[[], datetime] = utc_now) -> EmrTask:
+        """This cluster again for just `tables` (`cluster_engine.relaunch_cluster`), on on-demand capacity (spot that
+        was not there may still not be); their backups are taken now, in folders apart from the dead cluster's."""
+        settings = replace(self.run.settings, spot=SpotSettings(), taken_at=now())
+        return EmrTask(replace(self.request, cluster=relaunch_cluster(self.cluster, tables, attempt),
+                               settings=settings), self.clients)
 
     def preview(self) -> EngineAnswer:
         run, existing = self.run, self.run.existing

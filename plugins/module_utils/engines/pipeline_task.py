@@ -33,6 +33,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster
     Watched,
     Watching,
     engine_result,
+    relaunch_cluster,
     run_task,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_definition import (
@@ -100,8 +101,12 @@ def pipeline_settings(options: Mapping[str, Any], region: str, destination: str,
         **{name: options[name] for name in SETTING_NAMES})
     build_definition(cluster, settings)
     return PipelineRequest(options["run_id"], cluster, replace(settings, account=options["account_id"] or ""),
-                           unique_id(options["run_id"], cluster.id), f"hippolyte-{options['run_id']}-{cluster.id}",
+                           unique_id(options["run_id"], cluster.id), pipeline_name(options["run_id"], cluster.id),
                            activate, options["delete_when_finished"], watching, capacity, bool(options["sse"]))
+
+
+def pipeline_name(run_id: str, cluster_id: str) -> str:
+    return f"hippolyte-{run_id}-{cluster_id}"
 
 
 def _first_table(options: Mapping[str, Any]) -> str | None:
@@ -137,11 +142,20 @@ class PipelineTask(RunsAnEngine[runner.PipelineRun]):
             store = clients.store()  # opened only when needed: an S3 store asks STS for the expected owner
             if isinstance(store, S3Store):
                 store.require_default_encryption()
-        self.request, self.watching = request, request.watching
+        self.request, self.watching, self.clients = request, request.watching, clients
         self.run = runner.PipelineRun(clients.client("datapipeline"), ddb, clients.store, self.definition,
                                       self.settings, request.cluster.id, request.unique_id, activate=request.activate,
                                       delete_when_finished=request.delete_when_finished, name=request.name)
         self.boosts = BoostsPutBack(clients, request.cluster, request.capacity, request.run_id)
+
+    def relaunched(self, tables: list[str], attempt: int, now: Callable[[], datetime] = utc_now) -> PipelineTask:
+        """This pipeline again for just `tables` (`cluster_engine.relaunch_cluster`: a pipeline of its own), on
+        on-demand instances (no bid prices); their backups are taken now, in folders apart from the failed run's."""
+        cluster = relaunch_cluster(self.request.cluster, tables, attempt)
+        settings = replace(self.settings, taken_at=now(), core_instance_bid_price=None, task_instance_bid_price=None)
+        return PipelineTask(replace(self.request, cluster=cluster, settings=settings,
+                                    unique_id=unique_id(self.request.run_id, cluster.id),
+                                    name=pipeline_name(self.request.run_id, cluster.id)), self.clients)
 
     def _facts(self, **facts: Any) -> dict[str, Any]:
         return dict(pipeline_id=None, unique_id=self.request.unique_id, object_count=len(self.definition.objects),
