@@ -188,7 +188,7 @@ def test_a_run_records_the_finished_table_puts_boosts_back_and_deletes_the_pipel
     for name in names:
         boost(ddb, None, name, Targets(read=40), Settings(run_id="night-7", poll_s=0.01))
     given = pipeline_options(pipeline_cluster("c02", names, boost_rcu=40), run_id="night-7", account_id="111111111111",
-                    autoscaling=False, taken_at="2026-11-22-01-00-00")
+                             autoscaling=False, taken_at="2026-11-22-01-00-00")
     task = PipelineTask(pipeline_settings(given, REGION, clients.destination()), clients)
     # The first table's export output, as DynamoDBExport writes it, then the simulated run instances.
     bucket, prefix = clients.destination()[5:].split("/", 1)

@@ -92,7 +92,7 @@ def test_verified_fails_on_damage_only_when_asked(backups: Backups, fail_on_dama
     (CatalogRequest(tables=[]), "tables"),
 ])
 def test_bad_catalog_requests_fail_before_the_store_is_opened(backups: Backups, request_: CatalogRequest,
-                                                               field: str) -> None:
+                                                              field: str) -> None:
     with pytest.raises(InputError) as raised:
         catalog_answer(request_, backups.open, NOW)
     assert raised.value.field == field
@@ -126,7 +126,7 @@ def test_prune_deletes_what_the_policy_drops_and_gives_no_diff_unless_asked(back
     (PruneRequest(policy=Policy(keep_last=1, max_age_days=0)), "max_age_days"),
 ])
 def test_bad_prune_requests_fail_before_the_store_is_opened(backups: Backups, request_: PruneRequest,
-                                                             field: str) -> None:
+                                                            field: str) -> None:
     with pytest.raises(InputError) as raised:
         prune_answer(request_, backups.open, check_mode=False, diff=False, now=NOW)
     assert raised.value.field == field

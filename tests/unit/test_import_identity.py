@@ -67,7 +67,7 @@ def test_source_digest_is_the_content_digest_of_paths_relative_to_the_root(tmp_p
                                 min_size=1, max_size=5),
        order=st.randoms(use_true_random=False))
 def test_source_digest_ignores_the_order_keys_are_listed_in(tmp_path_factory: pytest.TempPathFactory,
-                                                              contents: dict[str, bytes], order: Random) -> None:
+                                                            contents: dict[str, bytes], order: Random) -> None:
     source = open_store(f"file://{tmp_path_factory.mktemp('src')}")
     for key, data in contents.items():
         source.put_bytes(f"src/{key}", data)

@@ -105,7 +105,7 @@ def test_kept_of_a_lease_this_run_no_longer_holds_stops_at_once(destination: Des
     ({"state": "kept", "nonce": "n", "hold_s": -1}, "hold_s"),
 ])
 def test_bad_input_fails_before_the_destination_is_opened(destination: Destination, kw: dict[str, Any],
-                                                           field: str) -> None:
+                                                          field: str) -> None:
     with pytest.raises(InputError) as raised:
         destination.task(**kw)
     assert raised.value.field == field and destination.opened == 0

@@ -155,7 +155,7 @@ def test_a_dead_cluster_is_relaunched_for_its_unfinished_tables_within_the_windo
     [again] = night.relaunches
     assert again.relaunched and again.tables == ["users", "events"] and "TERMINATED_WITH_ERRORS" in again.reason
     assert night.done and {o.name: o.status for o in night.outcomes} == {"orders": "ok", "users": "ok",
-                                                                            "events": "ok"}
+                                                                         "events": "ok"}
     assert {o.name: o.lane for o in night.outcomes}["users"] == "c01-r1"
     new = relaunched[0][2]
     assert new.started_at is not None and 1000.0 <= new.started_at < 1000.0 + POLL_S

@@ -38,7 +38,7 @@ def test_timing_of_each_engine() -> None:
     # A local table's start-up and its CPU, stretched by the 10 lanes that take turns on the one interpreter.
     assert timing("local", settings) == (0, model.local_activity_s + 10 * model.local_table_cpu_s)
     assert timing("emr", settings) == timing("datapipeline", settings) == (model.cluster_bootstrap_s,
-                                                                            model.activity_bootstrap_s)
+                                                                           model.activity_bootstrap_s)
 
 
 def test_on_demand_rate_from_the_warm_throughput_else_the_models_default() -> None:

@@ -44,4 +44,3 @@ def test_a_refused_cap_is_remembered_too(fresh_process: list[tuple[int, int]], m
     assert cap_malloc_arenas() is False
     assert cap_malloc_arenas() is False
     assert len(fresh_process) == 1
-

@@ -90,7 +90,7 @@ def test_no_warning_for_a_good_night_but_a_missing_plan_is_one() -> None:
 
 def test_a_run_started_outside_its_window_says_so() -> None:
     plan = {"clusters": [], "window": {"outside": True, "start": "01:00", "end": "05:00", "timezone": "UTC",
-                       "starts_at": "2026-11-23T09:00:00Z"}}
+                                       "starts_at": "2026-11-23T09:00:00Z"}}
     night = NightResults(engines=[], plan=plan, document=PlanDocument.from_result(plan))
     (line,) = texts(warnings(night, {"stopped_at": None, "overruns": []}, {"deadline": None}))
     assert line.startswith("Outside the window: Started outside the window 01:00-05:00 UTC")
@@ -134,7 +134,7 @@ def test_capacity_left_as_found() -> None:
     assert left_alone({}) == "None None: None; left at unknown (original unknown, boost set unknown)"
     summary = {"capacity_retired": [{"table": "users", "reason": "stale"}], "capacity_changed_by_others": [change]}
     assert texts(left_as_others_set(summary)) == ["users: record dropped, nothing put back: stale",
-                                                 f"orders {left_alone(change)}"]
+                                                  f"orders {left_alone(change)}"]
 
 
 def test_held_by_another_run() -> None:

@@ -101,7 +101,7 @@ def shuffled(document: Any, rng: random.Random) -> Any:
 
 documents = st.recursive(st.text(max_size=5) | st.booleans(),
                          lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner,
-                                                                                      max_size=4), max_leaves=20)
+                                                                                     max_size=4), max_leaves=20)
 
 
 @given(documents, st.integers(0, 2**32))

@@ -49,7 +49,7 @@ def test_the_schema_holds_keys_capacities_ttl_pitr_and_tags(moto_url: str, table
     assert schema["BillingMode"] == "PROVISIONED"
     assert schema["ProvisionedThroughput"] == {"ReadCapacityUnits": 100, "WriteCapacityUnits": 5}
     assert schema["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"] == {"ReadCapacityUnits": 40,
-                                                                           "WriteCapacityUnits": 2}
+                                                                            "WriteCapacityUnits": 2}
     assert schema["TimeToLive"] == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}
     assert schema["PointInTimeRecovery"] == "ENABLED"
     assert schema["Tags"] == [{"Key": "team", "Value": "shop"}]

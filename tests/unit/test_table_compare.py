@@ -45,7 +45,7 @@ def test_a_table_holding_the_backup_is_equal_whatever_the_spelling(moto_url: str
 
 
 def test_missing_extra_and_changed_items_are_counted_and_named(moto_url: str, unique_name: str,
-                                                              backup: tuple[Any, str, dict[str, Any]]) -> None:
+                                                               backup: tuple[Any, str, dict[str, Any]]) -> None:
     ddb = client("dynamodb", moto_url)
     create_table(ddb, unique_name, rcu=None)
     table = [item for item in BACKUP if item["pk"]["S"] not in ("k03", "k07")]  # two missing
@@ -65,8 +65,8 @@ def test_missing_extra_and_changed_items_are_counted_and_named(moto_url: str, un
                        '(first: {"pk": "new"}); changed 1 (first: {"pk": "k10"})')
 
 
-def test_an_empty_table_misses_everything_and_lists_only_the_first_keys(moto_url: str, unique_name: str,
-                                                                       backup: tuple[Any, str, dict[str, Any]]) -> None:
+def test_an_empty_table_misses_everything_and_lists_only_the_first_keys(
+        moto_url: str, unique_name: str, backup: tuple[Any, str, dict[str, Any]]) -> None:
     ddb = client("dynamodb", moto_url)
     create_table(ddb, unique_name, rcu=None)
     comparison = compare_table(ddb, *backup, unique_name, segments=2)

@@ -131,7 +131,7 @@ def test_calls_a_role_may_lack_become_warnings(moto_url: str, unique_name: str) 
     assert [t.pitr for t in found.tables] == [False]
     assert (found.table_max_rcu, found.account_max_rcu) == (None, None)
     assert [w.split(" (")[0] for w in found.warnings] == ["could not read Application Auto Scaling targets",
-                                                         "could not read DescribeLimits"]
+                                                          "could not read DescribeLimits"]
 
 
 def test_an_include_matching_nothing_is_refused_before_any_table_is_described(moto_url: str) -> None:

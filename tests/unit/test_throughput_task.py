@@ -126,7 +126,7 @@ def test_reconciled_repairs_a_dead_run_s_boost_and_says_so(moto_server: Any, uni
 
 
 def test_a_put_back_that_finds_no_record_changes_nothing_and_warns_of_nothing(moto_server: Any,
-                                                                            unique_name: str) -> None:
+                                                                              unique_name: str) -> None:
     create_table(moto_server.url, unique_name, read=5, write=5)
     answer = apply_state(ThroughputRequest("restored", settings(run_id="night"), table=unique_name),
                          Clients(moto_server.url).clients(), diff=True)

@@ -389,14 +389,14 @@ def lease_task(request: LeaseRequest, open_store: Callable[[], BackupStore], own
         current = newest(store, folder)[1]
         verb = "take" if request.state == "held" else "give back"
         return Answer({"changed": True, "account_id": account, "lease": _as_facts(current),
-                            "msg": f"would {verb} the lease (check mode)"})
+                       "msg": f"would {verb} the lease (check mode)"})
     if request.state == "released":
         if not release(store, account, region, _nonce(request)):  # taken over under this run: say by whom
             lost = lost_to(store, account, region, _nonce(request))
             return Answer({"msg": f"{lost}: {TWICE}", "field": "lease", "account_id": account, "lease": None,
-                                "lost_to": lost}, failed=True)
+                           "lost_to": lost}, failed=True)
         return Answer({"changed": True, "account_id": account, "lease": None, "lost_to": None,
-                            "msg": "lease given back"})
+                       "msg": "lease given back"})
     if expires is None:
         raise InputError("state", f"is {request.state!r}", "choose held, kept or released")
     holder = request.holder or socket.gethostname()
@@ -405,11 +405,11 @@ def lease_task(request: LeaseRequest, open_store: Callable[[], BackupStore], own
                                           request.break_lease), request.wait_s, request.poll_interval)
     except LeaseHeld as exc:  # the answer, not an error of this module
         return Answer({"msg": str(exc), "field": "lease", "account_id": account,
-                            "lease": _as_facts(exc.holder)}, failed=True)
+                       "lease": _as_facts(exc.holder)}, failed=True)
     replacing = f", replacing {taken.taken_over.describe()}" if taken.taken_over else ""
     return Answer({"changed": True, "account_id": account, "lease": _as_facts(taken.lease), "url": taken.url,
-                        "how": taken.how, "taken_over": _as_facts(taken.taken_over),
-                        "msg": f"lease taken ({taken.how}){replacing}"})
+                   "how": taken.how, "taken_over": _as_facts(taken.taken_over),
+                   "msg": f"lease taken ({taken.how}){replacing}"})
 
 
 def _nonce(request: LeaseRequest) -> str:
@@ -426,12 +426,12 @@ def _kept(request: LeaseRequest, store: BackupStore, account: str, hold_s: int, 
     if current is None or current.nonce != nonce:
         lost = lost_to(store, account, region, nonce)
         return Answer({"changed": False, "account_id": account, "lease": None, "stopped": "lease lost",
-                            "lost_to": lost, "msg": f"this run's lease is not held any more ({lost}): nothing to keep"})
+                       "lost_to": lost, "msg": f"this run's lease is not held any more ({lost}): nothing to keep"})
     if check_mode:
         return Answer({"changed": True, "account_id": account, "lease": _as_facts(current),
-                            "msg": "would keep the lease (check mode)"})
+                       "msg": "would keep the lease (check mode)"})
     stopped = keep(lambda: renew(store, account, region, nonce, clock(), hold_s),
                    lambda: not current.controller_gone(), request.renew_every_s)
     lost = lost_to(store, account, region, nonce)
     return Answer({"changed": True, "account_id": account, "lease": _as_facts(current), "stopped": stopped,
-                        "lost_to": lost, "msg": f"stopped keeping the lease: {lost or stopped}"})
+                   "lost_to": lost, "msg": f"stopped keeping the lease: {lost or stopped}"})
