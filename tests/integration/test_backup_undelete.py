@@ -127,7 +127,7 @@ def test_an_item_written_back_meanwhile_is_never_overwritten(damaged: dict[str, 
             super().wait(stop)
 
     outcome = undelete_items(ddb, store, ref.folder, doc, UndeleteRequest(table, 1000.0, workers=1),
-                             bucket=lambda rate: RacingBucket(rate))
+                             bucket=RacingBucket)
     assert (outcome.written, outcome.appeared) == (9, 1)
     assert all_items(ddb, table)[raced["pk"]["S"]] == raced
 

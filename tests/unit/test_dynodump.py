@@ -31,9 +31,9 @@ PAGES = [[{"pk": {"S": f"k{n}"}, "b": {"B": BLOB}, "n": {"N": str(n)}} for n in 
          [{"pk": {"S": "k9"}, "m": {"M": {"x": {"SS": ["a", "b"]}}}}]]
 
 
-def dump(tmp_path: Path, pages: list[Any] | None = None, described: Any = DESCRIBED) -> BackupStore:
+def dump(tmp_path: Path, pages: list[Any] | None = None, described: Any = None) -> BackupStore:
     source = open_store(f"file://{tmp_path}/dump")
-    source.put_bytes("orders/schema.json", json.dumps(described).encode())
+    source.put_bytes("orders/schema.json", json.dumps(DESCRIBED if described is None else described).encode())
     for number, items in enumerate(PAGES if pages is None else pages, 1):
         body = items if isinstance(items, bytes) else json.dumps({"Items": items, "Count": len(items)}).encode()
         source.put_bytes(f"orders/data/{number:04d}.json", body)

@@ -73,7 +73,7 @@ def test_writers_started_together_each_get_a_folder_of_their_own(tmp_path: Path)
         start.wait()
         claimed.append(claim_folder(store, ACCOUNT, REGION, "orders", TAKEN))
 
-    threads = [threading.Thread(target=writer) for _ in range(6)]
+    threads = [threading.Thread(target=writer) for _writer in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -99,9 +99,10 @@ def test_the_plan_file_and_report_are_written_once_and_only_when_they_change(tmp
     clock = Clock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
     paths = {"plan_path": str(tmp_path / "plan.json"), "report_path": str(tmp_path / "plan.md")}
 
-    def run(check_mode: bool = False, tables: list[dict[str, Any]] = TABLES) -> Any:
-        return plan_night(PlanRequest(tables=tables, window=WINDOW, check_mode=check_mode, **paths), OFFLINE,
-                          clock.now, clock.sleep)
+    def run(check_mode: bool = False, tables: list[dict[str, Any]] | None = None) -> Any:
+        request = PlanRequest(tables=TABLES if tables is None else tables, window=WINDOW, check_mode=check_mode,
+                              **paths)
+        return plan_night(request, OFFLINE, clock.now, clock.sleep)
 
     preview = run(check_mode=True)
     assert preview.changed and not list(tmp_path.iterdir())

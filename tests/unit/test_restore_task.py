@@ -58,7 +58,7 @@ def backed(dynalite_server: Any, unique_name: str, tmp_path: Path) -> Backed:
     folder = ""
     for night in (NIGHT_1, NIGHT_2):
         folder = backup_table(ddb, store, unique_name, REGION, ScanSettings(read_units_per_second=0), night).folder
-    return Backed(ddb, store, unique_name, folder.split("/")[0])
+    return Backed(ddb, store, unique_name, folder.split("/", maxsplit=1)[0])
 
 
 def request(backed: Backed, **kw: Any) -> RestoreRequest:

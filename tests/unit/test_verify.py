@@ -116,8 +116,8 @@ def test_a_read_that_fails_on_the_way_is_read_again_and_twice_is_damage(tmp_path
 
 def test_verify_entries_checks_every_complete_backup_and_reports_a_bad_manifest(tmp_path: Path) -> None:
     store, good, _doc = backup(tmp_path)
-    _store, bad, _ = backup(tmp_path, taken=TAKEN + timedelta(hours=1))
-    _store, unreadable, _ = backup(tmp_path, taken=TAKEN + timedelta(hours=2))
+    _store, bad, _bad_doc = backup(tmp_path, taken=TAKEN + timedelta(hours=1))
+    _store, unreadable, _unreadable_doc = backup(tmp_path, taken=TAKEN + timedelta(hours=2))
     (tmp_path / bad / PART_A).write_bytes(b"not gzip at all")
     manifest_key = join(unreadable, manifest_file.MANIFEST_NAME)
     store.put_bytes(manifest_key, store.read_bytes(manifest_key).replace(b'"engine": "local"', b'"engine": "emr"'))

@@ -29,7 +29,9 @@ _TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _CLUSTER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _UNCHANGED = "pass the result of dynamodb_backup_plan unchanged"
 
-Number = int | float  # kept as the planner wrote it, so that a plan read and written again is the same text
+# kept as the planner wrote it, so that a plan read and written again is the same text (a union of types, valid on
+# Python 3.10 and later, which pylint of ansible-test reads as an operation)
+Number = int | float  # pylint: disable=unsupported-binary-operation
 T = TypeVar("T")
 
 

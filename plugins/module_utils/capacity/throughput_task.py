@@ -10,10 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import capacity_record
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.answer import Answer
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import (
-    DEFAULT_TAG_KEY as DEFAULT_TAG_KEY,  # the module's default for tag_key
-)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import (
     Settings,
     boost,
@@ -26,6 +24,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capaci
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_diff import capacity_diff
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
+
+DEFAULT_TAG_KEY = capacity_record.DEFAULT_TAG_KEY  # the module's default for tag_key
 
 
 def index_targets(indexes: dict[str, Any]) -> dict[str, dict[str, int | None]]:

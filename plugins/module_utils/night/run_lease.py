@@ -52,9 +52,9 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.answer i
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_account_id, check_region
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import (  # backup_lease says it
-    TWICE as TWICE,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines import local_lanes
+
+TWICE = local_lanes.TWICE  # backup_lease says it too
 
 LEASE_FOLDER = "@hippolyte-lease"
 LEASE_FILE = "lease.json"

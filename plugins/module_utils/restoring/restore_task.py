@@ -17,10 +17,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb i
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import folder_time, parse_at, parse_span
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import prices
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_account_id, check_table_name
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.prices import (
-    RestoreRates as RestoreRates,  # for the module's ImportSettings(rates=...)
-)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
     BackupStore,
     Encryption,
@@ -62,6 +60,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.resto
     TargetDrifted,
     load_manifest,
 )
+
+RestoreRates = prices.RestoreRates  # for the module's ImportSettings(rates=...)
 
 
 @dataclass(frozen=True)

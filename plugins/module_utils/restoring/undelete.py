@@ -64,7 +64,7 @@ class UndeleteRequest:
     segments: int = 8
 
     def validate(self) -> None:
-        if not self.write_units_per_second > 0:
+        if self.write_units_per_second <= 0:
             raise InputError("write_units_per_second", f"must be above 0, got {self.write_units_per_second}",
                              "give the write units per second the live table can spare, e.g. 100")
         if self.workers < 1 or self.segments < 1:
