@@ -143,7 +143,7 @@ copied:
       returned: always
       sample: 111111111111/eu-west-1/orders/2026-11-20-01-00-00
     status: {description: C(copied) or C(would copy)., type: str, returned: always, sample: copied}
-    files: {description: Objects copied, the manifest included., type: int, returned: always, sample: 4}
+    files: {description: "Objects copied, the manifest included.", type: int, returned: always, sample: 4}
     bytes: {description: Bytes copied., type: int, returned: always, sample: 52428800}
     source_url: {description: The folder copied., type: str, returned: always}
     copy_url: {description: The copy., type: str, returned: always}
