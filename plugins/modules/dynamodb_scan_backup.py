@@ -342,6 +342,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     AnsibleAWSModule,
     aws_client,
     destination_store,
+    exit_with,
     require_destination,
     run_or_fail,
     watch_controller,
@@ -402,7 +403,7 @@ def main():
             request, ddb, aas, store, check_mode=module.check_mode, diff=module._diff,
             stop=None if module.check_mode else watch_controller(module),
             lease_lost=(lambda: lost_to(store, lease["account_id"], module.region, lease["nonce"])) if lease else None))
-        (module.fail_json if answer.failed else module.exit_json)(**answer.result)
+        exit_with(module, answer)
 
     if module.check_mode:
         module.exit_json(**run_or_fail(module, lambda: preview_one(ddb, store, p["table"], module.region, settings)))
