@@ -201,8 +201,8 @@ def test_billing_modes_are_spelled_only_in_billing() -> None:
 
 
 def test_urls_under_a_root_are_built_only_by_url_under() -> None:
-    # Modules still build a few by hand: those lines move into module_utils as the modules become adapters.
+    # Modules and filters too: none builds one by hand since they became adapters.
     by_hand = re.compile(r"""rstrip\(['"]/['"]\)\}/""")
-    wrong = [f"{_rel(source)}:{number}" for source in sorted(MODULE_UTILS.rglob("*.py"))
+    wrong = [f"{_rel(source)}:{number}" for source in _sources()
              for number, line in enumerate(source.read_text().splitlines(), 1) if by_hand.search(line)]
     assert not wrong, f"use _store/layout.url_under(root, *parts): {wrong}"
