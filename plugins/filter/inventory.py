@@ -8,14 +8,12 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.inventory_check import (
     check_host,
     deprecated_names,
+    night_ops_problems_of,
     rules_for,
-    typed_value,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_settings import night_ops_problems
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 
@@ -42,13 +40,7 @@ def inventory_problems(values, role):
     found = check_host(values, role_options(role), known_names(), rules_for(role))
     problems = [str(problem) for problem in found]
     if role == "backup":
-        try:  # the policy's rules read numbers: `keep_last: "3"` as 3, as the module will
-            retention = typed_value("hippolyte_retention", values.get("hippolyte_retention") or {},
-                                    role_options(role)["hippolyte_retention"])
-        except InputError:  # not numbers: check_host has listed it already
-            retention = {}
-        problems += night_ops_problems(retention, values.get("hippolyte_notify") or {},
-                                       values.get("hippolyte_drill", False))
+        problems += night_ops_problems_of(values, role_options(role)["hippolyte_retention"])
     return problems
 
 

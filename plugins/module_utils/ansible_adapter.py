@@ -32,6 +32,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors im
     InputError,
     is_error,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.answer import Answer
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_region, parse_arn
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
     BackupStore,
@@ -338,9 +339,15 @@ class ModuleClients:
         return stoppable_sleep(watch_controller(self.module))
 
 
-def exit_with(module: AnsibleAWSModule, answer: EngineAnswer) -> None:
-    """End the module with a task's answer: failed, or not."""
-    (module.fail_json if answer.failed else module.exit_json)(**answer.result)
+def exit_with(module: AnsibleAWSModule, answer: Answer | EngineAnswer) -> None:
+    """End the module with a task's answer: its warnings shown, then failed, or not."""
+    if isinstance(answer, Answer):
+        for warning in answer.warnings:
+            module.warn(warning)
+        facts = answer.facts
+    else:
+        facts = answer.result
+    (module.fail_json if answer.failed else module.exit_json)(**facts)
 
 
 def run_engine_module(argument_spec: OptionSpecs,

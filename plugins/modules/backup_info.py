@@ -201,6 +201,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     DESTINATION_OPTIONS,
     AnsibleAWSModule,
     destination_store,
+    exit_with,
     require_destination,
     run_or_fail,
 )
@@ -239,7 +240,7 @@ def main():
                              since=p["since"], until=p["until"], workers=p["workers"],
                              fail_on_damaged=p["fail_on_damaged"])
     answer = run_or_fail(module, lambda: catalog_answer(request, lambda workers: destination_store(module, workers)))
-    (module.fail_json if answer.failed else module.exit_json)(**answer.facts)
+    exit_with(module, answer)
 
 
 if __name__ == "__main__":

@@ -187,6 +187,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     AnsibleAWSModule,
     credentials_account,
     destination_store,
+    exit_with,
     require_destination,
     run_or_fail,
 )
@@ -221,7 +222,7 @@ def main():
                            break_lease=p["break_lease"], nonce=p["nonce"])
     answer = run_or_fail(module, lambda: lease_task(request, lambda: destination_store(module),
                                                     lambda: credentials_account(module), module.check_mode))
-    (module.fail_json if answer.failed else module.exit_json)(**answer.facts)
+    exit_with(module, answer)
 
 
 if __name__ == "__main__":

@@ -202,6 +202,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     DESTINATION_OPTIONS,
     AnsibleAWSModule,
     destination_store,
+    exit_with,
     require_destination,
     run_or_fail,
 )
@@ -235,7 +236,7 @@ def main():
                                          incomplete_grace_hours=p["incomplete_grace_hours"]))
     answer = run_or_fail(module, lambda: prune_answer(request, lambda workers: destination_store(module, workers),
                                                       module.check_mode, module._diff))
-    (module.fail_json if answer.failed else module.exit_json)(**answer.facts)
+    exit_with(module, answer)
 
 
 if __name__ == "__main__":

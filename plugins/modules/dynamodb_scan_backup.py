@@ -336,16 +336,13 @@ overran:
   sample: []
 """
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import describe_table
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import account_of
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import backup_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
     ASSUME_ROLE_OPTIONS,
     DESTINATION_OPTIONS,
     AnsibleAWSModule,
     aws_client,
     destination_store,
+    exit_with,
     require_destination,
     run_or_fail,
     watch_controller,
@@ -354,7 +351,12 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_l
     LanesRequest,
     run_lanes_task,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_task import (
+    backup_one,
+    connection_pool,
+    preview_one,
+    scan_settings,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.run_lease import lost_to
 
 ARGUMENT_SPEC = dict(
@@ -387,13 +389,8 @@ def main():
                               required_one_of=[("table", "plan")], mutually_exclusive=[("table", "plan")])
     run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     p = module.params
-    settings = ScanSettings(
-        workers=p["workers"], segments=p["segments"], read_percentage=p["read_percentage"],
-        on_demand_read_units=p["on_demand_read_units"], read_units_per_second=p["read_units_per_second"],
-        part_max_bytes=p["part_size_mb"] * 1024 * 1024, compression_level=p["compression_level"],
-        consistent_read=p["consistent_read"], account_id=p["account_id"], run_id=p["run_id"])
-    # Lanes read many tables at once: one connection per concurrent scan and worker.
-    pool = p["workers"] * ((p["max_concurrent_scans"] or 64) if p["plan"] is not None else 1)
+    settings = scan_settings(p)
+    pool = connection_pool(p)
     ddb = aws_client(module, "dynamodb", pool_size=pool)
     store = run_or_fail(module, lambda: destination_store(module, pool))
     if p["plan"] is not None:
@@ -406,32 +403,15 @@ def main():
             request, ddb, aas, store, check_mode=module.check_mode, diff=module._diff,
             stop=None if module.check_mode else watch_controller(module),
             lease_lost=(lambda: lost_to(store, lease["account_id"], module.region, lease["nonce"])) if lease else None))
-        (module.fail_json if answer.failed else module.exit_json)(**answer.result)
+        exit_with(module, answer)
 
     if module.check_mode:
-        def check():
-            settings.validate()
-            table = describe_table(ddb, p["table"])
-            store.check_writable()
-            return backup_folder(account_of(table.get("TableArn"), p["account_id"]), module.region, p["table"],
-                                 utc_now())
-
-        folder = run_or_fail(module, check)
-        module.exit_json(changed=True, backup_url=f"{store.url.rstrip('/')}/{folder}",
-                         msg=f"would back up {p['table']} (check mode: nothing written)")
+        module.exit_json(**run_or_fail(module, lambda: preview_one(ddb, store, p["table"], module.region, settings)))
 
     stop = watch_controller(module)
     aas = aws_client(module, "application-autoscaling") if p["autoscaling"] else None
-    result = run_or_fail(module, lambda: backup_table(ddb, store, p["table"], module.region, settings, stop=stop,
-                                                      aas=aas))
-    doc = result.manifest
-    module.exit_json(
-        changed=True, backup_url=result.url, manifest_url=f"{result.url}/hippolyte-manifest.json",
-        item_count=doc["item_count"], byte_count=doc["byte_count"], files=doc["files"],
-        duration_s=round(result.duration_s, 3), items_per_second=round(result.items_per_second, 1),
-        read_units_limit=result.read_units_limit, read_units_consumed=round(result.read_units_consumed, 2),
-        segments=result.segments, consistency=doc["consistency"],
-        msg=f"backed up {doc['item_count']} items of {p['table']} to {result.url}")
+    module.exit_json(**run_or_fail(module, lambda: backup_one(ddb, store, p["table"], module.region, settings,
+                                                              stop=stop, aas=aas)))
 
 
 if __name__ == "__main__":

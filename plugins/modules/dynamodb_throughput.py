@@ -403,6 +403,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     ASSUME_ROLE_OPTIONS,
     AnsibleAWSModule,
     aws_client,
+    exit_with,
     run_or_fail,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import Settings
@@ -452,9 +453,7 @@ def main() -> None:
         autoscaling=(lambda: aws_client(module, "application-autoscaling", endpoint=p["autoscaling_endpoint_url"]))
         if p["autoscaling"] else None)
     answer = run_or_fail(module, lambda: apply_state(request, clients, diff=module._diff))
-    for warning in answer.warnings:
-        module.warn(warning)
-    (module.fail_json if answer.failed else module.exit_json)(**answer.facts)
+    exit_with(module, answer)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.inventory
     check_host,
     deprecated_names,
     known_regions,
+    night_ops_problems_of,
     option_hint,
     rules_for,
     typed_value,
@@ -95,6 +96,18 @@ def test_settings_of_a_dict_are_typed_one_by_one() -> None:
     with pytest.raises(InputError) as raised:
         typed_value("hippolyte_retention", {"keep_last": "three"}, spec("backup")["hippolyte_retention"])
     assert raised.value.field == "hippolyte_retention.keep_last"
+
+
+def test_the_after_night_settings_are_checked_with_their_numbers_typed() -> None:
+    retention = spec("backup")["hippolyte_retention"]
+    # "0" is read as the number 0, as the module reads it: a policy that keeps nothing is named.
+    kept_nothing = night_ops_problems_of({"hippolyte_retention": {"keep_last": "0"}}, retention)
+    assert kept_nothing and all("hippolyte_retention" in problem for problem in kept_nothing)
+    assert night_ops_problems_of({"hippolyte_retention": {"keep_last": "3"}}, retention) == []
+    # Not a number: left to check_host, which names it; the drill's own rule still runs.
+    drill = night_ops_problems_of({"hippolyte_retention": {"keep_last": "three"}, "hippolyte_drill": {"tabel": 1}},
+                                  retention)
+    assert len(drill) == 1 and "hippolyte_drill" in drill[0]
 
 
 def test_a_list_item_of_the_wrong_type_is_named_by_its_index() -> None:

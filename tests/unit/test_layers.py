@@ -31,17 +31,10 @@ RANKS = {
 }
 ADAPTER = "ansible_adapter"
 
-# Imports by modules of private module_utils paths that are still to go: each module should reach them only
-# through ansible_adapter or a public file of ranks 4-6 (the modules become adapters, issue 21 plan §5).
-# Pairs (importing file, imported file) relative to plugins/. The list may only shrink: a pair that no
-# longer occurs fails test_the_allow_list_is_not_stale.
-PRIVATE_IMPORTS_ALLOWED = {
-    ("filter/inventory.py", "module_utils/_base/errors.py"),
-    ("modules/dynamodb_scan_backup.py", "module_utils/_aws/dynamodb.py"),
-    ("modules/dynamodb_scan_backup.py", "module_utils/_base/clock.py"),
-    ("modules/dynamodb_scan_backup.py", "module_utils/_model/names.py"),
-    ("modules/dynamodb_scan_backup.py", "module_utils/_store/catalog.py"),
-}
+# Imports by modules and filters of private module_utils paths that are still allowed: none (each reaches them
+# through ansible_adapter or a public file of ranks 4-6). Pairs (importing file, imported file) relative to
+# plugins/. The list may only shrink: a pair that no longer occurs fails test_the_allow_list_is_not_stale.
+PRIVATE_IMPORTS_ALLOWED: set[tuple[str, str]] = set()
 
 
 def _sources() -> list[Path]:
@@ -208,8 +201,8 @@ def test_billing_modes_are_spelled_only_in_billing() -> None:
 
 
 def test_urls_under_a_root_are_built_only_by_url_under() -> None:
-    # Modules still build a few by hand: those lines move into module_utils as the modules become adapters.
+    # Modules and filters too: none builds one by hand since they became adapters.
     by_hand = re.compile(r"""rstrip\(['"]/['"]\)\}/""")
-    wrong = [f"{_rel(source)}:{number}" for source in sorted(MODULE_UTILS.rglob("*.py"))
+    wrong = [f"{_rel(source)}:{number}" for source in _sources()
              for number, line in enumerate(source.read_text().splitlines(), 1) if by_hand.search(line)]
     assert not wrong, f"use _store/layout.url_under(root, *parts): {wrong}"

@@ -51,6 +51,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capaci
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_diff import boost_preview
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.rate_limiter import TokenBucket
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import EngineAnswer
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 
 # A table this small is read by one Scan worker: more segments only add calls.
@@ -368,17 +369,9 @@ class LanesRequest:
     run_id: str | None = None
 
 
-@dataclass(frozen=True)
-class LanesAnswer:
-    """The module's result, and whether the task fails (a table failed or was not run)."""
-
-    failed: bool
-    result: dict[str, Any]
-
-
 def run_lanes_task(request: LanesRequest, ddb: Any, aas: Any | None, store: BackupStore, *, check_mode: bool = False,
                    diff: bool = False, stop: threading.Event | None = None,
-                   lease_lost: Callable[[], str | None] | None = None) -> LanesAnswer:
+                   lease_lost: Callable[[], str | None] | None = None) -> EngineAnswer:
     """Every local lane of the plan in one call (the night's in-process backups), or in check mode what it would
     write. `aas` is Application Auto Scaling (None: scalable targets left alone)."""
     plan = PlanDocument.from_json(request.plan)
@@ -394,7 +387,7 @@ def run_lanes_task(request: LanesRequest, ddb: Any, aas: Any | None, store: Back
             msg=f"would back up {written} of {written + len(kept)} table(s) ({len(kept)} kept from earlier tonight)")
         if diff:
             result["diff"] = lanes_diff(ddb, aas, store, request, lanes)
-        return LanesAnswer(False, result)
+        return EngineAnswer(False, result)
     capacity = CapacitySettings(run_id=request.run_id)
     result = run_plan(ddb, aas, store, request.region, plan, request.settings, limits, capacity,
                       request.progress_path, stop, request.resume, lease_lost=lease_lost)
@@ -412,10 +405,10 @@ def run_lanes_task(request: LanesRequest, ddb: Any, aas: Any | None, store: Back
     if result["failed_tables"]:
         msg += f"; failed: {', '.join(result['failed_tables'])}"
     if result["failed_tables"] or result["not_run"]:
-        return LanesAnswer(True, dict(result, msg=msg, changed=True))
+        return EngineAnswer(True, dict(result, msg=msg, changed=True))
     # Only a table backed up now wrote anything (and only it held a boost): a rerun that kept every table from
     # earlier in the window changed nothing.
-    return LanesAnswer(False, dict(result, msg=msg, changed=written > 0))
+    return EngineAnswer(False, dict(result, msg=msg, changed=written > 0))
 
 
 def lanes_diff(ddb: Any, aas: Any | None, store: BackupStore, request: LanesRequest,

@@ -37,6 +37,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names im
     is_valid_table_name,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.window import Window
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_settings import night_ops_problems
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.table_discovery import validate_patterns
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.setup.iam_grants import ENGINES
 
@@ -153,6 +154,16 @@ def typed_value(name: str, value: Any, option: Mapping[str, Any]) -> Any:
     """`value` of the variable `name` converted as its argument spec `option` says; InputError naming the
     variable (or its setting) when it cannot be."""
     return _typed(name, value, option)
+
+
+def night_ops_problems_of(values: Mapping[str, Any], retention_option: Mapping[str, Any]) -> list[str]:
+    """The after-the-night settings' own rules (retention, notification, drill) for a host's hippolyte_* `values`,
+    its retention read as the module will (`keep_last: "3"` as 3) by the backup role's `retention_option`."""
+    try:
+        retention = typed_value("hippolyte_retention", values.get("hippolyte_retention") or {}, retention_option)
+    except InputError:  # not numbers: check_host lists it already
+        retention = {}
+    return night_ops_problems(retention, values.get("hippolyte_notify") or {}, values.get("hippolyte_drill", False))
 
 
 def _convert(kind: str, value: Any) -> Any:
