@@ -336,6 +336,12 @@ def _table(optional: bool) -> Rule:
     return rule
 
 
+def _copy_external_id(name: str, external_id: str, settings: Mapping[str, Any]) -> None:
+    _external_id_form(name, external_id, settings)
+    if external_id and not settings.get("role_arn"):
+        raise InputError(name, "is set but hippolyte_copy_to.role_arn is empty", "set the role it guards in role_arn")
+
+
 def _copy_to(name: str, settings: dict[str, Any], values: Mapping[str, Any]) -> None:
     if not settings:
         return  # no second copy
@@ -442,7 +448,7 @@ RULES: dict[str, Rule] = {
     "hippolyte_copy_to.s3_endpoint_url": _endpoint,
     "hippolyte_copy_to.bucket_owner": _account,
     "hippolyte_copy_to.role_arn": _role_arn,
-    "hippolyte_copy_to.role_external_id": _external_id,
+    "hippolyte_copy_to.role_external_id": _copy_external_id,
     "hippolyte_report_dir": _not_empty,
     "hippolyte_report_ok_lines": _at_least(0, "lines"),
     "hippolyte_restore_table": _table(optional=False),

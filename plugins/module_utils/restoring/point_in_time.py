@@ -51,7 +51,7 @@ def choose_source(ddb: Any, table: str, moment: datetime, same_place: bool = Tru
     try:
         found = ddb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
     except Exception as exc:
-        if is_error(exc, "ResourceNotFoundException"):
+        if is_error(exc, "ResourceNotFoundException", "TableNotFoundException"):
             return PointInTimeChoice(moment, BACKUP, f"table {table} is gone, and its recovery points with it")
         if is_error(exc, "AccessDeniedException", "UnknownOperationException", "UnrecognizedClientException"):
             return PointInTimeChoice(moment, BACKUP, f"its recovery window cannot be read ({exc})")
