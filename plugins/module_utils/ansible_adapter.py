@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -40,7 +41,31 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_s
     open_store,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import EngineAnswer
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_tool import DEFAULT_MAIN_CLASS
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import (
+    DEFAULT_JOB_FLOW_ROLE as EMR_JOB_FLOW_ROLE,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import (
+    DEFAULT_RELEASE_LABEL as EMR_RELEASE_LABEL,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import (
+    DEFAULT_SERVICE_ROLE as EMR_SERVICE_ROLE,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_tool import (
+    DEFAULT_JAR,
+    DEFAULT_MAIN_CLASS,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_definition import (
+    DEFAULT_JOB_FLOW_ROLE as PIPELINE_JOB_FLOW_ROLE,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_definition import (
+    DEFAULT_MAX_OBJECTS,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_definition import (
+    DEFAULT_RELEASE_LABEL as PIPELINE_RELEASE_LABEL,
+)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_definition import (
+    DEFAULT_SERVICE_ROLE as PIPELINE_SERVICE_ROLE,
+)
 
 try:
     import boto3
@@ -109,6 +134,63 @@ def cluster_engine_options(defaults: dict[str, Any], old_names: dict[str, str], 
               for name, spec in CLUSTER_ENGINE_OPTIONS.items()}
     shared.update({name: renamed(shared[name], old) for name, old in old_names.items()})
     return {**shared, **own, **DESTINATION_OPTIONS, **ASSUME_ROLE_OPTIONS}
+
+
+# The engine modules' argument specs, here so that one module running a whole night (backup_night) checks each
+# engine's settings by the same spec as the engine's own module.
+EMR_BACKUP_OPTIONS: OptionSpecs = cluster_engine_options(
+    defaults=dict(release_label=EMR_RELEASE_LABEL, service_role=EMR_SERVICE_ROLE,
+                  job_flow_role=EMR_JOB_FLOW_ROLE, wait_timeout=7200, poll_interval=30),
+    old_names=dict(jar="step_jar", main_class="step_class", read_percentage="on_demand_read_ratio"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    spot=dict(type="dict", options=dict(
+        core=dict(type="bool", default=False),
+        task_count=dict(type="int", default=0),
+        task_instance_type=dict(type="str"),
+        bid_price=dict(type="str"),
+    )),
+    tags=dict(type="dict", default={}),
+    fail_on_table_failure=dict(type="bool", default=True),
+)
+DATAPIPELINE_BACKUP_OPTIONS: OptionSpecs = cluster_engine_options(
+    defaults=dict(release_label=PIPELINE_RELEASE_LABEL, service_role=PIPELINE_SERVICE_ROLE,
+                  job_flow_role=PIPELINE_JOB_FLOW_ROLE, jar=DEFAULT_JAR, wait_timeout=25200, poll_interval=60),
+    old_names=dict(service_role="role", job_flow_role="resource_role", jar="export_jar", main_class="export_class",
+                   read_percentage="default_read_percentage"),
+    state=dict(type="str", default="active", choices=["present", "active", "absent", "executed_locally"]),
+    taken_at=dict(type="str"),
+    core_instance_bid_price=dict(type="float"),
+    task_instance_type=dict(type="str"),
+    task_instance_count=dict(type="int", default=0),
+    task_instance_bid_price=dict(type="float"),
+    window_s=dict(type="int"),
+    sns_topic_arn=dict(type="str"),
+    max_objects=dict(type="int", default=DEFAULT_MAX_OBJECTS),
+    delete_when_finished=dict(type="bool", default=True),
+)
+DYNAMODB_EXPORT_OPTIONS: OptionSpecs = dict(
+    tables=dict(type="list", elements="str", required=True),
+    run_id=dict(type="str", required=True),
+    export_time=dict(type="str"),
+    clamp_export_time=dict(type="bool", default=False),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=7200),
+    deadline=dict(type="str"),
+    poll_interval=dict(type="int", default=30),
+    maximum_retries=renamed(dict(type="int", default=1), "retries"),
+    account_id=dict(type="str"),
+    **{**DESTINATION_OPTIONS, "bucket_owner": renamed(DESTINATION_OPTIONS["bucket_owner"], "s3_bucket_owner")},
+    **ASSUME_ROLE_OPTIONS,
+)
+
+
+def checked_options(spec: OptionSpecs, given: dict[str, Any], where: str) -> dict[str, Any]:
+    """`given` checked against a module's argument spec, every option at its default unless given, as that module
+    would get them; raises InputError naming `where` and the first problem."""
+    result = ArgumentSpecValidator(spec).validate(given)
+    if result.error_messages:
+        raise InputError(where, result.error_messages[0], "fix that setting (the engine module's options, same names)")
+    return dict(result.validated_parameters)
 
 
 def watch_controller(module: AnsibleAWSModule) -> threading.Event:

@@ -285,34 +285,12 @@ definition:
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
-    cluster_engine_options,
+    DATAPIPELINE_BACKUP_OPTIONS,
     run_engine_module,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_tool import DEFAULT_JAR
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_definition import (
-    DEFAULT_JOB_FLOW_ROLE,
-    DEFAULT_MAX_OBJECTS,
-    DEFAULT_RELEASE_LABEL,
-    DEFAULT_SERVICE_ROLE,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_task import run_datapipeline_backup
 
-ARGUMENT_SPEC = cluster_engine_options(
-    defaults=dict(release_label=DEFAULT_RELEASE_LABEL, service_role=DEFAULT_SERVICE_ROLE,
-                  job_flow_role=DEFAULT_JOB_FLOW_ROLE, jar=DEFAULT_JAR, wait_timeout=25200, poll_interval=60),
-    old_names=dict(service_role="role", job_flow_role="resource_role", jar="export_jar", main_class="export_class",
-                   read_percentage="default_read_percentage"),
-    state=dict(type="str", default="active", choices=["present", "active", "absent", "executed_locally"]),
-    taken_at=dict(type="str"),
-    core_instance_bid_price=dict(type="float"),
-    task_instance_type=dict(type="str"),
-    task_instance_count=dict(type="int", default=0),
-    task_instance_bid_price=dict(type="float"),
-    window_s=dict(type="int"),
-    sns_topic_arn=dict(type="str"),
-    max_objects=dict(type="int", default=DEFAULT_MAX_OBJECTS),
-    delete_when_finished=dict(type="bool", default=True),
-)
+ARGUMENT_SPEC = DATAPIPELINE_BACKUP_OPTIONS
 
 
 def main():

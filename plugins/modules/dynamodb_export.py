@@ -205,27 +205,12 @@ exports:
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
-    ASSUME_ROLE_OPTIONS,
-    DESTINATION_OPTIONS,
-    renamed,
+    DYNAMODB_EXPORT_OPTIONS,
     run_engine_module,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_task import run_exports
 
-ARGUMENT_SPEC = dict(
-    tables=dict(type="list", elements="str", required=True),
-    run_id=dict(type="str", required=True),
-    export_time=dict(type="str"),
-    clamp_export_time=dict(type="bool", default=False),
-    wait=dict(type="bool", default=True),
-    wait_timeout=dict(type="int", default=7200),
-    deadline=dict(type="str"),
-    poll_interval=dict(type="int", default=30),
-    maximum_retries=renamed(dict(type="int", default=1), "retries"),
-    account_id=dict(type="str"),
-    **{**DESTINATION_OPTIONS, "bucket_owner": renamed(DESTINATION_OPTIONS["bucket_owner"], "s3_bucket_owner")},
-    **ASSUME_ROLE_OPTIONS,
-)
+ARGUMENT_SPEC = DYNAMODB_EXPORT_OPTIONS
 
 
 def main():

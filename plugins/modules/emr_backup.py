@@ -281,30 +281,12 @@ job_flow:
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
-    cluster_engine_options,
+    EMR_BACKUP_OPTIONS,
     run_engine_module,
-)
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import (
-    DEFAULT_JOB_FLOW_ROLE,
-    DEFAULT_RELEASE_LABEL,
-    DEFAULT_SERVICE_ROLE,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_task import run_emr_backup
 
-ARGUMENT_SPEC = cluster_engine_options(
-    defaults=dict(release_label=DEFAULT_RELEASE_LABEL, service_role=DEFAULT_SERVICE_ROLE,
-                  job_flow_role=DEFAULT_JOB_FLOW_ROLE, wait_timeout=7200, poll_interval=30),
-    old_names=dict(jar="step_jar", main_class="step_class", read_percentage="on_demand_read_ratio"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    spot=dict(type="dict", options=dict(
-        core=dict(type="bool", default=False),
-        task_count=dict(type="int", default=0),
-        task_instance_type=dict(type="str"),
-        bid_price=dict(type="str"),
-    )),
-    tags=dict(type="dict", default={}),
-    fail_on_table_failure=dict(type="bool", default=True),
-)
+ARGUMENT_SPEC = EMR_BACKUP_OPTIONS
 
 
 def main():

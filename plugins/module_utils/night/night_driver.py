@@ -82,6 +82,7 @@ class NightRun:
     done: bool  # every cluster table ended before the deadline
     put_back_at_deadline: list[str]  # tables still running on a cluster when the window closed
     notes: list[str]
+    by_cluster: dict[str, list[EngineAnswer]] = field(default_factory=dict)  # each cluster's answers, relaunches last
 
     def tables(self) -> list[dict[str, Any]]:
         """Every table's outcome as a result: the local lanes' then the clusters'."""
@@ -111,8 +112,13 @@ class _Night:
         self.lost: str | None = None  # once known, who took the lease: nothing starts any more
         self.opened = now()
         self.answers: list[EngineAnswer] = []
+        self.by_cluster: dict[str, list[EngineAnswer]] = {}
         self.relaunches: list[Relaunched] = []
         self.notes: list[str] = []
+
+    def answered(self, cluster: _Cluster, answer: EngineAnswer) -> None:
+        self.answers.append(answer)
+        self.by_cluster.setdefault(cluster.planned.name, []).append(answer)
 
     def left_s(self) -> float:
         return (self.deadline - self.now()).total_seconds()
@@ -170,7 +176,7 @@ class _Night:
         if cluster.started:
             cluster.changed = cluster.task.finish() or cluster.changed
         outcomes = [cluster.outcomes[name] for name in cluster.current]
-        self.answers.append(cluster.task.answer(Watched(outcomes, True, cluster.changed, self.window_s())))
+        self.answered(cluster, cluster.task.answer(Watched(outcomes, True, cluster.changed, self.window_s())))
         cluster.done = True
         unfinished = failed_names(outcomes)
         if unfinished and cluster.planned.relaunch is not None:
@@ -239,7 +245,8 @@ def drive_night(clusters: list[NightCluster], local: LocalLanes | None, deadline
     lanes.join()
     outcomes = [o for c in watched for o in c.outcomes.values()]
     return NightRun(outcomes, night.answers, night.relaunches, local_result if local is not None else None,
-                    local_errors[0] if local_errors else None, all(c.done for c in watched), put_back, night.notes)
+                    local_errors[0] if local_errors else None, all(c.done for c in watched), put_back, night.notes,
+                    night.by_cluster)
 
 
 def _close(night: _Night, running: list[_Cluster]) -> list[str]:
@@ -257,6 +264,6 @@ def _close(night: _Night, running: list[_Cluster]) -> list[str]:
         if left:
             cluster.task.ended(left)
             put_back += [o.name for o in left]
-        night.answers.append(cluster.task.answer(
+        night.answered(cluster, cluster.task.answer(
             Watched([cluster.outcomes[name] for name in cluster.current], False, cluster.changed, night.window_s())))
     return put_back
