@@ -21,11 +21,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_s
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import checked_options
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import Settings, boost
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import (
-    LanesAnswer,
-    LanesRequest,
-    run_lanes_task,
-)
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import EngineAnswer
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import LanesRequest, run_lanes_task
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.backup_night import (
     night_clusters,
@@ -95,7 +92,7 @@ def read_capacity(clients: StandInClients, table: str) -> int:
 
 
 def lanes_on(clients: StandInClients, opts: dict[str, Any], tmp_path: Path, before: Any = None) -> Any:
-    def lanes(check_mode: bool) -> LanesAnswer:
+    def lanes(check_mode: bool) -> EngineAnswer:
         if before is not None:
             before()
         request = LanesRequest(opts["plan"], REGION, ScanSettings(run_id=opts["run_id"]), run_id=opts["run_id"])
@@ -211,7 +208,7 @@ def test_bad_engine_settings_fail_before_any_aws_call(emr: dict[str, Any], named
     opts = options("r1", plan("orders", "sessions"), emr={"account_id": "111111111111", **emr})
 
     with pytest.raises(InputError) as raised:  # the checks of the engine's own module, before any client
-        run_backup_night(engines(opts), opts, clients, False, lambda _check: LanesAnswer(False, {}))
+        run_backup_night(engines(opts), opts, clients, False, lambda _check: EngineAnswer(False, {}))
 
     assert raised.value.field == named, raised.value
     assert clients.asked == []

@@ -27,7 +27,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_task import EmrTask, emr_settings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.export_task import ExportTask, export_settings
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import LanesAnswer
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.pipeline_task import (
     PipelineTask,
     pipeline_settings,
@@ -40,7 +39,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_dri
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_model import Model
 
 EXPORTS = "exports"  # the one NightCluster of the night's exports (they end on their own: never relaunched)
-LocalLanes = Callable[[bool], LanesAnswer]  # the local lanes' run (check mode or not): dynamodb_scan_backup's
+LocalLanes = Callable[[bool], EngineAnswer]  # the local lanes' run (check mode or not): dynamodb_scan_backup's
 
 
 def night_plan(options: Mapping[str, Any]) -> PlanDocument:
@@ -129,7 +128,7 @@ def run_backup_night(engines: Mapping[str, list[dict[str, Any]]], options: Mappi
     return _answer(local, parts, ran)
 
 
-def _registered(answer: EngineAnswer | LanesAnswer) -> dict[str, Any]:
+def _registered(answer: EngineAnswer) -> dict[str, Any]:
     """A task's answer as the role registered it (`failed` set by Ansible then, by this module now)."""
     return {**answer.result, "failed": answer.failed}
 
