@@ -11,6 +11,7 @@ stand-in) is recorded under `NotCaptured` with the reason, and the restore repor
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -71,26 +72,41 @@ def _answer_optional_calls_once(ddb: Any) -> None:
                                        unique_id=f"hippolyte-bare-500-{name}")
 
 
-# (endpoint, operation) -> the answer it gave: not offered. That does not change while a run lives, so the next
-# table's capture does not ask again (at real latency every request is a round trip). Process-wide: a module run.
-_NOT_OFFERED_ANSWERS: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+# (endpoint, operation) -> None when it answered the call, or the answer saying it does not offer the call. That
+# does not change while a run lives, so the next table's capture does not ask again (at real latency every request
+# is a round trip). Process-wide: one module run. Until an endpoint's first answer, its other askers wait for it.
+_ANSWERS: dict[tuple[str, str], tuple[dict[str, Any], str] | None] = {}
+_FIRST_ASKS: dict[tuple[str, str], threading.Lock] = {}
+_FIRST_ASKS_LOCK = threading.Lock()
 
 
 def ask_if_offered(client: Any, operation: str, read: Callable[[], T]) -> T:
     """`read()`, which makes the `operation` call on `client`; when this endpoint already answered that the call is
-    not offered, that answer is raised again without asking. Any other answer, error or not, is not kept."""
+    not offered, that answer is raised again without asking."""
     key = (f"{client.meta.region_name} {client.meta.endpoint_url}", operation)
-    known = _NOT_OFFERED_ANSWERS.get(key)
+    if key not in _ANSWERS:
+        with _FIRST_ASKS_LOCK:
+            first = _FIRST_ASKS.setdefault(key, threading.Lock())
+        with first:
+            if key not in _ANSWERS:
+                return _first_ask(key, operation, read)
+    known = _ANSWERS[key]
     if known is not None:
         from botocore.exceptions import ClientError  # imported here: adapters report a missing botocore
 
         raise ClientError(*known)
+    return read()
+
+
+def _first_ask(key: tuple[str, str], operation: str, read: Callable[[], T]) -> T:
     try:
-        return read()
+        answer = read()
     except Exception as exc:
-        if error_code(exc) in _NOT_OFFERED:
-            _NOT_OFFERED_ANSWERS[key] = (exc.response, getattr(exc, "operation_name", operation))  # type: ignore[attr-defined]
+        not_offered = error_code(exc) in _NOT_OFFERED
+        _ANSWERS[key] = (exc.response, getattr(exc, "operation_name", operation)) if not_offered else None  # type: ignore[attr-defined]
         raise
+    _ANSWERS[key] = None
+    return answer
 
 
 def capture_settings(ddb: Any, aas: Any, table: dict[str, Any], schema: dict[str, Any]) -> None:
