@@ -60,8 +60,8 @@ def shape_of(table: dict[str, Any]) -> str:
     facts read about the table earlier (its tags, TTL, PITR) still belong to it."""
     indexes = [[i["IndexName"], i["KeySchema"], i.get("Projection")]
                for kind in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes") for i in table.get(kind, [])]
-    text = json.dumps([table.get("TableArn"), str(table.get("CreationDateTime")), table["KeySchema"],
-                       sorted(table["AttributeDefinitions"], key=lambda a: str(a["AttributeName"])), indexes],
+    text = json.dumps([table.get("TableArn"), str(table.get("CreationDateTime")), table.get("KeySchema"),
+                       sorted(table.get("AttributeDefinitions", []), key=lambda a: str(a["AttributeName"])), indexes],
                       sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
