@@ -133,6 +133,11 @@ def test_a_table_another_run_boosted_is_planned_on_its_original_capacity(moto_ur
     ddb.tag_resource(ResourceArn=arn, Tags=record_tags(record, DEFAULT_TAG_KEY))
     (table,) = discover(ddb, aws("application-autoscaling", moto_url, REGION), [unique_name], []).tables
     assert table.rcu == 100
+    # A TTL the role may not read leaves the plan's facts out, not the record its tags hold.
+    with RefusingProxy(moto_url, {"DescribeTimeToLive": "AccessDeniedException"}) as proxy:
+        (table,) = discover(aws("dynamodb", proxy.url, REGION), aws("application-autoscaling", moto_url, REGION),
+                            [unique_name], []).tables
+    assert (table.rcu, table.facts) == (100, None)
 
 
 def test_calls_a_role_may_lack_become_warnings(moto_url: str, unique_name: str) -> None:

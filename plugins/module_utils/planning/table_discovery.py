@@ -108,20 +108,27 @@ def _asked(ddb: Any, operation: str, call: Any, **kwargs: Any) -> dict[str, Any]
         raise
 
 
-def _facts(ddb: Any, description: dict[str, Any]) -> TableFacts | None:
+def _tags(ddb: Any, description: dict[str, Any]) -> list[dict[str, str]] | None:
+    """The table's tags; None when the role may not read them or the table went away."""
+    try:
+        return list_tags(ddb, description["TableArn"]) if description.get("TableArn") else []
+    except Exception as exc:
+        if is_error(exc, *GONE, *OPTIONAL_CALL_ERRORS):
+            return None
+        raise
+
+
+def _facts(ddb: Any, description: dict[str, Any], tags: list[dict[str, str]] | None) -> TableFacts | None:
     """Tags, TTL and PITR status of a selected table, read once here for the plan and its backup; None when one of
     them could not be read."""
     name = description["TableName"]
     try:
-        tags = list_tags(ddb, description["TableArn"]) if description.get("TableArn") else []
         ttl = _asked(ddb, "DescribeTimeToLive", ddb.describe_time_to_live, TableName=name)
         pitr = _asked(ddb, "DescribeContinuousBackups", ddb.describe_continuous_backups, TableName=name)
     except _Unread:
         return None
-    except Exception as exc:  # ListTagsOfResource, read unguarded by list_tags
-        if is_error(exc, *GONE, *OPTIONAL_CALL_ERRORS):
-            return None
-        raise
+    if tags is None:
+        return None
     ttl_description = ttl.get("TimeToLiveDescription") if ttl else None
     status = (pitr["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
               .get("PointInTimeRecoveryStatus")) if pitr else None
@@ -131,12 +138,12 @@ def _facts(ddb: Any, description: dict[str, Any]) -> TableFacts | None:
                       point_in_time_recovery=status)
 
 
-def _original_rcu(description: dict[str, Any], facts: TableFacts | None) -> int | None:
+def _original_rcu(description: dict[str, Any], tags: list[dict[str, str]] | None) -> int | None:
     """The read capacity recorded before another run's boost, when one is on the table: that run takes the
     boost back when it ends, so a plan made on the boosted figure would read the application's share."""
-    if facts is None or (description.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits", 0) == 0:
+    if tags is None or (description.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits", 0) == 0:
         return None
-    return original_read_units(facts.tag_list())
+    return original_read_units(tags)
 
 
 def _describe(ddb: Any, name: str, selected: bool) -> tuple[dict[str, Any] | None, TableFacts | None]:
@@ -146,8 +153,11 @@ def _describe(ddb: Any, name: str, selected: bool) -> tuple[dict[str, Any] | Non
         if is_error(exc, *GONE):
             return None, None  # deleted between ListTables and now
         raise
-    facts = _facts(ddb, description) if selected else None
-    original = _original_rcu(description, facts)
+    if not selected:
+        return description, None
+    tags = _tags(ddb, description)
+    facts = _facts(ddb, description, tags)
+    original = _original_rcu(description, tags)
     if original is not None:
         description = {**description, "ProvisionedThroughput": {**description["ProvisionedThroughput"],
                                                                 "ReadCapacityUnits": original}}
