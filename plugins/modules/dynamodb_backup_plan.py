@@ -341,8 +341,11 @@ clusters:
       (the read capacity to set during the backup), C(boosted), C(read_percentage) (share of C(boost_rcu)
       the backup may read), C(read_units_per_second), C(read_rate_source) (C(provisioned), or for an
       on-demand table C(warm-throughput) or C(default); null for exports), C(start_offset_s), C(duration_s), C(pitr),
-      C(autoscaling), C(gsis) and C(estimated_cost_usd). C(rcu), C(boost_rcu) and C(read_percentage)
+      C(autoscaling), C(gsis), C(estimated_cost_usd) and C(facts). C(rcu), C(boost_rcu) and C(read_percentage)
       are null for on-demand tables.
+    - C(facts) is what discovery read besides the description (C(tags), C(time_to_live), C(point_in_time_recovery)
+      and C(shape), a fingerprint of the description they were read with); the local engine's backup uses it
+      instead of reading them again. Null for inline tables and when a call was refused.
   returned: success
   type: list
   elements: dict
@@ -352,7 +355,7 @@ clusters:
             "boost_rcu": 300, "boosted": true, "read_percentage": 0.6666, "read_units_per_second": 200.0,
             "read_rate_source": "provisioned",
             "start_offset_s": 600, "duration_s": 5400, "pitr": false, "autoscaling": null, "gsis": [],
-            "estimated_cost_usd": 0.4}]}]
+            "estimated_cost_usd": 0.4, "facts": null}]}]
 unplannable:
   description:
     - Tables that cannot be backed up in this window, each with the reason.

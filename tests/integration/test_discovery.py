@@ -134,6 +134,8 @@ def test_sizes_and_limits_from_describe_calls():
     with Stubber(ddb) as ddb_stub, Stubber(aas) as aas_stub:
         ddb_stub.add_response("list_tables", {"TableNames": ["big"]})
         ddb_stub.add_response("describe_table", {"Table": table}, {"TableName": "big"})
+        ddb_stub.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}},
+                              {"TableName": "big"})
         ddb_stub.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": {
             "ContinuousBackupsStatus": "ENABLED",
             "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}}}, {"TableName": "big"})
@@ -160,6 +162,8 @@ def test_a_denied_describe_limits_plans_boosts_without_an_account_cap():
     with Stubber(ddb) as ddb_stub, Stubber(aas) as aas_stub:
         ddb_stub.add_response("list_tables", {"TableNames": ["big"]})
         ddb_stub.add_response("describe_table", {"Table": table}, {"TableName": "big"})
+        ddb_stub.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}},
+                              {"TableName": "big"})
         ddb_stub.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": {
             "ContinuousBackupsStatus": "DISABLED"}}, {"TableName": "big"})
         aas_stub.add_response("describe_scalable_targets", {"ScalableTargets": []}, {"ServiceNamespace": "dynamodb"})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_doc
     PLAN_VERSION,
     PlanDocument,
     PlannedCluster,
+    TableFacts,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.night_plan import (
     PlanClients,
@@ -90,7 +92,8 @@ def test_every_plan_the_planner_writes_validates_and_reads_back_the_same(
 
 @pytest.mark.parametrize("count", [100, 1000])
 def test_a_long_tailed_fleet_plan_validates_and_reads_back_the_same(count: int) -> None:
-    fleet = [dict(vars(t), gsis=[{"name": g, "rcu": rcu} for g, rcu in t.gsis]) for t in long_tailed_fleet(count)]
+    fleet = [dict({k: v for k, v in vars(t).items() if k != "facts"},  # facts come from discovery only
+                  gsis=[{"name": g, "rcu": rcu} for g, rcu in t.gsis]) for t in long_tailed_fleet(count)]
     document = planned(fleet, model={"account_max_rcu": 10_000_000})
     assert {c.engine for c in document.clusters} >= {"local", "export"}
     check(document)
@@ -131,7 +134,33 @@ def _set(path: list[Any], value: Any) -> Any:
     return change
 
 
+FACT_TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(tags=st.lists(st.tuples(FACT_TEXT, FACT_TEXT), max_size=4),
+       ttl=st.none() | st.dictionaries(FACT_TEXT, FACT_TEXT, max_size=2),
+       pitr=st.sampled_from([None, "ENABLED", "DISABLED"]))
+def test_the_facts_discovery_read_validate_and_read_back_the_same(tags: list[tuple[str, str]],
+                                                                  ttl: dict[str, str] | None, pitr: str | None) -> None:
+    """A plan carries each table's tags, TTL and PITR status to the local engine (TableFacts): whatever they hold,
+    the written plan validates and reads back to the same facts."""
+    facts = TableFacts(shape="0123abcd", tags=tuple(tags), point_in_time_recovery=pitr,
+                       time_to_live=None if ttl is None else tuple(sorted(ttl.items())))
+    document = planned([descriptor("orders", 1024**3, 100, False, False, False, False)], engine="local")
+    (cluster,) = document.clusters
+    with_facts = replace(document, clusters=(replace(cluster, tables=tuple(
+        replace(t, facts=facts) for t in cluster.tables)),))
+    check(with_facts)
+    assert PlanDocument.from_json(with_facts.to_json()).clusters[0].tables[0].facts == facts
+
+
 MALFORMED = [
+    (["clusters", 0, "tables", 0, "facts"], {"tags": []}, "plan.clusters[0].tables[0].facts.shape"),
+    (["clusters", 0, "tables", 0, "facts"], {"shape": "ab", "tags": [{"Key": "k"}]},
+     "plan.clusters[0].tables[0].facts.tags"),
+    (["clusters", 0, "tables", 0, "facts"], {"shape": "ab", "time_to_live": "on"},
+     "plan.clusters[0].tables[0].facts.time_to_live"),
     (["clusters", 0, "tables", 0, "name"], "../x", "plan.clusters[0].tables[0].name"),
     (["clusters", 0, "tables", 0, "read_percentage"], 2, "plan.clusters[0].tables[0].read_percentage"),
     (["clusters", 0, "tables", 0, "size_bytes"], "big", "plan.clusters[0].tables[0].size_bytes"),

@@ -21,6 +21,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity
     Dimension,
     record_tags,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import TableFacts
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_description import shape_of
 from tests.conftest import client
 from tests.support.refusing_proxy import RefusingProxy
 from tests.support.tables import create_table
@@ -62,6 +64,48 @@ def test_a_description_in_hand_is_not_read_again(moto_url: str, table: str) -> N
         schema = capture_schema(client("dynamodb", proxy.url), table, table=described)
     assert "DescribeTable" not in proxy.calls and "ListTagsOfResource" in proxy.calls
     assert schema == capture_schema(client("dynamodb", moto_url), table)
+
+
+def test_the_plans_facts_are_used_while_the_table_has_the_shape_they_were_read_with(moto_url: str,
+                                                                                   table: str) -> None:
+    """Tags, TTL and PITR read by the plan are not read again: the schema is the one a full capture makes."""
+    ddb = client("dynamodb", moto_url)
+    described = ddb.describe_table(TableName=table)["Table"]
+    full = capture_schema(ddb, table, table=described)
+    facts = TableFacts(shape=shape_of(described), tags=(("team", "shop"),), point_in_time_recovery="ENABLED",
+                       time_to_live=(("AttributeName", "expires"), ("TimeToLiveStatus", "ENABLED")))
+    with RefusingProxy(moto_url, {}) as proxy:
+        schema = capture_schema(client("dynamodb", proxy.url), table, table=described, known=facts)
+    assert not {"ListTagsOfResource", "DescribeTimeToLive", "DescribeContinuousBackups"} & set(proxy.calls)
+    assert schema == full
+
+
+def test_facts_of_another_shape_or_holding_our_tags_are_read_again(moto_url: str, table: str) -> None:
+    ddb = client("dynamodb", moto_url)
+    described = ddb.describe_table(TableName=table)["Table"]
+    stale = TableFacts(shape="a table of that name deleted since", tags=(), point_in_time_recovery="DISABLED")
+    with RefusingProxy(moto_url, {}) as proxy:
+        schema = capture_schema(client("dynamodb", proxy.url), table, table=described, known=stale)
+    assert {"ListTagsOfResource", "DescribeTimeToLive", "DescribeContinuousBackups"} <= set(proxy.calls)
+    assert (schema["Tags"], schema["PointInTimeRecovery"]) == ([{"Key": "team", "Value": "shop"}], "ENABLED")
+    # A capacity record in the plan's tags may be gone by now (reconcile): the tags are read again, only they.
+    ours = TableFacts(shape=shape_of(described), tags=((f"{DEFAULT_TAG_KEY}", "{}"),), point_in_time_recovery="ENABLED")
+    with RefusingProxy(moto_url, {}) as proxy:
+        schema = capture_schema(client("dynamodb", proxy.url), table, table=described, known=ours)
+    assert "ListTagsOfResource" in proxy.calls and "DescribeContinuousBackups" not in proxy.calls
+    assert schema["Tags"] == [{"Key": "team", "Value": "shop"}]
+
+
+def test_a_settings_call_an_endpoint_does_not_offer_is_asked_once(moto_url: str, table: str) -> None:
+    """Its first answer stands for every later table of the run; each schema still names it as not captured."""
+    with RefusingProxy(moto_url, {"GetResourcePolicy": "UnknownOperationException"}) as proxy:
+        ddb = client("dynamodb", proxy.url)
+        schemas = [capture_schema(ddb, table) for _n in range(3)]
+    assert proxy.calls.count("GetResourcePolicy") == 1
+    assert proxy.calls.count("DescribeTimeToLive") == 3  # offered: asked for each table
+    for schema in schemas:
+        assert {"setting": "resource policy", "reason": "the endpoint does not offer GetResourcePolicy "
+                "(UnknownOperationException)"} in schema["NotCaptured"]
 
 
 @pytest.mark.parametrize("code", ["UnknownOperationException", "UnrecognizedClientException"])

@@ -18,6 +18,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity
     Dimension,
     record_tags,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import TableFacts
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_description import shape_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.table_discovery import (
     discover,
     read_scaling_targets,
@@ -75,13 +77,13 @@ def test_table_info_of_a_provisioned_and_an_on_demand_table() -> None:
                    "ProvisionedThroughput": {"ReadCapacityUnits": 50},
                    "GlobalSecondaryIndexes": [{"IndexName": "by-city",
                                                "ProvisionedThroughput": {"ReadCapacityUnits": 7}}]}
-    info = table_info(provisioned, True, (10, 400))
+    info = table_info(provisioned, TableFacts(shape="s", point_in_time_recovery="ENABLED"), (10, 400))
     assert (info.rcu, info.pitr, info.status, info.gsis) == (50, True, "UPDATING", (("by-city", 7),))
     assert (info.autoscaling_min_rcu, info.autoscaling_max_rcu, info.warm_read_units) == (10, 400, None)
     on_demand = {"TableName": "s", "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
                  "ProvisionedThroughput": {"ReadCapacityUnits": 0}, "WarmThroughput": {"ReadUnitsPerSecond": 12000},
                  "GlobalSecondaryIndexes": [{"IndexName": "g", "ProvisionedThroughput": {"ReadCapacityUnits": 0}}]}
-    info = table_info(on_demand, False, None)
+    info = table_info(on_demand, None, None)
     assert (info.on_demand, info.rcu, info.gsis, info.warm_read_units, info.size_bytes) == (
         True, 0, (("g", 0),), 12000, 0)
 
@@ -105,6 +107,18 @@ def test_discover_describes_the_selected_tables_and_counts_every_tables_capacity
     first, second = found.tables
     assert (first.rcu, first.pitr, first.autoscaling_max_rcu) == (30, True, 300)
     assert (second.on_demand, second.pitr) == (True, False)
+    # What the backup will not read again: tags, TTL and PITR, with the shape of the description they belong to.
+    ddb.tag_resource(ResourceArn=ddb.describe_table(TableName=f"{unique_name}-b")["Table"]["TableArn"],
+                     Tags=[{"Key": "team", "Value": "payments"}])
+    ddb.update_time_to_live(TableName=f"{unique_name}-b",
+                            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
+    facts = discover(ddb, aas, [f"{unique_name}-b"], [], workers=4).tables[0].facts
+    assert facts is not None
+    assert facts.shape == shape_of(ddb.describe_table(TableName=f"{unique_name}-b")["Table"])
+    assert (facts.tag_list(), dict(facts.time_to_live or ()), facts.point_in_time_recovery) == (
+        [{"Key": "team", "Value": "payments"}], {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"},
+        "DISABLED")
+    assert first.facts is not None and first.facts.point_in_time_recovery == "ENABLED"
     assert found.account_rcu_in_use >= 50  # the skipped table's capacity is in use too
     assert found.unplannable == []
     assert read_scaling_targets(aas)[f"{unique_name}-a"] == (5, 300)
@@ -119,6 +133,11 @@ def test_a_table_another_run_boosted_is_planned_on_its_original_capacity(moto_ur
     ddb.tag_resource(ResourceArn=arn, Tags=record_tags(record, DEFAULT_TAG_KEY))
     (table,) = discover(ddb, aws("application-autoscaling", moto_url, REGION), [unique_name], []).tables
     assert table.rcu == 100
+    # A TTL the role may not read leaves the plan's facts out, not the record its tags hold.
+    with RefusingProxy(moto_url, {"DescribeTimeToLive": "AccessDeniedException"}) as proxy:
+        (table,) = discover(aws("dynamodb", proxy.url, REGION), aws("application-autoscaling", moto_url, REGION),
+                            [unique_name], []).tables
+    assert (table.rcu, table.facts) == (100, None)
 
 
 def test_calls_a_role_may_lack_become_warnings(moto_url: str, unique_name: str) -> None:
@@ -129,6 +148,7 @@ def test_calls_a_role_may_lack_become_warnings(moto_url: str, unique_name: str) 
         found = discover(aws("dynamodb", proxy.url, REGION), aws("application-autoscaling", proxy.url, REGION),
                          [unique_name], [])
     assert [t.pitr for t in found.tables] == [False]
+    assert [t.facts for t in found.tables] == [None]  # unread: the backup reads them itself, and fails as it did
     assert (found.table_max_rcu, found.account_max_rcu) == (None, None)
     assert [w.split(" (")[0] for w in found.warnings] == ["could not read Application Auto Scaling targets",
                                                           "could not read DescribeLimits"]

@@ -17,6 +17,7 @@ from typing import Any, cast
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import describe_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.paging import all_items
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_settings import (
+    ask_if_offered,
     capture_settings,
     with_original_scaling,
 )
@@ -26,34 +27,52 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity
     DEFAULT_TAG_KEY,
     parse_record,
 )
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_description import schema_of
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import TableFacts
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_description import (
+    OWN_TAG_PREFIX,
+    schema_of,
+    shape_of,
+)
 
 
-def _optional(call: Any, **kwargs: Any) -> dict[str, Any] | None:
+def _optional(ddb: Any, operation: str, call: Any, **kwargs: Any) -> dict[str, Any] | None:
     try:
-        return cast("dict[str, Any]", call(**kwargs))
+        return cast("dict[str, Any]", ask_if_offered(ddb, operation, lambda: call(**kwargs)))
     except Exception as exc:
         if is_error(exc, *UNSUPPORTED_CALL_CODES):
             return None
         raise
 
 
-def capture_schema(ddb: Any, name: str, aas: Any = None, table: dict[str, Any] | None = None) -> dict[str, Any]:
+def capture_schema(ddb: Any, name: str, aas: Any = None, table: dict[str, Any] | None = None,
+                   known: TableFacts | None = None) -> dict[str, Any]:
     """Everything needed to recreate the table, in CreateTable's own vocabulary, and its settings beyond
     CreateTable (table_settings.py; `aas`: an Application Auto Scaling client, None: autoscaling not captured).
     `table`: the table's description when the caller has just read it (one DescribeTable per backup), else read
-    here."""
+    here. `known`: its tags, TTL and PITR status as the night's plan read them, used when `table` still has the
+    shape they were read with; tags of ours among them (a capacity record, which reconcile may have removed since)
+    are read again."""
     table = table if table is not None else describe_table(ddb, name)
     schema = schema_of(table)
-    ttl = _optional(ddb.describe_time_to_live, TableName=name)
-    schema["TimeToLive"] = ttl.get("TimeToLiveDescription") if ttl else None
-    pitr = _optional(ddb.describe_continuous_backups, TableName=name)
-    schema["PointInTimeRecovery"] = (
-        pitr["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus")
-        if pitr else None)
-    schema["Tags"] = list_tags(ddb, table["TableArn"]) if table.get("TableArn") else []
+    if known is not None and known.shape == shape_of(table):
+        schema["TimeToLive"] = None if known.time_to_live is None else dict(known.time_to_live)
+        schema["PointInTimeRecovery"] = known.point_in_time_recovery
+        ours = any(key.startswith(OWN_TAG_PREFIX) for key, _value in known.tags)
+        schema["Tags"] = known.tag_list() if not ours else _tags(ddb, table)
+    else:
+        ttl = _optional(ddb, "DescribeTimeToLive", ddb.describe_time_to_live, TableName=name)
+        schema["TimeToLive"] = ttl.get("TimeToLiveDescription") if ttl else None
+        pitr = _optional(ddb, "DescribeContinuousBackups", ddb.describe_continuous_backups, TableName=name)
+        schema["PointInTimeRecovery"] = (
+            pitr["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
+            .get("PointInTimeRecoveryStatus") if pitr else None)
+        schema["Tags"] = _tags(ddb, table)
     capture_settings(ddb, aas, table, schema)
     return with_original_capacity(schema)
+
+
+def _tags(ddb: Any, table: dict[str, Any]) -> list[dict[str, str]]:
+    return list_tags(ddb, table["TableArn"]) if table.get("TableArn") else []
 
 
 def with_original_capacity(schema: dict[str, Any]) -> dict[str, Any]:

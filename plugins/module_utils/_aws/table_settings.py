@@ -4,16 +4,17 @@ restored table after its load, and the list of those that were not (`not_restore
 
 Captured into the schema: the resource policy, Application Auto Scaling targets and policies (table and GSIs),
 on-demand and warm throughput, contributor insights, Kinesis streaming destinations (PITR, TTL, tags, deletion
-protection and encryption are captured by table_schema.py). A call the endpoint does not offer (a local
+protection and encryption are captured by table_capture.py). A call the endpoint does not offer (a local
 stand-in) is recorded under `NotCaptured` with the reason, and the restore reports it.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import wait_table_active
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.paging import all_items
@@ -21,6 +22,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors im
 
 NOT_CAPTURED = "NotCaptured"  # [{setting, reason}] in a schema; absent in manifests older than this capture
 _NAMESPACE = "dynamodb"
+T = TypeVar("T")
 _TABLE_NAME_CHAR = r"[A-Za-z0-9_.\-]"  # a longer table name continues with one of these: not the same table
 _OLD_MANIFEST = ("resource policy, autoscaling, on-demand and warm throughput, contributor insights, "
                  "Kinesis streaming destinations")
@@ -70,6 +72,43 @@ def _answer_optional_calls_once(ddb: Any) -> None:
                                        unique_id=f"hippolyte-bare-500-{name}")
 
 
+# (endpoint, operation) -> None when it answered the call, or the answer saying it does not offer the call. That
+# does not change while a run lives, so the next table's capture does not ask again (at real latency every request
+# is a round trip). Process-wide: one module run. Until an endpoint's first answer, its other askers wait for it.
+_ANSWERS: dict[tuple[str, str], tuple[dict[str, Any], str] | None] = {}
+_FIRST_ASKS: dict[tuple[str, str], threading.Lock] = {}
+_FIRST_ASKS_LOCK = threading.Lock()
+
+
+def ask_if_offered(client: Any, operation: str, read: Callable[[], T]) -> T:
+    """`read()`, which makes the `operation` call on `client`; when this endpoint already answered that the call is
+    not offered, that answer is raised again without asking."""
+    key = (f"{client.meta.region_name} {client.meta.endpoint_url}", operation)
+    if key not in _ANSWERS:
+        with _FIRST_ASKS_LOCK:
+            first = _FIRST_ASKS.setdefault(key, threading.Lock())
+        with first:
+            if key not in _ANSWERS:
+                return _first_ask(key, operation, read)
+    known = _ANSWERS[key]
+    if known is not None:
+        from botocore.exceptions import ClientError  # imported here: adapters report a missing botocore
+
+        raise ClientError(*known)
+    return read()
+
+
+def _first_ask(key: tuple[str, str], operation: str, read: Callable[[], T]) -> T:
+    try:
+        answer = read()
+    except Exception as exc:
+        not_offered = error_code(exc) in _NOT_OFFERED
+        _ANSWERS[key] = (exc.response, getattr(exc, "operation_name", operation)) if not_offered else None  # type: ignore[attr-defined]
+        raise
+    _ANSWERS[key] = None
+    return answer
+
+
 def capture_settings(ddb: Any, aas: Any, table: dict[str, Any], schema: dict[str, Any]) -> None:
     """Add the settings of the described `table` to its `schema` (in place). `aas`: an Application Auto Scaling
     client of the table's account and region, None when the caller has none (recorded as not captured)."""
@@ -78,9 +117,9 @@ def capture_settings(ddb: Any, aas: Any, table: dict[str, Any], schema: dict[str
     name = table["TableName"]
     indexes = [g["IndexName"] for g in table.get("GlobalSecondaryIndexes", [])]
 
-    def optional(setting: str, read: Callable[[], Any]) -> Any:
+    def optional(setting: str, client: Any, operation: str, read: Callable[[], Any]) -> Any:
         try:
-            return read()
+            return ask_if_offered(client, operation, read)
         except Exception as exc:
             reason = _uncaptured(exc)
             if reason is None:
@@ -88,22 +127,25 @@ def capture_settings(ddb: Any, aas: Any, table: dict[str, Any], schema: dict[str
             missing.append({"setting": setting, "reason": reason})
             return None
 
-    if schema.get("PointInTimeRecovery") is None:  # table_schema.py asked; None: the endpoint has no such call
+    if schema.get("PointInTimeRecovery") is None:  # table_capture.py asked; None: the endpoint has no such call
         missing.append({"setting": "point-in-time recovery", "reason": "the endpoint does not offer "
                         "DescribeContinuousBackups"})
-    schema["ResourcePolicy"] = optional("resource policy", lambda: _resource_policy(ddb, table.get("TableArn")))
+    schema["ResourcePolicy"] = optional("resource policy", ddb, "GetResourcePolicy",
+                                        lambda: _resource_policy(ddb, table.get("TableArn")))
     schema["OnDemandThroughput"] = _per_index(table, "OnDemandThroughput")
     schema["WarmThroughput"] = _per_index(table, "WarmThroughput")
-    schema["ContributorInsights"] = optional("contributor insights", lambda: _insights(ddb, name, indexes))
+    schema["ContributorInsights"] = optional("contributor insights", ddb, "DescribeContributorInsights",
+                                             lambda: _insights(ddb, name, indexes))
     schema["KinesisStreamingDestinations"] = optional(
-        "Kinesis streaming destinations",
+        "Kinesis streaming destinations", ddb, "DescribeKinesisStreamingDestination",
         lambda: ddb.describe_kinesis_streaming_destination(TableName=name).get("KinesisDataStreamDestinations", []))
     if aas is None:
         schema["Autoscaling"] = None
         missing.append({"setting": "autoscaling", "reason": "no Application Auto Scaling client was given to this "
                         "backup (the local engine reads it with autoscaling: true)"})
     else:
-        schema["Autoscaling"] = optional("autoscaling", lambda: _autoscaling(aas, name, indexes))
+        schema["Autoscaling"] = optional("autoscaling", aas, "DescribeScalableTargets",
+                                         lambda: _autoscaling(aas, name, indexes))
     schema[NOT_CAPTURED] = missing
 
 

@@ -145,6 +145,46 @@ class GsiCapacity:
 
 
 @dataclass(frozen=True)
+class TableFacts:
+    """What the plan read about a table besides its description, handed to the local engine so the backup does not
+    ask again: its tags, its TTL (DescribeTimeToLive's description; None: the endpoint does not offer the call),
+    its point-in-time recovery status (None: not offered), and `shape` (table_description.shape_of) of the
+    description they were read with. A backup whose own description has another shape reads them again."""
+
+    shape: str
+    tags: tuple[tuple[str, str], ...] = ()
+    time_to_live: tuple[tuple[str, str], ...] | None = None
+    point_in_time_recovery: str | None = None
+
+    @classmethod
+    def from_json(cls, raw: Any, where: str) -> TableFacts:
+        raw = _dict(raw, where, "the facts read about a table")
+        shape = _text(raw, "shape", where)
+        if not shape:
+            raise InputError(f"{where}.shape", "is missing", _UNCHANGED)
+        tags = raw.get("tags", [])
+        if not isinstance(tags, list) or not all(
+                isinstance(t, dict) and isinstance(t.get("Key"), str) and isinstance(t.get("Value"), str)
+                for t in tags):
+            raise InputError(f"{where}.tags", "must be a list of {Key, Value} strings", _UNCHANGED)
+        ttl = raw.get("time_to_live")
+        if ttl is not None and (not isinstance(ttl, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in ttl.items())):
+            raise InputError(f"{where}.time_to_live", "must be DescribeTimeToLive's description or null", _UNCHANGED)
+        return cls(shape=shape, tags=tuple((t["Key"], t["Value"]) for t in tags),
+                   time_to_live=None if ttl is None else tuple(sorted(ttl.items())),
+                   point_in_time_recovery=_optional_text(raw, "point_in_time_recovery", where))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"shape": self.shape, "tags": self.tag_list(),
+                "time_to_live": None if self.time_to_live is None else dict(self.time_to_live),
+                "point_in_time_recovery": self.point_in_time_recovery}
+
+    def tag_list(self) -> list[dict[str, str]]:
+        return [{"Key": key, "Value": value} for key, value in self.tags]
+
+
+@dataclass(frozen=True)
 class PlannedTable:
     """One table of a planned cluster, as the planner wrote it."""
 
@@ -165,6 +205,7 @@ class PlannedTable:
     autoscaling: AutoscalingRange | None = None
     gsis: tuple[GsiCapacity, ...] = ()
     estimated_cost_usd: float = 0.0
+    facts: TableFacts | None = None  # None: not read by the plan (inline tables, an older plan, a call refused)
     # Known at run time only, never written: the boost was asked for and refused, read at the capped share.
     boost_refused: bool = field(default=False, compare=False)
 
@@ -191,7 +232,8 @@ class PlannedTable:
                    autoscaling=(None if autoscaling is None else
                                 AutoscalingRange.from_json(autoscaling, f"{where}.autoscaling")),
                    gsis=_items(raw, "gsis", where, GsiCapacity.from_json),
-                   estimated_cost_usd=_number(raw, "estimated_cost_usd", where))
+                   estimated_cost_usd=_number(raw, "estimated_cost_usd", where),
+                   facts=None if raw.get("facts") is None else TableFacts.from_json(raw["facts"], f"{where}.facts"))
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "engine": self.engine, "size_bytes": self.size_bytes,
@@ -200,7 +242,8 @@ class PlannedTable:
                 "read_units_per_second": self.read_units_per_second, "read_rate_source": self.read_rate_source,
                 "start_offset_s": self.start_offset_s, "duration_s": self.duration_s, "pitr": self.pitr,
                 "autoscaling": None if self.autoscaling is None else self.autoscaling.to_json(),
-                "gsis": [g.to_json() for g in self.gsis], "estimated_cost_usd": self.estimated_cost_usd}
+                "gsis": [g.to_json() for g in self.gsis], "estimated_cost_usd": self.estimated_cost_usd,
+                "facts": None if self.facts is None else self.facts.to_json()}
 
     @property
     def boost_target(self) -> int | None:

@@ -4,6 +4,8 @@ that rebuilds it."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import PROVISIONED, billing_mode
@@ -50,6 +52,18 @@ def schema_of(table: dict[str, Any]) -> dict[str, Any]:
         "PointInTimeRecovery": None,
         "Tags": [],
     }
+
+
+def shape_of(table: dict[str, Any]) -> str:
+    """A short fingerprint of what a DescribeTable `Table` says about the table's identity and structure: its ARN
+    and creation time (a table deleted and made again is another table), keys and indexes. Equal fingerprints:
+    facts read about the table earlier (its tags, TTL, PITR) still belong to it."""
+    indexes = [[i["IndexName"], i["KeySchema"], i.get("Projection")]
+               for kind in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes") for i in table.get(kind, [])]
+    text = json.dumps([table.get("TableArn"), str(table.get("CreationDateTime")), table.get("KeySchema"),
+                       sorted(table.get("AttributeDefinitions", []), key=lambda a: str(a["AttributeName"])), indexes],
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def create_table_request(schema: dict[str, Any], target: str, key: TableKey | None = None) -> dict[str, Any]:

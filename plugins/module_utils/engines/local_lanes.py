@@ -179,8 +179,10 @@ class _Night:
                     outcome.boosted = bool(boosted)
                     refused = bool(table.boost_target) and not boosted
                     settings = self.settings_for(replace(table, boost_refused=refused))
+                    # What the plan read is used unless a boost (its capacity record a tag) came since.
                     result = backup_table(self.ddb, self.store, table.name, self.region, settings,
-                                          controller=self.controller, stop=self.stop, aas=self.aas)
+                                          controller=self.controller, stop=self.stop, aas=self.aas,
+                                          known=None if table.boost_target else table.facts)
             except HippolyteError as exc:  # one table's failure is reported, the night goes on
                 outcome.error = str(exc)
             except Exception as exc:

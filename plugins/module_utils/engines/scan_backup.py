@@ -32,6 +32,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import m
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import read_boost
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import account_of, check_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import TableFacts
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.read_units import bytes_per_read_unit
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
     BackupStore,
@@ -221,7 +222,12 @@ class _Run:
     def page_limit(self) -> int | None:
         if self.page_units is None:
             return None  # unlimited: let DynamoDB fill 1 MB pages
-        return max(1, int(self.page_units / max(self.units_per_item, 1e-6)))
+        # The first pages, before any was measured, hold one second's worth of pages (1 / PAGE_BUDGET_SHARE page
+        # budgets, about the rate for one second): the bucket starts empty, so the workers then wait that second off,
+        # and a small table read on a guessed cost per item (its size unreported for hours after its creation)
+        # takes one page, not two.
+        units = self.page_units if self.measured else self.page_units / PAGE_BUDGET_SHARE
+        return max(1, int(units / max(self.units_per_item, 1e-6)))
 
     def worker(self) -> None:
         part: _PartWriter | None = None
@@ -299,7 +305,7 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
                  started: datetime | None = None, progress: Callable[[int], None] | None = None,
                  controller: TokenBucket | None = None, stop: threading.Event | None = None,
                  read_capacity: Callable[[], int] | None = None, watch_clock: Callable[[], float] = time.monotonic,
-                 aas: Any = None) -> BackupResult:
+                 aas: Any = None, known: TableFacts | None = None) -> BackupResult:
     """Back up one table into `<store>/<account>/<region>/<table>/<started>/`; returns what was written.
 
     The folder is claimed first: when another writer holds `<started>`'s, the next free second's is used.
@@ -307,12 +313,13 @@ def backup_table(ddb: Any, store: BackupStore, table: str, region: str, settings
     the folder removed, no manifest, `Cancelled` raised. The rate follows the table's read capacity
     (`read_capacity`, DescribeTable unless given) as `read_allowance` says, re-read during the scan.
     `aas` (Application Auto Scaling) records the table's scalable targets in the manifest; None: not captured.
+    `known`: the table's tags, TTL and PITR status as the plan read them (`capture_schema`); None: read here.
     """
     cap_malloc_arenas()
     settings.validate()
     check_table_name("table", table)  # a stand-in may hold a table DynamoDB would refuse the name of
     described = describe_table(ddb, table)  # fails on an unknown table before anything is written
-    schema = capture_schema(ddb, table, aas, described)
+    schema = capture_schema(ddb, table, aas, described, known)
     store.check_writable()
     account = account_of(schema.get("TableArn"), settings.account_id)
     started = started or utc_now()

@@ -7,6 +7,7 @@ from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND, PROVISIONED
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import TableFacts
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class TableInfo:
     max_rcu: int | None = None  # per-table limit; the model's table_max_rcu when unknown
     gsis: tuple[tuple[str, int], ...] = ()  # (index name, provisioned RCU): recorded, never boosted
     warm_read_units: int | None = None  # DescribeTable's WarmThroughput.ReadUnitsPerSecond, when reported
+    facts: TableFacts | None = None  # tags, TTL, PITR as discovery read them, handed to the local engine
 
     @property
     def on_demand(self) -> bool:

@@ -82,7 +82,8 @@ class PlacedTable:
             read_rate_source=o.read_rate_source, start_offset_s=self.start_offset_s, duration_s=o.duration_s,
             pitr=t.pitr, autoscaling=(None if t.autoscaling_max_rcu is None else
                                       AutoscalingRange(t.autoscaling_min_rcu, t.autoscaling_max_rcu)),
-            gsis=tuple(GsiCapacity(name, rcu) for name, rcu in t.gsis), estimated_cost_usd=round(self.cost_usd, 4))
+            gsis=tuple(GsiCapacity(name, rcu) for name, rcu in t.gsis), estimated_cost_usd=round(self.cost_usd, 4),
+            facts=t.facts)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Find the tables a plan covers and what the planner needs to know about each.
 
-ListTables (paginated), whole-name glob include/exclude, then DescribeTable and
-DescribeContinuousBackups concurrently, the read-capacity autoscaling targets from Application
+ListTables (paginated), whole-name glob include/exclude, then concurrently DescribeTable of every table and,
+for the selected ones, their tags, TTL and PITR status (`TableFacts`: the plan hands them to the local engine,
+which then does not read them again), the read-capacity autoscaling targets from Application
 Auto Scaling and the account's limits from DescribeLimits. Plain Python: boto3 clients come in as
 arguments, nothing here imports Ansible.
 """
@@ -16,6 +17,7 @@ from typing import Any
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import list_table_names
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.paging import all_items
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_capture import list_tags
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_settings import ask_if_offered
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
     UNSUPPORTED_CALL_CODES,
     InputError,
@@ -24,6 +26,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors im
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.billing import ON_DEMAND, billing_mode
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import original_read_units
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import is_valid_table_name
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import TableFacts
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_description import shape_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.plan_tables import TableInfo
 
 READ_DIMENSION = "dynamodb:table:ReadCapacityUnits"
@@ -87,46 +91,82 @@ def _read_capacity(description: dict[str, Any]) -> int:
     return int(description.get("ProvisionedThroughput", {}).get("ReadCapacityUnits") or 0)
 
 
-def _pitr_on(ddb: Any, name: str) -> bool:
+class _Unread(Exception):
+    """A fact the plan could not read (denied, gone meanwhile): the backup reads it itself."""
+
+
+def _asked(ddb: Any, operation: str, call: Any, **kwargs: Any) -> dict[str, Any] | None:
+    """The answer of an optional read; None when the endpoint does not offer the call (as the backup's own capture
+    records it; asked of one table only), `_Unread` when the role may not make it or the table went away."""
     try:
-        answer = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+        return dict(ask_if_offered(ddb, operation, lambda: call(**kwargs)))
     except Exception as exc:
+        if is_error(exc, *UNSUPPORTED_CALL_CODES):
+            return None
         if is_error(exc, *GONE, "ContinuousBackupsUnavailableException", *OPTIONAL_CALL_ERRORS):
-            return False
+            raise _Unread from exc
         raise
-    return bool(answer.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED")
 
 
-def _original_rcu(ddb: Any, description: dict[str, Any]) -> int | None:
-    """The read capacity recorded before another run's boost, when one is on the table: that run takes the
-    boost back when it ends, so a plan made on the boosted figure would read the application's share."""
-    if not description.get("TableArn") or (description.get("ProvisionedThroughput") or {}).get(
-            "ReadCapacityUnits", 0) == 0:
-        return None
+def _tags(ddb: Any, description: dict[str, Any]) -> list[dict[str, str]] | None:
+    """The table's tags; None when the role may not read them or the table went away."""
     try:
-        return original_read_units(list_tags(ddb, description["TableArn"]))
+        return list_tags(ddb, description["TableArn"]) if description.get("TableArn") else []
     except Exception as exc:
         if is_error(exc, *GONE, *OPTIONAL_CALL_ERRORS):
             return None
         raise
 
 
-def _describe(ddb: Any, name: str, selected: bool) -> tuple[dict[str, Any] | None, bool]:
+def _facts(ddb: Any, description: dict[str, Any], tags: list[dict[str, str]] | None) -> TableFacts | None:
+    """Tags, TTL and PITR status of a selected table, read once here for the plan and its backup; None when one of
+    them could not be read."""
+    name = description["TableName"]
+    try:
+        ttl = _asked(ddb, "DescribeTimeToLive", ddb.describe_time_to_live, TableName=name)
+        pitr = _asked(ddb, "DescribeContinuousBackups", ddb.describe_continuous_backups, TableName=name)
+    except _Unread:
+        return None
+    if tags is None:
+        return None
+    ttl_description = ttl.get("TimeToLiveDescription") if ttl else None
+    status = (pitr["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
+              .get("PointInTimeRecoveryStatus")) if pitr else None
+    return TableFacts(shape=shape_of(description), tags=tuple((t["Key"], t["Value"]) for t in tags),
+                      time_to_live=None if ttl_description is None else tuple(
+                          sorted((str(k), str(v)) for k, v in ttl_description.items())),
+                      point_in_time_recovery=status)
+
+
+def _original_rcu(description: dict[str, Any], tags: list[dict[str, str]] | None) -> int | None:
+    """The read capacity recorded before another run's boost, when one is on the table: that run takes the
+    boost back when it ends, so a plan made on the boosted figure would read the application's share."""
+    if tags is None or (description.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits", 0) == 0:
+        return None
+    return original_read_units(tags)
+
+
+def _describe(ddb: Any, name: str, selected: bool) -> tuple[dict[str, Any] | None, TableFacts | None]:
     try:
         description = ddb.describe_table(TableName=name)["Table"]
     except Exception as exc:
         if is_error(exc, *GONE):
-            return None, False  # deleted between ListTables and now
+            return None, None  # deleted between ListTables and now
         raise
-    original = _original_rcu(ddb, description) if selected else None
+    if not selected:
+        return description, None
+    tags = _tags(ddb, description)
+    facts = _facts(ddb, description, tags)
+    original = _original_rcu(description, tags)
     if original is not None:
         description = {**description, "ProvisionedThroughput": {**description["ProvisionedThroughput"],
                                                                 "ReadCapacityUnits": original}}
-    return description, _pitr_on(ddb, name) if selected else False
+    return description, facts
 
 
-def table_info(description: dict[str, Any], pitr: bool, scaling: tuple[int, int] | None) -> TableInfo:
+def table_info(description: dict[str, Any], facts: TableFacts | None, scaling: tuple[int, int] | None) -> TableInfo:
     mode = billing_mode(description)
+    pitr = facts is not None and facts.point_in_time_recovery == "ENABLED"
     return TableInfo(
         name=description["TableName"], size_bytes=int(description.get("TableSizeBytes") or 0),
         item_count=int(description.get("ItemCount") or 0), billing_mode=mode,
@@ -135,7 +175,8 @@ def table_info(description: dict[str, Any], pitr: bool, scaling: tuple[int, int]
         autoscaling_min_rcu=scaling[0] if scaling else None, autoscaling_max_rcu=scaling[1] if scaling else None,
         gsis=tuple((g["IndexName"], 0 if mode == ON_DEMAND else _read_capacity(g))
                    for g in description.get("GlobalSecondaryIndexes", [])),
-        warm_read_units=int(description.get("WarmThroughput", {}).get("ReadUnitsPerSecond") or 0) or None)
+        warm_read_units=int(description.get("WarmThroughput", {}).get("ReadUnitsPerSecond") or 0) or None,
+        facts=facts)
 
 
 def discover(ddb: Any, aas: Any, include: list[str], exclude: list[str], workers: int = 16) -> Discovery:
@@ -170,12 +211,12 @@ def discover(ddb: Any, aas: Any, include: list[str], exclude: list[str], workers
     in_use = 0
     vanished = []
     unplannable = []
-    for name, (description, pitr) in zip(names, described, strict=True):
+    for name, (description, facts) in zip(names, described, strict=True):
         if description is None:
             if name in selected:
                 vanished.append(name)
             continue
-        info = table_info(description, pitr, scaling.get(name))
+        info = table_info(description, facts, scaling.get(name))
         in_use += info.rcu + sum(rcu for _index, rcu in info.gsis)
         if name in selected and not is_valid_table_name(name):
             unplannable.append({"name": name, "reason": "not a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ - .), "
