@@ -88,3 +88,15 @@ def test_no_two_test_files_share_a_name() -> None:
     # tests/ has no __init__.py: pytest imports each test file by its name, and two alike stop the whole run.
     names = sorted(p.name for p in (REPO / "tests").rglob("test_*.py") if ".venv" not in p.parts)
     assert not [name for name in set(names) if names.count(name) > 1]
+
+
+def test_no_variable_is_named_underscore() -> None:
+    # ansible-test's pylint refuses the name "_" (disallowed-name) in plugins and tests alike; this finds it in a
+    # second instead of at the end of the sanity run.
+    import ast
+    found = []
+    for path in [*(REPO / "plugins").rglob("*.py"), *(REPO / "tests").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store):
+                found.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert not found, found

@@ -78,7 +78,7 @@ def test_without_keys_or_a_live_table_there_is_no_schema(tmp_path: Path) -> None
 
 
 def test_the_format_asked_for_must_be_there(tmp_path: Path) -> None:
-    source, _ = legacy(tmp_path)
+    source, _unused = legacy(tmp_path)
     assert find_format(source, "auto").data_format == "emr-connector"
     with pytest.raises(InputError) as native:
         find_format(source, "native-export")

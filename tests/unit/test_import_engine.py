@@ -78,14 +78,14 @@ def test_source_bytes_fall_back_to_the_stored_bytes_times_the_gzip_ratio() -> No
 @given(st.integers(1, 10**8), st.integers(1, 10**12), st.sampled_from([ON_DEMAND, PROVISIONED]))
 def test_more_items_never_load_faster_or_cheaper(items: int, size: int, billing: str) -> None:
     settings = ImportSettings()
-    fewer, _ = estimates(manifest(items, size, billing), settings, None)
-    more, _ = estimates(manifest(items * 2, size, billing), settings, None)
+    fewer, _unused = estimates(manifest(items, size, billing), settings, None)
+    more, _unused = estimates(manifest(items * 2, size, billing), settings, None)
     assert more.hours >= fewer.hours and more.usd >= fewer.usd
 
 
 def test_a_provisioned_load_is_bounded_by_its_write_capacity() -> None:
     doc = manifest(items=36_000, size=36_000 * 100, billing=PROVISIONED)
-    load, _ = estimates(doc, ImportSettings(), 10)  # 10 WCU, 1 unit an item: 3,600 s
+    load, _unused = estimates(doc, ImportSettings(), 10)  # 10 WCU, 1 unit an item: 3,600 s
     assert load.hours == pytest.approx(1.0)
     assert estimates(doc, ImportSettings(), 20)[0].hours == pytest.approx(0.5)
 

@@ -47,7 +47,7 @@ def test_a_second_inside_the_window_uses_recovery_and_its_opening_second_counts(
 
 def test_a_second_before_the_window_uses_a_backup(ddb: Any, unique_name: str) -> None:
     create_table(ddb, unique_name)
-    earliest, _ = with_recovery(ddb, unique_name)
+    earliest, _unused = with_recovery(ddb, unique_name)
     choice = choose_source(ddb, unique_name, earliest.replace(microsecond=0) - timedelta(seconds=1))
     assert (choice.source, "outside" in choice.reason) == (BACKUP, True)
 

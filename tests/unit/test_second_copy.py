@@ -33,7 +33,7 @@ def stores(tmp_path: Path) -> tuple[FileStore, FileStore]:
 def test_a_copy_holds_the_same_bytes_and_a_second_run_copies_nothing(tmp_path: Path) -> None:
     source, target = stores(tmp_path)
     data = gzipped_lines({"pk": {"S": f"k{n}"}} for n in range(5))
-    folder, _ = write_backup(source, {PART: data})
+    folder, _unused = write_backup(source, {PART: data})
     manifest_key = join(folder, manifest_file.MANIFEST_NAME)
 
     first = copy_backups(source, target, Selection(), workers=2)
@@ -47,7 +47,7 @@ def test_a_copy_holds_the_same_bytes_and_a_second_run_copies_nothing(tmp_path: P
 
 def test_check_mode_says_what_it_would_copy_and_writes_nothing(tmp_path: Path) -> None:
     source, target = stores(tmp_path)
-    folder, _ = write_backup(source, {PART: gzipped_lines([{"pk": {"S": "a"}}])})
+    folder, _unused = write_backup(source, {PART: gzipped_lines([{"pk": {"S": "a"}}])})
     result = copy_result(source, target, Selection(), check_mode=True)
     assert [c["status"] for c in result["copied"]] == [WOULD_COPY]
     assert result["changed"] is True
@@ -58,7 +58,7 @@ def test_check_mode_says_what_it_would_copy_and_writes_nothing(tmp_path: Path) -
 
 def test_a_source_file_changed_since_its_manifest_fails_and_leaves_no_copy(tmp_path: Path) -> None:
     source, target = stores(tmp_path)
-    folder, _ = write_backup(source, {PART: gzipped_lines([{"pk": {"S": "a"}}])})
+    folder, _unused = write_backup(source, {PART: gzipped_lines([{"pk": {"S": "a"}}])})
     source.put_bytes(join(folder, PART), gzipped_lines([{"pk": {"S": "b"}}]))  # same size, other bytes
 
     result = copy_result(source, target, Selection())
@@ -71,7 +71,7 @@ def test_a_source_file_changed_since_its_manifest_fails_and_leaves_no_copy(tmp_p
 
 def test_a_source_lacking_a_listed_file_is_not_copied(tmp_path: Path) -> None:
     source, target = stores(tmp_path)
-    folder, _ = write_backup(source, {PART: gzipped_lines([{"pk": {"S": "a"}}])})
+    folder, _unused = write_backup(source, {PART: gzipped_lines([{"pk": {"S": "a"}}])})
     source.delete_tree(join(folder, "data"))
     (outcome,) = copy_backups(source, target, Selection())
     assert outcome.status == FAILED
@@ -82,7 +82,7 @@ def test_a_source_lacking_a_listed_file_is_not_copied(tmp_path: Path) -> None:
 def test_only_the_named_nights_backups_are_copied(tmp_path: Path) -> None:
     source, target = stores(tmp_path)
     part = {PART: gzipped_lines([{"pk": {"S": "a"}}])}
-    tonight, _ = write_backup(source, part, origin=manifest_file.night_origin("local", "n2", "r1"))
+    tonight, _unused = write_backup(source, part, origin=manifest_file.night_origin("local", "n2", "r1"))
     write_backup(source, part, taken=TAKEN - timedelta(days=1), origin=manifest_file.night_origin("local", "n1", "r1"))
     copied = copy_backups(source, target, Selection(), night="n2")
     assert [(o.folder, o.status) for o in copied] == [(tonight, COPIED)]
