@@ -65,7 +65,7 @@ def _plan(url: str, prefix: str) -> dict[str, Any]:
 
 
 def test_a_small_table_costs_its_description_and_one_scan_on_top_of_the_plan(dynalite_server: Any, unique_name: str,
-                                                                            tmp_path: Path) -> None:
+                                                                             tmp_path: Path) -> None:
     ddb = client("dynamodb", dynalite_server.url)
     names = _small_tables(ddb, unique_name)
     in_region = sum(len(page["TableNames"]) for page in ddb.get_paginator("list_tables").paginate())
@@ -92,7 +92,7 @@ def test_a_small_table_costs_its_description_and_one_scan_on_top_of_the_plan(dyn
     ttl = ddb.describe_time_to_live(TableName=names[0])["TimeToLiveDescription"]
     assert (schema["Tags"], schema["TimeToLive"], schema["PointInTimeRecovery"]) == ([], ttl, None)
     assert {m["setting"] for m in schema["NotCaptured"]} >= {"resource policy", "contributor insights",
-                                                            "Kinesis streaming destinations", "point-in-time recovery"}
+                                                             "Kinesis streaming destinations", "point-in-time recovery"}
 
 
 def test_a_table_made_again_since_the_plan_is_captured_again(dynalite_server: Any, unique_name: str,

@@ -67,7 +67,7 @@ def test_a_description_in_hand_is_not_read_again(moto_url: str, table: str) -> N
 
 
 def test_the_plans_facts_are_used_while_the_table_has_the_shape_they_were_read_with(moto_url: str,
-                                                                                   table: str) -> None:
+                                                                                    table: str) -> None:
     """Tags, TTL and PITR read by the plan are not read again: the schema is the one a full capture makes."""
     ddb = client("dynamodb", moto_url)
     described = ddb.describe_table(TableName=table)["Table"]
