@@ -21,8 +21,11 @@ OBJECTS_PER_BACKUP = 2
 
 
 def usd(value: float) -> str:
-    """An amount as the reports print it: cents, or four decimals below a dollar (a small night costs that)."""
-    return f"${value:,.2f}" if value >= 1 or value == 0 else f"${value:,.4f}"
+    """An amount as the reports print it: cents, four decimals below a dollar, six below a hundredth of a cent (a
+    small night costs that)."""
+    if value >= 1 or value == 0:
+        return f"${value:,.2f}"
+    return f"${value:,.4f}" if value >= 0.0001 else f"${value:.6f}"
 
 
 @dataclass(frozen=True)

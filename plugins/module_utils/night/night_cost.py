@@ -54,7 +54,8 @@ class NightCost:
         return sum(self.usd.values())
 
     def to_result(self) -> dict[str, Any]:
-        return {"total_usd": round(self.total_usd, 4), "usd": {k: round(v, 4) for k, v in self.usd.items()},
+        # Six decimals: a small night's parts are fractions of a cent, and a part rounded to 0 would vanish.
+        return {"total_usd": round(self.total_usd, 6), "usd": {k: round(v, 6) for k, v in self.usd.items()},
                 "boosted_rcu_hours": round(self.boosted_rcu_hours, 3), "cluster_seconds": round(self.cluster_seconds),
                 "on_demand_read_units": round(self.on_demand_read_units, 1), "exported_bytes": self.exported_bytes,
                 "s3_puts": self.s3_puts}
