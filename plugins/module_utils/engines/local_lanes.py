@@ -25,6 +25,7 @@ from typing import Any
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import describe_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, InputError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.lease_loss import LeaseLoss
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import is_future, parse_instant
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.process_memory import cap_malloc_arenas
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
@@ -122,17 +123,14 @@ class _Night:
     outcomes: list[TableOutcome]
     account: str | None = None  # every table of a night is in one account: read from the first ARN
     account_lock: threading.Lock = field(default_factory=threading.Lock)  # one lookup a night, whatever the lanes
-    lost: str | None = None  # once the lease is known lost, no table starts
+    lease: LeaseLoss = field(init=False)  # once the lease is known lost, no table starts
+
+    def __post_init__(self) -> None:
+        self.lease = LeaseLoss(self.lease_lost)
 
     def lease_gone(self) -> str | None:
-        """Why no table may start any more for the lease's sake; a store that cannot be read now is not a loss
-        (the keeper's margin allows it, and giving the lease back tells at the end)."""
-        if self.lost is None and self.lease_lost is not None:
-            try:
-                self.lost = self.lease_lost()
-            except (HippolyteError, OSError):
-                return None
-        return self.lost
+        """Why no table may start any more for the lease's sake (LeaseLoss)."""
+        return self.lease.gone()
 
     def settings_for(self, table: LaneTable) -> ScanSettings:
         workers = 1 if table.size_bytes <= SMALL_TABLE_BYTES else self.base.workers

@@ -28,7 +28,8 @@ from datetime import datetime
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, error_code
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import error_code
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.lease_loss import LeaseLoss
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome, failed_names
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import (
     RETRYABLE_START_CODES,
@@ -108,8 +109,7 @@ class _Night:
     def __init__(self, deadline: datetime, relaunch_limit: int, now: Callable[[], datetime],
                  lease_lost: Callable[[], str | None] | None) -> None:
         self.deadline, self.relaunch_limit, self.now = deadline, relaunch_limit, now
-        self.lease_lost = lease_lost
-        self.lost: str | None = None  # once known, who took the lease: nothing starts any more
+        self.lease = LeaseLoss(lease_lost)  # once known, who took the lease: nothing starts any more
         self.opened = now()
         self.answers: list[EngineAnswer] = []
         self.by_cluster: dict[str, list[EngineAnswer]] = {}
@@ -124,14 +124,8 @@ class _Night:
         return (self.deadline - self.now()).total_seconds()
 
     def lease_gone(self) -> str | None:
-        """Why nothing may start any more for the lease's sake; a store that cannot be read now is not a loss (the
-        keeper's margin allows it)."""
-        if self.lost is None and self.lease_lost is not None:
-            try:
-                self.lost = self.lease_lost()
-            except (HippolyteError, OSError):
-                return None
-        return self.lost
+        """Why nothing may start any more for the lease's sake (LeaseLoss)."""
+        return self.lease.gone()
 
     def start(self, cluster: _Cluster) -> None:
         """Start its task; AWS saying "not now" is tried again next round, anything else ends the cluster's tables."""
