@@ -1,4 +1,4 @@
-"""restoring/restore_task: what backup_restore does, called directly on dynalite tables backed up by the local engine
+"""restoring/restore_task: what backup_restore does, called directly on moto tables backed up by the local engine
 into a file:// destination; `now` is fixed. Adopting and dynamodump imports are the integration tests' (adoption
 and dynodump are tested there end to end)."""
 
@@ -50,8 +50,9 @@ class Backed:
 
 
 @pytest.fixture
-def backed(dynalite_server: Any, unique_name: str, tmp_path: Path) -> Backed:
-    ddb = client("dynamodb", dynalite_server.url)
+def backed(moto_url: str, unique_name: str, tmp_path: Path) -> Backed:
+    # moto in this process (tests/unit/conftest.py): ansible-test runs these unit tests in a tree without node_modules.
+    ddb = client("dynamodb", moto_url)
     create_table(ddb, unique_name, rcu=None)
     put_items(ddb, unique_name, simple_items(30, pad=10))
     store = open_store(f"file://{tmp_path}/backups")
