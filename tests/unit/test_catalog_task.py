@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -42,8 +41,8 @@ class Backups:
 
 
 @pytest.fixture
-def backups(moto_server: Any, unique_name: str, tmp_path: Path) -> Backups:
-    ddb = client("dynamodb", moto_server.url)
+def backups(moto_url: str, unique_name: str, tmp_path: Path) -> Backups:
+    ddb = client("dynamodb", moto_url)
     create_table(ddb, unique_name, rcu=None)
     put_items(ddb, unique_name, simple_items(5))
     store = open_store(f"file://{tmp_path}/backups")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -57,9 +56,9 @@ def test_bad_input_names_the_field(request_: DrillRequest, field: str) -> None:
     assert raised.value.field == field
 
 
-def test_a_drill_restores_counts_compares_and_drops_its_scratch_table(moto_server: Any, unique_name: str,
+def test_a_drill_restores_counts_compares_and_drops_its_scratch_table(moto_url: str, unique_name: str,
                                                                       tmp_path: Path) -> None:
-    ddb = client("dynamodb", moto_server.url)
+    ddb = client("dynamodb", moto_url)
     create_table(ddb, unique_name, rcu=None)
     put_items(ddb, unique_name, simple_items(12))
     store = open_store(f"file://{tmp_path}/backups")

@@ -79,41 +79,41 @@ def test_bad_indexes_fail_before_any_client() -> None:
     assert raised.value.field == "indexes.gsi" and made.made == 0
 
 
-def test_one_table_boosted_then_put_back_with_diffs(moto_server: Any, unique_name: str) -> None:
-    create_table(moto_server.url, unique_name, read=5, write=5)
-    made = Clients(moto_server.url)
+def test_one_table_boosted_then_put_back_with_diffs(moto_url: str, unique_name: str) -> None:
+    create_table(moto_url, unique_name, read=5, write=5)
+    made = Clients(moto_url)
     boosted = apply_state(ThroughputRequest("boosted", settings(run_id="night"), table=unique_name, read_capacity=40),
                           made.clients(), diff=True)
     assert boosted.facts["changed"] is True and not boosted.failed
     assert boosted.facts["diff"] == {"before": boosted.facts["before"], "after": boosted.facts["after"]}
-    assert capacity(moto_server.url, unique_name)[None] == (40, 5)
+    assert capacity(moto_url, unique_name)[None] == (40, 5)
     again = apply_state(ThroughputRequest("boosted", settings(run_id="night"), table=unique_name, read_capacity=40),
                         made.clients())
     assert again.facts["changed"] is False and "diff" not in again.facts
     back = apply_state(ThroughputRequest("restored", settings(run_id="night"), table=unique_name), made.clients())
     assert back.facts["changed"] is True and back.warnings == ()
-    assert capacity(moto_server.url, unique_name)[None] == (5, 5)
+    assert capacity(moto_url, unique_name)[None] == (5, 5)
 
 
-def test_many_tables_answer_per_table(moto_server: Any, unique_name: str) -> None:
+def test_many_tables_answer_per_table(moto_url: str, unique_name: str) -> None:
     names = [f"{unique_name}-{n}" for n in range(2)]
     for name in names:
-        create_table(moto_server.url, name, read=5, write=5)
-    made = Clients(moto_server.url)
+        create_table(moto_url, name, read=5, write=5)
+    made = Clients(moto_url)
     rows = [{"name": name, "read_capacity": 30, "boost_rcu": 30} for name in names]
     boosted = apply_state(ThroughputRequest("boosted", settings(run_id="night"), tables=rows), made.clients(),
                           diff=True)
     assert sorted(r["table"] for r in boosted.facts["per_table"]) == names
     assert "tables" not in boosted.facts and set(boosted.facts["diff"]["after"]) == set(names)
-    assert [capacity(moto_server.url, n)[None] for n in names] == [(30, 5), (30, 5)]
+    assert [capacity(moto_url, n)[None] for n in names] == [(30, 5), (30, 5)]
     back = apply_state(ThroughputRequest("restored", settings(run_id="night"), tables=names), made.clients())
-    assert [capacity(moto_server.url, n)[None] for n in names] == [(5, 5), (5, 5)]
+    assert [capacity(moto_url, n)[None] for n in names] == [(5, 5), (5, 5)]
     assert all(row["changed"] for row in back.facts["per_table"])
 
 
-def test_reconciled_repairs_a_dead_run_s_boost_and_says_so(moto_server: Any, unique_name: str) -> None:
-    create_table(moto_server.url, unique_name, read=5, write=5)
-    made = Clients(moto_server.url)
+def test_reconciled_repairs_a_dead_run_s_boost_and_says_so(moto_url: str, unique_name: str) -> None:
+    create_table(moto_url, unique_name, read=5, write=5)
+    made = Clients(moto_url)
     apply_state(ThroughputRequest("boosted", settings(run_id="crashed", hold_s=0), table=unique_name,
                                   read_capacity=25), made.clients())
     answer = apply_state(ThroughputRequest("reconciled", settings(run_id="next-night"), table=unique_name),
@@ -122,25 +122,25 @@ def test_reconciled_repairs_a_dead_run_s_boost_and_says_so(moto_server: Any, uni
     assert answer.facts["repaired"] == [unique_name]
     assert answer.facts["msg"] == "checked 1 table(s): repaired 1, pending 0, held by live runs 0"
     assert list(answer.facts["diff"]["before"]) == [unique_name]
-    assert capacity(moto_server.url, unique_name)[None] == (5, 5)
+    assert capacity(moto_url, unique_name)[None] == (5, 5)
 
 
-def test_a_put_back_that_finds_no_record_changes_nothing_and_warns_of_nothing(moto_server: Any,
+def test_a_put_back_that_finds_no_record_changes_nothing_and_warns_of_nothing(moto_url: str,
                                                                               unique_name: str) -> None:
-    create_table(moto_server.url, unique_name, read=5, write=5)
+    create_table(moto_url, unique_name, read=5, write=5)
     answer = apply_state(ThroughputRequest("restored", settings(run_id="night"), table=unique_name),
-                         Clients(moto_server.url).clients(), diff=True)
+                         Clients(moto_url).clients(), diff=True)
     assert answer.facts["changed"] is False and answer.warnings == ()
     assert answer.facts["diff"]["before"] == answer.facts["diff"]["after"]
 
 
-def test_a_put_back_over_capacity_someone_else_changed_leaves_it_and_warns(moto_server: Any, unique_name: str) -> None:
-    create_table(moto_server.url, unique_name, read=5, write=5)
-    made = Clients(moto_server.url)
+def test_a_put_back_over_capacity_someone_else_changed_leaves_it_and_warns(moto_url: str, unique_name: str) -> None:
+    create_table(moto_url, unique_name, read=5, write=5)
+    made = Clients(moto_url)
     apply_state(ThroughputRequest("boosted", settings(run_id="night"), table=unique_name, read_capacity=40),
                 made.clients())
-    client("dynamodb", moto_server.url).update_table(
+    client("dynamodb", moto_url).update_table(
         TableName=unique_name, ProvisionedThroughput={"ReadCapacityUnits": 60, "WriteCapacityUnits": 5})
     back = apply_state(ThroughputRequest("restored", settings(run_id="night"), table=unique_name), made.clients())
     assert len(back.warnings) == 1 and back.warnings[0].startswith(f"{unique_name} ")
-    assert capacity(moto_server.url, unique_name)[None] == (60, 5)
+    assert capacity(moto_url, unique_name)[None] == (60, 5)
