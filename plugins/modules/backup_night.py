@@ -187,6 +187,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter
     aws_client,
     checked_options,
     exit_with,
+    require_destination,
     run_or_fail,
     watch_controller,
 )
@@ -227,6 +228,7 @@ SPECS = {"exports": DYNAMODB_EXPORT_OPTIONS, "emr": EMR_BACKUP_OPTIONS, "pipelin
 
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    run_or_fail(module, lambda: require_destination(module))  # before any AWS call
     p = module.params
     clients = ModuleClients(module)
     destination = {name: p[name] for name in DESTINATION_OPTIONS if p[name] is not None and name != "destination"}

@@ -105,9 +105,10 @@ def test_two_overlapping_nights_never_stack_nor_take_back_each_others_boosts(
     # A one-minute window and a 5% share: each table needs more than its share (a mandatory boost of
     # 5 -> 6 RCU), and reading ~60 KB at the boost's 1 added unit takes several seconds per table.
     # The proxy reports the tables' sizes, which dynalite leaves at 0 (the planner would see empty tables),
-    # as twice their data: at 8 KB a read unit (eventually consistent) 60 KB would fit the share unboosted.
+    # as four times their data (240 KB): at 8 KB a read unit (eventually consistent) the 5% share, 0.25 RCU, reads
+    # 2 KB a second, 120 KB in the window, so the plan must boost whatever a table's start-up takes.
     watcher = Watcher(ddb, names)
-    with DynamoDBProxy(dynalite_server.url, sizes={n: (ITEMS * 2000, ITEMS) for n in names}) as proxy:
+    with DynamoDBProxy(dynalite_server.url, sizes={n: (ITEMS * 4000, ITEMS) for n in names}) as proxy:
         settings = {"hippolyte_include": names, "hippolyte_read_percentage": 0.05,
                     "hippolyte_window": {"start": "00:00", "end": "00:01", "timezone": "UTC"}}
         inv = inventory(tmp_path / "inventory.json", proxy.url, f"file://{tmp_path}/backups", **settings)
