@@ -19,8 +19,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock imp
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import checked_options
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import Settings, boost
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import EngineAnswer
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import LanesRequest, run_lanes_task
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings
@@ -36,26 +34,20 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_res
 from ansible_collections.hippolyte.dynamodb.plugins.modules import backup_night
 from tests.conftest import REGION, client
 from tests.support.emr_steps import SimulatedSteps, export_output
-from tests.support.engine_clients import StandInClients, module_options
-from tests.support.tables import create_table, put_items, simple_items
-
-ITEM_LINE = '{"pk":{"s":"a"},"n":{"n":"1"}}'
-BOOST_RCU = 40
-OWN_RCU = 10
+from tests.support.engine_clients import (
+    BOOST_RCU,
+    ITEM_LINE,
+    OWN_RCU,
+    StandInClients,
+    boosted_night,
+    module_options,
+    read_capacity,
+)
 
 
 @pytest.fixture
 def night(moto_server: Any, unique_name: str) -> tuple[StandInClients, str, str]:
-    """A bucket, a cluster table boosted by this run (10 -> 40 RCU) and a local table with items."""
-    client("s3", moto_server.url).create_bucket(Bucket=unique_name,
-                                                CreateBucketConfiguration={"LocationConstraint": REGION})
-    ddb = client("dynamodb", moto_server.url)
-    on_cluster, local = f"{unique_name}-cl", f"{unique_name}-lo"
-    create_table(ddb, on_cluster, rcu=OWN_RCU)
-    boost(ddb, None, on_cluster, Targets(read=BOOST_RCU), Settings(run_id=unique_name, poll_s=0.01))
-    create_table(ddb, local, rcu=5, wcu=50)
-    put_items(ddb, local, simple_items(30))
-    return StandInClients(moto_server.url, f"s3://{unique_name}/ddb"), on_cluster, local
+    return boosted_night(moto_server.url, unique_name)
 
 
 def plan(on_cluster: str, local: str | None, hours: float = 1.0) -> dict[str, Any]:
@@ -84,11 +76,6 @@ def engines(opts: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """As the module does: each engine's options checked by its module's spec."""
     return {key: [checked_options(backup_night.SPECS[key], o, key) for o in each]
             for key, each in night_engine_options(opts, {}).items()}
-
-
-def read_capacity(clients: StandInClients, table: str) -> int:
-    return int(clients.client("dynamodb").describe_table(TableName=table)["Table"]["ProvisionedThroughput"]
-               ["ReadCapacityUnits"])
 
 
 def lanes_on(clients: StandInClients, opts: dict[str, Any], tmp_path: Path, before: Any = None) -> Any:

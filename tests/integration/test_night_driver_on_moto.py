@@ -22,8 +22,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock imp
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.outcome import TableOutcome
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_document import PlanDocument
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import Settings, boost
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.throughput import Targets
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.capacity.capacity_control import Settings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import job_flow_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_task import EmrTask, emr_settings
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.local_lanes import ControllerLimits, run_plan
@@ -36,32 +35,21 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_dri
 from ansible_collections.hippolyte.dynamodb.plugins.modules import datapipeline_backup, emr_backup
 from tests.conftest import REGION, client
 from tests.support.emr_steps import SimulatedSteps, export_output
-from tests.support.engine_clients import StandInClients, module_options
+from tests.support.engine_clients import (
+    BOOST_RCU,
+    ITEM_LINE,
+    OWN_RCU,
+    StandInClients,
+    boosted_night,
+    module_options,
+    read_capacity,
+)
 from tests.support.pipeline_instances import SimulatedInstances, instance
-from tests.support.tables import create_table, put_items, simple_items
-
-ITEM_LINE = '{"pk":{"s":"a"},"n":{"n":"1"}}'
-BOOST_RCU = 40
-OWN_RCU = 10
 
 
 @pytest.fixture
 def night(moto_server: Any, unique_name: str) -> tuple[StandInClients, str, str]:
-    """A bucket, a cluster table boosted by this run (10 -> 40 RCU) and a local table with items."""
-    client("s3", moto_server.url).create_bucket(Bucket=unique_name,
-                                                CreateBucketConfiguration={"LocationConstraint": REGION})
-    ddb = client("dynamodb", moto_server.url)
-    on_cluster, local = f"{unique_name}-cl", f"{unique_name}-lo"
-    create_table(ddb, on_cluster, rcu=OWN_RCU)
-    boost(ddb, None, on_cluster, Targets(read=BOOST_RCU), Settings(run_id=unique_name, poll_s=0.01))
-    create_table(ddb, local, rcu=5, wcu=50)
-    put_items(ddb, local, simple_items(30))
-    return StandInClients(moto_server.url, f"s3://{unique_name}/ddb"), on_cluster, local
-
-
-def read_capacity(clients: StandInClients, table: str) -> int:
-    return int(clients.client("dynamodb").describe_table(TableName=table)["Table"]["ProvisionedThroughput"]
-               ["ReadCapacityUnits"])
+    return boosted_night(moto_server.url, unique_name)
 
 
 def emr_task(clients: StandInClients, run_id: str, table: str, **given: Any) -> EmrTask:
