@@ -294,6 +294,6 @@ def test_the_data_pipeline_role_under_its_deprecated_name_is_passed_with_a_warni
     assert ('"DEPRECATED: Host night: hippolyte_datapipeline.role is deprecated: rename it service_role (the old name '
             'is read for one more release)"') in run.stdout
     assert "resource_role is deprecated" not in run.stdout
-    started = "TASK [hippolyte.dynamodb.backup : Data Pipelines, one per planned cluster (watch False)]"
+    started = "TASK [hippolyte.dynamodb.backup : Back up every local lane and cluster of the night"
     definition = run.stdout.split(started)[1].split("TASK [")[0]
     assert '"stringValue": "OldNamePipelineRole"' in definition and '"stringValue": "NewNameEc2Role"' in definition

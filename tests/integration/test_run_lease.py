@@ -359,7 +359,7 @@ def test_two_concurrent_backup_runs_exactly_one_backs_up(dynalite_server: Any, u
     loser = outputs[[run.returncode for run in runs].index(codes[1])]
     assert "is being backed up by run hippolyte-night-" in loser or "took the lease at the same moment" in loser
     # It stopped at the lease: it never reconciled, boosted or backed up anything.
-    assert "Back up every local lane in one call" not in loser.split("Take this account and region's lease")[1]
+    assert "Back up every local lane and cluster" not in loser.split("Take this account and region's lease")[1]
     manifests = sorted(backups.rglob("hippolyte-manifest.json"))
     assert sorted(m.parent.parent.name for m in manifests) == names  # one backup of each table
     folder = backups / "000000000000" / REGION / run_lease.LEASE_FOLDER
