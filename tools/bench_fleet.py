@@ -96,11 +96,17 @@ def bare_loop(ddb: Any, names: list[str], folder: Path, threads: int = 1) -> flo
 
 
 class Night:
-    def __init__(self, took_s: float, manifests: int, planned_s: float, actual_s: float) -> None:
+    def __init__(self, took_s: float, manifests: int, planned_s: float, actual_s: float, output: str) -> None:
         self.took_s, self.manifests, self.planned_s, self.actual_s = took_s, manifests, planned_s, actual_s
+        self.output = output
+
+    def slowest_tasks(self, count: int) -> list[str]:
+        """The profile_tasks callback's summary lines (slowest first), when --task-times enabled it."""
+        summary = self.output.rsplit("=" * 20, 1)[-1]
+        return [line.strip() for line in summary.splitlines() if line.strip().endswith("s")][:count]
 
 
-def role_night(url: str, prefix: str, folder: Path) -> Night:
+def role_night(url: str, prefix: str, folder: Path, task_times: bool = False) -> Night:
     folder.mkdir(parents=True, exist_ok=True)
     inventory = folder / "inventory.json"
     reports = folder / "reports"
@@ -111,6 +117,8 @@ def role_night(url: str, prefix: str, folder: Path) -> Night:
         "hippolyte_report_dir": str(reports),
         "hippolyte_window": {"start": "00:00", "end": "23:59", "timezone": "UTC"}}}}}))
     env = ansible_env({"AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_DEFAULT_REGION": REGION})
+    if task_times:
+        env["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.posix.profile_tasks"
     clock = time.perf_counter()
     proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/backup.yml",
                            "-i", str(inventory)], capture_output=True, text=True, env=env, cwd=REPO, check=False)
@@ -123,7 +131,7 @@ def role_night(url: str, prefix: str, folder: Path) -> Night:
     start = datetime.fromisoformat(plan["window"]["starts_at"])
     (progress,) = reports.glob("*-progress-*.log")
     ends = [datetime.fromisoformat(line.split(" ", 1)[0]) for line in progress.read_text().splitlines() if line]
-    return Night(took, manifests, float(plan["makespan_s"]), (max(ends) - start).total_seconds())
+    return Night(took, manifests, float(plan["makespan_s"]), (max(ends) - start).total_seconds(), proc.stdout)
 
 
 def main() -> None:
@@ -132,6 +140,8 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, nargs="+", default=[0.0, 10.0],
                         help="added to every request by a delaying proxy (0: straight to the stand-in)")
     parser.add_argument("--rcu", type=int, default=100, help="each table's provisioned read capacity")
+    parser.add_argument("--task-times", action="store_true",
+                        help="also print the N-table night's slowest tasks (ansible.posix.profile_tasks)")
     args = parser.parse_args()
     print(f"{'tables':>6} {'+ms':>4} | {'loop s':>7} {'8-thr s':>7} | {'role 1 s':>8} {'role N s':>8} "
           f"{'added s':>7} {'/loop':>6} {'/8-thr':>6} | {'plan s':>7} {'actual s':>8} | {'req/table':>9}  written")
@@ -158,7 +168,7 @@ def main() -> None:
                                   key=lambda run: run.took_s)
                         if proxy:
                             proxy.operations.clear()
-                        night = role_night(url, prefix, work / "night")
+                        night = role_night(url, prefix, work / "night", args.task_times)
                         requests = f"{sum(proxy.operations.values()) / count:>9.1f}" if proxy else f"{'-':>9}"
                     added = night.took_s - one.took_s
                     print(f"{count:>6} {latency:>4g} | {loop:>7.2f} {threaded:>7.2f} | {one.took_s:>8.2f} "
@@ -168,6 +178,8 @@ def main() -> None:
                     if proxy:
                         top = ", ".join(f"{op} {n / count:.1f}" for op, n in proxy.operations.most_common(8))
                         print(f"{'':>13} requests per table by operation: {top}", flush=True)
+                    for line in night.slowest_tasks(8) if args.task_times else []:
+                        print(f"{'':>13} {line}", flush=True)
         finally:
             server.stop()
     print("targets: +10 ms: added/8-thr at most 2; +0 ms at 100 RCU: added/loop at most 4; "
