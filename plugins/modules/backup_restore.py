@@ -498,9 +498,13 @@ increments:
     until: "2026-11-20T14:00:00+00:00"
     restored_to: "2026-11-20T13:45:00+00:00"
     expected_items: 200312
-    increments: [{window_start: "2026-11-20T01:00:00+00:00", window_end: "2026-11-20T01:15:00+00:00",
-                  backup_url: "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/increments/2026-11-20-01-00-00_2026-11-20-01-15-00",
-                  puts: 120, deletes: 3}]
+    increments:
+      - window_start: "2026-11-20T01:00:00+00:00"
+        window_end: "2026-11-20T01:15:00+00:00"
+        backup_url: "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/increments/2026-11-20-01-00-00_2026\
+          -11-20-01-15-00"
+        puts: 120
+        deletes: 3
 engine_choice:
   description: Why that engine ran, and the estimated time and cost of both for this backup.
   returned: when a backup was found

@@ -96,7 +96,8 @@ def _plan_table(ddb: Any, store: BackupStore, name: str, region: str, every: tim
 
     found.plans = [plan(r.window) for r in refs if not r.complete]
     start = max([base] + [r.window.end for r in refs])
-    if earliest is not None and start < earliest:  # PITR forgot that time: the chain restarts where it can
+    # PITR forgot that time: the chain restarts where it can (to the second, as the full export's time is checked)
+    if earliest is not None and start < earliest.replace(microsecond=0):
         found.gap = (f"{start.isoformat()} is before the table's earliest restorable time {earliest.isoformat()}: "
                      "points between them cannot be restored until the next full backup")
         start = (earliest + timedelta(seconds=1)).replace(microsecond=0)
