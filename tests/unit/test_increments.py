@@ -20,6 +20,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.incremen
     parse_every,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.item_codec import CodecError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.increment_task import run_increments
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.increment_changes import (
     apply_changes,
     apply_to_keys,
@@ -27,6 +28,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.incre
     net_changes,
     parse_change,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.modules.backup_increment import ARGUMENT_SPEC
+from tests.support.engine_clients import StandInClients, module_options
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -155,3 +158,13 @@ def test_the_later_write_of_a_key_wins_whatever_the_order_of_lines() -> None:
 def test_a_line_that_is_no_change_is_refused(line: str) -> None:
     with pytest.raises(CodecError):
         parse_change(line)
+
+
+@pytest.mark.parametrize(("given", "field"), [
+    ({"every": "5m"}, "every"), ({"every": "daily"}, "every"), ({"max_windows": 0}, "max_windows"),
+    ({"poll_interval": 0}, "poll_interval"), ({"maximum_retries": -1}, "maximum_retries")])
+def test_backup_increment_s_bad_options_fail_before_any_aws_call(given: dict, field: str) -> None:
+    clients = StandInClients("http://127.0.0.1:9", "s3://bucket/ddb")  # nothing listens there
+    with pytest.raises(InputError) as err:
+        run_increments(module_options(ARGUMENT_SPEC, tables=["orders"], **given), clients, check_mode=False)
+    assert err.value.field == field and clients.asked == []
