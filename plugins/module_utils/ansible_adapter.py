@@ -198,7 +198,6 @@ BACKUP_INCREMENT_OPTIONS: OptionSpecs = dict(
 )
 
 
-
 def checked_options(spec: OptionSpecs, given: dict[str, Any], where: str) -> dict[str, Any]:
     """`given` checked against a module's argument spec, every option at its default unless given, as that module
     would get them; raises InputError naming `where` and the first problem."""

@@ -128,7 +128,9 @@ increments:
     started: {description: Whether this run asked for the export (false when it picked it up)., type: bool}
     export_arn: {description: ARN of the export (null in check mode)., type: str}
     backup_url: {description: The increment's folder., type: str}
-    manifest_url: {description: Its C(hippolyte-manifest.json) once written, else null., type: str}
+    manifest_url:
+      description: Its C(hippolyte-manifest.json) once written, else null.
+      type: str
     item_count: {description: Changed items it holds (null until recorded)., type: int}
     failure: {description: Why the export failed (null unless C(FAILED))., type: str}
 recovery_points:
@@ -145,8 +147,12 @@ recovery_points:
       description: The end of the newest increment chained to it, else its time (null when none).
       type: str
     age_s: {description: Seconds from the newest point to now., type: int}
-    skipped: {description: Why no window was asked for (no full backup yet), else null., type: str}
-    gap: {description: Why the chain restarts later than it ended (PITR forgot that time), else null., type: str}
+    skipped:
+      description: Why no window was asked for (no full backup yet), else null.
+      type: str
+    gap:
+      description: Why the chain restarts later than it ended (PITR forgot that time), else null.
+      type: str
   sample: [{"table": "orders", "full_backup_time": "2026-11-20T01:00:00+00:00",
             "newest_point": "2026-11-20T13:45:00+00:00", "age_s": 610, "skipped": null, "gap": null}]
 """

@@ -172,7 +172,7 @@ def _restorable_time(ddb: Any, name: str, at: datetime, clamp: bool) -> datetime
     """The time to export the table at: `at`, or with `clamp` its earliest restorable second when that is
     later. PITR must be on, and the time inside its window (else AWS refuses that table after others have
     started)."""
-    earliest, _ = restorable_span(ddb, name)
+    earliest = restorable_span(ddb, name)[0]
     if earliest is None or at >= earliest.replace(microsecond=0):
         return at
     if clamp:  # the next whole second: folder names and export times have no fraction
