@@ -51,8 +51,8 @@ def increment_folder(account: str, region: str, table: str, window: Window) -> s
 
 def window_of(name: str) -> Window | None:
     """The window an increment folder is named after, or None when `name` is not one."""
-    start_text, end_text = (name.split("_", 1) + [""])[:2]
-    start, end = folder_time(start_text), folder_time(end_text)
+    start_text, sep, end_text = name.partition("_")
+    start, end = folder_time(start_text), folder_time(end_text) if sep else None
     return Window(start, end) if start and end and start < end else None
 
 
