@@ -75,19 +75,19 @@ class Night:
         self.exporter.write(self.name, self.at(minutes), {"pk": {"S": f"k{n}"}},
                             None if version is None else _item(n, version))
 
-    def increments(self, **given: Any) -> Any:
+    def increments(self, check: bool = False, **given: Any) -> Any:
         clients = StandInClients(self.url, self.destination)
         clients._clients["dynamodb"] = self.exporter  # the moto client, with DynamoDB's incremental exports played
         options = module_options(INCREMENT_SPEC, tables=[self.name], poll_interval=1, wait_timeout=30, **given)
-        return run_increments(options, clients, check_mode=given.pop("check", False), now=lambda: self.now)
+        return run_increments(options, clients, check_mode=check, now=lambda: self.now)
 
-    def restore(self, until: datetime, target: str, **given: Any) -> Any:
+    def restore(self, until: datetime, target: str, check_mode: bool = False, **given: Any) -> Any:
         store = open_store(self.destination, self.s3)
         clients = RestoreClients(dynamodb=lambda: self.ddb, store=lambda readers: store, s3=lambda: self.s3,
                                  own_account=lambda: ACCOUNT, caller_account=lambda: ACCOUNT,
                                  autoscaling=lambda: client("application-autoscaling", self.url))
         return restore_request(RestoreRequest(table=self.name, region=REGION, increments_until=until.isoformat(),
-                                              target=target, **given), clients, now=self.now)
+                                              target=target, **given), clients, check_mode, now=self.now)
 
     def folder(self, start: float, end: float) -> str:
         return (f"ddb/{ACCOUNT}/{REGION}/{self.name}/increments/"
@@ -160,6 +160,12 @@ def test_a_restore_applies_the_full_backup_then_each_increment_to_its_boundary(n
     assert canonical(scan_all(night.ddb, f"{night.name}-r30")) == canonical(expected)
     assert facts["increments"]["expected_items"] == len(expected) == 19
 
+    again = night.restore(night.at(44), f"{night.name}-r30").facts()  # the same restore again: checked, not written
+    assert again["changed"] is False and again["written_items"] == 0 and again["counted_items"] == 19
+    night.ddb.delete_item(TableName=f"{night.name}-r30", Key={"pk": {"S": "k5"}})
+    with pytest.raises(HippolyteError, match="imply 19"):
+        night.restore(night.at(44), f"{night.name}-r30")  # a table changed since is named, never taken as done
+
     last = night.restore(night.at(50), f"{night.name}-r45").facts()
     assert last["increments"]["restored_to"] == night.at(45).isoformat()
     assert last["increments"]["increments"][-1]["deletes"] == 1  # k101, created and deleted inside the window
@@ -199,3 +205,15 @@ def test_increments_until_alone_and_only_a_second(night: Night) -> None:
     assert err.value.field == "increments_until"
     with pytest.raises(InputError, match="after now"):
         night.restore(night.at(90), "elsewhere")
+
+
+def test_check_mode_asks_for_nothing_and_restores_nothing(night: Night) -> None:
+    night.now = night.at(37)
+    preview = night.increments(check=True)
+    assert [(e["window_end"], e["status"]) for e in preview.result["increments"]] == [
+        (night.at(15).isoformat(), "PENDING"), (night.at(30).isoformat(), "PENDING")]
+    assert night.exporter.requests == [] and preview.result["changed"] is True
+    assert not night.increments().failed
+    answer = night.restore(night.at(30), f"{night.name}-never", check_mode=True)
+    assert answer.facts()["increments"]["restored_to"] == night.at(30).isoformat()
+    assert f"{night.name}-never" not in night.ddb.list_tables()["TableNames"]

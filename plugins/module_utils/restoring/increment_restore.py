@@ -19,7 +19,9 @@ from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.paging import pages
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.raw_batch_write import RawBatchWrites
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_capture import list_tags
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, is_error
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import folder_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.increment_windows import chain
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_reader import iter_lines
@@ -40,10 +42,14 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.incre
     net_changes,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.restore import (
+    RESTORED_FROM_TAG,
     RestoreSettings,
     count_items,
     refuse_damaged,
 )
+
+# Marks a table as the finished restore of a full backup and its increments up to a boundary (with RESTORED_FROM_TAG).
+RESTORED_TO_TAG = "hippolyte:restored-to"
 
 
 @dataclass
@@ -55,6 +61,11 @@ class IncrementChain:
     until: datetime
     applied: list[dict[str, Any]] = field(default_factory=list)  # per increment: its window, puts and deletes
     expected_items: int | None = None
+
+    def marker(self) -> str:
+        """The restored-to tag's value: the full backup's time and the boundary reached (a tag holds 256 characters:
+        the full backup's folder is the restored-from tag's)."""
+        return f"{folder_name(self.full.taken_at)}..{folder_name(self.reached)}"
 
     @property
     def reached(self) -> datetime:
@@ -84,8 +95,9 @@ def find_chain(store: BackupStore, table: str, region: str, account: str | None,
 
 
 def apply_increments(ddb: Any, store: BackupStore, target: str, found: IncrementChain, settings: RestoreSettings,
-                     stop: threading.Event | None = None) -> None:
-    """Write every increment of `found` into `target` (which holds the full backup), then verify the table."""
+                     stop: threading.Event | None = None, write: bool = True) -> None:
+    """Write every increment of `found` into `target` (which holds the full backup), then verify the table and mark
+    it as this restore's. Without `write`, only the verification (a rerun of a restore already done)."""
     full_doc = _manifest(store, found.full.folder)
     key_names = [k["AttributeName"] for k in full_doc["schema"]["KeySchema"]]
     keys = _full_backup_keys(store, found.full.folder, full_doc, key_names)
@@ -97,15 +109,31 @@ def apply_increments(ddb: Any, store: BackupStore, target: str, found: Increment
                                      "incremental export")
             refuse_damaged(store, ref.folder, doc, settings.readers)
             changes = _changes(store, ref.folder, doc)
-            with BatchWriter(raw.send, target, workers=settings.workers, stall_timeout_s=settings.stall_timeout_s,
-                             stop=stop) as writer:
-                writer.put_requests(change.request() for change in changes)
+            if write:
+                with BatchWriter(raw.send, target, workers=settings.workers,
+                                 stall_timeout_s=settings.stall_timeout_s, stop=stop) as writer:
+                    writer.put_requests(change.request() for change in changes)
             apply_to_keys(keys, changes)
             deletes = sum(1 for c in changes if c.new_image is None)
             found.applied.append({"window_start": ref.window.start.isoformat(), "puts": len(changes) - deletes,
                                   "deletes": deletes})
     found.expected_items = len(keys)
     _verify(ddb, target, keys, key_names, settings)
+    if write:
+        arn = ddb.describe_table(TableName=target)["Table"]["TableArn"]
+        ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": RESTORED_TO_TAG, "Value": found.marker()}])
+
+
+def already_restored(ddb: Any, target: str, found: IncrementChain) -> bool:
+    """Whether `target` is marked as the finished restore of this full backup and these increments."""
+    try:
+        arn = ddb.describe_table(TableName=target)["Table"]["TableArn"]
+    except Exception as exc:
+        if is_error(exc, "ResourceNotFoundException"):
+            return False
+        raise
+    tags = {t["Key"]: t["Value"] for t in list_tags(ddb, arn)}
+    return tags.get(RESTORED_FROM_TAG) == found.full.folder and tags.get(RESTORED_TO_TAG) == found.marker()
 
 
 def _manifest(store: BackupStore, folder: str) -> dict[str, Any]:

@@ -50,6 +50,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.impor
     staging_store,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.increment_restore import (
+    already_restored,
     apply_increments,
     find_chain,
 )
@@ -280,12 +281,19 @@ def _restore_with_increments(request: RestoreRequest, clients: RestoreClients, d
     """increments_until: the full backup restored as any backup is, then its increments applied and verified."""
     store = clients.store(request.settings.readers)
     found = find_chain(store, request.table, request.region, request.account_id, until, now, clients.own_account)
-    target = request.target or f"{request.table}-restored-{found.reached:%Y%m%d-%H%M%S}"
+    target = check_table_name("target", request.target or f"{request.table}-restored-{found.reached:%Y%m%d-%H%M%S}")
+    target_ddb = clients.target_dynamodb() if clients.target_dynamodb else ddb
+    if not check_mode and not request.settings.force and already_restored(target_ddb, target, found):
+        # A rerun: verified again (count and keys), nothing written.
+        apply_increments(target_ddb, store, target, found, request.settings, stop, write=False)
+        done = RestoreResult(found.full.folder, target, False, False, found.expected_items or 0, 0,
+                             found.expected_items, 0.0, 0, f"{target} already holds the restore of "
+                             f"{found.full.folder} and its increments to {found.reached.isoformat()}")
+        return RestoreAnswer(url_under(store.url, found.full.folder), done, engine={"increments": found.report(store)})
     answer = restore_into(replace(request, target=target), clients, ddb, store, found.full.folder,
                           found.full.taken_at, _staging(request, clients, store), check_mode, stop, progress, compared)
     if not check_mode:
-        apply_increments(clients.target_dynamodb() if clients.target_dynamodb else ddb, store, target, found,
-                         request.settings, stop)
+        apply_increments(target_ddb, store, target, found, request.settings, stop)
     answer.engine["increments"] = found.report(store)
     if answer.result is not None:
         answer.result.msg += (f"; then {len(found.increments)} increment(s) applied, restored to "
