@@ -24,7 +24,10 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors im
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import folder_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.increment_windows import chain
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_reader import iter_lines
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_reader import (
+    iter_lines,
+    iter_put_requests,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, join
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import BackupRef, find_backup
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.increment_folders import (
@@ -148,11 +151,12 @@ def _changes(store: BackupStore, folder: str, doc: dict[str, Any]) -> list[Chang
 
 
 def _full_backup_keys(store: BackupStore, folder: str, doc: dict[str, Any], key_names: list[str]) -> set[str]:
-    """The keys the full backup holds (its items' key attributes), what the increments then change."""
+    """The keys the full backup holds (its items' key attributes, in any format a backup is read in), what the
+    increments then change."""
     keys: set[str] = set()
     for data_file in manifest_file.data_files(doc):
-        for line in iter_lines(store, folder, data_file):
-            item = json.loads(line)["Item"]
+        for request in iter_put_requests(store, folder, data_file, doc["data_format"]):
+            item = json.loads(request)["PutRequest"]["Item"]
             keys.add(key_text({name: item[name] for name in key_names}))
     return keys
 
