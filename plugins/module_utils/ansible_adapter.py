@@ -183,6 +183,20 @@ DYNAMODB_EXPORT_OPTIONS: OptionSpecs = dict(
     **ASSUME_ROLE_OPTIONS,
 )
 
+BACKUP_INCREMENT_OPTIONS: OptionSpecs = dict(
+    tables=dict(type="list", elements="str", required=True),
+    every=dict(type="str", default="15m"),
+    max_windows=dict(type="int", default=96),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=600),
+    deadline=dict(type="str"),
+    poll_interval=dict(type="int", default=15),
+    maximum_retries=dict(type="int", default=1),
+    account_id=dict(type="str"),
+    **DESTINATION_OPTIONS,
+    **ASSUME_ROLE_OPTIONS,
+)
+
 
 def checked_options(spec: OptionSpecs, given: dict[str, Any], where: str) -> dict[str, Any]:
     """`given` checked against a module's argument spec, every option at its default unless given, as that module

@@ -61,6 +61,18 @@ options:
         RV(point_in_time) says which, and why.
       - Not with O(at), O(dynamodump), O(adopt_from) or O(compare_with).
     type: str
+  increments_until:
+    description:
+      - Restore the table to the latest increment boundary at or before this second (an ISO 8601 date and time,
+        UTC without an offset) - the newest intact point-in-time full backup (the export engine's) at or before it,
+        restored as any backup is, then the incremental exports M(hippolyte.dynamodb.backup_increment) took
+        after it, oldest first, end to end (puts, and deletes for items the window removed). Each increment's
+        files are checked against its manifest before any of its changes is written. Last, the table's item
+        count and keys are compared with what the full backup and the increments imply.
+      - The boundary reached is the end of the last increment applied (the table as it was just before that
+        second); RV(increments) names the full backup and every increment applied.
+      - Not with O(at), O(point_in_time), O(dynamodump), O(adopt_from) or O(compare_with).
+    type: str
   imports:
     description:
       - Also consider imported backups (dynamodump imports, adopted folders) when choosing the newest
@@ -390,6 +402,14 @@ EXAMPLES = r"""
     target: orders-0630
   register: restored  # restored.point_in_time says whether PITR or a backup made it, and why
 
+- name: Restore orders to its newest 15-minute recovery point at or before 14:00 on 20 November
+  hippolyte.dynamodb.backup_restore:
+    destination: s3://acme-ddb-backups/dynamodb
+    table: orders
+    increments_until: "2026-11-20T14:00:00Z"
+    target: orders-1400
+  register: restored  # restored.increments: the full backup, the increments applied, the boundary reached
+
 - name: Restore orders as it was at the end of 20 November into orders-20nov
   hippolyte.dynamodb.backup_restore:
     destination: s3://acme-ddb-backups/dynamodb
@@ -457,6 +477,34 @@ point_in_time:
     reason:
       description: Why, for example the table's recovery window.
       type: str
+increments:
+  description: With O(increments_until), the full backup and the increments applied after it.
+  returned: with O(increments_until)
+  type: dict
+  contains:
+    full_backup: {description: The full backup restored first., type: str}
+    full_backup_time: {description: Its point in time., type: str}
+    until: {description: O(increments_until) as read., type: str}
+    restored_to: {description: The boundary reached (the end of the last increment applied)., type: str}
+    expected_items: {description: Items the full backup and the increments imply (null in check mode)., type: int}
+    increments:
+      description: Each increment applied, oldest first - C(window_start), C(window_end), C(backup_url), and
+        C(puts) and C(deletes) written.
+      type: list
+      elements: dict
+  sample:
+    full_backup: s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/2026-11-20-01-00-00
+    full_backup_time: "2026-11-20T01:00:00+00:00"
+    until: "2026-11-20T14:00:00+00:00"
+    restored_to: "2026-11-20T13:45:00+00:00"
+    expected_items: 200312
+    increments:
+      - window_start: "2026-11-20T01:00:00+00:00"
+        window_end: "2026-11-20T01:15:00+00:00"
+        backup_url: "s3://acme-ddb-backups/dynamodb/111111111111/eu-west-1/orders/increments/2026-11-20-01-00-00_2026\
+          -11-20-01-15-00"
+        puts: 120
+        deletes: 3
 engine_choice:
   description: Why that engine ran, and the estimated time and cost of both for this backup.
   returned: when a backup was found
@@ -593,6 +641,7 @@ ARGUMENT_SPEC = dict(
     table=dict(type="str", required=True),
     at=dict(type="str"),
     point_in_time=dict(type="str"),
+    increments_until=dict(type="str"),
     imports=dict(type="bool", default=False),
     account_id=dict(type="str"),
     target=dict(type="str"),
@@ -646,7 +695,7 @@ def main():
         schema_from=p["schema_from"], key_attributes=tuple((k["name"], k["type"]) for k in p["key_attributes"] or ()),
         stage_to=p["stage_to"], stage_bucket_owner=p["stage_bucket_owner"], sse=p["sse"], kms_key_id=p["kms_key_id"],
         restore_autoscaling=p["restore_autoscaling"], compare_with=p["compare_with"],
-        point_in_time=p["point_in_time"],
+        point_in_time=p["point_in_time"], increments_until=p["increments_until"],
         settings=RestoreSettings(workers=p["workers"], readers=p["readers"], force=p["force"], verify=p["verify"],
                                  verify_before_write=p["verify_before_write"], wait_timeout_s=p["wait_timeout"],
                                  stall_timeout_s=p["stall_timeout"], write_capacity=p["write_capacity"],

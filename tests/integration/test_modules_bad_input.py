@@ -95,7 +95,8 @@ def test_restore_without_any_backup(dynalite_server: Any, unique_name: str, tmp_
 WITHOUT_DESTINATION = {
     "backup_copy": {"copy_to": {"destination": "file:///srv/copy"}}, "backup_undelete": {"table": "orders"},
     "backup_night": {"plan": {"clusters": []}, "run_id": "r1", "night_id": "n1"},
-    "backup_drill": {}, "backup_info": {}, "backup_prune": {"keep_last": 1}, "backup_lease": {"run_id": "r1"},
+    "backup_drill": {}, "backup_increment": {"tables": ["orders"]}, "backup_info": {},
+    "backup_prune": {"keep_last": 1}, "backup_lease": {"run_id": "r1"},
     "backup_restore": {"table": "orders"}, "dynamodb_scan_backup": {"table": "orders"},
     "dynamodb_export": {"tables": ["orders"], "run_id": "r1"},
     "emr_backup": {"cluster": {"id": "c01", "tables": []}, "run_id": "r1"},

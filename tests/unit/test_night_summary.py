@@ -51,3 +51,13 @@ def test_settings_problems_name_the_variable_and_fix() -> None:
     assert "is not an SNS topic ARN" in problems[1] and "not an absolute path" in problems[2]
     assert problems[3] == "hippolyte_drill has an unknown key 'tabel': did you mean table?"
     assert night_ops_problems({"keep_last": 3}, {"webhook_file": "/var/spool/h.json"}, {"table": "orders"}) == []
+
+
+def test_each_table_s_recovery_point_is_its_backup_s_time_and_its_age_at_the_summary() -> None:
+    export = {"tables": [{"name": "orders", "engine": "export", "status": "ok",
+                          "backup_url": "s3://b/ddb/123456789012/eu-west-1/orders/2026-11-20-01-00-00"},
+                         {"name": "users", "engine": "export", "status": "failed", "backup_url": "s3://b/x"}]}
+    summary = night_summary([export], "prod", "eu-west-1", "/r.md", now=datetime(2026, 11, 20, 6, 30, tzinfo=UTC))
+    assert summary["recovery_points"] == [
+        {"table": "orders", "newest_point": "2026-11-20T01:00:00+00:00", "age_s": 5 * 3600 + 1800},
+        {"table": "users", "newest_point": None, "age_s": None}]

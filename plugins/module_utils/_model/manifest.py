@@ -14,7 +14,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names im
 MANIFEST_NAME = "hippolyte-manifest.json"
 FORMAT_VERSION = 2  # 2: the manifest carries its own digest (DIGEST_FIELD)
 DIGEST_FIELD = "manifest_sha256"
-DATA_FORMATS = ("dynamodb-json", "emr-connector", "native-export")
+DATA_FORMATS = ("dynamodb-json", "emr-connector", "native-export", "native-export-incremental")  # the last: changes
 CONSISTENCIES = ("fuzzy-scan", "point-in-time")
 _REQUIRED = ("format_version", "table", "account", "region", "engine", "data_format", "consistency",
              "started", "finished", "item_count", "byte_count", "files", "schema")

@@ -53,13 +53,19 @@ def iter_put_requests(store: BackupStore, folder: str, data_file: DataFile, data
     if decode is None:
         raise HippolyteError(f"data format {data_format!r} cannot be restored by this version; "
                              f"it reads {', '.join(READERS)}")
+    return (decode(line) for line in iter_lines(store, folder, data_file))
+
+
+def iter_lines(store: BackupStore, folder: str, data_file: DataFile) -> Iterator[bytes]:
+    """Yield one data file's non-blank lines as stored; raises, once read, if its bytes or its line count differ
+    from the manifest (so a consumer that acts on lines as they come must not trust them before the end)."""
     where = url_under(store.url, join(folder, data_file.path))
     count = 0
     with open_lines(store, join(folder, data_file.path)) as (lines, hashing):
         for line in lines:
             if line.strip():
                 count += 1
-                yield decode(line)
+                yield line
     if hashing.size != data_file.bytes or hashing.sha256 != data_file.sha256:
         raise HippolyteError(f"{where} does not match the manifest (size {hashing.size} vs {data_file.bytes}, "
                              "or sha256 differs): the backup is damaged")

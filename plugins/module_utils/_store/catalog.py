@@ -86,8 +86,10 @@ def read_manifest(store: BackupStore, ref: BackupRef) -> tuple[dict[str, Any] | 
 
 def find_backup(store: BackupStore, table: str, region: str, account: str | None = None,
                 at: datetime | None = None, own_account: Callable[[], str] | None = None, *,
-                now: datetime, named: datetime | None = None, imports: bool = False) -> BackupRef:
-    """The newest intact backup of `table` a night took, at or before `at` when given.
+                now: datetime, named: datetime | None = None, imports: bool = False,
+                consistency: str | None = None) -> BackupRef:
+    """The newest intact backup of `table` a night took, at or before `at` when given (and of that `consistency`,
+    when given: `point-in-time` for a base that incremental exports carry forward).
 
     Intact: its manifest reads and its own digest holds (a damaged one is skipped, never "the newest").
     A folder dated after `now` (beyond the clock skew) is an anomaly and never chosen. An import is chosen
@@ -112,9 +114,11 @@ def find_backup(store: BackupStore, table: str, region: str, account: str | None
         doc, error = read_manifest(store, ref)
         if doc is None:
             skipped.append(f"{ref.folder} ({error})")
+        elif consistency is not None and doc.get("consistency") != consistency:
+            continue
         elif origin_of(doc)["kind"] != IMPORT or imports or ref.taken_at == named:
             return ref
-    when = f" at or before {at.isoformat()}" if at else ""
+    when = (f" at or before {at.isoformat()}" if at else "") + (f" ({consistency})" if consistency else "")
     damaged = f"; skipped as damaged: {'; '.join(skipped)}" if skipped else ""
     raise HippolyteError(f"no intact backup a night took of table {table!r} in {region}{when} under {store.url}"
                          f"{damaged}; list them with backup_info (imports are restored when named by their exact "

@@ -11,6 +11,9 @@ When an export completes, `hippolyte-manifest.json` is written: item counts from
 manifest when there is one (else counted from the data), sizes and sha256 from the stored bytes, the
 md5 AWS recorded checked on the way. A failed export never gets one. Runs are idempotent: an export
 already started into the same folder is picked up instead of started again (also by ClientToken).
+
+A plan with a `window` is an incremental export of that window's changes (view NEW_AND_OLD_IMAGES) into its
+increment folder (see `_store/increment_folders.py`); its manifest's data format is `native-export-incremental`.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors im
     is_error,
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.increment_windows import Window
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import (
     account_of,
     check_relative_key,
@@ -52,11 +56,13 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.export_f
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.export_files import (
     data_files as export_data_files,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.increment_folders import INCREMENTAL_FORMAT
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.manifest_io import write_manifest
 
 ENGINE = "export"
 DATA_FORMAT = "native-export"
+VIEW = "NEW_AND_OLD_IMAGES"  # the old image too: a line's deleted item is then told from a bare key
 EXPORT_FORMAT = "DYNAMODB_JSON"
 DONE = ("COMPLETED", "FAILED")
 _READ_CHUNK = 1024 * 1024
@@ -103,6 +109,7 @@ class TableExport:
     item_count: int | None = None
     failure: str | None = None
     manifest: dict[str, Any] | None = field(default=None, repr=False)
+    window: Window | None = None  # an incremental export of this window's changes; None: a full export
 
     def outcome(self) -> TableOutcome:
         status = {"COMPLETED": "ok", "FAILED": "failed"}.get(self.status, "running")
@@ -114,7 +121,9 @@ class TableExport:
         return outcome
 
     def result(self) -> dict[str, Any]:
-        return {"table": self.table, "export_arn": self.export_arn, "status": self.status,
+        window = {"window_start": self.window.start.isoformat(), "window_end": self.window.end.isoformat()
+                  } if self.window else {}
+        return {**window, "table": self.table, "export_arn": self.export_arn, "status": self.status,
                 "export_time": self.export_time.isoformat(),
                 "backup_url": self.backup_url, "item_count": self.item_count, "failure": self.failure,
                 "started": self.started, "attempts": self.attempts, "retried_failures": self.history,
@@ -163,6 +172,18 @@ def _restorable_time(ddb: Any, name: str, at: datetime, clamp: bool) -> datetime
     """The time to export the table at: `at`, or with `clamp` its earliest restorable second when that is
     later. PITR must be on, and the time inside its window (else AWS refuses that table after others have
     started)."""
+    earliest = restorable_span(ddb, name)[0]
+    if earliest is None or at >= earliest.replace(microsecond=0):
+        return at
+    if clamp:  # the next whole second: folder names and export times have no fraction
+        return (earliest + timedelta(seconds=1)).replace(microsecond=0)
+    raise InputError("export_time", f"{at.isoformat()} is before table {name!r}'s earliest restorable time "
+                     f"{earliest.isoformat()}", "choose a later export_time, or leave it unset")
+
+
+def restorable_span(ddb: Any, name: str) -> tuple[datetime | None, datetime | None]:
+    """The table's earliest and latest restorable times (UTC; None where DynamoDB does not say); InputError when
+    PITR is off, since nothing can be exported then."""
     try:
         described = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
     except Exception as exc:
@@ -174,13 +195,11 @@ def _restorable_time(ddb: Any, name: str, at: datetime, clamp: bool) -> datetime
     if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
         raise InputError("tables", f"table {name!r} has point-in-time recovery off, so it cannot be exported",
                          "enable PITR on it (update_continuous_backups) or back it up with another engine")
-    earliest = pitr.get("EarliestRestorableDateTime")
-    if not isinstance(earliest, datetime) or at >= earliest.astimezone(UTC).replace(microsecond=0):
-        return at
-    if clamp:  # the next whole second: folder names and export times have no fraction
-        return (earliest.astimezone(UTC) + timedelta(seconds=1)).replace(microsecond=0)
-    raise InputError("export_time", f"{at.isoformat()} is before table {name!r}'s earliest restorable time "
-                     f"{earliest.astimezone(UTC).isoformat()}", "choose a later export_time, or leave it unset")
+    return _utc(pitr.get("EarliestRestorableDateTime")), _utc(pitr.get("LatestRestorableDateTime"))
+
+
+def _utc(value: Any) -> datetime | None:
+    return value.astimezone(UTC) if isinstance(value, datetime) else None
 
 
 def _data_prefix(store: S3Store, folder: str) -> str:
@@ -243,10 +262,17 @@ def start(ddb: Any, store: BackupStore, plans: list[TableExport], settings: Expo
 
 
 def _start_one(ddb: Any, s3: S3Store, plan: TableExport, settings: ExportSettings, attempt: int) -> None:
-    token = client_token(settings.run_id, plan.table if attempt == 1 else f"{plan.table}#{attempt}")
+    name = plan.table if plan.window is None else f"{plan.table}@{plan.window.start.isoformat()}"
+    token = client_token(settings.run_id, name if attempt == 1 else f"{name}#{attempt}")
     request: dict[str, Any] = {
-        "TableArn": plan.schema["TableArn"], "ExportTime": plan.export_time, "ClientToken": token,
+        "TableArn": plan.schema["TableArn"], "ClientToken": token,
         "S3Bucket": s3.bucket, "S3Prefix": _data_prefix(s3, plan.folder), "ExportFormat": EXPORT_FORMAT}
+    if plan.window is None:
+        request["ExportTime"] = plan.export_time
+    else:
+        request["ExportType"] = "INCREMENTAL_EXPORT"
+        request["IncrementalExportSpecification"] = {"ExportFromTime": plan.window.start,
+                                                     "ExportToTime": plan.window.end, "ExportViewType": VIEW}
     if s3.encryption.sse:  # DynamoDB writes the export's objects: ask it for the store's encryption
         request["S3SseAlgorithm"] = "KMS" if s3.encryption.sse == "aws:kms" else "AES256"
         if s3.encryption.kms_key_id:
@@ -380,10 +406,14 @@ def finish(ddb: Any, store: BackupStore, plan: TableExport, night: str | None = 
         if reported is not None and int(reported) != sum(f.items for f in data_files):
             raise HippolyteError(f"{plan.backup_url}: the data files hold {sum(f.items for f in data_files)} items, "
                                  f"DescribeExport says {reported}")
-    extra = {"export_arn": plan.export_arn, "native_manifest": summary is not None,
-             "export_time": _iso(described.get("ExportTime")) if described.get("ExportTime") else None}
+    extra: dict[str, Any] = {"export_arn": plan.export_arn, "native_manifest": summary is not None,
+                             "export_time": _iso(described.get("ExportTime")) if described.get("ExportTime") else None}
+    if plan.window is not None:
+        extra.update(export_from=plan.window.start.isoformat(), export_to=plan.window.end.isoformat(),
+                     export_view=VIEW)
     doc = write_manifest(store, plan.folder, extra=extra, schema=plan.schema, account=plan.account,
-                         region=plan.region, engine=ENGINE, data_format=DATA_FORMAT, consistency="point-in-time",
+                         region=plan.region, engine=ENGINE, consistency="point-in-time",
+                         data_format=DATA_FORMAT if plan.window is None else INCREMENTAL_FORMAT,
                          started=_iso(described.get("StartTime") or described.get("ExportTime")),
                          finished=_iso(described.get("EndTime")), files=data_files,
                          origin=manifest_file.night_origin(ENGINE, night, None))

@@ -6,8 +6,11 @@ report never disagree. The summary is a plain dict that serialises to JSON as it
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import folder_time
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.night.night_results import (
     engine_results,
     night_failures,
@@ -25,7 +28,7 @@ def registered(value: Any) -> dict[str, Any]:
 def night_summary(engines: list[Any], host: str, region: str, report_path: str, *,
                   stopped: dict[str, Any] | None = None, lease: Any = None, plan: Any = None,
                   reconciled: Any = None, unboosts: Any = None, drill: Any = None,
-                  retention: Any = None, copy: Any = None) -> dict[str, Any]:
+                  retention: Any = None, copy: Any = None, now: datetime | None = None) -> dict[str, Any]:
     """One night's outcome: `engines` are the engine tasks' registered results (as night_tables takes them);
     `stopped` names the task the run stopped at, when it failed anywhere (the role's rescue records it)."""
     rows = night_tables(engines)
@@ -62,10 +65,25 @@ def night_summary(engines: list[Any], host: str, region: str, report_path: str, 
         "drill": drill_view or None,
         "retention_deleted": list(registered(retention).get("deleted", [])),
         "copy": _copy_view(registered(copy)) or None,
+        "recovery_points": recovery_points(rows, now or utc_now()),
         "report": report_path,
     }
     summary["subject"] = summary_subject(summary)
     return summary
+
+
+def recovery_points(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """Each table's recovery point objective as the night leaves it: its newest restorable point (the time its
+    backup folder is named after: a native export's instant, a scan's start) and its age now. A table not backed
+    up tonight has none from this night (null: its older backups are backup_info's, its increments
+    backup_increment's)."""
+    points = []
+    for row in rows:
+        url = str(row.get("backup_url") or "")
+        point = folder_time(url.rstrip("/").rsplit("/", 1)[-1]) if row.get("status") == "ok" else None
+        points.append({"table": row.get("name"), "newest_point": point.isoformat() if point else None,
+                       "age_s": int((now - point).total_seconds()) if point else None})
+    return points
 
 
 def _copy_view(copy: dict[str, Any]) -> dict[str, Any]:

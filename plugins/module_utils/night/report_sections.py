@@ -49,7 +49,7 @@ def report_sections(night: NightResults, summary: dict[str, Any], rows: list[dic
     """Every section of the report, in order; `rows` and `totals` as night_report computes them, `figure` the
     Gantt chart (empty when nothing was planned)."""
     return [head(night, summary, totals), warnings(night, summary, totals),
-            Section("Planned and actual", figure=figure), tables(rows), not_backed_up(rows),
+            Section("Planned and actual", figure=figure), tables(rows), not_backed_up(rows), recovery_points(summary),
             Section("Capacity notes", items=tuple((note,) for note in summary["capacity_notes"])),
             not_planned(night.document), capacity_boosts(night), left_boosted(night.reconciled),
             left_as_others_set(summary), held_by_others(night.reconciled), restore_drill(night.drill),
@@ -114,6 +114,14 @@ def not_backed_up(rows: list[dict[str, Any]]) -> Section:
     items = tuple((Strong(str(r["name"])), f" ({r['engine']}, {r['status']}): {r['error']}")
                   for r in rows if r["status"] not in ("ok", "not run"))
     return Section("Not backed up", items=items)
+
+
+def recovery_points(summary: dict[str, Any]) -> Section:
+    """How old each table's newest restorable point is as the night ends (its recovery point objective)."""
+    return Section("Recovery points", items=tuple(
+        (Strong(str(p["table"])), ": " + (f"{human_time(p['newest_point'])}, {human_duration(p['age_s'])} ago"
+                                          if p["newest_point"] else "none from this night"))
+        for p in summary.get("recovery_points") or []))
 
 
 def not_planned(plan: PlanDocument | None) -> Section:

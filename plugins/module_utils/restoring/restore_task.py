@@ -49,6 +49,11 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.impor
     restore_with_engine,
     staging_store,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.increment_restore import (
+    already_restored,
+    apply_increments,
+    find_chain,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.restoring.point_in_time import (
     PITR,
     choose_source,
@@ -88,6 +93,7 @@ class RestoreRequest:
     restore_autoscaling: bool = False
     compare_with: str | None = None
     point_in_time: str | None = None  # a second: restored by point-in-time recovery when it can be (point_in_time.py)
+    increments_until: str | None = None  # a second: a full backup and its increments up to it (increment_restore.py)
 
     def validate(self) -> None:
         self.settings.validate()
@@ -96,6 +102,12 @@ class RestoreRequest:
             if clash:
                 raise InputError("point_in_time", f"is given with {', '.join(clash)}",
                                  "give point_in_time alone: it chooses between the recovery window and the backups")
+        if self.increments_until:
+            clash = [name for name in ("at", "point_in_time", "dynamodump", "adopt_from", "compare_with")
+                     if getattr(self, name)]
+            if clash:
+                raise InputError("increments_until", f"is given with {', '.join(clash)}",
+                                 "give increments_until alone: it chooses the full backup and its increments")
         self.import_settings.validate()
         # Names that become paths or tables are checked before any call.
         check_table_name("table", self.table)
@@ -231,7 +243,10 @@ def restore_request(request: RestoreRequest, clients: RestoreClients, check_mode
     now = now or utc_now()
     at = parse_at(request.at, now) if request.at else None
     moment = parse_moment(request.point_in_time, now) if request.point_in_time else None
+    until = parse_moment(request.increments_until, now, "increments_until") if request.increments_until else None
     ddb = clients.dynamodb()
+    if until is not None:
+        return _restore_with_increments(request, clients, ddb, check_mode, stop, progress, compared, now, until)
     if moment is not None:
         choice = choose_source(ddb, request.table, moment, same_place=clients.target_dynamodb is None)
         if choice.source == PITR:
@@ -249,15 +264,42 @@ def restore_request(request: RestoreRequest, clients: RestoreClients, check_mode
     return _restore_from_backup(request, clients, ddb, check_mode, stop, progress, compared, now, at)
 
 
-def parse_moment(text: str, now: datetime) -> datetime:
-    """point_in_time: one second, not a day, and not after now."""
-    span = parse_span(text, "point_in_time")
+def parse_moment(text: str, now: datetime, field: str = "point_in_time") -> datetime:
+    """point_in_time (or increments_until): one second, not a day, and not after now."""
+    span = parse_span(text, field)
     if span.whole_day:
-        raise InputError("point_in_time", f"{text!r} is a day, not a second",
+        raise InputError(field, f"{text!r} is a day, not a second",
                          "give a date and time, e.g. 2026-11-20T06:30:15Z (use at to choose among a day's backups)")
     if span.first > now:
-        raise InputError("point_in_time", f"{text!r} is after now ({now.isoformat()})", "give a time that has passed")
+        raise InputError(field, f"{text!r} is after now ({now.isoformat()})", "give a time that has passed")
     return span.first
+
+
+def _restore_with_increments(request: RestoreRequest, clients: RestoreClients, ddb: Any, check_mode: bool,
+                             stop: threading.Event | None, progress: Callable[[str], None] | None,
+                             compared: dict[str, Any], now: datetime, until: datetime) -> RestoreAnswer:
+    """increments_until: the full backup restored as any backup is, then its increments applied and verified."""
+    store = clients.store(request.settings.readers)
+    found = find_chain(store, request.table, request.region, request.account_id, until, now, clients.own_account)
+    target = check_table_name("target", request.target or f"{request.table}-restored-{found.reached:%Y%m%d-%H%M%S}")
+    target_ddb = clients.target_dynamodb() if clients.target_dynamodb else ddb
+    if not check_mode and not request.settings.force and already_restored(target_ddb, target, found):
+        # A rerun: verified again (count and keys), nothing written.
+        apply_increments(target_ddb, store, target, found, request.settings, stop, write=False)
+        done = RestoreResult(found.full.folder, target, False, False, found.expected_items or 0, 0,
+                             found.expected_items, 0.0, 0, f"{target} already holds the restore of "
+                             f"{found.full.folder} and its increments to {found.reached.isoformat()}")
+        return RestoreAnswer(url_under(store.url, found.full.folder), done, engine={"increments": found.report(store)})
+    answer = restore_into(replace(request, target=target), clients, ddb, store, found.full.folder,
+                          found.full.taken_at, _staging(request, clients, store), check_mode, stop, progress, compared)
+    if not check_mode:
+        apply_increments(target_ddb, store, target, found, request.settings, stop)
+    answer.engine["increments"] = found.report(store)
+    if answer.result is not None:
+        answer.result.msg += (f"; then {len(found.increments)} increment(s) applied, restored to "
+                              f"{found.reached.isoformat()}" if not check_mode else
+                              f"; would apply {len(found.increments)} increment(s), to {found.reached.isoformat()}")
+    return answer
 
 
 def _restore_from_backup(request: RestoreRequest, clients: RestoreClients, ddb: Any, check_mode: bool,
