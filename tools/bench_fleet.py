@@ -141,7 +141,7 @@ def main() -> None:
                         help="added to every request by a delaying proxy (0: straight to the stand-in)")
     parser.add_argument("--rcu", type=int, default=100, help="each table's provisioned read capacity")
     parser.add_argument("--task-times", action="store_true",
-                        help="also print the N-table night's slowest tasks (ansible.posix.profile_tasks)")
+                        help="also print the slowest tasks of each role run (ansible.posix.profile_tasks)")
     args = parser.parse_args()
     print(f"{'tables':>6} {'+ms':>4} | {'loop s':>7} {'8-thr s':>7} | {'role 1 s':>8} {'role N s':>8} "
           f"{'added s':>7} {'/loop':>6} {'/8-thr':>6} | {'plan s':>7} {'actual s':>8} | {'req/table':>9}  written")
@@ -164,7 +164,7 @@ def main() -> None:
                         loop = bare_loop(ddb, names, work / "loop")
                         threaded = bare_loop(ddb, names, work / "threads", threads=8)
                         # The fixed cost, the faster of two runs: the first also warms caches.
-                        one = min((role_night(url, "solo", work / f"one-{n}") for n in range(2)),
+                        one = min((role_night(url, "solo", work / f"one-{n}", args.task_times) for n in range(2)),
                                   key=lambda run: run.took_s)
                         if proxy:
                             proxy.operations.clear()
@@ -178,8 +178,10 @@ def main() -> None:
                     if proxy:
                         top = ", ".join(f"{op} {n / count:.1f}" for op, n in proxy.operations.most_common(8))
                         print(f"{'':>13} requests per table by operation: {top}", flush=True)
-                    for line in night.slowest_tasks(8) if args.task_times else []:
-                        print(f"{'':>13} {line}", flush=True)
+                    for run, label in ((one, "1 table"), (night, f"{count} tables")) if args.task_times else ():
+                        print(f"{'':>13} slowest tasks on {label}:", flush=True)
+                        for line in run.slowest_tasks(8):
+                            print(f"{'':>15} {line}", flush=True)
         finally:
             server.stop()
     print("targets: +10 ms: added/8-thr at most 2; +0 ms at 100 RCU: added/loop at most 4; "
