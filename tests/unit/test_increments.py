@@ -109,7 +109,7 @@ def state_at(writes: list[tuple[int, int, int | None]], moment: int) -> dict[str
 def export_of(writes: list[tuple[int, int, int | None]], start: int, end: int) -> list[str]:
     """What DynamoDB's incremental export of [start, end) holds: each changed key once, its old and new image."""
     before, after = state_at(writes, start), state_at(writes, end)
-    changed = {key for minute, key, _ in writes if start <= minute < end}
+    changed = {key for minute, key, _value in writes if start <= minute < end}
     return [_export_line(_key(k), before.get(key_text(_key(k))), after.get(key_text(_key(k))), end * 60_000_000)
             for k in sorted(changed)]
 

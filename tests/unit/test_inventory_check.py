@@ -53,6 +53,11 @@ def test_a_good_host_has_no_problem() -> None:
                     "restore") == []
 
 
+def test_an_increments_schedule_at_its_defaults_has_no_problem() -> None:
+    assert problems({**GOOD, "hippolyte_increments": {"tables": ["orders", "users"]}}) == []
+    assert problems({**GOOD, "hippolyte_increments": {"tables": ["orders"], "every": "2h30m", "max_windows": 4}}) == []
+
+
 def test_a_missing_required_variable_says_what_to_set() -> None:
     found = one({"hippolyte_region": "eu-west-1"})
     assert found.variable == "hippolyte_destination" and found.problem == "is not set"
@@ -148,6 +153,11 @@ def test_a_choice_not_offered_gets_the_closest_one() -> None:
     ({"hippolyte_sns_topic_arn": "arn:aws:sqs:eu-west-1:123456789012:q"}, "hippolyte_sns_topic_arn",
      "is 'arn:aws:sqs:eu-west-1:123456789012:q', not an SNS topic ARN"),
     ({"hippolyte_report_dir": "  "}, "hippolyte_report_dir", "is empty"),
+    ({"hippolyte_increments": {"tables": ["orders"], "every": "5m"}}, "hippolyte_increments.every",
+     "'5m' is outside DynamoDB's incremental export window"),
+    ({"hippolyte_increments": {"tables": ["orders"], "every": "quarter"}}, "hippolyte_increments.every",
+     "'quarter' is not a duration"),
+    ({"hippolyte_increments": {"tables": ["orders"], "max_windows": 0}}, "hippolyte_increments.max_windows", "is 0"),
 ])
 def test_each_rule_names_its_variable(changed: dict[str, Any], variable: str, problem: str) -> None:
     found = one({**GOOD, **changed})

@@ -25,6 +25,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.sts import
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_at
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.increment_windows import parse_every
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import (
     KMS_KEY_ARN,
     PRINCIPAL_ARN,
@@ -282,6 +283,10 @@ def _share(name: str, share: float, values: Mapping[str, Any]) -> None:
         raise InputError(name, f"is {share}", "give a share in (0, 1], for example 0.5 for half the read capacity")
 
 
+def _every(name: str, every: str, values: Mapping[str, Any]) -> None:
+    parse_every(every, name)  # incremental exports' own rule: 15m to 24h
+
+
 def _at_least(minimum: float, what: str) -> Rule:
     def rule(name: str, number: float, values: Mapping[str, Any]) -> None:
         if number < minimum:
@@ -449,6 +454,8 @@ RULES: dict[str, Rule] = {
     "hippolyte_copy_to.bucket_owner": _account,
     "hippolyte_copy_to.role_arn": _role_arn,
     "hippolyte_copy_to.role_external_id": _copy_external_id,
+    "hippolyte_increments.every": _every,
+    "hippolyte_increments.max_windows": _at_least(1, "windows"),
     "hippolyte_report_dir": _not_empty,
     "hippolyte_report_ok_lines": _at_least(0, "lines"),
     "hippolyte_restore_table": _table(optional=False),
