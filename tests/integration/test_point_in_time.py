@@ -15,9 +15,10 @@ from typing import Any
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import open_store
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 from tests.conftest import REGION, client
-from tests.support.ansible_run import run_module
+from tests.support.ansible_run import run_module, run_playbook
 from tests.support.forwarding_proxy import Answer, ForwardingProxy, Request
-from tests.support.tables import create_table, put_items, simple_items, table_names
+from tests.support.inventory import inventory
+from tests.support.tables import create_table, put_items, scan_all, simple_items, table_names
 
 
 class RestoresSeen(ForwardingProxy):
@@ -112,3 +113,24 @@ def test_check_mode_and_bad_input(moto_server: Any, unique_name: str, tmp_path: 
     existing = run_module("backup_restore", {**args, "target": f"{unique_name}-chk",
                                              "point_in_time": latest.astimezone(UTC).isoformat()})
     assert existing.failed and "exists; a point-in-time restore creates its table" in existing.result["msg"]
+
+
+def test_the_restore_playbook_takes_a_second_as_the_docs_write_it(moto_server: Any, unique_name: str,
+                                                                  tmp_path: Path) -> None:
+    """`ansible-playbook hippolyte.dynamodb.restore -e table=... -e point_in_time=...` (docs/catalog.md)."""
+    table = a_table(moto_server.url, f"{unique_name}-orders", False, tmp_path)
+    inv = inventory(tmp_path / "inventory.json", moto_server.url, table["url"])
+    second = (table["backup_at"] + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    run = run_playbook("hippolyte.dynamodb.restore", inv, {"table": f"{unique_name}-orders", "point_in_time": second,
+                                                           "target": f"{unique_name}-back"})
+
+    assert run.returncode == 0, run.stdout[-4000:]
+    # No point-in-time recovery on the table: the backup taken half an hour before that second.
+    shown = run.stdout.split("TASK [hippolyte.dynamodb.restore : Show the restore]")[1]
+    assert "second asked: backup" in shown, shown
+    assert len(scan_all(table["ddb"], f"{unique_name}-back")) == 12
+    refused = run_playbook("hippolyte.dynamodb.restore", inv, {"table": f"{unique_name}-orders", "at": "2026-01-01",
+                                                               "point_in_time": second})
+    assert refused.returncode != 0
+    assert "hippolyte_restore_point_in_time is given with hippolyte_restore_at" in refused.stdout

@@ -191,6 +191,19 @@ def test_restore_rules() -> None:
     assert found.problem == "is 'file:///stage', and ImportTable reads from S3 only"
 
 
+@pytest.mark.parametrize("variable", ["hippolyte_restore_point_in_time", "hippolyte_restore_increments_until"])
+def test_a_restore_to_a_second_is_checked_before_any_call(variable: str) -> None:
+    base = {"hippolyte_destination": "s3://backups/x", "hippolyte_restore_table": "orders"}
+    assert problems({**base, variable: "2026-11-20T06:30:15Z"}, "restore") == []
+    day = one({**base, variable: "2026-11-20"}, "restore")
+    assert (day.variable, day.problem) == (variable, "'2026-11-20' is a day, not a second")
+    later = one({**base, variable: "2999-01-01T00:00:00Z"}, "restore")
+    assert later.problem.startswith("'2999-01-01T00:00:00Z' is after now")
+    both = one({**base, variable: "2026-11-20T06:30:15Z", "hippolyte_restore_at": "2026-11-19"}, "restore")
+    assert (both.variable, both.problem) == (variable, "is given with hippolyte_restore_at")
+    assert "-e point_in_time=" in both.fix
+
+
 def test_setup_rules_read_one_setting_beside_another() -> None:
     base = {"hippolyte_destination": "s3://backups/x"}
     key = "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-aaaa-bbbb-cccc-000000000000"

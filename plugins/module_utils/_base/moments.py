@@ -161,3 +161,14 @@ def folder_name(moment: datetime) -> str:
 def is_future(moment: datetime, now: datetime) -> bool:
     """Dated after now by more than the clock skew another writer may have: an anomaly, never trusted."""
     return moment > now + CLOCK_SKEW
+
+
+def parse_moment(text: object, now: datetime, field: str) -> datetime:
+    """One second (a restore's point_in_time or increments_until), not a day, and not after now."""
+    span = parse_span(text, field)
+    if span.whole_day:
+        raise InputError(field, f"{text!r} is a day, not a second",
+                         "give a date and time, e.g. 2026-11-20T06:30:15Z (use at to choose among a day's backups)")
+    if span.first > now:
+        raise InputError(field, f"{text!r} is after now ({now.isoformat()})", "give a time that has passed")
+    return span.first

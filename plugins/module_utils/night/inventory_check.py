@@ -24,7 +24,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.sts import
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_at
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import parse_at, parse_moment
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.increment_windows import parse_every
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import (
     KMS_KEY_ARN,
@@ -377,6 +377,22 @@ def _time(name: str, text: str, values: Mapping[str, Any]) -> None:
             raise InputError(name, exc.problem, exc.fix) from None
 
 
+def _second(name: str, text: str, values: Mapping[str, Any]) -> None:
+    """A restore's one second (point_in_time, increments_until), and only one way of choosing what to restore."""
+    if text:
+        try:
+            parse_moment(str(text), utc_now(), name)
+        except InputError as exc:
+            raise InputError(name, exc.problem, exc.fix) from None
+        others = [other for other in RESTORE_CHOICES if other != name and values.get(other)]
+        if others:
+            raise InputError(name, f"is given with {', '.join(others)}",
+                             "give one of -e at=, -e point_in_time= or -e increments_until=")
+
+
+RESTORE_CHOICES = ("hippolyte_restore_at", "hippolyte_restore_point_in_time", "hippolyte_restore_increments_until")
+
+
 def deprecated_names(values: Mapping[str, Any]) -> list[str]:
     """A warning for each setting `values` (a host's variables) give under an old name, which is still read."""
     return [f"{name}.{old} is deprecated: rename it {new} (the old name is read for one more release)"
@@ -461,6 +477,8 @@ RULES: dict[str, Rule] = {
     "hippolyte_restore_table": _table(optional=False),
     "hippolyte_restore_target": _table(optional=True),
     "hippolyte_restore_at": _time,
+    "hippolyte_restore_point_in_time": _second,
+    "hippolyte_restore_increments_until": _second,
     "hippolyte_restore_workers": _at_least(1, "writers"),
     "hippolyte_restore_write_capacity": _at_least(0, "write units"),
     "hippolyte_restore_stage_to": _s3_only("ImportTable reads from S3 only"),

@@ -16,7 +16,12 @@ from typing import Any
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import describe_table
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import HippolyteError, InputError
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import folder_time, parse_at, parse_span
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import (
+    folder_time,
+    parse_at,
+    parse_moment,
+    parse_span,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import prices
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_account_id, check_table_name
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
@@ -242,7 +247,7 @@ def restore_request(request: RestoreRequest, clients: RestoreClients, check_mode
     compared = {} if compared is None else compared
     now = now or utc_now()
     at = parse_at(request.at, now) if request.at else None
-    moment = parse_moment(request.point_in_time, now) if request.point_in_time else None
+    moment = parse_moment(request.point_in_time, now, "point_in_time") if request.point_in_time else None
     until = parse_moment(request.increments_until, now, "increments_until") if request.increments_until else None
     ddb = clients.dynamodb()
     if until is not None:
@@ -262,17 +267,6 @@ def restore_request(request: RestoreRequest, clients: RestoreClients, check_mode
         answer.engine["point_in_time"] = choice.as_dict()
         return answer
     return _restore_from_backup(request, clients, ddb, check_mode, stop, progress, compared, now, at)
-
-
-def parse_moment(text: str, now: datetime, field: str = "point_in_time") -> datetime:
-    """point_in_time (or increments_until): one second, not a day, and not after now."""
-    span = parse_span(text, field)
-    if span.whole_day:
-        raise InputError(field, f"{text!r} is a day, not a second",
-                         "give a date and time, e.g. 2026-11-20T06:30:15Z (use at to choose among a day's backups)")
-    if span.first > now:
-        raise InputError(field, f"{text!r} is after now ({now.isoformat()})", "give a time that has passed")
-    return span.first
 
 
 def _restore_with_increments(request: RestoreRequest, clients: RestoreClients, ddb: Any, check_mode: bool,
