@@ -180,7 +180,7 @@ def main() -> None:
                         print(f"{'':>13} requests per table by operation: {top}", flush=True)
                     for run, label in ((one, "1 table"), (night, f"{count} tables")) if args.task_times else ():
                         print(f"{'':>13} slowest tasks on {label}:", flush=True)
-                        for line in run.slowest_tasks(8):
+                        for line in run.slowest_tasks(14):
                             print(f"{'':>15} {line}", flush=True)
         finally:
             server.stop()

@@ -121,8 +121,8 @@ def test_backup_job_backs_up_every_account_and_region(installed_collections: Pat
     # The restore template, answered as its survey asks (docs/awx.md), limited to one account and region.
     host = "payments-eu-west-1"
     answers = {q["variable"]: q["default"] for q in restore_survey()["spec"]}
-    assert set(answers) == {"table", "at", "target"}
-    answers |= {"table": tables[host], "target": f"{tables[host]}-back"}  # `at` left empty: the newest backup
+    assert set(answers) == {"table", "at", "point_in_time", "target"}
+    answers |= {"table": tables[host], "target": f"{tables[host]}-back"}  # `at`, `point_in_time` empty: the newest
     restore = run_job("restore.yml", installed_collections, stand_in | answers, tmp_path / "restore-job", host)
 
     assert restore.returncode == 0, restore.stdout[-4000:] + restore.stderr[-2000:]
