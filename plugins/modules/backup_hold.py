@@ -10,7 +10,7 @@ description:
   - Places (O(state=present)) or lifts (O(state=absent)) an S3 Object Lock legal hold on every object of the
     backups of O(table) under O(destination), or only of the backup (or the day's backups) O(at) names.
   - A held object version cannot be deleted by anyone, whatever its retain-until date and lock mode, until the hold
-    is lifted; M(hippolyte.dynamodb.backup_prune) skips a held backup and reports it (RV(hippolyte.dynamodb.backup_prune#module:locked)).
+    is lifted; M(hippolyte.dynamodb.backup_prune) skips a held backup and reports it in its C(locked) result.
   - Reads each object's hold first (one C(HeadObject) each) and changes only those that differ, so a second run
     changes nothing.
   - The destination's bucket must have S3 Object Lock (the setup playbook with C(hippolyte_object_lock) creates it
