@@ -65,7 +65,7 @@ attributes:
     details: A hold already in the state asked is left as it is.
 notes:
   - Needs C(s3:GetObjectLegalHold), C(s3:PutObjectLegalHold) and C(s3:GetBucketObjectLockConfiguration) on the
-    destination, beside what listing the catalog needs. The setup playbook gives them to no role: a legal hold is
+    destination, beside what listing the catalog needs. The setup playbook gives them to no role, as a legal hold is
     an operator's decision, run with the operator's own credentials.
   - The hold is set on each object's current version, the one backups are read from.
 seealso:
