@@ -76,8 +76,8 @@ def _backup(where: dict[str, Any], mode: str | None, retention: dict[str, int] |
 
 def test_the_scan_engine_locks_every_object_until_retention_could_prune_the_backup(locked_bucket) -> None:
     where = locked_bucket
-    run = run_module("dynamodb_scan_backup", {**where["args"], "table": where["table"],
-                                              "object_lock_mode": "GOVERNANCE", "object_lock_retention": WEEK_OF_DAILIES})
+    lock = {"object_lock_mode": "GOVERNANCE", "object_lock_retention": WEEK_OF_DAILIES}
+    run = run_module("dynamodb_scan_backup", {**where["args"], "table": where["table"], **lock})
     assert not run.failed, run.output[-3000:]
 
     keys = _listed(where["s3"], where["bucket"], "dynamodb/")
