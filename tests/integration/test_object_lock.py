@@ -23,7 +23,8 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.backup_
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.retention import Policy, lock_until
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.scan_backup import ScanSettings, backup_table
 from tests.conftest import REGION, client
-from tests.support.ansible_run import run_module
+from tests.support.ansible_run import run_module, run_playbook
+from tests.support.inventory import inventory
 from tests.support.tables import create_table, put_items, simple_items
 
 ACCOUNT = "123456789012"  # moto's account
@@ -196,6 +197,33 @@ def test_a_legal_hold_is_placed_kept_through_a_prune_and_lifted(locked_bucket) -
     assert lifted.result["changed"], lifted.output[-3000:]
     pruned = run_module("backup_prune", {**where["args"], "keep_last": 1})
     assert pruned.result["deleted"] == [older] and pruned.result["locked"] == {}, pruned.output[-3000:]
+
+
+def test_a_locked_night_through_the_backup_role_locks_tonight_and_prunes_around_the_locks(locked_bucket,
+                                                                                       tmp_path) -> None:
+    """The backup playbook with hippolyte_object_lock: tonight's backup is locked until hippolyte_retention could
+    prune it, and the retention step after the night deletes the backup past its lock, skips the one still locked
+    (written under an earlier, longer policy) and does not fail the night."""
+    where, s3, bucket = locked_bucket, locked_bucket["s3"], locked_bucket["bucket"]
+    retention = {"keep_last": 1, "keep_daily": 2}
+    old = _backup(where, "GOVERNANCE", retention, days_ago=40)
+    locked = _backup(where, "GOVERNANCE", {"keep_daily": 31}, days_ago=3)
+    inv = inventory(tmp_path / "inventory.json", where["args"]["endpoint_url"], where["url"],
+                    hippolyte_include=[where["table"]], hippolyte_retention=retention,
+                    hippolyte_object_lock={"mode": "GOVERNANCE"})
+
+    run = run_playbook("playbooks/backup.yml", inv)
+
+    assert run.returncode == 0, run.stdout[-4000:]
+    folders = {k.split("/")[4] for k in _listed(s3, bucket, "dynamodb/") if "/@" not in k}
+    tonight = max(folders)
+    assert folders == {tonight, locked.rsplit("/", 1)[-1]}, folders  # the 40-day-old backup was pruned
+    assert old.rsplit("/", 1)[-1] not in folders
+    prefix = f"dynamodb/{ACCOUNT}/{REGION}/{where['table']}/{tonight}/"
+    until = lock_until(Policy(**retention), _taken(tonight))
+    for key in _listed(s3, bucket, prefix):
+        head = s3.head_object(Bucket=bucket, Key=key)
+        assert (head["ObjectLockMode"], head["ObjectLockRetainUntilDate"]) == ("GOVERNANCE", until), key
 
 
 @pytest.mark.parametrize(("args", "field"), [
