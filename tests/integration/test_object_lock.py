@@ -94,7 +94,7 @@ def test_every_locked_version_survives_a_delete_attempt(locked_bucket) -> None:
     where, s3, bucket = locked_bucket, locked_bucket["s3"], locked_bucket["bucket"]
     folder = _backup(where, "GOVERNANCE", WEEK_OF_DAILIES, days_ago=1)
     prefix = f"dynamodb/{folder}/"
-    versions, _ = _versions(s3, bucket, prefix)
+    versions = _versions(s3, bucket, prefix)[0]
 
     refused = open_store(where["url"], s3).delete_tree(folder)  # no version ids: S3 only adds delete markers
 
@@ -113,7 +113,7 @@ def test_every_locked_version_survives_a_delete_attempt(locked_bucket) -> None:
 def test_compliance_mode_refuses_even_the_governance_bypass(locked_bucket) -> None:
     where, s3, bucket = locked_bucket, locked_bucket["s3"], locked_bucket["bucket"]
     folder = _backup(where, "COMPLIANCE", WEEK_OF_DAILIES, days_ago=0)
-    versions, _ = _versions(s3, bucket, f"dynamodb/{folder}/")
+    versions = _versions(s3, bucket, f"dynamodb/{folder}/")[0]
 
     key, version = next(iter(versions.items()))
     with pytest.raises(s3.exceptions.ClientError, match="AccessDenied"):
@@ -149,7 +149,7 @@ def test_prune_skips_and_reports_what_is_still_locked_and_deletes_the_rest(locke
     old = _backup(where, "GOVERNANCE", month, days_ago=40)
     locked = _backup(where, "GOVERNANCE", month, days_ago=3)
     newest = _backup(where, "GOVERNANCE", month, days_ago=0)
-    locked_versions, _ = _versions(s3, bucket, f"dynamodb/{locked}/")
+    locked_versions = _versions(s3, bucket, f"dynamodb/{locked}/")[0]
 
     run = run_module("backup_prune", {**where["args"], "keep_last": 1}, diff=True)
 
@@ -172,7 +172,7 @@ def test_a_legal_hold_is_placed_kept_through_a_prune_and_lifted(locked_bucket) -
     older = _backup(where, None, None, days_ago=2)  # not locked: only the hold keeps it
     _backup(where, None, None, days_ago=0)
     hold = {**where["args"], "table": where["table"], "at": older.rsplit("/", 1)[-1]}
-    versions, _ = _versions(s3, bucket, f"dynamodb/{older}/")
+    versions = _versions(s3, bucket, f"dynamodb/{older}/")[0]
 
     dry = run_module("backup_hold", hold, check=True, diff=True)
     assert not dry.failed and dry.result["changed"], dry.output[-3000:]
