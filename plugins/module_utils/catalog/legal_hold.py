@@ -71,10 +71,10 @@ def hold_answer(request: HoldRequest, open_store: Callable[[int], BackupStore], 
         folders.append({"folder": entry.ref.folder, "url": url_under(store.url, entry.ref.folder),
                         "objects": len(states), "changed": len(to_change)})
         if to_change:
-            held_before = len(states) - len(to_change) if on else len(states)
+            held_before = sum(1 for state in states if state.legal_hold)
             diffs.append({"before_header": entry.ref.folder, "after_header": entry.ref.folder,
-                         "before": f"legal hold on {held_before} of {len(states)} object(s)\n",
-                         "after": f"legal hold on {len(states) if on else 0} of {len(states)} object(s)\n"})
+                          "before": f"legal hold on {held_before} of {len(states)} object(s)\n",
+                          "after": f"legal hold on {len(states) if on else 0} of {len(states)} object(s)\n"})
     changed = sum(1 for f in folders if f["changed"])
     verb = ("would place" if check_mode else "placed") if on else ("would lift" if check_mode else "lifted")
     msg = (f"{verb} the legal hold on {changed} of {len(folders)} backup folder(s) of {request.table}{when}"
