@@ -179,6 +179,9 @@ def test_a_legal_hold_is_placed_kept_through_a_prune_and_lifted(locked_bucket) -
     assert dry.result["backups"] == [{"folder": older, "url": f"{where['url']}/{older}", "objects": len(versions),
                                       "changed": len(versions)}]
     assert all(s3.head_object(Bucket=bucket, Key=k).get("ObjectLockLegalHoldStatus") != "ON" for k in versions)
+    n = len(versions)
+    assert [(d["before"], d["after"]) for d in dry.result["diff"]] == [
+        (f"legal hold on 0 of {n} object(s)\n", f"legal hold on {n} of {n} object(s)\n")]
 
     placed = run_module("backup_hold", hold)
     again = run_module("backup_hold", hold)
@@ -193,8 +196,10 @@ def test_a_legal_hold_is_placed_kept_through_a_prune_and_lifted(locked_bucket) -
     assert pruned.result["locked"][older] == {"retain_until": None, "legal_hold": True, "objects": len(versions)}
     assert _versions(s3, bucket, f"dynamodb/{older}/") == (versions, 0)
 
-    lifted = run_module("backup_hold", {**hold, "state": "absent"})
+    lifted = run_module("backup_hold", {**hold, "state": "absent"}, diff=True)
     assert lifted.result["changed"], lifted.output[-3000:]
+    assert [(d["before"], d["after"]) for d in lifted.result["diff"]] == [
+        (f"legal hold on {n} of {n} object(s)\n", f"legal hold on 0 of {n} object(s)\n")]
     pruned = run_module("backup_prune", {**where["args"], "keep_last": 1})
     assert pruned.result["deleted"] == [older] and pruned.result["locked"] == {}, pruned.output[-3000:]
 
