@@ -537,6 +537,11 @@ class S3Store:
                 answer = self.client.get_object_lock_configuration(Bucket=self.bucket, **self._owner)
                 self._lock_enabled = answer["ObjectLockConfiguration"].get("ObjectLockEnabled") == "Enabled"
             except Exception as exc:
+                if is_error(exc, "403", "AccessDenied"):
+                    raise InputError("destination", f"may not read whether bucket {self.bucket!r} has S3 Object "
+                                     "Lock, so locked backups cannot be told apart",
+                                     "grant s3:GetBucketObjectLockConfiguration on the bucket (run the setup "
+                                     "playbook again)") from exc
                 if not is_error(exc, "ObjectLockConfigurationNotFoundError"):
                     raise
                 self._lock_enabled = False

@@ -200,11 +200,13 @@ FLOWS: tuple[Flow, ...] = (
     Flow("retention", BACKUP, "retention", (
         Grant("PruneBackups", ("s3:DeleteObject",), ("{objects}",),
               "DeleteObjects (backup_prune: folders the retention policy removes)"),
+        Grant("PruneAroundLocks", ("s3:GetBucketObjectLockConfiguration",), ("{bucket}",),
+              "GetObjectLockConfiguration (backup_prune: whether the folders it deletes may be locked)"),
     )),
     # Only with hippolyte_object_lock. Legal holds (backup_hold) are granted to no role: an operator's decision.
     Flow("object lock", BACKUP, "backup-local", (
         Grant("LockedBucket", ("s3:GetBucketObjectLockConfiguration",), ("{bucket}",),
-              "GetObjectLockConfiguration (a locked night checks the bucket has Object Lock; prune asks once)"),
+              "GetObjectLockConfiguration (a locked night checks the bucket has Object Lock)"),
         Grant("LockNewBackups", ("s3:PutObjectRetention",), ("{objects}",),
               "PutObject and CreateMultipartUpload with ObjectLockMode and ObjectLockRetainUntilDate",
               implied="S3 authorizes the object lock headers of PutObject and CreateMultipartUpload as "
