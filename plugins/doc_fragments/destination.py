@@ -39,4 +39,29 @@ options:
   kms_key_id:
     description: The KMS key (id, ARN or alias) for O(sse=aws:kms).
     type: str
+  object_lock_mode:
+    description:
+      - S3 Object Lock mode every object written into a backup folder is locked in (data parts, manifests, claims),
+        until the date O(object_lock_retention) gives it. The bucket must have Object Lock (the setup playbook with
+        C(hippolyte_object_lock) creates it so).
+      - V(GOVERNANCE) can be lifted by a principal allowed C(s3:BypassGovernanceRetention); V(COMPLIANCE) by nobody,
+        root included, until the date.
+      - Objects DynamoDB's exports, EMR or Data Pipeline write themselves get only the bucket's default retention.
+      - Unset, nothing is locked. Refused for a C(file://) destination.
+    type: str
+    choices: [GOVERNANCE, COMPLIANCE]
+  object_lock_retention:
+    description:
+      - The retention policy the locks must not outlast (the options of M(hippolyte.dynamodb.backup_prune)); required
+        with O(object_lock_mode). Each backup is locked until the earliest moment this policy could prune it when a
+        table gets at most one backup per UTC day, see docs/catalog.md. Count rules (O(object_lock_retention.keep_last),
+        weekly, monthly) may keep a backup longer than its lock.
+    type: dict
+    suboptions:
+      keep_last: {description: Keep the N newest intact backups of each table., type: int}
+      keep_daily: {description: Keep the newest intact backup of each of the last N days (UTC)., type: int}
+      keep_weekly: {description: Keep the newest intact backup of each of the last N ISO weeks., type: int}
+      keep_monthly: {description: Keep the newest intact backup of each of the last N months., type: int}
+      max_age_days: {description: Prune complete backups older than this many days., type: int}
+      incomplete_grace_hours: {description: Prune an incomplete folder idle this long (not in the lock)., type: int}
 """

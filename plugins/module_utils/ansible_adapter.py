@@ -40,6 +40,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_s
     Encryption,
     open_store,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.backup_lock import backup_lock
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.cluster_engine import EngineAnswer
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.engines.emr_job_flow import (
     DEFAULT_JOB_FLOW_ROLE as EMR_JOB_FLOW_ROLE,
@@ -82,7 +83,11 @@ OptionSpecs = dict[str, dict[str, Any]]  # an argument spec: option name -> its 
 # ansible-lint's args rule would then call every task without it wrong; require_destination asks for it instead.
 DESTINATION_OPTIONS: OptionSpecs = {
     "destination": {"type": "str"}, "s3_endpoint_url": {"type": "str"}, "bucket_owner": {"type": "str"},
-    "sse": {"type": "str", "choices": ["AES256", "aws:kms"]}, "kms_key_id": {"type": "str"}}
+    "sse": {"type": "str", "choices": ["AES256", "aws:kms"]}, "kms_key_id": {"type": "str"},
+    "object_lock_mode": {"type": "str", "choices": ["GOVERNANCE", "COMPLIANCE"]},
+    "object_lock_retention": {"type": "dict", "options": {
+        "keep_last": {"type": "int"}, "keep_daily": {"type": "int"}, "keep_weekly": {"type": "int"},
+        "keep_monthly": {"type": "int"}, "max_age_days": {"type": "int"}, "incomplete_grace_hours": {"type": "int"}}}}
 # The capacity of a planned cluster's tables: refused boosts, and boosts put back as each table's step ends
 # (doc fragment hippolyte.dynamodb.cluster_capacity).
 CLUSTER_CAPACITY_OPTIONS: OptionSpecs = {
@@ -311,10 +316,11 @@ def destination_store(module: AnsibleAWSModule, pool_size: int = 10) -> BackupSt
     url = require_destination(module)
     encryption = Encryption(module.params.get("sse"), module.params.get("kms_key_id"))
     encryption.validate()  # also for file://: a kms_key_id without aws:kms is a mistake wherever it goes
+    lock = backup_lock(module.params.get("object_lock_mode"), module.params.get("object_lock_retention"))
     if not url.startswith("s3://"):
-        return open_store(url)
+        return open_store(url, lock=lock)  # refuses a lock: a local folder cannot hold one
     return open_store(url, s3_client(module, pool_size), module.params.get("bucket_owner") or caller_account(module),
-                      encryption)
+                      encryption, lock)
 
 
 def copy_store(module: AnsibleAWSModule, pool_size: int = 10) -> BackupStore:

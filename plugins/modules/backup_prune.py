@@ -94,6 +94,9 @@ notes:
   - Needs at least one of O(keep_last), O(keep_daily), O(keep_weekly) or O(keep_monthly).
   - A period (day, week, month) without a backup keeps nothing; the generations are counted back from now.
   - On S3 it needs C(s3:DeleteObject) on the destination's objects, beside what listing the catalog needs.
+  - On a bucket with S3 Object Lock, every object of a folder about to be deleted is read (one C(HeadObject) each,
+    C(s3:GetObjectRetention) and C(s3:GetObjectLegalHold)) and a folder still locked or held is skipped
+    (RV(locked)), since deleting it would only hide its locked versions behind delete markers.
 seealso:
   - module: hippolyte.dynamodb.backup_info
 """
@@ -195,6 +198,19 @@ refused:
   returned: always
   type: dict
   sample: {111111111111/eu-west-1/orders/2026-10-02-01-00-00: [data/part-00000.json.gz]}
+locked:
+  description:
+    - Folders the policy would delete but S3 Object Lock still protects (a retain-until date not reached, or a legal
+      hold, on any of their objects), left in place and kept in RV(backups) with the reason; a later prune deletes
+      them once the lock ends or the hold is lifted. They never fail the task. Always empty for a C(file://)
+      destination or a bucket without Object Lock.
+  returned: always
+  type: dict
+  sample:
+    111111111111/eu-west-1/orders/2026-10-02-01-00-00:
+      retain_until: "2026-10-09T00:00:00+00:00"
+      legal_hold: false
+      objects: 3
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (

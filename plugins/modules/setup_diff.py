@@ -125,6 +125,22 @@ options:
     description: Who may assume the roles (the C(hippolyte.dynamodb.iam_trust_policy) filter's document).
     type: dict
     required: true
+  object_lock:
+    description:
+      - The bucket's S3 Object Lock (C(hippolyte_object_lock)). Unset, the bucket's Object Lock is left as it is and
+        not compared. An existing bucket without Object Lock shows as a change the setup run refuses (see
+        docs/setup.md).
+    type: dict
+    suboptions:
+      mode:
+        description: Mode of the default retention (and of the locks backups are written with).
+        type: str
+        choices: [GOVERNANCE, COMPLIANCE]
+        required: true
+      default_retention_days:
+        description: Days of the bucket's default retention; 0 for none.
+        type: int
+        default: 0
 extends_documentation_fragment:
   - hippolyte.dynamodb.attributes
   - amazon.aws.common.modules
@@ -231,6 +247,10 @@ ARGUMENT_SPEC = dict(
         role=dict(type="str", choices=["backup", "restore"], required=True),
     )),
     trust_policy=dict(type="dict", required=True),
+    object_lock=dict(type="dict", options=dict(
+        mode=dict(type="str", choices=["GOVERNANCE", "COMPLIANCE"], required=True),
+        default_retention_days=dict(type="int", default=0),
+    )),
 )
 
 
@@ -243,7 +263,7 @@ def main():
         tags={str(k): str(v) for k, v in p["tags"].items()}, lifecycle=p["lifecycle"], topic_arn=p["topic_arn"],
         subscriptions=tuple((s["protocol"], s["endpoint"]) for s in p["subscriptions"]),
         policies=tuple(p["policies"]), roles=tuple(p["roles"]), trust_policy=p["trust_policy"],
-        policy_arn_prefix=f"arn:{p['partition']}:iam::{p['account']}:policy/")
+        policy_arn_prefix=f"arn:{p['partition']}:iam::{p['account']}:policy/", object_lock=p["object_lock"])
 
     def run():
         current = read_current(target, s3_client(module), aws_client(module, "iam"), aws_client(module, "sns"),

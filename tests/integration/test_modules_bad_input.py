@@ -96,7 +96,7 @@ WITHOUT_DESTINATION = {
     "backup_copy": {"copy_to": {"destination": "file:///srv/copy"}}, "backup_undelete": {"table": "orders"},
     "backup_night": {"plan": {"clusters": []}, "run_id": "r1", "night_id": "n1"},
     "backup_drill": {}, "backup_increment": {"tables": ["orders"]}, "backup_info": {},
-    "backup_prune": {"keep_last": 1}, "backup_lease": {"run_id": "r1"},
+    "backup_prune": {"keep_last": 1}, "backup_lease": {"run_id": "r1"}, "backup_hold": {"table": "orders"},
     "backup_restore": {"table": "orders"}, "dynamodb_scan_backup": {"table": "orders"},
     "dynamodb_export": {"tables": ["orders"], "run_id": "r1"},
     "emr_backup": {"cluster": {"id": "c01", "tables": []}, "run_id": "r1"},

@@ -33,6 +33,9 @@ SHARED, SHARED_KMS, SHARED_PIPELINE = (pytest.mark.xdist_group(f"setup-{name}")
 EXTERNAL_ID = "night-shift-42"
 SET_UP = {"expiration_days": 400, "tags": {"team": "platform"}}
 NAMED_PIPELINE_ROLES = {"service_role": "NightPipelineRole", "job_flow_role": "NightPipelineEc2Role"}
+# The pipeline account's bucket is made with S3 Object Lock. Without a default retention: moto answers a bucket's
+# default retention with both Days and Years (Years: 0), so amazon.aws.s3_bucket rewrites it at every run there.
+OBJECT_LOCK = {"mode": "GOVERNANCE"}
 
 
 def recap(output: str) -> dict[str, int]:
@@ -99,10 +102,12 @@ def kms_set_up(moto_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Km
 
 @pytest.fixture(scope="module")
 def pipeline_set_up(moto_server: Any, tmp_path_factory: pytest.TempPathFactory) -> SetUpAccount:
-    """One account set up for the Data Pipeline engine with the roles it passes named by their option names."""
+    """One account set up for the Data Pipeline engine with the roles it passes named by their option names, its
+    bucket made with S3 Object Lock."""
     account = fresh_account(moto_server.url)
     return set_up_account(account, moto_server.url, tmp_path_factory.mktemp("pipeline"), f"t-pipe-{account.id}",
-                          hippolyte_datapipeline=NAMED_PIPELINE_ROLES, hippolyte_setup={"engines": ["datapipeline"]})
+                          hippolyte_datapipeline=NAMED_PIPELINE_ROLES, hippolyte_setup={"engines": ["datapipeline"]},
+                          hippolyte_object_lock=OBJECT_LOCK)
 
 
 def aws(service: str, moto_server: Any) -> Any:
@@ -302,7 +307,7 @@ def test_the_data_pipeline_roles_by_the_deprecated_names(moto_server: Any, pipel
     deprecated = setup_inventory(tmp_path / "deprecated.json", moto_server.url, pipeline_set_up.bucket,
                                  hippolyte_datapipeline={"role": "NightPipelineRole",
                                                          "resource_role": "NightPipelineEc2Role"},
-                                 hippolyte_setup={"engines": ["datapipeline"]})
+                                 hippolyte_setup={"engines": ["datapipeline"]}, hippolyte_object_lock=OBJECT_LOCK)
     account = pipeline_set_up.account.id
 
     run = pipeline_set_up.run(deprecated)
@@ -312,6 +317,46 @@ def test_the_data_pipeline_roles_by_the_deprecated_names(moto_server: Any, pipel
     assert passed_pipeline_roles(moto_server, pipeline_set_up) == [
         f"arn:aws:iam::{account}:role/NightPipelineEc2Role", f"arn:aws:iam::{account}:role/NightPipelineRole"]
     assert deprecation_warnings(run.stdout) == [("role", "service_role"), ("resource_role", "job_flow_role")]
+
+
+@SHARED_PIPELINE
+def test_object_lock_makes_a_locked_bucket_and_grants_the_backup_role_the_locks(moto_server: Any,
+                                                                                pipeline_set_up: SetUpAccount) -> None:
+    """The bucket is created with Object Lock; the backup role may write locks and read
+    them (legal holds stay an operator's). The deprecated-names test above reruns setup with the same lock and
+    changes nothing."""
+    run, bucket = pipeline_set_up.first, pipeline_set_up.bucket
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    s3 = pipeline_set_up.account.client("s3", moto_server.url)
+
+    lock = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    assert lock == {"ObjectLockEnabled": "Enabled"}
+    grants = role_statements(pipeline_set_up.account.client("iam", moto_server.url), "hippolyte-backup")
+    assert grants["LockNewBackups"]["Action"] in ("s3:PutObjectRetention", ["s3:PutObjectRetention"])
+    assert sorted(grants["ReadLocks"]["Action"]) == ["s3:GetObjectLegalHold", "s3:GetObjectRetention"]
+    assert grants["LockedBucket"]["Resource"] == f"arn:aws:s3:::{bucket}"
+    assert not any("PutObjectLegalHold" in str(g["Action"]) for g in grants.values())
+
+
+@SHARED
+def test_object_lock_on_an_existing_bucket_is_previewed_then_refused_saying_how(
+        moto_server: Any, set_up: SetUpAccount, tmp_path: Path) -> None:
+    assert set_up.first.returncode == 0, set_up.first.stdout[-4000:]
+    s3 = set_up.account.client("s3", moto_server.url)
+    locked = setup_inventory(tmp_path / "locked.json", moto_server.url, set_up.bucket,
+                             hippolyte_role_external_id=EXTERNAL_ID, hippolyte_setup=SET_UP,
+                             hippolyte_object_lock={"mode": "COMPLIANCE"})
+
+    preview = set_up.run(locked, options=("--check", "--diff"))
+    refused = set_up.run(locked)
+
+    assert preview.returncode == 0, preview.stdout[-4000:] + preview.stderr[-2000:]
+    assert '-    "object_lock": null,' in diffs(preview.stdout)[f"bucket {set_up.bucket}"], preview.stdout[-4000:]
+    assert refused.returncode != 0
+    assert f"bucket {set_up.bucket} exists without S3 Object Lock" in refused.stdout, refused.stdout[-4000:]
+    assert "put-object-lock-configuration" in refused.stdout
+    with pytest.raises(s3.exceptions.ClientError, match="ObjectLockConfigurationNotFound"):
+        s3.get_object_lock_configuration(Bucket=set_up.bucket)
 
 
 @SHARED_KMS

@@ -124,6 +124,8 @@ class RecordingProxy(ForwardingProxy):
                 return [Call("s3:ListBucket", bucket_arn, base, "HeadBucket")]
             if method == "GET" and "encryption" in query:
                 return [Call("s3:GetEncryptionConfiguration", bucket_arn, base, "GetBucketEncryption")]
+            if method == "GET" and "object-lock" in query:
+                return [Call("s3:GetBucketObjectLockConfiguration", bucket_arn, base, "GetObjectLockConfiguration")]
             if method == "GET":  # a listing: s3:prefix is the Prefix asked for, "" without one
                 return [Call("s3:ListBucket", bucket_arn, {**base, "s3:prefix": query.get("prefix", [""])[0]},
                              "ListObjectsV2")]

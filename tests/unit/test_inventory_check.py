@@ -240,3 +240,19 @@ def test_option_hint_is_the_first_sentence_without_markup() -> None:
     assert option_hint({"description": ["Root of O(x). More here.", "Second."]}) == "Root of x"
     assert option_hint({"description": "Uses C(s3://b/p) and V(auto)."}) == "Uses s3://b/p and auto"
     assert option_hint({}) == ""
+
+
+def test_object_lock_rules_name_what_is_missing() -> None:
+    lock = {"mode": "COMPLIANCE"}
+    # The backup role locks each backup until the retention policy could prune it: it needs that policy.
+    assert problems({**GOOD, "hippolyte_object_lock": lock, "hippolyte_retention": {"keep_daily": 7}}) == []
+    found = one({**GOOD, "hippolyte_object_lock": lock})
+    assert found.variable == "hippolyte_object_lock" and "hippolyte_retention is empty" in found.problem
+    # The setup role only makes the bucket: no policy needed; an S3 destination and a mode are.
+    assert problems({**GOOD, "hippolyte_object_lock": {**lock, "default_retention_days": 3}}, "setup") == []
+    assert one({**GOOD, "hippolyte_object_lock": {"default_retention_days": 3}}, "setup").variable == (
+        "hippolyte_object_lock.mode")
+    assert one({**GOOD, "hippolyte_object_lock": {"mode": "LEGAL"}}, "setup").problem == "is 'LEGAL'"
+    found = one({**GOOD, "hippolyte_destination": "file:///b", "hippolyte_object_lock": lock,
+                 "hippolyte_retention": {"keep_daily": 7}})
+    assert (found.variable, found.problem) == ("hippolyte_object_lock", "is set but hippolyte_destination is not s3://")

@@ -56,7 +56,15 @@ def test_no_delete_of_backups_without_retention_and_retention_has_its_own_policy
         "arn:aws:s3:::acme/dynamodb/111111111111/eu-west-1/@hippolyte-lease/*"]
     assert plain["hippolyte-retention-eu-west-1"] is None and plain["hippolyte-drill-eu-west-1"] is None
     kept = by_name(Scope(**{**SCOPE.__dict__, "retention": True}))
-    assert sids(kept["hippolyte-retention-eu-west-1"]) == {"PruneBackups"}
+    assert sids(kept["hippolyte-retention-eu-west-1"]) == {"PruneBackups", "PruneAroundLocks"}
+
+
+def test_object_lock_grants_only_with_the_lock_and_no_role_places_legal_holds() -> None:
+    plain = compact(by_name(SCOPE)["hippolyte-backup-local-eu-west-1"])
+    assert "s3:PutObjectRetention" not in plain
+    locked = by_name(Scope(**{**SCOPE.__dict__, "object_lock": True}))
+    assert {"LockedBucket", "LockNewBackups", "ReadLocks"} <= sids(locked["hippolyte-backup-local-eu-west-1"])
+    assert not any("PutObjectLegalHold" in compact(doc) for doc in locked.values() if doc)
 
 
 def test_restore_role_is_scoped_to_its_region_and_tables_and_can_import_and_count() -> None:

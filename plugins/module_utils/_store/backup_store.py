@@ -10,6 +10,9 @@ writer streams, and every exclusive write (`claim`, `put_bytes(exclusive=True)`)
 not there yet (`If-None-Match: *`): a stored backup is never replaced, and one writer holds a backup folder and
 writes its manifest once. Only `put_bytes` without `exclusive` replaces an object (the run lease's renewal,
 a staging marker).
+
+An S3 store may lock what it writes into backup folders (S3 Object Lock, `ObjectLock`), and reads back the locks and
+legal holds of a folder's objects (`lock_states`), so that retention leaves alone what S3 would keep anyway.
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol, cast
 from urllib.parse import unquote, urlparse
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
     HippolyteError,
     InputError,
     is_error,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import folder_time
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names import check_destination
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.private_files import open_private, write_private
@@ -46,6 +51,7 @@ RESUME_TRIES = 5  # re-reads of one S3 object cut mid-body, each resuming where 
 RESUME_BACKOFF_S = 0.2
 GZIP_MAGIC = b"\x1f\x8b"
 ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 
 
 class ObjectExists(HippolyteError):
@@ -87,6 +93,23 @@ class BackupStore(Protocol):
     def list_files(self, key: str) -> list[str]: ...
     def list_objects(self, key: str) -> list[StoredObject]: ...
     def delete_tree(self, key: str) -> list[str]: ...
+    def lock_states(self, key: str) -> list[LockState]: ...
+    def set_legal_hold(self, state: LockState, on: bool) -> None: ...
+
+
+@dataclass(frozen=True)
+class LockState:
+    """What S3 Object Lock holds of one object: its retain-until date and its legal hold."""
+
+    key: str  # relative to the store's root
+    version_id: str | None  # the version read (the current one): holds are set on exactly it
+    retain_until: datetime | None
+    mode: str | None
+    legal_hold: bool
+
+    def locked_at(self, now: datetime) -> bool:
+        """Whether S3 refuses to delete this version at `now` (governance mode without a bypass too)."""
+        return self.legal_hold or (self.retain_until is not None and self.retain_until > now)
 
 
 @dataclass(frozen=True)
@@ -293,8 +316,43 @@ class FileStore:
         shutil.rmtree(self._path(key), ignore_errors=True)
         return self.list_files(key)
 
+    def lock_states(self, key: str) -> list[LockState]:
+        return []  # a local folder has no object lock
+
+    def set_legal_hold(self, state: LockState, on: bool) -> None:
+        raise InputError("destination", f"{self.url} is a local folder: legal holds are S3 Object Lock's",
+                         "place legal holds on an s3:// destination whose bucket has Object Lock")
+
 
 # ---------------------------------------------------------------- S3
+
+@dataclass(frozen=True)
+class ObjectLock:
+    """The S3 Object Lock asked for every object written into a backup folder
+    (`<account>/<region>/<table>/<time>/...`): `mode` until `until(the folder's time)`. Other objects (the run
+    lease) are not locked, nor is an object whose date is already past: S3 refuses it, and retention may already
+    delete that backup."""
+
+    mode: str  # GOVERNANCE (removable with s3:BypassGovernanceRetention) or COMPLIANCE (by nobody)
+    until: Callable[[datetime], datetime]
+    now: Callable[[], datetime] = utc_now
+
+    def validate(self) -> None:
+        if self.mode not in LOCK_MODES:
+            raise InputError("object_lock_mode", f"{self.mode!r} is not an S3 Object Lock mode",
+                             "use GOVERNANCE or COMPLIANCE")
+
+    def put_arguments(self, key: str) -> dict[str, Any]:
+        """The PutObject / CreateMultipartUpload arguments for `key` (relative to the store's root)."""
+        parts = key.split("/")
+        taken = folder_time(parts[3]) if len(parts) >= 5 and ACCOUNT_ID.match(parts[0]) else None
+        if taken is None:
+            return {}
+        until = self.until(taken)
+        if until <= self.now():
+            return {}
+        return {"ObjectLockMode": self.mode, "ObjectLockRetainUntilDate": until}
+
 
 @dataclass(frozen=True)
 class Encryption:
@@ -324,9 +382,9 @@ class Encryption:
 
 class _S3Writer:
     def __init__(self, client: Any, bucket: str, key: str, part_bytes: int, owner: dict[str, str],
-                 encryption: dict[str, str], replace: bool = False) -> None:
+                 created: dict[str, Any], replace: bool = False) -> None:
         self.client, self.bucket, self.key, self.part_bytes = client, bucket, key, part_bytes
-        self._owner, self._encryption = owner, encryption
+        self._owner, self._created = owner, created  # encryption and lock of the object
         # Backups are never replaced; only a staging copy rewrites the parts its own unfinished run left.
         self._only_new = {} if replace else {"IfNoneMatch": "*"}
         self._buffer = bytearray()
@@ -344,7 +402,7 @@ class _S3Writer:
     def _send_part(self) -> None:
         if self._upload_id is None:
             self._upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key,
-                                                                  **self._owner, **self._encryption)["UploadId"]
+                                                                  **self._owner, **self._created)["UploadId"]
         number = len(self._parts) + 1
         etag = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
                                        PartNumber=number, Body=bytes(self._buffer), **self._owner)["ETag"]
@@ -356,7 +414,7 @@ class _S3Writer:
         try:
             if self._upload_id is None:  # small object: one PUT
                 self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer), **self._only_new,
-                                       **self._owner, **self._encryption)
+                                       **self._owner, **self._created)
                 return
             if self._buffer:
                 self._send_part()
@@ -431,7 +489,8 @@ class ResumingS3Reader(io.RawIOBase):
 
 class S3Store:
     def __init__(self, client: Any, bucket: str, prefix: str, url: str, part_bytes: int = S3_PART_BYTES,
-                 expected_owner: str | None = None, encryption: Encryption | None = None) -> None:
+                 expected_owner: str | None = None, encryption: Encryption | None = None,
+                 lock: ObjectLock | None = None) -> None:
         self.client, self.bucket, self.prefix, self.url = client, bucket, prefix.strip("/"), url
         self.part_bytes = part_bytes
         self.expected_owner = expected_owner
@@ -439,6 +498,12 @@ class S3Store:
         # Added to every call on the bucket: S3 refuses the call when another account owns the bucket.
         self._owner = {"ExpectedBucketOwner": expected_owner} if expected_owner else {}
         self._sse = self.encryption.put_arguments()  # added to every object this store creates
+        self.lock = lock
+        self._lock_enabled: bool | None = None  # the bucket's Object Lock, asked once
+
+    def _created(self, key: str) -> dict[str, Any]:
+        """What every object this store creates under `key` is asked for: encryption, and its lock."""
+        return {**self._sse, **(self.lock.put_arguments(key) if self.lock else {})}
 
     def _key(self, key: str) -> str:
         return join(self.prefix, key)
@@ -459,6 +524,46 @@ class S3Store:
                 raise InputError("destination", f"access to bucket {self.bucket!r} is denied",
                                  "grant s3:PutObject and s3:ListBucket on it to the backup role") from exc
             raise
+        if self.lock and not self.object_lock_enabled():
+            raise InputError("object_lock_mode", f"bucket {self.bucket!r} has no S3 Object Lock, so backups "
+                             f"cannot be locked in {self.lock.mode} mode", "create the bucket with Object Lock "
+                             "(playbooks/setup.yml with hippolyte_object_lock), or enable it on this versioned "
+                             "bucket (PutObjectLockConfiguration), or leave object_lock_mode unset")
+
+    def object_lock_enabled(self) -> bool:
+        """Whether the bucket has S3 Object Lock (asked once)."""
+        if self._lock_enabled is None:
+            try:
+                answer = self.client.get_object_lock_configuration(Bucket=self.bucket, **self._owner)
+                self._lock_enabled = answer["ObjectLockConfiguration"].get("ObjectLockEnabled") == "Enabled"
+            except Exception as exc:
+                if is_error(exc, "403", "AccessDenied"):
+                    raise InputError("destination", f"may not read whether bucket {self.bucket!r} has S3 Object "
+                                     "Lock, so locked backups cannot be told apart",
+                                     "grant s3:GetBucketObjectLockConfiguration on the bucket (run the setup "
+                                     "playbook again)") from exc
+                if not is_error(exc, "ObjectLockConfigurationNotFoundError"):
+                    raise
+                self._lock_enabled = False
+        return self._lock_enabled
+
+    def lock_states(self, key: str) -> list[LockState]:
+        """The lock and legal hold of every object under `key` (one HEAD each); none asked of a bucket without
+        Object Lock."""
+        if not self.object_lock_enabled():
+            return []
+        states = []
+        for name in self.list_files(key):
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(name), **self._owner)
+            until = head.get("ObjectLockRetainUntilDate")
+            states.append(LockState(name, head.get("VersionId"), until.astimezone(UTC) if until else None,
+                                    head.get("ObjectLockMode"), head.get("ObjectLockLegalHoldStatus") == "ON"))
+        return states
+
+    def set_legal_hold(self, state: LockState, on: bool) -> None:
+        version = {"VersionId": state.version_id} if state.version_id else {}
+        self.client.put_object_legal_hold(Bucket=self.bucket, Key=self._key(state.key), **version, **self._owner,
+                                          LegalHold={"Status": "ON" if on else "OFF"})
 
     def default_encryption(self) -> Encryption:
         """The bucket's default encryption: what S3 applies to objects others (Data Pipeline) write."""
@@ -485,18 +590,20 @@ class S3Store:
 
     def open_writer(self, key: str, replace: bool = False) -> ObjectWriter:
         """A streamed object, created only if its key is free unless `replace` (a staging copy's own parts)."""
-        return _S3Writer(self.client, self.bucket, self._key(key), self.part_bytes, self._owner, self._sse, replace)
+        return _S3Writer(self.client, self.bucket, self._key(key), self.part_bytes, self._owner, self._created(key),
+                         replace)
 
     def put_bytes(self, key: str, data: bytes, exclusive: bool = False) -> None:
         if not exclusive:
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **self._owner, **self._sse)
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **self._owner,
+                                   **self._created(key))
         elif not self.claim(key, data):
             raise ObjectExists(url_under(self.url, key))
 
     def claim(self, key: str, data: bytes) -> bool:
         try:
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*", **self._owner,
-                                   **self._sse)
+                                   **self._created(key))
         except Exception as exc:
             # 409: a concurrent conditional write of it is in flight and will win.
             if is_error(exc, "ConditionalRequestConflict", "409"):
@@ -567,14 +674,17 @@ class S3Store:
 
 
 def open_store(url: str, s3_client: Any = None, bucket_owner: str | None = None,
-               encryption: Encryption | None = None) -> BackupStore:
+               encryption: Encryption | None = None, lock: ObjectLock | None = None) -> BackupStore:
     """The store for a destination URL; `s3_client` is only needed (and only called for) s3:// URLs.
 
     `bucket_owner` (an account id) is the account every S3 call expects to own the bucket; `encryption`
-    is asked of S3 for every object written (a file:// destination relies on its disk and 0600 files).
+    is asked of S3 for every object written (a file:// destination relies on its disk and 0600 files); `lock`
+    of S3 for every object written into a backup folder (a file:// destination cannot lock).
     """
     if encryption is not None:
         encryption.validate()
+    if lock is not None:
+        lock.validate()
     if bucket_owner is not None and not ACCOUNT_ID.match(bucket_owner):
         raise InputError("bucket_owner", f"{bucket_owner!r} is not an AWS account id", "write it as 12 digits")
     parsed = urlparse(check_destination(url))
@@ -583,10 +693,14 @@ def open_store(url: str, s3_client: Any = None, bucket_owner: str | None = None,
             raise InputError("destination", f"{url} names no bucket", "write it as s3://bucket/prefix")
         if s3_client is None:
             raise InputError("destination", "an s3:// destination needs an S3 client", "pass s3 connection settings")
-        return S3Store(s3_client, parsed.netloc, parsed.path, url, expected_owner=bucket_owner, encryption=encryption)
+        return S3Store(s3_client, parsed.netloc, parsed.path, url, expected_owner=bucket_owner, encryption=encryption,
+                       lock=lock)
     if parsed.scheme == "file":
         if parsed.netloc not in ("", "localhost") or not parsed.path.startswith("/"):
             raise InputError("destination", f"{url} is not an absolute file URL", "write it as file:///absolute/dir")
+        if lock is not None:
+            raise InputError("object_lock_mode", f"{url} is a local folder, which S3 Object Lock cannot protect",
+                             "leave object_lock_mode unset for a file:// destination")
         return FileStore(Path(unquote(parsed.path)), url)
     raise InputError("destination", f"{url!r} is neither s3:// nor file://",
                      "use s3://bucket/prefix or file:///absolute/dir")

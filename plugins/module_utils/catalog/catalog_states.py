@@ -9,7 +9,7 @@ from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import is_future
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, LockState
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog import (
     CatalogEntry,
     Selection,
@@ -33,6 +33,7 @@ class CatalogOutcome:
     deleted: list[str] = field(default_factory=list)
     diff: list[dict[str, str]] = field(default_factory=list)  # one per table that loses a folder
     refused: dict[str, list[str]] = field(default_factory=dict)  # folder -> files the store would not delete
+    locked: dict[str, dict[str, Any]] = field(default_factory=dict)  # folder -> its lock, when retention skipped it
     msg: str = ""
 
 
@@ -94,9 +95,15 @@ def prune_catalog(store: BackupStore, selection: Selection, policy: Policy, work
     candidates = [Backup((e.ref.account, e.ref.region, e.ref.table), e.ref.folder, e.ref.taken_at, e.ref.complete,
                          e.last_write, intact=e.intact, imported=e.imported) for e in entries]
     backups, deleted = [], []
+    locked: dict[str, dict[str, Any]] = {}
     series: dict[str, list[Decision]] = {}
     for decision in decide(candidates, policy, now):
         described = describe(store, by_folder[decision.backup.folder], now)
+        held = _lock_of(store.lock_states(decision.backup.folder), now) if decision.delete else None
+        if held:
+            # S3 keeps every locked version anyway; deleting would only hide the backup behind delete markers.
+            locked[decision.backup.folder] = held
+            decision = Decision(decision.backup, False, (*decision.reasons, _lock_reason(held)))
         described.update(action="delete" if decision.delete else "keep", reasons=list(decision.reasons))
         backups.append(described)
         series.setdefault(f"{described['account']}/{described['region']}/{described['table']}", []).append(decision)
@@ -112,14 +119,33 @@ def prune_catalog(store: BackupStore, selection: Selection, policy: Policy, work
     gone = [f for f in deleted if f not in refused]
     verb = "would delete" if check_mode else "deleted"
     msg = f"{verb} {len(gone)} of {len(entries)} backup folder(s)"
+    if locked:
+        msg += f"; {len(locked)} still locked or under legal hold, left for a later prune (locked)"
     if refused:
         first = next(iter(refused))
         msg += (f"; {len(refused)} folder(s) the store refused to delete (first: {first}/{refused[first][0]}): "
                 "give the retention step's role s3:DeleteObject on the destination (docs/security.md)")
-    return CatalogOutcome(backups, changed=bool(gone), deleted=gone, refused=refused,
+    return CatalogOutcome(backups, changed=bool(gone), deleted=gone, refused=refused, locked=locked,
                           diff=[_table_diff(table, decisions) for table, decisions in series.items()
                                 if any(d.delete for d in decisions)],
                           msg=msg)
+
+
+def _lock_of(states: list[LockState], now: datetime) -> dict[str, Any] | None:
+    """What still protects a folder from deletion at `now`: its latest retain-until date, whether any object is
+    under legal hold, and how many objects are protected; None when nothing is."""
+    active = [state for state in states if state.locked_at(now)]
+    if not active:
+        return None
+    dates = [state.retain_until for state in active if state.retain_until is not None and state.retain_until > now]
+    return {"retain_until": max(dates).isoformat() if dates else None,
+            "legal_hold": any(state.legal_hold for state in active), "objects": len(active)}
+
+
+def _lock_reason(held: dict[str, Any]) -> str:
+    why = [f"locked until {held['retain_until']}"] if held["retain_until"] else []
+    why += ["under legal hold"] if held["legal_hold"] else []
+    return f"not deleted: {' and '.join(why)} (S3 Object Lock)"
 
 
 def _table_diff(table: str, decisions: list[Decision]) -> dict[str, str]:

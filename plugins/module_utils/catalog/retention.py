@@ -10,13 +10,17 @@ What the policy does not count it never removes: an import (removed only when na
 manifest is damaged (kept for inspection), a folder dated after now (an anomaly: a clock ahead, a bad
 import). An incomplete folder goes once neither its name's time nor its latest write is within
 `incomplete_grace_hours`, so a folder a writer holds now is never touched.
+
+`lock_until` is how long an S3 Object Lock may hold a backup without outlasting the policy: the earliest moment
+`decide` could remove it, provided a table gets at most one backup per UTC day (what a nightly window that does
+not span midnight UTC gives).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.moments import CLOCK_SKEW, is_future
@@ -149,3 +153,24 @@ def _complete(series: list[Backup], policy: Policy, now: datetime, reasons: dict
         elif not kept_by:
             kept_by.append("kept by no rule")
             delete.add(id(backup))
+
+
+def lock_until(policy: Policy, taken_at: datetime) -> datetime:
+    """The latest retain-until date an object lock on a backup taken at `taken_at` (UTC) may have: no later than
+    the earliest moment `decide` could delete that backup, whatever backups follow it, one per UTC day at most.
+
+    `decide` removes a backup only when `max(1, keep_last)` newer intact ones exist (each on a later day: not
+    before the start of the day that many days on), and then only past `max_age_days` or once no rule keeps it.
+    As the only backup of its day it stays the newest of that day for the `keep_daily` days counted from it; the
+    weekly and monthly rules are left out (a later day of the same week or month takes their place), so they,
+    like `keep_last` with gaps between nights, may keep it longer than its lock: a lower bound.
+    """
+    day_start = datetime.combine(taken_at.date(), time(), taken_at.tzinfo)
+    # The newest of those may be dated up to CLOCK_SKEW after now and still count.
+    newer_exist = day_start + timedelta(days=max(1, policy.keep_last)) - CLOCK_SKEW
+    if not policy.keep_daily:
+        return newer_exist
+    unkept = day_start + timedelta(days=policy.keep_daily)
+    if policy.max_age_days is not None:
+        unkept = min(unkept, taken_at + timedelta(days=policy.max_age_days))
+    return max(newer_exist, unkept)

@@ -440,6 +440,25 @@ def _undelete_tables(name: str, patterns: list[str], values: Mapping[str, Any]) 
         raise InputError(name, f"is {patterns!r}", 'list live table names or globs without /, e.g. ["orders"]')
 
 
+def _object_lock(name: str, lock: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    if not lock:
+        return
+    if not lock.get("mode"):
+        raise InputError(f"{name}.mode", "is not set", "set it to GOVERNANCE or COMPLIANCE, or leave "
+                         f"{name} empty for no lock")
+    if not str(values.get("hippolyte_destination", "")).startswith("s3://"):
+        raise InputError(name, "is set but hippolyte_destination is not s3://", "S3 Object Lock protects S3 objects "
+                         f"only: use an s3:// destination, or leave {name} empty")
+
+
+def _object_lock_with_retention(name: str, lock: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    _object_lock(name, lock, values)
+    if lock and not values.get("hippolyte_retention"):
+        raise InputError(name, "is set but hippolyte_retention is empty, and a backup stays locked until the retention "
+                         "policy could first prune it", "set hippolyte_retention (e.g. {keep_daily: 7}), or leave "
+                         f"{name} empty")
+
+
 RULES: dict[str, Rule] = {
     "hippolyte_destination": _destination,
     "hippolyte_region": _region,
@@ -494,11 +513,15 @@ RULES: dict[str, Rule] = {
     "hippolyte_setup.restore_tables": _restore_tables,
     "hippolyte_setup.undelete_tables": _undelete_tables,
     "hippolyte_setup.stage_to": _s3_only("import restores stage in S3 only"),
+    "hippolyte_object_lock": _object_lock_with_retention,
+    "hippolyte_object_lock.default_retention_days": _at_least(0, "days"),
 }
 # The setup role creates the destination's bucket, an S3 one only, and the roles: their trust policy may require an
 # external id with hippolyte_role_arn empty (the backup role then gets its default name).
 SETUP_RULES: dict[str, Rule] = {**RULES, "hippolyte_destination": _s3_only("setup creates an S3 bucket"),
-                                "hippolyte_role_external_id": _external_id_form}
+                                "hippolyte_role_external_id": _external_id_form,
+                                # The bucket's lock needs no retention policy; the backup role's locks do.
+                                "hippolyte_object_lock": _object_lock}
 
 
 def rules_for(role: str) -> Mapping[str, Rule]:

@@ -77,6 +77,7 @@ class Scope:
     restore_tables: tuple[str, ...] = DEFAULT_RESTORE_TABLES
     stage_to: str = ""  # s3://bucket/prefix an import restore stages to (backup_restore stage_to); "" for none
     undelete_tables: tuple[str, ...] = ()  # live tables backup_undelete may write items back into; none by default
+    object_lock: bool = False  # hippolyte_object_lock: backups written locked, retention reading the locks
 
     def validate(self) -> None:
         unknown = sorted(set(self.engines) - set(ENGINES))
@@ -199,6 +200,21 @@ FLOWS: tuple[Flow, ...] = (
     Flow("retention", BACKUP, "retention", (
         Grant("PruneBackups", ("s3:DeleteObject",), ("{objects}",),
               "DeleteObjects (backup_prune: folders the retention policy removes)"),
+        Grant("PruneAroundLocks", ("s3:GetBucketObjectLockConfiguration",), ("{bucket}",),
+              "GetObjectLockConfiguration (backup_prune: whether the folders it deletes may be locked)"),
+    )),
+    # Only with hippolyte_object_lock. Legal holds (backup_hold) are granted to no role: an operator's decision.
+    Flow("object lock", BACKUP, "backup-local", (
+        Grant("LockedBucket", ("s3:GetBucketObjectLockConfiguration",), ("{bucket}",),
+              "GetObjectLockConfiguration (a locked night checks the bucket has Object Lock)"),
+        Grant("LockNewBackups", ("s3:PutObjectRetention",), ("{objects}",),
+              "PutObject and CreateMultipartUpload with ObjectLockMode and ObjectLockRetainUntilDate",
+              implied="S3 authorizes the object lock headers of PutObject and CreateMultipartUpload as "
+              "s3:PutObjectRetention (S3 user guide, Object Lock, required permissions)"),
+        Grant("ReadLocks", ("s3:GetObjectRetention", "s3:GetObjectLegalHold"), ("{objects}",),
+              "HeadObject of each object of a folder backup_prune would delete (its lock and legal hold)",
+              implied="HeadObject answers an object's retention and legal hold only to a caller allowed "
+              "s3:GetObjectRetention and s3:GetObjectLegalHold (S3 API reference, HeadObject)"),
     )),
     Flow("backup export", BACKUP, "backup-export", (
         Grant("Export", _ddb("ExportTableToPointInTime"), ("{table}/*",), "ExportTableToPointInTime"),
@@ -325,6 +341,8 @@ def flow_present(flow: Flow, scope: Scope) -> bool:
         return bool(scope.stage_to)
     if flow.name == "restore undelete":
         return bool(scope.undelete_tables)
+    if flow.name == "object lock":
+        return scope.object_lock
     return True
 
 

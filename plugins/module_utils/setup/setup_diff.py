@@ -66,6 +66,7 @@ class SetupTarget:
     roles: tuple[Mapping[str, Any], ...]  # name, path, description, role (backup | restore)
     trust_policy: Mapping[str, Any]
     policy_arn_prefix: str  # arn:<partition>:iam::<account>:policy/
+    object_lock: Mapping[str, Any] | None = None  # mode, default_retention_days; None: setup leaves it as it is
 
     def policy_arn(self, name: str) -> str:
         return self.policy_arn_prefix + name
@@ -95,10 +96,20 @@ def encryption_view(algorithm: str, kms_key_id: str) -> View:
 
 
 def bucket_view(versioning: str, encryption: View | None, public_access_block: Mapping[str, bool] | None,
-                object_ownership: str | None, policy: Mapping[str, Any] | None, tags: Mapping[str, str]) -> View:
+                object_ownership: str | None, policy: Mapping[str, Any] | None, tags: Mapping[str, str],
+                object_lock: View | None = None) -> View:
     return {"versioning": versioning, "encryption": encryption, "public_access_block": public_access_block,
             "object_ownership": object_ownership, "policy": None if policy is None else canonical(policy),
-            "tags": dict(tags)}
+            "tags": dict(tags), "object_lock": object_lock}
+
+
+def object_lock_view(enabled: bool, default_retention: Mapping[str, Any] | None) -> View | None:
+    """The bucket's S3 Object Lock (None: the bucket has none), its default retention as S3 holds it (mode, and
+    days or years; None: none)."""
+    if not enabled:
+        return None
+    return {"enabled": True, "default_retention": {key: value for key, value in default_retention.items() if value}
+            if default_retention else None}
 
 
 def lifecycle_view(prefix: str, status: str, abort_multipart_days: int, expiration_days: int,
@@ -127,10 +138,16 @@ def wanted(target: SetupTarget, current: Mapping[Resource, View | None]) -> dict
     """What each resource is once setup has run, in the order setup makes them. A role keeps the managed
     policies attached to it that setup does not manage (another region's: `purge_policies` is off), and loses
     those of this region's parts that setup deletes."""
+    bucket = Resource("bucket", target.bucket)
+    if target.object_lock:
+        days = int(target.object_lock.get("default_retention_days") or 0)
+        lock = object_lock_view(True, {"mode": target.object_lock["mode"], "days": days} if days else None)
+    else:
+        lock = (current.get(bucket) or {}).get("object_lock")  # not asked: setup leaves it as it is
     wanted_views: dict[Resource, View | None] = {
-        Resource("bucket", target.bucket): bucket_view(
+        bucket: bucket_view(
             "Enabled", encryption_view(target.encryption, target.kms_key_id), PUBLIC_ACCESS_BLOCK, OBJECT_OWNERSHIP,
-            target.bucket_policy, target.tags),
+            target.bucket_policy, target.tags, lock),
         Resource("lifecycle rule", f"{target.bucket}/{LIFECYCLE_RULE}"): lifecycle_view(
             target.lifecycle["prefix"], "Enabled", int(target.lifecycle["abort_multipart_days"]),
             int(target.lifecycle["expiration_days"]), int(target.lifecycle["noncurrent_expiration_days"])),

@@ -18,6 +18,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.setup.setup_dif
     View,
     bucket_view,
     lifecycle_view,
+    object_lock_view,
     policy_view,
     role_view,
     topic_view,
@@ -27,7 +28,8 @@ T = TypeVar("T")
 # The codes S3, IAM and SNS answer for what is not there (a bucket, or one of its settings never set).
 ABSENT_CODES = ("404", "NoSuchBucket", "NoSuchEntity", "NotFound", "NoSuchBucketPolicy", "NoSuchTagSet",
                 "NoSuchLifecycleConfiguration", "ServerSideEncryptionConfigurationNotFoundError",
-                "NoSuchPublicAccessBlockConfiguration", "OwnershipControlsNotFoundError")
+                "NoSuchPublicAccessBlockConfiguration", "OwnershipControlsNotFoundError",
+                "ObjectLockConfigurationNotFoundError")
 
 
 def unless_absent(call: Callable[[], T]) -> T | None:
@@ -61,6 +63,8 @@ def read_bucket(s3: Any, bucket: str, owner: str) -> tuple[View | None, View | N
     ownership = unless_absent(lambda: s3.get_bucket_ownership_controls(**mine))
     policy = unless_absent(lambda: s3.get_bucket_policy(**mine))
     tags = unless_absent(lambda: s3.get_bucket_tagging(**mine))
+    lock = (unless_absent(lambda: s3.get_object_lock_configuration(**mine)) or {}).get("ObjectLockConfiguration", {})
+    retention = lock.get("Rule", {}).get("DefaultRetention", {})
     view = bucket_view(
         s3.get_bucket_versioning(**mine).get("Status", "Disabled"),
         {"algorithm": default["SSEAlgorithm"],
@@ -68,7 +72,9 @@ def read_bucket(s3: Any, bucket: str, owner: str) -> tuple[View | None, View | N
         block["PublicAccessBlockConfiguration"] if block else None,
         ownership["OwnershipControls"]["Rules"][0]["ObjectOwnership"] if ownership else None,
         json.loads(policy["Policy"]) if policy else None,
-        tag_dict(tags["TagSet"] if tags else None))
+        tag_dict(tags["TagSet"] if tags else None),
+        object_lock_view(lock.get("ObjectLockEnabled") == "Enabled", retention and {
+            "mode": retention.get("Mode"), "days": retention.get("Days"), "years": retention.get("Years")}))
     lifecycle = unless_absent(lambda: s3.get_bucket_lifecycle_configuration(**mine))
     rule = next((r for r in (lifecycle or {}).get("Rules", []) if r.get("ID") == LIFECYCLE_RULE), None)
     if rule is None:
