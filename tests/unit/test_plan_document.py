@@ -250,7 +250,7 @@ def test_every_key_the_backup_role_reads_is_written() -> None:
     roles = Path(__file__).resolve().parents[2] / "roles"
     read = {m.split(".")[1] for f in roles.rglob("*.yml")
             for m in re.findall(r"backup_plan\.[a-z_]+", f.read_text())}
-    assert {"night", "window_s", "deadline", "clusters_by_engine", "cluster_boosts", "planned_tables"} <= read
+    assert {"night", "window_s", "cluster_boosts", "planned_tables", "boosted_tables"} <= read  # the rest: backup_night
     result = plan_night(PlanRequest(tables=[descriptor("orders", 1024**3, 100, False, False, False, False)],
                                     starts_at=NIGHT), OFFLINE).result()
     assert read <= set(result), read - set(result)
