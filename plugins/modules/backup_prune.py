@@ -211,6 +211,16 @@ locked:
       retain_until: "2026-10-09T00:00:00+00:00"
       legal_hold: false
       objects: 3
+increments_deleted:
+  description:
+    - Increment folders (M(hippolyte.dynamodb.backup_increment)) deleted, or that would be in check mode, because no
+      point-in-time full backup that stays can carry them forward - their window starts before the table's oldest
+      kept one, or none is kept. A folder still locked is in RV(locked) instead; one without its manifest is left
+      until its window ended O(incomplete_grace_hours) ago (its export may still be writing it).
+  returned: always
+  type: list
+  elements: str
+  sample: [111111111111/eu-west-1/orders/increments/2026-10-02-01-00-00_2026-10-02-01-15-00]
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (
