@@ -96,7 +96,9 @@ notes:
   - On S3 it needs C(s3:DeleteObject) on the destination's objects, beside what listing the catalog needs.
   - On a bucket with S3 Object Lock, every object of a folder about to be deleted is read (one C(HeadObject) each,
     C(s3:GetObjectRetention) and C(s3:GetObjectLegalHold)) and a folder still locked or held is skipped
-    (RV(locked)), since deleting it would only hide its locked versions behind delete markers.
+    (RV(locked)), since deleting it would only hide its locked versions behind delete markers. Whether the bucket
+    has Object Lock is asked first (C(s3:GetBucketObjectLockConfiguration)); a role denied it prunes as if the
+    bucket had none, with a warning naming the grant.
 seealso:
   - module: hippolyte.dynamodb.backup_info
 """

@@ -31,7 +31,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.catalog
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.retention import Policy
 from tests.conftest import REGION, client
-from tests.support.s3_refusals import RefusingDeletes
+from tests.support.s3_refusals import RefusingDeletes, RefusingLockReads
 from tests.support.stored_backups import ACCOUNT, TAKEN, gzipped_lines, write_backup
 
 NOW = TAKEN + timedelta(days=3, hours=1)
@@ -219,3 +219,21 @@ def test_a_folder_the_store_refuses_to_delete_is_reported_not_counted(moto_url: 
     assert outcome.msg.startswith(f"deleted 1 of 3 backup folder(s); 1 folder(s) the store refused to delete "
                                   f"(first: {older}/{PART})")
     assert "s3:DeleteObject" in outcome.msg
+
+
+def test_a_role_that_may_not_read_the_bucket_s_lock_prunes_as_before_and_says_so(moto_url: str,
+                                                                                   unique_name: str) -> None:
+    """An install set up before Object Lock support lacks s3:GetBucketObjectLockConfiguration: its retention keeps
+    working (on a bucket without the lock that is all there is to it) and warns, naming the grant."""
+    s3 = client("s3", moto_url)
+    s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    writer = open_store(f"s3://{unique_name}/backups", s3_client=s3)
+    old = nightly(writer, 2)
+    nightly(writer, 0)
+    denied: Any = RefusingLockReads(s3)
+    store = open_store(f"s3://{unique_name}/backups", s3_client=denied)
+    outcome = prune_catalog(store, Selection(), Policy(keep_last=1), workers=2, check_mode=False, now=NOW)
+    assert outcome.deleted == [old] and writer.list_files(old) == []
+    (warning,) = outcome.warnings
+    assert "may not read whether bucket" in warning and "deleted as if it had none" in warning
+    assert "s3:GetBucketObjectLockConfiguration" in warning

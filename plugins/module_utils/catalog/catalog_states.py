@@ -40,6 +40,7 @@ class CatalogOutcome:
     refused: dict[str, list[str]] = field(default_factory=dict)  # folder -> files the store would not delete
     locked: dict[str, dict[str, Any]] = field(default_factory=dict)  # folder -> its lock, when retention skipped it
     increments_deleted: list[str] = field(default_factory=list)  # increment folders no kept full backup reaches
+    warnings: tuple[str, ...] = ()
     msg: str = ""
 
 
@@ -138,12 +139,13 @@ def prune_catalog(store: BackupStore, selection: Selection, policy: Policy, work
         msg += f", and {len(increments_gone)} increment folder(s) no kept full backup carries forward"
     if locked:
         msg += f"; {len(locked)} still locked or under legal hold, left for a later prune (locked)"
+    unknown = store.lock_unknown()
     if refused:
         first = next(iter(refused))
         msg += (f"; {len(refused)} folder(s) the store refused to delete (first: {first}/{refused[first][0]}): "
                 "give the retention step's role s3:DeleteObject on the destination (docs/security.md)")
     return CatalogOutcome(backups, changed=bool(gone or increments_gone), deleted=gone, refused=refused, locked=locked,
-                          increments_deleted=increments_gone,
+                          increments_deleted=increments_gone, warnings=(unknown,) if unknown else (),
                           diff=[_table_diff(table, decisions) for table, decisions in series.items()
                                 if any(d.delete for d in decisions)],
                           msg=msg)

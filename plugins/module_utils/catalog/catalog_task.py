@@ -99,4 +99,4 @@ def prune_answer(request: PruneRequest, open_store: StoreOpener, check_mode: boo
                              "increments_deleted": outcome.increments_deleted, "msg": outcome.msg}
     if diff:
         facts["diff"] = outcome.diff
-    return Answer(facts, failed=bool(outcome.refused))
+    return Answer(facts, failed=bool(outcome.refused), warnings=outcome.warnings)
