@@ -96,7 +96,9 @@ notes:
   - On S3 it needs C(s3:DeleteObject) on the destination's objects, beside what listing the catalog needs.
   - On a bucket with S3 Object Lock, every object of a folder about to be deleted is read (one C(HeadObject) each,
     C(s3:GetObjectRetention) and C(s3:GetObjectLegalHold)) and a folder still locked or held is skipped
-    (RV(locked)), since deleting it would only hide its locked versions behind delete markers.
+    (RV(locked)), since deleting it would only hide its locked versions behind delete markers. Whether the bucket
+    has Object Lock is asked first (C(s3:GetBucketObjectLockConfiguration)); a role denied it prunes as if the
+    bucket had none, with a warning naming the grant.
 seealso:
   - module: hippolyte.dynamodb.backup_info
 """
@@ -211,6 +213,16 @@ locked:
       retain_until: "2026-10-09T00:00:00+00:00"
       legal_hold: false
       objects: 3
+increments_deleted:
+  description:
+    - Increment folders (M(hippolyte.dynamodb.backup_increment)) deleted, or that would be in check mode, because no
+      point-in-time full backup that stays can carry them forward - their window starts before the table's oldest
+      kept one, or none is kept. A folder still locked is in RV(locked) instead; one without its manifest is left
+      until its window ended O(incomplete_grace_hours) ago (its export may still be writing it).
+  returned: always
+  type: list
+  elements: str
+  sample: [111111111111/eu-west-1/orders/increments/2026-10-02-01-00-00_2026-10-02-01-15-00]
 """
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.ansible_adapter import (

@@ -24,3 +24,19 @@ class RefusingDeletes:
         errors = [{"Key": o["Key"], "Code": "AccessDenied", "Message": "Access Denied"}
                   for o in objects if o not in kept]
         return {**answer, "Errors": answer.get("Errors", []) + errors}
+
+
+class RefusingLockReads:
+    """An S3 client whose GetObjectLockConfiguration is denied, as for a role set up before retention was granted
+    s3:GetBucketObjectLockConfiguration (moto does not evaluate identity policies); every other call goes to moto."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def get_object_lock_configuration(self, **kwargs: Any) -> dict[str, Any]:
+        raise self._inner.exceptions.ClientError(
+            {"Error": {"Code": "AccessDenied", "Message": "Access Denied"},
+             "ResponseMetadata": {"HTTPStatusCode": 403}}, "GetObjectLockConfiguration")

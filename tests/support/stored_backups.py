@@ -39,7 +39,7 @@ def line_count(data: bytes) -> int:
 
 def write_backup(store: BackupStore, files: dict[str, bytes], *, table: str = "orders", taken: datetime = TAKEN,
                  account: str = ACCOUNT, data_format: str = "dynamodb-json",
-                 origin: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+                 origin: dict[str, Any] | None = None, consistency: str = "fuzzy-scan") -> tuple[str, dict[str, Any]]:
     """A complete backup of `table` holding `files` (path in the folder -> bytes); (its folder, its manifest)."""
     folder = backup_folder(account, REGION, table, taken)
     for path, data in files.items():
@@ -47,7 +47,8 @@ def write_backup(store: BackupStore, files: dict[str, bytes], *, table: str = "o
     data_files = [manifest_file.DataFile(path, line_count(data), len(data), hashlib.sha256(data).hexdigest())
                   for path, data in files.items()]
     doc = write_manifest(store, folder, schema=schema_of_table(table), account=account, region=REGION,
-                         engine="local", data_format=data_format, consistency="fuzzy-scan",
+                         engine="local" if consistency == "fuzzy-scan" else "export", data_format=data_format,
+                         consistency=consistency,
                          started=taken.isoformat(), finished=taken.isoformat(), files=data_files,
                          origin=origin or manifest_file.night_origin("local", None, None))
     return folder, doc

@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model import manifest as manifest_file
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.increment_windows import Window
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import (
     BackupStore,
     join,
@@ -21,6 +22,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog 
     backup_folder,
     scan_catalog,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.increment_folders import increment_folder
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.catalog_states import (
     describe,
     list_catalog,
@@ -29,17 +31,31 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.catalog
 )
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.retention import Policy
 from tests.conftest import REGION, client
-from tests.support.s3_refusals import RefusingDeletes
+from tests.support.s3_refusals import RefusingDeletes, RefusingLockReads
 from tests.support.stored_backups import ACCOUNT, TAKEN, gzipped_lines, write_backup
 
 NOW = TAKEN + timedelta(days=3, hours=1)
 PART = "data/part-00000.json.gz"
 
 
-def nightly(store: BackupStore, days_ago: int, table: str = "orders") -> str:
+def nightly(store: BackupStore, days_ago: int, table: str = "orders", consistency: str = "fuzzy-scan") -> str:
     folder, _doc = write_backup(store, {PART: gzipped_lines([{"pk": {"S": f"{table}-{days_ago}"}}])}, table=table,
-                                taken=NOW - timedelta(days=days_ago, hours=1))
+                                taken=NOW - timedelta(days=days_ago, hours=1), consistency=consistency)
     return folder
+
+
+def increments_after(store: BackupStore, days_ago: int, count: int, complete: bool = True) -> list[str]:
+    """`count` 15-minute increment folders of orders from its backup of `days_ago` on (data, then manifest)."""
+    start = NOW - timedelta(days=days_ago, hours=1)
+    folders = []
+    for n in range(count):
+        window = Window(start + timedelta(minutes=15 * n), start + timedelta(minutes=15 * (n + 1)))
+        folder = increment_folder(ACCOUNT, REGION, "orders", window)
+        store.put_bytes(join(folder, "data/changes.json.gz"), b"changes")
+        if complete:
+            store.put_bytes(join(folder, manifest_file.MANIFEST_NAME), b"{}")
+        folders.append(folder)
+    return folders
 
 
 def incomplete(store: BackupStore, hours_ago: int) -> str:
@@ -135,6 +151,42 @@ def test_prune_deletes_what_the_policy_does_not_keep_and_leaves_other_tables(tmp
     assert len(outcome.diff) == 1
 
 
+def test_increments_no_kept_full_backup_carries_forward_are_pruned_with_it(tmp_path: Path) -> None:
+    store = open_store(f"file://{tmp_path}")
+    nightly(store, 2, consistency="point-in-time")
+    nightly(store, 0, consistency="point-in-time")
+    older, newer = increments_after(store, 2, 3), increments_after(store, 0, 2)
+
+    preview = prune_catalog(store, Selection(), Policy(keep_last=1), workers=2, check_mode=True, now=NOW)
+
+    assert preview.increments_deleted == older and all(store.list_files(f) for f in older)
+    assert preview.msg == ("would delete 1 of 2 backup folder(s), and 3 increment folder(s) no kept full backup "
+                           "carries forward")
+    outcome = prune_catalog(store, Selection(), Policy(keep_last=1), workers=2, check_mode=False, now=NOW)
+    assert outcome.increments_deleted == older and outcome.changed
+    assert [store.list_files(f) for f in older] == [[], [], []]
+    assert all(store.list_files(f) for f in newer)  # the kept backup's chain is whole
+
+
+def test_increments_of_a_table_without_a_point_in_time_backup_left_are_pruned(tmp_path: Path) -> None:
+    """A scan's time is no instant: a local backup carries no increment forward, so they all go; but one without
+    its manifest whose window ended within the grace may still be written by its export."""
+    store = open_store(f"file://{tmp_path}")
+    nightly(store, 3, consistency="point-in-time")
+    nightly(store, 0)
+    done = increments_after(store, 3, 2)
+    recent = Window(NOW - timedelta(minutes=20), NOW - timedelta(minutes=5))
+    writing = increment_folder(ACCOUNT, REGION, "orders", recent)
+    store.put_bytes(join(writing, "data/changes.json.gz"), b"half")
+
+    outcome = prune_catalog(store, Selection(), Policy(keep_last=1), workers=2, check_mode=False, now=NOW)
+
+    assert outcome.increments_deleted == done and store.list_files(writing)
+    later = prune_catalog(store, Selection(), Policy(keep_last=1), workers=2, check_mode=False,
+                          now=NOW + timedelta(days=2))
+    assert later.increments_deleted == [writing] and store.list_files(writing) == []
+
+
 def test_prune_with_nothing_to_delete_changes_nothing(tmp_path: Path) -> None:
     store = open_store(f"file://{tmp_path}")
     nightly(store, 0)
@@ -167,3 +219,21 @@ def test_a_folder_the_store_refuses_to_delete_is_reported_not_counted(moto_url: 
     assert outcome.msg.startswith(f"deleted 1 of 3 backup folder(s); 1 folder(s) the store refused to delete "
                                   f"(first: {older}/{PART})")
     assert "s3:DeleteObject" in outcome.msg
+
+
+def test_a_role_that_may_not_read_the_bucket_s_lock_prunes_as_before_and_says_so(moto_url: str,
+                                                                                   unique_name: str) -> None:
+    """An install set up before Object Lock support lacks s3:GetBucketObjectLockConfiguration: its retention keeps
+    working (on a bucket without the lock that is all there is to it) and warns, naming the grant."""
+    s3 = client("s3", moto_url)
+    s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    writer = open_store(f"s3://{unique_name}/backups", s3_client=s3)
+    old = nightly(writer, 2)
+    nightly(writer, 0)
+    denied: Any = RefusingLockReads(s3)
+    store = open_store(f"s3://{unique_name}/backups", s3_client=denied)
+    outcome = prune_catalog(store, Selection(), Policy(keep_last=1), workers=2, check_mode=False, now=NOW)
+    assert outcome.deleted == [old] and writer.list_files(old) == []
+    (warning,) = outcome.warnings
+    assert "may not read whether bucket" in warning and "deleted as if it had none" in warning
+    assert "s3:GetBucketObjectLockConfiguration" in warning

@@ -158,3 +158,13 @@ def test_retention_lists_the_deleted_folders() -> None:
     assert retention(None).paragraphs == ()
     assert texts(retention({"deleted": []})) == ["0 backup folder(s) deleted."]
     assert texts(retention({"deleted": ["a/b", "c/d"]})) == ["2 backup folder(s) deleted:", "a/b", "c/d"]
+
+
+def test_retention_says_what_locks_kept_and_which_increments_followed_their_backups() -> None:
+    pruned = {"deleted": ["a/b"], "increments_deleted": ["a/increments/x_y", "a/increments/y_z"],
+              "locked": {"a/c": {"retain_until": "2026-12-01T00:00:00+00:00", "legal_hold": False},
+                         "a/d": {"retain_until": None, "legal_hold": True}}}
+    assert texts(retention(pruned)) == [
+        "1 backup folder(s) deleted, and 2 increment folder(s) no kept full backup carries forward; 2 kept because "
+        "S3 Object Lock or a legal hold still protects them:",
+        "a/b", "a/c (locked until 2026-12-01T00:00:00+00:00)", "a/d (locked until -, legal hold)"]

@@ -94,6 +94,7 @@ class BackupStore(Protocol):
     def list_objects(self, key: str) -> list[StoredObject]: ...
     def delete_tree(self, key: str) -> list[str]: ...
     def lock_states(self, key: str) -> list[LockState]: ...
+    def lock_unknown(self) -> str | None: ...
     def set_legal_hold(self, state: LockState, on: bool) -> None: ...
 
 
@@ -319,6 +320,9 @@ class FileStore:
     def lock_states(self, key: str) -> list[LockState]:
         return []  # a local folder has no object lock
 
+    def lock_unknown(self) -> str | None:
+        return None
+
     def set_legal_hold(self, state: LockState, on: bool) -> None:
         raise InputError("destination", f"{self.url} is a local folder: legal holds are S3 Object Lock's",
                          "place legal holds on an s3:// destination whose bucket has Object Lock")
@@ -500,6 +504,7 @@ class S3Store:
         self._sse = self.encryption.put_arguments()  # added to every object this store creates
         self.lock = lock
         self._lock_enabled: bool | None = None  # the bucket's Object Lock, asked once
+        self._lock_unknown: str | None = None  # why the bucket's Object Lock could not be read, for retention
 
     def _created(self, key: str) -> dict[str, Any]:
         """What every object this store creates under `key` is asked for: encryption, and its lock."""
@@ -549,8 +554,16 @@ class S3Store:
 
     def lock_states(self, key: str) -> list[LockState]:
         """The lock and legal hold of every object under `key` (one HEAD each); none asked of a bucket without
-        Object Lock."""
-        if not self.object_lock_enabled():
+        Object Lock. A role that may not ask whether the bucket has it (an install older than Object Lock support,
+        set up before the grant existed) reads none, and `lock_unknown` says so: deleting a locked version's key
+        only adds a delete marker, so nothing is lost, and retention keeps working until setup runs again."""
+        try:
+            enabled = self._lock_unknown is None and self.object_lock_enabled()
+        except InputError as exc:
+            self._lock_unknown = (f"{exc.problem}: deleted as if it had none (a locked version stays behind a "
+                                  f"delete marker until its date); {exc.fix}")
+            enabled = False
+        if not enabled:
             return []
         states = []
         for name in self.list_files(key):
@@ -559,6 +572,9 @@ class S3Store:
             states.append(LockState(name, head.get("VersionId"), until.astimezone(UTC) if until else None,
                                     head.get("ObjectLockMode"), head.get("ObjectLockLegalHoldStatus") == "ON"))
         return states
+
+    def lock_unknown(self) -> str | None:
+        return self._lock_unknown
 
     def set_legal_hold(self, state: LockState, on: bool) -> None:
         version = {"VersionId": state.version_id} if state.version_id else {}

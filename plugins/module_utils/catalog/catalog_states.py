@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.clock import utc_now
@@ -15,8 +15,13 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.catalog 
     Selection,
     scan_catalog,
 )
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.increment_folders import BASE_CONSISTENCY
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.layout import url_under
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.verify import verify_entries
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.increment_retention import (
+    Series,
+    orphaned_increments,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.catalog.retention import (
     Backup,
     Decision,
@@ -34,6 +39,8 @@ class CatalogOutcome:
     diff: list[dict[str, str]] = field(default_factory=list)  # one per table that loses a folder
     refused: dict[str, list[str]] = field(default_factory=dict)  # folder -> files the store would not delete
     locked: dict[str, dict[str, Any]] = field(default_factory=dict)  # folder -> its lock, when retention skipped it
+    increments_deleted: list[str] = field(default_factory=list)  # increment folders no kept full backup reaches
+    warnings: tuple[str, ...] = ()
     msg: str = ""
 
 
@@ -109,26 +116,56 @@ def prune_catalog(store: BackupStore, selection: Selection, policy: Policy, work
         series.setdefault(f"{described['account']}/{described['region']}/{described['table']}", []).append(decision)
         if decision.delete:
             deleted.append(decision.backup.folder)
+    orphans = []
+    for ref in orphaned_increments(store, _oldest_bases(entries, deleted, now), now,
+                                   timedelta(hours=policy.incomplete_grace_hours)):
+        held = _lock_of(store.lock_states(ref.folder), now)
+        if held:
+            locked[ref.folder] = held
+        else:
+            orphans.append(ref.folder)
     refused: dict[str, list[str]] = {}
     if not check_mode:
-        for folder in deleted:
+        for folder in [*deleted, *orphans]:
             # S3 answers a refused key inside a 200 (a role without s3:DeleteObject): such a folder is not gone.
             left = store.delete_tree(folder)
             if left:
                 refused[folder] = [key.removeprefix(f"{folder}/") for key in left]  # relative to the folder
     gone = [f for f in deleted if f not in refused]
+    increments_gone = [f for f in orphans if f not in refused]
     verb = "would delete" if check_mode else "deleted"
     msg = f"{verb} {len(gone)} of {len(entries)} backup folder(s)"
+    if increments_gone:
+        msg += f", and {len(increments_gone)} increment folder(s) no kept full backup carries forward"
     if locked:
         msg += f"; {len(locked)} still locked or under legal hold, left for a later prune (locked)"
+    unknown = store.lock_unknown()
     if refused:
         first = next(iter(refused))
         msg += (f"; {len(refused)} folder(s) the store refused to delete (first: {first}/{refused[first][0]}): "
                 "give the retention step's role s3:DeleteObject on the destination (docs/security.md)")
-    return CatalogOutcome(backups, changed=bool(gone), deleted=gone, refused=refused, locked=locked,
+    return CatalogOutcome(backups, changed=bool(gone or increments_gone), deleted=gone, refused=refused, locked=locked,
+                          increments_deleted=increments_gone, warnings=(unknown,) if unknown else (),
                           diff=[_table_diff(table, decisions) for table, decisions in series.items()
                                 if any(d.delete for d in decisions)],
                           msg=msg)
+
+
+def _oldest_bases(entries: list[CatalogEntry], deleted: list[str], now: datetime) -> dict[Series, datetime | None]:
+    """Per series the catalog holds, the time of its oldest intact point-in-time full backup that stays (None: none
+    stays): increments older than it are no longer reachable."""
+    oldest: dict[Series, datetime | None] = {}
+    gone = set(deleted)
+    for entry in entries:
+        series = (entry.ref.account, entry.ref.region, entry.ref.table)
+        base = (entry.intact and entry.ref.folder not in gone and not is_future(entry.ref.taken_at, now)
+                and (entry.manifest or {}).get("consistency") == BASE_CONSISTENCY)
+        known = oldest.get(series)
+        if base and (known is None or entry.ref.taken_at < known):
+            oldest[series] = entry.ref.taken_at
+        else:
+            oldest.setdefault(series, None)
+    return oldest
 
 
 def _lock_of(states: list[LockState], now: datetime) -> dict[str, Any] | None:

@@ -95,7 +95,8 @@ def prune_answer(request: PruneRequest, open_store: StoreOpener, check_mode: boo
     selection = request.selection()  # bad input fails before the store is opened
     outcome = prune_catalog(open_store(request.workers), selection, request.policy, request.workers, check_mode, now)
     facts: dict[str, Any] = {"changed": outcome.changed, "backups": outcome.backups, "deleted": outcome.deleted,
-                             "refused": outcome.refused, "locked": outcome.locked, "msg": outcome.msg}
+                             "refused": outcome.refused, "locked": outcome.locked,
+                             "increments_deleted": outcome.increments_deleted, "msg": outcome.msg}
     if diff:
         facts["diff"] = outcome.diff
-    return Answer(facts, failed=bool(outcome.refused))
+    return Answer(facts, failed=bool(outcome.refused), warnings=outcome.warnings)

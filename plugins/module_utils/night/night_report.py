@@ -182,8 +182,13 @@ def night_notes(engines: list[Any], summary: dict[str, Any], plan: PlanDocument 
     copied = summary["copy"]
     if copied:
         notes.append(f"Second copy: {copied['msg']}")
-    if summary["retention_deleted"]:
-        notes.append(f"Retention deleted {len(summary['retention_deleted'])} backup folder(s)")
+    if summary["retention_deleted"] or summary["retention_increments_deleted"]:
+        increments = len(summary["retention_increments_deleted"])
+        notes.append(f"Retention deleted {len(summary['retention_deleted'])} backup folder(s)"
+                     + (f" and {increments} increment folder(s)" if increments else ""))
+    if summary["retention_locked"]:
+        notes.append(f"Retention kept {len(summary['retention_locked'])} folder(s) that S3 Object Lock or a legal hold "
+                     "still protects (listed in the report)")
     return notes
 
 

@@ -227,8 +227,18 @@ def retention(pruned: Any) -> Section:
     if not done:
         return Section("Retention")
     deleted = done.get("deleted") or []
-    return Section("Retention", paragraphs=((f"{len(deleted)} backup folder(s) deleted{':' if deleted else '.'}",),),
-                   items=tuple((str(folder),) for folder in deleted))
+    increments = done.get("increments_deleted") or []
+    locked = done.get("locked") or {}
+    said = f"{len(deleted)} backup folder(s) deleted"
+    if increments:
+        said += f", and {len(increments)} increment folder(s) no kept full backup carries forward"
+    if locked:
+        said += f"; {len(locked)} kept because S3 Object Lock or a legal hold still protects them"
+    return Section("Retention", paragraphs=((f"{said}{':' if deleted or locked else '.'}",),),
+                   items=(*((str(folder),) for folder in deleted),
+                          *((f"{folder} (locked until {lock.get('retain_until') or '-'}"
+                             f"{', legal hold' if lock.get('legal_hold') else ''})",)
+                            for folder, lock in sorted(locked.items()))))
 
 
 def _read_units(capacity: Any) -> Any:
