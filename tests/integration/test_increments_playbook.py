@@ -43,7 +43,7 @@ def test_the_inventory_s_schedule_starts_from_the_night_s_full_export(moto_serve
 
 
 def test_a_schedule_outside_dynamodb_s_window_fails_naming_the_variable(moto_server: Any, unique_name: str,
-                                                                       tmp_path: Path) -> None:
+                                                                        tmp_path: Path) -> None:
     inv = inventory(tmp_path / "inventory.json", moto_server.url, f"s3://{unique_name}/nightly",
                     hippolyte_increments={"tables": ["orders"], "every": "5m"})
 

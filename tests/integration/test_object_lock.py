@@ -205,7 +205,7 @@ def test_a_legal_hold_is_placed_kept_through_a_prune_and_lifted(locked_bucket) -
 
 
 def test_a_locked_night_through_the_backup_role_locks_tonight_and_prunes_around_the_locks(locked_bucket,
-                                                                                       tmp_path) -> None:
+                                                                                          tmp_path) -> None:
     """The backup playbook with hippolyte_object_lock: tonight's backup is locked until hippolyte_retention could
     prune it, and the retention step after the night deletes the backup past its lock, skips the one still locked
     (written under an earlier, longer policy) and does not fail the night."""

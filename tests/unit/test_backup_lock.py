@@ -28,7 +28,7 @@ def test_every_object_of_a_backup_folder_is_locked_until_retention_could_prune_i
 
     for name in ("hippolyte-claim.json", "data/part-00000.json.gz", "hippolyte-manifest.json"):
         assert lock.put_arguments(f"{FOLDER}/{name}") == {"ObjectLockMode": "COMPLIANCE",
-                                                         "ObjectLockRetainUntilDate": until}
+                                                          "ObjectLockRetainUntilDate": until}
     assert until == datetime(2026, 11, 27, tzinfo=UTC)
 
 

@@ -222,7 +222,7 @@ def test_a_folder_the_store_refuses_to_delete_is_reported_not_counted(moto_url: 
 
 
 def test_a_role_that_may_not_read_the_bucket_s_lock_prunes_as_before_and_says_so(moto_url: str,
-                                                                                   unique_name: str) -> None:
+                                                                                 unique_name: str) -> None:
     """An install set up before Object Lock support lacks s3:GetBucketObjectLockConfiguration: its retention keeps
     working (on a bucket without the lock that is all there is to it) and warns, naming the grant."""
     s3 = client("s3", moto_url)

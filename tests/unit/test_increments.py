@@ -49,7 +49,7 @@ def test_every_outside_dynamodb_limits_or_unreadable_is_refused_naming_the_field
 
 @given(st.integers(15, 1440), st.integers(0, 3 * 24 * 60), st.integers(0, 3 * 24 * 60), st.integers(1, 400))
 def test_windows_are_end_to_end_from_the_last_end_and_never_reach_past_now(every_min: int, after_min: int,
-                                                                         elapsed_min: int, limit: int) -> None:
+                                                                           elapsed_min: int, limit: int) -> None:
     every, after = timedelta(minutes=every_min), T0 + timedelta(minutes=after_min)
     now = after + timedelta(minutes=elapsed_min)
     windows = next_windows(after, every, now, limit)

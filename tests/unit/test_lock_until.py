@@ -52,7 +52,7 @@ def test_the_lock_ends_before_the_policy_could_delete_the_backup(
 @settings(max_examples=300, deadline=None)
 @given(policies, st.integers(0, 700 * DAY_S))
 def test_the_lock_lasts_at_least_the_days_the_policy_keeps_a_nightly_backup_for_sure(policy: Policy,
-                                                                                   seconds: int) -> None:
+                                                                                     seconds: int) -> None:
     taken = EPOCH + timedelta(seconds=seconds)
     held = lock_until(policy, taken) - taken
     daily = min(policy.keep_daily - 1, policy.max_age_days or policy.keep_daily) if policy.keep_daily else 0
