@@ -3,6 +3,7 @@ plain Scan decodes; a damaged answer is left to botocore's retries."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -65,6 +66,28 @@ def test_two_blocks_on_one_client_lift_each_page_once(moto_url: str, table: tupl
     with RawItemScans(ddb), RawItemScans(ddb):
         found, _pages = raw_scan(ddb, name)
     assert canonical(found) == canonical(items)
+
+
+def test_blocks_that_overlap_keep_scans_raw_until_the_last_ends(moto_url: str, table: tuple[str, Any]) -> None:
+    """The local lanes share one client: a table's block ending must not turn off another's raw pages, and once
+    every block of many threads has ended, scans are botocore's own again."""
+    name, items = table
+    ddb = client("dynamodb", moto_url)
+    first, second = RawItemScans(ddb), RawItemScans(ddb)
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert RAW_ITEMS in ddb.scan(TableName=name)
+    second.__exit__(None, None, None)
+
+    def one_block(_n: int) -> None:
+        with RawItemScans(ddb):
+            pass
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(one_block, range(200)))
+    page = ddb.scan(TableName=name)
+    assert RAW_ITEMS not in page and canonical(page["Items"]) == canonical(items)
 
 
 def test_an_empty_page_and_an_error_are_answered_as_usual(moto_url: str, unique_name: str) -> None:

@@ -11,7 +11,7 @@ retry (answer_checksum explains why).
 
 from __future__ import annotations
 
-import uuid
+import threading
 from typing import Any
 
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.answer_checksum import (
@@ -26,7 +26,7 @@ _EVENT = "before-parse.dynamodb.Scan"
 
 def _lift_items(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
     if response_dict.get("status_code") != 200 or RAW_ITEMS in customized_response_dict:
-        return  # errors are parsed as usual; the handler of another backup on this client lifted them already
+        return  # errors are parsed as usual; a page already lifted stays so
     if not body_intact(response_dict):
         return  # a damaged body is left to botocore, which retries it
     page = split_page(response_dict["body"])
@@ -35,17 +35,26 @@ def _lift_items(response_dict: dict[str, Any], customized_response_dict: dict[st
         response_dict["body"] = page.rest
 
 
+_ID = "hippolyte-raw-scan"
+# botocore's emitter is not made for registrations from many threads at once, and each real (un)registration
+# empties its handler cache, which every later call of the client then rebuilds: with one counted registration
+# per client, the tables a night backs up side by side share it, and the cache is emptied only when none is left.
+_REGISTRATION = threading.Lock()
+
+
 class RawItemScans:
-    """While active, `client.scan` returns the page's items under RawItems, as dynamodb-json lines (PageLines)."""
+    """While active, `client.scan` returns the page's items under RawItems, as dynamodb-json lines (PageLines).
+    Any number may be active on one client at once (the local lanes share their client)."""
 
     def __init__(self, client: Any) -> None:
         self._events = client.meta.events
-        self._id = f"hippolyte-raw-scan-{uuid.uuid4().hex}"
         refuse_mismatched_answers(client)
 
     def __enter__(self) -> RawItemScans:
-        self._events.register(_EVENT, _lift_items, unique_id=self._id)
+        with _REGISTRATION:
+            self._events.register(_EVENT, _lift_items, unique_id=_ID, unique_id_uses_count=True)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._events.unregister(_EVENT, unique_id=self._id)
+        with _REGISTRATION:
+            self._events.unregister(_EVENT, unique_id=_ID, unique_id_uses_count=True)
