@@ -57,15 +57,16 @@ def window_of(name: str) -> Window | None:
 
 
 def list_increments(store: BackupStore, account: str, region: str, table: str,
-                    since: datetime | None = None) -> list[IncrementRef]:
-    """The increment folders of a table whose window ends after `since` (all when None), oldest window first, each
-    marked complete when its manifest exists (one question per folder: hence `since`, a full backup's time)."""
+                    since: datetime | None = None, before: datetime | None = None) -> list[IncrementRef]:
+    """The increment folders of a table whose window ends after `since` and starts before `before` (all when None),
+    oldest window first, each marked complete when its manifest exists (one question per folder: hence the
+    bounds, a full backup's time)."""
     root = join(check_account_id("account_id", account), check_region("region", region),
                 check_table_name("table", table), INCREMENTS)
     refs = []
     for name in store.list_children(root):
         window = window_of(name)
-        if window is not None and (since is None or window.end > since):
+        if window is not None and (since is None or window.end > since) and (before is None or window.start < before):
             refs.append(IncrementRef(account, region, table, window,
                                      store.exists(join(root, name, MANIFEST_NAME))))
     return sorted(refs, key=lambda r: r.window)

@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.manifest import MANIFEST_NAME
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore, join
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.backup_store import BackupStore
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._store.increment_folders import (
-    INCREMENTS,
     IncrementRef,
-    window_of,
+    list_increments,
 )
 
 Series = tuple[str, str, str]  # account, region, table
@@ -29,12 +27,6 @@ def orphaned_increments(store: BackupStore, oldest_base: Mapping[Series, datetim
     `grace` ago may still be written by its export: it is left for a later prune."""
     found = []
     for (account, region, table), oldest in sorted(oldest_base.items()):
-        root = join(account, region, table, INCREMENTS)
-        for name in sorted(store.list_children(root)):
-            window = window_of(name)
-            if window is None or (oldest is not None and window.start >= oldest):
-                continue
-            complete = store.exists(join(root, name, MANIFEST_NAME))
-            if complete or now - window.end >= grace:
-                found.append(IncrementRef(account, region, table, window, complete))
+        found += [ref for ref in list_increments(store, account, region, table, before=oldest)
+                  if ref.complete or now - ref.window.end >= grace]
     return found
