@@ -21,6 +21,7 @@ import argparse
 import gzip
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -134,6 +135,50 @@ def role_night(url: str, prefix: str, folder: Path, task_times: bool = False) ->
     return Night(took, manifests, float(plan["makespan_s"]), (max(ends) - start).total_seconds(), proc.stdout)
 
 
+class Round:
+    """One round's figures: the two loops, the role on one table and on the fleet, what the fleet adds."""
+
+    def __init__(self, loop: float, threaded: float, one: Night, night: Night) -> None:
+        self.loop, self.threaded, self.one, self.night = loop, threaded, one, night
+        self.added = night.took_s - one.took_s
+
+
+def one_round(args: argparse.Namespace, url: str, ddb: Any, names: list[str], prefix: str, count: int,
+              latency: float, proxy: DelayingProxy | None, work: Path) -> Round:
+    """The loops, then the role on one table and on the fleet, back to back: each round's ratios compare runs
+    made under the same load, so a machine whose speed drifts between rounds still gives comparable ratios."""
+    loop = bare_loop(ddb, names, work / "loop")
+    threaded = bare_loop(ddb, names, work / "threads", threads=8)
+    one = role_night(url, "solo", work / "one", args.task_times)
+    if proxy:
+        proxy.operations.clear()
+    night = role_night(url, prefix, work / "night", args.task_times)
+    requests = f"{sum(proxy.operations.values()) / count:>9.1f}" if proxy else f"{'-':>9}"
+    result = Round(loop, threaded, one, night)
+    print(f"{count:>6} {latency:>4g} | {loop:>7.2f} {threaded:>7.2f} | {one.took_s:>8.2f} "
+          f"{night.took_s:>8.2f} {result.added:>7.2f} {result.added / loop:>6.1f} {result.added / threaded:>6.1f} | "
+          f"{night.planned_s:>7.1f} {night.actual_s:>8.1f} | {requests}  {night.manifests} manifests", flush=True)
+    if proxy:
+        top = ", ".join(f"{op} {n / count:.1f}" for op, n in proxy.operations.most_common(8))
+        print(f"{'':>13} requests per table by operation: {top}", flush=True)
+    for run, label in ((one, "1 table"), (night, f"{count} tables")) if args.task_times else ():
+        print(f"{'':>13} slowest tasks on {label}:", flush=True)
+        for line in run.slowest_tasks(14):
+            print(f"{'':>15} {line}", flush=True)
+    return result
+
+
+def print_median(rounds: list[Round], count: int, latency: float) -> None:
+    """The median of each figure over the rounds; the ratios are the medians of each round's own ratio."""
+    figures = [[r.loop, r.threaded, r.one.took_s, r.night.took_s, r.added, r.added / r.loop, r.added / r.threaded,
+                r.night.planned_s, r.night.actual_s] for r in rounds]
+    loop, threaded, one, night, added, per_loop, per_threaded, planned, actual = (
+        statistics.median(column) for column in zip(*figures, strict=True))
+    print(f"{'median':>6} {latency:>4g} | {loop:>7.2f} {threaded:>7.2f} | {one:>8.2f} {night:>8.2f} {added:>7.2f} "
+          f"{per_loop:>6.1f} {per_threaded:>6.1f} | {planned:>7.1f} {actual:>8.1f} | {len(rounds)} rounds of {count} "
+          "tables", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tables", type=int, nargs="+", default=[500, 1000])
@@ -142,6 +187,8 @@ def main() -> None:
     parser.add_argument("--rcu", type=int, default=100, help="each table's provisioned read capacity")
     parser.add_argument("--task-times", action="store_true",
                         help="also print the slowest tasks of each role run (ansible.posix.profile_tasks)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="rounds per fleet size and latency; with more than one, a median row follows")
     args = parser.parse_args()
     print(f"{'tables':>6} {'+ms':>4} | {'loop s':>7} {'8-thr s':>7} | {'role 1 s':>8} {'role N s':>8} "
           f"{'added s':>7} {'/loop':>6} {'/8-thr':>6} | {'plan s':>7} {'actual s':>8} | {'req/table':>9}  written")
@@ -154,6 +201,7 @@ def main() -> None:
                 prefix = f"fleet{count}"
                 names = create_fleet(direct, prefix, count, args.rcu)
                 for latency in args.latency_ms:
+                    rounds = []
                     with ExitStack() as stack:
                         proxy = DelayingProxy(server.url, latency / 1000) if latency else None
                         if proxy:
@@ -161,27 +209,12 @@ def main() -> None:
                         url = proxy.url if proxy else server.url
                         ddb = ddb_client(url)
                         work = Path(tmp) / f"{prefix}-{latency:g}ms"
-                        loop = bare_loop(ddb, names, work / "loop")
-                        threaded = bare_loop(ddb, names, work / "threads", threads=8)
-                        # The fixed cost, the faster of two runs: the first also warms caches.
-                        one = min((role_night(url, "solo", work / f"one-{n}", args.task_times) for n in range(2)),
-                                  key=lambda run: run.took_s)
-                        if proxy:
-                            proxy.operations.clear()
-                        night = role_night(url, prefix, work / "night", args.task_times)
-                        requests = f"{sum(proxy.operations.values()) / count:>9.1f}" if proxy else f"{'-':>9}"
-                    added = night.took_s - one.took_s
-                    print(f"{count:>6} {latency:>4g} | {loop:>7.2f} {threaded:>7.2f} | {one.took_s:>8.2f} "
-                          f"{night.took_s:>8.2f} {added:>7.2f} {added / loop:>6.1f} {added / threaded:>6.1f} | "
-                          f"{night.planned_s:>7.1f} {night.actual_s:>8.1f} | {requests}  {night.manifests} manifests",
-                          flush=True)
-                    if proxy:
-                        top = ", ".join(f"{op} {n / count:.1f}" for op, n in proxy.operations.most_common(8))
-                        print(f"{'':>13} requests per table by operation: {top}", flush=True)
-                    for run, label in ((one, "1 table"), (night, f"{count} tables")) if args.task_times else ():
-                        print(f"{'':>13} slowest tasks on {label}:", flush=True)
-                        for line in run.slowest_tasks(14):
-                            print(f"{'':>15} {line}", flush=True)
+                        role_night(url, "solo", work / "warm-up", args.task_times)  # warms caches, not counted
+                        for n in range(args.repeat):
+                            rounds.append(one_round(args, url, ddb, names, prefix, count, latency, proxy,
+                                                    work / f"round-{n}"))
+                    if args.repeat > 1:
+                        print_median(rounds, count, latency)
         finally:
             server.stop()
     print("targets: +10 ms: added/8-thr at most 2; +0 ms at 100 RCU: added/loop at most 4; "

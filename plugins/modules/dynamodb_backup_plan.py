@@ -343,9 +343,10 @@ clusters:
       on-demand table C(warm-throughput) or C(default); null for exports), C(start_offset_s), C(duration_s), C(pitr),
       C(autoscaling), C(gsis), C(estimated_cost_usd) and C(facts). C(rcu), C(boost_rcu) and C(read_percentage)
       are null for on-demand tables.
-    - C(facts) is what discovery read besides the description (C(tags), C(time_to_live), C(point_in_time_recovery)
-      and C(shape), a fingerprint of the description they were read with); the local engine's backup uses it
-      instead of reading them again. Null for inline tables and when a call was refused.
+    - C(facts) is what discovery read besides the description (C(tags), C(time_to_live), C(point_in_time_recovery),
+      C(autoscaling) from the region's one listing of scalable targets and policies, and C(shape), a fingerprint of
+      the description they were read with); the local engine's backup uses it instead of reading them again. Null
+      for inline tables and when a call was refused.
   returned: success
   type: list
   elements: dict

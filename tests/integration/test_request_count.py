@@ -148,3 +148,39 @@ def test_the_nightly_reconcile_reads_each_tables_tags_and_describes_one_table(dy
     assert listed >= 3
     assert counted["DescribeTable"] == 1
     assert counted["ListTagsOfResource"] == listed
+
+
+def test_autoscaling_is_listed_once_by_the_plan_not_read_again_for_each_table(moto_server: Any, unique_name: str,
+                                                                              tmp_path: Path) -> None:
+    """A table's scalable targets and policies take two calls or more of its own; the plan lists the region's once
+    and hands each table its own, which its manifest records as a read of its own would."""
+    ddb = client("dynamodb", moto_server.url)
+    aas = client("application-autoscaling", moto_server.url)
+    names = _small_tables(ddb, unique_name)
+    scaled = f"table/{names[0]}"
+    aas.register_scalable_target(ServiceNamespace="dynamodb", ResourceId=scaled, MinCapacity=50, MaxCapacity=400,
+                                 ScalableDimension="dynamodb:table:ReadCapacityUnits")
+    tracking = {"TargetValue": 70.0,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": "DynamoDBReadCapacityUtilization"}}
+    aas.put_scaling_policy(PolicyName="reads", ServiceNamespace="dynamodb", ResourceId=scaled,
+                           ScalableDimension="dynamodb:table:ReadCapacityUnits", PolicyType="TargetTrackingScaling",
+                           TargetTrackingScalingPolicyConfiguration=tracking)
+    plan = _plan(moto_server.url, unique_name)
+    proxy = DelayingProxy(moto_server.url, 0)
+    with proxy:
+        run = run_module("dynamodb_scan_backup", {
+            "plan": plan, "destination": f"file://{tmp_path}/dest", "region": "eu-west-1",
+            "endpoint_url": proxy.url, "run_id": "night-1", "autoscaling": True})
+        counted = Counter(proxy.operations)
+
+    assert not run.failed, run.result
+    assert (counted["DescribeScalableTargets"], counted["DescribeScalingPolicies"]) == (0, 0), counted
+    schemas = {t["name"]: json.loads(Path(t["manifest_url"].removeprefix("file://")).read_text())["schema"]
+               for t in run.result["tables"]}
+    scaling = schemas[names[0]]["Autoscaling"]
+    assert [(t["ResourceId"], t["MinCapacity"], t["MaxCapacity"]) for t in scaling["ScalableTargets"]] == [
+        (scaled, 50, 400)]
+    assert [(p["PolicyName"], p["PolicyType"]) for p in scaling["ScalingPolicies"]] == [
+        ("reads", "TargetTrackingScaling")]
+    assert all(schemas[name]["Autoscaling"] == {"ScalableTargets": [], "ScalingPolicies": []} for name in names[1:])
+    assert not any(m["setting"] == "autoscaling" for s in schemas.values() for m in s["NotCaptured"])

@@ -140,13 +140,19 @@ FACT_TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
 @settings(max_examples=40, deadline=None)
 @given(tags=st.lists(st.tuples(FACT_TEXT, FACT_TEXT), max_size=4),
        ttl=st.none() | st.dictionaries(FACT_TEXT, FACT_TEXT, max_size=2),
-       pitr=st.sampled_from([None, "ENABLED", "DISABLED"]))
+       pitr=st.sampled_from([None, "ENABLED", "DISABLED"]),
+       scaled=st.none() | st.lists(st.integers(1, 40_000), max_size=2))
 def test_the_facts_discovery_read_validate_and_read_back_the_same(tags: list[tuple[str, str]],
-                                                                  ttl: dict[str, str] | None, pitr: str | None) -> None:
-    """A plan carries each table's tags, TTL and PITR status to the local engine (TableFacts): whatever they hold,
-    the written plan validates and reads back to the same facts."""
+                                                                  ttl: dict[str, str] | None, pitr: str | None,
+                                                                  scaled: list[int] | None) -> None:
+    """A plan carries each table's tags, TTL, PITR status and autoscaling to the local engine (TableFacts): whatever
+    they hold, the written plan validates and reads back to the same facts."""
+    autoscaling = None if scaled is None else {
+        "ScalableTargets": [{"ResourceId": "table/orders", "ScalableDimension": "dynamodb:table:ReadCapacityUnits",
+                             "MinCapacity": low, "MaxCapacity": low * 2} for low in scaled],
+        "ScalingPolicies": [{"ResourceId": "table/orders", "PolicyName": f"p{n}"} for n in range(len(scaled))]}
     facts = TableFacts(shape="0123abcd", tags=tuple(tags), point_in_time_recovery=pitr,
-                       time_to_live=None if ttl is None else tuple(sorted(ttl.items())))
+                       time_to_live=None if ttl is None else tuple(sorted(ttl.items())), autoscaling=autoscaling)
     document = planned([descriptor("orders", 1024**3, 100, False, False, False, False)], engine="local")
     (cluster,) = document.clusters
     with_facts = replace(document, clusters=(replace(cluster, tables=tuple(
@@ -161,6 +167,11 @@ MALFORMED = [
      "plan.clusters[0].tables[0].facts.tags"),
     (["clusters", 0, "tables", 0, "facts"], {"shape": "ab", "time_to_live": "on"},
      "plan.clusters[0].tables[0].facts.time_to_live"),
+    (["clusters", 0, "tables", 0, "facts"], {"shape": "ab", "autoscaling": {"ScalableTargets": []}},
+     "plan.clusters[0].tables[0].facts.autoscaling"),
+    (["clusters", 0, "tables", 0, "facts"],
+     {"shape": "ab", "autoscaling": {"ScalableTargets": [{"Min": 1}], "ScalingPolicies": []}},
+     "plan.clusters[0].tables[0].facts.autoscaling"),
     (["clusters", 0, "tables", 0, "name"], "../x", "plan.clusters[0].tables[0].name"),
     (["clusters", 0, "tables", 0, "read_percentage"], 2, "plan.clusters[0].tables[0].read_percentage"),
     (["clusters", 0, "tables", 0, "size_bytes"], "big", "plan.clusters[0].tables[0].size_bytes"),

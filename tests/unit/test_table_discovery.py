@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_settings import _autoscaling
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import InputError
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.capacity_record import (
     DEFAULT_TAG_KEY,
@@ -22,7 +23,6 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.plan_doc
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.table_description import shape_of
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils.planning.table_discovery import (
     discover,
-    read_scaling_targets,
     select,
     table_info,
     usable_cluster_engine,
@@ -102,6 +102,11 @@ def test_discover_describes_the_selected_tables_and_counts_every_tables_capacity
     aas = aws("application-autoscaling", moto_url, REGION)
     aas.register_scalable_target(ServiceNamespace="dynamodb", ResourceId=f"table/{unique_name}-a",
                                  ScalableDimension="dynamodb:table:ReadCapacityUnits", MinCapacity=5, MaxCapacity=300)
+    tracking = {"TargetValue": 70.0,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": "DynamoDBReadCapacityUtilization"}}
+    aas.put_scaling_policy(PolicyName="reads", ServiceNamespace="dynamodb", ResourceId=f"table/{unique_name}-a",
+                           ScalableDimension="dynamodb:table:ReadCapacityUnits", PolicyType="TargetTrackingScaling",
+                           TargetTrackingScalingPolicyConfiguration=tracking)
     found = discover(ddb, aas, [f"{unique_name}-*"], ["*-skip"], workers=4)
     assert [t.name for t in found.tables] == [f"{unique_name}-a", f"{unique_name}-b"]
     first, second = found.tables
@@ -121,7 +126,15 @@ def test_discover_describes_the_selected_tables_and_counts_every_tables_capacity
     assert first.facts is not None and first.facts.point_in_time_recovery == "ENABLED"
     assert found.account_rcu_in_use >= 50  # the skipped table's capacity is in use too
     assert found.unplannable == []
-    assert read_scaling_targets(aas)[f"{unique_name}-a"] == (5, 300)
+    # Its autoscaling, from the region's one listing, as the table's own capture would record it.
+    scaling = first.facts.autoscaling
+    assert scaling is not None
+    assert [(t["ResourceId"], t["MinCapacity"], t["MaxCapacity"]) for t in scaling["ScalableTargets"]] == [
+        (f"table/{unique_name}-a", 5, 300)]
+    assert [(p["PolicyName"], p["ResourceId"]) for p in scaling["ScalingPolicies"]] == [
+        ("reads", f"table/{unique_name}-a")]
+    assert scaling == _autoscaling(aas, f"{unique_name}-a", [])
+    assert second.facts is not None and second.facts.autoscaling == {"ScalableTargets": [], "ScalingPolicies": []}
 
 
 def test_a_table_another_run_boosted_is_planned_on_its_original_capacity(moto_url: str, unique_name: str) -> None:

@@ -18,6 +18,7 @@ from ansible_collections.hippolyte.dynamodb.plugins.module_utils._model.names im
 
 try:
     import boto3
+    import botocore.config
     import botocore.credentials
     import botocore.session
 except ImportError:
@@ -65,14 +66,16 @@ class RoleToAssume:
 
 def assumed_role_session(role: RoleToAssume, base: boto3.session.Session, region: str | None,
                          endpoint_url: str | None = None, verify: bool | str | None = None,
-                         now: Callable[[], datetime] | None = None) -> boto3.session.Session:
-    """A session that works as `role`, assumed with `base`'s credentials through STS at `endpoint_url`.
+                         now: Callable[[], datetime] | None = None,
+                         config: botocore.config.Config | None = None) -> boto3.session.Session:
+    """A session that works as `role`, assumed with `base`'s credentials through STS at `endpoint_url` (its client
+    made with `config`, as the caller's own clients are).
 
     The role is assumed once here, then again whenever the credentials come within a renewal margin of their
     expiry (as read by `now`, botocore's clock by default), so every client made from the session keeps
     working however long it lives.
     """
-    sts = base.client("sts", region_name=region, endpoint_url=endpoint_url, verify=verify)
+    sts = base.client("sts", region_name=region, endpoint_url=endpoint_url, verify=verify, config=config)
 
     def assume() -> dict[str, str]:
         issued = sts.assume_role(**role.assume_role_params())["Credentials"]

@@ -49,16 +49,18 @@ def capture_schema(ddb: Any, name: str, aas: Any = None, table: dict[str, Any] |
     """Everything needed to recreate the table, in CreateTable's own vocabulary, and its settings beyond
     CreateTable (table_settings.py; `aas`: an Application Auto Scaling client, None: autoscaling not captured).
     `table`: the table's description when the caller has just read it (one DescribeTable per backup), else read
-    here. `known`: its tags, TTL and PITR status as the night's plan read them, used when `table` still has the
-    shape they were read with; tags of ours among them (a capacity record, which reconcile may have removed since)
-    are read again."""
+    here. `known`: its tags, TTL, PITR status and autoscaling as the night's plan read them, used when `table` still
+    has the shape they were read with; tags of ours among them (a capacity record, which reconcile may have removed
+    since) are read again, and so is its autoscaling."""
     table = table if table is not None else describe_table(ddb, name)
     schema = schema_of(table)
+    autoscaling = None
     if known is not None and known.shape == shape_of(table):
         schema["TimeToLive"] = None if known.time_to_live is None else dict(known.time_to_live)
         schema["PointInTimeRecovery"] = known.point_in_time_recovery
         ours = any(key.startswith(OWN_TAG_PREFIX) for key, _value in known.tags)
         schema["Tags"] = known.tag_list() if not ours else _tags(ddb, table)
+        autoscaling = None if ours else known.autoscaling  # a run's boost may have moved its scalable targets
     else:
         ttl = _optional(ddb, "DescribeTimeToLive", ddb.describe_time_to_live, TableName=name)
         schema["TimeToLive"] = ttl.get("TimeToLiveDescription") if ttl else None
@@ -67,7 +69,7 @@ def capture_schema(ddb: Any, name: str, aas: Any = None, table: dict[str, Any] |
             pitr["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
             .get("PointInTimeRecoveryStatus") if pitr else None)
         schema["Tags"] = _tags(ddb, table)
-    capture_settings(ddb, aas, table, schema)
+    capture_settings(ddb, aas, table, schema, autoscaling)
     return with_original_capacity(schema)
 
 

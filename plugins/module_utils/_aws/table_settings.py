@@ -109,9 +109,12 @@ def _first_ask(key: tuple[str, str], operation: str, read: Callable[[], T]) -> T
     return answer
 
 
-def capture_settings(ddb: Any, aas: Any, table: dict[str, Any], schema: dict[str, Any]) -> None:
+def capture_settings(ddb: Any, aas: Any, table: dict[str, Any], schema: dict[str, Any],
+                     autoscaling: dict[str, Any] | None = None) -> None:
     """Add the settings of the described `table` to its `schema` (in place). `aas`: an Application Auto Scaling
-    client of the table's account and region, None when the caller has none (recorded as not captured)."""
+    client of the table's account and region, None when the caller has none (recorded as not captured).
+    `autoscaling`: the table's targets and policies as the night's plan listed them (`autoscaling_of`); None: read
+    here."""
     missing: list[dict[str, str]] = []
     _answer_optional_calls_once(ddb)
     name = table["TableName"]
@@ -143,6 +146,8 @@ def capture_settings(ddb: Any, aas: Any, table: dict[str, Any], schema: dict[str
         schema["Autoscaling"] = None
         missing.append({"setting": "autoscaling", "reason": "no Application Auto Scaling client was given to this "
                         "backup (the local engine reads it with autoscaling: true)"})
+    elif autoscaling is not None:
+        schema["Autoscaling"] = {kind: [dict(entry) for entry in entries] for kind, entries in autoscaling.items()}
     else:
         schema["Autoscaling"] = optional("autoscaling", aas, "DescribeScalableTargets",
                                          lambda: _autoscaling(aas, name, indexes))
@@ -180,14 +185,37 @@ def _insights(ddb: Any, name: str, indexes: list[str]) -> dict[str, Any]:
 
 
 def _autoscaling(aas: Any, name: str, indexes: list[str]) -> dict[str, Any]:
-    ids = [f"table/{name}"] + [f"table/{name}/index/{i}" for i in indexes]
+    ids = _resource_ids(name, indexes)
     targets = all_items(aas, "describe_scalable_targets", "ScalableTargets", ServiceNamespace=_NAMESPACE,
                         ResourceIds=ids)
     policies = [p for rid in ids for p in all_items(aas, "describe_scaling_policies", "ScalingPolicies",
                                                     ServiceNamespace=_NAMESPACE, ResourceId=rid)]
+    return autoscaling_of(AutoscalingListing(targets, policies), name, indexes)
+
+
+@dataclass(frozen=True)
+class AutoscalingListing:
+    """Every DynamoDB scalable target and scaling policy of an account and region, as two listings return them."""
+
+    targets: list[dict[str, Any]]
+    policies: list[dict[str, Any]]
+
+
+def _resource_ids(name: str, indexes: list[str]) -> list[str]:
+    return [f"table/{name}"] + [f"table/{name}/index/{i}" for i in indexes]
+
+
+def autoscaling_of(listing: AutoscalingListing, name: str, indexes: list[str]) -> dict[str, Any]:
+    """The table's (and its indexes') scalable targets and policies as a backup records them, in one order whether
+    they come from the table's own calls or from the namespace's listing: the table first, then each index."""
+    ids = _resource_ids(name, indexes)
+    rank = {rid: n for n, rid in enumerate(ids)}
     keep_target = ("ResourceId", "ScalableDimension", "MinCapacity", "MaxCapacity", "SuspendedState")
     keep_policy = ("PolicyName", "ResourceId", "ScalableDimension", "PolicyType",
                    "TargetTrackingScalingPolicyConfiguration", "StepScalingPolicyConfiguration")
+    targets = sorted((t for t in listing.targets if t["ResourceId"] in rank),
+                     key=lambda t: (rank[t["ResourceId"]], t["ScalableDimension"]))
+    policies = sorted((p for p in listing.policies if p["ResourceId"] in rank), key=lambda p: rank[p["ResourceId"]])
     return {"ScalableTargets": [{k: t[k] for k in keep_target if k in t} for t in targets],
             "ScalingPolicies": [{k: p[k] for k in keep_policy if k in p} for p in policies]}
 

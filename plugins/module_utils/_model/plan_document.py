@@ -148,13 +148,16 @@ class GsiCapacity:
 class TableFacts:
     """What the plan read about a table besides its description, handed to the local engine so the backup does not
     ask again: its tags, its TTL (DescribeTimeToLive's description; None: the endpoint does not offer the call),
-    its point-in-time recovery status (None: not offered), and `shape` (table_description.shape_of) of the
-    description they were read with. A backup whose own description has another shape reads them again."""
+    its point-in-time recovery status (None: not offered), its scalable targets and scaling policies (as
+    table_settings.autoscaling_of records them; None: not listed, the backup reads them), and `shape`
+    (table_description.shape_of) of the description they were read with. A backup whose own description has another
+    shape reads them again."""
 
     shape: str
     tags: tuple[tuple[str, str], ...] = ()
     time_to_live: tuple[tuple[str, str], ...] | None = None
     point_in_time_recovery: str | None = None
+    autoscaling: dict[str, Any] | None = field(default=None, hash=False)
 
     @classmethod
     def from_json(cls, raw: Any, where: str) -> TableFacts:
@@ -171,14 +174,21 @@ class TableFacts:
         if ttl is not None and (not isinstance(ttl, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in ttl.items())):
             raise InputError(f"{where}.time_to_live", "must be DescribeTimeToLive's description or null", _UNCHANGED)
+        scaling = raw.get("autoscaling")
+        if scaling is not None and (not isinstance(scaling, dict) or set(scaling) != {"ScalableTargets",
+                                                                                      "ScalingPolicies"} or not all(
+                isinstance(entries, list) and all(isinstance(e, dict) and isinstance(e.get("ResourceId"), str)
+                                                  for e in entries) for entries in scaling.values())):
+            raise InputError(f"{where}.autoscaling", "must hold ScalableTargets and ScalingPolicies, each a list of "
+                             "entries with a ResourceId, or be null", _UNCHANGED)
         return cls(shape=shape, tags=tuple((t["Key"], t["Value"]) for t in tags),
                    time_to_live=None if ttl is None else tuple(sorted(ttl.items())),
-                   point_in_time_recovery=_optional_text(raw, "point_in_time_recovery", where))
+                   point_in_time_recovery=_optional_text(raw, "point_in_time_recovery", where), autoscaling=scaling)
 
     def to_json(self) -> dict[str, Any]:
         return {"shape": self.shape, "tags": self.tag_list(),
                 "time_to_live": None if self.time_to_live is None else dict(self.time_to_live),
-                "point_in_time_recovery": self.point_in_time_recovery}
+                "point_in_time_recovery": self.point_in_time_recovery, "autoscaling": self.autoscaling}
 
     def tag_list(self) -> list[dict[str, str]]:
         return [{"Key": key, "Value": value} for key, value in self.tags]

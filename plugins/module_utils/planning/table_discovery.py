@@ -17,7 +17,11 @@ from typing import Any
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.dynamodb import list_table_names
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.paging import all_items
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_capture import list_tags
-from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_settings import ask_if_offered
+from ansible_collections.hippolyte.dynamodb.plugins.module_utils._aws.table_settings import (
+    AutoscalingListing,
+    ask_if_offered,
+    autoscaling_of,
+)
 from ansible_collections.hippolyte.dynamodb.plugins.module_utils._base.errors import (
     UNSUPPORTED_CALL_CODES,
     InputError,
@@ -71,10 +75,10 @@ def select(names: list[str], include: list[str], exclude: list[str]) -> list[str
                   and not any(fnmatchcase(n, p) for p in exclude))
 
 
-def read_scaling_targets(aas: Any) -> dict[str, tuple[int, int]]:
-    """(MinCapacity, MaxCapacity) of each table's read-capacity scalable target, by table name."""
+def scaling_bounds(listed: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """(MinCapacity, MaxCapacity) of each table's read-capacity scalable target among `listed`, by table name."""
     targets: dict[str, tuple[int, int]] = {}
-    for target in all_items(aas, "describe_scalable_targets", "ScalableTargets", ServiceNamespace="dynamodb"):
+    for target in listed:
         resource = target["ResourceId"].split("/")
         # "table/NAME" only; an index's target ("table/NAME/index/IDX") is the throughput module's business.
         if target["ScalableDimension"] == READ_DIMENSION and len(resource) == 2:
@@ -118,9 +122,10 @@ def _tags(ddb: Any, description: dict[str, Any]) -> list[dict[str, str]] | None:
         raise
 
 
-def _facts(ddb: Any, description: dict[str, Any], tags: list[dict[str, str]] | None) -> TableFacts | None:
-    """Tags, TTL and PITR status of a selected table, read once here for the plan and its backup; None when one of
-    them could not be read."""
+def _facts(ddb: Any, description: dict[str, Any], tags: list[dict[str, str]] | None,
+           scaling: AutoscalingListing | None) -> TableFacts | None:
+    """Tags, TTL and PITR status of a selected table, read once here for the plan and its backup, and its autoscaling
+    from the region's listing (`scaling`; None: not listed); None when one of them could not be read."""
     name = description["TableName"]
     try:
         ttl = _asked(ddb, "DescribeTimeToLive", ddb.describe_time_to_live, TableName=name)
@@ -135,7 +140,9 @@ def _facts(ddb: Any, description: dict[str, Any], tags: list[dict[str, str]] | N
     return TableFacts(shape=shape_of(description), tags=tuple((t["Key"], t["Value"]) for t in tags),
                       time_to_live=None if ttl_description is None else tuple(
                           sorted((str(k), str(v)) for k, v in ttl_description.items())),
-                      point_in_time_recovery=status)
+                      point_in_time_recovery=status,
+                      autoscaling=None if scaling is None else autoscaling_of(
+                          scaling, name, [g["IndexName"] for g in description.get("GlobalSecondaryIndexes", [])]))
 
 
 def _original_rcu(description: dict[str, Any], tags: list[dict[str, str]] | None) -> int | None:
@@ -146,7 +153,8 @@ def _original_rcu(description: dict[str, Any], tags: list[dict[str, str]] | None
     return original_read_units(tags)
 
 
-def _describe(ddb: Any, name: str, selected: bool) -> tuple[dict[str, Any] | None, TableFacts | None]:
+def _describe(ddb: Any, name: str, selected: bool,
+              scaling: AutoscalingListing | None) -> tuple[dict[str, Any] | None, TableFacts | None]:
     try:
         description = ddb.describe_table(TableName=name)["Table"]
     except Exception as exc:
@@ -156,7 +164,7 @@ def _describe(ddb: Any, name: str, selected: bool) -> tuple[dict[str, Any] | Non
     if not selected:
         return description, None
     tags = _tags(ddb, description)
-    facts = _facts(ddb, description, tags)
+    facts = _facts(ddb, description, tags, scaling)
     original = _original_rcu(description, tags)
     if original is not None:
         description = {**description, "ProvisionedThroughput": {**description["ProvisionedThroughput"],
@@ -185,17 +193,26 @@ def discover(ddb: Any, aas: Any, include: list[str], exclude: list[str], workers
     warnings: list[str] = []
     names = list_table_names(ddb)
     selected = set(select(names, include, exclude))
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        described = list(pool.map(lambda n: _describe(ddb, n, n in selected), names))
-
+    listing: AutoscalingListing | None = None
     try:
-        scaling = read_scaling_targets(aas)
+        targets = all_items(aas, "describe_scalable_targets", "ScalableTargets", ServiceNamespace="dynamodb")
     except Exception as exc:
         if not is_error(exc, *OPTIONAL_CALL_ERRORS):
             raise
-        scaling = {}
+        targets = []
         warnings.append("could not read Application Auto Scaling targets "
                         f"({exc}): autoscaled tables are planned as if they were not")
+    else:
+        try:  # one listing for every table's backup, which otherwise asks two calls or more of its own
+            listing = AutoscalingListing(targets, all_items(aas, "describe_scaling_policies", "ScalingPolicies",
+                                                            ServiceNamespace="dynamodb"))
+        except Exception as exc:
+            if not is_error(exc, *OPTIONAL_CALL_ERRORS):
+                raise  # denied or not offered: each backup reads its table's own, and says when it cannot
+    scaling = scaling_bounds(targets)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        described = list(pool.map(lambda n: _describe(ddb, n, n in selected, listing), names))
+
     table_max: int | None
     account_max: int | None
     try:
