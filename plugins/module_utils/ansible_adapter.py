@@ -8,6 +8,7 @@ Python. HippolyteError becomes a clean fail_json; botocore errors go through fai
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -452,14 +453,32 @@ class ModuleClients:
         return stoppable_sleep(watch_controller(self.module))
 
 
+# An option value larger than this (as JSON) is not echoed back in the result's `invocation`: a night's plan of
+# hundreds of tables would otherwise come back whole, for Ansible to handle a second time (measured: about 0.8 s per
+# half megabyte registered).
+ECHO_LIMIT_BYTES = 64 * 1024
+
+
+def echoed_options(params: dict[str, Any]) -> dict[str, Any]:
+    """The options as the result's `invocation.module_args` shows them: each list or dict over ECHO_LIMIT_BYTES of
+    JSON replaced by a note of its size."""
+    shown: dict[str, Any] = {}
+    for name, value in params.items():
+        size = len(json.dumps(value, default=str)) if isinstance(value, (dict, list)) else 0
+        shown[name] = f"({size} bytes of JSON, not echoed back)" if size > ECHO_LIMIT_BYTES else value
+    return shown
+
+
 def exit_with(module: AnsibleAWSModule, answer: Answer | EngineAnswer) -> None:
-    """End the module with a task's answer: its warnings shown, then failed, or not."""
+    """End the module with a task's answer: its warnings shown, then failed, or not; its options echoed back as
+    `echoed_options` shows them."""
     if isinstance(answer, Answer):
         for warning in answer.warnings:
             module.warn(warning)
         facts = answer.facts
     else:
         facts = answer.result
+    facts = {"invocation": {"module_args": echoed_options(module.params)}, **facts}
     (module.fail_json if answer.failed else module.exit_json)(**facts)
 
 

@@ -140,6 +140,7 @@ def test_sizes_and_limits_from_describe_calls():
             "ContinuousBackupsStatus": "ENABLED",
             "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}}}, {"TableName": "big"})
         aas_stub.add_response("describe_scalable_targets", {"ScalableTargets": []}, {"ServiceNamespace": "dynamodb"})
+        aas_stub.add_response("describe_scaling_policies", {"ScalingPolicies": []}, {"ServiceNamespace": "dynamodb"})
         ddb_stub.add_response("describe_limits", {"AccountMaxReadCapacityUnits": 160000,
                                                   "AccountMaxWriteCapacityUnits": 160000,
                                                   "TableMaxReadCapacityUnits": 80000,
@@ -167,6 +168,7 @@ def test_a_denied_describe_limits_plans_boosts_without_an_account_cap():
         ddb_stub.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": {
             "ContinuousBackupsStatus": "DISABLED"}}, {"TableName": "big"})
         aas_stub.add_response("describe_scalable_targets", {"ScalableTargets": []}, {"ServiceNamespace": "dynamodb"})
+        aas_stub.add_response("describe_scaling_policies", {"ScalingPolicies": []}, {"ServiceNamespace": "dynamodb"})
         ddb_stub.add_client_error("describe_limits", "AccessDeniedException", "not allowed")
         found = discover(ddb, aas, ["big"], [], workers=1)
     assert found.account_max_rcu is None

@@ -65,6 +65,17 @@ def _plan(url: str, prefix: str) -> dict[str, Any]:
     return run.result
 
 
+def _counted_night(url: str, plan: dict[str, Any], tmp_path: Path, **options: Any) -> tuple[Any, Counter[str]]:
+    """One local night on `plan` through a counting proxy in front of `url`: its result and its requests."""
+    proxy = DelayingProxy(url, 0)  # no delay: it only counts
+    with proxy:
+        run = run_module("dynamodb_scan_backup", {
+            "plan": plan, "destination": f"file://{tmp_path}/dest", "region": "eu-west-1",
+            "endpoint_url": proxy.url, "run_id": "night-1", **options})
+    assert not run.failed, run.result
+    return run, Counter(proxy.operations)
+
+
 def test_a_small_table_costs_its_description_and_one_scan_on_top_of_the_plan(dynalite_server: Any, unique_name: str,
                                                                              tmp_path: Path) -> None:
     ddb = client("dynamodb", dynalite_server.url)
@@ -74,13 +85,8 @@ def test_a_small_table_costs_its_description_and_one_scan_on_top_of_the_plan(dyn
     with proxy:
         plan = _plan(proxy.url, unique_name)
         planning = Counter(proxy.operations)
-        proxy.operations.clear()
-        run = run_module("dynamodb_scan_backup", {
-            "plan": plan, "destination": f"file://{tmp_path}/dest", "region": "eu-west-1",
-            "endpoint_url": proxy.url, "run_id": "night-1", "autoscaling": False, "resume": True})
-        backup = Counter(proxy.operations)
+    run, backup = _counted_night(dynalite_server.url, plan, tmp_path, autoscaling=False, resume=True)
 
-    assert not run.failed, run.result
     assert sorted(t["name"] for t in run.result["tables"]) == names
     assert [t["items"] for t in run.result["tables"]] == [100] * TABLES
     # Every table of the region is described (the account's capacity in use counts them all), not only these.
@@ -115,14 +121,7 @@ def test_a_table_made_again_since_the_plan_is_captured_again(dynalite_server: An
     ddb.tag_resource(ResourceArn=ddb.describe_table(TableName=remade)["Table"]["TableArn"],
                      Tags=[{"Key": "team", "Value": "payments"}])
     ddb.put_item(TableName=remade, Item={"id": {"N": "1"}})
-    proxy = DelayingProxy(dynalite_server.url, 0)
-    with proxy:
-        run = run_module("dynamodb_scan_backup", {
-            "plan": plan, "destination": f"file://{tmp_path}/dest", "region": "eu-west-1",
-            "endpoint_url": proxy.url, "run_id": "night-1", "autoscaling": False})
-        counted = Counter(proxy.operations)
-
-    assert not run.failed, run.result
+    run, counted = _counted_night(dynalite_server.url, plan, tmp_path, autoscaling=False)
     assert counted["ListTagsOfResource"] == 1, counted  # the remade table's, and no other
     (outcome,) = [t for t in run.result["tables"] if t["name"] == remade]
     schema = json.loads(Path(outcome["manifest_url"].removeprefix("file://")).read_text())["schema"]
@@ -165,15 +164,7 @@ def test_autoscaling_is_listed_once_by_the_plan_not_read_again_for_each_table(mo
     aas.put_scaling_policy(PolicyName="reads", ServiceNamespace="dynamodb", ResourceId=scaled,
                            ScalableDimension="dynamodb:table:ReadCapacityUnits", PolicyType="TargetTrackingScaling",
                            TargetTrackingScalingPolicyConfiguration=tracking)
-    plan = _plan(moto_server.url, unique_name)
-    proxy = DelayingProxy(moto_server.url, 0)
-    with proxy:
-        run = run_module("dynamodb_scan_backup", {
-            "plan": plan, "destination": f"file://{tmp_path}/dest", "region": "eu-west-1",
-            "endpoint_url": proxy.url, "run_id": "night-1", "autoscaling": True})
-        counted = Counter(proxy.operations)
-
-    assert not run.failed, run.result
+    run, counted = _counted_night(moto_server.url, _plan(moto_server.url, unique_name), tmp_path, autoscaling=True)
     assert (counted["DescribeScalableTargets"], counted["DescribeScalingPolicies"]) == (0, 0), counted
     schemas = {t["name"]: json.loads(Path(t["manifest_url"].removeprefix("file://")).read_text())["schema"]
                for t in run.result["tables"]}
